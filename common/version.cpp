@@ -1,0 +1,10 @@
+#include "version.h"
+
+namespace podtap {
+
+const char *versionString()
+{
+    return PODTAP_VERSION;
+}
+
+} // namespace podtap
