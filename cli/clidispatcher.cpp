@@ -1,0 +1,42 @@
+#include "clidispatcher.h"
+
+#include "inspectcommand.h"
+#include "version.h"
+
+namespace podtap {
+
+void CliDispatcher::printUsage(FILE *to)
+{
+    std::fprintf(to, "usage: podtap COMMAND [options]\n"
+                     "\n"
+                     "commands:\n"
+                     "  inspect FILE [--port N] [--filter BPF] [--json]\n"
+                     "        print every TCP connection in a pcap/pcapng file (- = stdin)\n"
+                     "  --version   print the version\n"
+                     "  --help      print this help\n");
+}
+
+int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
+{
+    if (arguments.isEmpty()) {
+        printUsage(err);
+        return 1;
+    }
+    const QString command = arguments.constFirst();
+    if (command == QLatin1String("--version") || command == QLatin1String("version")) {
+        std::fprintf(out, "podtap %s\n", versionString());
+        return 0;
+    }
+    if (command == QLatin1String("--help") || command == QLatin1String("-h")
+        || command == QLatin1String("help")) {
+        printUsage(out);
+        return 0;
+    }
+    if (command == QLatin1String("inspect"))
+        return InspectCommand::run(arguments.mid(1), out, err);
+    std::fprintf(err, "podtap: unknown command '%s'\n", qPrintable(command));
+    printUsage(err);
+    return 1;
+}
+
+} // namespace podtap
