@@ -1,5 +1,6 @@
 #include "clidispatcher.h"
 
+#include "contextscommand.h"
 #include "inspectcommand.h"
 #include "version.h"
 
@@ -12,6 +13,8 @@ void CliDispatcher::printUsage(FILE *to)
                      "commands:\n"
                      "  inspect FILE [--port N] [--filter BPF] [--json]\n"
                      "        print every TCP connection in a pcap/pcapng file (- = stdin)\n"
+                     "  contexts [--kubeconfig FILE] [--json]\n"
+                     "        list the kubeconfig contexts (KUBECONFIG merged like kubectl)\n"
                      "  --version   print the version\n"
                      "  --help      print this help\n");
 }
@@ -32,6 +35,8 @@ int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
         printUsage(out);
         return 0;
     }
+    if (command == QLatin1String("contexts"))
+        return ContextsCommand::run(arguments.mid(1), out, err);
     if (command == QLatin1String("inspect"))
         return InspectCommand::run(arguments.mid(1), out, err);
     std::fprintf(err, "podtap: unknown command '%s'\n", qPrintable(command));

@@ -1,0 +1,209 @@
+// Exec credential plugins run as real processes (shell scripts standing in for
+// aws eks get-token / gke-gcloud-auth-plugin, speaking the same JSON).
+#include "kube/execcredentialplugin.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace podtap;
+
+namespace {
+QString writeScript(const QTemporaryDir &dir, const QString &name, const QByteArray &body)
+{
+    const QString path = dir.filePath(name);
+    QFile f(path);
+    f.open(QIODevice::WriteOnly);
+    f.write("#!/bin/sh\n" + body);
+    f.close();
+    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    return path;
+}
+
+// Counts its runs in a file, echoes KUBERNETES_EXEC_INFO to another, prints a credential.
+QByteArray plugin(const QByteArray &apiVersion, const QByteArray &expiry)
+{
+    return "echo run >> \"$(dirname \"$0\")/runs\"\n"
+           "printf '%s' \"$KUBERNETES_EXEC_INFO\" > \"$(dirname \"$0\")/info.json\"\n"
+           "printf '{\"kind\":\"ExecCredential\",\"apiVersion\":\""
+           + apiVersion + "\",\"spec\":{},\"status\":{\"token\":\"tok-%s\"" + expiry
+           + "}}' \"$1\"\n";
+}
+
+int runs(const QTemporaryDir &dir)
+{
+    QFile f(dir.filePath(QStringLiteral("runs")));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    return f.readAll().count('\n');
+}
+} // namespace
+
+class TestExecCredentialPlugin : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void tokenAndClusterInfo_data();
+    void tokenAndClusterInfo();
+    void cachedUntilExpiry();
+    void invalidateAfter401();
+    void apiVersionMismatch();
+    void missingCommandShowsHintAndPlaces();
+    void failingPluginShowsStderr();
+    void badOutput();
+};
+
+void TestExecCredentialPlugin::tokenAndClusterInfo_data()
+{
+    QTest::addColumn<QByteArray>("api");
+    QTest::addRow("v1") << QByteArray("client.authentication.k8s.io/v1");
+    QTest::addRow("v1beta1") << QByteArray("client.authentication.k8s.io/v1beta1");
+}
+
+void TestExecCredentialPlugin::tokenAndClusterInfo()
+{
+    QFETCH(QByteArray, api);
+    QTemporaryDir dir;
+    ExecPluginConfig cfg;
+    cfg.command = writeScript(dir, QStringLiteral("plugin"), plugin(api, ""));
+    cfg.args = {QStringLiteral("abc")};
+    cfg.apiVersion = QString::fromLatin1(api);
+    cfg.provideClusterInfo = true;
+    KubeCluster cluster;
+    cluster.name = QStringLiteral("c");
+    cluster.server = QStringLiteral("https://127.0.0.1:6443");
+    cluster.certificateAuthorityData = "PEM";
+    cluster.execExtension[QLatin1String("audience")] = QStringLiteral("foo");
+    auto cred = ExecCredentialPlugin::run(cfg, cluster);
+    QVERIFY2(cred.ok(), qPrintable(cred.error()));
+    QCOMPARE(cred->token, QStringLiteral("tok-abc"));
+    QVERIFY(!cred->expiration.isValid());
+
+    QFile info(dir.filePath(QStringLiteral("info.json")));
+    QVERIFY(info.open(QIODevice::ReadOnly));
+    const QJsonObject o = QJsonDocument::fromJson(info.readAll()).object();
+    QCOMPARE(o[QLatin1String("apiVersion")].toString(), QString::fromLatin1(api));
+    const QJsonObject spec = o[QLatin1String("spec")].toObject();
+    QCOMPARE(spec[QLatin1String("interactive")].toBool(true), false);
+    QCOMPARE(spec[QLatin1String("cluster")][QLatin1String("server")].toString(), cluster.server);
+    QCOMPARE(spec[QLatin1String("cluster")][QLatin1String("certificate-authority-data")].toString(),
+             QStringLiteral("UEVN"));
+    QCOMPARE(spec[QLatin1String("cluster")][QLatin1String("config")][QLatin1String("audience")]
+                     .toString(),
+             QStringLiteral("foo"));
+}
+
+void TestExecCredentialPlugin::cachedUntilExpiry()
+{
+    QTemporaryDir dir;
+    ExecPluginConfig cfg;
+    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
+    KubeCluster cluster;
+    cluster.name = QStringLiteral("c");
+    ExecCredentialPlugin cache;
+
+    // Far future: one run serves every request.
+    cfg.command = writeScript(
+            dir, QStringLiteral("p1"),
+            plugin(cfg.apiVersion.toLatin1(), ",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\""));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
+    QCOMPARE(runs(dir), 1);
+
+    // Already expired: every request re-runs the plugin.
+    ExecCredentialPlugin cache2;
+    cfg.command = writeScript(
+            dir, QStringLiteral("p2"),
+            plugin(cfg.apiVersion.toLatin1(), ",\"expirationTimestamp\":\"2000-01-01T00:00:00Z\""));
+    for (int i = 0; i < 3; ++i)
+        QVERIFY(cache2.credential(QStringLiteral("u"), cfg, cluster).ok());
+    QCOMPARE(runs(dir), 4);
+}
+
+void TestExecCredentialPlugin::invalidateAfter401()
+{
+    QTemporaryDir dir;
+    ExecPluginConfig cfg;
+    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1beta1");
+    cfg.command = writeScript(dir, QStringLiteral("p"), plugin(cfg.apiVersion.toLatin1(), ""));
+    KubeCluster cluster;
+    cluster.name = QStringLiteral("c");
+    ExecCredentialPlugin cache;
+    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
+    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
+    QCOMPARE(runs(dir), 1);
+    cache.invalidate(QStringLiteral("u"), QStringLiteral("c"));
+    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
+    QCOMPARE(runs(dir), 2);
+}
+
+void TestExecCredentialPlugin::apiVersionMismatch()
+{
+    QTemporaryDir dir;
+    ExecPluginConfig cfg;
+    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
+    cfg.command = writeScript(dir, QStringLiteral("p"),
+                              plugin("client.authentication.k8s.io/v1beta1", ""));
+    auto r = ExecCredentialPlugin::run(cfg, {});
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(
+                     QLatin1String("plugin returned version client.authentication.k8s.io/v1beta1")),
+             qPrintable(r.error()));
+}
+
+void TestExecCredentialPlugin::missingCommandShowsHintAndPlaces()
+{
+    ExecPluginConfig cfg;
+    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1beta1");
+    cfg.command = QStringLiteral("gke-gcloud-auth-plugin-that-is-not-installed");
+    cfg.installHint = QStringLiteral("Install gke-gcloud-auth-plugin for use with kubectl by "
+                                     "following https://cloud.google.com/…");
+    auto r = ExecCredentialPlugin::run(cfg, {});
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(cfg.installHint), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1String("/.local/bin")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1String("PATH")), qPrintable(r.error()));
+}
+
+void TestExecCredentialPlugin::failingPluginShowsStderr()
+{
+    QTemporaryDir dir;
+    ExecPluginConfig cfg;
+    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
+    cfg.command = writeScript(dir, QStringLiteral("p"),
+                              "echo 'token expired, run aws sso login' >&2\nexit 255\n");
+    auto r = ExecCredentialPlugin::run(cfg, {});
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QLatin1String("aws sso login")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1String("exit code 255")), qPrintable(r.error()));
+}
+
+void TestExecCredentialPlugin::badOutput()
+{
+    const QString v1 = QStringLiteral("client.authentication.k8s.io/v1");
+    QVERIFY(!ExecCredentialPlugin::parseOutput("not json", v1).ok());
+    QVERIFY(!ExecCredentialPlugin::parseOutput(
+                     R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1"})",
+                     v1)
+                     .ok());
+    QVERIFY(!ExecCredentialPlugin::parseOutput(
+                     R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{}})",
+                     v1)
+                     .ok());
+    QVERIFY(!ExecCredentialPlugin::parseOutput(
+                     R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"x"}})",
+                     v1)
+                     .ok());
+    auto ok = ExecCredentialPlugin::parseOutput(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"C","clientKeyData":"K"}})",
+            v1);
+    QVERIFY(ok.ok());
+    QCOMPARE(ok->clientKeyPem, QByteArray("K"));
+}
+
+QTEST_GUILESS_MAIN(TestExecCredentialPlugin)
+#include "tst_execcredentialplugin.moc"
