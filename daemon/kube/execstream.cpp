@@ -1,0 +1,171 @@
+#include "execstream.h"
+
+#include <QWebSocketHandshakeOptions>
+
+namespace podtap {
+
+namespace {
+constexpr char ChannelStdout = 1;
+constexpr char ChannelStderr = 2;
+constexpr char ChannelStatus = 3;
+} // namespace
+
+ExecStream::ExecStream(KubeApiClient *api, QObject *parent)
+    : QObject(parent)
+    , m_api(api)
+{
+    connect(&m_socket, &QWebSocket::binaryMessageReceived, this, &ExecStream::onBinary);
+    connect(&m_socket, &QWebSocket::disconnected, this, &ExecStream::onDisconnected);
+    connect(&m_socket, qOverload<QAbstractSocket::SocketError>(&QWebSocket::error), this,
+            &ExecStream::onError);
+    connect(&m_socket, &QWebSocket::connected, this, [this] {
+        m_protocol = m_socket.subprotocol();
+        m_sincePong.start();
+        m_pingTimer.start(m_pingIntervalMs);
+        Q_EMIT opened(m_protocol);
+    });
+    connect(&m_socket, &QWebSocket::pong, this, [this] { m_sincePong.restart(); });
+    connect(&m_pingTimer, &QTimer::timeout, this, &ExecStream::onPingTimer);
+}
+
+ExecStream::~ExecStream()
+{
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+QUrl ExecStream::execUrl(const KubeApiClient &api, const QString &ns, const QString &pod,
+                         const QString &container, const QStringList &argv)
+{
+    QUrlQuery q;
+    for (const QString &a : argv)
+        q.addQueryItem(QStringLiteral("command"), QString::fromLatin1(QUrl::toPercentEncoding(a)));
+    if (!container.isEmpty())
+        q.addQueryItem(QStringLiteral("container"), container);
+    q.addQueryItem(QStringLiteral("stderr"), QStringLiteral("true"));
+    q.addQueryItem(QStringLiteral("stdout"), QStringLiteral("true"));
+    QUrl url = api.urlFor(QStringLiteral("/api/v1/namespaces/%1/pods/%2/exec").arg(ns, pod), {});
+    url.setQuery(q.query(QUrl::FullyEncoded), QUrl::StrictMode);
+    url.setScheme(url.scheme() == QLatin1String("https") ? QStringLiteral("wss")
+                                                         : QStringLiteral("ws"));
+    return url;
+}
+
+void ExecStream::start(const QString &ns, const QString &pod, const QString &container,
+                       const QStringList &argv)
+{
+    m_running = true;
+    auto req = m_api->prepare(QString(), {});
+    if (!req) {
+        finish({false, -1, false, req.error()});
+        return;
+    }
+    QNetworkRequest ws = req.value();
+    ws.setUrl(execUrl(*m_api, ns, pod, container, argv));
+    ws.setRawHeader("Accept", QByteArray()); // not part of the upgrade kubectl sends
+    m_socket.setSslConfiguration(ws.sslConfiguration());
+    QWebSocketHandshakeOptions options;
+    // v5 adds the CLOSE signal; v4 is what legacy kubelet paths speak.
+    options.setSubprotocols(
+            {QStringLiteral("v5.channel.k8s.io"), QStringLiteral("v4.channel.k8s.io")});
+    m_socket.setMaxAllowedIncomingMessageSize(64 * 1024 * 1024);
+    m_socket.open(ws, options);
+}
+
+void ExecStream::abort()
+{
+    if (m_finished)
+        return;
+    m_socket.abort();
+    finish({false, -1, false, QStringLiteral("stopped")});
+}
+
+void ExecStream::onBinary(const QByteArray &message)
+{
+    if (message.isEmpty())
+        return;
+    const char channel = message.at(0);
+    const QByteArrayView payload = QByteArrayView(message).sliced(1);
+    switch (channel) {
+    case ChannelStdout:
+        if (!payload.isEmpty()) {
+            m_stdoutBytes += payload.size();
+            Q_EMIT stdoutData(message.mid(1));
+        }
+        break;
+    case ChannelStderr: {
+        m_stderrPartial.append(payload);
+        qsizetype nl;
+        while ((nl = m_stderrPartial.indexOf('\n')) >= 0) {
+            Q_EMIT stderrLine(QString::fromUtf8(m_stderrPartial.left(nl)).trimmed());
+            m_stderrPartial.remove(0, nl + 1);
+        }
+        if (m_stderrPartial.size() > 64 * 1024) { // a line without end: emit what we have
+            Q_EMIT stderrLine(QString::fromUtf8(m_stderrPartial));
+            m_stderrPartial.clear();
+        }
+        break;
+    }
+    case ChannelStatus:
+        m_statusSeen = true;
+        if (m_status.size() < 1024 * 1024)
+            m_status.append(payload);
+        break;
+    default:
+        break; // unknown channels are ignored, as client-go does
+    }
+}
+
+void ExecStream::onPingTimer()
+{
+    if (m_sincePong.isValid() && m_sincePong.elapsed() > m_deadAfterMs) {
+        m_socket.abort();
+        finish({false, -1, true,
+                QStringLiteral("the exec stream stalled: no answer to pings for %1 s")
+                        .arg(m_deadAfterMs / 1000)});
+        return;
+    }
+    m_socket.ping();
+}
+
+void ExecStream::onError(QAbstractSocket::SocketError)
+{
+    m_errorText = m_socket.errorString();
+    if (m_socket.state() == QAbstractSocket::UnconnectedState && m_protocol.isEmpty())
+        finish({false, -1, false,
+                QStringLiteral("the exec request was refused: %1").arg(m_errorText)});
+}
+
+void ExecStream::onDisconnected()
+{
+    if (!m_statusSeen) {
+        if (!m_stderrPartial.isEmpty())
+            Q_EMIT stderrLine(QString::fromUtf8(m_stderrPartial));
+        finish({false, -1, true,
+                QStringLiteral("the exec stream ended without a status (%1)")
+                        .arg(m_errorText.isEmpty() ? QStringLiteral("connection closed")
+                                                   : m_errorText)});
+        return;
+    }
+    if (m_status.trimmed().isEmpty()) {
+        finish({true, 0, false, QString()});
+        return;
+    }
+    const KubeStatus s = KubeStatus::fromBody(0, m_status);
+    if (s.status == QLatin1String("Success"))
+        finish({true, 0, false, QString()});
+    else
+        finish({false, s.exitCode(), false, s.message});
+}
+
+void ExecStream::finish(Outcome outcome)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_running = false;
+    m_pingTimer.stop();
+    Q_EMIT finished(outcome);
+}
+
+} // namespace podtap

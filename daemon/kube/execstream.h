@@ -1,0 +1,74 @@
+#pragma once
+
+#include "kubeapiclient.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+#include <QWebSocket>
+
+namespace podtap {
+
+// One `exec` in a pod over the Kubernetes WebSocket protocol, offering
+// v5.channel.k8s.io then v4.channel.k8s.io. stdout arrives as raw bytes (the pcap stream),
+// stderr as lines, and channel 3's Status as the exit code. Pings every 5 s; a stream
+// with no pong for 60 s is declared dead (client-go's rule).
+class ExecStream : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Outcome
+    {
+        bool success = false;
+        int exitCode = -1;          // from NonZeroExitCode, else -1
+        bool unexpectedEnd = false; // the stream ended without a status (cut, killed, stalled)
+        QString message;
+    };
+
+    explicit ExecStream(KubeApiClient *api, QObject *parent = nullptr);
+    ~ExecStream() override;
+
+    void start(const QString &ns, const QString &pod, const QString &container,
+               const QStringList &argv);
+    void abort();
+    QString protocol() const { return m_protocol; }
+    qint64 stdoutBytes() const { return m_stdoutBytes; }
+    bool isRunning() const { return m_running; }
+    void setPingInterval(int ms) { m_pingIntervalMs = ms; }
+    void setDeadAfter(int ms) { m_deadAfterMs = ms; }
+
+    static QUrl execUrl(const KubeApiClient &api, const QString &ns, const QString &pod,
+                        const QString &container, const QStringList &argv);
+
+Q_SIGNALS:
+    void opened(const QString &protocol);
+    void stdoutData(const QByteArray &bytes);
+    void stderrLine(const QString &line);
+    void finished(const podtap::ExecStream::Outcome &outcome);
+
+private:
+    void onBinary(const QByteArray &message);
+    void onDisconnected();
+    void onError(QAbstractSocket::SocketError error);
+    void onPingTimer();
+    void finish(Outcome outcome);
+
+    KubeApiClient *m_api;
+    QWebSocket m_socket;
+    QTimer m_pingTimer;
+    QElapsedTimer m_sincePong;
+    QByteArray m_status;
+    QByteArray m_stderrPartial;
+    QString m_protocol;
+    qint64 m_stdoutBytes = 0;
+    int m_pingIntervalMs = 5000;
+    int m_deadAfterMs = 60000;
+    bool m_running = false;
+    bool m_finished = false;
+    bool m_statusSeen = false;
+    QString m_errorText;
+};
+
+} // namespace podtap

@@ -1,0 +1,153 @@
+#include "kubeapiclient.h"
+
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QTimer>
+
+namespace podtap {
+
+QString KubeApiClient::Response::errorText() const
+{
+    if (!transportError.isEmpty())
+        return transportError;
+    if (ok())
+        return {};
+    return status.explain();
+}
+
+KubeApiClient::KubeApiClient(const ClusterAccess &access, ExecCredentialPlugin *plugins,
+                             QObject *parent)
+    : QObject(parent)
+    , m_access(access)
+    , m_plugins(plugins)
+{
+    const QString proxy = access.cluster().proxyUrl;
+    if (!proxy.isEmpty()) {
+        const QUrl u(proxy);
+        const bool socks = u.scheme().startsWith(QLatin1String("socks5"));
+        m_nam.setProxy(QNetworkProxy(socks ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy,
+                                     u.host(), quint16(u.port(socks ? 1080 : 3128)), u.userName(),
+                                     u.password()));
+    } else {
+        m_nam.setProxy(QNetworkProxy::NoProxy);
+    }
+}
+
+QUrl KubeApiClient::urlFor(const QString &path, const QUrlQuery &query) const
+{
+    QUrl url = m_access.server();
+    QString base = url.path();
+    if (base.endsWith(QLatin1Char('/')))
+        base.chop(1);
+    url.setPath(base + path);
+    if (!query.isEmpty())
+        url.setQuery(query);
+    return url;
+}
+
+Result<QNetworkRequest> KubeApiClient::prepare(const QString &path, const QUrlQuery &query) const
+{
+    QNetworkRequest req(urlFor(path, query));
+    if (m_access.server().scheme() == QLatin1String("https")) {
+        auto ssl = m_access.tlsConfiguration(*m_plugins);
+        if (!ssl)
+            return Result<QNetworkRequest>::failure(ssl.error());
+        req.setSslConfiguration(ssl.value());
+        if (!m_access.cluster().tlsServerName.isEmpty())
+            req.setPeerVerifyName(m_access.cluster().tlsServerName);
+    }
+    auto headers = m_access.authHeaders(*m_plugins);
+    if (!headers)
+        return Result<QNetworkRequest>::failure(headers.error());
+    for (const auto &h : headers.value())
+        req.setRawHeader(h.first, h.second);
+    req.setRawHeader("Accept", "application/json");
+    req.setRawHeader("User-Agent", "podtap/" PODTAP_VERSION);
+    req.setAttribute(QNetworkRequest::Http2AllowedAttribute, false);
+    req.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                     QNetworkRequest::ManualRedirectPolicy);
+    return req;
+}
+
+void KubeApiClient::request(const QByteArray &verb, const QString &path, const QUrlQuery &query,
+                            const QByteArray &body, const QByteArray &contentType, QObject *context,
+                            Callback callback)
+{
+    send(verb, path, query, body, contentType, QPointer<QObject>(context), context != nullptr,
+         std::move(callback), false);
+}
+
+void KubeApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuery &query,
+                         const QByteArray &body, const QByteArray &contentType,
+                         QPointer<QObject> context, bool guarded, Callback callback, bool retried)
+{
+    auto req = prepare(path, query);
+    if (!req) {
+        Response r;
+        r.transportError = req.error();
+        QTimer::singleShot(0, this, [=] {
+            if (!guarded || context)
+                callback(r);
+        });
+        return;
+    }
+    if (!contentType.isEmpty())
+        req->setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    QNetworkReply *reply = m_nam.sendCustomRequest(req.value(), verb, body);
+    connect(reply, &QNetworkReply::finished, this, [=, this] {
+        reply->deleteLater();
+        Response r;
+        r.httpCode = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        r.body = reply->readAll();
+        if (r.httpCode == 0) {
+            r.transportError = QStringLiteral("cannot reach %1: %2")
+                                       .arg(m_access.server().toString(), reply->errorString());
+        } else {
+            const QJsonDocument doc = QJsonDocument::fromJson(r.body);
+            if (doc.isObject())
+                r.json = doc.object();
+            if (!r.ok())
+                r.status = KubeStatus::fromBody(r.httpCode, r.body);
+        }
+        if (r.httpCode == 401 && !retried
+            && m_access.authKind() == ClusterAccess::AuthKind::ExecPlugin) {
+            // The exec credential was rejected: re-run the plugin once and retry once.
+            m_access.credentialsRejected(*m_plugins);
+            send(verb, path, query, body, contentType, context, guarded, callback, true);
+            return;
+        }
+        if (!guarded || context)
+            callback(r);
+    });
+}
+
+KubeApiClient::Response KubeApiClient::requestAndWait(const QByteArray &verb, const QString &path,
+                                                      const QUrlQuery &query,
+                                                      const QByteArray &body,
+                                                      const QByteArray &contentType, int timeoutMs)
+{
+    Response result;
+    bool done = false;
+    QEventLoop loop;
+    QObject guard;
+    request(verb, path, query, body, contentType, &guard, [&](const Response &r) {
+        result = r;
+        done = true;
+        loop.quit();
+    });
+    QTimer timer;
+    timer.setSingleShot(true);
+    connect(&timer, &QTimer::timeout, &loop, &QEventLoop::quit);
+    timer.start(timeoutMs);
+    if (!done)
+        loop.exec();
+    if (!done)
+        result.transportError = QStringLiteral("no answer from %1 within %2 s")
+                                        .arg(m_access.server().toString())
+                                        .arg(timeoutMs / 1000);
+    return result;
+}
+
+} // namespace podtap
