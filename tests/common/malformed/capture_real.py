@@ -29,7 +29,7 @@ PLAN = [
 
 def run(iface, out, port):
     proc = subprocess.Popen(
-        ["tcpdump", "-i", iface, "-s", "0", "-U", "-n", "-w", out, f"tcp port {port}"],
+        ["tcpdump", "-i", iface, "-s", "0", "-U", "--immediate-mode", "-n", "-w", out, f"tcp port {port}"],
         stderr=subprocess.PIPE)
     for _ in range(5):  # "data link type ..." (for -i any), then "listening on ..."
         line = proc.stderr.readline()
