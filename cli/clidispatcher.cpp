@@ -2,6 +2,7 @@
 
 #include "contextscommand.h"
 #include "inspectcommand.h"
+#include "statuscommand.h"
 #include "version.h"
 
 namespace podtap {
@@ -15,6 +16,8 @@ void CliDispatcher::printUsage(FILE *to)
                      "        print every TCP connection in a pcap/pcapng file (- = stdin)\n"
                      "  contexts [--kubeconfig FILE] [--json]\n"
                      "        list the kubeconfig contexts (KUBECONFIG merged like kubectl)\n"
+                     "  status [--json]\n"
+                     "        is podtapd running (exit 3 when it is not)\n"
                      "  --version   print the version\n"
                      "  --help      print this help\n");
 }
@@ -37,6 +40,8 @@ int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
     }
     if (command == QLatin1String("contexts"))
         return ContextsCommand::run(arguments.mid(1), out, err);
+    if (command == QLatin1String("status"))
+        return StatusCommand::run(arguments.mid(1), out, err);
     if (command == QLatin1String("inspect"))
         return InspectCommand::run(arguments.mid(1), out, err);
     std::fprintf(err, "podtap: unknown command '%s'\n", qPrintable(command));

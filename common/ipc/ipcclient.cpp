@@ -1,0 +1,153 @@
+#include "ipcclient.h"
+
+#include <QDir>
+#include <QEventLoop>
+#include <QTimer>
+
+#include <unistd.h>
+
+namespace podtap {
+
+IpcClient::IpcClient(QObject *parent)
+    : QObject(parent)
+{
+    connect(&m_socket, &QLocalSocket::readyRead, this, &IpcClient::onReadyRead);
+    connect(&m_socket, &QLocalSocket::connected, this, [this] {
+        QJsonObject hello;
+        hello[QLatin1String("type")] = QStringLiteral("hello");
+        hello[QLatin1String("protocol")] = IpcFrame::ProtocolVersion;
+        hello[QLatin1String("client")] = m_clientName;
+        m_socket.write(IpcFrame::encodeJson(hello));
+    });
+    connect(&m_socket, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError) {
+        if (!m_ready)
+            fail(QStringLiteral("cannot connect to podtapd at %1: %2")
+                         .arg(m_socket.serverName(), m_socket.errorString()));
+    });
+    connect(&m_socket, &QLocalSocket::disconnected, this, [this] {
+        m_ready = false;
+        // Every request still waiting gets an answer: the daemon went away.
+        const auto pending = std::exchange(m_pending, {});
+        for (const Pending &p : pending) {
+            if (!p.guarded || p.context)
+                p.callback({false,
+                            {},
+                            QStringLiteral("disconnected"),
+                            QStringLiteral("the connection to podtapd was lost")});
+        }
+        Q_EMIT disconnected();
+    });
+}
+
+IpcClient::~IpcClient()
+{
+    // The socket's destructor may emit disconnected(); our members are gone by then.
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+QString IpcClient::defaultSocketPath()
+{
+    QString runtime = QString::fromLocal8Bit(qgetenv("XDG_RUNTIME_DIR"));
+    if (runtime.isEmpty())
+        runtime = QStringLiteral("/tmp/podtap-runtime-%1").arg(getuid());
+    return runtime + QStringLiteral("/podtap/podtapd.sock");
+}
+
+void IpcClient::connectToDaemon(const QString &socketPath, const QString &clientName)
+{
+    m_clientName = clientName;
+    m_socket.connectToServer(socketPath);
+}
+
+void IpcClient::fail(const QString &why)
+{
+    Q_EMIT failed(why);
+    m_socket.abort();
+}
+
+void IpcClient::onReadyRead()
+{
+    const QList<IpcFrame> frames = m_decoder.feed(m_socket.readAll());
+    for (const IpcFrame &f : frames) {
+        if (f.kind == IpcFrame::Binary) {
+            Q_EMIT binary(f.streamId, f.data);
+            continue;
+        }
+        const QString type = f.json.value(QLatin1String("type")).toString();
+        if (type == QLatin1String("welcome")) {
+            m_ready = true;
+            Q_EMIT ready(f.json);
+        } else if (type == QLatin1String("response")) {
+            const qint64 id = f.json.value(QLatin1String("id")).toInteger();
+            auto it = m_pending.find(id);
+            if (it == m_pending.end())
+                continue;
+            Pending p = *it;
+            m_pending.erase(it);
+            Reply r;
+            const QJsonObject error = f.json.value(QLatin1String("error")).toObject();
+            r.ok = error.isEmpty();
+            r.result = f.json.value(QLatin1String("result")).toObject();
+            r.errorCode = error.value(QLatin1String("code")).toString();
+            r.errorMessage = error.value(QLatin1String("message")).toString();
+            if (!p.guarded || p.context)
+                p.callback(r);
+        } else if (type == QLatin1String("event")) {
+            Q_EMIT event(f.json);
+        } else if (type == QLatin1String("error")) {
+            fail(f.json.value(QLatin1String("message")).toString());
+            return;
+        }
+    }
+    if (m_decoder.failed())
+        fail(QStringLiteral("podtapd sent a malformed frame: %1").arg(m_decoder.error()));
+}
+
+void IpcClient::request(const QString &method, const QJsonObject &params, QObject *context,
+                        Callback callback)
+{
+    const qint64 id = m_nextId++;
+    QJsonObject req;
+    req[QLatin1String("type")] = QStringLiteral("request");
+    req[QLatin1String("id")] = id;
+    req[QLatin1String("method")] = method;
+    req[QLatin1String("params")] = params;
+    m_pending.insert(id, {QPointer<QObject>(context), context != nullptr, std::move(callback)});
+    m_socket.write(IpcFrame::encodeJson(req));
+}
+
+bool IpcClient::waitForReady(int timeoutMs)
+{
+    if (m_ready)
+        return true;
+    QEventLoop loop;
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    connect(this, &IpcClient::ready, &loop, &QEventLoop::quit);
+    connect(this, &IpcClient::failed, &loop, &QEventLoop::quit);
+    connect(this, &IpcClient::disconnected, &loop, &QEventLoop::quit);
+    loop.exec();
+    return m_ready;
+}
+
+IpcClient::Reply IpcClient::requestAndWait(const QString &method, const QJsonObject &params,
+                                           int timeoutMs)
+{
+    Reply reply{false,
+                {},
+                QStringLiteral("timeout"),
+                QStringLiteral("podtapd did not answer %1 within %2 s")
+                        .arg(method)
+                        .arg(timeoutMs / 1000)};
+    QEventLoop loop;
+    QObject guard;
+    request(method, params, &guard, [&](const Reply &r) {
+        reply = r;
+        loop.quit();
+    });
+    QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+    loop.exec();
+    return reply;
+}
+
+} // namespace podtap

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "ipc/ipcframedecoder.h"
+#include "result.h"
+
+#include <QJsonObject>
+#include <QLocalServer>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+
+class QLocalSocket;
+
+namespace podtap {
+
+class IpcServer;
+
+// One connected client. Requests are answered through `reply`; events can be pushed.
+class IpcPeer : public QObject
+{
+    Q_OBJECT
+
+public:
+    IpcPeer(QLocalSocket *socket, IpcServer *server);
+    ~IpcPeer() override;
+
+    void sendJson(const QJsonObject &object);
+    void sendBinary(quint32 streamId, const QByteArray &data);
+    void reply(qint64 id, const QJsonObject &result);
+    void replyError(qint64 id, const QString &code, const QString &message);
+    void sendEvent(const QString &stream, const QString &name, const QJsonObject &data);
+    QString clientName() const { return m_clientName; }
+    // Bytes queued towards this client (for back-pressure decisions).
+    qint64 pendingBytes() const;
+
+Q_SIGNALS:
+    void closed();
+
+private:
+    void onReadyRead();
+    void protocolError(const QString &why);
+
+    QLocalSocket *m_socket;
+    IpcServer *m_server;
+    IpcFrameDecoder m_decoder;
+    bool m_handshaken = false;
+    QString m_clientName;
+};
+
+// The daemon's per-user local socket. The folder is created 0700, the socket is 0600
+// whatever the umask, every connection's peer uid is checked with SO_PEERCRED, a stale
+// socket from a dead daemon is removed, and a live one is never stolen.
+class IpcServer : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Handler = std::function<void(IpcPeer *peer, qint64 id, const QString &method,
+                                       const QJsonObject &params)>;
+
+    explicit IpcServer(QObject *parent = nullptr);
+    ~IpcServer() override;
+
+    Result<bool> listen(const QString &socketPath);
+    QString socketPath() const { return m_path; }
+    void setHandler(Handler handler) { m_handler = std::move(handler); }
+    void setServerName(const QString &name) { m_serverName = name; }
+    int peerCount() const { return m_peers; }
+    quint64 refusedPeers() const { return m_refused; }
+    void broadcastEvent(const QString &stream, const QString &name, const QJsonObject &data);
+
+private:
+    friend class IpcPeer;
+    void onNewConnection();
+    void dispatch(IpcPeer *peer, const QJsonObject &request);
+
+    QLocalServer m_server;
+    QString m_path;
+    QString m_serverName = QStringLiteral("podtapd");
+    Handler m_handler;
+    QList<QPointer<IpcPeer>> m_peerList;
+    int m_peers = 0;
+    quint64 m_refused = 0;
+};
+
+} // namespace podtap

@@ -1,0 +1,283 @@
+// The daemon's local socket with real sockets: permissions, peer check, framing faults.
+#include "ipc/ipcclient.h"
+#include "ipc/ipcframe.h"
+#include "ipc/ipcframedecoder.h"
+#include "ipc/ipcserver.h"
+
+#include <QDir>
+#include <QLocalSocket>
+#include <QRandomGenerator>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace podtap;
+
+namespace {
+int openFds()
+{
+    return int(QDir(QStringLiteral("/proc/self/fd"))
+                       .entryList(QDir::NoDotAndDotDot | QDir::AllEntries)
+                       .size());
+}
+} // namespace
+
+class TestIpcServer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+    void decoderAnyChunking();
+    void decoderRejects_data();
+    void decoderRejects();
+    void permissionsWhateverTheUmask();
+    void handshakeAndRequests();
+    void garbageClosesOnlyThatClient();
+    void wrongProtocolVersion();
+    void staleSocketIsReplacedLiveOneIsNot();
+    void rapidConnectDisconnectLeaksNothing();
+    void otherUidIsRefused();
+
+private:
+    QTemporaryDir *m_dir = nullptr;
+    IpcServer *m_server = nullptr;
+    QString m_path;
+};
+
+void TestIpcServer::init()
+{
+    m_dir = new QTemporaryDir;
+    m_path = m_dir->filePath(QStringLiteral("run/podtap/podtapd.sock"));
+    m_server = new IpcServer;
+    m_server->setHandler(
+            [](IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params) {
+                if (method == QLatin1String("echo"))
+                    peer->reply(id, params);
+                else
+                    peer->replyError(id, QStringLiteral("unknown-method"),
+                                     QStringLiteral("unknown method %1").arg(method));
+            });
+}
+
+void TestIpcServer::cleanup()
+{
+    delete m_server;
+    delete m_dir;
+}
+
+void TestIpcServer::decoderAnyChunking()
+{
+    QByteArray stream;
+    stream += IpcFrame::encodeJson({{QStringLiteral("a"), 1}});
+    stream += IpcFrame::encodeBinary(7, QByteArray(100000, 'x'));
+    stream += IpcFrame::encodeJson({{QStringLiteral("b"), QStringLiteral("ü")}});
+    for (int trial = 0; trial < 50; ++trial) {
+        IpcFrameDecoder d;
+        QList<IpcFrame> frames;
+        qsizetype pos = 0;
+        while (pos < stream.size()) {
+            const qsizetype n = qsizetype(QRandomGenerator::global()->bounded(1, 5000));
+            frames += d.feed(stream.mid(pos, n));
+            pos += n;
+        }
+        QCOMPARE(frames.size(), 3);
+        QCOMPARE(frames[0].json.value(QLatin1String("a")).toInt(), 1);
+        QCOMPARE(frames[1].streamId, 7u);
+        QCOMPARE(frames[1].data, QByteArray(100000, 'x'));
+        QCOMPARE(frames[2].json.value(QLatin1String("b")).toString(), QStringLiteral("ü"));
+        QVERIFY(!d.failed());
+        QCOMPARE(d.buffered(), qsizetype(0));
+    }
+}
+
+void TestIpcServer::decoderRejects_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addRow("zero length") << QByteArray(4, '\0');
+    QTest::addRow("oversized") << QByteArray("\x7f\xff\xff\xff\x01", 5);
+    QTest::addRow("unknown kind") << QByteArray("\x00\x00\x00\x02\x09x", 6);
+    QTest::addRow("json array") << QByteArray("\x00\x00\x00\x03\x01[]", 7);
+    QTest::addRow("binary without id") << QByteArray("\x00\x00\x00\x02\x02x", 6);
+}
+
+void TestIpcServer::decoderRejects()
+{
+    QFETCH(QByteArray, bytes);
+    IpcFrameDecoder d;
+    QVERIFY(d.feed(bytes).isEmpty());
+    QVERIFY(d.failed());
+    QVERIFY(!d.error().isEmpty());
+}
+
+void TestIpcServer::permissionsWhateverTheUmask()
+{
+    const mode_t old = umask(0);
+    auto r = m_server->listen(m_path);
+    umask(old);
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    struct stat st
+    {
+    };
+    QCOMPARE(::stat(QFile::encodeName(QFileInfo(m_path).absolutePath()).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0700));
+    QCOMPARE(::stat(QFile::encodeName(m_path).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0600));
+    QVERIFY(S_ISSOCK(st.st_mode));
+    QVERIFY(!m_server->listen(QStringLiteral("relative.sock")).ok());
+}
+
+void TestIpcServer::handshakeAndRequests()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcClient c;
+    c.connectToDaemon(m_path, QStringLiteral("test"));
+    QVERIFY(c.waitForReady(5000));
+    const auto r = c.requestAndWait(QStringLiteral("echo"), {{QStringLiteral("x"), 42}});
+    QVERIFY(r.ok);
+    QCOMPARE(r.result.value(QLatin1String("x")).toInt(), 42);
+    const auto u = c.requestAndWait(QStringLiteral("nope"));
+    QVERIFY(!u.ok);
+    QCOMPARE(u.errorCode, QStringLiteral("unknown-method"));
+}
+
+void TestIpcServer::garbageClosesOnlyThatClient()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcClient good;
+    good.connectToDaemon(m_path, QStringLiteral("good"));
+    QVERIFY(good.waitForReady(5000));
+
+    for (const QByteArray &garbage : {QByteArray("GET / HTTP/1.1\r\n\r\n"), QByteArray(64, '\xff'),
+                                      QByteArray("\x00\x00\x00\x05\x01{}", 7) /* half-written */}) {
+        QLocalSocket bad;
+        bad.connectToServer(m_path);
+        QVERIFY(bad.waitForConnected(2000));
+        QJsonObject hello{{QStringLiteral("type"), QStringLiteral("hello")},
+                          {QStringLiteral("protocol"), IpcFrame::ProtocolVersion}};
+        bad.write(IpcFrame::encodeJson(hello));
+        bad.write(garbage);
+        bad.flush();
+        if (garbage.size() == 7) {
+            bad.disconnectFromServer(); // a client dying mid-frame
+        } else {
+            QTRY_COMPARE_WITH_TIMEOUT(bad.state(), QLocalSocket::UnconnectedState, 5000);
+        }
+        const auto r
+                = good.requestAndWait(QStringLiteral("echo"), {{QStringLiteral("still"), true}});
+        QVERIFY(r.ok);
+        QVERIFY(r.result.value(QLatin1String("still")).toBool());
+    }
+}
+
+void TestIpcServer::wrongProtocolVersion()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    QLocalSocket s;
+    s.connectToServer(m_path);
+    QVERIFY(s.waitForConnected(2000));
+    s.write(IpcFrame::encodeJson(
+            {{QStringLiteral("type"), QStringLiteral("hello")}, {QStringLiteral("protocol"), 99}}));
+    QTRY_COMPARE_WITH_TIMEOUT(s.state(), QLocalSocket::UnconnectedState, 5000);
+    IpcFrameDecoder d;
+    const auto frames = d.feed(s.readAll());
+    QCOMPARE(frames.size(), 1);
+    QCOMPARE(frames[0].json.value(QLatin1String("type")).toString(), QStringLiteral("error"));
+    QVERIFY(frames[0]
+                    .json.value(QLatin1String("message"))
+                    .toString()
+                    .contains(QLatin1String("protocol 1")));
+}
+
+void TestIpcServer::staleSocketIsReplacedLiveOneIsNot()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcServer second;
+    const auto r = second.listen(m_path);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QLatin1String("already running")), qPrintable(r.error()));
+    // A socket file left behind by a dead daemon:
+    delete m_server;
+    m_server = nullptr;
+    QLocalServer dead;
+    QVERIFY(dead.listen(m_path));
+    dead.close(); // QLocalServer removes its file on close: recreate a stale one by hand
+    QFile stale(m_path);
+    QVERIFY(stale.open(QIODevice::WriteOnly));
+    stale.close();
+    m_server = new IpcServer;
+    const auto again = m_server->listen(m_path);
+    QVERIFY2(again.ok(), qPrintable(again.error()));
+}
+
+void TestIpcServer::rapidConnectDisconnectLeaksNothing()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    auto cycle = [&](int n) {
+        for (int i = 0; i < n; ++i) {
+            QLocalSocket s;
+            s.connectToServer(m_path);
+            QVERIFY(s.waitForConnected(2000));
+            s.disconnectFromServer();
+            QCoreApplication::processEvents(); // let the server accept, as it would live
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(m_server->peerCount(), 0, 10000);
+        QCoreApplication::sendPostedEvents(nullptr, QEvent::DeferredDelete);
+    };
+    cycle(50);
+    const int before = openFds();
+    cycle(1000);
+    QTest::qWait(100);
+    QCOMPARE(openFds(), before);
+}
+
+void TestIpcServer::otherUidIsRefused()
+{
+    if (geteuid() != 0)
+        QSKIP("needs root to connect as another uid");
+    QVERIFY(m_server->listen(m_path).ok());
+    // Open the path up so the other uid can reach connect(): the peer check must still refuse.
+    ::chmod(QFile::encodeName(m_path).constData(), 0777);
+    for (QString d = QFileInfo(m_path).absolutePath(); d.startsWith(m_dir->path());
+         d = QFileInfo(d).absolutePath())
+        ::chmod(QFile::encodeName(d).constData(), 0755);
+    const QByteArray path = QFile::encodeName(m_path);
+    const pid_t child = fork();
+    if (child == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.constData(), sizeof addr.sun_path - 1);
+        if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
+            _exit(4);
+        const QByteArray hello
+                = IpcFrame::encodeJson({{QStringLiteral("type"), QStringLiteral("hello")},
+                                        {QStringLiteral("protocol"), 1}});
+        (void)!::write(fd, hello.constData(), size_t(hello.size()));
+        char buf[256];
+        const ssize_t n = ::read(fd, buf, sizeof buf); // closed (or reset) without a welcome
+        _exit(n <= 0 ? 0 : 5);
+    }
+    int status = 0;
+    QElapsedTimer t;
+    t.start();
+    while (waitpid(child, &status, WNOHANG) == 0 && t.elapsed() < 10000)
+        QTest::qWait(20);
+    QVERIFY(WIFEXITED(status));
+    QCOMPARE(WEXITSTATUS(status), 0);
+    QCOMPARE(m_server->refusedPeers(), quint64(1));
+}
+
+QTEST_GUILESS_MAIN(TestIpcServer)
+#include "tst_ipcserver.moc"
