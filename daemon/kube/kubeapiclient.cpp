@@ -35,6 +35,11 @@ KubeApiClient::KubeApiClient(const ClusterAccess &access, ExecCredentialPlugin *
     }
 }
 
+void KubeApiClient::addQueryValue(QUrlQuery &query, const QString &key, const QString &value)
+{
+    query.addQueryItem(key, QString::fromLatin1(QUrl::toPercentEncoding(value)));
+}
+
 QUrl KubeApiClient::urlFor(const QString &path, const QUrlQuery &query) const
 {
     QUrl url = m_access.server();

@@ -40,6 +40,9 @@ public:
     KubeApiClient(const ClusterAccess &access, ExecCredentialPlugin *plugins,
                   QObject *parent = nullptr);
 
+    // Adds key=value fully percent-encoded ('+' included, which Go would read as a space).
+    static void addQueryValue(QUrlQuery &query, const QString &key, const QString &value);
+
     const ClusterAccess &access() const { return m_access; }
     ExecCredentialPlugin *plugins() const { return m_plugins; }
 

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QString>
+
+namespace podtap {
+
+struct ContainerPortInfo
+{
+    QString name;
+    int port = 0;
+    QString protocol;
+};
+
+struct ContainerInfo
+{
+    QString name;
+    QString image;
+    QList<ContainerPortInfo> ports;
+};
+
+// A container status: exactly one of waiting / running / terminated is set.
+struct ContainerStateInfo
+{
+    QString name;
+    QString image;
+    bool ready = false;
+    int restarts = 0;
+    enum class State { Unknown, Waiting, Running, Terminated } state = State::Unknown;
+    QString reason;  // waiting/terminated reason (ErrImagePull, Completed, …)
+    QString message; // waiting/terminated message
+    int exitCode = 0;
+};
+
+// The parts of a Pod that podtap needs, parsed from its JSON.
+struct PodInfo
+{
+    QString ns;
+    QString name;
+    QString uid;
+    QString resourceVersion;
+    QString phase;
+    QString nodeName;
+    QString podIp;
+    QStringList podIps;
+    QMap<QString, QString> labels;
+    QDateTime created;
+    QDateTime deleting; // valid when a deletion is pending
+    bool ready = false;
+    QList<ContainerInfo> containers;
+    QList<ContainerStateInfo> containerStatuses;
+    QList<QJsonObject> ephemeralContainers; // spec objects as the server returned them
+    QList<ContainerStateInfo> ephemeralStatuses;
+
+    static PodInfo fromJson(const QJsonObject &pod);
+    int restarts() const;
+    std::optional<ContainerStateInfo> ephemeralStatus(const QString &name) const;
+    // The newest podtap tap in the pod (by name pattern), if any.
+    std::optional<QJsonObject> latestTap() const;
+    QString readyText() const; // "1/2"
+};
+
+} // namespace podtap

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "kubeapiclient.h"
+#include "podinfo.h"
+
+#include <QJsonArray>
+
+#include <functional>
+
+namespace podtap {
+
+// Everything podtap checks before it touches a pod, as a checklist the GUI and CLI show
+// as is: RBAC through SelfSubjectAccessReview for each verb of the tap contract, the
+// namespace's Pod Security level, the pod's state, an existing tap, the image.
+struct PreflightItem
+{
+    enum class Status { Ok, Warn, Fail };
+    QString id; // rbac.patch-ephemeralcontainers, podsecurity, pod, tap, image
+    QString title;
+    Status status = Status::Ok;
+    QString why;
+    QString ask; // what to ask a cluster admin for (e.g. the Role rule)
+
+    static const char *statusName(Status s);
+};
+
+struct PreflightReport
+{
+    QList<PreflightItem> items;
+    QString existingTap; // a running podtap tap to reuse, if any
+
+    bool passed() const;
+    QJsonArray toJson() const;
+    QString toText() const;
+};
+
+class Preflight
+{
+public:
+    struct Verb
+    {
+        QString verb;
+        QString resource;
+        QString subresource;
+    };
+    // The verbs the tap contract needs (../shared/spec/tap.md).
+    static QList<Verb> contractVerbs();
+
+    using Callback = std::function<void(const PreflightReport &)>;
+    static void run(KubeApiClient *api, const PodInfo &pod, const QString &image, QObject *context,
+                    Callback callback);
+    // What a Pod Security level means for the tap.
+    static PreflightItem podSecurityItem(const QString &ns, const QString &enforceLevel,
+                                         bool readable, const QString &readError);
+};
+
+} // namespace podtap
