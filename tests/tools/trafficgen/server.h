@@ -1,0 +1,44 @@
+#pragma once
+
+#include "liveconnection.h"
+#include "recordwriter.h"
+#include "sockaddress.h"
+
+#include <memory>
+#include <string>
+
+namespace trafficgen {
+
+struct ServerOptions
+{
+    SockAddress listen;
+    std::string mode = "http"; // http | echo | sink
+    std::string recordPath;
+    std::size_t responseSize = 1024; // http: when the request names no size
+    int stallMs = 0;                 // sink/echo: wait before the first read (zero-window tests)
+    int rcvbuf = 0;
+    int sndbuf = 0;
+    int ioTimeoutSec = 300; // a connection idle this long is closed
+};
+
+// Accepts connections forever (until SIGTERM/SIGINT), one thread per connection.
+class Server
+{
+public:
+    explicit Server(ServerOptions options);
+    int run();
+    // Records connections still open (close "open"); called once before exit on a signal.
+    void shutdown() { m_registry.dumpOpen("terminated by signal"); }
+
+private:
+    void serve(int fd, std::shared_ptr<LiveConnection> conn);
+    void serveHttp(int fd, LiveConnection &conn);
+    void serveEcho(int fd, LiveConnection &conn);
+    void serveSink(int fd, LiveConnection &conn);
+
+    ServerOptions m_options;
+    RecordWriter m_writer;
+    ConnectionRegistry m_registry{m_writer};
+};
+
+} // namespace trafficgen
