@@ -1,7 +1,10 @@
 #include "clidispatcher.h"
 
+#include "capturetocommand.h"
 #include "contextscommand.h"
 #include "inspectcommand.h"
+#include "podscommand.h"
+#include "preflightcommand.h"
 #include "statuscommand.h"
 #include "version.h"
 
@@ -16,6 +19,15 @@ void CliDispatcher::printUsage(FILE *to)
                      "        print every TCP connection in a pcap/pcapng file (- = stdin)\n"
                      "  contexts [--kubeconfig FILE] [--json]\n"
                      "        list the kubeconfig contexts (KUBECONFIG merged like kubectl)\n"
+                     "  pods [--context C] [-n NS] [--json]\n"
+                     "        pods with phase, readiness, TCP ports and any podtap tap\n"
+                     "  preflight TARGET [--port N] [--image IMG] [--json]\n"
+                     "        what the cluster allows, checked before anything is touched (exit 4: "
+                     "a check failed)\n"
+                     "  capture TARGET --port N -w FILE|- [--duration S] [--image IMG]\n"
+                     "        tap the pod (NET_RAW only) and write its traffic as pcap\n"
+                     "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, "
+                     "service/X\n"
                      "  status [--json]\n"
                      "        is podtapd running (exit 3 when it is not)\n"
                      "  --version   print the version\n"
@@ -40,6 +52,12 @@ int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
     }
     if (command == QLatin1String("contexts"))
         return ContextsCommand::run(arguments.mid(1), out, err);
+    if (command == QLatin1String("pods"))
+        return PodsCommand::run(arguments.mid(1), out, err);
+    if (command == QLatin1String("preflight"))
+        return PreflightCommand::run(arguments.mid(1), out, err);
+    if (command == QLatin1String("capture"))
+        return CaptureToCommand::run(arguments.mid(1), out, err);
     if (command == QLatin1String("status"))
         return StatusCommand::run(arguments.mid(1), out, err);
     if (command == QLatin1String("inspect"))

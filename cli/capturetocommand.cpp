@@ -1,0 +1,199 @@
+#include "capturetocommand.h"
+
+#include "capture/pcapstreamreader.h"
+#include "capture/pcapwriter.h"
+#include "kube/capturecommand.h"
+#include "kube/preflight.h"
+#include "kube/tapcapture.h"
+#include "kube/tapinjector.h"
+#include "kube/tapspec.h"
+#include "kubeclicontext.h"
+#include "targetwaiter.h"
+
+#include <QEventLoop>
+#include <QFile>
+#include <QSaveFile>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <csignal>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+namespace podtap {
+
+int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
+{
+    QCommandLineParser p;
+    KubeCliContext kube;
+    kube.addOptions(p);
+    const QCommandLineOption portOpt(QStringLiteral("port"),
+                                     QStringLiteral("Port to tap (1-65535)."), QStringLiteral("N"));
+    const QCommandLineOption writeOpt(QStringList{QStringLiteral("w"), QStringLiteral("write")},
+                                      QStringLiteral("pcap output file, - for stdout."),
+                                      QStringLiteral("FILE"));
+    const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
+                                      QStringLiteral("IMAGE"),
+                                      QLatin1String(TapSpec::DefaultImage));
+    const QCommandLineOption durationOpt(QStringLiteral("duration"),
+                                         QStringLiteral("Stop after S seconds."),
+                                         QStringLiteral("S"));
+    const QCommandLineOption snapOpt(QStringLiteral("snaplen"),
+                                     QStringLiteral("Bytes kept per packet."), QStringLiteral("N"));
+    p.addOptions({portOpt, writeOpt, imageOpt, durationOpt, snapOpt});
+    QStringList args = arguments;
+    args.prepend(QStringLiteral("podtap capture"));
+    if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(portOpt)
+        || !p.isSet(writeOpt)) {
+        std::fprintf(err, "usage: podtap capture TARGET --port N -w FILE|- [--image IMG] "
+                          "[--duration S] [--context C] [-n NS]\n");
+        return 1;
+    }
+    CaptureCommand::Options co;
+    co.port = p.value(portOpt).toInt();
+    co.snapLength = p.value(snapOpt).toInt();
+    const auto argv = CaptureCommand::argv(co);
+    if (!argv) {
+        std::fprintf(err, "podtap capture: %s\n", qPrintable(argv.error()));
+        return 1;
+    }
+    if (!kube.open(p, err))
+        return 1;
+    const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
+                                              kube.ns(), co.port, err);
+    if (!target)
+        return 1;
+    const QString image = p.value(imageOpt);
+
+    QEventLoop loop;
+    int rc = 0;
+    auto finish = [&](int code) {
+        rc = code;
+        loop.quit();
+    };
+
+    // Preflight first: explain refusals before anything is touched.
+    std::optional<PreflightReport> report;
+    Preflight::run(kube.api(), target->pod, image, &loop, [&](const PreflightReport &r) {
+        report = r;
+        loop.quit();
+    });
+    loop.exec();
+    if (!report->passed()) {
+        std::fprintf(err,
+                     "podtap capture: preflight failed; nothing was changed in the cluster.\n%s",
+                     qPrintable(report->toText()));
+        return 4;
+    }
+    for (const auto &i : report->items)
+        if (i.status == PreflightItem::Status::Warn)
+            std::fprintf(err, "podtap: warning: %s: %s\n", qPrintable(i.title), qPrintable(i.why));
+
+    // Output: one pcap stream, records re-serialised so a reconnect never leaves a second
+    // file header in the middle.
+    const QString path = p.value(writeOpt);
+    QFile stdoutFile;
+    QFile file;
+    QIODevice *device = nullptr;
+    if (path == QLatin1String("-")) {
+        if (!stdoutFile.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered)) {
+            std::fprintf(err, "podtap capture: cannot write to stdout\n");
+            return 1;
+        }
+        device = &stdoutFile;
+    } else {
+        file.setFileName(path);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            std::fprintf(err, "podtap capture: cannot write %s: %s\n", qPrintable(path),
+                         qPrintable(file.errorString()));
+            return 1;
+        }
+        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        device = &file;
+    }
+    std::unique_ptr<PcapWriter> writer;
+    PcapStreamReader reader;
+    quint64 packets = 0;
+    reader.setPacketCallback([&](const RawPacket &pkt) {
+        if (!writer) {
+            PcapWriter::Options wo;
+            wo.format = PcapWriter::Format::Pcap;
+            wo.linkType = pkt.linkType;
+            wo.snapLength = std::uint32_t(reader.snapLength() > 0 ? reader.snapLength() : 262144);
+            writer = std::make_unique<PcapWriter>(device, wo);
+            writer->begin();
+        } else if (pkt.linkType != reader.linkType()) {
+            return;
+        }
+        writer->write(pkt);
+        // Packet-buffered like tcpdump -U, so a live reader (Wireshark) sees packets at once.
+        writer->flush();
+        ++packets;
+    });
+
+    TapInjector injector(kube.api());
+    TapCapture capture(kube.api());
+    QObject::connect(&injector, &TapInjector::progress, &loop,
+                     [&](const QString &m) { std::fprintf(err, "podtap: %s\n", qPrintable(m)); });
+    QObject::connect(&injector, &TapInjector::failed, &loop, [&](const QString &m) {
+        std::fprintf(err, "podtap capture: %s\n", qPrintable(m));
+        finish(5);
+    });
+    QObject::connect(&injector, &TapInjector::ready, &loop, [&](const QString &tap, bool reused) {
+        std::fprintf(err, "podtap: %s tap %s in %s/%s; capturing tcp port %d\n",
+                     reused ? "reusing" : "started", qPrintable(tap), qPrintable(target->pod.ns),
+                     qPrintable(target->pod.name), co.port);
+        capture.start(target->pod.ns, target->pod.name, tap, argv.value());
+    });
+    QObject::connect(&capture, &TapCapture::streamStarted, &loop, [&](int attempt) {
+        if (attempt > 0)
+            reader.beginStream();
+    });
+    QObject::connect(&capture, &TapCapture::pcapData, &loop, [&](const QByteArray &b) {
+        reader.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
+    });
+    QObject::connect(&capture, &TapCapture::warning, &loop, [&](const QString &m) {
+        std::fprintf(err, "podtap: warning: %s\n", qPrintable(m));
+    });
+    QObject::connect(&capture, &TapCapture::statusLine, &loop,
+                     [&](const QString &l) { std::fprintf(err, "tcpdump: %s\n", qPrintable(l)); });
+    QObject::connect(&capture, &TapCapture::stopped, &loop, [&](bool ok, const QString &why) {
+        if (!ok)
+            std::fprintf(err, "podtap capture: %s\n", qPrintable(why));
+        finish(ok ? 0 : 6);
+    });
+
+    // Ctrl-C / SIGTERM: stop tcpdump in the tap, keep the tap, close the file cleanly.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    const int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    QSocketNotifier notifier(sfd, QSocketNotifier::Read);
+    QObject::connect(&notifier, &QSocketNotifier::activated, &loop, [&] {
+        signalfd_siginfo info{};
+        (void)!::read(sfd, &info, sizeof info);
+        std::fprintf(err, "podtap: stopping (the tap stays in the pod; tcpdump is stopped)\n");
+        capture.stop();
+        QTimer::singleShot(15000, &loop, [&] { finish(0); });
+    });
+    if (p.isSet(durationOpt))
+        QTimer::singleShot(p.value(durationOpt).toInt() * 1000, &loop, [&] { capture.stop(); });
+
+    injector.start(target->pod, image);
+    loop.exec();
+    reader.endOfStream();
+    if (writer)
+        writer->flush();
+    ::close(sfd);
+    sigprocmask(SIG_UNBLOCK, &mask, nullptr);
+    std::fprintf(err, "podtap: %llu packets written%s\n", static_cast<unsigned long long>(packets),
+                 reader.errors().empty() ? "" : " (the stream had damaged records, see above)");
+    for (const auto &e : reader.errors())
+        std::fprintf(err, "podtap: stream %u at byte %llu: %s\n", e.streamId,
+                     static_cast<unsigned long long>(e.streamOffset), e.message.c_str());
+    return rc;
+}
+
+} // namespace podtap

@@ -1,0 +1,40 @@
+#include "kubeclicontext.h"
+
+namespace podtap {
+
+KubeCliContext::KubeCliContext()
+    : m_kubeconfig(QStringLiteral("kubeconfig"), QStringLiteral("Use only this kubeconfig file."),
+                   QStringLiteral("FILE"))
+    , m_context(QStringLiteral("context"), QStringLiteral("kubeconfig context (default: current)."),
+                QStringLiteral("NAME"))
+    , m_namespace({QStringLiteral("n"), QStringLiteral("namespace")},
+                  QStringLiteral("Namespace (default: the context's)."), QStringLiteral("NS"))
+{}
+
+void KubeCliContext::addOptions(QCommandLineParser &parser)
+{
+    parser.addOptions({m_kubeconfig, m_context, m_namespace});
+}
+
+bool KubeCliContext::open(const QCommandLineParser &p, FILE *err, const QString &contextOverride)
+{
+    const auto config = p.isSet(m_kubeconfig) ? Kubeconfig::loadFile(p.value(m_kubeconfig))
+                                              : Kubeconfig::loadDefault();
+    if (!config) {
+        std::fprintf(err, "podtap: %s\n", qPrintable(config.error()));
+        return false;
+    }
+    const QString ctx = !contextOverride.isEmpty() ? contextOverride : p.value(m_context);
+    auto access = ClusterAccess::fromKubeconfig(config.value(), ctx);
+    if (!access) {
+        std::fprintf(err, "podtap: %s\n", qPrintable(access.error()));
+        return false;
+    }
+    for (const QString &w : access->warnings())
+        std::fprintf(err, "podtap: warning: %s\n", qPrintable(w));
+    m_ns = p.isSet(m_namespace) ? p.value(m_namespace) : access->defaultNamespace();
+    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    return true;
+}
+
+} // namespace podtap

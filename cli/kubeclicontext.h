@@ -1,0 +1,36 @@
+#pragma once
+
+#include "kube/clusteraccess.h"
+#include "kube/execcredentialplugin.h"
+#include "kube/kubeapiclient.h"
+
+#include <QCommandLineParser>
+
+#include <cstdio>
+#include <memory>
+
+namespace podtap {
+
+// The kubeconfig options every cluster-facing command shares (--kubeconfig, --context,
+// -n) and the API client they produce.
+class KubeCliContext
+{
+public:
+    KubeCliContext();
+    void addOptions(QCommandLineParser &parser);
+    // Loads the kubeconfig and builds the client; prints the error and returns false.
+    bool open(const QCommandLineParser &parser, FILE *err, const QString &contextOverride = {});
+
+    KubeApiClient *api() { return m_api.get(); }
+    QString ns() const { return m_ns; }
+
+private:
+    QCommandLineOption m_kubeconfig;
+    QCommandLineOption m_context;
+    QCommandLineOption m_namespace;
+    ExecCredentialPlugin m_plugins;
+    std::unique_ptr<KubeApiClient> m_api;
+    QString m_ns;
+};
+
+} // namespace podtap

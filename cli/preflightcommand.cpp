@@ -1,0 +1,69 @@
+#include "preflightcommand.h"
+
+#include "kube/preflight.h"
+#include "kube/tapspec.h"
+#include "kubeclicontext.h"
+#include "targetwaiter.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTimer>
+
+namespace podtap {
+
+int PreflightCommand::run(const QStringList &arguments, FILE *out, FILE *err)
+{
+    QCommandLineParser p;
+    KubeCliContext kube;
+    kube.addOptions(p);
+    const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port to tap."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
+                                      QStringLiteral("IMAGE"),
+                                      QLatin1String(TapSpec::DefaultImage));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON output."));
+    p.addOptions({portOpt, imageOpt, jsonOpt});
+    QStringList args = arguments;
+    args.prepend(QStringLiteral("podtap preflight"));
+    if (!p.parse(args) || p.positionalArguments().size() != 1) {
+        std::fprintf(err, "usage: podtap preflight TARGET [--port N] [--image IMG] [--json] "
+                          "[--context C] [-n NS]\n");
+        return 1;
+    }
+    if (!kube.open(p, err))
+        return 1;
+    const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
+                                              kube.ns(), p.value(portOpt).toInt(), err);
+    if (!target)
+        return 1;
+    std::optional<PreflightReport> report;
+    QEventLoop loop;
+    QObject guard;
+    Preflight::run(kube.api(), target->pod, p.value(imageOpt), &guard,
+                   [&](const PreflightReport &r) {
+                       report = r;
+                       loop.quit();
+                   });
+    QTimer::singleShot(60000, &loop, &QEventLoop::quit);
+    if (!report)
+        loop.exec();
+    if (!report) {
+        std::fprintf(err, "podtap preflight: the cluster did not answer within 60 s\n");
+        return 1;
+    }
+    if (p.isSet(jsonOpt)) {
+        QJsonObject o;
+        o[QLatin1String("pod")] = QString(target->pod.ns + QLatin1Char('/') + target->pod.name);
+        o[QLatin1String("passed")] = report->passed();
+        o[QLatin1String("items")] = report->toJson();
+        const QByteArray doc = QJsonDocument(o).toJson();
+        std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);
+    } else {
+        std::fprintf(out, "%s", qPrintable(report->toText()));
+    }
+    return report->passed() ? 0 : 4;
+}
+
+} // namespace podtap

@@ -1,0 +1,170 @@
+#include "tapcapture.h"
+
+#include "capturecommand.h"
+
+#include <memory>
+
+namespace podtap {
+
+TapCapture::TapCapture(KubeApiClient *api, QObject *parent)
+    : QObject(parent)
+    , m_api(api)
+{}
+
+TapCapture::~TapCapture()
+{
+    if (m_exec)
+        m_exec->disconnect(this);
+}
+
+void TapCapture::setState(State s, const QString &why)
+{
+    m_state = s;
+    Q_EMIT stateChanged(s, why);
+}
+
+void TapCapture::start(const QString &ns, const QString &pod, const QString &tapContainer,
+                       const QStringList &argv)
+{
+    m_ns = ns;
+    m_pod = pod;
+    m_tap = tapContainer;
+    m_argv = argv;
+    m_stopping = false;
+    setState(State::Starting, QString());
+    launch();
+}
+
+void TapCapture::launch()
+{
+    m_fatalStderr = false;
+    m_exec = new ExecStream(m_api, this);
+    m_exec->setDeadAfter(m_stallMs);
+    connect(m_exec, &ExecStream::opened, this, [this] { Q_EMIT streamStarted(m_restarts); });
+    connect(m_exec, &ExecStream::stdoutData, this, &TapCapture::pcapData);
+    connect(m_exec, &ExecStream::stderrLine, this, &TapCapture::onStderr);
+    connect(m_exec, &ExecStream::finished, this, &TapCapture::onFinished);
+    m_exec->start(m_ns, m_pod, m_tap, m_argv);
+}
+
+void TapCapture::onStderr(const QString &line)
+{
+    switch (CaptureCommand::classify(line)) {
+    case CaptureCommand::StderrKind::Listening:
+        m_backoffMs = 500;
+        setState(State::Capturing, line);
+        break;
+    case CaptureCommand::StderrKind::PrivilegeDrop:
+        m_fatalStderr = true;
+        m_fatalReason = QStringLiteral("the tap image's tcpdump drops privileges to its own user "
+                                       "and fails without "
+                                       "CAP_SETUID/SETGID (\"%1\"); use an image whose tcpdump "
+                                       "does not drop, such as "
+                                       "nicolaka/netshoot")
+                                .arg(line);
+        break;
+    case CaptureCommand::StderrKind::PermissionDenied:
+        m_fatalStderr = true;
+        m_fatalReason
+                = QStringLiteral(
+                          "tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW")
+                          .arg(line);
+        break;
+    case CaptureCommand::StderrKind::Counts: {
+        qint64 captured = -1, dropped = -1;
+        if (CaptureCommand::parseCounts(line, &captured, &dropped) && dropped > 0)
+            Q_EMIT warning(
+                    QStringLiteral(
+                            "the kernel dropped %1 packets in the tap: those bytes are missing")
+                            .arg(dropped));
+        break;
+    }
+    case CaptureCommand::StderrKind::Other:
+        break;
+    }
+    Q_EMIT statusLine(line);
+}
+
+void TapCapture::killOrphanThen(std::function<void()> next)
+{
+    // Processes started by exec outlive a broken stream: end the old tcpdump first.
+    auto *killer = new ExecStream(m_api, this);
+    killer->setPingInterval(5000);
+    auto fired = std::make_shared<bool>(false);
+    auto go = [fired, next, killer] {
+        if (*fired)
+            return;
+        *fired = true;
+        killer->deleteLater();
+        next();
+    };
+    connect(killer, &ExecStream::finished, this, [go](const ExecStream::Outcome &) { go(); });
+    QTimer::singleShot(10000, this, go);
+    killer->start(m_ns, m_pod, m_tap,
+                  {QStringLiteral("pkill"), QStringLiteral("-x"), QStringLiteral("tcpdump")});
+}
+
+void TapCapture::onFinished(const ExecStream::Outcome &o)
+{
+    if (m_exec)
+        m_exec->deleteLater();
+    if (m_stopping) {
+        setState(State::Stopped, QStringLiteral("stopped"));
+        Q_EMIT stopped(true, QString());
+        return;
+    }
+    if (m_fatalStderr) {
+        setState(State::Failed, m_fatalReason);
+        Q_EMIT stopped(false, m_fatalReason);
+        return;
+    }
+    if (!o.unexpectedEnd) {
+        // tcpdump itself ended (e.g. -c N, or it failed at start): no point restarting.
+        const QString why = o.success ? QStringLiteral("tcpdump finished")
+                                      : QStringLiteral("tcpdump ended: %1").arg(o.message);
+        setState(o.success ? State::Stopped : State::Failed, why);
+        Q_EMIT stopped(o.success, o.success ? QString() : why);
+        return;
+    }
+    if (++m_restarts > m_maxRestarts) {
+        const QString why = QStringLiteral("the capture stream broke %1 times; giving up (%2)")
+                                    .arg(m_maxRestarts)
+                                    .arg(o.message);
+        setState(State::Failed, why);
+        Q_EMIT stopped(false, why);
+        return;
+    }
+    Q_EMIT warning(QStringLiteral("the capture stream was lost (%1); reconnecting in %2 ms — "
+                                  "packets in between are missing")
+                           .arg(o.message)
+                           .arg(m_backoffMs));
+    setState(State::Reconnecting, o.message);
+    const int delay = m_backoffMs;
+    m_backoffMs = std::min(m_backoffMs * 2, 30000);
+    QTimer::singleShot(delay, this, [this] {
+        if (m_stopping)
+            return;
+        killOrphanThen([this] {
+            if (!m_stopping)
+                launch();
+        });
+    });
+}
+
+void TapCapture::stop()
+{
+    if (m_state == State::Stopped || m_state == State::Failed)
+        return;
+    m_stopping = true;
+    if (m_exec) {
+        m_exec->disconnect(this);
+        m_exec->abort();
+        m_exec->deleteLater();
+    }
+    killOrphanThen([this] {
+        setState(State::Stopped, QStringLiteral("stopped"));
+        Q_EMIT stopped(true, QString());
+    });
+}
+
+} // namespace podtap

@@ -1,0 +1,64 @@
+#pragma once
+
+#include "execstream.h"
+#include "kubeapiclient.h"
+
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+namespace podtap {
+
+// Runs the validated tcpdump in a tap over exec and keeps it running: on an unexpected
+// end it reports, kills the orphan tcpdump with a second exec, and restarts with back-off.
+// Each (re)start begins a new pcap stream: consumers call beginStream() on
+// streamStarted() so nothing is stitched across the cut.
+class TapCapture : public QObject
+{
+    Q_OBJECT
+
+public:
+    enum class State { Starting, Capturing, Reconnecting, Stopped, Failed };
+    Q_ENUM(State)
+
+    TapCapture(KubeApiClient *api, QObject *parent = nullptr);
+    ~TapCapture() override;
+
+    void start(const QString &ns, const QString &pod, const QString &tapContainer,
+               const QStringList &argv);
+    void stop();
+    State state() const { return m_state; }
+    int restarts() const { return m_restarts; }
+    void setMaxRestarts(int n) { m_maxRestarts = n; }
+    void setStallTimeout(int ms) { m_stallMs = ms; }
+
+Q_SIGNALS:
+    void streamStarted(int attempt);
+    void pcapData(const QByteArray &bytes);
+    void statusLine(const QString &line);
+    void warning(const QString &message); // data loss and the like: the user must see it
+    void stateChanged(podtap::TapCapture::State state, const QString &why);
+    void stopped(bool ok, const QString &why);
+
+private:
+    void launch();
+    void onFinished(const ExecStream::Outcome &outcome);
+    void onStderr(const QString &line);
+    void setState(State s, const QString &why);
+    void killOrphanThen(std::function<void()> next);
+
+    KubeApiClient *m_api;
+    QPointer<ExecStream> m_exec;
+    QString m_ns, m_pod, m_tap;
+    QStringList m_argv;
+    State m_state = State::Stopped;
+    int m_restarts = 0;
+    int m_maxRestarts = 20;
+    int m_stallMs = 60000;
+    int m_backoffMs = 500;
+    bool m_stopping = false;
+    bool m_fatalStderr = false;
+    QString m_fatalReason;
+};
+
+} // namespace podtap
