@@ -1,0 +1,34 @@
+#pragma once
+
+#include "runtimetypes.h"
+
+#include <QStringList>
+
+#include <optional>
+
+namespace kubesim {
+
+// Turns a container's securityContext and image into the argv that runs a command with exactly
+// the privileges a container runtime would give it (through util-linux setpriv).
+class CapabilityExec
+{
+public:
+    enum class ImageProfile {
+        Generic,            // root with the granted capabilities (bounding + inheritable)
+        NonDroppingTcpdump, // nicolaka/netshoot: uid 65534 holding the granted caps as ambient
+        DroppingTcpdump,    // example.com/debian-tcpdump: root, granted caps only; tcpdump drops
+    };
+
+    static ImageProfile profileFor(const QString &image);
+    // Docker/containerd default set, lower-case setpriv names.
+    static QStringList defaultCapabilities();
+    static QStringList allCapabilities();
+    // Runtime default minus drop plus add (ALL handled as containerd does); sorted lower-case.
+    static std::optional<QStringList> grantedCapabilities(const ContainerSecurity &security,
+                                                          QString *error);
+    // The full argv (setpriv … -- argv) for an exec in a container with this image and context.
+    static std::optional<QStringList> wrap(const QString &image, const ContainerSecurity &security,
+                                           const QStringList &argv, QString *error);
+};
+
+} // namespace kubesim

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace kubesim {
+
+// The parts of a container's securityContext the runtime applies to an exec.
+struct ContainerSecurity
+{
+    QStringList capAdd, capDrop; // "NET_RAW" or "CAP_NET_RAW", "ALL"
+    bool privileged = false;
+    std::optional<bool> allowPrivilegeEscalation;
+    std::optional<qint64> runAsUser;
+    std::optional<bool> runAsNonRoot;
+    bool readOnlyRootFilesystem = false; // accepted, not emulated (the host filesystem is shared)
+};
+
+struct WorkloadSpec
+{
+    QString kind; // "http-echo" | "none"
+    quint16 port = 0;
+};
+
+// A traffic generator running in the pod's client namespace, sending HTTP requests to the pod.
+struct TrafficSpec
+{
+    double ratePerSecond = 0; // requests/s over all connections; 0 = 10 (CPU is shared)
+    int requestSize = 0;      // POST body bytes; 0 = GET
+    int connections = 0;      // long-lived keep-alive connections; 0 = 1
+    int responseSize = 0;     // response body bytes asked of the server; 0 = trafficgen's 1024
+};
+
+struct PodSpec
+{
+    QString ns, name;
+    WorkloadSpec workload;
+    std::optional<TrafficSpec> traffic;
+};
+
+struct ExecRequest
+{
+    QString ns, pod, container, image;
+    ContainerSecurity security;
+    QStringList argv;
+    bool stdinEnabled = false, stdoutEnabled = true, stderrEnabled = true, tty = false;
+};
+
+// Fault knobs applied to every later exec session of one pod.
+struct FaultSpec
+{
+    qint64 cutAfterBytes = -1; // abort TCP after this many bytes following the 101 (no close frame)
+    int cutAfterMs = -1;       // abort TCP this long after the 101
+    bool stall = false;        // after the initial frame: neither read nor write any more
+};
+
+} // namespace kubesim

@@ -1,0 +1,170 @@
+#include "workloadprocess.h"
+
+#include "builtinhttpecho.h"
+#include "childprocess.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLoggingCategory>
+#include <QThread>
+
+#include <cmath>
+
+namespace kubesim {
+
+Q_LOGGING_CATEGORY(lcWorkload, "kubesim.workload")
+
+WorkloadProcess::WorkloadProcess(const NetnsManager::PodNetwork &net, const PodSpec &spec,
+                                 const QString &trafficGenPath, const QString &recordPrefix,
+                                 QObject *parent)
+    : QObject(parent)
+    , m_net(net)
+    , m_spec(spec)
+    , m_trafficGen(trafficGenPath)
+    , m_recordPrefix(recordPrefix)
+{}
+
+WorkloadProcess::~WorkloadProcess()
+{
+    stop();
+}
+
+bool WorkloadProcess::isListening(qint64 pid, quint16 port)
+{
+    const QByteArray hexPort
+            = QByteArray(":") + QByteArray::number(port, 16).toUpper().rightJustified(4, '0');
+    for (const char *file : {"tcp", "tcp6"}) {
+        QFile f(QStringLiteral("/proc/%1/net/%2").arg(pid).arg(QLatin1String(file)));
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        for (const QByteArray &line : lines) {
+            // "  0: 00000000:1F90 00000000:0000 0A ..." — local address, remote, state (0A =
+            // LISTEN)
+            const QList<QByteArray> cols = line.simplified().split(' ');
+            if (cols.size() > 3 && cols.at(1).endsWith(hexPort) && cols.at(3) == "0A")
+                return true;
+        }
+    }
+    return false;
+}
+
+bool WorkloadProcess::start(QString *error)
+{
+    return startServer(error) && startTraffic(error);
+}
+
+bool WorkloadProcess::startServer(QString *error)
+{
+    if (m_spec.workload.kind.isEmpty() || m_spec.workload.kind == QLatin1String("none"))
+        return true;
+    if (m_spec.workload.kind != QLatin1String("http-echo")) {
+        *error = QStringLiteral("unknown workload kind \"%1\" (known: http-echo, none)")
+                         .arg(m_spec.workload.kind);
+        return false;
+    }
+    const quint16 port = m_spec.workload.port ? m_spec.workload.port : 8080;
+    if (m_trafficGen.isEmpty()) {
+        m_builtin = new BuiltinHttpEcho(this);
+        return m_builtin->listen(m_net.podNs, port, error);
+    }
+    m_server = new ChildProcess(this);
+    ChildProcess::Options o;
+    o.argv = {m_trafficGen,
+              QStringLiteral("serve"),
+              QStringLiteral("--listen"),
+              QStringLiteral("[::]:%1").arg(port),
+              QStringLiteral("--mode"),
+              QStringLiteral("http"),
+              QStringLiteral("--record"),
+              m_recordPrefix + QStringLiteral("-server.jsonl")};
+    o.netnsPath = NetnsManager::netnsPath(m_net.podNs);
+    o.pipeStdout = false;
+    o.pipeStderr = false;
+    if (!m_server->start(o, error))
+        return false;
+    // Ready when the port listens, so the generator (and tests) never race the server.
+    QElapsedTimer t;
+    t.start();
+    while (!isListening(m_server->pid(), port)) {
+        if (!m_server->isRunning() || t.elapsed() > 5000) {
+            *error = QStringLiteral("%1 serve did not listen on port %2 in pod %3/%4")
+                             .arg(m_trafficGen)
+                             .arg(port)
+                             .arg(m_spec.ns, m_spec.name);
+            return false;
+        }
+        QThread::msleep(5);
+    }
+    return true;
+}
+
+bool WorkloadProcess::startTraffic(QString *error)
+{
+    if (!m_spec.traffic || m_spec.workload.kind != QLatin1String("http-echo"))
+        return true;
+    const TrafficSpec &tr = *m_spec.traffic;
+    const quint16 port = m_spec.workload.port ? m_spec.workload.port : 8080;
+    const int connections = qMax(1, tr.connections);
+    const int size = qMax(0, tr.requestSize);
+    const double rate = tr.ratePerSecond > 0 ? tr.ratePerSecond : 10.0;
+    ChildProcess::Options o;
+    o.netnsPath = NetnsManager::netnsPath(m_net.clientNs);
+    o.pipeStdout = false;
+    o.pipeStderr = false;
+    const QString target = QStringLiteral("%1:%2").arg(m_net.podIp).arg(port);
+    if (!m_trafficGen.isEmpty()) {
+        o.argv = {m_trafficGen,
+                  QStringLiteral("client"),
+                  QStringLiteral("--connect"),
+                  target,
+                  QStringLiteral("--connections"),
+                  QString::number(connections),
+                  QStringLiteral("--concurrency"),
+                  QString::number(connections),
+                  QStringLiteral("--requests-per-conn"),
+                  QStringLiteral("0"),
+                  QStringLiteral("--request-size"),
+                  QString::number(size),
+                  QStringLiteral("--rate"),
+                  QString::number(rate),
+                  QStringLiteral("--duration"),
+                  QStringLiteral("604800"),
+                  QStringLiteral("--record"),
+                  m_recordPrefix + QStringLiteral("-client.jsonl")};
+        if (tr.responseSize > 0)
+            o.argv << QStringLiteral("--response-size") << QString::number(tr.responseSize);
+    } else {
+        // Fallback: one curl loop per connection, each at rate/connections.
+        const double interval = connections / rate;
+        const QString loop
+                = QStringLiteral(
+                          "BODY=$(head -c %1 /dev/zero | tr '\\0' x); "
+                          "while :; do curl -s -o /dev/null --max-time 5 "
+                          "-H 'Content-Type: application/octet-stream' --data-binary \"$BODY\" "
+                          "http://%2/echo; sleep %3; done")
+                          .arg(size)
+                          .arg(target)
+                          .arg(interval, 0, 'f', 3);
+        QString script;
+        for (int i = 0; i < connections; ++i)
+            script += QStringLiteral("(%1) & ").arg(loop);
+        script += QStringLiteral("wait");
+        o.argv = {QStringLiteral("sh"), QStringLiteral("-c"), script};
+    }
+    m_traffic = new ChildProcess(this);
+    return m_traffic->start(o, error);
+}
+
+void WorkloadProcess::stop()
+{
+    // SIGTERM first: trafficgen then records its open connections.
+    if (m_traffic)
+        m_traffic->terminateAndWait(500);
+    if (m_server)
+        m_server->terminateAndWait(500);
+    if (m_builtin)
+        m_builtin->close();
+}
+
+} // namespace kubesim
