@@ -50,11 +50,7 @@ ExecSession::ExecSession(QTcpSocket *socket, const ExecRequest &request, const C
     // Bounded: Qt stops reading from the kernel when this much is buffered, so a client that
     // floods stdin (or a stalled session) pushes back through TCP.
     socket->setReadBufferSize(64 * 1024);
-    connect(socket, &QTcpSocket::disconnected, this, [this] {
-        if (m_child)
-            m_child->killAndWait();
-        end();
-    });
+    connect(socket, &QTcpSocket::disconnected, this, &ExecSession::end);
 }
 
 ExecSession::~ExecSession() = default;
@@ -189,6 +185,12 @@ void ExecSession::start(const QByteArray &method,
         finishWithStatus(internalErrorStatus(e), e);
         return;
     }
+    if (m_context.emulate) {
+        if (const auto code = m_context.emulate(m_request.argv)) {
+            onExit(*code);
+            return;
+        }
+    }
     QString error;
     if (m_request.argv.isEmpty()
         || ChildProcess::findExecutable(m_request.argv.first()).isEmpty()) {
@@ -237,6 +239,7 @@ void ExecSession::start(const QByteArray &method,
         finishWithStatus(internalErrorStatus(msg), msg);
         return;
     }
+    Q_EMIT processStarted(m_child);
     if (m_stalled)
         m_child->setOutputPaused(true);
     onReadyRead(); // bytes the client sent right behind the request
@@ -263,8 +266,6 @@ void ExecSession::onReadyRead()
         handleMessage(message);
     if (m_codec.hasError() && !m_closeSent) {
         qCInfo(lcExec) << "exec protocol error:" << m_codec.errorString();
-        if (m_child)
-            m_child->killAndWait();
         sendCloseAndEnd(m_codec.errorCode());
     }
 }
@@ -278,9 +279,7 @@ void ExecSession::handleMessage(const WebSocketCodec::Message &message)
     case WebSocketCodec::Pong:
         return;
     case WebSocketCodec::Close: {
-        // Client goes away: echo its close code, stop the command.
-        if (m_child)
-            m_child->killAndWait();
+        // Client goes away: echo its close code. The command keeps running (see end()).
         quint16 code = WebSocketCodec::Normal;
         if (message.payload.size() >= 2)
             code = quint16((quint8(message.payload.at(0)) << 8) | quint8(message.payload.at(1)));
@@ -363,8 +362,6 @@ void ExecSession::cutNow()
         return;
     qCInfo(lcExec) << "cutting exec session by fault knob after" << m_sentBytes << "bytes";
     m_cut = true;
-    if (m_child)
-        m_child->killAndWait();
     // Abrupt: no close frame and no TLS close_notify, but what was written reaches the client.
     m_socket->flush();
     auto abortWhenFlushed = [this] {
@@ -395,7 +392,11 @@ void ExecSession::updateBackPressure()
 
 void ExecSession::onChildFinished()
 {
-    const int code = m_child->exitCode();
+    onExit(m_child->exitCode());
+}
+
+void ExecSession::onExit(int code)
+{
     if (code == 0)
         finishWithStatus(successStatus(), {});
     else
@@ -429,6 +430,23 @@ void ExecSession::sendCloseAndEnd(quint16 code)
         end();
 }
 
+void ExecSession::orphanChild()
+{
+    if (!m_child || !m_child->isRunning())
+        return;
+    // Like a kubelet when the stream breaks: the process lives on in the container (podtap kills
+    // such an orphan tcpdump with a second exec). Its stdin gets EOF, its output is drained and
+    // dropped, so it never blocks on a full pipe. The runtime reaps it or kills it at shutdown.
+    ChildProcess *child = m_child;
+    m_child = nullptr;
+    child->disconnect(this);
+    child->setParent(parent());
+    connect(child, &ChildProcess::finished, child, &QObject::deleteLater);
+    child->closeStdin();
+    child->setOutputPaused(false);
+    qCInfo(lcExec) << "exec stream ended before the command; pid" << child->pid() << "lives on";
+}
+
 void ExecSession::abort()
 {
     if (m_child)
@@ -455,8 +473,7 @@ void ExecSession::end()
         }
     }
     m_ended = true;
-    if (m_child)
-        m_child->killAndWait();
+    orphanChild();
     Q_EMIT finished();
     deleteLater();
 }

@@ -9,6 +9,9 @@
 #include <QPair>
 #include <QPointer>
 
+#include <functional>
+#include <optional>
+
 class QTcpSocket;
 
 namespace kubesim {
@@ -30,6 +33,8 @@ public:
         QString hostname;  // $HOSTNAME of the exec (the pod name)
         FaultSpec fault;
         QString error; // set: answer the upgrade, then fail with this InternalError
+        // Commands the runtime answers itself (container-scoped pkill); nullopt = run argv.
+        std::function<std::optional<int>(const QStringList &argv)> emulate;
     };
 
     ExecSession(QTcpSocket *socket, const ExecRequest &request, const Context &context,
@@ -50,6 +55,8 @@ public:
 
 Q_SIGNALS:
     void finished();
+    // The command runs; it may outlive the session (orphaned, reparented to our parent).
+    void processStarted(kubesim::ChildProcess *process);
 
 private:
     void rejectHttp(const QByteArray &statusLine, const QByteArray &extraHeaders,
@@ -60,11 +67,13 @@ private:
     void sendChannel(quint8 channel, const QByteArray &payload);
     void sendRaw(const QByteArray &bytes);
     void onChildFinished();
+    void onExit(int code);
     void finishWithStatus(const QByteArray &v4Status, const QString &plainError);
     void sendCloseAndEnd(quint16 code);
     void updateBackPressure();
     void cutNow();
     void end();
+    void orphanChild();
 
     QPointer<QTcpSocket> m_socket;
     ExecRequest m_request;

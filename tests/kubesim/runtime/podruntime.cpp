@@ -1,5 +1,7 @@
 #include "podruntime.h"
 
+#include "childprocess.h"
+#include "containerprocesses.h"
 #include "execsession.h"
 #include "netnsmanager.h"
 #include "workloadprocess.h"
@@ -17,6 +19,7 @@ PodRuntime::PodRuntime(const QString &stateDir, QObject *parent)
     : QObject(parent)
     , m_netns(std::make_unique<NetnsManager>(stateDir))
     , m_stateDir(stateDir)
+    , m_processes(new ContainerProcesses(this))
 {
     QString tg = qEnvironmentVariable("PODTAP_TRAFFICGEN");
 #ifdef KUBESIM_DEFAULT_TRAFFICGEN
@@ -142,7 +145,13 @@ void PodRuntime::handleExecUpgrade(QTcpSocket *socket, const QByteArray &method,
         ctx.error = QStringLiteral("pod %1/%2 has no running sandbox in kubesim")
                             .arg(req.ns, req.pod);
     }
+    const QString containerKey = ContainerProcesses::key(req.ns, req.pod, req.container);
+    ctx.emulate = [this, containerKey](const QStringList &argv) {
+        return m_processes->emulate(containerKey, argv);
+    };
     auto *session = new ExecSession(socket, req, ctx, this);
+    connect(session, &ExecSession::processStarted, this,
+            [this, containerKey](ChildProcess *p) { m_processes->add(containerKey, p); });
     m_sessions.removeAll(nullptr);
     m_sessions << session;
     connect(session, &ExecSession::finished, this, &PodRuntime::execSessionFinished);
@@ -167,6 +176,7 @@ void PodRuntime::shutdown()
     for (const auto &s : sessions)
         if (s)
             s->abort();
+    m_processes->killAll(); // exec'd processes, orphans included
     for (auto &pod : m_pods) {
         if (pod.workload) {
             pod.workload->stop();

@@ -16,6 +16,7 @@ class QTcpSocket;
 
 namespace kubesim {
 
+class ContainerProcesses;
 class ExecSession;
 class NetnsManager;
 class WorkloadProcess;
@@ -83,6 +84,7 @@ private:
 
     std::unique_ptr<NetnsManager> m_netns;
     QString m_stateDir;
+    ContainerProcesses *m_processes;
     QString m_trafficGen;
     QHash<QString, Pod> m_pods;
     QList<QPointer<ExecSession>> m_sessions;

@@ -205,6 +205,7 @@ private Q_SLOTS:
     void faultCutAfterBytes();
     void faultCutAfterMs();
     void faultStall();
+    void orphanAfterCutAndScopedPkill();
     void backPressureDeliversEverything();
     void shutdownLeavesNothing();
     void cleanStaleAfterKill9();
@@ -592,6 +593,33 @@ void TestPodRuntime::faultStall()
     QVERIFY(!r.disconnected);
     QCOMPARE(r.afterHead, QByteArray("\x82\x01\x01", 3)); // only the ready frame, no pong
     QTRY_COMPARE_WITH_TIMEOUT(m_runtime->activeExecSessions(), 0, 10000); // client left → cleaned
+}
+
+void TestPodRuntime::orphanAfterCutAndScopedPkill()
+{
+    // A tap whose stream breaks leaves tcpdump running, as on a node; podtap then runs
+    // `pkill -x tcpdump` in the tap container, which must reach only that container.
+    const ExecRequest tap
+            = tapRequest({QStringLiteral("tcpdump"), QStringLiteral("-i"), QStringLiteral("any"),
+                          QStringLiteral("-U"), QStringLiteral("-w"), QStringLiteral("-"),
+                          QStringLiteral("tcp"), QStringLiteral("port"), QString::number(PodPort)},
+                         true, QStringLiteral("nicolaka/netshoot:v0.16"));
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, 500, false});
+    const RawResult cut = rawExec(tap, {"v5.channel.k8s.io"});
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{});
+    QVERIFY(cut.disconnected);
+    QCOMPARE(cut.closeCode(), -1);
+    QTest::qWait(300);
+    const QStringList pkill{QStringLiteral("pkill"), QStringLiteral("-x"),
+                            QStringLiteral("tcpdump")};
+    // Another container of the pod has no tcpdump: exit 1.
+    QCOMPARE(rawExec(appRequest(pkill), {"v5.channel.k8s.io"}).channel(3),
+             ExecSession::exitCodeStatus(1));
+    ExecRequest kill = tap;
+    kill.argv = pkill;
+    QCOMPARE(rawExec(kill, {"v5.channel.k8s.io"}).channel(3), ExecSession::successStatus());
+    QTest::qWait(500);
+    QCOMPARE(rawExec(kill, {"v5.channel.k8s.io"}).channel(3), ExecSession::exitCodeStatus(1));
 }
 
 void TestPodRuntime::backPressureDeliversEverything()
