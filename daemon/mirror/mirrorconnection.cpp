@@ -1,0 +1,121 @@
+#include "mirrorconnection.h"
+
+#include "mirrorsink.h"
+
+#include <QTimer>
+
+#include <sys/socket.h>
+
+namespace podtap {
+
+MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject *parent)
+    : QObject(parent)
+    , m_sink(sink)
+    , m_captureId(captureId)
+{
+    m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(&m_socket, &QTcpSocket::connected, this, [this] {
+        m_connected = true;
+        flush();
+    });
+    connect(&m_socket, &QTcpSocket::bytesWritten, this, [this](qint64 n) {
+        m_written += quint64(n);
+        m_sink->m_stats.bytesMirrored += quint64(n);
+        if (m_closing && m_socket.bytesToWrite() == 0 && m_pending.isEmpty())
+            halfClose();
+    });
+    connect(&m_socket, &QTcpSocket::readyRead, this, [this] {
+        const QByteArray b = m_socket.readAll();
+        m_sink->m_stats.responseBytes += quint64(b.size());
+        const qint64 room = m_sink->m_options.keepResponseBytes - m_response.size();
+        if (room > 0)
+            m_response.append(b.left(room));
+    });
+    connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
+        end(m_halfClosed ? QStringLiteral("completed") : QStringLiteral("local-closed"));
+    });
+    connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (e == QAbstractSocket::RemoteHostClosedError && m_halfClosed)
+            return; // the normal end after our FIN
+        end(QStringLiteral("local-error: ") + m_socket.errorString());
+    });
+}
+
+MirrorConnection::~MirrorConnection()
+{
+    m_socket.disconnect(this);
+    m_socket.abort();
+}
+
+void MirrorConnection::connectTo(const QHostAddress &host, quint16 port)
+{
+    m_socket.connectToHost(host, port);
+}
+
+qint64 MirrorConnection::queued() const
+{
+    return m_pending.size() + m_socket.bytesToWrite();
+}
+
+bool MirrorConnection::enqueue(const char *data, qint64 size, qint64 limit)
+{
+    if (m_ended)
+        return true;
+    if (queued() + size > limit)
+        return false;
+    if (!m_connected) {
+        m_pending.append(data, size);
+        return true;
+    }
+    // QTcpSocket buffers and writes on the next event-loop pass: consecutive segments of
+    // a flow coalesce into few large write() calls (one write per segment is ~9x slower).
+    m_socket.write(data, size);
+    return true;
+}
+
+void MirrorConnection::flush()
+{
+    if (!m_pending.isEmpty()) {
+        m_socket.write(m_pending);
+        m_pending.clear();
+    }
+    if (m_closing && m_socket.bytesToWrite() == 0)
+        halfClose();
+}
+
+void MirrorConnection::halfClose()
+{
+    if (m_halfClosed)
+        return;
+    m_halfClosed = true;
+    // Mirror the client's FIN as a FIN (SHUT_WR), not a full close: the local service may
+    // still be answering, and its answer is what a comparison needs.
+    ::shutdown(int(m_socket.socketDescriptor()), SHUT_WR);
+    QTimer::singleShot(LingerMs, this, [this] {
+        m_socket.abort();
+        end(QStringLiteral("completed"));
+    });
+}
+
+void MirrorConnection::finishGracefully()
+{
+    m_closing = true;
+    if (m_connected)
+        flush();
+}
+
+void MirrorConnection::resetNow(const QString &outcome)
+{
+    m_socket.abort();
+    end(outcome);
+}
+
+void MirrorConnection::end(const QString &outcome)
+{
+    if (m_ended)
+        return;
+    m_ended = true;
+    m_sink->finished(this, outcome);
+}
+
+} // namespace podtap

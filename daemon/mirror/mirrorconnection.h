@@ -1,0 +1,51 @@
+#pragma once
+
+#include <QByteArray>
+#include <QObject>
+#include <QTcpSocket>
+
+namespace podtap {
+
+class MirrorSink;
+
+// One local TCP connection carrying one captured connection's inbound bytes.
+class MirrorConnection : public QObject
+{
+    Q_OBJECT
+
+public:
+    MirrorConnection(MirrorSink *sink, quint64 captureId, QObject *parent);
+    ~MirrorConnection() override;
+
+    void connectTo(const QHostAddress &host, quint16 port);
+    // Queues bytes; false when the local side is too far behind (the caller drops us).
+    bool enqueue(const char *data, qint64 size, qint64 limit);
+    // The captured stream ended: close once everything queued has been written.
+    void finishGracefully();
+    void resetNow(const QString &outcome = QStringLiteral("reset"));
+    quint64 captureId() const { return m_captureId; }
+    quint64 written() const { return m_written; }
+    const QByteArray &response() const { return m_response; }
+    qint64 queued() const;
+
+    // After our FIN, how long the local side may keep answering.
+    static constexpr int LingerMs = 10000;
+
+private:
+    void flush();
+    void halfClose();
+    void end(const QString &outcome);
+
+    MirrorSink *m_sink;
+    quint64 m_captureId;
+    QTcpSocket m_socket;
+    QByteArray m_pending; // bytes waiting for the connect
+    QByteArray m_response;
+    quint64 m_written = 0;
+    bool m_connected = false;
+    bool m_closing = false;
+    bool m_halfClosed = false;
+    bool m_ended = false;
+};
+
+} // namespace podtap

@@ -1,0 +1,98 @@
+#include "mirrorsink.h"
+
+#include "mirrorconnection.h"
+
+#include <QTimer>
+
+namespace podtap {
+
+MirrorSink::MirrorSink(const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+{}
+
+MirrorSink::~MirrorSink()
+{
+    for (auto &[id, m] : m_conns)
+        delete m;
+}
+
+bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
+{
+    return allowRemote || host.isLoopback();
+}
+
+void MirrorSink::connectionOpened(TcpConnection &c)
+{
+    if (c.midstream && !m_options.joinMidstream) {
+        ++m_stats.skippedMidstream;
+        return;
+    }
+    auto *m = new MirrorConnection(this, c.id, this);
+    m_conns.emplace(c.id, m);
+    ++m_stats.connections;
+    m->connectTo(m_options.host, m_options.port);
+}
+
+void MirrorSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, std::size_t size,
+                      std::int64_t)
+{
+    if (d != Direction::ClientToServer)
+        return; // the pod's own answers are not sent anywhere
+    auto it = m_conns.find(c.id);
+    if (it == m_conns.end())
+        return;
+    if (!it->second->enqueue(reinterpret_cast<const char *>(bytes), qint64(size),
+                             m_options.maxPendingBytes)) {
+        ++m_stats.dropped;
+        MirrorConnection *m = it->second;
+        m_conns.erase(it);
+        m->resetNow(QStringLiteral("dropped: the local port is not keeping up"));
+    }
+}
+
+void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t, std::int64_t)
+{
+    if (d != Direction::ClientToServer)
+        return;
+    auto it = m_conns.find(c.id);
+    if (it == m_conns.end())
+        return;
+    ++m_stats.gaps;
+    MirrorConnection *m = it->second;
+    m_conns.erase(it);
+    // Bytes after a gap cannot be delivered truthfully: end the local connection.
+    m->resetNow(QStringLiteral("gap: bytes missing from the capture"));
+}
+
+void MirrorSink::connectionClosed(TcpConnection &c)
+{
+    auto it = m_conns.find(c.id);
+    if (it == m_conns.end())
+        return;
+    if (c.closeReason == CloseReason::Reset)
+        it->second->resetNow();
+    else
+        it->second->finishGracefully();
+}
+
+void MirrorSink::connectionRemoved(TcpConnection &)
+{
+    // Local connections live on until their queued bytes are written.
+}
+
+void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
+{
+    auto it = m_conns.find(m->captureId());
+    if (it != m_conns.end() && it->second == m)
+        m_conns.erase(it);
+    if (outcome == QLatin1String("completed"))
+        ++m_stats.completed;
+    else if (outcome.startsWith(QLatin1String("local-error")))
+        ++m_stats.localErrors;
+    Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response());
+    Q_EMIT statsChanged();
+    m->deleteLater();
+}
+
+} // namespace podtap

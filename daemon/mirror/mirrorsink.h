@@ -1,0 +1,77 @@
+#pragma once
+
+#include "capture/capturesink.h"
+
+#include <QHostAddress>
+#include <QObject>
+
+#include <unordered_map>
+
+namespace podtap {
+
+class MirrorConnection;
+
+// Mirrors the inbound (client → server) bytes of every tapped connection to a local port,
+// in order, as the engine reassembles them: one local TCP connection per captured one.
+// Policies: connections already open when capture began are skipped unless joining is
+// asked for; a gap closes the local connection (the bytes after it would be a lie); a
+// refused, slow or never-reading local port never blocks capture or other connections
+// (bounded buffer per connection, then that one is dropped and counted); FIN and RST are
+// mirrored. The local side's answers are read and kept (bounded) for comparison.
+class MirrorSink : public QObject, public CaptureSink
+{
+    Q_OBJECT
+
+public:
+    struct Options
+    {
+        QHostAddress host = QHostAddress::LocalHost;
+        quint16 port = 0;
+        bool joinMidstream = false;
+        qint64 maxPendingBytes = 8 * 1024 * 1024; // per connection, towards the local port
+        qint64 keepResponseBytes = 64 * 1024;     // local answers kept per connection
+    };
+
+    struct Stats
+    {
+        quint64 connections = 0; // local connections opened
+        quint64 skippedMidstream = 0;
+        quint64 localErrors = 0;   // refused, reset by the local side, …
+        quint64 gaps = 0;          // local connections closed because of a capture gap
+        quint64 dropped = 0;       // local side too slow: buffer limit reached
+        quint64 bytesMirrored = 0; // written to local sockets
+        quint64 responseBytes = 0; // read back from the local side
+        quint64 completed = 0;     // closed cleanly after all bytes were written
+    };
+
+    explicit MirrorSink(const Options &options, QObject *parent = nullptr);
+    ~MirrorSink() override;
+
+    const Stats &stats() const { return m_stats; }
+    int openConnections() const { return int(m_conns.size()); }
+    // Refuses non-loopback targets unless `allowRemote` (the user typed the address).
+    static bool targetAllowed(const QHostAddress &host, bool allowRemote);
+
+    // CaptureSink
+    void connectionOpened(TcpConnection &c) override;
+    void data(TcpConnection &c, Direction d, const std::uint8_t *bytes, std::size_t size,
+              std::int64_t tsNs) override;
+    void gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs) override;
+    void connectionClosed(TcpConnection &c) override;
+    void connectionRemoved(TcpConnection &c) override;
+
+Q_SIGNALS:
+    void statsChanged();
+    void connectionEnded(quint64 captureId, const QString &outcome, quint64 bytesMirrored,
+                         const QByteArray &responseHead);
+
+private:
+    friend class MirrorConnection;
+    void finished(MirrorConnection *m, const QString &outcome);
+
+    Options m_options;
+    Stats m_stats;
+    std::unordered_map<std::uint64_t, MirrorConnection *> m_conns; // by capture connection id
+};
+
+} // namespace podtap
