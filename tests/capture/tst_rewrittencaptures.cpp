@@ -59,6 +59,10 @@ void TestRewrittenCaptures::initTestCase()
     QVERIFY2(m_lab->setUp(&error), qPrintable(error));
     m_dir = std::make_unique<QTemporaryDir>();
     QVERIFY(m_dir->isValid());
+    if (qEnvironmentVariableIsSet("PODTAP_KEEP_CAPTURES")) {
+        m_dir->setAutoRemove(false);
+        qInfo("keeping %s", qPrintable(m_dir->path()));
+    }
 
     // Two real captures: IPv4 on the veth (Ethernet) and IPv6 on "any" (LINUX_SLL2). Requests
     // and responses span several segments so there is something to split and reorder.
@@ -122,8 +126,11 @@ void TestRewrittenCaptures::lossless_data()
 {
     addBaseColumn();
     const QList<QPair<const char *, QStringList>> ops = {
+            // SYN/RST stay put and nothing of a connection moves across its handshake (a capture
+            // point never sees data before the SYN); FIN may overtake data.
+            {"permute-8", {QStringLiteral("--permute"), QStringLiteral("8")}},
             {"permute-16", {QStringLiteral("--permute"), QStringLiteral("16")}},
-            {"permute-200", {QStringLiteral("--permute"), QStringLiteral("200")}},
+            {"permute-64", {QStringLiteral("--permute"), QStringLiteral("64")}},
             {"duplicate-30pct", {QStringLiteral("--duplicate"), QStringLiteral("0.3")}},
             {"split-all", {QStringLiteral("--split"), QStringLiteral("1")}},
             {"overlap-40pct", {QStringLiteral("--overlap"), QStringLiteral("0.4")}},

@@ -18,7 +18,7 @@ namespace {
 const char usage[]
         = "usage: podtap-pcaprewrite IN OUT [--seed N] [--shift-isn DELTA] [--wrap-isn BYTES]\n"
           "         [--split P] [--overlap P] [--drop-data P] [--retransmit-later P]\n"
-          "         [--later K] [--duplicate P] [--permute WINDOW] [--fix-checksums]\n"
+          "         [--later K] [--duplicate P] [--permute WINDOW [--pin-fin]] [--fix-checksums]\n"
           "         [--report FILE]\n"
           "       podtap-pcaprewrite IN OUT --truncate-file N\n"
           "Operations run in this order: shift/wrap, split, overlap, drop, retransmit-later,\n"
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     const std::string out = argv[2];
     std::uint64_t seed = 1;
     std::string report;
-    bool haveShift = false, haveWrap = false, fixSums = false;
+    bool haveShift = false, haveWrap = false, fixSums = false, pinFin = false;
     std::uint32_t shift = 0, wrap = 0;
     double split = 0, overlap = 0, drop = 0, later = 0, dup = 0;
     std::size_t laterBy = 8, window = 0;
@@ -115,6 +115,8 @@ int main(int argc, char **argv)
             dup = probability(a, val());
         else if (a == "--permute")
             window = number(a, val());
+        else if (a == "--pin-fin")
+            pinFin = true;
         else if (a == "--fix-checksums")
             fixSums = true;
         else if (a == "--report")
@@ -165,7 +167,7 @@ int main(int argc, char **argv)
     if (dup > 0)
         r.duplicate(dup);
     if (window > 0)
-        r.permute(window);
+        r.permute(window, pinFin);
     if (fixSums)
         r.fixChecksums();
 

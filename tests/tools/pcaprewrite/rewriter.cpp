@@ -1,6 +1,7 @@
 #include "rewriter.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <sstream>
 
 namespace pcaprewrite {
@@ -335,17 +336,35 @@ void Rewriter::duplicate(double p)
     m_packets = std::move(out);
 }
 
-void Rewriter::permute(std::size_t window)
+void Rewriter::permute(std::size_t window, bool pinFin)
 {
     if (window < 2)
         return;
+    // Causality a capture point can never reverse: nothing of a connection moves while its
+    // handshake (first SYN and first SYN-ACK) or its first RST is in the same window.
+    std::map<std::string, std::pair<std::size_t, std::size_t>> bounds; // handshake end, first RST
+    for (std::size_t i = 0; i < m_packets.size(); ++i) {
+        const Packet &p = m_packets[i];
+        if (!p.tcp)
+            continue;
+        auto [it, fresh] = bounds.try_emplace(keyOf(p), 0, SIZE_MAX);
+        if ((p.flags() & SYN) && (fresh || it->second.first == 0 || i < it->second.first + window))
+            it->second.first = std::max(it->second.first, i + 1);
+        if ((p.flags() & RST) && it->second.second == SIZE_MAX)
+            it->second.second = i;
+    }
     for (std::size_t start = 0; start < m_packets.size(); start += window) {
         const std::size_t end = std::min(m_packets.size(), start + window);
-        // SYN and RST stay where they are: who is the client, and the end of the connection.
         std::vector<std::size_t> slots;
         for (std::size_t i = start; i < end; ++i) {
             const Packet &p = m_packets[i];
-            if (!(p.tcp && (p.flags() & (SYN | RST))))
+            if (!p.tcp) {
+                slots.push_back(i);
+                continue;
+            }
+            const std::uint8_t pinned = pinFin ? (SYN | RST | FIN) : (SYN | RST);
+            const auto &b = bounds[keyOf(p)];
+            if ((p.flags() & pinned) == 0 && b.first <= start && b.second >= end)
                 slots.push_back(i);
         }
         std::vector<std::size_t> order = slots;

@@ -24,7 +24,8 @@ public:
     void dropData(double p);
     void retransmitLater(double p, std::size_t distance);
     void duplicate(double p);
-    void permute(std::size_t window);
+    // Shuffles records within windows; SYN and RST stay put (and FIN too with pinFin).
+    void permute(std::size_t window, bool pinFin = false);
     void fixChecksums();
 
     const std::vector<Packet> &packets() const { return m_packets; }
