@@ -1,0 +1,17 @@
+#pragma once
+
+#include <QStringList>
+
+namespace kubesim {
+
+// `podtap-kubesim exec-credential --token T [--ttl SECONDS] [--api-version V]`: a client-go
+// exec credential plugin. It reads KUBERNETES_EXEC_INFO, answers with the same apiVersion
+// (or --api-version to test the mismatch error) and, with --ttl, a token that the server stops
+// accepting after that many seconds, together with its expirationTimestamp.
+class ExecCredentialPlugin
+{
+public:
+    static int run(const QStringList &args);
+};
+
+} // namespace kubesim

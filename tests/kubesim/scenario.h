@@ -1,0 +1,124 @@
+#pragma once
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace kubesim {
+
+// The in-memory form of a scenario file (see README.md for the YAML format).
+struct ScenarioPort
+{
+    QString name;
+    int port = 0;       // containerPort for containers, port for services
+    int targetPort = 0; // services only
+    QString targetPortName;
+    QString protocol = QStringLiteral("TCP");
+};
+
+struct ScenarioContainer
+{
+    QString name, image;
+    QList<ScenarioPort> ports;
+};
+
+struct ScenarioWorkload
+{
+    QString kind = QStringLiteral("none");
+    int port = 0;
+};
+
+struct ScenarioTraffic
+{
+    double ratePerSecond = 0;
+    int requestSize = 0;
+    int connections = 0;
+};
+
+struct ScenarioPod
+{
+    QString ns, name;
+    QMap<QString, QString> labels;
+    QList<ScenarioContainer> containers;
+    ScenarioWorkload workload;
+    std::optional<ScenarioTraffic> traffic;
+};
+
+struct ScenarioNamespace
+{
+    QString name;
+    QMap<QString, QString> labels;
+};
+
+struct ScenarioWorkloadObject // Deployment / StatefulSet
+{
+    QString ns, name;
+    int replicas = 1;
+    QMap<QString, QString> selector;
+};
+
+struct ScenarioService
+{
+    QString ns, name;
+    QMap<QString, QString> selector;
+    QList<ScenarioPort> ports;
+};
+
+struct ScenarioRule
+{
+    QStringList namespaces; // empty or "*" = every namespace
+    QStringList apiGroups, resources, verbs, resourceNames;
+};
+
+struct ScenarioUser
+{
+    QString name;
+    QString auth; // client-cert | token | exec-v1 | exec-v1beta1
+    QString token;
+    QStringList groups;
+    int execTokenTtlSeconds = 0; // exec plugin: 0 = no expiry
+    QList<ScenarioRule> rules;
+};
+
+struct HttpFault
+{
+    QString path; // prefix of the request path
+    QString method;
+    QString user;
+    int delayMs = 0;
+    int status = 0; // 429, 500, 503 …
+    int count = 0;  // 0 = every matching request
+};
+
+struct ExecFault
+{
+    QString ns, pod;
+    qint64 cutAfterBytes = -1;
+    int cutAfterMs = -1;
+    bool stall = false;
+};
+
+struct ScenarioFaults
+{
+    QList<HttpFault> http;
+    QStringList unauthorizedOnce;
+    int watchExpireSeconds = 0;
+    QList<ExecFault> exec;
+};
+
+struct Scenario
+{
+    QList<ScenarioNamespace> namespaces;
+    QList<ScenarioPod> pods;
+    QList<ScenarioWorkloadObject> deployments, statefulsets;
+    QList<ScenarioService> services;
+    QList<ScenarioUser> users;
+    QStringList images;
+    ScenarioFaults faults;
+    int containerStartMs = 300;
+};
+
+} // namespace kubesim
