@@ -663,7 +663,16 @@ void TestPodRuntime::backPressureDeliversEverything()
 void TestPodRuntime::shutdownLeavesNothing()
 {
     QVERIFY(!ourNamespaces().isEmpty());
+    const QString clientRecord = m_runtime->trafficRecordPath(Ns, Pod, true);
     m_runtime->shutdown();
+    if (!clientRecord.isEmpty()) {
+        // trafficgen got SIGTERM and recorded its open connections (hashes for capture checks).
+        QFile record(clientRecord);
+        QVERIFY(record.open(QIODevice::ReadOnly));
+        const QByteArray lines = record.readAll();
+        QVERIFY2(lines.contains("\"sha256\"") && lines.contains(m_podIp.toLatin1()),
+                 lines.constData());
+    }
     QCOMPARE(ourNamespaces(), QStringList());
     QCOMPARE(tcpLinks(), m_linksBefore);
     QVERIFY(QDir(m_state.path()).entryList({QStringLiteral("ksim-*.json")}, QDir::Files).isEmpty());
