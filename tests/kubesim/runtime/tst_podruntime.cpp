@@ -192,6 +192,7 @@ private Q_SLOTS:
     void initTestCase();
     void httpEchoAnswersFromClientNamespace();
     void execEchoOverTlsWithQWebSocket();
+    void tlsLargeOutput();
     void execExitCode();
     void execStdinAndV5Close();
     void execMissingBinary();
@@ -367,6 +368,32 @@ void TestPodRuntime::execEchoOverTlsWithQWebSocket()
     QCOMPARE(frames.last(), QByteArray("\x03") + ExecSession::successStatus());
     QCOMPARE(ws.closeCode(), QWebSocketProtocol::CloseCodeNormal);
     QVERIFY(pongs.size() >= 1 || frames.size() >= 3); // the pong may race the end of `echo`
+}
+
+void TestPodRuntime::tlsLargeOutput()
+{
+    // Back-pressure over TLS: the session resumes on QSslSocket's bytesWritten.
+    m_tls->nextRequest = appRequest({QStringLiteral("head"), QStringLiteral("-c"),
+                                     QStringLiteral("8388608"), QStringLiteral("/dev/urandom")});
+    QWebSocket ws;
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setCaCertificates({m_tls->certificate});
+    ws.setSslConfiguration(ssl);
+    qint64 stdoutBytes = 0;
+    QByteArray status;
+    connect(&ws, &QWebSocket::binaryMessageReceived, this, [&](const QByteArray &m) {
+        if (m.startsWith('\x01'))
+            stdoutBytes += m.size() - 1;
+        else if (m.startsWith('\x03'))
+            status = m.mid(1);
+    });
+    QSignalSpy disconnected(&ws, &QWebSocket::disconnected);
+    QWebSocketHandshakeOptions options;
+    options.setSubprotocols({QStringLiteral("v5.channel.k8s.io")});
+    ws.open(QUrl(QStringLiteral("wss://127.0.0.1:%1/exec").arg(m_tls->serverPort())), options);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnected.size(), 1, 60000);
+    QCOMPARE(stdoutBytes, 8388608);
+    QCOMPARE(status, ExecSession::successStatus());
 }
 
 void TestPodRuntime::execExitCode()
