@@ -24,7 +24,7 @@
 #include <QSslSocket>
 #include <QTimer>
 
-Q_LOGGING_CATEGORY(lcApi, "kubesim.api")
+Q_LOGGING_CATEGORY(lcApi, "kubesim.api", QtInfoMsg)
 
 namespace kubesim {
 

@@ -17,7 +17,7 @@
 
 #include <unistd.h>
 
-Q_LOGGING_CATEGORY(lcApp, "kubesim.app")
+Q_LOGGING_CATEGORY(lcApp, "kubesim.app", QtInfoMsg)
 
 namespace kubesim {
 
