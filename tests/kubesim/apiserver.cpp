@@ -137,6 +137,8 @@ void ApiServer::finishSetup()
         const QString ip = QStringLiteral("198.19.%1.%2").arg(240 + i / 250).arg(i % 250 + 1);
         m_store.create(QStringLiteral("services"), ObjectFactory::serviceObject(s, ip));
     }
+    // The setup's history is not replayable: a watch from before now gets 410 Expired.
+    m_store.compact();
 }
 
 bool ApiServer::listen(const QSslConfiguration &tls, quint16 port, QString *error)
@@ -242,7 +244,10 @@ void ApiServer::onRequest(HttpConnection *conn, const HttpRequest &req)
         if (!guard)
             return;
         if (status != 0) {
-            guard->sendJson(status, ApiStatus::forCode(status));
+            QList<QPair<QByteArray, QByteArray>> headers;
+            if (status == 429 || status == 503)
+                headers.append(qMakePair(QByteArray("Retry-After"), QByteArray("1")));
+            guard->sendJson(status, ApiStatus::forCode(status), headers);
             return;
         }
         dispatch(guard, req, user);

@@ -130,10 +130,11 @@ void HttpConnection::sendResponse(int code, const QByteArray &contentType, const
     finishResponse();
 }
 
-void HttpConnection::sendJson(int code, const QJsonObject &body)
+void HttpConnection::sendJson(int code, const QJsonObject &body,
+                              const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
     sendResponse(code, "application/json",
-                 QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n');
+                 QJsonDocument(body).toJson(QJsonDocument::Compact) + '\n', extraHeaders);
 }
 
 void HttpConnection::sendEmpty(int code)

@@ -26,7 +26,8 @@ public:
     QSslSocket *socket() const { return m_socket; }
     void sendResponse(int code, const QByteArray &contentType, const QByteArray &body,
                       const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
-    void sendJson(int code, const QJsonObject &body);
+    void sendJson(int code, const QJsonObject &body,
+                  const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
     void sendEmpty(int code);
 
     void startChunked(int code, const QByteArray &contentType);
