@@ -8,7 +8,7 @@ HttpRequestParser::State HttpRequestParser::advance(QIODevice *device)
 {
     while (m_state == State::RequestLine || m_state == State::Headers) {
         // readLine() stops at '\n' or at the size limit; a line without '\n' is partial.
-        const qint64 room = qMax<qint64>(1, MaxHeaderBytes - m_headerBytes + 1);
+        const qint64 room = qMax<qint64>(2, MaxHeaderBytes - m_headerBytes + 2);
         const QByteArray chunk = device->readLine(room);
         if (chunk.isEmpty())
             return m_state;
