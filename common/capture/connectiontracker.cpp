@@ -303,7 +303,11 @@ void ConnectionTracker::finish()
         TcpConnection &c = *it->second;
         if (!c.isClosed()) {
             flushBoth(c, c.lastTsNs);
-            close(c, CloseReason::EndOfCapture, c.state, c.lastTsNs);
+            // Both FINs seen: the connection did close, even if bytes before a FIN were
+            // lost (they are reported as gaps by the flush).
+            const bool bothFins = c.half[0].finSeen() && c.half[1].finSeen();
+            close(c, bothFins ? CloseReason::Fin : CloseReason::EndOfCapture,
+                  bothFins ? ConnectionState::Closed : c.state, c.lastTsNs);
         }
     }
     for (auto it : all)

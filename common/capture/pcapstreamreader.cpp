@@ -3,6 +3,7 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 namespace podtap {
@@ -39,6 +40,8 @@ ssize_t PcapStreamReader::cookieRead(void *cookie, char *buf, std::size_t size)
 {
     auto *self = static_cast<PcapStreamReader *>(cookie);
     const std::size_t n = std::min(size, self->m_srcLen - self->m_srcPos);
+    if (n == 0)
+        return 0; // m_src may be null (nothing pending): memcpy from null is undefined
     std::memcpy(buf, self->m_src + self->m_srcPos, n);
     self->m_srcPos += n;
     return ssize_t(n);
@@ -139,8 +142,10 @@ bool PcapStreamReader::openPcap()
         fail("cannot create an in-memory stream for libpcap", m_streamOffset);
         return false;
     }
-    // Unbuffered: libpcap's freads go straight to cookieRead, one copy, no read-ahead.
-    setvbuf(m_file, nullptr, _IONBF, 0);
+    // Fully buffered: glibc reads an unbuffered cookie stream one byte per cookieRead call
+    // (~40 ns a byte, 50x slower). Read-ahead cannot pass the unit being served, and
+    // libpcap always consumes a unit whole, so nothing is left behind in the buffer.
+    setvbuf(m_file, nullptr, _IOFBF, 256 * 1024);
     char errbuf[PCAP_ERRBUF_SIZE] = {};
     m_pcap = pcap_fopen_offline_with_tstamp_precision(m_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!m_pcap) {
@@ -178,7 +183,10 @@ std::size_t PcapStreamReader::process(const std::uint8_t *p, std::size_t n, bool
             pkt.data = data;
             pkt.caplen = hdr->caplen;
             pkt.len = hdr->len;
-            pkt.tsNs = std::int64_t(hdr->ts.tv_sec) * 1000000000 + hdr->ts.tv_usec;
+            // pcapng timestamps are 64-bit: seconds past 2262 do not fit in int64 ns.
+            constexpr std::int64_t MaxSeconds = INT64_MAX / 1000000000 - 1;
+            const std::int64_t sec = std::clamp<std::int64_t>(hdr->ts.tv_sec, 0, MaxSeconds);
+            pkt.tsNs = sec * 1000000000 + hdr->ts.tv_usec;
             pkt.linkType = m_linkType;
             pkt.recordIndex = m_records++;
             pkt.streamOffset = unitOffset;

@@ -180,6 +180,10 @@ void StreamReassembler::setFin(std::uint32_t seq)
         return;
     m_finKnown = true;
     m_finOffset = std::uint64_t(off);
+    // An ACK of the FIN may have been captured before the FIN: its extra sequence
+    // number is the FIN's, not a missing byte.
+    if (m_ackKnown && m_maxAck > m_finOffset)
+        m_maxAck = m_finOffset;
 }
 
 void StreamReassembler::peerAck(std::uint32_t ack)

@@ -60,6 +60,7 @@ public:
     // The FIN's sequence number: the stream ends there.
     void setFin(std::uint32_t seq);
     bool finished() const { return m_finKnown && m_next >= m_finOffset; }
+    bool finSeen() const { return m_finKnown; }
     // An ACK from the peer: bytes below it were sent, whether we saw them or not.
     void peerAck(std::uint32_t ack);
     // Declares an acknowledged hole a gap once it has lasted `timeoutNs`.

@@ -7,7 +7,8 @@
 namespace podtap {
 
 // The tcpdump argv run in the tap, built only from validated parts and passed as an
-// argv array (never through a shell): tcpdump -p -i any -U -w - [-s N] tcp port PORT.
+// argv array (never through a shell):
+// tcpdump -p -i any --immediate-mode -U -w - [-s N] tcp port PORT.
 class CaptureCommand
 {
 public:

@@ -2,6 +2,9 @@
 
 #include <QFile>
 
+#include <algorithm>
+#include <climits>
+
 #include <pcap/pcap.h>
 
 namespace podtap {

@@ -123,7 +123,7 @@ void TestTapSpec::captureArgv()
     auto a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any -U -w - tcp port 8080"));
+             QStringLiteral("tcpdump -p -i any --immediate-mode -U -w - tcp port 8080"));
     o.snapLength = 128;
     o.hosts = {QStringLiteral("198.18.0.7"), QStringLiteral("fd00::7")};
     a = CaptureCommand::argv(o);
