@@ -129,7 +129,8 @@ void TestTapSpec::captureArgv()
     a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any -U -w - -s 128 tcp port 8080 and ( host 198.18.0.7 "
+             QStringLiteral("tcpdump -p -i any --immediate-mode -U -w - -s 128 tcp port 8080 and ( "
+                            "host 198.18.0.7 "
                             "or host fd00::7 )"));
 }
 
