@@ -9,6 +9,7 @@
 #include "podsecurity.h"
 #include "reviewdecoder.h"
 #include "selector.h"
+#include "tableconverter.h"
 #include "watchsession.h"
 
 #ifdef KUBESIM_HAVE_RUNTIME
@@ -69,6 +70,16 @@ QStringList toStringList(const QJsonValue &v)
     for (const auto &e : a)
         out << e.toString();
     return out;
+}
+
+bool wantsTable(const HttpRequest &req, const QString &resource)
+{
+    return req.header("Accept").contains("as=Table") && TableConverter::supports(resource);
+}
+
+bool includeFullObject(const HttpRequest &req)
+{
+    return req.queryValue(QStringLiteral("includeObject")) == QLatin1String("Object");
 }
 
 bool queryFlag(const HttpRequest &req, const QString &key)
@@ -450,6 +461,12 @@ void ApiServer::handleResource(HttpConnection *conn, const HttpRequest &req, con
         conn->sendResponse(200, "text/plain", QByteArray());
         return;
     }
+    if (info.subresource.isEmpty() && wantsTable(req, info.resource)) {
+        conn->sendJson(200, TableConverter::table(info.resource, {*obj},
+                                                  QString::number(m_store.currentRv()),
+                                                  includeFullObject(req)));
+        return;
+    }
     conn->sendJson(200, *obj);
 }
 
@@ -467,10 +484,20 @@ void ApiServer::handleList(HttpConnection *conn, const HttpRequest &req, const R
     }
     const QString ns = info.resource == QLatin1String("namespaces") ? QString() : info.ns;
     QJsonArray items;
+    QList<QJsonObject> matching;
     const QList<QJsonObject> objects = m_store.list(info.resource, ns);
-    for (const auto &o : objects)
-        if (labels->matchesLabels(o) && fields->matchesFields(o))
+    for (const auto &o : objects) {
+        if (labels->matchesLabels(o) && fields->matchesFields(o)) {
             items.append(stripTypeMeta(o));
+            matching << o;
+        }
+    }
+    if (wantsTable(req, info.resource)) {
+        conn->sendJson(200, TableConverter::table(info.resource, matching,
+                                                  QString::number(m_store.currentRv()),
+                                                  includeFullObject(req)));
+        return;
+    }
     const QString kind = Discovery::kindOf(info.group, info.resource);
     conn->sendJson(
             200, {{QStringLiteral("kind"), QString(kind + QStringLiteral("List"))},
@@ -510,6 +537,8 @@ void ApiServer::handleWatch(HttpConnection *conn, const HttpRequest &req, const 
             return;
         }
     }
+    opt.table = wantsTable(req, info.resource);
+    opt.includeObject = includeFullObject(req);
     opt.timeoutSeconds = req.queryValue(QStringLiteral("timeoutSeconds")).toInt();
     opt.expireSeconds = m_scenario.faults.watchExpireSeconds;
     auto *w = new WatchSession(conn, &m_store, opt, this);

@@ -2,6 +2,7 @@
 
 #include "apistatus.h"
 #include "httpconnection.h"
+#include "tableconverter.h"
 
 #include <QJsonDocument>
 
@@ -79,7 +80,18 @@ void WatchSession::writeEvent(const QString &type, const QJsonObject &object)
 {
     if (!m_conn)
         return;
-    const QJsonObject ev{{QStringLiteral("type"), type}, {QStringLiteral("object"), object}};
+    QJsonObject payload = object;
+    if (m_opt.table && type != QLatin1String("ERROR") && type != QLatin1String("BOOKMARK")) {
+        // Column definitions only on the first event, as the apiserver's watch encoder does.
+        payload = TableConverter::table(m_opt.resource, {object},
+                                        object.value(QStringLiteral("metadata"))
+                                                .toObject()
+                                                .value(QStringLiteral("resourceVersion"))
+                                                .toString(),
+                                        m_opt.includeObject, !m_sentColumns);
+        m_sentColumns = true;
+    }
+    const QJsonObject ev{{QStringLiteral("type"), type}, {QStringLiteral("object"), payload}};
     m_conn->writeChunk(QJsonDocument(ev).toJson(QJsonDocument::Compact) + '\n');
 }
 

@@ -16,6 +16,8 @@ struct WatchOptions
     QString resource, ns, kind, apiVersion;
     Selector labels, fields;
     bool bookmarks = false;
+    bool table = false;         // events carry meta.k8s.io/v1 Tables (kubectl get -w)
+    bool includeObject = false; // Table rows carry the full object
     bool hasRv = false;
     qint64 rv = 0; // 0 = send the current state as ADDED first
     int timeoutSeconds = 0;
@@ -43,6 +45,7 @@ private:
     ObjectStore *m_store;
     WatchOptions m_opt;
     qint64 m_lastRv = 0;
+    bool m_sentColumns = false;
     QTimer m_bookmarkTimer;
     bool m_done = false;
 };
