@@ -52,7 +52,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     CaptureCommand::Options co;
     co.port = p.value(portOpt).toInt();
     co.snapLength = p.value(snapOpt).toInt();
-    const auto argv = CaptureCommand::argv(co);
+    auto argv = CaptureCommand::argv(co); // validated before any request is made
     if (!argv) {
         std::fprintf(err, "podtap capture: %s\n", qPrintable(argv.error()));
         return 1;
@@ -63,6 +63,12 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
                                               kube.ns(), co.port, err);
     if (!target)
         return 1;
+    if (target->port > 0 && target->port != co.port) {
+        // A Service port maps to the pods' targetPort: capture what the pod really sees.
+        std::fprintf(err, "podtap: service port %d is pod port %d\n", co.port, target->port);
+        co.port = target->port;
+        argv = CaptureCommand::argv(co);
+    }
     const QString image = p.value(imageOpt);
 
     QEventLoop loop;
@@ -156,7 +162,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
         std::fprintf(err, "podtap: warning: %s\n", qPrintable(m));
     });
     QObject::connect(&capture, &TapCapture::statusLine, &loop,
-                     [&](const QString &l) { std::fprintf(err, "tcpdump: %s\n", qPrintable(l)); });
+                     [&](const QString &l) { std::fprintf(err, "%s\n", qPrintable(l)); });
     QObject::connect(&capture, &TapCapture::stopped, &loop, [&](bool ok, const QString &why) {
         if (!ok)
             std::fprintf(err, "podtap capture: %s\n", qPrintable(why));
