@@ -1,10 +1,12 @@
 // Wire-level behaviour of kubesim's API server with a raw TLS client: incremental parsing,
 // keep-alive, Status bodies, fault knobs and watch streams (chunking, 410, bookmarks, timeout).
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QProcessEnvironment>
 #include <QRegularExpression>
 #include <QSslSocket>
 #include <QTemporaryDir>
@@ -31,6 +33,9 @@ private Q_SLOTS:
     void byteByByteAndPipelined();
     void unauthenticated();
     void unauthorizedOnce();
+    void expiringToken();
+    void execCredentialPlugin_data();
+    void execCredentialPlugin();
     void injectedStatuses();
     void injectedDelay();
     void oversizedHeader();
@@ -217,6 +222,55 @@ void TstApiServerWire::unauthorizedOnce()
     QCOMPARE(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("message")).toString(),
              QStringLiteral("events is forbidden: User \"flaky\" cannot list resource "
                             "\"events\" in API group \"\" in the namespace \"shop\""));
+}
+
+void TstApiServerWire::expiringToken()
+{
+    // What the exec plugin hands out with --ttl: <token>.exp<epoch>, refused once expired.
+    QSslSocket s;
+    QVERIFY(connectTo(s));
+    const QByteArray future = QByteArray::number(QDateTime::currentSecsSinceEpoch() + 60);
+    const QByteArray past = QByteArray::number(QDateTime::currentSecsSinceEpoch() - 1);
+    s.write(get("/api/v1/namespaces/shop/pods", "wire-token.exp" + future));
+    QCOMPARE(readResponse(s).status, 200);
+    s.write(get("/api/v1/namespaces/shop/pods", "wire-token.exp" + past));
+    QCOMPARE(readResponse(s).status, 401);
+}
+
+void TstApiServerWire::execCredentialPlugin_data()
+{
+    QTest::addColumn<QByteArray>("execInfo");
+    QTest::addColumn<QString>("apiVersion");
+    QTest::addRow("v1") << QByteArray(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}})")
+                        << QStringLiteral("client.authentication.k8s.io/v1");
+    QTest::addRow("v1beta1") << QByteArray(
+            R"({"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}})")
+                             << QStringLiteral("client.authentication.k8s.io/v1beta1");
+}
+
+void TstApiServerWire::execCredentialPlugin()
+{
+    QFETCH(QByteArray, execInfo);
+    QFETCH(QString, apiVersion);
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("KUBERNETES_EXEC_INFO"), QString::fromUtf8(execInfo));
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(KUBESIM_BIN),
+            {QStringLiteral("exec-credential"), QStringLiteral("--token"), QStringLiteral("abc"),
+             QStringLiteral("--ttl"), QStringLiteral("120")});
+    QVERIFY(p.waitForFinished(5000));
+    QCOMPARE(p.exitCode(), 0);
+    const QJsonObject cred = QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    QCOMPARE(cred.value(QStringLiteral("kind")).toString(), QStringLiteral("ExecCredential"));
+    QCOMPARE(cred.value(QStringLiteral("apiVersion")).toString(), apiVersion);
+    const QJsonObject st = cred.value(QStringLiteral("status")).toObject();
+    QVERIFY(st.value(QStringLiteral("token")).toString().startsWith(QLatin1String("abc.exp")));
+    const QDateTime exp = QDateTime::fromString(
+            st.value(QStringLiteral("expirationTimestamp")).toString(), Qt::ISODate);
+    QVERIFY(exp.isValid());
+    QVERIFY(qAbs(QDateTime::currentDateTimeUtc().secsTo(exp) - 120) < 5);
 }
 
 void TstApiServerWire::injectedStatuses()

@@ -43,6 +43,7 @@ private Q_SLOTS:
     void canI();
     void debugPrivilegedNamespace();
     void debugBaselineNamespaceRejected();
+    void tapRejectedByRestricted();
     void ephemeralRules();
     void imagePullBackOff();
     void watchSeesEphemeralContainer();
@@ -52,6 +53,7 @@ private Q_SLOTS:
     void execExitCode();
     void execPreUpgradeErrors();
     void tapCapture();
+    void execFaultCut();
 
 private:
     KubectlResult kubectl(const QStringList &args, const QString &context = QString(),
@@ -164,7 +166,7 @@ void TstKubectlFidelity::getPodsJson()
     QCOMPARE(err.error, QJsonParseError::NoError);
     QCOMPARE(list.value(QStringLiteral("kind")).toString(), QStringLiteral("List"));
     const QJsonArray items = list.value(QStringLiteral("items")).toArray();
-    QCOMPARE(items.size(), 3);
+    QCOMPARE(items.size(), 4);
     QStringList names;
     for (const auto &v : items) {
         const QJsonObject pod = v.toObject();
@@ -190,8 +192,8 @@ void TstKubectlFidelity::getPodsJson()
         QCOMPARE(status.value(QStringLiteral("containerStatuses")).toArray().size(), cs.size());
     }
     names.sort();
-    QCOMPARE(names, (QStringList{QStringLiteral("db-0"), QStringLiteral("web-0"),
-                                 QStringLiteral("web-1")}));
+    QCOMPARE(names, (QStringList{QStringLiteral("cut-0"), QStringLiteral("db-0"),
+                                 QStringLiteral("web-0"), QStringLiteral("web-1")}));
 }
 
 void TstKubectlFidelity::getPodsLabelSelector()
@@ -413,6 +415,33 @@ void TstKubectlFidelity::debugBaselineNamespaceRejected()
                      .value(QStringLiteral("spec"))
                      .toObject()
                      .contains(QStringLiteral("ephemeralContainers")));
+}
+
+void TstKubectlFidelity::tapRejectedByRestricted()
+{
+    // The tap of tap.md in a restricted namespace: the whole pod is evaluated, so the existing
+    // app container's violations are listed as well.
+    const QString tap = QStringLiteral(
+            R"({"spec":{"ephemeralContainers":[{"name":"podtap-rst01","image":"docker.io/nicolaka/netshoot:v0.16","command":["sleep","infinity"],"securityContext":{"capabilities":{"drop":["ALL"],"add":["NET_RAW"]},"allowPrivilegeEscalation":false,"readOnlyRootFilesystem":true,"seccompProfile":{"type":"RuntimeDefault"}}}]}})");
+    const auto r = kubectl({QStringLiteral("patch"), QStringLiteral("pod"), QStringLiteral("svc-0"),
+                            QStringLiteral("-n"), QStringLiteral("strict"),
+                            QStringLiteral("--subresource=ephemeralcontainers"),
+                            QStringLiteral("-p"), tap},
+                           QStringLiteral("alice"));
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(
+            r.err.contains(
+                    "Error from server (Forbidden): pods \"svc-0\" is forbidden: violates "
+                    "PodSecurity \"restricted:v1.32\": allowPrivilegeEscalation != false "
+                    "(container \"app\" must set securityContext.allowPrivilegeEscalation=false), "
+                    "unrestricted capabilities (container \"app\" must set "
+                    "securityContext.capabilities.drop=[\"ALL\"]; container \"podtap-rst01\" must "
+                    "not include \"NET_RAW\" in securityContext.capabilities.add), runAsNonRoot != "
+                    "true (pod or containers \"app\", \"podtap-rst01\" must set "
+                    "securityContext.runAsNonRoot=true), seccompProfile (pod or container \"app\" "
+                    "must set securityContext.seccompProfile.type to \"RuntimeDefault\" or "
+                    "\"Localhost\")"),
+            r.err.constData());
 }
 
 void TstKubectlFidelity::ephemeralRules()
@@ -641,6 +670,20 @@ void TstKubectlFidelity::tapCapture()
     QCOMPARE(capinfos.exitCode(), 0);
     QVERIFY2(info.contains("Number of packets:   5"), info.constData());
     QVERIFY2(info.contains("Linux cooked-mode capture"), info.constData());
+}
+
+void TstKubectlFidelity::execFaultCut()
+{
+    if (!requireExec())
+        QSKIP(qPrintable(m_runtimeSkip));
+    // faults.exec in fidelity.yaml: cut-0's exec streams are cut after 3000 bytes.
+    const auto r
+            = kubectl({QStringLiteral("exec"), QStringLiteral("cut-0"), QStringLiteral("-n"),
+                       QStringLiteral("shop"), QStringLiteral("--"), QStringLiteral("head"),
+                       QStringLiteral("-c"), QStringLiteral("100000"), QStringLiteral("/dev/zero")},
+                      QStringLiteral("alice"));
+    QVERIFY2(r.exitCode != 0, r.err.constData());
+    QVERIFY(r.out.size() < 100000);
 }
 
 QTEST_GUILESS_MAIN(TstKubectlFidelity)
