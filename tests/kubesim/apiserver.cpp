@@ -923,6 +923,12 @@ void ApiServer::handleExec(HttpConnection *conn, const HttpRequest &req, const U
     er.container = container;
     er.image = found.value(QStringLiteral("image")).toString();
     er.argv = req.queryValues(QStringLiteral("command"));
+    if (info.subresource == QLatin1String("attach")) {
+        // No long-lived container processes exist: attaching starts the container's own
+        // command (what `kubectl debug` without --attach=false then talks to).
+        er.argv = toStringList(found.value(QStringLiteral("command")))
+                  + toStringList(found.value(QStringLiteral("args")));
+    }
     er.stdinEnabled = queryFlag(req, QStringLiteral("stdin"));
     er.stdoutEnabled = queryFlag(req, QStringLiteral("stdout"));
     er.stderrEnabled = queryFlag(req, QStringLiteral("stderr"));

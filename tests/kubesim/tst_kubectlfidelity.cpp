@@ -54,6 +54,7 @@ private Q_SLOTS:
     void execPreUpgradeErrors();
     void tapCapture();
     void execFaultCut();
+    void debugInteractiveAttach();
 
 private:
     KubectlResult kubectl(const QStringList &args, const QString &context = QString(),
@@ -684,6 +685,27 @@ void TstKubectlFidelity::execFaultCut()
                       QStringLiteral("alice"));
     QVERIFY2(r.exitCode != 0, r.err.constData());
     QVERIFY(r.out.size() < 100000);
+}
+
+void TstKubectlFidelity::debugInteractiveAttach()
+{
+    if (!requireExec())
+        QSKIP(qPrintable(m_runtimeSkip));
+    // kubectl debug -i: PATCH, wait for running through the watch, then attach (WebSocket v5)
+    // to the container's command with stdin.
+    QProcess p;
+    p.start(m_kubectl, {QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
+                        QStringLiteral("alice"), QStringLiteral("debug"), QStringLiteral("web-1"),
+                        QStringLiteral("-n"), QStringLiteral("shop"), QStringLiteral("-i"),
+                        QStringLiteral("--image=busybox:1.36"), QStringLiteral("--profile=general"),
+                        QStringLiteral("-c"), QStringLiteral("attached"), QStringLiteral("--"),
+                        QStringLiteral("cat")});
+    QVERIFY(p.waitForStarted());
+    p.write("through-attach\n");
+    p.closeWriteChannel();
+    QVERIFY(p.waitForFinished(30000));
+    QCOMPARE(p.exitCode(), 0);
+    QVERIFY(p.readAllStandardOutput().contains("through-attach\n"));
 }
 
 QTEST_GUILESS_MAIN(TstKubectlFidelity)
