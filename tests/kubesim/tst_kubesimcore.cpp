@@ -1,0 +1,303 @@
+// Unit tests of kubesim's API-half building blocks.
+#include "httprequestparser.h"
+#include "objectfactory.h"
+#include "patchapplier.h"
+#include "podsecurity.h"
+#include "scenarioloader.h"
+#include "selector.h"
+
+#include <QBuffer>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+using namespace kubesim;
+
+namespace {
+
+QJsonObject obj(const char *json)
+{
+    return QJsonDocument::fromJson(QByteArray(json)).object();
+}
+
+} // namespace
+
+class TstKubesimCore : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void parserSplits_data();
+    void parserSplits();
+    void parserLimits();
+    void strategicMerge_data();
+    void strategicMerge();
+    void jsonPatch_data();
+    void jsonPatch();
+    void labelSelector_data();
+    void labelSelector();
+    void podSecurity_data();
+    void podSecurity();
+    void scenarioErrors_data();
+    void scenarioErrors();
+    void normalizeImage_data();
+    void normalizeImage();
+};
+
+void TstKubesimCore::parserSplits_data()
+{
+    QTest::addColumn<int>("chunk");
+    for (int c : {1, 2, 3, 7, 16, 1000})
+        QTest::addRow("chunk %d", c) << c;
+}
+
+void TstKubesimCore::parserSplits()
+{
+    QFETCH(int, chunk);
+    const QByteArray wire
+            = "PATCH /api/v1/namespaces/a/pods/b/ephemeralcontainers?x=1&command=a+b&command=%2F "
+              "HTTP/1.1\r\n"
+              "Host: h\r\nContent-Type: application/strategic-merge-patch+json\r\n"
+              "Content-Length: 5\r\n\r\nhelloGET /version HTTP/1.1\r\nConnection: close\r\n\r\n";
+    QBuffer dev;
+    dev.open(QIODevice::ReadWrite);
+    HttpRequestParser parser;
+    QList<HttpRequest> got;
+    for (int pos = 0; pos < wire.size(); pos += chunk) {
+        const qint64 readPos = dev.pos();
+        dev.seek(dev.size());
+        dev.write(wire.mid(pos, chunk));
+        dev.seek(readPos);
+        while (parser.advance(&dev) == HttpRequestParser::State::Complete)
+            got << parser.takeRequest();
+        QVERIFY(parser.state() != HttpRequestParser::State::Error);
+    }
+    QCOMPARE(got.size(), 2);
+    QCOMPARE(got[0].method, QByteArray("PATCH"));
+    QCOMPARE(got[0].path(), QByteArray("/api/v1/namespaces/a/pods/b/ephemeralcontainers"));
+    QCOMPARE(got[0].queryValues(QStringLiteral("command")),
+             (QStringList{QStringLiteral("a b"), QStringLiteral("/")}));
+    QCOMPARE(got[0].body, QByteArray("hello"));
+    QCOMPARE(got[0].header("content-type"), QByteArray("application/strategic-merge-patch+json"));
+    QVERIFY(got[0].keepAlive());
+    QCOMPARE(got[1].path(), QByteArray("/version"));
+    QVERIFY(!got[1].keepAlive());
+}
+
+void TstKubesimCore::parserLimits()
+{
+    QBuffer dev;
+    dev.open(QIODevice::ReadWrite);
+    dev.write("GET / HTTP/1.1\r\nX: " + QByteArray(HttpRequestParser::MaxHeaderBytes, 'a'));
+    dev.seek(0);
+    HttpRequestParser p;
+    QCOMPARE(p.advance(&dev), HttpRequestParser::State::Error);
+    QCOMPARE(p.errorStatus(), 431);
+
+    QBuffer bad;
+    bad.open(QIODevice::ReadWrite);
+    bad.write("NONSENSE\r\n\r\n");
+    bad.seek(0);
+    HttpRequestParser p2;
+    QCOMPARE(p2.advance(&bad), HttpRequestParser::State::Error);
+    QCOMPARE(p2.errorStatus(), 400);
+}
+
+void TstKubesimCore::strategicMerge_data()
+{
+    QTest::addColumn<QByteArray>("target");
+    QTest::addColumn<QByteArray>("patch");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::addRow("append ephemeral by name")
+            << QByteArray(
+                       R"({"spec":{"containers":[{"name":"app"}],"ephemeralContainers":[{"name":"a","image":"x"}]}})")
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"b","image":"y"}]}})")
+            << QByteArray(
+                       R"({"spec":{"containers":[{"name":"app"}],"ephemeralContainers":[{"name":"a","image":"x"},{"name":"b","image":"y"}]}})");
+    QTest::addRow("merge into existing element")
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"a","image":"x"}]}})")
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"a","image":"z"}]}})")
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"a","image":"z"}]}})");
+    QTest::addRow("delete directive and null")
+            << QByteArray(
+                       R"({"metadata":{"labels":{"a":"1","b":"2"}},"spec":{"ephemeralContainers":[{"name":"a"}]}})")
+            << QByteArray(
+                       R"({"metadata":{"labels":{"a":null}},"spec":{"ephemeralContainers":[{"name":"a","$patch":"delete"}]}})")
+            << QByteArray(R"({"metadata":{"labels":{"b":"2"}},"spec":{"ephemeralContainers":[]}})");
+    QTest::addRow("list without merge key replaced, $setElementOrder ignored")
+            << QByteArray(R"({"spec":{"x":{"args":["a","b"]}}})")
+            << QByteArray(
+                       R"({"spec":{"x":{"args":["c"]},"$setElementOrder/ephemeralContainers":[{"name":"q"}]}})")
+            << QByteArray(R"({"spec":{"x":{"args":["c"]}}})");
+}
+
+void TstKubesimCore::strategicMerge()
+{
+    QFETCH(QByteArray, target);
+    QFETCH(QByteArray, patch);
+    QFETCH(QByteArray, expected);
+    const auto r = PatchApplier::strategicMerge(obj(target), obj(patch));
+    QVERIFY(r.ok());
+    QCOMPARE(r.value(), obj(expected));
+}
+
+void TstKubesimCore::jsonPatch_data()
+{
+    QTest::addColumn<QByteArray>("ops");
+    QTest::addColumn<QByteArray>("expected"); // empty = error
+    const QByteArray target = R"({"spec":{"ephemeralContainers":[{"name":"a"}]}})";
+    QTest::addRow("add -")
+            << QByteArray(
+                       R"([{"op":"add","path":"/spec/ephemeralContainers/-","value":{"name":"b"}}])")
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"a"},{"name":"b"}]}})");
+    QTest::addRow("replace") << QByteArray(
+            R"([{"op":"replace","path":"/spec/ephemeralContainers/0/name","value":"z"}])")
+                             << QByteArray(R"({"spec":{"ephemeralContainers":[{"name":"z"}]}})");
+    QTest::addRow("remove") << QByteArray(
+            R"([{"op":"remove","path":"/spec/ephemeralContainers/0"}])")
+                            << QByteArray(R"({"spec":{"ephemeralContainers":[]}})");
+    QTest::addRow("test fails") << QByteArray(
+            R"([{"op":"test","path":"/spec/ephemeralContainers/0/name","value":"q"}])")
+                                << QByteArray();
+    QTest::addRow("missing path") << QByteArray(
+            R"([{"op":"replace","path":"/spec/nope/x","value":1}])")
+                                  << QByteArray();
+    QTest::addRow("copy and move")
+            << QByteArray(
+                       R"([{"op":"copy","from":"/spec/ephemeralContainers/0","path":"/spec/c"},{"op":"move","from":"/spec/c","path":"/m"}])")
+            << QByteArray(R"({"m":{"name":"a"},"spec":{"ephemeralContainers":[{"name":"a"}]}})");
+    Q_UNUSED(target)
+}
+
+void TstKubesimCore::jsonPatch()
+{
+    QFETCH(QByteArray, ops);
+    QFETCH(QByteArray, expected);
+    const auto r
+            = PatchApplier::jsonPatch(obj(R"({"spec":{"ephemeralContainers":[{"name":"a"}]}})"),
+                                      QJsonDocument::fromJson(ops).array());
+    if (expected.isEmpty()) {
+        QVERIFY(!r.ok());
+        return;
+    }
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QCOMPARE(r.value(), obj(expected));
+}
+
+void TstKubesimCore::labelSelector_data()
+{
+    QTest::addColumn<QString>("selector");
+    QTest::addColumn<bool>("matches");
+    QTest::addRow("eq") << QStringLiteral("app=web") << true;
+    QTest::addRow("eqeq") << QStringLiteral("app==web") << true;
+    QTest::addRow("neq") << QStringLiteral("app!=web") << false;
+    QTest::addRow("in") << QStringLiteral("tier in (a, frontend)") << true;
+    QTest::addRow("notin") << QStringLiteral("tier notin (frontend)") << false;
+    QTest::addRow("exists") << QStringLiteral("app") << true;
+    QTest::addRow("not exists") << QStringLiteral("!missing") << true;
+    QTest::addRow("and") << QStringLiteral("app=web,missing") << false;
+    QTest::addRow("empty") << QString() << true;
+}
+
+void TstKubesimCore::labelSelector()
+{
+    QFETCH(QString, selector);
+    QFETCH(bool, matches);
+    const auto s = Selector::parseLabels(selector);
+    QVERIFY(s.ok());
+    QCOMPARE(s->matchesLabels(obj(R"({"metadata":{"labels":{"app":"web","tier":"frontend"}}})")),
+             matches);
+}
+
+void TstKubesimCore::podSecurity_data()
+{
+    QTest::addColumn<QString>("level");
+    QTest::addColumn<QByteArray>("securityContext");
+    QTest::addColumn<QString>("message");
+    const QByteArray tap
+            = R"({"capabilities":{"drop":["ALL"],"add":["NET_RAW"]},"allowPrivilegeEscalation":false,"seccompProfile":{"type":"RuntimeDefault"},"runAsNonRoot":true})";
+    QTest::addRow("privileged allows") << QStringLiteral("privileged") << tap << QString();
+    QTest::addRow("no label allows") << QString() << tap << QString();
+    QTest::addRow("baseline NET_RAW")
+            << QStringLiteral("baseline") << tap
+            << QStringLiteral("violates PodSecurity \"baseline:latest\": non-default capabilities "
+                              "(container \"t\" must not include \"NET_RAW\" in "
+                              "securityContext.capabilities.add)");
+    QTest::addRow("baseline default caps ok")
+            << QStringLiteral("baseline")
+            << QByteArray(R"({"capabilities":{"add":["CHOWN","KILL"]}})") << QString();
+    QTest::addRow("baseline privileged")
+            << QStringLiteral("baseline") << QByteArray(R"({"privileged":true})")
+            << QStringLiteral("violates PodSecurity \"baseline:latest\": privileged (container "
+                              "\"t\" must not set securityContext.privileged=true)");
+    QTest::addRow("restricted tap")
+            << QStringLiteral("restricted") << tap
+            << QStringLiteral("violates PodSecurity \"restricted:latest\": unrestricted "
+                              "capabilities (container \"t\" must not include \"NET_RAW\" in "
+                              "securityContext.capabilities.add)");
+}
+
+void TstKubesimCore::podSecurity()
+{
+    QFETCH(QString, level);
+    QFETCH(QByteArray, securityContext);
+    QFETCH(QString, message);
+    QJsonObject c{{QStringLiteral("name"), QStringLiteral("t")},
+                  {QStringLiteral("securityContext"), obj(securityContext)}};
+    const QJsonObject pod{{QStringLiteral("spec"),
+                           QJsonObject{{QStringLiteral("ephemeralContainers"), QJsonArray{c}}}}};
+    QCOMPARE(PodSecurity::check(level, QString(), pod), message);
+}
+
+void TstKubesimCore::scenarioErrors_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("error");
+    QTest::addRow("unknown top key")
+            << QByteArray("images: []\nnamespcaes: []\n")
+            << QStringLiteral("t.yaml: line 2: unknown key \"namespcaes\"");
+    QTest::addRow("unknown pod key") << QByteArray(
+            "pods:\n  - name: a\n    containers: [{name: c, image: i}]\n    lables: {}\n")
+                                     << QStringLiteral(
+                                                "t.yaml: line 4: unknown key \"lables\" in pod");
+    QTest::addRow("undeclared namespace")
+            << QByteArray("pods:\n  - name: a\n    namespace: x\n    containers: [{name: c, image: "
+                          "i}]\n")
+            << QStringLiteral("t.yaml: line 2: namespace \"x\" is not declared");
+    QTest::addRow("bad auth") << QByteArray("users:\n  - name: u\n    auth: password\n")
+                              << QStringLiteral("t.yaml: line 3: auth must be one of");
+}
+
+void TstKubesimCore::scenarioErrors()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, error);
+    const auto r = ScenarioLoader::loadData(yaml, QStringLiteral("t.yaml"));
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().startsWith(error), qPrintable(r.error()));
+}
+
+void TstKubesimCore::normalizeImage_data()
+{
+    QTest::addColumn<QString>("in");
+    QTest::addColumn<QString>("out");
+    QTest::addRow("library") << QStringLiteral("busybox")
+                             << QStringLiteral("docker.io/library/busybox:latest");
+    QTest::addRow("user") << QStringLiteral("nicolaka/netshoot:v0.16")
+                          << QStringLiteral("docker.io/nicolaka/netshoot:v0.16");
+    QTest::addRow("registry port")
+            << QStringLiteral("localhost:5000/a/b") << QStringLiteral("localhost:5000/a/b:latest");
+    QTest::addRow("digest") << QStringLiteral("ghcr.io/x/y@sha256:abc")
+                            << QStringLiteral("ghcr.io/x/y@sha256:abc");
+}
+
+void TstKubesimCore::normalizeImage()
+{
+    QFETCH(QString, in);
+    QFETCH(QString, out);
+    QCOMPARE(ObjectFactory::normalizeImage(in), out);
+}
+
+QTEST_GUILESS_MAIN(TstKubesimCore)
+#include "tst_kubesimcore.moc"
