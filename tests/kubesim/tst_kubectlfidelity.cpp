@@ -38,6 +38,7 @@ private Q_SLOTS:
     void authKinds_data();
     void authKinds();
     void unauthenticated();
+    void unauthorizedOnceExecPlugin();
     void rbacDenied();
     void canI_data();
     void canI();
@@ -285,6 +286,21 @@ void TstKubectlFidelity::unauthenticated()
     QCOMPARE(r.exitCode, 1);
     QVERIFY2(r.err.contains("error: You must be logged in to the server (Unauthorized)"),
              r.err.constData());
+}
+
+void TstKubectlFidelity::unauthorizedOnceExecPlugin()
+{
+    // faults.unauthorizedOnce for erin: client-go re-runs the plugin after a 401 but does not
+    // retry the failed request (spec §5). kubectl 1.32's first request is a background
+    // `GET /version?timeout=5s` skew probe whose failure it ignores, so the 401 lands there and
+    // the command still succeeds; later commands are unaffected.
+    const QStringList args{QStringLiteral("get"),  QStringLiteral("pods"), QStringLiteral("-n"),
+                           QStringLiteral("shop"), QStringLiteral("-o"),   QStringLiteral("name")};
+    for (int i = 0; i < 2; ++i) {
+        const auto r = kubectl(args, QStringLiteral("erin"));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY(r.out.contains("pod/web-0"));
+    }
 }
 
 void TstKubectlFidelity::rbacDenied()
