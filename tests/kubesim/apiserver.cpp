@@ -234,7 +234,7 @@ const HttpFault *ApiServer::matchFault(const HttpRequest &req, const UserInfo &u
 
 void ApiServer::onRequest(HttpConnection *conn, const HttpRequest &req)
 {
-    qCDebug(lcApi) << req.method << req.target << req.header("Authorization").left(16);
+    qCDebug(lcApi) << req.method << req.target << req.header("Authorization").split(' ').value(0);
     const std::optional<UserInfo> user = authenticate(conn, req);
     if (!user) {
         conn->sendJson(401, ApiStatus::unauthorized());
