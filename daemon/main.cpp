@@ -1,15 +1,13 @@
 // podtapd: the per-user background daemon. Parses arguments and wires objects only.
 #include "daemonservice.h"
 #include "ipc/ipcclient.h"
+#include "unixsignalwatcher.h"
 #include "version.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QSocketNotifier>
 
 #include <csignal>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 int main(int argc, char **argv)
 {
@@ -28,14 +26,8 @@ int main(int argc, char **argv)
     p.process(app);
 
     // SIGTERM/SIGINT end the event loop cleanly (the socket file is removed on the way out).
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    QSocketNotifier notifier(sfd, QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, &app,
+    podtap::UnixSignalWatcher signals({SIGTERM, SIGINT});
+    QObject::connect(&signals, &podtap::UnixSignalWatcher::received, &app,
                      [] { QCoreApplication::quit(); });
 
     podtap::DaemonService service;
@@ -46,7 +38,5 @@ int main(int argc, char **argv)
     }
     std::fprintf(stderr, "podtapd %s listening on %s\n", podtap::versionString(),
                  qPrintable(service.server()->socketPath()));
-    const int rc = app.exec();
-    ::close(sfd);
-    return rc;
+    return app.exec();
 }
