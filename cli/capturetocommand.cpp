@@ -1,5 +1,6 @@
 #include "capturetocommand.h"
 
+#include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
 #include "capture/pcapwriter.h"
 #include "kube/capturecommand.h"
@@ -9,16 +10,14 @@
 #include "kube/tapspec.h"
 #include "kubeclicontext.h"
 #include "targetwaiter.h"
+#include "unixsignalwatcher.h"
 
 #include <QEventLoop>
 #include <QFile>
 #include <QSaveFile>
-#include <QSocketNotifier>
 #include <QTimer>
 
 #include <csignal>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 namespace podtap {
 
@@ -119,8 +118,11 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     }
     std::unique_ptr<PcapWriter> writer;
     PcapStreamReader reader;
-    quint64 packets = 0;
+    quint64 packets = 0, received = 0;
+    qint64 loopbackInStream = 0; // see CaptureCommand::Counts::unread()
     reader.setPacketCallback([&](const RawPacket &pkt) {
+        ++received;
+        loopbackInStream += PacketDecoder::isLinuxLoopback(pkt) ? 1 : 0;
         if (!writer) {
             PcapWriter::Options wo;
             wo.format = PcapWriter::Format::Pcap;
@@ -154,6 +156,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     QObject::connect(&capture, &TapCapture::streamStarted, &loop, [&](int attempt) {
         if (attempt > 0)
             reader.beginStream();
+        loopbackInStream = 0;
     });
     QObject::connect(&capture, &TapCapture::pcapData, &loop, [&](const QByteArray &b) {
         reader.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
@@ -161,6 +164,22 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     QObject::connect(&capture, &TapCapture::warning, &loop, [&](const QString &m) {
         std::fprintf(err, "podtap: warning: %s\n", qPrintable(m));
     });
+    // tcpdump's own count of what it wrote is the check that nothing was lost on the way.
+    qint64 tcpdumpCaptured = 0;
+    bool everyStreamCounted = true;
+    QObject::connect(&capture, &TapCapture::countsReported, &loop,
+                     [&](const CaptureCommand::Counts &c) {
+                         if (c.captured < 0)
+                             everyStreamCounted = false;
+                         else
+                             tcpdumpCaptured += c.captured;
+                         if (const qint64 unread = c.unread(loopbackInStream); unread > 0)
+                             std::fprintf(err,
+                                          "podtap: warning: %lld packets were still in the tap's "
+                                          "capture buffer when tcpdump stopped: those bytes are "
+                                          "missing\n",
+                                          static_cast<long long>(unread));
+                     });
     QObject::connect(&capture, &TapCapture::statusLine, &loop,
                      [&](const QString &l) { std::fprintf(err, "%s\n", qPrintable(l)); });
     QObject::connect(&capture, &TapCapture::stopped, &loop, [&](bool ok, const QString &why) {
@@ -170,16 +189,8 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     });
 
     // Ctrl-C / SIGTERM: stop tcpdump in the tap, keep the tap, close the file cleanly.
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    const int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-    QSocketNotifier notifier(sfd, QSocketNotifier::Read);
-    QObject::connect(&notifier, &QSocketNotifier::activated, &loop, [&] {
-        signalfd_siginfo info{};
-        (void)!::read(sfd, &info, sizeof info);
+    UnixSignalWatcher signals({SIGINT, SIGTERM});
+    QObject::connect(&signals, &UnixSignalWatcher::received, &loop, [&] {
         std::fprintf(err, "podtap: stopping (the tap stays in the pod; tcpdump is stopped)\n");
         capture.stop();
         QTimer::singleShot(15000, &loop, [&] { finish(0); });
@@ -192,13 +203,21 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     reader.endOfStream();
     if (writer)
         writer->flush();
-    ::close(sfd);
-    sigprocmask(SIG_UNBLOCK, &mask, nullptr);
     std::fprintf(err, "podtap: %llu packets written%s\n", static_cast<unsigned long long>(packets),
                  reader.errors().empty() ? "" : " (the stream had damaged records, see above)");
     for (const auto &e : reader.errors())
         std::fprintf(err, "podtap: stream %u at byte %llu: %s\n", e.streamId,
                      static_cast<unsigned long long>(e.streamOffset), e.message.c_str());
+    if (everyStreamCounted && tcpdumpCaptured > qint64(received))
+        std::fprintf(err,
+                     "podtap: warning: tcpdump wrote %lld packets but only %llu arrived: %lld "
+                     "were lost on the way\n",
+                     static_cast<long long>(tcpdumpCaptured),
+                     static_cast<unsigned long long>(received),
+                     static_cast<long long>(tcpdumpCaptured - qint64(received)));
+    else if (!everyStreamCounted)
+        std::fprintf(err, "podtap: note: a capture stream ended without tcpdump's counts, so "
+                          "losses at its end cannot be ruled out\n");
     return rc;
 }
 

@@ -49,6 +49,18 @@ bool PacketDecoder::supportsLinkType(int linkType)
     }
 }
 
+bool PacketDecoder::isLinuxLoopback(const RawPacket &packet)
+{
+    constexpr std::uint16_t ArphrdLoopback = 772;
+    const ByteReader r(packet.data, packet.caplen);
+    std::uint16_t hatype = 0;
+    if (packet.linkType == DltLinuxSll)
+        return r.u16(2, hatype) && hatype == ArphrdLoopback;
+    if (packet.linkType == DltLinuxSll2)
+        return r.u16(8, hatype) && hatype == ArphrdLoopback;
+    return false;
+}
+
 DecodeResult PacketDecoder::count(DecodeResult r)
 {
     switch (r) {

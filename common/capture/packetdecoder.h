@@ -37,6 +37,10 @@ class PacketDecoder
 public:
     DecodeResult decode(const RawPacket &packet, TcpSegment &out);
     static bool supportsLinkType(int linkType);
+    // True for a Linux cooked (SLL/SLL2) packet taken on a loopback device. The kernel
+    // shows such packets to a packet socket twice (out and in) and libpcap skips the
+    // outgoing copy, so tcpdump's "received by filter" counts them twice.
+    static bool isLinuxLoopback(const RawPacket &packet);
     const DecodeStats &stats() const { return m_stats; }
 
 private:

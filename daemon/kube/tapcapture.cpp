@@ -1,7 +1,5 @@
 #include "tapcapture.h"
 
-#include "capturecommand.h"
-
 #include <memory>
 
 namespace podtap {
@@ -38,6 +36,7 @@ void TapCapture::start(const QString &ns, const QString &pod, const QString &tap
 void TapCapture::launch()
 {
     m_fatalStderr = false;
+    m_counts = {};
     m_exec = new ExecStream(m_api, this);
     m_exec->setDeadAfter(m_stallMs);
     connect(m_exec, &ExecStream::opened, this, [this] { Q_EMIT streamStarted(m_restarts); });
@@ -70,15 +69,9 @@ void TapCapture::onStderr(const QString &line)
                           "tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW")
                           .arg(line);
         break;
-    case CaptureCommand::StderrKind::Counts: {
-        qint64 captured = -1, dropped = -1;
-        if (CaptureCommand::parseCounts(line, &captured, &dropped) && dropped > 0)
-            Q_EMIT warning(
-                    QStringLiteral(
-                            "the kernel dropped %1 packets in the tap: those bytes are missing")
-                            .arg(dropped));
+    case CaptureCommand::StderrKind::Counts:
+        CaptureCommand::parseCounts(line, &m_counts);
         break;
-    }
     case CaptureCommand::StderrKind::Other:
         break;
     }
@@ -104,10 +97,20 @@ void TapCapture::killOrphanThen(std::function<void()> next)
                   {QStringLiteral("pkill"), QStringLiteral("-x"), QStringLiteral("tcpdump")});
 }
 
+void TapCapture::reportCounts()
+{
+    if (m_counts.droppedByKernel > 0)
+        Q_EMIT warning(QStringLiteral("the kernel dropped %1 packets in the tap: those bytes are "
+                                      "missing")
+                               .arg(m_counts.droppedByKernel));
+    Q_EMIT countsReported(m_counts);
+}
+
 void TapCapture::onFinished(const ExecStream::Outcome &o)
 {
     if (m_exec)
         m_exec->deleteLater();
+    reportCounts();
     if (m_stopping) {
         setState(State::Stopped, QStringLiteral("stopped"));
         Q_EMIT stopped(true, QString());
@@ -153,18 +156,22 @@ void TapCapture::onFinished(const ExecStream::Outcome &o)
 
 void TapCapture::stop()
 {
-    if (m_state == State::Stopped || m_state == State::Failed)
+    if (m_state == State::Stopped || m_state == State::Failed || m_stopping)
         return;
     m_stopping = true;
-    if (m_exec) {
-        m_exec->disconnect(this);
-        m_exec->abort();
-        m_exec->deleteLater();
-    }
-    killOrphanThen([this] {
+    if (!m_exec) {
         setState(State::Stopped, QStringLiteral("stopped"));
         Q_EMIT stopped(true, QString());
+        return;
+    }
+    // Signal tcpdump through a second exec while its stream is still open: it then
+    // prints its final counts (packets dropped by the kernel are data loss the user must
+    // see) and exits, and the stream ends with a status. Abort only if that takes too long.
+    QPointer<ExecStream> main = m_exec;
+    killOrphanThen([] {});
+    QTimer::singleShot(10000, this, [this, main] {
+        if (main && main->isRunning())
+            main->abort();
     });
 }
-
 } // namespace podtap

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "capturecommand.h"
 #include "execstream.h"
 #include "kubeapiclient.h"
 
@@ -38,12 +39,16 @@ Q_SIGNALS:
     void statusLine(const QString &line);
     void warning(const QString &message); // data loss and the like: the user must see it
     void stateChanged(podtap::TapCapture::State state, const QString &why);
+    // tcpdump's own counts when a stream ends (fields stay -1 when it printed none, e.g.
+    // killed or cut): consumers compare "captured" with the packets they received.
+    void countsReported(const podtap::CaptureCommand::Counts &counts);
     void stopped(bool ok, const QString &why);
 
 private:
     void launch();
     void onFinished(const ExecStream::Outcome &outcome);
     void onStderr(const QString &line);
+    void reportCounts();
     void setState(State s, const QString &why);
     void killOrphanThen(std::function<void()> next);
 
@@ -59,6 +64,7 @@ private:
     bool m_stopping = false;
     bool m_fatalStderr = false;
     QString m_fatalReason;
+    CaptureCommand::Counts m_counts;
 };
 
 } // namespace podtap

@@ -1,4 +1,6 @@
 // The tap contract (../shared/spec/tap.md) as data: what we send must be exactly it.
+#include "capture/packetdecoder.h"
+#include "capture/pcapstreamreader.h"
 #include "kube/capturecommand.h"
 #include "kube/tapspec.h"
 
@@ -6,8 +8,13 @@
 #include <QJsonDocument>
 #include <QProcess>
 #include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 
+#include <csignal>
+#include <cstring>
+#include <memory>
 #include <unistd.h>
 
 using namespace podtap;
@@ -26,6 +33,8 @@ private Q_SLOTS:
     void captureArgvRejects_data();
     void captureArgvRejects();
     void realTcpdumpStderrIsRecognised();
+    void countsAccounting();
+    void realTcpdumpCountsMatchItsOutput();
 };
 
 void TestTapSpec::containerIsExactlyTheContract()
@@ -123,13 +132,15 @@ void TestTapSpec::captureArgv()
     auto a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any --immediate-mode -U -w - tcp port 8080"));
+             QStringLiteral("tcpdump -p -i any --immediate-mode -B 16384 -U -w - -s 65600 tcp port "
+                            "8080"));
     o.snapLength = 128;
     o.hosts = {QStringLiteral("198.18.0.7"), QStringLiteral("fd00::7")};
     a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any --immediate-mode -U -w - -s 128 tcp port 8080 and ( "
+             QStringLiteral("tcpdump -p -i any --immediate-mode -B 16384 -U -w - -s 128 tcp port "
+                            "8080 and ( "
                             "host 198.18.0.7 "
                             "or host fd00::7 )"));
 }
@@ -203,6 +214,92 @@ void TestTapSpec::realTcpdumpStderrIsRecognised()
                         QStringLiteral("--no-new-privs")});
     QVERIFY2(kinds(drop).contains(CaptureCommand::StderrKind::PrivilegeDrop),
              qPrintable(drop.join(QLatin1Char('|'))));
+}
+
+void TestTapSpec::countsAccounting()
+{
+    CaptureCommand::Counts c;
+    QCOMPARE(c.unread(0), 0); // nothing known: nothing claimed
+    for (const char *line : {"797 packets captured", "900 packets received by filter",
+                             "103 packets dropped by kernel", "1 packet dropped by interface"})
+        QVERIFY(CaptureCommand::parseCounts(QString::fromLatin1(line), &c));
+    QCOMPARE(c.captured, 797);
+    QCOMPARE(c.receivedByFilter, 900);
+    QCOMPARE(c.droppedByKernel, 103);
+    QCOMPARE(c.droppedByInterface, 1);
+    QCOMPARE(c.unread(0), 0);
+    // TPACKET_V3's last block, never read: received but neither captured nor dropped.
+    CaptureCommand::Counts v3;
+    CaptureCommand::parseCounts(QStringLiteral("59573 packets captured"), &v3);
+    CaptureCommand::parseCounts(QStringLiteral("60018 packets received by filter"), &v3);
+    CaptureCommand::parseCounts(QStringLiteral("0 packets dropped by kernel"), &v3);
+    QCOMPARE(v3.unread(0), 445);
+    QCOMPARE(v3.unread(400), 45); // 400 of those were loopback packets, counted twice
+    QCOMPARE(v3.unread(1000), 0);
+    QVERIFY(!CaptureCommand::parseCounts(QStringLiteral("listening on any"), &v3));
+    QVERIFY(!CaptureCommand::parseCounts(QStringLiteral("packets captured"), &v3));
+}
+
+void TestTapSpec::realTcpdumpCountsMatchItsOutput()
+{
+    if (geteuid() != 0)
+        QSKIP("needs root to capture");
+    const QString tcpdump = QStandardPaths::findExecutable(
+            QStringLiteral("tcpdump"), {QStringLiteral("/usr/bin"), QStringLiteral("/usr/sbin")});
+    if (tcpdump.isEmpty())
+        QSKIP("tcpdump is not installed");
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    CaptureCommand::Options o;
+    o.port = server.serverPort();
+    auto argv = CaptureCommand::argv(o);
+    QVERIFY(argv.ok());
+    QStringList args = argv.value();
+    args.removeFirst();
+    QProcess td;
+    td.start(tcpdump, args);
+    QVERIFY(td.waitForStarted());
+    QByteArray err;
+    QTRY_VERIFY_WITH_TIMEOUT((err += td.readAllStandardError()).contains("listening on"), 10000);
+    // Traffic the filter accepts: a few connections, each a request and a reply.
+    for (int i = 0; i < 5; ++i) {
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, server.serverPort());
+        QVERIFY(client.waitForConnected(5000));
+        QTRY_VERIFY(server.hasPendingConnections());
+        std::unique_ptr<QTcpSocket> peer(server.nextPendingConnection());
+        client.write(QByteArray(1000, 'q'));
+        QVERIFY(client.waitForBytesWritten(5000));
+        QTRY_COMPARE(peer->bytesAvailable(), 1000);
+        peer->write(QByteArray(3000, 'r'));
+        QVERIFY(peer->waitForBytesWritten(5000));
+        QTRY_COMPARE(client.bytesAvailable(), 3000);
+    }
+    QTest::qWait(300);
+    ::kill(pid_t(td.processId()), SIGINT);
+    QVERIFY(td.waitForFinished(10000));
+    err += td.readAllStandardError();
+    const QByteArray pcap = td.readAllStandardOutput();
+    CaptureCommand::Counts c;
+    for (const QByteArray &line : err.split('\n'))
+        if (CaptureCommand::classify(QString::fromLatin1(line))
+            == CaptureCommand::StderrKind::Counts)
+            QVERIFY(CaptureCommand::parseCounts(QString::fromLatin1(line), &c));
+    QVERIFY2(c.captured > 0 && c.receivedByFilter >= c.captured && c.droppedByKernel >= 0,
+             err.constData());
+    // Count the records in tcpdump's output: "captured" is what it wrote. All of them were
+    // taken on lo, which the kernel counts twice.
+    PcapStreamReader reader;
+    qint64 records = 0, loopback = 0;
+    reader.setPacketCallback([&](const RawPacket &p) {
+        ++records;
+        loopback += PacketDecoder::isLinuxLoopback(p) ? 1 : 0;
+    });
+    reader.feed(reinterpret_cast<const std::uint8_t *>(pcap.constData()), std::size_t(pcap.size()));
+    reader.endOfStream();
+    QCOMPARE(records, c.captured);
+    QCOMPARE(loopback, records);
+    QVERIFY2(c.unread(loopback) == 0, err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestTapSpec)
