@@ -266,7 +266,7 @@ void ExecSession::onReadyRead()
         handleMessage(message);
     if (m_codec.hasError() && !m_closeSent) {
         qCInfo(lcExec) << "exec protocol error:" << m_codec.errorString();
-        sendCloseAndEnd(m_codec.errorCode());
+        sendCloseAndEnd(m_codec.errorCode(), CloseMode::Now);
     }
 }
 
@@ -283,7 +283,7 @@ void ExecSession::handleMessage(const WebSocketCodec::Message &message)
         quint16 code = WebSocketCodec::Normal;
         if (message.payload.size() >= 2)
             code = quint16((quint8(message.payload.at(0)) << 8) | quint8(message.payload.at(1)));
-        sendCloseAndEnd(code);
+        sendCloseAndEnd(code, CloseMode::Now);
         return;
     }
     case WebSocketCodec::Text:
@@ -415,14 +415,28 @@ void ExecSession::finishWithStatus(const QByteArray &v4Status, const QString &pl
         sendChannel(3, v4Status);
     else if (!plainError.isEmpty())
         sendChannel(3, plainError.toUtf8()); // v1: plain text, only on failure
-    sendCloseAndEnd(WebSocketCodec::Normal);
+    sendCloseAndEnd(WebSocketCodec::Normal, CloseMode::AwaitPeer);
 }
 
-void ExecSession::sendCloseAndEnd(quint16 code)
+void ExecSession::sendCloseAndEnd(quint16 code, CloseMode mode)
 {
+    const bool initiating = !m_closeSent;
     if (!m_closeSent && m_upgraded) {
         m_closeSent = true;
         sendRaw(WebSocketCodec::encodeClose(code));
+    }
+    if (mode == CloseMode::AwaitPeer && initiating && m_upgraded && m_socket && !m_cut
+        && m_socket->state() == QAbstractSocket::ConnectedState) {
+        // RFC 6455 closing handshake: the client answers our Close with its own, and only
+        // then is the TCP connection closed. Closing at once with a client frame (a ping,
+        // its Close) unread makes the kernel answer with RST, and a TLS client can lose the
+        // tail of the output it had not decrypted yet (seen under load). The apiserver
+        // closes at once; a client that never answers waits 0.5 s here (README).
+        QTimer::singleShot(500, this, [this] {
+            if (!m_ended)
+                sendCloseAndEnd(WebSocketCodec::Normal, CloseMode::Now);
+        });
+        return;
     }
     if (m_socket && !m_cut)
         m_socket->disconnectFromHost(); // flushes, then FIN (and close_notify over TLS)

@@ -69,7 +69,8 @@ private:
     void onChildFinished();
     void onExit(int code);
     void finishWithStatus(const QByteArray &v4Status, const QString &plainError);
-    void sendCloseAndEnd(quint16 code);
+    enum class CloseMode { Now, AwaitPeer };
+    void sendCloseAndEnd(quint16 code, CloseMode mode);
     void updateBackPressure();
     void cutNow();
     void end();

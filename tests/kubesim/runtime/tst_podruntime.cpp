@@ -293,7 +293,7 @@ RawResult TestPodRuntime::rawExec(const ExecRequest &req, const QList<QByteArray
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, m_plain->serverPort());
     RawResult r;
-    QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 5000);
+    (void)QTest::qWaitFor([&] { return socket.state() == QAbstractSocket::ConnectedState; }, 5000);
     if (socket.state() != QAbstractSocket::ConnectedState)
         return r;
     QByteArray request
