@@ -11,32 +11,47 @@
 
 namespace podtap {
 
+namespace {
+
+struct Command
+{
+    const char *name;
+    const char *synopsis; // after "podtap NAME "
+    const char *summary;
+    int (*run)(const QStringList &, FILE *, FILE *);
+};
+
+constexpr Command Commands[] = {
+        {"inspect", "FILE [--port N] [--filter BPF] [--json] [--chunk-size N]",
+         "print every TCP connection in a pcap/pcapng file (- = stdin)", &InspectCommand::run},
+        {"contexts", "[--kubeconfig FILE] [--json]",
+         "list the kubeconfig contexts (KUBECONFIG merged like kubectl)", &ContextsCommand::run},
+        {"pods", "[--kubeconfig F] [--context C] [-n NS] [--json]",
+         "pods with phase, readiness, TCP ports and any podtap tap", &PodsCommand::run},
+        {"preflight", "TARGET [--port N] [--image IMG] [--json] [--context C] [-n NS]",
+         "what the cluster allows, checked before anything is touched (exit 4: a check failed)",
+         &PreflightCommand::run},
+        {"capture",
+         "TARGET --port N -w FILE|- [--duration S] [--image IMG] [--context C] [-n NS]\n"
+         "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
+         "tap the pod (NET_RAW only) and write its traffic as pcap", &CaptureToCommand::run},
+        {"replay", "FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]",
+         "send the capture's inbound connections to a local port (exit 5: local errors)",
+         &ReplayCommand::run},
+        {"status", "[--json] [--socket PATH]", "is podtapd running (exit 3 when it is not)",
+         &StatusCommand::run},
+};
+
+} // namespace
+
 void CliDispatcher::printUsage(FILE *to)
 {
     std::fprintf(
-            to, "usage: podtap COMMAND [options]\n"
-                "\n"
-                "commands:\n"
-                "  inspect FILE [--port N] [--filter BPF] [--json]\n"
-                "        print every TCP connection in a pcap/pcapng file (- = stdin)\n"
-                "  contexts [--kubeconfig FILE] [--json]\n"
-                "        list the kubeconfig contexts (KUBECONFIG merged like kubectl)\n"
-                "  pods [--context C] [-n NS] [--json]\n"
-                "        pods with phase, readiness, TCP ports and any podtap tap\n"
-                "  preflight TARGET [--port N] [--image IMG] [--json]\n"
-                "        what the cluster allows, checked before anything is touched (exit 4: "
-                "a check failed)\n"
-                "  capture TARGET --port N -w FILE|- [--duration S] [--image IMG]\n"
-                "        tap the pod (NET_RAW only) and write its traffic as pcap\n"
-                "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, "
-                "service/X\n"
-                "  replay FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]\n"
-                "        send the capture's inbound connections to a local port (exit 5: local "
-                "errors)\n"
-                "  status [--json]\n"
-                "        is podtapd running (exit 3 when it is not)\n"
-                "  --version   print the version\n"
-                "  --help      print this help\n");
+            to, "usage: podtap COMMAND [options]   (podtap COMMAND --help for one)\n\ncommands:\n");
+    for (const Command &c : Commands)
+        std::fprintf(to, "  %s %s\n        %s\n", c.name, c.synopsis, c.summary);
+    std::fprintf(to, "  --version   print the version\n"
+                     "  --help      print this help\n");
 }
 
 int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
@@ -55,20 +70,16 @@ int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
         printUsage(out);
         return 0;
     }
-    if (command == QLatin1String("contexts"))
-        return ContextsCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("pods"))
-        return PodsCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("preflight"))
-        return PreflightCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("capture"))
-        return CaptureToCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("replay"))
-        return ReplayCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("status"))
-        return StatusCommand::run(arguments.mid(1), out, err);
-    if (command == QLatin1String("inspect"))
-        return InspectCommand::run(arguments.mid(1), out, err);
+    for (const Command &c : Commands) {
+        if (command != QLatin1String(c.name))
+            continue;
+        const QStringList rest = arguments.mid(1);
+        if (rest.contains(QLatin1String("--help")) || rest.contains(QLatin1String("-h"))) {
+            std::fprintf(out, "usage: podtap %s %s\n%s\n", c.name, c.synopsis, c.summary);
+            return 0;
+        }
+        return c.run(rest, out, err);
+    }
     std::fprintf(err, "podtap: unknown command '%s'\n", qPrintable(command));
     printUsage(err);
     return 1;
