@@ -35,6 +35,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanup();
     void cleanupTestCase();
+    void everyCommandAnswersHelp();
     void contextsListsScenarioUsers();
     void preflightPasses();
     void preflightPodSecurity();
@@ -113,6 +114,23 @@ void TestCaptureCli::cleanupTestCase()
         m_kubesim.terminate();
         m_kubesim.waitForFinished(15000);
     }
+}
+
+void TestCaptureCli::everyCommandAnswersHelp()
+{
+    const Run all = podtap({QStringLiteral("--help")}, QString());
+    QCOMPARE(all.code, 0);
+    for (const char *command :
+         {"inspect", "contexts", "pods", "preflight", "capture", "replay", "status"}) {
+        const QString c = QString::fromLatin1(command);
+        QVERIFY2(all.out.contains("  " + c.toLatin1() + ' '), command);
+        const Run one = podtap({c, QStringLiteral("--help")}, QString());
+        QCOMPARE(one.code, 0);
+        QVERIFY2(one.out.startsWith("usage: podtap " + c.toLatin1() + ' '), one.out.constData());
+    }
+    const Run unknown = podtap({QStringLiteral("tap-everything")}, QString());
+    QCOMPARE(unknown.code, 1);
+    QVERIFY(unknown.err.contains("unknown command 'tap-everything'"));
 }
 
 void TestCaptureCli::contextsListsScenarioUsers()
