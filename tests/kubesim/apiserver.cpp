@@ -113,6 +113,11 @@ void ApiServer::addToken(const QString &token, const UserInfo &user)
     m_tokens.insert(token, user);
 }
 
+void ApiServer::addBasicUser(const QString &username, const QString &password, const UserInfo &user)
+{
+    m_basicUsers.insert(username, qMakePair(password, user));
+}
+
 void ApiServer::addPod(const ScenarioPod &pod, const QString &podIp, const QString &podIpv6)
 {
     m_store.create(kPods, ObjectFactory::podObject(pod, podIp, podIpv6));
@@ -201,6 +206,17 @@ std::optional<UserInfo> ApiServer::authenticate(HttpConnection *conn, const Http
                 return *base;
         }
         return std::nullopt; // a wrong token is not retried with the certificate
+    }
+    if (authz.startsWith("Basic ")) {
+        // RFC 7617: base64(user-id ":" password); the user-id has no colon.
+        const QByteArray decoded = QByteArray::fromBase64(authz.mid(6).trimmed());
+        const qsizetype colon = decoded.indexOf(':');
+        if (colon < 0)
+            return std::nullopt;
+        const auto it = m_basicUsers.constFind(QString::fromUtf8(decoded.left(colon)));
+        if (it != m_basicUsers.constEnd() && it->first == QString::fromUtf8(decoded.mid(colon + 1)))
+            return it->second;
+        return std::nullopt;
     }
     const QSslCertificate peer = conn->socket()->peerCertificate();
     if (!peer.isNull() && m_ca->verify(peer.toDer())) {

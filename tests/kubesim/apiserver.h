@@ -41,6 +41,8 @@ public:
 
     // Registers a bearer token; an expiring exec-plugin token is "<base>.exp<epoch seconds>".
     void addToken(const QString &token, const UserInfo &user);
+    // Registers HTTP basic credentials (the removed --basic-auth-file authenticator).
+    void addBasicUser(const QString &username, const QString &password, const UserInfo &user);
     void addPod(const ScenarioPod &pod, const QString &podIp, const QString &podIpv6);
     void finishSetup(); // deployments, services… after every pod exists
 
@@ -82,7 +84,8 @@ private:
     ObjectStore m_store;
     RbacAuthorizer m_rbac;
     QHash<QString, UserInfo> m_tokens;
-    QHash<QString, UserInfo> m_expiringTokens; // base → user
+    QHash<QString, QPair<QString, UserInfo>> m_basicUsers; // username → (password, user)
+    QHash<QString, UserInfo> m_expiringTokens;             // base → user
     QSet<QString> m_unauthorizedPending;
     QHash<int, int> m_faultHits;
     int m_serviceIndex = 0;

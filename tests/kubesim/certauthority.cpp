@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -20,15 +21,18 @@ QString sslError(const char *what)
     return QLatin1String(what) + QStringLiteral(": ") + QString::fromLatin1(buf);
 }
 
-EVP_PKEY *newKey()
+EVP_PKEY *newKey(bool rsa = false)
 {
-    return EVP_EC_gen("P-256");
+    return rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256");
 }
 
-QByteArray keyPem(EVP_PKEY *key)
+QByteArray keyPem(EVP_PKEY *key, bool traditional)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    if (traditional)
+        PEM_write_bio_PrivateKey_traditional(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    else
+        PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
     char *data = nullptr;
     const long len = BIO_get_mem_data(bio, &data);
     QByteArray out(data, int(len));
@@ -126,16 +130,16 @@ IssuedCert CertAuthority::issueServer(const QStringList &dnsNames, const QString
 }
 
 IssuedCert CertAuthority::issueClient(const QString &user, const QStringList &groups,
-                                      QString *error)
+                                      QString *error, bool rsa)
 {
-    return issue(user, groups, {}, {}, false, error);
+    return issue(user, groups, {}, {}, false, error, rsa);
 }
 
 IssuedCert CertAuthority::issue(const QString &cn, const QStringList &orgs, const QStringList &dns,
-                                const QStringList &ips, bool server, QString *error)
+                                const QStringList &ips, bool server, QString *error, bool rsa)
 {
     IssuedCert out;
-    EVP_PKEY *key = newKey();
+    EVP_PKEY *key = newKey(rsa);
     if (!key) {
         *error = sslError("key generation failed");
         return out;
@@ -174,7 +178,7 @@ IssuedCert CertAuthority::issue(const QString &cn, const QStringList &orgs, cons
         *error = sslError("certificate signing failed");
     } else {
         out.certPem = certPem(cert);
-        out.keyPem = keyPem(key);
+        out.keyPem = keyPem(key, rsa);
     }
     X509_free(cert);
     EVP_PKEY_free(key);

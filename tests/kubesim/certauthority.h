@@ -14,8 +14,8 @@ struct IssuedCert
 };
 
 // A throwaway CA (EC P-256, libcrypto) that issues the server certificate and client
-// certificates (CN = user, O = groups, as the apiserver's x509 authenticator reads them) and
-// verifies client certificates presented in the TLS handshake.
+// certificates (EC, or RSA on request) (CN = user, O = groups, as the apiserver's x509
+// authenticator reads them) and verifies client certificates presented in the TLS handshake.
 class CertAuthority
 {
 public:
@@ -29,7 +29,10 @@ public:
 
     IssuedCert issueServer(const QStringList &dnsNames, const QStringList &ipAddresses,
                            QString *error);
-    IssuedCert issueClient(const QString &user, const QStringList &groups, QString *error);
+    // `rsa`: an RSA 2048 key in PKCS#1 PEM ("BEGIN RSA PRIVATE KEY", as kubeadm writes it)
+    // instead of EC P-256 in PKCS#8.
+    IssuedCert issueClient(const QString &user, const QStringList &groups, QString *error,
+                           bool rsa = false);
 
     // True when the DER certificate was signed by this CA and is within its validity period.
     bool verify(const QByteArray &certDer) const;
@@ -37,7 +40,7 @@ public:
 private:
     struct Private;
     IssuedCert issue(const QString &cn, const QStringList &orgs, const QStringList &dns,
-                     const QStringList &ips, bool server, QString *error);
+                     const QStringList &ips, bool server, QString *error, bool rsa = false);
     std::unique_ptr<Private> d;
     QByteArray m_caCertPem;
 };

@@ -39,6 +39,12 @@ QByteArray KubeconfigWriter::render(const QString &server, const QByteArray &caP
         if (!u.token.isEmpty())
             out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted
                 << u.token.toStdString();
+        if (!u.username.isEmpty()) {
+            out << YAML::Key << "username" << YAML::Value << YAML::DoubleQuoted
+                << u.username.toStdString();
+            out << YAML::Key << "password" << YAML::Value << YAML::DoubleQuoted
+                << u.password.toStdString();
+        }
         if (!u.execApiVersion.isEmpty()) {
             out << YAML::Key << "exec" << YAML::Value << YAML::BeginMap;
             out << YAML::Key << "apiVersion" << YAML::Value << u.execApiVersion.toStdString();

@@ -12,6 +12,7 @@ struct KubeconfigUser
     QString name;
     QByteArray clientCertPem, clientKeyPem; // client-cert users
     QString token;                          // token users
+    QString username, password;             // basic users
     QString execApiVersion;                 // exec users: client.authentication.k8s.io/v1[beta1]
     QString execCommand;
     QStringList execArgs;

@@ -133,11 +133,16 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
         k.name = u.name;
         const UserInfo info{u.name, u.groups};
         if (u.auth == QLatin1String("client-cert")) {
-            const IssuedCert c = m_ca->issueClient(u.name, u.groups, error);
+            const IssuedCert c
+                    = m_ca->issueClient(u.name, u.groups, error, u.keyType == QLatin1String("rsa"));
             if (c.certPem.isEmpty())
                 return false;
             k.clientCertPem = c.certPem;
             k.clientKeyPem = c.keyPem;
+        } else if (u.auth == QLatin1String("basic")) {
+            m_server->addBasicUser(u.username, u.password, info);
+            k.username = u.username;
+            k.password = u.password;
         } else {
             const QString token = u.token.isEmpty() ? randomToken() : u.token;
             m_server->addToken(token, info);

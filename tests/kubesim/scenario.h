@@ -76,8 +76,10 @@ struct ScenarioRule
 struct ScenarioUser
 {
     QString name;
-    QString auth; // client-cert | token | exec-v1 | exec-v1beta1
+    QString auth; // client-cert | token | basic | exec-v1 | exec-v1beta1
     QString token;
+    QString username, password;             // basic
+    QString keyType = QStringLiteral("ec"); // client-cert: ec (P-256) | rsa (2048, PKCS#1 PEM)
     QStringList groups;
     int execTokenTtlSeconds = 0; // exec plugin: 0 = no expiry
     QList<ScenarioRule> rules;

@@ -278,16 +278,25 @@ Scenario parse(const YAML::Node &root)
     if (const YAML::Node list = seq(root, "users")) {
         for (const auto &n : list) {
             checkKeys(n, "user",
-                      {"name", "auth", "token", "groups", "execTokenTtlSeconds", "rules"});
+                      {"name", "auth", "token", "username", "password", "keyType", "groups",
+                       "execTokenTtlSeconds", "rules"});
             ScenarioUser u;
             u.name = reqStr(n, "name", "user");
             u.auth = reqStr(n, "auth", "user");
-            static const QStringList kinds
-                    = {QStringLiteral("client-cert"), QStringLiteral("token"),
-                       QStringLiteral("exec-v1"), QStringLiteral("exec-v1beta1")};
+            static const QStringList kinds = {
+                    QStringLiteral("client-cert"), QStringLiteral("token"), QStringLiteral("basic"),
+                    QStringLiteral("exec-v1"), QStringLiteral("exec-v1beta1")};
             if (!kinds.contains(u.auth))
-                fail(n["auth"], "auth must be one of client-cert, token, exec-v1, exec-v1beta1");
+                fail(n["auth"],
+                     "auth must be one of client-cert, token, basic, exec-v1, exec-v1beta1");
             u.token = optStr(n, "token");
+            u.username = optStr(n, "username", u.name);
+            u.password = optStr(n, "password");
+            if (u.auth == QLatin1String("basic") && u.password.isEmpty())
+                fail(n, "a basic user needs a password");
+            u.keyType = optStr(n, "keyType", QStringLiteral("ec"));
+            if (u.keyType != QLatin1String("ec") && u.keyType != QLatin1String("rsa"))
+                fail(n["keyType"], "keyType must be ec or rsa");
             u.groups = strList(n, "groups");
             u.execTokenTtlSeconds = num<int>(n, "execTokenTtlSeconds", 0);
             if (const YAML::Node rules = seq(n, "rules")) {

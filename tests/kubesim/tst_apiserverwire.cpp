@@ -34,6 +34,8 @@ private Q_SLOTS:
     void unauthenticated();
     void unauthorizedOnce();
     void expiringToken();
+    void basicAuth_data();
+    void basicAuth();
     void execCredentialPlugin_data();
     void execCredentialPlugin();
     void injectedStatuses();
@@ -235,6 +237,36 @@ void TstApiServerWire::expiringToken()
     QCOMPARE(readResponse(s).status, 200);
     s.write(get("/api/v1/namespaces/shop/pods", "wire-token.exp" + past));
     QCOMPARE(readResponse(s).status, 401);
+}
+
+void TstApiServerWire::basicAuth_data()
+{
+    QTest::addColumn<QByteArray>("credentials");
+    QTest::addColumn<int>("status");
+    QTest::addRow("right") << QByteArray("basic-user:basic:pass") << 200;
+    QTest::addRow("wrong password") << QByteArray("basic-user:basic:pasS") << 401;
+    QTest::addRow("password prefix") << QByteArray("basic-user:basic") << 401;
+    QTest::addRow("unknown user") << QByteArray("basic:basic:pass") << 401;
+    QTest::addRow("no colon") << QByteArray("basic-user") << 401;
+}
+
+void TstApiServerWire::basicAuth()
+{
+    QFETCH(QByteArray, credentials);
+    QFETCH(int, status);
+    QSslSocket s;
+    QVERIFY(connectTo(s));
+    s.write("GET /api/v1/namespaces/shop/pods HTTP/1.1\r\nHost: localhost\r\nAuthorization: "
+            "Basic "
+            + credentials.toBase64() + "\r\nAccept: application/json\r\n\r\n");
+    const Response r = readResponse(s);
+    QCOMPARE(r.status, status);
+    if (status == 401)
+        QCOMPARE(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("reason")),
+                 QStringLiteral("Unauthorized"));
+    else
+        QCOMPARE(QJsonDocument::fromJson(r.body).object().value(QStringLiteral("kind")),
+                 QStringLiteral("PodList"));
 }
 
 void TstApiServerWire::execCredentialPlugin_data()

@@ -267,6 +267,12 @@ void TstKubesimCore::scenarioErrors_data()
             << QStringLiteral("t.yaml: line 2: namespace \"x\" is not declared");
     QTest::addRow("bad auth") << QByteArray("users:\n  - name: u\n    auth: password\n")
                               << QStringLiteral("t.yaml: line 3: auth must be one of");
+    QTest::addRow("basic without password")
+            << QByteArray("users:\n  - name: u\n    auth: basic\n")
+            << QStringLiteral("t.yaml: line 2: a basic user needs a password");
+    QTest::addRow("bad key type") << QByteArray(
+            "users:\n  - name: u\n    auth: client-cert\n    keyType: dsa\n")
+                                  << QStringLiteral("t.yaml: line 4: keyType must be ec or rsa");
 }
 
 void TstKubesimCore::scenarioErrors()
