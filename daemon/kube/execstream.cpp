@@ -76,8 +76,16 @@ void ExecStream::abort()
 {
     if (m_finished)
         return;
+    abortWith({false, -1, false, QStringLiteral("stopped")});
+}
+
+void ExecStream::abortWith(const Outcome &outcome)
+{
+    // QWebSocket::abort() emits disconnected() at once: without this, onDisconnected()
+    // would report "ended without a status" and our outcome (a stall, a stop) would be lost.
+    m_socket.disconnect(this);
     m_socket.abort();
-    finish({false, -1, false, QStringLiteral("stopped")});
+    finish(outcome);
 }
 
 void ExecStream::onBinary(const QByteArray &message)
@@ -119,10 +127,9 @@ void ExecStream::onBinary(const QByteArray &message)
 void ExecStream::onPingTimer()
 {
     if (m_sincePong.isValid() && m_sincePong.elapsed() > m_deadAfterMs) {
-        m_socket.abort();
-        finish({false, -1, true,
-                QStringLiteral("the exec stream stalled: no answer to pings for %1 s")
-                        .arg(m_deadAfterMs / 1000)});
+        abortWith({false, -1, true,
+                   QStringLiteral("the exec stream stalled: no answer to pings for %1 s")
+                           .arg(m_deadAfterMs / 1000)});
         return;
     }
     m_socket.ping();

@@ -54,6 +54,7 @@ private:
     void onError(QAbstractSocket::SocketError error);
     void onPingTimer();
     void finish(Outcome outcome);
+    void abortWith(const Outcome &outcome);
 
     KubeApiClient *m_api;
     QWebSocket m_socket;
