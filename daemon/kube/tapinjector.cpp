@@ -20,6 +20,13 @@ TapInjector::TapInjector(KubeApiClient *api, QObject *parent)
 
 TapInjector::~TapInjector() = default;
 
+bool TapInjector::isPullFailure(const QString &waitingReason)
+{
+    return waitingReason == QLatin1String("ErrImagePull")
+           || waitingReason == QLatin1String("ImagePullBackOff")
+           || waitingReason == QLatin1String("InvalidImageName");
+}
+
 void TapInjector::fail(const QString &message)
 {
     if (m_done)
@@ -49,7 +56,14 @@ void TapInjector::start(const PodInfo &pod, const QString &image, int timeoutMs)
             Q_EMIT ready(name, true);
             return;
         }
-        if (!st || st->state == ContainerStateInfo::State::Waiting) {
+        // A tap whose image cannot be pulled never starts: ephemeral containers cannot be
+        // removed, so leave it and add a new one (with the image asked for now).
+        const bool pullFailed = st && st->state == ContainerStateInfo::State::Waiting
+                                && isPullFailure(st->reason);
+        if (pullFailed)
+            Q_EMIT progress(QStringLiteral("the earlier tap %1 cannot start (%2); adding a new one")
+                                    .arg(name, st->reason));
+        else if (!st || st->state == ContainerStateInfo::State::Waiting) {
             // A tap still starting (e.g. from a previous run): wait for it instead of adding one.
             m_name = name;
             Q_EMIT progress(QStringLiteral("waiting for the existing tap %1").arg(name));
@@ -116,9 +130,7 @@ bool TapInjector::examine(const PodInfo &pod)
     case ContainerStateInfo::State::Waiting:
         m_lastState = st->reason
                       + (st->message.isEmpty() ? QString() : QStringLiteral(": ") + st->message);
-        if (st->reason == QLatin1String("ErrImagePull")
-            || st->reason == QLatin1String("ImagePullBackOff")
-            || st->reason == QLatin1String("InvalidImageName")) {
+        if (isPullFailure(st->reason)) {
             fail(QStringLiteral("the tap image %1 cannot be pulled (%2)%3")
                          .arg(m_image, st->reason,
                               st->message.isEmpty() ? QString()

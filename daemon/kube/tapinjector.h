@@ -34,6 +34,7 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
+    static bool isPullFailure(const QString &waitingReason);
     void inject();
     void watchFrom(const QString &resourceVersion);
     bool examine(const PodInfo &pod); // true when finished (ready or failed)
