@@ -39,13 +39,24 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
                                          QStringLiteral("S"));
     const QCommandLineOption snapOpt(QStringLiteral("snaplen"),
                                      QStringLiteral("Bytes kept per packet."), QStringLiteral("N"));
-    p.addOptions({portOpt, writeOpt, imageOpt, durationOpt, snapOpt});
+    // How long a silent exec stream (no pong) may last before it is declared dead and
+    // restarted; hidden because only tests and very odd networks need to shorten it.
+    QCommandLineOption stallOpt(QStringLiteral("stall-timeout"),
+                                QStringLiteral("Declare the exec stream dead after S s without "
+                                               "an answer to pings (default 60)."),
+                                QStringLiteral("S"));
+    stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
+    p.addOptions({portOpt, writeOpt, imageOpt, durationOpt, snapOpt, stallOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap capture"));
-    if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(portOpt)
-        || !p.isSet(writeOpt)) {
+    const bool parsed = p.parse(args);
+    bool stallOk = true;
+    const int stallSeconds = parsed && p.isSet(stallOpt) ? p.value(stallOpt).toInt(&stallOk)
+                                                         : 60; // client-go's rule
+    if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
+        || !stallOk || stallSeconds < 1) {
         std::fprintf(err, "usage: podtap capture TARGET --port N -w FILE|- [--image IMG] "
-                          "[--duration S] [--context C] [-n NS]\n");
+                          "[--duration S] [--stall-timeout S] [--context C] [-n NS]\n");
         return 1;
     }
     CaptureCommand::Options co;
@@ -120,6 +131,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     PcapStreamReader reader;
     quint64 packets = 0, received = 0;
     qint64 loopbackInStream = 0; // see CaptureCommand::Counts::unread()
+    qint64 bytesInStream = 0;
     reader.setPacketCallback([&](const RawPacket &pkt) {
         ++received;
         loopbackInStream += PacketDecoder::isLinuxLoopback(pkt) ? 1 : 0;
@@ -141,6 +153,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
 
     TapInjector injector(kube.api());
     TapCapture capture(kube.api());
+    capture.setStallTimeout(stallSeconds * 1000);
     QObject::connect(&injector, &TapInjector::progress, &loop,
                      [&](const QString &m) { std::fprintf(err, "podtap: %s\n", qPrintable(m)); });
     QObject::connect(&injector, &TapInjector::failed, &loop, [&](const QString &m) {
@@ -157,8 +170,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
         if (attempt > 0)
             reader.beginStream();
         loopbackInStream = 0;
+        bytesInStream = 0;
     });
     QObject::connect(&capture, &TapCapture::pcapData, &loop, [&](const QByteArray &b) {
+        bytesInStream += b.size();
         reader.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
     });
     QObject::connect(&capture, &TapCapture::warning, &loop, [&](const QString &m) {
@@ -200,7 +215,9 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
 
     injector.start(target->pod, image);
     loop.exec();
-    reader.endOfStream();
+    // A last stream that never sent a byte (stalled, cut at once) is not a damaged one.
+    if (bytesInStream > 0)
+        reader.endOfStream();
     if (writer)
         writer->flush();
     std::fprintf(err, "podtap: %llu packets written%s\n", static_cast<unsigned long long>(packets),

@@ -1,5 +1,6 @@
 #include "tapcapture.h"
 
+#include <algorithm>
 #include <memory>
 
 namespace podtap {
@@ -39,6 +40,9 @@ void TapCapture::launch()
     m_counts = {};
     m_exec = new ExecStream(m_api, this);
     m_exec->setDeadAfter(m_stallMs);
+    // Ping often enough that a short stall timeout still sees several unanswered pings
+    // (the check runs on the ping timer; 5 s for the default 60 s).
+    m_exec->setPingInterval(std::clamp(m_stallMs / 3, 200, 5000));
     connect(m_exec, &ExecStream::opened, this, [this] { Q_EMIT streamStarted(m_restarts); });
     connect(m_exec, &ExecStream::stdoutData, this, &TapCapture::pcapData);
     connect(m_exec, &ExecStream::stderrLine, this, &TapCapture::onStderr);
