@@ -58,7 +58,9 @@ Result<QStringList> CaptureCommand::argv(const Options &o)
 
 CaptureCommand::StderrKind CaptureCommand::classify(const QString &line)
 {
-    if (line.startsWith(QLatin1String("listening on ")))
+    // tcpdump prefixes its program name when writing a file (-w), as the tap always does.
+    if (line.startsWith(QLatin1String("listening on "))
+        || line.startsWith(QLatin1String("tcpdump: listening on ")))
         return StderrKind::Listening;
     if (line.contains(QLatin1String("Couldn't change to")))
         return StderrKind::PrivilegeDrop;
