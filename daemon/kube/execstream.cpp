@@ -90,6 +90,13 @@ void ExecStream::abortWith(const Outcome &outcome)
 
 void ExecStream::onBinary(const QByteArray &message)
 {
+    // Anything from the server proves the stream alive, and no ping is sent while data flows
+    // (onPingTimer): a ping sent while we still have output unread can reach the server after
+    // it closed the connection behind its status (the apiserver closes at once); its kernel
+    // answers with RST, and ours then drops every byte we had not read yet, the tail of the
+    // capture (podtap-bench-exec with a slow consumer lost megabytes that way).
+    m_sincePong.restart();
+    m_sinceData.restart();
     if (message.isEmpty())
         return;
     const char channel = message.at(0);
@@ -132,7 +139,8 @@ void ExecStream::onPingTimer()
                            .arg(m_deadAfterMs / 1000)});
         return;
     }
-    m_socket.ping();
+    if (!m_sinceData.isValid() || m_sinceData.elapsed() >= m_pingIntervalMs)
+        m_socket.ping();
 }
 
 void ExecStream::onError(QAbstractSocket::SocketError)

@@ -12,8 +12,8 @@ namespace podtap {
 
 // One `exec` in a pod over the Kubernetes WebSocket protocol, offering
 // v5.channel.k8s.io then v4.channel.k8s.io. stdout arrives as raw bytes (the pcap stream),
-// stderr as lines, and channel 3's Status as the exit code. Pings every 5 s; a stream
-// with no pong for 60 s is declared dead (client-go's rule).
+// stderr as lines, and channel 3's Status as the exit code. Pings every 5 s while no data
+// arrives; a stream with neither data nor pong for 60 s is declared dead (client-go's rule).
 class ExecStream : public QObject
 {
     Q_OBJECT
@@ -59,7 +59,8 @@ private:
     KubeApiClient *m_api;
     QWebSocket m_socket;
     QTimer m_pingTimer;
-    QElapsedTimer m_sincePong;
+    QElapsedTimer m_sincePong; // since the last pong or message: the stall check
+    QElapsedTimer m_sinceData; // since the last message: no pings while data flows
     QByteArray m_status;
     QByteArray m_stderrPartial;
     QString m_protocol;
