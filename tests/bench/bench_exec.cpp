@@ -83,6 +83,8 @@ struct Options
     int segment = 1448;
     int repeat = 3;
     int ttfpRuns = 5;
+    int execPingMs = 0; // 0: ExecStream's default
+    bool tls = true;    // false: exec runs only (profiling)
 };
 
 [[noreturn]] void die(const QString &what)
@@ -351,13 +353,15 @@ bool waitFor(QEventLoop &loop, const bool &done, int timeoutMs)
 }
 
 Transfer execTransfer(KubeApiClient *api, qint64 kubesimPid, const QString &tap,
-                      const CaptureFile &file)
+                      const CaptureFile &file, int pingMs)
 {
     Receiver rx(true);
     QEventLoop loop;
     bool done = false;
     ExecStream::Outcome outcome;
     ExecStream exec(api);
+    if (pingMs > 0)
+        exec.setPingInterval(pingMs);
     QObject::connect(&exec, &ExecStream::stdoutData, &loop,
                      [&](const QByteArray &b) { rx.feed(b); });
     QObject::connect(&exec, &ExecStream::finished, &loop, [&](const ExecStream::Outcome &o) {
@@ -721,12 +725,16 @@ int main(int argc, char **argv)
             o.scenario = value();
         else if (a == QLatin1String("--podtap"))
             o.podtap = value();
+        else if (a == QLatin1String("--exec-ping-ms"))
+            o.execPingMs = std::max(0, value().toInt());
+        else if (a == QLatin1String("--no-tls"))
+            o.tls = false;
         else if (a == QLatin1String("--small"))
             small = true;
         else {
             std::printf("usage: podtap-bench-exec [--size MB] [--segment BYTES] [--repeat N] "
                         "[--ttfp N] [--dir DIR] [--kubesim PATH] [--scenario FILE] "
-                        "[--podtap PATH|''] [--small]\n");
+                        "[--podtap PATH|''] [--small] [--exec-ping-ms MS] [--no-tls]\n");
             return a == QLatin1String("--help") ? 0 : 2;
         }
     }
@@ -782,7 +790,15 @@ int main(int argc, char **argv)
     bool sane = true;
     for (int r = 0; r < o.repeat; ++r) {
         warm(file.path);
-        execRuns.push_back(execTransfer(api.get(), kubesim.pid(), tap, file));
+        execRuns.push_back(execTransfer(api.get(), kubesim.pid(), tap, file, o.execPingMs));
+        if (!o.tls) {
+            const Transfer &t = execRuns.back();
+            std::printf("  exec run %d: %.3f s, %.0f MB/s, %" PRIu64 "/%" PRIu64 " bytes %s\n", r,
+                        t.seconds, double(t.bytes) / 1e6 / t.seconds, t.bytes, file.bytes,
+                        qPrintable(t.error));
+            sane = sane && t.error.isEmpty() && t.bytes == file.bytes;
+            continue;
+        }
         plainEngineRuns.push_back(tlsTransfer(app.applicationFilePath(), o.dir, file, true));
         plainRuns.push_back(tlsTransfer(app.applicationFilePath(), o.dir, file, false));
         for (const auto *runs : {&execRuns, &plainEngineRuns, &plainRuns}) {
@@ -798,34 +814,38 @@ int main(int argc, char **argv)
             }
         }
     }
-    auto mbps = [&](const std::vector<Transfer> &runs) {
-        std::vector<double> s;
-        for (const Transfer &t : runs)
-            s.push_back(t.seconds);
-        return double(file.bytes) / 1e6 / median(s);
-    };
-    const double plain = mbps(plainRuns), plainEngine = mbps(plainEngineRuns),
-                 exec = mbps(execRuns);
-    std::printf("\nthroughput, %.0f MB each, median of %d (ratio columns: MB/s over TLS → engine "
+    if (o.tls) {
+        auto mbps = [&](const std::vector<Transfer> &runs) {
+            std::vector<double> s;
+            for (const Transfer &t : runs)
+                s.push_back(t.seconds);
+            return double(file.bytes) / 1e6 / median(s);
+        };
+        const double plain = mbps(plainRuns), plainEngine = mbps(plainEngineRuns),
+                     exec = mbps(execRuns);
+        std::printf(
+                "\nthroughput, %.0f MB each, median of %d (ratio columns: MB/s over TLS → engine "
                 "and over TLS → discard)\n",
                 double(file.bytes) / 1e6, o.repeat);
-    std::printf("  %-14s %8s %8s %9s %9s %9s %9s %9s\n", "path", "seconds", "MB/s", "/tls+eng",
-                "/tls", "cpu-cli", "cpu-srv", "cpu-all");
-    std::printf("  %-14s %8s %8s %9s %9s %9s %9s %9s\n", "", "", "", "", "", "s/GB", "s/GB",
-                "s/GB");
-    printTransfer("exec -> engine", execRuns, plainEngine, plain);
-    printTransfer("TLS -> engine", plainEngineRuns, plainEngine, plain);
-    printTransfer("TLS -> discard", plainRuns, plainEngine, plain);
-    std::uint64_t chunks = execRuns.back().chunks;
-    std::printf("  exec: %" PRIu64 " stdout chunks (%.1f KiB each); TLS: %" PRIu64
-                " reads (%.1f KiB each)\n",
-                chunks, chunks ? double(file.bytes) / double(chunks) / 1024 : 0.0,
-                plainEngineRuns.back().chunks,
-                double(file.bytes)
-                        / double(std::max<std::uint64_t>(1, plainEngineRuns.back().chunks)) / 1024);
-    const double ratio = exec / plain;
-    std::printf("  exec/plain ratio %.2f (target 0.5: %s); exec/(TLS → engine) %.2f\n", ratio,
-                ratio >= 0.5 ? "MET" : "MISSED", exec / plainEngine);
+        std::printf("  %-14s %8s %8s %9s %9s %9s %9s %9s\n", "path", "seconds", "MB/s", "/tls+eng",
+                    "/tls", "cpu-cli", "cpu-srv", "cpu-all");
+        std::printf("  %-14s %8s %8s %9s %9s %9s %9s %9s\n", "", "", "", "", "", "s/GB", "s/GB",
+                    "s/GB");
+        printTransfer("exec -> engine", execRuns, plainEngine, plain);
+        printTransfer("TLS -> engine", plainEngineRuns, plainEngine, plain);
+        printTransfer("TLS -> discard", plainRuns, plainEngine, plain);
+        std::uint64_t chunks = execRuns.back().chunks;
+        std::printf("  exec: %" PRIu64 " stdout chunks (%.1f KiB each); TLS: %" PRIu64
+                    " reads (%.1f KiB each)\n",
+                    chunks, chunks ? double(file.bytes) / double(chunks) / 1024 : 0.0,
+                    plainEngineRuns.back().chunks,
+                    double(file.bytes)
+                            / double(std::max<std::uint64_t>(1, plainEngineRuns.back().chunks))
+                            / 1024);
+        const double ratio = exec / plain;
+        std::printf("  exec/plain ratio %.2f (target 0.5: %s); exec/(TLS → engine) %.2f\n", ratio,
+                    ratio >= 0.5 ? "MET" : "MISSED", exec / plainEngine);
+    }
 
     // Time to first packet with the tap running and the pod under traffic.
     if (o.ttfpRuns > 0) {
