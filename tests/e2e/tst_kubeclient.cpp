@@ -60,7 +60,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanup();
     void cleanupTestCase();
-    void clientKeysAreEcAndRsa();
+    void kubeconfigCredentialKinds();
     void authKinds_data();
     void authKinds();
     void tokenFileIsReadEveryRun();
@@ -253,7 +253,7 @@ void TestKubeClient::cleanupTestCase()
     }
 }
 
-void TestKubeClient::clientKeysAreEcAndRsa()
+void TestKubeClient::kubeconfigCredentialKinds()
 {
     // The kinds of client key podtap must load: kubesim's default (EC, PKCS#8) and RSA PKCS#1
     // (what kubeadm and kind write).
@@ -263,6 +263,21 @@ void TestKubeClient::clientKeysAreEcAndRsa()
     QVERIFY(keyDataOf(kc, "cert").startsWith("-----BEGIN PRIVATE KEY-----"));
     QVERIFY(keyDataOf(kc, "rsa").startsWith("-----BEGIN RSA PRIVATE KEY-----"));
     QVERIFY(kc.contains("username: \"kc-basic\""));
+    // kubectl, the reference client, accepts kubesim's new credential kinds too.
+    if (QStandardPaths::findExecutable(QStringLiteral("kubectl")).isEmpty())
+        QSKIP("kubectl is not installed: cannot check kubesim against it");
+    for (const QString &context : {QStringLiteral("basic"), QStringLiteral("rsa")}) {
+        QProcess k;
+        k.start(QStringLiteral("kubectl"),
+                {QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"), context,
+                 QStringLiteral("get"), QStringLiteral("pods"), QStringLiteral("-n"),
+                 QStringLiteral("shop"), QStringLiteral("-o"), QStringLiteral("name")});
+        QVERIFY(k.waitForFinished(30000));
+        const QByteArray out = k.readAllStandardOutput();
+        QVERIFY2(k.exitCode() == 0 && out.contains("pod/web"),
+                 qPrintable(context + QLatin1Char(' ')
+                            + QString::fromUtf8(out + k.readAllStandardError())));
+    }
 }
 
 void TestKubeClient::authKinds_data()
