@@ -129,6 +129,15 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     }
     std::unique_ptr<PcapWriter> writer;
     PcapStreamReader reader;
+    auto startWriter = [&](int linkType) {
+        PcapWriter::Options wo;
+        wo.format = PcapWriter::Format::Pcap;
+        wo.linkType = linkType;
+        wo.snapLength = std::uint32_t(reader.snapLength() > 0 ? reader.snapLength()
+                                                              : CaptureCommand::DefaultSnapLength);
+        writer = std::make_unique<PcapWriter>(device, wo);
+        writer->begin();
+    };
     quint64 packets = 0, received = 0;
     qint64 loopbackInStream = 0; // see CaptureCommand::Counts::unread()
     qint64 bytesInStream = 0;
@@ -136,12 +145,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
         ++received;
         loopbackInStream += PacketDecoder::isLinuxLoopback(pkt) ? 1 : 0;
         if (!writer) {
-            PcapWriter::Options wo;
-            wo.format = PcapWriter::Format::Pcap;
-            wo.linkType = pkt.linkType;
-            wo.snapLength = std::uint32_t(reader.snapLength() > 0 ? reader.snapLength() : 262144);
-            writer = std::make_unique<PcapWriter>(device, wo);
-            writer->begin();
+            startWriter(pkt.linkType);
         } else if (pkt.linkType != reader.linkType()) {
             return;
         }
@@ -218,8 +222,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
     // A last stream that never sent a byte (stalled, cut at once) is not a damaged one.
     if (bytesInStream > 0)
         reader.endOfStream();
-    if (writer)
-        writer->flush();
+    // No packet at all still leaves a valid, empty capture (tcpdump -i any's link type).
+    if (!writer)
+        startWriter(reader.linkType() > 0 ? reader.linkType() : PcapWriter::Options().linkType);
+    writer->flush();
     std::fprintf(err, "podtap: %llu packets written%s\n", static_cast<unsigned long long>(packets),
                  reader.errors().empty() ? "" : " (the stream had damaged records, see above)");
     for (const auto &e : reader.errors())

@@ -33,6 +33,7 @@ constexpr Command Commands[] = {
          &PreflightCommand::run},
         {"capture",
          "TARGET --port N -w FILE|- [--duration S] [--image IMG] [--context C] [-n NS]\n"
+         "        [--stall-timeout S]\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
          "tap the pod (NET_RAW only) and write its traffic as pcap", &CaptureToCommand::run},
         {"replay", "FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]",

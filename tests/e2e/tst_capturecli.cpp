@@ -123,10 +123,12 @@ void TestCaptureCli::everyCommandAnswersHelp()
     for (const char *command :
          {"inspect", "contexts", "pods", "preflight", "capture", "replay", "status"}) {
         const QString c = QString::fromLatin1(command);
-        QVERIFY2(all.out.contains("  " + c.toLatin1() + ' '), command);
+        const QByteArray listed = QByteArray("  ") + command + ' ';
+        QVERIFY2(all.out.contains(listed), command);
         const Run one = podtap({c, QStringLiteral("--help")}, QString());
         QCOMPARE(one.code, 0);
-        QVERIFY2(one.out.startsWith("usage: podtap " + c.toLatin1() + ' '), one.out.constData());
+        const QByteArray usage = QByteArray("usage: podtap ") + command + ' ';
+        QVERIFY2(one.out.startsWith(usage), one.out.constData());
     }
     const Run unknown = podtap({QStringLiteral("tap-everything")}, QString());
     QCOMPARE(unknown.code, 1);

@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -617,6 +618,14 @@ void TestKubeClient::execStallDetected()
     QVERIFY2(t.elapsed() < 15000, qPrintable(QStringLiteral("took %1 ms").arg(t.elapsed())));
     // Nothing arrived, so nothing is damaged: a silent stream is reported as lost, not corrupt.
     QVERIFY2(!err.contains("damaged"), err.constData());
+    // ...and the file is still a valid, empty capture rather than zero bytes.
+    QCOMPARE(QFileInfo(pcap).size(), 24);
+    const Run empty
+            = podtap({QStringLiteral("inspect"), pcap, QStringLiteral("--json")}, QString());
+    QCOMPARE(empty.code, 0);
+    QCOMPARE(QJsonDocument::fromJson(empty.out)[QLatin1String("stats")][QLatin1String("records")]
+                     .toInt(),
+             0);
 
     // A stall timeout is validated before anything is touched.
     const Run bad = podtap({QStringLiteral("capture"), QStringLiteral("shop/stall"),

@@ -33,11 +33,6 @@ namespace {
 
 const QString kPods = QStringLiteral("pods");
 
-QString nameOf(const QJsonObject &o)
-{
-    return o.value(QStringLiteral("metadata")).toObject().value(QStringLiteral("name")).toString();
-}
-
 QJsonObject stripTypeMeta(QJsonObject o)
 {
     o.remove(QStringLiteral("kind"));
