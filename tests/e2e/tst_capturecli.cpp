@@ -11,6 +11,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/kubesimprocess.h"
+
 #include <csignal>
 #include <unistd.h>
 
@@ -49,7 +51,7 @@ private:
     QJsonObject kubectlJson(const QStringList &args);
 
     QTemporaryDir m_dir;
-    QProcess m_kubesim;
+    KubesimProcess m_kubesim;
     QString m_kubeconfig;
 };
 
@@ -85,18 +87,11 @@ void TestCaptureCli::initTestCase()
         QSKIP("kubesim's pods are network namespaces: this test needs root");
     if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen))
         QSKIP("podtap-kubesim or podtap-trafficgen was not built");
-    m_kubeconfig = m_dir.filePath(QStringLiteral("kubeconfig"));
-    m_kubesim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_kubesim.start(Kubesim,
-                    {QStringLiteral("--scenario"), QStringLiteral(SRCDIR "/scenarios/capture.yaml"),
-                     QStringLiteral("--kubeconfig-out"), m_kubeconfig, QStringLiteral("--port"),
-                     QStringLiteral("0"), QStringLiteral("--state-dir"),
-                     m_dir.filePath(QStringLiteral("state"))});
-    QVERIFY(m_kubesim.waitForStarted());
-    QTRY_VERIFY_WITH_TIMEOUT(m_kubesim.canReadLine() || m_kubesim.state() != QProcess::Running,
-                             15000);
-    const QByteArray ready = m_kubesim.readLine();
-    QVERIFY2(ready.startsWith("kubesim ready https://127.0.0.1:"), ready.constData());
+    QString error;
+    QVERIFY2(
+            m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/capture.yaml"), m_dir.path(), &error),
+            qPrintable(error));
+    m_kubeconfig = m_kubesim.kubeconfig();
 }
 
 void TestCaptureCli::cleanup()
@@ -110,10 +105,7 @@ void TestCaptureCli::cleanup()
 
 void TestCaptureCli::cleanupTestCase()
 {
-    if (m_kubesim.state() == QProcess::Running) {
-        m_kubesim.terminate();
-        m_kubesim.waitForFinished(15000);
-    }
+    m_kubesim.stop();
 }
 
 void TestCaptureCli::everyCommandAnswersHelp()
@@ -235,7 +227,7 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
     QProcess gen;
     gen.start(QStringLiteral("ip"), {QStringLiteral("netns"),
                                      QStringLiteral("exec"),
-                                     QStringLiteral("ksim%1-c1").arg(m_kubesim.processId()),
+                                     m_kubesim.netns(QStringLiteral("c1")),
                                      Trafficgen,
                                      QStringLiteral("client"),
                                      QStringLiteral("--connect"),

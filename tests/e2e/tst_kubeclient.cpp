@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/kubesimprocess.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -81,7 +83,7 @@ private:
     void noteLeaks(const QByteArray &output); // checked (never printed) in cleanup()
 
     QTemporaryDir m_dir;
-    QProcess m_kubesim;
+    KubesimProcess m_kubesim;
     QString m_kubeconfig;  // kubesim's
     QString m_kubeconfigs; // KUBECONFIG: our variants first, then kubesim's
     QByteArrayList m_leaks;
@@ -150,10 +152,9 @@ QString TestKubeClient::podIp(const QString &pod)
 int TestKubeClient::tcpdumpsInPod(int podIndex) const
 {
     struct stat ns = {};
-    const QByteArray nsPath = QStringLiteral("/run/netns/ksim%1-p%2")
-                                      .arg(m_kubesim.processId())
-                                      .arg(podIndex)
-                                      .toLocal8Bit();
+    const QByteArray nsPath
+            = (QStringLiteral("/run/netns/") + m_kubesim.netns(QStringLiteral("p%1").arg(podIndex)))
+                      .toLocal8Bit();
     if (::stat(nsPath.constData(), &ns) != 0)
         return -1;
     const QByteArray want = "net:[" + QByteArray::number(quint64(ns.st_ino)) + ']';
@@ -179,19 +180,11 @@ void TestKubeClient::initTestCase()
         QSKIP("kubesim's pods are network namespaces: this test needs root");
     if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen) || !QFile::exists(Podtap))
         QSKIP("podtap, podtap-kubesim or podtap-trafficgen was not built");
-    m_kubeconfig = m_dir.filePath(QStringLiteral("kubeconfig"));
-    m_kubesim.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_kubesim.start(Kubesim,
-                    {QStringLiteral("--scenario"),
-                     QStringLiteral(SRCDIR "/scenarios/kubeclient.yaml"),
-                     QStringLiteral("--kubeconfig-out"), m_kubeconfig, QStringLiteral("--port"),
-                     QStringLiteral("0"), QStringLiteral("--state-dir"),
-                     m_dir.filePath(QStringLiteral("state")), QStringLiteral("--require-runtime")});
-    QVERIFY(m_kubesim.waitForStarted());
-    QTRY_VERIFY_WITH_TIMEOUT(m_kubesim.canReadLine() || m_kubesim.state() != QProcess::Running,
-                             15000);
-    const QByteArray ready = m_kubesim.readLine();
-    QVERIFY2(ready.startsWith("kubesim ready https://127.0.0.1:"), ready.constData());
+    QString error;
+    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/kubeclient.yaml"), m_dir.path(),
+                             &error),
+             qPrintable(error));
+    m_kubeconfig = m_kubesim.kubeconfig();
 
     // Users kubesim cannot write itself, in a second kubeconfig merged before kubesim's (its
     // contexts name kubesim's cluster). Relative paths resolve against this file's folder.
@@ -248,10 +241,7 @@ void TestKubeClient::cleanup()
 
 void TestKubeClient::cleanupTestCase()
 {
-    if (m_kubesim.state() == QProcess::Running) {
-        m_kubesim.terminate();
-        m_kubesim.waitForFinished(15000);
-    }
+    m_kubesim.stop();
 }
 
 void TestKubeClient::kubeconfigCredentialKinds()
@@ -464,7 +454,7 @@ void TestKubeClient::execCutReconnects()
     QProcess gen;
     gen.start(QStringLiteral("ip"), {QStringLiteral("netns"),
                                      QStringLiteral("exec"),
-                                     QStringLiteral("ksim%1-c2").arg(m_kubesim.processId()),
+                                     m_kubesim.netns(QStringLiteral("c2")),
                                      Trafficgen,
                                      QStringLiteral("client"),
                                      QStringLiteral("--connect"),
