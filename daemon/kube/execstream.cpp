@@ -64,6 +64,7 @@ void ExecStream::start(const QString &ns, const QString &pod, const QString &con
     ws.setUrl(execUrl(*m_api, ns, pod, container, argv));
     ws.setRawHeader("Accept", QByteArray()); // not part of the upgrade kubectl sends
     m_socket.setSslConfiguration(ws.sslConfiguration());
+    m_socket.setProxy(m_api->proxy()); // the REST requests' route (kubeconfig proxy-url)
     QWebSocketHandshakeOptions options;
     // v5 adds the CLOSE signal; v4 is what legacy kubelet paths speak.
     options.setSubprotocols(

@@ -5,6 +5,7 @@
 
 #include <QJsonObject>
 #include <QNetworkAccessManager>
+#include <QNetworkProxy>
 #include <QObject>
 #include <QPointer>
 #include <QUrlQuery>
@@ -45,6 +46,9 @@ public:
 
     const ClusterAccess &access() const { return m_access; }
     ExecCredentialPlugin *plugins() const { return m_plugins; }
+    // The kubeconfig's proxy-url (or none: the environment's proxies are never used, like
+    // kubectl with a proxy-url, and exec WebSockets must take the same route).
+    QNetworkProxy proxy() const { return m_nam.proxy(); }
 
     // `path` starts with /api or /apis. `context` guards the callback's lifetime.
     void request(const QByteArray &verb, const QString &path, const QUrlQuery &query,
