@@ -75,12 +75,75 @@ QByteArray PcapWriter::pcapRecord(const RawPacket &p)
 {
     QByteArray r;
     r.reserve(16 + qsizetype(p.caplen));
+    appendPcapRecord(r, p);
+    return r;
+}
+
+void PcapWriter::appendPcapRecord(QByteArray &r, const RawPacket &p)
+{
     u32(r, std::uint32_t(p.tsNs / 1000000000));
     u32(r, std::uint32_t(p.tsNs % 1000000000));
     u32(r, p.caplen);
     u32(r, std::max(p.len, p.caplen));
     r.append(reinterpret_cast<const char *>(p.data), qsizetype(p.caplen));
-    return r;
+}
+
+QByteArray PcapWriter::pcapngSectionHeader(const Options &options)
+{
+    QByteArray shb;
+    u32(shb, 0x1A2B3C4D);
+    u16(shb, 1);
+    u16(shb, 0);
+    u32(shb, 0xffffffff); // section length unknown
+    u32(shb, 0xffffffff);
+    option(shb, 1, options.sectionComment.toUtf8()); // shb_comment
+    option(shb, 4, options.application.toUtf8());    // shb_userappl
+    endOfOptions(shb);
+    return block(0x0A0D0D0A, shb);
+}
+
+QByteArray PcapWriter::pcapngInterface(int linkType, const Options &options)
+{
+    QByteArray idb;
+    u16(idb, std::uint16_t(linkType));
+    u16(idb, 0);
+    u32(idb, options.snapLength);
+    option(idb, 2, options.interfaceName.toUtf8());        // if_name
+    option(idb, 3, options.interfaceDescription.toUtf8()); // if_description
+    option(idb, 9, QByteArray(1, char(9)));                // if_tsresol: 10^-9
+    endOfOptions(idb);
+    return block(1, idb);
+}
+
+void PcapWriter::appendPcapngPacket(QByteArray &out, const RawPacket &p, std::uint32_t interfaceId,
+                                    const QString &comment)
+{
+    // No reserve() here: Qt 6 reserves exactly, which would defeat geometric growth of `out`.
+    const QByteArray c = comment.isEmpty() ? QByteArray() : comment.toUtf8().left(65535);
+    const auto padding = [](qsizetype n) {
+        return (4 - n % 4) % 4;
+    };
+    const qsizetype options = c.isEmpty() ? 0 : 4 + c.size() + padding(c.size()) + 4;
+    const auto total
+            = std::uint32_t(12 + 20 + qsizetype(p.caplen) + padding(qsizetype(p.caplen)) + options);
+    const auto ts = std::uint64_t(p.tsNs);
+    u32(out, 6); // enhanced packet block
+    u32(out, total);
+    u32(out, interfaceId);
+    u32(out, std::uint32_t(ts >> 32));
+    u32(out, std::uint32_t(ts & 0xffffffff));
+    u32(out, p.caplen);
+    u32(out, std::max(p.len, p.caplen));
+    out.append(reinterpret_cast<const char *>(p.data), qsizetype(p.caplen));
+    out.append(padding(qsizetype(p.caplen)), '\0');
+    if (!c.isEmpty()) {
+        u16(out, 1); // opt_comment
+        u16(out, std::uint16_t(c.size()));
+        out.append(c);
+        out.append(padding(c.size()), '\0');
+        endOfOptions(out);
+    }
+    u32(out, total);
 }
 
 bool PcapWriter::begin()
@@ -89,46 +152,9 @@ bool PcapWriter::begin()
         m_buffer.append(pcapHeader(m_options.linkType, m_options.snapLength));
         return writeOut(true);
     }
-    QByteArray shb;
-    u32(shb, 0x1A2B3C4D);
-    u16(shb, 1);
-    u16(shb, 0);
-    u32(shb, 0xffffffff); // section length unknown
-    u32(shb, 0xffffffff);
-    option(shb, 1, m_options.sectionComment.toUtf8()); // shb_comment
-    option(shb, 4, m_options.application.toUtf8());    // shb_userappl
-    endOfOptions(shb);
-    m_buffer.append(block(0x0A0D0D0A, shb));
-
-    QByteArray idb;
-    u16(idb, std::uint16_t(m_options.linkType));
-    u16(idb, 0);
-    u32(idb, m_options.snapLength);
-    option(idb, 2, m_options.interfaceName.toUtf8());        // if_name
-    option(idb, 3, m_options.interfaceDescription.toUtf8()); // if_description
-    option(idb, 9, QByteArray(1, char(9)));                  // if_tsresol: 10^-9
-    endOfOptions(idb);
-    m_buffer.append(block(1, idb));
+    m_buffer.append(pcapngSectionHeader(m_options));
+    m_buffer.append(pcapngInterface(m_options.linkType, m_options));
     return writeOut(true);
-}
-
-void PcapWriter::appendPcapng(const RawPacket &p, const QString &comment)
-{
-    QByteArray epb;
-    epb.reserve(32 + qsizetype(p.caplen));
-    const auto ts = std::uint64_t(p.tsNs);
-    u32(epb, 0); // interface 0
-    u32(epb, std::uint32_t(ts >> 32));
-    u32(epb, std::uint32_t(ts & 0xffffffff));
-    u32(epb, p.caplen);
-    u32(epb, std::max(p.len, p.caplen));
-    epb.append(reinterpret_cast<const char *>(p.data), qsizetype(p.caplen));
-    pad4(epb);
-    if (!comment.isEmpty()) {
-        option(epb, 1, comment.toUtf8()); // opt_comment
-        endOfOptions(epb);
-    }
-    m_buffer.append(block(6, epb));
 }
 
 bool PcapWriter::write(const RawPacket &p, const QString &comment)
@@ -136,9 +162,9 @@ bool PcapWriter::write(const RawPacket &p, const QString &comment)
     if (m_failed)
         return false;
     if (m_options.format == Format::Pcap)
-        m_buffer.append(pcapRecord(p));
+        appendPcapRecord(m_buffer, p);
     else
-        appendPcapng(p, comment);
+        appendPcapngPacket(m_buffer, p, 0, comment);
     ++m_packets;
     return writeOut(false);
 }

@@ -45,9 +45,18 @@ public:
 
     static QByteArray pcapHeader(int linkType, std::uint32_t snapLength);
     static QByteArray pcapRecord(const RawPacket &packet);
+    static void appendPcapRecord(QByteArray &out, const RawPacket &packet);
+
+    // pcapng blocks for writers that manage their own files (the capture store): the section
+    // header (options' sectionComment and application), an interface description for
+    // `linkType` (options' name, description, snap length; ns timestamps), and an enhanced
+    // packet block on `interfaceId` appended to `out` without temporaries.
+    static QByteArray pcapngSectionHeader(const Options &options);
+    static QByteArray pcapngInterface(int linkType, const Options &options);
+    static void appendPcapngPacket(QByteArray &out, const RawPacket &packet,
+                                   std::uint32_t interfaceId, const QString &comment = {});
 
 private:
-    void appendPcapng(const RawPacket &packet, const QString &comment);
     bool writeOut(bool force);
 
     QIODevice *m_device;
