@@ -9,20 +9,31 @@
 #include "kube/tapinjector.h"
 #include "kube/tapspec.h"
 #include "kubeclicontext.h"
+#include "mirrorcommand.h"
 #include "targetwaiter.h"
 #include "unixsignalwatcher.h"
 
 #include <QEventLoop>
+
 #include <QFile>
 #include <QSaveFile>
 #include <QTimer>
+#include <algorithm>
 
 #include <csignal>
 
 namespace podtap {
 
-int CaptureToCommand::run(const QStringList &arguments, FILE *, FILE *err)
+int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 {
+    // Without -w the capture is a stored podtapd session; with it, a pcap written here.
+    const bool direct = std::any_of(arguments.cbegin(), arguments.cend(), [](const QString &a) {
+        return a == QLatin1String("-w") || a == QLatin1String("--write")
+               || a.startsWith(QLatin1String("--write=")) || a.startsWith(QLatin1String("-w"));
+    });
+    if (!direct)
+        return MirrorCommand::runCapture(arguments, out, err);
+
     QCommandLineParser p;
     KubeCliContext kube;
     kube.addOptions(p);

@@ -2,11 +2,15 @@
 
 #include "capturetocommand.h"
 #include "contextscommand.h"
+#include "exportcommand.h"
 #include "inspectcommand.h"
+#include "mirrorcommand.h"
 #include "podscommand.h"
 #include "preflightcommand.h"
 #include "replaycommand.h"
+#include "sessionscommand.h"
 #include "statuscommand.h"
+#include "stopcommand.h"
 #include "version.h"
 
 namespace podtap {
@@ -31,13 +35,30 @@ constexpr Command Commands[] = {
         {"preflight", "TARGET [--port N] [--image IMG] [--json] [--context C] [-n NS]",
          "what the cluster allows, checked before anything is touched (exit 4: a check failed)",
          &PreflightCommand::run},
+        {"mirror",
+         "TARGET --port N --to [HOST:]PORT [--join-midstream] [--one-pod] [--detach]\n"
+         "        [--duration S] [--verbose] [--json] [--context C] [-n NS]",
+         "copy the pod's inbound traffic to a local port, connection by connection (a podtapd "
+         "session)",
+         &MirrorCommand::runMirror},
         {"capture",
-         "TARGET --port N -w FILE|- [--duration S] [--image IMG] [--context C] [-n NS]\n"
-         "        [--stall-timeout S]\n"
+         "TARGET --port N [-w FILE|-] [--duration S] [--detach] [--image IMG] [--context C]\n"
+         "        [-n NS] [--max-bytes MIB] [--max-age S] [--json]\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
-         "tap the pod (NET_RAW only) and write its traffic as pcap", &CaptureToCommand::run},
-        {"replay", "FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]",
-         "send the capture's inbound connections to a local port (exit 5: local errors)",
+         "tap the pod (NET_RAW only): without -w a stored podtapd session, with -w a pcap "
+         "written directly",
+         &CaptureToCommand::run},
+        {"sessions", "[--json]", "running and stored sessions of podtapd", &SessionsCommand::run},
+        {"stop", "SESSION [--json]",
+         "stop a session (tcpdump stops, the tap stays, the store closes)", &StopCommand::run},
+        {"export",
+         "SESSION -o FILE [--format pcap|pcapng] [--filter BPF] [--connections ID,…]\n"
+         "        [--from T] [--until T] [--json]",
+         "write a stored session (or part of it) as pcap/pcapng; all or nothing",
+         &ExportCommand::run},
+        {"replay",
+         "SESSION|FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream] [--json]",
+         "send a capture's inbound connections to a local port (exit 5: local errors)",
          &ReplayCommand::run},
         {"status", "[--json] [--socket PATH]", "is podtapd running (exit 3 when it is not)",
          &StatusCommand::run},

@@ -1,10 +1,16 @@
 #include "replaycommand.h"
 
-#include "mirror/mirrorsink.h"
-#include "replay/replaysession.h"
+#include "daemonconnection.h"
+#include "unixsignalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QEventLoop>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <csignal>
 
 namespace podtap {
 
@@ -39,6 +45,8 @@ bool ReplayCommand::parseTarget(const QString &text, QHostAddress *host, quint16
 int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 {
     QCommandLineParser p;
+    DaemonConnection daemon;
+    daemon.addOptions(p);
     const QCommandLineOption toOpt(QStringLiteral("to"),
                                    QStringLiteral("Local target [HOST:]PORT."),
                                    QStringLiteral("TARGET"));
@@ -53,55 +61,99 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QCommandLineOption midOpt(
             QStringLiteral("join-midstream"),
             QStringLiteral("Also replay connections that began before the capture."));
-    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt});
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON result."));
+    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap replay"));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(toOpt)) {
-        std::fprintf(err, "usage: podtap replay FILE --to [HOST:]PORT [--speed X | --max] [--port "
-                          "N] [--join-midstream]\n");
+        std::fprintf(err, "usage: podtap replay SESSION|FILE --to [HOST:]PORT [--speed X | --max] "
+                          "[--port N] [--join-midstream] [--json]\n");
         return 1;
     }
-    ReplaySession::Options o;
-    o.file = p.positionalArguments().constFirst();
+    QHostAddress host;
+    quint16 port = 0;
     QString error;
-    if (!parseTarget(p.value(toOpt), &o.host, &o.port, &error)) {
+    if (!parseTarget(p.value(toOpt), &host, &port, &error)) {
         std::fprintf(err, "podtap replay: %s\n", qPrintable(error));
-        return 1;
-    }
-    if (!MirrorSink::targetAllowed(o.host, p.value(toOpt).contains(QLatin1Char(':')))) {
-        std::fprintf(err, "podtap replay: refusing non-loopback target\n");
         return 1;
     }
     bool ok = true;
-    o.speed = p.isSet(maxOpt) ? 0.0 : p.value(speedOpt).toDouble(&ok);
-    if (!ok || o.speed < 0) {
+    const double speed = p.isSet(maxOpt) ? 0.0 : p.value(speedOpt).toDouble(&ok);
+    if (!ok || speed < 0) {
         std::fprintf(err, "podtap replay: --speed must be a positive number\n");
         return 1;
     }
-    o.serverPort = quint16(p.value(portOpt).toUInt());
-    o.includeMidstream = p.isSet(midOpt);
-    ReplaySession replay(o);
-    QEventLoop loop;
-    int rc = 0;
-    QObject::connect(&replay, &ReplaySession::connectionDone, &loop,
-                     [&](quint64 id, const QString &outcome, quint64 bytes, const QByteArray &) {
-                         std::fprintf(out, "connection #%llu: %llu bytes sent, %s\n",
-                                      static_cast<unsigned long long>(id),
-                                      static_cast<unsigned long long>(bytes), qPrintable(outcome));
-                     });
-    QObject::connect(&replay, &ReplaySession::done, &loop,
-                     [&](bool success, const QString &message) {
-                         std::fprintf(success ? out : err, "%s\n", qPrintable(message));
-                         rc = success ? 0 : 2;
-                         loop.quit();
-                     });
-    if (!replay.start(&error)) {
-        std::fprintf(err, "podtap replay: %s\n", qPrintable(error));
+    // A file here is read by the daemon: give it the absolute path.
+    QString source = p.positionalArguments().constFirst();
+    if (QFileInfo(source).isFile())
+        source = QFileInfo(source).absoluteFilePath();
+    else if (source.contains(QLatin1Char('/'))) {
+        std::fprintf(err, "podtap replay: %s: no such file\n", qPrintable(source));
         return 1;
     }
-    loop.exec();
-    if (rc == 0 && replay.stats().localErrors > 0)
-        rc = 5; // the local port refused or broke connections
+    QJsonObject params{{QStringLiteral("source"), source},
+                       {QStringLiteral("host"), host.toString()},
+                       {QStringLiteral("port"), port},
+                       {QStringLiteral("speed"), speed},
+                       {QStringLiteral("joinMidstream"), p.isSet(midOpt)},
+                       {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))},
+                       {QStringLiteral("subscribe"), true}};
+    if (p.isSet(portOpt))
+        params[QLatin1String("serverPort")] = p.value(portOpt).toInt();
+    auto client = daemon.open(p, err);
+    if (!client)
+        return DaemonConnection::ExitNoDaemon;
+
+    QEventLoop loop;
+    int rc = -1;
+    QString stream;
+    QJsonObject result;
+    QObject guard;
+    QObject::connect(client.get(), &IpcClient::event, &guard, [&](const QJsonObject &e) {
+        if (e.value(QLatin1String("stream")).toString() != stream)
+            return;
+        const QString name = e.value(QLatin1String("event")).toString();
+        const QJsonObject data = e.value(QLatin1String("data")).toObject();
+        if (name == QLatin1String("connections") && !p.isSet(jsonOpt)) {
+            for (const QJsonValue c : data.value(QLatin1String("ended")).toArray())
+                std::fprintf(out, "connection #%lld: %lld bytes sent, %lld response bytes, %s\n",
+                             c[QLatin1String("id")].toInteger(),
+                             c[QLatin1String("bytesSent")].toInteger(),
+                             c[QLatin1String("responseBytes")].toInteger(),
+                             qPrintable(c[QLatin1String("outcome")].toString()));
+        } else if (name == QLatin1String("done")) {
+            result = data;
+            const bool success = data.value(QLatin1String("ok")).toBool();
+            rc = !success ? 2 : data.value(QLatin1String("localErrors")).toInteger() > 0 ? 5 : 0;
+            loop.quit();
+        }
+    });
+    QObject::connect(client.get(), &IpcClient::disconnected, &guard, [&] {
+        std::fprintf(err, "podtap replay: lost the connection to podtapd\n");
+        rc = DaemonConnection::ExitNoDaemon;
+        loop.quit();
+    });
+    const auto started = client->requestAndWait(QStringLiteral("replay.start"), params);
+    if (!started.ok) {
+        std::fprintf(err, "podtap replay: %s\n", qPrintable(started.errorMessage));
+        return started.errorCode == QLatin1String("not-found") ? 3 : 1;
+    }
+    stream = started.result.value(QLatin1String("stream")).toString();
+    const QString rid = started.result.value(QLatin1String("id")).toString();
+    UnixSignalWatcher signals({SIGINT, SIGTERM});
+    QObject::connect(&signals, &UnixSignalWatcher::received, &guard, [&] {
+        client->request(QStringLiteral("replay.stop"), QJsonObject{{QStringLiteral("id"), rid}},
+                        &guard, [](const IpcClient::Reply &) {});
+    });
+    if (rc < 0)
+        loop.exec();
+    if (p.isSet(jsonOpt)) {
+        const QByteArray doc = QJsonDocument(result).toJson(QJsonDocument::Indented);
+        std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);
+    } else if (!result.isEmpty()) {
+        std::fprintf(rc == 2 ? err : out, "%s\n",
+                     qPrintable(result.value(QLatin1String("message")).toString()));
+    }
     return rc;
 }
 

@@ -7,8 +7,8 @@
 
 namespace podtap {
 
-// `podtap replay FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]`:
-// the capture's inbound connections to a local port (in-process until the daemon owns it).
+// `podtap replay SESSION|FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]`:
+// a stored session's or a file's inbound connections to a local port, run by podtapd.
 class ReplayCommand
 {
 public:

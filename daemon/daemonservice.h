@@ -1,29 +1,34 @@
 #pragma once
 
 #include "ipc/ipcserver.h"
+#include "session/sessionmanager.h"
 
 #include <QDateTime>
 #include <QObject>
 
 namespace podtap {
 
-// podtapd's request handler. Sessions (capture, mirror, replay) attach here as they land;
-// for now it answers the daemon-level methods.
+// podtapd's request handler: the daemon-level methods, and the session manager's.
 class DaemonService : public QObject
 {
     Q_OBJECT
 
 public:
-    explicit DaemonService(QObject *parent = nullptr);
+    explicit DaemonService(const QString &storeRoot, QObject *parent = nullptr);
 
     Result<bool> start(const QString &socketPath);
+    // Stops every session (tcpdump stopped, stores closed), then quits the event loop.
+    void shutdown();
     IpcServer *server() { return &m_server; }
+    SessionManager *sessions() { return &m_sessions; }
 
 private:
     void handle(IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params);
 
     IpcServer m_server;
+    SessionManager m_sessions;
     QDateTime m_started;
+    bool m_shuttingDown = false;
 };
 
 } // namespace podtap

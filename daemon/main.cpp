@@ -1,6 +1,7 @@
 // podtapd: the per-user background daemon. Parses arguments and wires objects only.
 #include "daemonservice.h"
 #include "ipc/ipcclient.h"
+#include "store/capturestore.h"
 #include "unixsignalwatcher.h"
 #include "version.h"
 
@@ -22,15 +23,25 @@ int main(int argc, char **argv)
     const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("Socket path."),
                                        QStringLiteral("PATH"),
                                        podtap::IpcClient::defaultSocketPath());
-    p.addOption(socketOpt);
+    const QCommandLineOption storeOpt(QStringLiteral("store"),
+                                      QStringLiteral("Capture store folder (default "
+                                                     "$XDG_STATE_HOME/podtap/captures)."),
+                                      QStringLiteral("DIR"), podtap::CaptureStore::defaultRoot());
+    p.addOptions({socketOpt, storeOpt});
     p.process(app);
 
-    // SIGTERM/SIGINT end the event loop cleanly (the socket file is removed on the way out).
+    podtap::DaemonService service(p.value(storeOpt));
+    // SIGTERM/SIGINT: sessions stop (tcpdump stopped in the taps, stores closed), then the
+    // event loop ends and the socket file is removed. A second signal quits at once.
     podtap::UnixSignalWatcher signals({SIGTERM, SIGINT});
-    QObject::connect(&signals, &podtap::UnixSignalWatcher::received, &app,
-                     [] { QCoreApplication::quit(); });
+    int received = 0;
+    QObject::connect(&signals, &podtap::UnixSignalWatcher::received, &app, [&] {
+        if (++received > 1)
+            QCoreApplication::quit();
+        else
+            service.shutdown();
+    });
 
-    podtap::DaemonService service;
     const auto started = service.start(p.value(socketOpt));
     if (!started) {
         std::fprintf(stderr, "podtapd: %s\n", qPrintable(started.error()));

@@ -29,6 +29,8 @@ void CaptureEngine::onPacket(const RawPacket &packet)
     }
     if (m_decoder.decode(packet, m_segment) == DecodeResult::Tcp)
         m_tracker.process(m_segment, packet);
+    else if (m_otherPacket)
+        m_otherPacket(packet);
 }
 
 void CaptureEngine::finish()

@@ -8,6 +8,7 @@
 #include "pcapstreamreader.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,12 @@ public:
     explicit CaptureEngine(const EngineConfig &config = {});
 
     void setSink(CaptureSink *sink) { m_tracker.setSink(sink); }
+    // Packets that are not TCP (or do not decode) never reach the sink; a store that must
+    // keep every packet gets them here.
+    void setOtherPacketCallback(std::function<void(const RawPacket &)> callback)
+    {
+        m_otherPacket = std::move(callback);
+    }
     // A display filter applied before tracking; compiled for each stream's link type.
     void setFilter(const std::string &expression) { m_filterExpression = expression; }
 
@@ -52,6 +59,7 @@ private:
     std::string m_filterError;
     std::uint64_t m_filteredOut = 0;
     TcpSegment m_segment;
+    std::function<void(const RawPacket &)> m_otherPacket;
 };
 
 } // namespace podtap

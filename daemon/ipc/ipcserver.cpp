@@ -98,6 +98,45 @@ void IpcPeer::sendEvent(const QString &stream, const QString &name, const QJsonO
     sendJson(o);
 }
 
+void IpcPeer::reportLosses(const QString &stream)
+{
+    auto it = m_lost.find(stream);
+    if (it == m_lost.end())
+        return;
+    const auto lost = it.value();
+    m_lost.erase(it);
+    sendEvent(stream, QStringLiteral("events-lost"),
+              QJsonObject{{QStringLiteral("events"), qint64(lost.first)},
+                          {QStringLiteral("binaryBytes"), qint64(lost.second)},
+                          {QStringLiteral("message"),
+                           QStringLiteral("this client read too slowly: %1 events and %2 bytes "
+                                          "of live data were not sent to it (the daemon's "
+                                          "store has them)")
+                                   .arg(lost.first)
+                                   .arg(lost.second)}});
+}
+
+void IpcPeer::publishEvent(const QString &stream, const QString &name, const QJsonObject &data)
+{
+    if (pendingBytes() > MaxPendingBytes) {
+        ++m_lost[stream].first;
+        return;
+    }
+    reportLosses(stream);
+    sendEvent(stream, name, data);
+}
+
+bool IpcPeer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data)
+{
+    if (pendingBytes() > MaxPendingBytes) {
+        m_lost[stream].second += quint64(data.size());
+        return false;
+    }
+    reportLosses(stream);
+    sendBinary(streamId, data);
+    return true;
+}
+
 void IpcPeer::protocolError(const QString &why)
 {
     qCWarning(lcIpc) << "closing client" << m_clientName << ":" << why;
@@ -240,6 +279,36 @@ void IpcServer::broadcastEvent(const QString &stream, const QString &name, const
     for (const auto &p : std::as_const(m_peerList))
         if (p)
             p->sendEvent(stream, name, data);
+}
+
+void IpcServer::publish(const QString &stream, const QString &name, const QJsonObject &data)
+{
+    for (IpcPeer *p : peers())
+        if (p->isSubscribed(stream))
+            p->publishEvent(stream, name, data);
+}
+
+int IpcServer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data)
+{
+    int subscribed = 0;
+    for (IpcPeer *p : peers()) {
+        if (p->isSubscribed(stream)) {
+            ++subscribed;
+            p->publishBinary(stream, streamId, data);
+        }
+    }
+    return subscribed;
+}
+
+QList<IpcPeer *> IpcServer::peers()
+{
+    m_peerList.removeAll(nullptr);
+    QList<IpcPeer *> out;
+    out.reserve(m_peerList.size());
+    for (const auto &p : std::as_const(m_peerList))
+        if (p)
+            out << p.data();
+    return out;
 }
 
 } // namespace podtap

@@ -3,10 +3,12 @@
 #include "ipc/ipcframedecoder.h"
 #include "result.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QLocalServer>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 
 #include <functional>
 
@@ -31,6 +33,16 @@ public:
     void replyError(qint64 id, const QString &code, const QString &message);
     void sendEvent(const QString &stream, const QString &name, const QJsonObject &data);
     QString clientName() const { return m_clientName; }
+    // Event streams ("sessions", "session/3", …) this client asked for.
+    void subscribe(const QString &stream) { m_subscriptions.insert(stream); }
+    void unsubscribe(const QString &stream) { m_subscriptions.remove(stream); }
+    bool isSubscribed(const QString &stream) const { return m_subscriptions.contains(stream); }
+    // Sends an event unless the client is so far behind (MaxPendingBytes) that it would
+    // grow the daemon's memory: then it is counted and an "events-lost" event says so.
+    void publishEvent(const QString &stream, const QString &name, const QJsonObject &data);
+    // Same for binary data; false when dropped.
+    bool publishBinary(const QString &stream, quint32 streamId, const QByteArray &data);
+    static constexpr qint64 MaxPendingBytes = 64ll * 1024 * 1024;
     // Bytes queued towards this client (for back-pressure decisions).
     qint64 pendingBytes() const;
 
@@ -44,8 +56,12 @@ private:
     QLocalSocket *m_socket;
     IpcServer *m_server;
     IpcFrameDecoder m_decoder;
+    void reportLosses(const QString &stream);
+
     bool m_handshaken = false;
     QString m_clientName;
+    QSet<QString> m_subscriptions;
+    QHash<QString, QPair<quint64, quint64>> m_lost; // stream → (events, binary bytes)
 };
 
 // The daemon's per-user local socket. The folder is created 0700, the socket is 0600
@@ -69,6 +85,11 @@ public:
     int peerCount() const { return m_peers; }
     quint64 refusedPeers() const { return m_refused; }
     void broadcastEvent(const QString &stream, const QString &name, const QJsonObject &data);
+    // To the clients subscribed to `stream` only.
+    void publish(const QString &stream, const QString &name, const QJsonObject &data);
+    // Returns how many clients are subscribed (0: nobody wants it any more).
+    int publishBinary(const QString &stream, quint32 streamId, const QByteArray &data);
+    QList<IpcPeer *> peers();
 
 private:
     friend class IpcPeer;

@@ -119,7 +119,8 @@ void TargetResolver::resolve(KubeApiClient *api, const TargetSpec &t, int port, 
                          callback(R::failure(r.errorText()));
                          return;
                      }
-                     callback(ResolvedTarget{PodInfo::fromJson(r.json), port, QString(), 1});
+                     const PodInfo pod = PodInfo::fromJson(r.json);
+                     callback(ResolvedTarget{pod, port, QString(), 1, {pod}});
                  });
         return;
     }
@@ -167,7 +168,7 @@ void TargetResolver::resolve(KubeApiClient *api, const TargetSpec &t, int port, 
                          return;
                      }
                      sortMostActiveFirst(pods);
-                     ResolvedTarget rt{pods.first(), port, QString(), int(pods.size())};
+                     ResolvedTarget rt{pods.first(), port, QString(), int(pods.size()), pods};
                      if (targetPort.isDouble()) {
                          rt.port = targetPort.toInt();
                      } else if (targetPort.isString()) {

@@ -27,6 +27,8 @@ struct ResolvedTarget
     int port = 0; // the pod-side port (a Service's targetPort resolved), 0 if not given
     QString note; // e.g. "deployment/web has 3 pods; tapping web-7d9 (the most active)"
     int candidates = 1;
+    // Every pod the target selects, most active first (`pod` is the first); one for a pod.
+    QList<PodInfo> pods;
 };
 
 // Resolves a target to one pod, as kubectl does for `exec deploy/x`: the selector's pods

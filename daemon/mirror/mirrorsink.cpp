@@ -24,10 +24,16 @@ bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
 
 void MirrorSink::connectionOpened(TcpConnection &c)
 {
+    m_known.insert(c.id);
     if (c.midstream && !m_options.joinMidstream) {
         ++m_stats.skippedMidstream;
         return;
     }
+    open(c);
+}
+
+void MirrorSink::open(const TcpConnection &c)
+{
     auto *m = new MirrorConnection(this, c.id, this);
     m_conns.emplace(c.id, m);
     ++m_stats.connections;
@@ -40,8 +46,17 @@ void MirrorSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, 
     if (d != Direction::ClientToServer)
         return; // the pod's own answers are not sent anywhere
     auto it = m_conns.find(c.id);
-    if (it == m_conns.end())
-        return;
+    if (it == m_conns.end()) {
+        if (!m_known.insert(c.id).second)
+            return; // skipped, dropped or ended earlier
+        // Open before the mirror was switched on: its start is not ours to replay.
+        if (!m_options.joinMidstream) {
+            ++m_stats.skippedMidstream;
+            return;
+        }
+        open(c);
+        it = m_conns.find(c.id);
+    }
     if (!it->second->enqueue(reinterpret_cast<const char *>(bytes), qint64(size),
                              m_options.maxPendingBytes)) {
         ++m_stats.dropped;
@@ -76,9 +91,10 @@ void MirrorSink::connectionClosed(TcpConnection &c)
         it->second->finishGracefully();
 }
 
-void MirrorSink::connectionRemoved(TcpConnection &)
+void MirrorSink::connectionRemoved(TcpConnection &c)
 {
     // Local connections live on until their queued bytes are written.
+    m_known.erase(c.id);
 }
 
 void MirrorSink::finished(MirrorConnection *m, const QString &outcome)

@@ -6,6 +6,7 @@
 #include <QObject>
 
 #include <unordered_map>
+#include <unordered_set>
 
 namespace podtap {
 
@@ -71,7 +72,12 @@ private:
 
     Options m_options;
     Stats m_stats;
+    void open(const TcpConnection &c);
+
     std::unordered_map<std::uint64_t, MirrorConnection *> m_conns; // by capture connection id
+    // Every live capture connection this sink has seen open (mirrored, skipped or dropped):
+    // one it has not seen began before the mirror was switched on.
+    std::unordered_set<std::uint64_t> m_known;
 };
 
 } // namespace podtap

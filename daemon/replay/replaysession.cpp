@@ -39,24 +39,36 @@ ReplaySession::~ReplaySession()
         pcap_close(m_pcap);
 }
 
-bool ReplaySession::start(QString *error)
+bool ReplaySession::openFile(const QString &path, QString *error)
 {
+    if (m_pcap) {
+        pcap_close(m_pcap);
+        m_pcap = nullptr;
+    }
     char errbuf[PCAP_ERRBUF_SIZE] = {};
-    m_pcap = pcap_open_offline_with_tstamp_precision(QFile::encodeName(m_options.file).constData(),
+    m_pcap = pcap_open_offline_with_tstamp_precision(QFile::encodeName(path).constData(),
                                                      PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!m_pcap) {
         if (error)
-            *error = QStringLiteral("cannot read %1: %2")
-                             .arg(m_options.file, QString::fromLocal8Bit(errbuf));
+            *error = QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(errbuf));
         return false;
     }
     if (!PacketDecoder::supportsLinkType(pcap_datalink(m_pcap))) {
         if (error)
             *error = QStringLiteral("%1: link type %2 is not supported")
-                             .arg(m_options.file)
+                             .arg(path)
                              .arg(pcap_datalink(m_pcap));
         return false;
     }
+    m_current = path;
+    return true;
+}
+
+bool ReplaySession::start(QString *error)
+{
+    m_queue = m_options.moreFiles;
+    if (!openFile(m_options.file, error))
+        return false;
     m_clock.start();
     m_timer.start(0);
     return true;
@@ -79,7 +91,17 @@ void ReplaySession::pump()
             if (r != 1) {
                 m_heldHeader = nullptr;
                 if (r == PCAP_ERROR)
-                    m_error = QString::fromLocal8Bit(pcap_geterr(m_pcap));
+                    m_error = QStringLiteral("%1: %2").arg(
+                            m_current, QString::fromLocal8Bit(pcap_geterr(m_pcap)));
+                // A stored session's next spool file continues the same connections.
+                if (m_error.isEmpty() && !m_queue.isEmpty()) {
+                    QString error;
+                    if (openFile(m_queue.takeFirst(), &error)) {
+                        m_timer.start(0);
+                        return;
+                    }
+                    m_error = error;
+                }
                 m_eof = true;
                 m_tracker.finish();
                 finishIfIdle();

@@ -27,6 +27,7 @@ public:
     struct Options
     {
         QString file;
+        QStringList moreFiles; // read after `file`, in order (a stored session's spool files)
         QHostAddress host = QHostAddress::LocalHost;
         quint16 port = 0;
         double speed = 1.0;           // 0 = as fast as possible
@@ -51,6 +52,7 @@ Q_SIGNALS:
 
 private:
     void pump();
+    bool openFile(const QString &path, QString *error);
     void finishIfIdle();
 
     Options m_options;
@@ -59,6 +61,8 @@ private:
     ConnectionTracker m_tracker;
     TcpSegment m_segment;
     pcap *m_pcap = nullptr;
+    QStringList m_queue;
+    QString m_current;
     pcap_pkthdr *m_heldHeader = nullptr; // read but not yet due
     const unsigned char *m_heldData = nullptr;
     QTimer m_timer;

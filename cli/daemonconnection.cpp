@@ -1,0 +1,105 @@
+#include "daemonconnection.h"
+
+#include "store/capturestore.h"
+
+#include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QFileInfo>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QThread>
+
+namespace podtap {
+
+namespace {
+constexpr int StartTimeoutMs = 10000;
+}
+
+DaemonConnection::DaemonConnection()
+    : m_socket(QStringLiteral("socket"),
+               QStringLiteral("Daemon socket (default: $PODTAP_SOCKET or "
+                              "$XDG_RUNTIME_DIR/podtap/podtapd.sock)."),
+               QStringLiteral("PATH"))
+    , m_noStart(QStringLiteral("no-start"),
+                QStringLiteral("Do not start podtapd when it is not running."))
+{}
+
+void DaemonConnection::addOptions(QCommandLineParser &parser)
+{
+    parser.addOptions({m_socket, m_noStart});
+}
+
+QString DaemonConnection::socketPath(const QCommandLineParser &parser,
+                                     const QCommandLineOption &option)
+{
+    if (parser.isSet(option))
+        return QFileInfo(parser.value(option)).absoluteFilePath();
+    const QString env = qEnvironmentVariable("PODTAP_SOCKET");
+    return env.isEmpty() ? IpcClient::defaultSocketPath() : QFileInfo(env).absoluteFilePath();
+}
+
+QString DaemonConnection::findDaemon()
+{
+    const QString here = QCoreApplication::applicationDirPath();
+    const QStringList candidates{here + QStringLiteral("/podtapd"),
+                                 here + QStringLiteral("/../daemon/podtapd")};
+    for (const QString &candidate : candidates) {
+        if (QFileInfo(candidate).isExecutable())
+            return QFileInfo(candidate).canonicalFilePath();
+    }
+    return QStandardPaths::findExecutable(QStringLiteral("podtapd"));
+}
+
+std::unique_ptr<IpcClient> DaemonConnection::open(const QCommandLineParser &parser, FILE *err,
+                                                  bool startIfNeeded)
+{
+    const QString path = socketPath(parser, m_socket);
+    auto tryConnect = [&path](int timeoutMs) {
+        auto client = std::make_unique<IpcClient>();
+        client->connectToDaemon(path, QStringLiteral("podtap-cli"));
+        return client->waitForReady(timeoutMs) ? std::move(client) : nullptr;
+    };
+    if (auto client = tryConnect(3000))
+        return client;
+    if (!startIfNeeded || parser.isSet(m_noStart)) {
+        std::fprintf(err, "podtap: podtapd is not running (no answer on %s)\n", qPrintable(path));
+        return nullptr;
+    }
+    const QString daemon = findDaemon();
+    if (daemon.isEmpty()) {
+        std::fprintf(err, "podtap: podtapd is not running and was not found next to podtap or on "
+                          "PATH; install podtap or start podtapd yourself\n");
+        return nullptr;
+    }
+    // Detached, with its log in the state folder: it outlives this command.
+    const QString logDir = QFileInfo(CaptureStore::defaultRoot()).absolutePath();
+    QDir().mkpath(logDir);
+    QProcess process;
+    process.setProgram(daemon);
+    process.setArguments({QStringLiteral("--socket"), path});
+    process.setStandardOutputFile(QProcess::nullDevice());
+    process.setStandardErrorFile(logDir + QStringLiteral("/podtapd.log"), QIODevice::Append);
+    process.setStandardInputFile(QProcess::nullDevice());
+    qint64 pid = 0;
+    if (!process.startDetached(&pid)) {
+        std::fprintf(err, "podtap: cannot start %s: %s\n", qPrintable(daemon),
+                     qPrintable(process.errorString()));
+        return nullptr;
+    }
+    std::fprintf(err, "podtap: started podtapd (pid %lld, log %s/podtapd.log)\n",
+                 static_cast<long long>(pid), qPrintable(logDir));
+    QDeadlineTimer deadline(StartTimeoutMs);
+    while (!deadline.hasExpired()) {
+        if (QFileInfo::exists(path)) {
+            if (auto client = tryConnect(2000))
+                return client;
+        }
+        QThread::msleep(50);
+    }
+    std::fprintf(err, "podtap: podtapd did not answer on %s within %d s; see %s/podtapd.log\n",
+                 qPrintable(path), StartTimeoutMs / 1000, qPrintable(logDir));
+    return nullptr;
+}
+
+} // namespace podtap

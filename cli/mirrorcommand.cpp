@@ -1,0 +1,139 @@
+#include "mirrorcommand.h"
+
+#include "daemonconnection.h"
+#include "replaycommand.h"
+#include "sessionrunner.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QJsonArray>
+
+namespace podtap {
+
+namespace {
+// The kubeconfig as this terminal sees it, for the daemon to load the same files.
+QJsonArray kubeconfigFiles(const QCommandLineParser &p, const QCommandLineOption &explicitFile)
+{
+    QJsonArray files;
+    if (p.isSet(explicitFile)) {
+        files.append(QFileInfo(p.value(explicitFile)).absoluteFilePath());
+        return files;
+    }
+    for (const QString &f :
+         qEnvironmentVariable("KUBECONFIG").split(QLatin1Char(':'), Qt::SkipEmptyParts))
+        files.append(QFileInfo(f).absoluteFilePath());
+    return files;
+}
+} // namespace
+
+int MirrorCommand::runMirror(const QStringList &arguments, FILE *out, FILE *err)
+{
+    return run(arguments, true, out, err);
+}
+
+int MirrorCommand::runCapture(const QStringList &arguments, FILE *out, FILE *err)
+{
+    return run(arguments, false, out, err);
+}
+
+int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FILE *err)
+{
+    const char *name = mirror ? "mirror" : "capture";
+    QCommandLineParser p;
+    DaemonConnection daemon;
+    daemon.addOptions(p);
+    const QCommandLineOption kubeconfigOpt(QStringLiteral("kubeconfig"),
+                                           QStringLiteral("Use only this kubeconfig file."),
+                                           QStringLiteral("FILE"));
+    const QCommandLineOption contextOpt(QStringLiteral("context"),
+                                        QStringLiteral("kubeconfig context."), QStringLiteral("C"));
+    const QCommandLineOption nsOpt({QStringLiteral("n"), QStringLiteral("namespace")},
+                                   QStringLiteral("Namespace."), QStringLiteral("NS"));
+    const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port to tap."),
+                                     QStringLiteral("N"));
+    const QCommandLineOption toOpt(QStringLiteral("to"),
+                                   QStringLiteral("Local target [HOST:]PORT."),
+                                   QStringLiteral("TARGET"));
+    const QCommandLineOption midOpt(QStringLiteral("join-midstream"),
+                                    QStringLiteral("Also mirror connections already open."));
+    const QCommandLineOption onePodOpt(
+            QStringLiteral("one-pod"),
+            QStringLiteral("Workloads: tap only the most active pod (default: all, followed)."));
+    const QCommandLineOption detachOpt(QStringLiteral("detach"),
+                                       QStringLiteral("Leave the session running in podtapd."));
+    const QCommandLineOption durationOpt(QStringLiteral("duration"),
+                                         QStringLiteral("Stop after S seconds."),
+                                         QStringLiteral("S"));
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
+    const QCommandLineOption verboseOpt(QStringLiteral("verbose"),
+                                        QStringLiteral("Every mirrored connection's outcome."));
+    const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
+                                      QStringLiteral("IMAGE"));
+    const QCommandLineOption maxBytesOpt(QStringLiteral("max-bytes"),
+                                         QStringLiteral("Keep at most N MiB (oldest dropped)."),
+                                         QStringLiteral("MIB"));
+    const QCommandLineOption maxAgeOpt(QStringLiteral("max-age"),
+                                       QStringLiteral("Keep only the last S seconds."),
+                                       QStringLiteral("S"));
+    QCommandLineOption stallOpt(QStringLiteral("stall-timeout"),
+                                QStringLiteral("Declare the exec stream dead after S s."),
+                                QStringLiteral("S"));
+    stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
+    p.addOptions({kubeconfigOpt, contextOpt, nsOpt, portOpt, midOpt, onePodOpt, detachOpt,
+                  durationOpt, jsonOpt, verboseOpt, imageOpt, maxBytesOpt, maxAgeOpt, stallOpt});
+    if (mirror)
+        p.addOption(toOpt);
+    QStringList args = arguments;
+    args.prepend(QStringLiteral("podtap ") + QLatin1String(name));
+    if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(portOpt)
+        || (mirror && !p.isSet(toOpt))) {
+        std::fprintf(err,
+                     "usage: podtap %s TARGET --port N%s [--join-midstream] [--one-pod] "
+                     "[--detach] [--duration S] [--json] [--context C] [-n NS]\n",
+                     name, mirror ? " --to [HOST:]PORT" : " [-w FILE|-]");
+        if (!p.errorText().isEmpty())
+            std::fprintf(err, "podtap %s: %s\n", name, qPrintable(p.errorText()));
+        return 1;
+    }
+    QJsonObject params;
+    params[QLatin1String("kubeconfig")] = kubeconfigFiles(p, kubeconfigOpt);
+    params[QLatin1String("context")] = p.value(contextOpt);
+    params[QLatin1String("namespace")] = p.value(nsOpt);
+    params[QLatin1String("target")] = p.positionalArguments().constFirst();
+    params[QLatin1String("port")] = p.value(portOpt).toInt();
+    params[QLatin1String("allPods")] = !p.isSet(onePodOpt);
+    if (p.isSet(imageOpt))
+        params[QLatin1String("image")] = p.value(imageOpt);
+    if (p.isSet(stallOpt))
+        params[QLatin1String("stallTimeout")] = p.value(stallOpt).toInt();
+    QJsonObject limits;
+    limits[QLatin1String("durationSeconds")] = p.value(durationOpt).toInt();
+    limits[QLatin1String("maxBytes")] = p.value(maxBytesOpt).toLongLong() * 1024 * 1024;
+    limits[QLatin1String("maxAgeSeconds")] = p.value(maxAgeOpt).toLongLong();
+    params[QLatin1String("limits")] = limits;
+    if (mirror) {
+        QHostAddress host;
+        quint16 port = 0;
+        QString error;
+        if (!ReplayCommand::parseTarget(p.value(toOpt), &host, &port, &error)) {
+            std::fprintf(err, "podtap mirror: %s\n", qPrintable(error));
+            return 1;
+        }
+        params[QLatin1String("mirror")] = QJsonObject{
+                {QStringLiteral("host"), host.toString()},
+                {QStringLiteral("port"), port},
+                {QStringLiteral("joinMidstream"), p.isSet(midOpt)},
+                // A host typed by the user is an explicit choice; the default is loopback.
+                {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))}};
+    }
+    auto client = daemon.open(p, err);
+    if (!client)
+        return DaemonConnection::ExitNoDaemon;
+    SessionRunner::Options o;
+    o.detach = p.isSet(detachOpt);
+    o.json = p.isSet(jsonOpt);
+    o.verbose = p.isSet(verboseOpt);
+    return SessionRunner::run(*client, params, o, out, err);
+}
+
+} // namespace podtap

@@ -1,0 +1,163 @@
+#include "sessionrunner.h"
+
+#include "unixsignalwatcher.h"
+
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <csignal>
+
+namespace podtap {
+
+void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
+{
+    auto n = [&s](const char *key) {
+        return s.value(QLatin1String(key)).toInteger();
+    };
+    std::fprintf(
+            to, "session %s %s: %s%s%s\n", qPrintable(s.value(QLatin1String("id")).toString()),
+            qPrintable(s.value(QLatin1String("title")).toString()),
+            qPrintable(s.value(QLatin1String("state")).toString()),
+            s.value(QLatin1String("reason")).toString().isEmpty() ? "" : ": ",
+            qPrintable(
+                    s.value(QLatin1String("reason")).toString().section(QLatin1Char('\n'), 0, 0)));
+    std::fprintf(to, "  %lld packets, %lld bytes, %lld connections, %lld payload bytes missing\n",
+                 n("packets"), n("bytes"), n("connections"), n("gapBytes"));
+    const QJsonObject loss = s.value(QLatin1String("loss")).toObject();
+    const qint64 drops = loss.value(QLatin1String("kernelDrops")).toInteger();
+    const qint64 lost = loss.value(QLatin1String("lostOnTheWay")).toInteger();
+    const qint64 unread = loss.value(QLatin1String("unreadAtStop")).toInteger();
+    if (drops + lost + unread > 0)
+        std::fprintf(to,
+                     "  loss: %lld dropped by the kernel, %lld lost on the way, %lld unread at "
+                     "stop\n",
+                     drops, lost, unread);
+    const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
+    if (m.value(QLatin1String("enabled")).toBool()
+        || m.value(QLatin1String("connections")).toInteger() > 0) {
+        auto mn = [&m](const char *key) {
+            return m.value(QLatin1String(key)).toInteger();
+        };
+        std::fprintf(to,
+                     "  mirror to %s: %lld connections (%lld completed, %lld open), %lld bytes "
+                     "mirrored, %lld response bytes; %lld skipped mid-stream, %lld local errors, "
+                     "%lld closed by gaps, %lld dropped (local port too slow)\n",
+                     qPrintable(m.value(QLatin1String("to")).toString()), mn("connections"),
+                     mn("completed"), mn("open"), mn("bytesMirrored"), mn("responseBytes"),
+                     mn("skippedMidstream"), mn("localErrors"), mn("gaps"), mn("dropped"));
+    }
+    std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
+}
+
+int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const Options &options,
+                       FILE *out, FILE *err)
+{
+    QJsonObject params = startParams;
+    params[QLatin1String("subscribe")] = true;
+    const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
+    if (!started.ok) {
+        std::fprintf(err, "podtap: %s\n", qPrintable(started.errorMessage));
+        return started.errorCode == QLatin1String("timeout") ? 2 : 1;
+    }
+    const QString id = started.result[QLatin1String("session")][QLatin1String("id")].toString();
+    std::fprintf(
+            err, "podtap: session %s: %s\n", qPrintable(id),
+            qPrintable(
+                    started.result[QLatin1String("session")][QLatin1String("title")].toString()));
+
+    QEventLoop loop;
+    int rc = -1;
+    bool preflightFailed = false;
+    bool everCaptured = false;
+    QString lastState;
+    QJsonObject final;
+    const QString stream = QStringLiteral("session/") + id;
+    QObject guard;
+    QObject::connect(&client, &IpcClient::event, &guard, [&](const QJsonObject &e) {
+        if (e.value(QLatin1String("stream")).toString() != stream)
+            return;
+        const QString name = e.value(QLatin1String("event")).toString();
+        const QJsonObject data = e.value(QLatin1String("data")).toObject();
+        const QString message = data.value(QLatin1String("message")).toString();
+        if (name == QLatin1String("progress")) {
+            std::fprintf(err, "podtap: %s\n", qPrintable(message));
+        } else if (name == QLatin1String("warning") || name == QLatin1String("events-lost")) {
+            std::fprintf(err, "podtap: warning: %s\n", qPrintable(message));
+        } else if (name == QLatin1String("preflight")) {
+            if (!data.value(QLatin1String("passed")).toBool())
+                preflightFailed = true;
+        } else if (name == QLatin1String("state")) {
+            const QString state = data.value(QLatin1String("state")).toString();
+            const QString reason = data.value(QLatin1String("reason")).toString();
+            if (state == lastState)
+                return;
+            lastState = state;
+            if (state == QLatin1String("capturing")) {
+                everCaptured = true;
+                std::fprintf(err, "podtap: session %s capturing%s\n", qPrintable(id),
+                             options.detach ? "" : " (Ctrl-C stops it)");
+                if (options.detach) {
+                    std::fprintf(out, "%s\n", qPrintable(id));
+                    rc = 0;
+                    loop.quit();
+                }
+            } else if (state != QLatin1String("stopped") && state != QLatin1String("failed")) {
+                std::fprintf(err, "podtap: session %s %s%s%s\n", qPrintable(id), qPrintable(state),
+                             reason.isEmpty() ? "" : ": ", qPrintable(reason));
+            }
+        } else if (name == QLatin1String("mirror") && options.verbose) {
+            for (const QJsonValue c : data.value(QLatin1String("ended")).toArray())
+                std::fprintf(err, "podtap: mirrored connection %lld: %lld bytes, %s\n",
+                             c[QLatin1String("id")].toInteger(),
+                             c[QLatin1String("bytesMirrored")].toInteger(),
+                             qPrintable(c[QLatin1String("outcome")].toString()));
+        } else if (name == QLatin1String("finished")) {
+            final = data;
+            const QString state = data.value(QLatin1String("state")).toString();
+            if (state == QLatin1String("failed")) {
+                std::fprintf(err, "podtap: session %s failed: %s\n", qPrintable(id),
+                             qPrintable(data.value(QLatin1String("reason")).toString()));
+                rc = preflightFailed ? 4 : everCaptured ? 6 : 5;
+            } else {
+                rc = 0;
+            }
+            loop.quit();
+        }
+    });
+    QObject::connect(&client, &IpcClient::disconnected, &guard, [&] {
+        std::fprintf(err,
+                     "podtap: lost the connection to podtapd; session %s may have ended with it "
+                     "(podtap sessions)\n",
+                     qPrintable(id));
+        rc = 2;
+        loop.quit();
+    });
+    UnixSignalWatcher signals({SIGINT, SIGTERM});
+    QObject::connect(&signals, &UnixSignalWatcher::received, &guard, [&] {
+        std::fprintf(err,
+                     "podtap: stopping session %s (the tap stays in the pod; tcpdump is "
+                     "stopped)\n",
+                     qPrintable(id));
+        client.request(QStringLiteral("session.stop"), QJsonObject{{QStringLiteral("id"), id}},
+                       &guard, [](const IpcClient::Reply &) {});
+    });
+    if (rc < 0)
+        loop.exec();
+    if (options.detach && rc == 0) {
+        std::fprintf(err, "podtap: session %s runs in podtapd; `podtap stop %s` ends it\n",
+                     qPrintable(id), qPrintable(id));
+        return 0;
+    }
+    if (!final.isEmpty()) {
+        if (options.json) {
+            const QByteArray doc = QJsonDocument(final).toJson(QJsonDocument::Indented);
+            std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);
+        } else {
+            printSummary(final, err);
+        }
+    }
+    return rc;
+}
+
+} // namespace podtap

@@ -1,0 +1,34 @@
+#pragma once
+
+#include "ipc/ipcclient.h"
+
+#include <QJsonObject>
+
+#include <cstdio>
+
+namespace podtap {
+
+// Starts a daemon session (capture or mirror) and follows it in the terminal: progress,
+// warnings and state on stderr, a summary at the end (JSON on stdout with --json).
+// Ctrl-C stops the session (tcpdump stopped, the tap stays, the store closed). With
+// `detach` it returns as soon as the session captures, leaving it to the daemon.
+class SessionRunner
+{
+public:
+    struct Options
+    {
+        bool detach = false;
+        bool json = false;
+        bool verbose = false; // every mirrored connection's outcome
+    };
+
+    // Exit codes (README "Exit codes"): 0 ended cleanly, 2 daemon unreachable or lost,
+    // 4 preflight failed (nothing changed), 5 the tap could not be added or started,
+    // 6 the session failed while capturing (stream lost for good, store full).
+    static int run(IpcClient &client, const QJsonObject &startParams, const Options &options,
+                   FILE *out, FILE *err);
+
+    static void printSummary(const QJsonObject &session, FILE *to);
+};
+
+} // namespace podtap

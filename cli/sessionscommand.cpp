@@ -1,0 +1,64 @@
+#include "sessionscommand.h"
+
+#include "daemonconnection.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace podtap {
+
+int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
+{
+    QCommandLineParser p;
+    DaemonConnection daemon;
+    daemon.addOptions(p);
+    const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON output."));
+    p.addOption(jsonOpt);
+    QStringList args = arguments;
+    args.prepend(QStringLiteral("podtap sessions"));
+    if (!p.parse(args) || !p.positionalArguments().isEmpty()) {
+        std::fprintf(err, "usage: podtap sessions [--json]\n");
+        return 1;
+    }
+    auto client = daemon.open(p, err);
+    if (!client)
+        return DaemonConnection::ExitNoDaemon;
+    const auto r = client->requestAndWait(QStringLiteral("session.list"));
+    if (!r.ok) {
+        std::fprintf(err, "podtap: %s\n", qPrintable(r.errorMessage));
+        return 1;
+    }
+    if (p.isSet(jsonOpt)) {
+        const QByteArray doc = QJsonDocument(r.result).toJson(QJsonDocument::Indented);
+        std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);
+        return 0;
+    }
+    QJsonArray all = r.result.value(QLatin1String("sessions")).toArray();
+    for (const QJsonValue v : r.result.value(QLatin1String("stored")).toArray())
+        all.append(v);
+    if (all.isEmpty()) {
+        std::fprintf(out, "no sessions (start one with `podtap mirror` or `podtap capture`)\n");
+        return 0;
+    }
+    std::fprintf(out, "%-5s %-16s %-12s %10s %12s %7s  %s\n", "ID", "STATE", "STARTED", "PACKETS",
+                 "BYTES", "CONNS", "TARGET");
+    for (const QJsonValue v : std::as_const(all)) {
+        const QJsonObject s = v.toObject();
+        QString mirror;
+        const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
+        if (m.value(QLatin1String("enabled")).toBool())
+            mirror = QStringLiteral(" → ") + m.value(QLatin1String("to")).toString();
+        std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld  %s%s\n",
+                     qPrintable(s.value(QLatin1String("id")).toString()),
+                     qPrintable(s.value(QLatin1String("state")).toString()),
+                     qPrintable(s.value(QLatin1String("started")).toString().mid(5, 11)),
+                     s.value(QLatin1String("packets")).toInteger(),
+                     s.value(QLatin1String("bytes")).toInteger(),
+                     s.value(QLatin1String("connections")).toInteger(),
+                     qPrintable(s.value(QLatin1String("title")).toString()), qPrintable(mirror));
+    }
+    return 0;
+}
+
+} // namespace podtap

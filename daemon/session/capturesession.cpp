@@ -1,0 +1,522 @@
+#include "capturesession.h"
+
+#include "capture/pcapwriter.h"
+#include "kube/kubeapiclient.h"
+#include "kube/kubeconfig.h"
+#include "kube/tapspec.h"
+#include "kube/targetresolver.h"
+#include "store/sessionspool.h"
+
+#include <QLoggingCategory>
+
+Q_LOGGING_CATEGORY(lcSession, "podtap.session")
+
+namespace podtap {
+
+namespace {
+constexpr int StatsIntervalMs = 500;
+constexpr int FollowIntervalMs = 5000;
+
+void addStats(MirrorSink::Stats &to, const MirrorSink::Stats &s)
+{
+    to.connections += s.connections;
+    to.skippedMidstream += s.skippedMidstream;
+    to.localErrors += s.localErrors;
+    to.gaps += s.gaps;
+    to.dropped += s.dropped;
+    to.bytesMirrored += s.bytesMirrored;
+    to.responseBytes += s.responseBytes;
+    to.completed += s.completed;
+}
+} // namespace
+
+CaptureSession::CaptureSession(const QString &id, const SessionConfig &config,
+                               const QString &storeDir, QObject *parent)
+    : QObject(parent)
+    , m_id(id)
+    , m_config(config)
+    , m_storeDir(storeDir)
+    , m_started(QDateTime::currentDateTimeUtc())
+{
+    if (m_config.image.isEmpty())
+        m_config.image = QLatin1String(TapSpec::DefaultImage);
+    m_statsTimer.setInterval(StatsIntervalMs);
+    connect(&m_statsTimer, &QTimer::timeout, this, &CaptureSession::publishStats);
+    m_followTimer.setInterval(FollowIntervalMs);
+    connect(&m_followTimer, &QTimer::timeout, this, &CaptureSession::followPods);
+    m_durationTimer.setSingleShot(true);
+    connect(&m_durationTimer, &QTimer::timeout, this, &CaptureSession::stop);
+}
+
+CaptureSession::~CaptureSession()
+{
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        delete p;
+    m_pipelines.clear();
+    closeSpool();
+}
+
+void CaptureSession::fail(const QString &reason)
+{
+    if (m_state == State::Failed)
+        return;
+    qCWarning(lcSession) << "session" << m_id << "failed:" << reason;
+    m_state = State::Failed;
+    m_reason = reason;
+    Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)), reason);
+    m_stopping = true;
+    m_followTimer.stop();
+    m_durationTimer.stop();
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        if (p->state() != State::Stopped && p->state() != State::Failed)
+            p->stop();
+    finishIfDone();
+}
+
+void CaptureSession::finishIfDone()
+{
+    if (m_finished)
+        return;
+    for (const PodTapPipeline *p : std::as_const(m_pipelines))
+        if (p->state() != State::Stopped && p->state() != State::Failed)
+            return;
+    if (!m_stopping && m_state != State::Failed) {
+        // A followed workload whose pods all went away waits for the next one.
+        m_state = State::WaitingForTap;
+        m_reason = QStringLiteral("no pod of %1 is running; waiting for one").arg(m_config.target);
+        Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
+        return;
+    }
+    m_finished = true;
+    m_followTimer.stop();
+    m_statsTimer.stop();
+    m_durationTimer.stop();
+    if (m_state != State::Failed) {
+        m_state = State::Stopped;
+        // One pod that failed (cut for good, tcpdump died) makes the session fail.
+        if (m_pipelines.size() == 1 && m_pipelines.constFirst()->state() == State::Failed) {
+            m_state = State::Failed;
+            m_reason = m_pipelines.constFirst()->reason();
+        }
+        Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
+    }
+    m_ended = QDateTime::currentDateTimeUtc();
+    closeSpool();
+    publishStats();
+    Q_EMIT finished(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
+}
+
+void CaptureSession::start()
+{
+    Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)),
+                        QStringLiteral("resolving %1").arg(m_config.target));
+    const auto kubeconfig = m_config.kubeconfigFiles.isEmpty()
+                                    ? Kubeconfig::loadDefault()
+                                    : Kubeconfig::loadFiles(m_config.kubeconfigFiles);
+    if (!kubeconfig) {
+        fail(kubeconfig.error());
+        return;
+    }
+    auto access = ClusterAccess::fromKubeconfig(kubeconfig.value(), m_config.context);
+    if (!access) {
+        fail(access.error());
+        return;
+    }
+    for (const QString &w : access->warnings())
+        Q_EMIT warning(w);
+    m_config.context = access->contextName();
+    m_namespace = m_config.ns.isEmpty() ? access->defaultNamespace() : m_config.ns;
+    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    resolve();
+}
+
+void CaptureSession::resolve()
+{
+    const auto spec = TargetSpec::parse(m_config.target, m_namespace);
+    if (!spec) {
+        fail(spec.error());
+        return;
+    }
+    m_kind = spec->kind;
+    m_namespace = spec->ns;
+    TargetResolver::resolve(
+            m_api.get(), spec.value(), m_config.port, this,
+            [this](const Result<ResolvedTarget> &r) {
+                if (m_stopping) {
+                    m_finished = true;
+                    m_state = State::Stopped;
+                    m_reason = QStringLiteral("stopped before any tap was added");
+                    m_ended = QDateTime::currentDateTimeUtc();
+                    Q_EMIT stateChanged(QStringLiteral("stopped"), m_reason);
+                    Q_EMIT finished(QStringLiteral("stopped"), m_reason);
+                    return;
+                }
+                if (!r) {
+                    fail(r.error());
+                    return;
+                }
+                m_podPort = r->port > 0 ? r->port : m_config.port;
+                if (m_podPort != m_config.port)
+                    Q_EMIT progress(QStringLiteral("service port %1 is pod port %2")
+                                            .arg(m_config.port)
+                                            .arg(m_podPort));
+                // The store first: a session that cannot keep its packets does not start.
+                QStringList podNames;
+                for (const PodInfo &p : r->pods)
+                    podNames << p.name;
+                PcapWriter::Options wo;
+                wo.interfaceName = QStringLiteral("any");
+                wo.interfaceDescription
+                        = QStringLiteral("%1 %2/%3, tcp port %4")
+                                  .arg(m_kind, m_namespace,
+                                       m_kind == QLatin1String("pod")
+                                               ? r->pod.name
+                                               : TargetSpec::parse(m_config.target, m_namespace)
+                                                         ->name)
+                                  .arg(m_podPort);
+                wo.sectionComment = QStringLiteral("podtap capture of %1 (context %2)")
+                                            .arg(wo.interfaceDescription, m_config.context);
+                SessionSpool::Limits limits;
+                limits.maxTotalBytes = m_config.maxBytes;
+                limits.maxAgeSeconds = m_config.maxAgeSeconds;
+                m_spool = std::make_unique<SessionSpool>();
+                QJsonObject meta = summary();
+                meta[QLatin1String("config")] = m_config.toJson();
+                const auto created = m_spool->create(m_storeDir, meta, limits, wo);
+                if (!created) {
+                    m_spool.reset();
+                    fail(created.error());
+                    return;
+                }
+                connect(m_spool.get(), &SessionSpool::failed, this, [this](const QString &why) {
+                    ++m_storeErrors;
+                    fail(QStringLiteral("the capture store failed: %1 (everything stored "
+                                        "before is intact)")
+                                 .arg(why));
+                });
+
+                const bool workload = m_kind != QLatin1String("pod");
+                if (workload && !m_config.allPods && r->pods.size() > 1) {
+                    Q_EMIT warning(r->note);
+                    addPod(r->pod);
+                } else {
+                    for (const PodInfo &p : r->pods)
+                        addPod(p);
+                }
+                if (workload && m_config.allPods)
+                    m_followTimer.start();
+                m_statsTimer.start();
+                if (m_config.durationSeconds > 0)
+                    m_durationTimer.start(m_config.durationSeconds * 1000);
+                updateState();
+            });
+}
+
+void CaptureSession::addPod(const PodInfo &pod)
+{
+    if (m_podUids.contains(pod.uid) || m_stopping)
+        return;
+    // A named pod goes through preflight, which explains its state; a workload's pod that
+    // is not running yet is tapped once it is.
+    if (m_kind != QLatin1String("pod")
+        && (pod.deleting.isValid() || pod.podIp.isEmpty()
+            || pod.phase != QLatin1String("Running"))) {
+        Q_EMIT progress(QStringLiteral("pod %1 is not running yet (%2): it is tapped once it is")
+                                .arg(pod.name, pod.phase));
+        return;
+    }
+    if (m_pipelines.size() >= m_config.maxPods) {
+        Q_EMIT warning(QStringLiteral("%1 selects more than %2 pods: pod %3 is NOT tapped (raise "
+                                      "maxPods to tap it)")
+                               .arg(m_config.target)
+                               .arg(m_config.maxPods)
+                               .arg(pod.name));
+        m_podUids.insert(pod.uid);
+        return;
+    }
+    m_podUids.insert(pod.uid);
+    auto *p = new PodTapPipeline(m_api.get(), pod, m_nextIndex++, m_podPort, m_config.image, this,
+                                 this);
+    p->setStallTimeout(m_config.stallTimeoutSeconds * 1000);
+    m_pipelines << p;
+    wireMirror(p);
+    connect(p, &PodTapPipeline::stateChanged, this, [this, p](State s, const QString &why) {
+        if (s == State::Failed && m_pipelines.size() > 1)
+            Q_EMIT warning(QStringLiteral("pod %1: %2").arg(p->pod().name, why));
+        updateState();
+    });
+    connect(p, &PodTapPipeline::warning, this, [this](const QString &m) {
+        m_warnings << m;
+        Q_EMIT warning(m);
+    });
+    connect(p, &PodTapPipeline::progress, this, &CaptureSession::progress);
+    connect(p, &PodTapPipeline::preflightDone, this,
+            [this, p](const QJsonArray &items, bool passed) {
+                Q_EMIT preflight(p->pod().name, items, passed);
+            });
+    connect(p, &PodTapPipeline::stopped, this, [this] {
+        updateState();
+        finishIfDone();
+    });
+    Q_EMIT progress(QStringLiteral("tapping pod %1/%2").arg(pod.ns, pod.name));
+    p->start();
+}
+
+void CaptureSession::followPods()
+{
+    if (m_stopping)
+        return;
+    const auto spec = TargetSpec::parse(m_config.target, m_namespace);
+    if (!spec)
+        return;
+    TargetResolver::resolve(
+            m_api.get(), spec.value(), m_config.port, this,
+            [this](const Result<ResolvedTarget> &r) {
+                if (m_stopping)
+                    return;
+                if (!r) {
+                    Q_EMIT warning(QStringLiteral("cannot follow the pods of %1: %2")
+                                           .arg(m_config.target, r.error()));
+                    return;
+                }
+                QSet<QString> present;
+                for (const PodInfo &p : r->pods) {
+                    present.insert(p.uid);
+                    if (!m_podUids.contains(p.uid)) {
+                        Q_EMIT progress(
+                                QStringLiteral("new pod %1 of %2").arg(p.name, m_config.target));
+                        addPod(p);
+                    }
+                }
+                for (PodTapPipeline *p : std::as_const(m_pipelines)) {
+                    if (!present.contains(p->pod().uid) && p->state() != State::Stopped
+                        && p->state() != State::Failed) {
+                        Q_EMIT progress(
+                                QStringLiteral("pod %1 is gone; its tap ends").arg(p->pod().name));
+                        p->stop();
+                    }
+                }
+            });
+}
+
+void CaptureSession::updateState()
+{
+    if (m_finished || m_state == State::Failed)
+        return;
+    // The session is as far as its least advanced live pod; failed pods only make it fail
+    // when every pod failed.
+    State s = State::Stopped;
+    QString why;
+    bool anyLive = false;
+    int failed = 0;
+    for (const PodTapPipeline *p : std::as_const(m_pipelines)) {
+        if (p->state() == State::Failed) {
+            ++failed;
+            why = p->reason();
+            continue;
+        }
+        if (p->state() == State::Stopped)
+            continue;
+        anyLive = true;
+        if (p->state() == State::Reconnecting) {
+            s = State::Reconnecting;
+            why = QStringLiteral("%1: %2").arg(p->pod().name, p->reason());
+        } else if (s != State::Reconnecting && (s == State::Stopped || p->state() < s)) {
+            s = p->state();
+            why = p->reason();
+        }
+    }
+    if (!anyLive) {
+        if (!m_pipelines.isEmpty() && failed == m_pipelines.size() && !m_stopping)
+            fail(why);
+        return; // finishIfDone decides
+    }
+    if (s != m_state || why != m_reason) {
+        m_state = s;
+        m_reason = why;
+        Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(s)), why);
+    }
+}
+
+void CaptureSession::stop()
+{
+    if (m_stopping) {
+        finishIfDone();
+        return;
+    }
+    m_stopping = true;
+    m_followTimer.stop();
+    m_durationTimer.stop();
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        if (p->state() != State::Stopped && p->state() != State::Failed)
+            p->stop();
+    // Still resolving (no pipeline yet): the resolver's callback sees m_stopping.
+    if (!m_pipelines.isEmpty() || m_spool)
+        finishIfDone();
+}
+
+void CaptureSession::closeSpool()
+{
+    if (!m_spool)
+        return;
+    if (!m_endedBatch.isEmpty() || !m_mirrorBatch.isEmpty())
+        publishStats();
+    if (m_spool->isOpen()) {
+        m_spool->updateMeta(summary());
+        m_spool->close(QLatin1String(PodTapPipeline::stateName(m_state)));
+    }
+}
+
+MirrorSink::Options CaptureSession::mirrorOptions() const
+{
+    MirrorSink::Options o;
+    o.host = QHostAddress(m_config.mirrorHost == QLatin1String("localhost")
+                                  ? QStringLiteral("127.0.0.1")
+                                  : m_config.mirrorHost);
+    o.port = quint16(m_config.mirrorPort);
+    o.joinMidstream = m_config.joinMidstream;
+    return o;
+}
+
+void CaptureSession::wireMirror(PodTapPipeline *p)
+{
+    if (MirrorSink *old = p->mirror())
+        addStats(m_mirrorDone, old->stats());
+    p->setMirror(mirrorOptions());
+    if (MirrorSink *m = p->mirror()) {
+        connect(m, &MirrorSink::connectionEnded, this,
+                [this, p](quint64 id, const QString &outcome, quint64 bytes,
+                          const QByteArray &response) {
+                    m_mirrorBatch.append(QJsonObject{
+                            {QStringLiteral("id"), qint64(p->sessionId(id))},
+                            {QStringLiteral("outcome"), outcome},
+                            {QStringLiteral("bytesMirrored"), qint64(bytes)},
+                            {QStringLiteral("responseBytes"), qint64(response.size())}});
+                });
+    }
+}
+
+Result<bool> CaptureSession::setMirror(const QString &host, int port, bool joinMidstream,
+                                       bool allowRemote)
+{
+    SessionConfig c = m_config;
+    c.mirrorHost = host.isEmpty() ? QStringLiteral("127.0.0.1") : host;
+    c.mirrorPort = port;
+    c.joinMidstream = joinMidstream;
+    c.allowRemoteMirror = allowRemote;
+    const auto checked = SessionConfig::fromJson(c.toJson());
+    if (!checked)
+        return Result<bool>::failure(checked.error());
+    if (isFinished())
+        return Result<bool>::failure(QStringLiteral("session %1 has ended").arg(m_id));
+    m_config = checked.value();
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        wireMirror(p);
+    publishStats();
+    return true;
+}
+
+void CaptureSession::podPacket(const RawPacket &packet, std::uint64_t connectionId,
+                               std::uint8_t direction, std::uint8_t tcpFlags)
+{
+    ++m_packets;
+    m_bytes += packet.caplen;
+    if (m_spool && m_spool->isOpen())
+        m_spool->append(packet, connectionId, direction, tcpFlags);
+    if (m_pcapWanted)
+        Q_EMIT pcapBytes(PcapWriter::pcapRecord(packet), packet.linkType);
+}
+
+void CaptureSession::podConnectionEnded(const QJsonObject &c)
+{
+    ++m_connections;
+    m_gapBytes += c[QLatin1String("c2s")][QLatin1String("gapBytes")].toInteger()
+                  + c[QLatin1String("s2c")][QLatin1String("gapBytes")].toInteger();
+    if (m_spool && m_spool->isOpen())
+        m_spool->appendConnection(c);
+    m_endedBatch.append(c);
+}
+
+QJsonObject CaptureSession::mirrorStats() const
+{
+    MirrorSink::Stats s = m_mirrorDone;
+    int open = 0;
+    for (PodTapPipeline *p : std::as_const(m_pipelines)) {
+        if (MirrorSink *m = p->mirror()) {
+            addStats(s, m->stats());
+            open += m->openConnections();
+        }
+    }
+    return QJsonObject{
+            {QStringLiteral("enabled"), m_config.mirrorPort > 0},
+            {QStringLiteral("to"),
+             m_config.mirrorPort > 0
+                     ? QStringLiteral("%1:%2").arg(m_config.mirrorHost).arg(m_config.mirrorPort)
+                     : QString()},
+            {QStringLiteral("connections"), qint64(s.connections)},
+            {QStringLiteral("open"), open},
+            {QStringLiteral("completed"), qint64(s.completed)},
+            {QStringLiteral("skippedMidstream"), qint64(s.skippedMidstream)},
+            {QStringLiteral("localErrors"), qint64(s.localErrors)},
+            {QStringLiteral("gaps"), qint64(s.gaps)},
+            {QStringLiteral("dropped"), qint64(s.dropped)},
+            {QStringLiteral("bytesMirrored"), qint64(s.bytesMirrored)},
+            {QStringLiteral("responseBytes"), qint64(s.responseBytes)}};
+}
+
+QJsonObject CaptureSession::summary() const
+{
+    QJsonArray pods;
+    qint64 drops = 0, lost = 0, unread = 0, open = 0;
+    for (const PodTapPipeline *p : std::as_const(m_pipelines)) {
+        pods.append(p->toJson());
+        drops += p->kernelDrops();
+        lost += p->lostOnTheWay();
+        unread += p->unreadAtStop();
+        open += qint64(p->engine().tracker().stats().active);
+    }
+    QJsonObject o;
+    o[QLatin1String("id")] = m_id;
+    o[QLatin1String("title")] = m_config.title();
+    o[QLatin1String("target")] = m_config.target;
+    o[QLatin1String("context")] = m_config.context;
+    o[QLatin1String("namespace")] = m_namespace;
+    o[QLatin1String("port")] = m_config.port;
+    o[QLatin1String("podPort")] = m_podPort;
+    o[QLatin1String("state")] = QLatin1String(PodTapPipeline::stateName(m_state));
+    o[QLatin1String("reason")] = m_reason;
+    o[QLatin1String("started")] = m_started.toString(Qt::ISODateWithMs);
+    if (m_ended.isValid())
+        o[QLatin1String("ended")] = m_ended.toString(Qt::ISODateWithMs);
+    o[QLatin1String("pods")] = pods;
+    o[QLatin1String("packets")] = qint64(m_packets);
+    o[QLatin1String("bytes")] = qint64(m_bytes);
+    o[QLatin1String("connections")] = qint64(m_connections) + open;
+    o[QLatin1String("openConnections")] = open;
+    o[QLatin1String("gapBytes")] = qint64(m_gapBytes);
+    o[QLatin1String("loss")] = QJsonObject{{QStringLiteral("kernelDrops"), drops},
+                                           {QStringLiteral("lostOnTheWay"), lost},
+                                           {QStringLiteral("unreadAtStop"), unread}};
+    o[QLatin1String("mirror")] = mirrorStats();
+    o[QLatin1String("store")] = m_storeDir;
+    o[QLatin1String("warnings")] = QJsonArray::fromStringList(m_warnings.mid(0, 50));
+    return o;
+}
+
+void CaptureSession::publishStats()
+{
+    if (!m_endedBatch.isEmpty()) {
+        Q_EMIT connectionsEnded(m_endedBatch);
+        m_endedBatch = QJsonArray();
+    }
+    if (!m_mirrorBatch.isEmpty()) {
+        Q_EMIT mirrorConnectionsEnded(m_mirrorBatch);
+        m_mirrorBatch = QJsonArray();
+    }
+    const QJsonObject s = summary();
+    if (m_spool && m_spool->isOpen())
+        m_spool->updateMeta(s);
+    Q_EMIT statsUpdated(s);
+}
+
+} // namespace podtap

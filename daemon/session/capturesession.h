@@ -1,0 +1,113 @@
+#pragma once
+
+#include "kube/execcredentialplugin.h"
+#include "podtappipeline.h"
+#include "sessionconfig.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+
+namespace podtap {
+
+class KubeApiClient;
+class SessionSpool;
+
+// One capture session of the daemon: a target (context, namespace, pod or workload, port)
+// resolved to pods, each tapped by a PodTapPipeline, every packet spooled to the store,
+// inbound bytes optionally mirrored to a local port. A workload's pods are all tapped and
+// followed (new pod → new tap, deleted pod → its tap ends) unless the config asks for one.
+// Observable: state(), summary(), and the signals below that the manager turns into events.
+class CaptureSession : public QObject, public PodTapPipeline::PacketObserver
+{
+    Q_OBJECT
+
+public:
+    using State = PodTapPipeline::State;
+
+    CaptureSession(const QString &id, const SessionConfig &config, const QString &storeDir,
+                   QObject *parent = nullptr);
+    ~CaptureSession() override;
+
+    void start();
+    void stop();
+    // port 0 switches the mirror off.
+    Result<bool> setMirror(const QString &host, int port, bool joinMidstream, bool allowRemote);
+
+    QString id() const { return m_id; }
+    const SessionConfig &config() const { return m_config; }
+    State state() const { return m_state; }
+    QString reason() const { return m_reason; }
+    bool isFinished() const { return m_finished; }
+    // Someone reads the live pcap (pcapBytes); serialising records costs otherwise.
+    void setPcapWanted(bool wanted) { m_pcapWanted = wanted; }
+    QString storeDir() const { return m_storeDir; }
+    QJsonObject summary() const;
+    QJsonObject mirrorStats() const;
+
+    // PacketObserver
+    void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
+                   std::uint8_t tcpFlags) override;
+    void podConnectionEnded(const QJsonObject &summary) override;
+
+Q_SIGNALS:
+    void stateChanged(const QString &state, const QString &reason);
+    void warning(const QString &message);
+    void progress(const QString &message);
+    void preflight(const QString &pod, const QJsonArray &items, bool passed);
+    void statsUpdated(const QJsonObject &summary);
+    void connectionsEnded(const QJsonArray &connections);
+    void mirrorConnectionsEnded(const QJsonArray &connections);
+    void pcapBytes(const QByteArray &bytes, int linkType);
+    void finished(const QString &state, const QString &reason);
+
+private:
+    void fail(const QString &reason);
+    void resolve();
+    void addPod(const PodInfo &pod);
+    void followPods();
+    void updateState();
+    void finishIfDone();
+    void publishStats();
+    void closeSpool();
+    MirrorSink::Options mirrorOptions() const;
+    void wireMirror(PodTapPipeline *p);
+
+    QString m_id;
+    SessionConfig m_config;
+    QString m_storeDir;
+    QDateTime m_started;
+    QDateTime m_ended;
+    ExecCredentialPlugin m_plugins;
+    std::unique_ptr<KubeApiClient> m_api;
+    std::unique_ptr<SessionSpool> m_spool;
+    QList<PodTapPipeline *> m_pipelines;
+    QSet<QString> m_podUids;
+    QString m_kind; // pod, deployment, …
+    QString m_namespace;
+    int m_podPort = 0; // the pod-side port (a Service port resolved)
+    int m_nextIndex = 0;
+    State m_state = State::Preflight;
+    QString m_reason;
+    bool m_stopping = false;
+    bool m_finished = false;
+    bool m_pcapWanted = false;
+    QTimer m_statsTimer;
+    QTimer m_followTimer;
+    QTimer m_durationTimer;
+    QJsonArray m_endedBatch;
+    QJsonArray m_mirrorBatch;
+    quint64 m_packets = 0;
+    quint64 m_bytes = 0;
+    quint64 m_connections = 0;
+    quint64 m_gapBytes = 0;
+    quint64 m_storeErrors = 0;
+    QStringList m_warnings;
+    MirrorSink::Stats m_mirrorDone; // stats of mirrors already replaced or removed
+};
+
+} // namespace podtap

@@ -1,0 +1,339 @@
+#include "podtappipeline.h"
+
+#include "capture/packetdecoder.h"
+#include "kube/kubeapiclient.h"
+#include "kube/tapcapture.h"
+#include "kube/tapinjector.h"
+
+#include <QJsonArray>
+
+namespace podtap {
+
+namespace {
+constexpr int TickMs = 250;
+
+EngineConfig engineConfig(int port)
+{
+    EngineConfig c;
+    c.tappedPort = std::uint16_t(port);
+    return c;
+}
+
+QJsonObject directionJson(const DirectionStats &s)
+{
+    return QJsonObject{{QStringLiteral("packets"), qint64(s.packets)},
+                       {QStringLiteral("bytes"), qint64(s.bytes)},
+                       {QStringLiteral("gapBytes"), qint64(s.gapBytes)},
+                       {QStringLiteral("gaps"), qint64(s.gaps)},
+                       {QStringLiteral("retransmissions"), qint64(s.retransmissions)}};
+}
+} // namespace
+
+const char *PodTapPipeline::stateName(State s)
+{
+    switch (s) {
+    case State::Preflight:
+        return "preflight";
+    case State::Injecting:
+        return "injecting";
+    case State::WaitingForTap:
+        return "waiting-for-tap";
+    case State::Capturing:
+        return "capturing";
+    case State::Reconnecting:
+        return "reconnecting";
+    case State::Stopped:
+        return "stopped";
+    case State::Failed:
+        return "failed";
+    }
+    return "?";
+}
+
+PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index, int port,
+                               const QString &image, PacketObserver *observer, QObject *parent)
+    : QObject(parent)
+    , m_api(api)
+    , m_pod(pod)
+    , m_index(index)
+    , m_port(port)
+    , m_image(image)
+    , m_observer(observer)
+    , m_engine(engineConfig(port))
+{
+    m_engine.setSink(this);
+    m_engine.setOtherPacketCallback([this](const RawPacket &p) {
+        ++m_received;
+        ++m_receivedInStream;
+        m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
+        m_sinceLastPacket.start();
+        m_observer->podPacket(p, 0, 255, 0);
+    });
+    // Capture time moves on while no packet comes: idle connections and holes the peer
+    // acknowledged must still be settled (gaps declared, mirrors closed).
+    m_clock.setInterval(TickMs);
+    connect(&m_clock, &QTimer::timeout, this, &PodTapPipeline::tick);
+}
+
+PodTapPipeline::~PodTapPipeline()
+{
+    m_engine.setSink(nullptr);
+}
+
+void PodTapPipeline::setState(State s, const QString &reason)
+{
+    if (m_state == s && m_reason == reason)
+        return;
+    if (m_state == State::Stopped || m_state == State::Failed)
+        return; // final
+    m_state = s;
+    m_reason = reason;
+    Q_EMIT stateChanged(s, reason);
+}
+
+void PodTapPipeline::start()
+{
+    setState(State::Preflight);
+    Preflight::run(m_api, m_pod, m_image, this,
+                   [this](const PreflightReport &r) { onPreflight(r); });
+}
+
+void PodTapPipeline::onPreflight(const PreflightReport &report)
+{
+    Q_EMIT preflightDone(report.toJson(), report.passed());
+    if (m_stopping) {
+        setState(State::Stopped, QStringLiteral("stopped before the tap was added"));
+        Q_EMIT stopped();
+        return;
+    }
+    if (!report.passed()) {
+        setState(State::Failed, QStringLiteral("preflight failed; nothing was changed in the "
+                                               "cluster.\n")
+                                        + report.toText());
+        Q_EMIT stopped();
+        return;
+    }
+    for (const auto &i : report.items)
+        if (i.status == PreflightItem::Status::Warn)
+            Q_EMIT warning(QStringLiteral("%1: %2").arg(i.title, i.why));
+
+    const auto argv = CaptureCommand::argv(CaptureCommand::Options{m_port});
+    if (!argv) {
+        setState(State::Failed, argv.error());
+        Q_EMIT stopped();
+        return;
+    }
+    setState(State::Injecting);
+    auto *injector = new TapInjector(m_api, this);
+    m_injector = injector;
+    connect(injector, &TapInjector::progress, this, [this](const QString &m) {
+        Q_EMIT progress(m);
+        if (!m.startsWith(QLatin1String("adding tap")))
+            setState(State::WaitingForTap, m);
+    });
+    connect(injector, &TapInjector::failed, this, [this, injector](const QString &m) {
+        setState(State::Failed, m);
+        injector->deleteLater();
+        Q_EMIT stopped();
+    });
+    const QStringList args = argv.value();
+    connect(injector, &TapInjector::ready, this,
+            [this, injector, args](const QString &tap, bool reused) {
+                injector->deleteLater();
+                Q_EMIT progress(
+                        QStringLiteral("%1 tap %2 in %3/%4; capturing tcp port %5")
+                                .arg(reused ? QStringLiteral("reusing") : QStringLiteral("started"),
+                                     tap, m_pod.ns, m_pod.name)
+                                .arg(m_port));
+                if (m_stopping) {
+                    setState(State::Stopped, QStringLiteral("stopped before capture began"));
+                    Q_EMIT stopped();
+                    return;
+                }
+                auto *capture = new TapCapture(m_api, this);
+                m_capture = capture;
+                capture->setStallTimeout(m_stallMs);
+                setState(State::WaitingForTap, QStringLiteral("starting tcpdump"));
+                connect(capture, &TapCapture::streamStarted, this, [this](int attempt) {
+                    if (attempt > 0)
+                        m_engine.beginStream();
+                    m_receivedInStream = 0;
+                    m_loopbackInStream = 0;
+                    m_bytesInStream = 0;
+                });
+                connect(capture, &TapCapture::pcapData, this, [this](const QByteArray &b) {
+                    m_bytesInStream += b.size();
+                    m_engine.feed(reinterpret_cast<const std::uint8_t *>(b.constData()),
+                                  std::size_t(b.size()));
+                });
+                connect(capture, &TapCapture::warning, this, &PodTapPipeline::warning);
+                connect(capture, &TapCapture::countsReported, this, &PodTapPipeline::onCounts);
+                connect(capture, &TapCapture::stateChanged, this,
+                        [this](TapCapture::State s, const QString &why) {
+                            switch (s) {
+                            case TapCapture::State::Starting:
+                                setState(State::WaitingForTap, QStringLiteral("starting tcpdump"));
+                                break;
+                            case TapCapture::State::Capturing:
+                                setState(State::Capturing);
+                                break;
+                            case TapCapture::State::Reconnecting:
+                                setState(State::Reconnecting, why);
+                                break;
+                            case TapCapture::State::Stopped:
+                            case TapCapture::State::Failed:
+                                break; // stopped() decides
+                            }
+                        });
+                connect(capture, &TapCapture::stopped, this, [this](bool ok, const QString &why) {
+                    if (m_bytesInStream > 0)
+                        m_engine.endOfStream();
+                    finishEngine();
+                    setState(ok ? State::Stopped : State::Failed, why);
+                    Q_EMIT stopped();
+                });
+                m_sinceLastPacket.start();
+                m_clock.start();
+                capture->start(m_pod.ns, m_pod.name, tap, args);
+            });
+    injector->start(m_pod, m_image);
+}
+
+void PodTapPipeline::stop()
+{
+    if (m_stopping)
+        return;
+    m_stopping = true;
+    if (m_capture) {
+        m_capture->stop(); // stopped() follows once tcpdump's counts arrived
+        return;
+    }
+    if (m_injector) {
+        // The injection finishes on its own (a tap half-added is worse); ready() sees
+        // m_stopping and ends there, failed() ends anyway.
+        return;
+    }
+    if (m_state != State::Preflight) {
+        setState(State::Stopped);
+        Q_EMIT stopped();
+    }
+}
+
+void PodTapPipeline::finishEngine()
+{
+    if (m_engineFinished)
+        return;
+    m_engineFinished = true;
+    m_clock.stop();
+    m_engine.finish();
+}
+
+void PodTapPipeline::onCounts(const CaptureCommand::Counts &c)
+{
+    if (c.droppedByKernel > 0)
+        m_kernelDrops += c.droppedByKernel;
+    if (c.captured >= 0 && c.captured > m_receivedInStream) {
+        const qint64 lost = c.captured - m_receivedInStream;
+        m_lostOnTheWay += lost;
+        Q_EMIT warning(QStringLiteral("%1: tcpdump wrote %2 packets but only %3 arrived: %4 were "
+                                      "lost on the way")
+                               .arg(m_pod.name)
+                               .arg(c.captured)
+                               .arg(m_receivedInStream)
+                               .arg(lost));
+    }
+    if (const qint64 unread = c.unread(m_loopbackInStream); unread > 0) {
+        m_unread += unread;
+        Q_EMIT warning(QStringLiteral("%1: %2 packets were still in the tap's capture buffer when "
+                                      "tcpdump stopped: those bytes are missing")
+                               .arg(m_pod.name)
+                               .arg(unread));
+    }
+}
+
+void PodTapPipeline::tick()
+{
+    if (m_lastTsNs > 0)
+        m_engine.advanceTime(m_lastTsNs + m_sinceLastPacket.nsecsElapsed());
+}
+
+void PodTapPipeline::setMirror(const MirrorSink::Options &options)
+{
+    m_mirror.reset();
+    if (options.port > 0)
+        m_mirror = std::make_unique<MirrorSink>(options);
+}
+
+QJsonObject PodTapPipeline::toJson() const
+{
+    return QJsonObject{{QStringLiteral("pod"), m_pod.name},
+                       {QStringLiteral("namespace"), m_pod.ns},
+                       {QStringLiteral("ip"), m_pod.podIp},
+                       {QStringLiteral("state"), QLatin1String(stateName(m_state))},
+                       {QStringLiteral("reason"), m_reason},
+                       {QStringLiteral("packets"), qint64(m_received)},
+                       {QStringLiteral("kernelDrops"), m_kernelDrops},
+                       {QStringLiteral("lostOnTheWay"), m_lostOnTheWay},
+                       {QStringLiteral("unreadAtStop"), m_unread}};
+}
+
+QJsonObject PodTapPipeline::connectionJson(const TcpConnection &c, std::uint64_t sessionId)
+{
+    return QJsonObject{
+            {QStringLiteral("id"), qint64(sessionId)},
+            {QStringLiteral("client"), QString::fromStdString(c.client.toString())},
+            {QStringLiteral("server"), QString::fromStdString(c.server.toString())},
+            {QStringLiteral("state"), QLatin1String(podtap::stateName(c.state))},
+            {QStringLiteral("closeReason"), QLatin1String(closeReasonName(c.closeReason))},
+            {QStringLiteral("midstream"), c.midstream},
+            {QStringLiteral("firstNs"), qint64(c.firstTsNs)},
+            {QStringLiteral("lastNs"), qint64(c.lastTsNs)},
+            {QStringLiteral("c2s"), directionJson(c.statsFor(Direction::ClientToServer))},
+            {QStringLiteral("s2c"), directionJson(c.statsFor(Direction::ServerToClient))}};
+}
+
+// --- CaptureSink -----------------------------------------------------------------------
+
+void PodTapPipeline::connectionOpened(TcpConnection &c)
+{
+    if (m_mirror)
+        m_mirror->connectionOpened(c);
+}
+
+void PodTapPipeline::packet(TcpConnection &c, Direction d, const TcpSegment &s, const RawPacket &p)
+{
+    ++m_received;
+    ++m_receivedInStream;
+    m_loopbackInStream += PacketDecoder::isLinuxLoopback(p) ? 1 : 0;
+    m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
+    m_sinceLastPacket.start();
+    m_observer->podPacket(p, sessionId(c.id), std::uint8_t(d), s.flags);
+}
+
+void PodTapPipeline::data(TcpConnection &c, Direction d, const std::uint8_t *bytes,
+                          std::size_t size, std::int64_t tsNs)
+{
+    if (m_mirror)
+        m_mirror->data(c, d, bytes, size, tsNs);
+}
+
+void PodTapPipeline::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs)
+{
+    if (m_mirror)
+        m_mirror->gap(c, d, bytes, tsNs);
+}
+
+void PodTapPipeline::connectionClosed(TcpConnection &c)
+{
+    if (m_mirror)
+        m_mirror->connectionClosed(c);
+}
+
+void PodTapPipeline::connectionRemoved(TcpConnection &c)
+{
+    if (m_mirror)
+        m_mirror->connectionRemoved(c);
+    m_observer->podConnectionEnded(connectionJson(c, sessionId(c.id)));
+}
+
+} // namespace podtap

@@ -1,0 +1,133 @@
+#pragma once
+
+#include "capture/captureengine.h"
+#include "capture/capturesink.h"
+#include "kube/capturecommand.h"
+#include "kube/podinfo.h"
+#include "kube/preflight.h"
+#include "mirror/mirrorsink.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+
+namespace podtap {
+
+class KubeApiClient;
+class TapCapture;
+class TapInjector;
+
+// One pod of a session: preflight → tap → exec'd tcpdump → capture engine, and the
+// engine's events handed on (to the store through PacketObserver, to a mirror if one is
+// set). Connection ids are made session-wide by prefixing the pod's index.
+class PodTapPipeline : public QObject, public CaptureSink
+{
+    Q_OBJECT
+
+public:
+    enum class State {
+        Preflight,
+        Injecting,
+        WaitingForTap,
+        Capturing,
+        Reconnecting,
+        Stopped,
+        Failed
+    };
+    Q_ENUM(State)
+    static const char *stateName(State s);
+
+    // Receives every packet of the pod with its session-wide connection id (0: not TCP).
+    class PacketObserver
+    {
+    public:
+        virtual ~PacketObserver() = default;
+        virtual void podPacket(const RawPacket &packet, std::uint64_t connectionId,
+                               std::uint8_t direction, std::uint8_t tcpFlags)
+                = 0;
+        virtual void podConnectionEnded(const QJsonObject &summary) = 0;
+    };
+
+    PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index, int port,
+                   const QString &image, PacketObserver *observer, QObject *parent = nullptr);
+    ~PodTapPipeline() override;
+
+    void setStallTimeout(int ms) { m_stallMs = ms; }
+    void start();
+    // Stops tcpdump (the tap stays) and flushes the engine; stopped() follows.
+    void stop();
+    // Starts or replaces (options.port > 0) or removes (port 0) the mirror.
+    void setMirror(const MirrorSink::Options &options);
+    MirrorSink *mirror() { return m_mirror.get(); }
+
+    State state() const { return m_state; }
+    QString reason() const { return m_reason; }
+    const PodInfo &pod() const { return m_pod; }
+    int index() const { return m_index; }
+    std::uint64_t sessionId(std::uint64_t engineId) const
+    {
+        return (std::uint64_t(m_index) << 40) | engineId;
+    }
+    const CaptureEngine &engine() const { return m_engine; }
+    quint64 packetsReceived() const { return m_received; }
+    qint64 kernelDrops() const { return m_kernelDrops; }
+    qint64 lostOnTheWay() const { return m_lostOnTheWay; }
+    qint64 unreadAtStop() const { return m_unread; }
+    QJsonObject toJson() const;
+
+    // CaptureSink
+    void connectionOpened(TcpConnection &c) override;
+    void packet(TcpConnection &c, Direction d, const TcpSegment &s, const RawPacket &p) override;
+    void data(TcpConnection &c, Direction d, const std::uint8_t *bytes, std::size_t size,
+              std::int64_t tsNs) override;
+    void gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs) override;
+    void connectionClosed(TcpConnection &c) override;
+    void connectionRemoved(TcpConnection &c) override;
+
+    static QJsonObject connectionJson(const TcpConnection &c, std::uint64_t sessionId);
+
+Q_SIGNALS:
+    void stateChanged(podtap::PodTapPipeline::State state, const QString &reason);
+    void preflightDone(const QJsonArray &items, bool passed);
+    void warning(const QString &message);
+    void progress(const QString &message);
+    void stopped();
+
+private:
+    void setState(State s, const QString &reason = {});
+    void onPreflight(const PreflightReport &report);
+    void onCounts(const CaptureCommand::Counts &counts);
+    void tick();
+    void finishEngine();
+
+    KubeApiClient *m_api;
+    PodInfo m_pod;
+    int m_index;
+    int m_port;
+    QString m_image;
+    PacketObserver *m_observer;
+    CaptureEngine m_engine;
+    std::unique_ptr<MirrorSink> m_mirror;
+    QPointer<TapInjector> m_injector;
+    QPointer<TapCapture> m_capture;
+    QTimer m_clock;
+    QElapsedTimer m_sinceLastPacket;
+    std::int64_t m_lastTsNs = 0;
+    State m_state = State::Preflight;
+    QString m_reason;
+    int m_stallMs = 60000;
+    bool m_stopping = false;
+    bool m_engineFinished = false;
+    quint64 m_received = 0;        // packets of this pod, all streams
+    qint64 m_receivedInStream = 0; // since the current stream began
+    qint64 m_loopbackInStream = 0;
+    qint64 m_bytesInStream = 0;
+    qint64 m_kernelDrops = 0;
+    qint64 m_lostOnTheWay = 0;
+    qint64 m_unread = 0;
+};
+
+} // namespace podtap

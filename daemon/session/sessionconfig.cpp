@@ -1,0 +1,101 @@
+#include "sessionconfig.h"
+
+#include "mirror/mirrorsink.h"
+
+#include <QJsonArray>
+
+namespace podtap {
+
+namespace {
+QString str(const QJsonObject &o, const char *key, const QString &fallback = {})
+{
+    const QJsonValue v = o.value(QLatin1String(key));
+    return v.isString() ? v.toString() : fallback;
+}
+} // namespace
+
+Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
+{
+    using R = Result<SessionConfig>;
+    SessionConfig c;
+    for (const QJsonValue v : o.value(QLatin1String("kubeconfig")).toArray())
+        c.kubeconfigFiles << v.toString();
+    c.context = str(o, "context");
+    c.ns = str(o, "namespace");
+    c.target = str(o, "target");
+    c.port = o.value(QLatin1String("port")).toInt();
+    c.image = str(o, "image");
+    c.allPods = o.value(QLatin1String("allPods")).toBool(true);
+    c.maxPods = o.value(QLatin1String("maxPods")).toInt(16);
+    c.stallTimeoutSeconds = o.value(QLatin1String("stallTimeout")).toInt(60);
+    const QJsonObject mirror = o.value(QLatin1String("mirror")).toObject();
+    c.mirrorHost = str(mirror, "host", c.mirrorHost);
+    c.mirrorPort = mirror.value(QLatin1String("port")).toInt();
+    c.joinMidstream = mirror.value(QLatin1String("joinMidstream")).toBool();
+    c.allowRemoteMirror = mirror.value(QLatin1String("allowRemote")).toBool();
+    const QJsonObject limits = o.value(QLatin1String("limits")).toObject();
+    c.maxBytes = limits.value(QLatin1String("maxBytes")).toInteger();
+    c.maxAgeSeconds = limits.value(QLatin1String("maxAgeSeconds")).toInteger();
+    c.durationSeconds = limits.value(QLatin1String("durationSeconds")).toInt();
+
+    if (c.target.isEmpty())
+        return R::failure(QStringLiteral("a session needs a target (namespace/pod, "
+                                         "deployment/NAME, service/NAME, …)"));
+    if (c.port < 1 || c.port > 65535)
+        return R::failure(QStringLiteral("the port to tap must be 1-65535 (got %1)").arg(c.port));
+    if (c.mirrorPort < 0 || c.mirrorPort > 65535)
+        return R::failure(QStringLiteral("the mirror port must be 1-65535"));
+    if (c.mirrorPort > 0) {
+        const QHostAddress host(c.mirrorHost == QLatin1String("localhost")
+                                        ? QStringLiteral("127.0.0.1")
+                                        : c.mirrorHost);
+        if (host.isNull())
+            return R::failure(QStringLiteral("the mirror host must be an IP address (got '%1')")
+                                      .arg(c.mirrorHost));
+        if (!MirrorSink::targetAllowed(host, c.allowRemoteMirror))
+            return R::failure(QStringLiteral("refusing to mirror pod traffic to %1: not a loopback "
+                                             "address (give the address explicitly to allow it)")
+                                      .arg(c.mirrorHost));
+    }
+    if (c.maxPods < 1 || c.maxPods > 256)
+        return R::failure(QStringLiteral("maxPods must be 1-256"));
+    if (c.stallTimeoutSeconds < 1)
+        return R::failure(QStringLiteral("the stall timeout must be at least 1 s"));
+    if (c.maxBytes < 0 || c.maxAgeSeconds < 0 || c.durationSeconds < 0)
+        return R::failure(QStringLiteral("limits cannot be negative"));
+    return c;
+}
+
+QJsonObject SessionConfig::toJson() const
+{
+    QJsonObject o;
+    o[QLatin1String("kubeconfig")] = QJsonArray::fromStringList(kubeconfigFiles);
+    o[QLatin1String("context")] = context;
+    o[QLatin1String("namespace")] = ns;
+    o[QLatin1String("target")] = target;
+    o[QLatin1String("port")] = port;
+    o[QLatin1String("image")] = image;
+    o[QLatin1String("allPods")] = allPods;
+    o[QLatin1String("maxPods")] = maxPods;
+    o[QLatin1String("stallTimeout")] = stallTimeoutSeconds;
+    o[QLatin1String("mirror")] = QJsonObject{{QStringLiteral("host"), mirrorHost},
+                                             {QStringLiteral("port"), mirrorPort},
+                                             {QStringLiteral("joinMidstream"), joinMidstream},
+                                             {QStringLiteral("allowRemote"), allowRemoteMirror}};
+    o[QLatin1String("limits")] = QJsonObject{{QStringLiteral("maxBytes"), maxBytes},
+                                             {QStringLiteral("maxAgeSeconds"), maxAgeSeconds},
+                                             {QStringLiteral("durationSeconds"), durationSeconds}};
+    return o;
+}
+
+QString SessionConfig::title() const
+{
+    QString t = target + QLatin1Char(':') + QString::number(port);
+    if (!ns.isEmpty() && !target.contains(QLatin1Char('/')))
+        t = ns + QLatin1Char('/') + t;
+    if (!context.isEmpty())
+        t += QStringLiteral(" (context %1)").arg(context);
+    return t;
+}
+
+} // namespace podtap

@@ -1,0 +1,44 @@
+#pragma once
+
+#include "result.h"
+
+#include <QJsonObject>
+#include <QStringList>
+
+namespace podtap {
+
+// What a client asks the daemon to tap, and what to do with the traffic. Travels as JSON
+// in `session.start` (docs/ipc.md); validated here, once, before anything is contacted.
+struct SessionConfig
+{
+    // Kubeconfig files as the client sees them (its --kubeconfig, or its KUBECONFIG split);
+    // empty: the daemon's own default (~/.kube/config).
+    QStringList kubeconfigFiles;
+    QString context; // empty: the current context
+    QString ns;      // empty: the context's namespace
+    QString target;  // [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X
+    int port = 0;
+    QString image; // empty: the pinned default
+    // Workloads: tap every pod and follow new ones (default), or only the most active one.
+    bool allPods = true;
+    int maxPods = 16;
+    int stallTimeoutSeconds = 60;
+
+    // Mirror the inbound bytes to a local port (0: no mirror).
+    QString mirrorHost = QStringLiteral("127.0.0.1");
+    int mirrorPort = 0;
+    bool joinMidstream = false;
+    bool allowRemoteMirror = false; // the user typed a non-loopback address
+
+    // Store limits (ring-style: the oldest spool files go) and an optional duration.
+    qint64 maxBytes = 0;
+    qint64 maxAgeSeconds = 0;
+    int durationSeconds = 0;
+
+    static Result<SessionConfig> fromJson(const QJsonObject &json);
+    QJsonObject toJson() const;
+    // e.g. "shop/deployment/web:8080 (context tapper)"
+    QString title() const;
+};
+
+} // namespace podtap

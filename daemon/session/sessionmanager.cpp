@@ -1,0 +1,596 @@
+#include "sessionmanager.h"
+
+#include "capturesession.h"
+#include "ipc/ipcserver.h"
+#include "replay/replaysession.h"
+#include "store/captureexporter.h"
+#include "store/storedsession.h"
+
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QEventLoop>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QThread>
+#include <QTimer>
+
+namespace podtap {
+
+namespace {
+constexpr int MaxPacketsPerPage = 10000;
+
+QJsonObject entryJson(quint64 number, const PacketIndexEntry &e)
+{
+    return QJsonObject{{QStringLiteral("n"), qint64(number)},
+                       {QStringLiteral("ts"), qint64(e.tsNs)},
+                       {QStringLiteral("connection"), qint64(e.connectionId)},
+                       {QStringLiteral("direction"), int(e.direction)},
+                       {QStringLiteral("length"), qint64(e.length)},
+                       {QStringLiteral("flags"), int(e.tcpFlags)}};
+}
+
+QString sessionIdParam(const QJsonObject &params)
+{
+    const QJsonValue v = params.value(QLatin1String("id"));
+    return v.isDouble() ? QString::number(v.toInteger()) : v.toString();
+}
+} // namespace
+
+SessionManager::SessionManager(IpcServer *server, const QString &storeRoot, QObject *parent)
+    : QObject(parent)
+    , m_server(server)
+    , m_store(storeRoot)
+{}
+
+SessionManager::~SessionManager()
+{
+    qDeleteAll(m_sessions);
+}
+
+Result<bool> SessionManager::open()
+{
+    return m_store.open();
+}
+
+QString SessionManager::nextId() const
+{
+    int max = m_lastId;
+    for (const QJsonObject &m : m_store.list())
+        max = std::max(max, m.value(QLatin1String("id")).toString().toInt());
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
+        max = std::max(max, it.key().toInt());
+    m_lastId = max + 1;
+    return QString::number(m_lastId);
+}
+
+QJsonArray SessionManager::liveSummaries() const
+{
+    QJsonArray out;
+    for (const CaptureSession *s : m_sessions)
+        out.append(s->summary());
+    return out;
+}
+
+int SessionManager::activeCount() const
+{
+    int n = 0;
+    for (const CaptureSession *s : m_sessions)
+        n += s->isFinished() ? 0 : 1;
+    return n;
+}
+
+void SessionManager::stopAll(int timeoutMs)
+{
+    for (CaptureSession *s : std::as_const(m_sessions))
+        s->stop();
+    QDeadlineTimer deadline(timeoutMs);
+    QEventLoop loop;
+    while (activeCount() > 0 && !deadline.hasExpired()) {
+        QTimer::singleShot(50, &loop, &QEventLoop::quit);
+        loop.exec();
+    }
+}
+
+bool SessionManager::handle(IpcPeer *peer, qint64 id, const QString &method,
+                            const QJsonObject &params)
+{
+    using Handler = void (SessionManager::*)(IpcPeer *, qint64, const QJsonObject &);
+    static const QMap<QString, Handler> handlers{
+            {QStringLiteral("session.start"), &SessionManager::start},
+            {QStringLiteral("session.get"), &SessionManager::get},
+            {QStringLiteral("session.stop"), &SessionManager::stop},
+            {QStringLiteral("session.mirror"), &SessionManager::mirror},
+            {QStringLiteral("session.packets"), &SessionManager::packets},
+            {QStringLiteral("session.packet"), &SessionManager::packet},
+            {QStringLiteral("session.connections"), &SessionManager::connections},
+            {QStringLiteral("session.export"), &SessionManager::exportSession},
+            {QStringLiteral("session.delete"), &SessionManager::remove},
+            {QStringLiteral("replay.start"), &SessionManager::replayStart},
+            {QStringLiteral("replay.stop"), &SessionManager::replayStop},
+    };
+    if (method == QLatin1String("session.list")) {
+        list(peer, id);
+        return true;
+    }
+    if (method == QLatin1String("session.subscribe")
+        || method == QLatin1String("session.unsubscribe")) {
+        subscribe(peer, id, params, method == QLatin1String("session.subscribe"));
+        return true;
+    }
+    const auto it = handlers.constFind(method);
+    if (it == handlers.cend())
+        return false;
+    (this->*it.value())(peer, id, params);
+    return true;
+}
+
+void SessionManager::watch(CaptureSession *s)
+{
+    const QString stream = streamOf(s->id());
+    const QString sid = s->id();
+    auto publish = [this, stream](const char *name, const QJsonObject &data) {
+        m_server->publish(stream, QLatin1String(name), data);
+    };
+    connect(s, &CaptureSession::stateChanged, this,
+            [this, s, publish](const QString &state, const QString &reason) {
+                publish("state", QJsonObject{{QStringLiteral("state"), state},
+                                             {QStringLiteral("reason"), reason}});
+                m_server->publish(QStringLiteral("sessions"), QStringLiteral("changed"),
+                                  s->summary());
+            });
+    connect(s, &CaptureSession::warning, this, [publish](const QString &m) {
+        publish("warning", QJsonObject{{QStringLiteral("message"), m}});
+    });
+    connect(s, &CaptureSession::progress, this, [publish](const QString &m) {
+        publish("progress", QJsonObject{{QStringLiteral("message"), m}});
+    });
+    connect(s, &CaptureSession::preflight, this,
+            [publish](const QString &pod, const QJsonArray &items, bool passed) {
+                publish("preflight", QJsonObject{{QStringLiteral("pod"), pod},
+                                                 {QStringLiteral("items"), items},
+                                                 {QStringLiteral("passed"), passed}});
+            });
+    connect(s, &CaptureSession::statsUpdated, this,
+            [publish](const QJsonObject &summary) { publish("stats", summary); });
+    connect(s, &CaptureSession::connectionsEnded, this, [publish](const QJsonArray &c) {
+        publish("connections", QJsonObject{{QStringLiteral("ended"), c}});
+    });
+    connect(s, &CaptureSession::mirrorConnectionsEnded, this, [publish](const QJsonArray &c) {
+        publish("mirror", QJsonObject{{QStringLiteral("ended"), c}});
+    });
+    // Live pcap: a "pcap-link" event precedes the first record of each link type; the
+    // records are classic pcap records (ns timestamps) as binary frames.
+    const QString pcapStream = stream + QStringLiteral("/pcap");
+    auto lastLink = std::make_shared<int>(-1);
+    connect(s, &CaptureSession::pcapBytes, this,
+            [this, s, pcapStream, sid, lastLink](const QByteArray &record, int linkType) {
+                if (linkType != *lastLink) {
+                    *lastLink = linkType;
+                    m_server->publish(pcapStream, QStringLiteral("pcap-link"),
+                                      QJsonObject{{QStringLiteral("linkType"), linkType}});
+                }
+                if (m_server->publishBinary(pcapStream, quint32(sid.toUInt()), record) == 0)
+                    s->setPcapWanted(false);
+            });
+    connect(s, &CaptureSession::finished, this,
+            [this, s, publish](const QString &state, const QString &reason) {
+                QJsonObject data = s->summary();
+                data[QLatin1String("state")] = state;
+                data[QLatin1String("reason")] = reason;
+                publish("finished", data);
+                m_server->publish(streamOf(s->id()) + QStringLiteral("/pcap"),
+                                  QStringLiteral("finished"), data);
+                m_server->publish(QStringLiteral("sessions"), QStringLiteral("changed"), data);
+            });
+}
+
+void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const auto config = SessionConfig::fromJson(params);
+    if (!config) {
+        peer->replyError(id, QStringLiteral("invalid"), config.error());
+        return;
+    }
+    const QString sid = nextId();
+    auto *s = new CaptureSession(sid, config.value(), m_store.sessionDir(sid), this);
+    m_sessions.insert(sid, s);
+    watch(s);
+    // Subscribing in the same request means no event can be missed.
+    if (params.value(QLatin1String("subscribe")).toBool())
+        peer->subscribe(streamOf(sid));
+    if (params.value(QLatin1String("pcap")).toBool()) {
+        peer->subscribe(streamOf(sid) + QStringLiteral("/pcap"));
+        s->setPcapWanted(true);
+    }
+    peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
+    m_server->publish(QStringLiteral("sessions"), QStringLiteral("added"), s->summary());
+    s->start();
+}
+
+void SessionManager::list(IpcPeer *peer, qint64 id)
+{
+    QSet<QString> live;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
+        live.insert(it.key());
+    QJsonArray stored;
+    for (const QJsonObject &m : m_store.list(live))
+        if (!live.contains(m.value(QLatin1String("id")).toString()))
+            stored.append(m);
+    peer->reply(id, QJsonObject{{QStringLiteral("sessions"), liveSummaries()},
+                                {QStringLiteral("stored"), stored}});
+}
+
+void SessionManager::get(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    if (CaptureSession *s = m_sessions.value(sid)) {
+        peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()},
+                                    {QStringLiteral("live"), !s->isFinished()}});
+        return;
+    }
+    const auto stored = StoredSession::open(m_store.sessionDir(sid));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"),
+                         QStringLiteral("no session %1: %2").arg(sid, stored.error()));
+        return;
+    }
+    peer->reply(id, QJsonObject{{QStringLiteral("session"), stored->meta()},
+                                {QStringLiteral("live"), false}});
+}
+
+void SessionManager::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    CaptureSession *s = m_sessions.value(sid);
+    if (!s) {
+        peer->replyError(id, QStringLiteral("not-found"),
+                         QStringLiteral("no running session %1").arg(sid));
+        return;
+    }
+    if (s->isFinished()) {
+        peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
+        return;
+    }
+    // Answered once the session has ended (tcpdump's counts in, store closed).
+    QPointer<IpcPeer> p(peer);
+    auto answered = std::make_shared<bool>(false);
+    auto answer = [p, id, s, answered] {
+        if (*answered)
+            return;
+        *answered = true;
+        if (p)
+            p->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
+    };
+    connect(s, &CaptureSession::finished, peer, answer);
+    QTimer::singleShot(30000, peer, answer);
+    s->stop();
+}
+
+void SessionManager::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on)
+{
+    const QString what = params.value(QLatin1String("stream")).toString();
+    QString stream;
+    CaptureSession *s = nullptr;
+    if (what == QLatin1String("sessions")) {
+        stream = what;
+    } else {
+        const QString sid = sessionIdParam(params);
+        s = m_sessions.value(sid);
+        if (!s) {
+            peer->replyError(id, QStringLiteral("not-found"),
+                             QStringLiteral("no running session %1").arg(sid));
+            return;
+        }
+        stream = streamOf(sid);
+    }
+    const bool pcap = params.value(QLatin1String("pcap")).toBool();
+    if (on) {
+        peer->subscribe(stream);
+        if (pcap && s) {
+            peer->subscribe(stream + QStringLiteral("/pcap"));
+            s->setPcapWanted(true);
+        }
+    } else {
+        peer->unsubscribe(stream);
+        peer->unsubscribe(stream + QStringLiteral("/pcap"));
+    }
+    QJsonObject r{{QStringLiteral("stream"), stream}};
+    if (s)
+        r[QLatin1String("session")] = s->summary();
+    else
+        r[QLatin1String("sessions")] = liveSummaries();
+    peer->reply(id, r);
+}
+
+void SessionManager::mirror(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    CaptureSession *s = m_sessions.value(sid);
+    if (!s) {
+        peer->replyError(id, QStringLiteral("not-found"),
+                         QStringLiteral("no running session %1").arg(sid));
+        return;
+    }
+    const auto r = s->setMirror(params.value(QLatin1String("host")).toString(),
+                                params.value(QLatin1String("port")).toInt(),
+                                params.value(QLatin1String("joinMidstream")).toBool(),
+                                params.value(QLatin1String("allowRemote")).toBool());
+    if (!r) {
+        peer->replyError(id, QStringLiteral("invalid"), r.error());
+        return;
+    }
+    peer->reply(id, QJsonObject{{QStringLiteral("mirror"), s->mirrorStats()}});
+}
+
+void SessionManager::packets(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    const quint64 first = stored->firstPacket();
+    const quint64 total = stored->packetCount();
+    const quint64 from = std::max<quint64>(first, params.value(QLatin1String("from")).toInteger());
+    const int count
+            = std::clamp(params.value(QLatin1String("count")).toInt(1000), 0, MaxPacketsPerPage);
+    QJsonArray out;
+    quint64 n = from;
+    for (const PacketIndexEntry &e : stored->entries(from, count))
+        out.append(entryJson(n++, e));
+    peer->reply(id, QJsonObject{{QStringLiteral("first"), qint64(first)},
+                                {QStringLiteral("total"), qint64(total)},
+                                {QStringLiteral("packets"), out}});
+}
+
+void SessionManager::packet(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    const quint64 n = quint64(params.value(QLatin1String("n")).toInteger(-1));
+    const auto entries = stored->entries(n, 1);
+    if (entries.isEmpty()) {
+        peer->replyError(id, QStringLiteral("not-found"),
+                         QStringLiteral("packet %1 is not in the store (first %2, total %3)")
+                                 .arg(n)
+                                 .arg(stored->firstPacket())
+                                 .arg(stored->packetCount()));
+        return;
+    }
+    const auto data = stored->packetData(entries.constFirst());
+    if (!data) {
+        peer->replyError(id, QStringLiteral("store"), data.error());
+        return;
+    }
+    QJsonObject r = entryJson(n, entries.constFirst());
+    r[QLatin1String("linkType")] = stored->linkTypeOf(entries.constFirst());
+    r[QLatin1String("data")] = QString::fromLatin1(data->toBase64());
+    peer->reply(id, r);
+}
+
+void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    const QList<QJsonObject> all = stored->connections();
+    const int from = std::max(0, params.value(QLatin1String("from")).toInt());
+    const int count
+            = std::clamp(params.value(QLatin1String("count")).toInt(1000), 0, MaxPacketsPerPage);
+    QJsonArray out;
+    for (int i = from; i < all.size() && i < from + count; ++i)
+        out.append(all.at(i));
+    peer->reply(id, QJsonObject{{QStringLiteral("total"), int(all.size())},
+                                {QStringLiteral("connections"), out}});
+}
+
+void SessionManager::exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    auto stored = StoredSession::open(m_store.sessionDir(sid));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    const QString path = params.value(QLatin1String("path")).toString();
+    if (!QDir::isAbsolutePath(path)) {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("the export path must be absolute (got '%1')").arg(path));
+        return;
+    }
+    CaptureExporter::Options o;
+    const QString format = params.value(QLatin1String("format")).toString();
+    if (format == QLatin1String("pcap"))
+        o.format = PcapWriter::Format::Pcap;
+    else if (format.isEmpty() || format == QLatin1String("pcapng"))
+        o.format = PcapWriter::Format::Pcapng;
+    else {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("format must be pcap or pcapng (got '%1')").arg(format));
+        return;
+    }
+    for (const QJsonValue v : params.value(QLatin1String("connections")).toArray())
+        o.connections.insert(quint64(v.toInteger()));
+    if (params.contains(QLatin1String("fromNs")))
+        o.fromNs = params.value(QLatin1String("fromNs")).toInteger();
+    if (params.contains(QLatin1String("toNs")))
+        o.toNs = params.value(QLatin1String("toNs")).toInteger();
+    o.bpf = params.value(QLatin1String("filter")).toString();
+    // Exports read files only: a thread keeps live captures flowing meanwhile.
+    QPointer<IpcPeer> p(peer);
+    auto result = std::make_shared<std::optional<Result<CaptureExporter::Summary>>>();
+    QThread *t = QThread::create([stored = stored.value(), path, o, result] {
+        *result = CaptureExporter::exportSession(stored, path, o);
+    });
+    connect(t, &QThread::finished, this, [p, id, result, t] {
+        t->deleteLater();
+        if (!p)
+            return;
+        const auto &r = **result;
+        if (!r) {
+            p->replyError(id, QStringLiteral("export"), r.error());
+            return;
+        }
+        p->reply(id, QJsonObject{{QStringLiteral("path"), r->path},
+                                 {QStringLiteral("packets"), qint64(r->packets)},
+                                 {QStringLiteral("bytes"), qint64(r->bytes)}});
+    });
+    t->start();
+}
+
+void SessionManager::remove(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    if (CaptureSession *s = m_sessions.value(sid); s && !s->isFinished()) {
+        peer->replyError(id, QStringLiteral("busy"),
+                         QStringLiteral("session %1 is still running: stop it first").arg(sid));
+        return;
+    }
+    const auto r = m_store.remove(sid);
+    if (!r) {
+        peer->replyError(id, QStringLiteral("not-found"), r.error());
+        return;
+    }
+    delete m_sessions.take(sid);
+    peer->reply(id, {});
+}
+
+void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    ReplaySession::Options o;
+    const QString source = params.value(QLatin1String("source")).toString();
+    if (QDir::isAbsolutePath(source)) {
+        o.file = source;
+    } else {
+        if (CaptureSession *s = m_sessions.value(source); s && !s->isFinished()) {
+            peer->replyError(id, QStringLiteral("busy"),
+                             QStringLiteral("session %1 is still capturing: stop it first, or "
+                                            "mirror it live instead")
+                                     .arg(source));
+            return;
+        }
+        const auto stored = StoredSession::open(m_store.sessionDir(source));
+        if (!stored) {
+            peer->replyError(id, QStringLiteral("not-found"),
+                             QStringLiteral("'%1' is neither an absolute file path nor a stored "
+                                            "session: %2")
+                                     .arg(source, stored.error()));
+            return;
+        }
+        const QStringList files = stored->files();
+        if (files.isEmpty()) {
+            peer->replyError(id, QStringLiteral("not-found"),
+                             QStringLiteral("session %1 has no stored packets").arg(source));
+            return;
+        }
+        o.file = files.constFirst();
+        o.moreFiles = files.mid(1);
+        o.serverPort = std::uint16_t(
+                stored->meta()
+                        .value(QLatin1String("podPort"))
+                        .toInt(stored->meta().value(QLatin1String("port")).toInt()));
+    }
+    const QString host = params.value(QLatin1String("host")).toString(QStringLiteral("127.0.0.1"));
+    o.host = QHostAddress(host == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : host);
+    o.port = quint16(params.value(QLatin1String("port")).toInt());
+    o.speed = params.value(QLatin1String("speed")).toDouble(1.0);
+    o.includeMidstream = params.value(QLatin1String("joinMidstream")).toBool();
+    if (params.contains(QLatin1String("serverPort")))
+        o.serverPort = std::uint16_t(params.value(QLatin1String("serverPort")).toInt());
+    if (o.host.isNull() || o.port == 0) {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("replay needs an IP address and a port to send to"));
+        return;
+    }
+    if (!MirrorSink::targetAllowed(o.host, params.value(QLatin1String("allowRemote")).toBool())) {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("refusing to replay to %1: not a loopback address (give "
+                                        "the address explicitly to allow it)")
+                                 .arg(host));
+        return;
+    }
+    if (o.speed < 0) {
+        peer->replyError(id, QStringLiteral("invalid"), QStringLiteral("speed must be ≥ 0"));
+        return;
+    }
+    const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
+    auto *r = new ReplaySession(o, this);
+    const QString stream = QStringLiteral("replay/") + rid;
+    if (params.value(QLatin1String("subscribe")).toBool(true))
+        peer->subscribe(stream);
+    auto batch = std::make_shared<QJsonArray>();
+    auto *flush = new QTimer(r);
+    flush->setInterval(250);
+    auto publishBatch = [this, stream, batch] {
+        if (batch->isEmpty())
+            return;
+        m_server->publish(stream, QStringLiteral("connections"),
+                          QJsonObject{{QStringLiteral("ended"), *batch}});
+        *batch = QJsonArray();
+    };
+    connect(flush, &QTimer::timeout, r, publishBatch);
+    connect(r, &ReplaySession::connectionDone, r,
+            [batch](quint64 cid, const QString &outcome, quint64 sent, const QByteArray &resp) {
+                batch->append(QJsonObject{{QStringLiteral("id"), qint64(cid)},
+                                          {QStringLiteral("outcome"), outcome},
+                                          {QStringLiteral("bytesSent"), qint64(sent)},
+                                          {QStringLiteral("responseBytes"), qint64(resp.size())}});
+            });
+    connect(r, &ReplaySession::progress, r, [this, stream, r](quint64 packets, quint64 conns) {
+        m_server->publish(
+                stream, QStringLiteral("progress"),
+                QJsonObject{{QStringLiteral("packets"), qint64(packets)},
+                            {QStringLiteral("connections"), qint64(conns)},
+                            {QStringLiteral("bytesSent"), qint64(r->stats().bytesMirrored)}});
+    });
+    connect(r, &ReplaySession::done, this,
+            [this, stream, r, rid, flush, publishBatch](bool ok, const QString &message) {
+                flush->stop();
+                publishBatch();
+                const auto &s = r->stats();
+                m_server->publish(
+                        stream, QStringLiteral("done"),
+                        QJsonObject{
+                                {QStringLiteral("ok"), ok},
+                                {QStringLiteral("message"), message},
+                                {QStringLiteral("connections"), qint64(s.connections)},
+                                {QStringLiteral("completed"), qint64(s.completed)},
+                                {QStringLiteral("localErrors"), qint64(s.localErrors)},
+                                {QStringLiteral("skippedMidstream"), qint64(s.skippedMidstream)},
+                                {QStringLiteral("gaps"), qint64(s.gaps)},
+                                {QStringLiteral("dropped"), qint64(s.dropped)},
+                                {QStringLiteral("bytesSent"), qint64(s.bytesMirrored)},
+                                {QStringLiteral("responseBytes"), qint64(s.responseBytes)}});
+                m_replays.remove(rid);
+                r->deleteLater();
+            });
+    QString error;
+    if (!r->start(&error)) {
+        delete r;
+        peer->unsubscribe(stream);
+        peer->replyError(id, QStringLiteral("invalid"), error);
+        return;
+    }
+    m_replays.insert(rid, r);
+    flush->start();
+    peer->reply(id, QJsonObject{{QStringLiteral("id"), rid}, {QStringLiteral("stream"), stream}});
+}
+
+void SessionManager::replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString rid = params.value(QLatin1String("id")).toString();
+    ReplaySession *r = m_replays.value(rid);
+    if (!r) {
+        peer->replyError(id, QStringLiteral("not-found"), QStringLiteral("no replay %1").arg(rid));
+        return;
+    }
+    r->stop();
+    peer->reply(id, {});
+}
+
+} // namespace podtap

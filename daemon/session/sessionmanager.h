@@ -1,0 +1,67 @@
+#pragma once
+
+#include "store/capturestore.h"
+
+#include <QJsonObject>
+#include <QMap>
+#include <QObject>
+#include <QPointer>
+
+namespace podtap {
+
+class CaptureSession;
+class IpcPeer;
+class IpcServer;
+class ReplaySession;
+
+// The daemon's sessions: capture/mirror sessions, stored captures (listed, paged,
+// exported) and replays, served over the IPC (methods session.*, replay.*; events on
+// "sessions", "session/ID", "session/ID/pcap" (binary) and "replay/ID"). docs/ipc.md.
+class SessionManager : public QObject
+{
+    Q_OBJECT
+
+public:
+    SessionManager(IpcServer *server, const QString &storeRoot, QObject *parent = nullptr);
+    ~SessionManager() override;
+
+    Result<bool> open();
+    // True when the method is ours (answered, now or later).
+    bool handle(IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params);
+    QJsonArray liveSummaries() const;
+    int activeCount() const;
+    // Stops every session and waits (event loop) at most `timeoutMs` for them to finish.
+    void stopAll(int timeoutMs);
+
+private:
+    void start(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void list(IpcPeer *peer, qint64 id);
+    void get(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void stop(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on);
+    void mirror(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void packets(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void packet(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void connections(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void remove(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void replayStart(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params);
+
+    QString nextId() const;
+    QString streamOf(const QString &sessionId) const
+    {
+        return QStringLiteral("session/") + sessionId;
+    }
+    void watch(CaptureSession *s);
+    void updatePcapWanted(CaptureSession *s);
+
+    IpcServer *m_server;
+    CaptureStore m_store;
+    QMap<QString, CaptureSession *> m_sessions; // live and finished since the daemon started
+    QMap<QString, QPointer<ReplaySession>> m_replays;
+    int m_nextReplay = 1;
+    mutable int m_lastId = 0;
+};
+
+} // namespace podtap
