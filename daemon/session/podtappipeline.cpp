@@ -156,16 +156,9 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
                 setState(State::WaitingForTap, QStringLiteral("starting tcpdump"));
                 connect(capture, &TapCapture::streamStarted, this, [this](int attempt) {
                     if (attempt > 0)
-                        m_engine.beginStream();
-                    m_receivedInStream = 0;
-                    m_loopbackInStream = 0;
-                    m_bytesInStream = 0;
+                        beginStream();
                 });
-                connect(capture, &TapCapture::pcapData, this, [this](const QByteArray &b) {
-                    m_bytesInStream += b.size();
-                    m_engine.feed(reinterpret_cast<const std::uint8_t *>(b.constData()),
-                                  std::size_t(b.size()));
-                });
+                connect(capture, &TapCapture::pcapData, this, &PodTapPipeline::feedPcap);
                 connect(capture, &TapCapture::warning, this, &PodTapPipeline::warning);
                 connect(capture, &TapCapture::countsReported, this, &PodTapPipeline::onCounts);
                 connect(capture, &TapCapture::stateChanged, this,
@@ -217,6 +210,20 @@ void PodTapPipeline::stop()
         setState(State::Stopped);
         Q_EMIT stopped();
     }
+}
+
+void PodTapPipeline::feedPcap(const QByteArray &b)
+{
+    m_bytesInStream += b.size();
+    m_engine.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
+}
+
+void PodTapPipeline::beginStream()
+{
+    m_engine.beginStream();
+    m_receivedInStream = 0;
+    m_loopbackInStream = 0;
+    m_bytesInStream = 0;
 }
 
 void PodTapPipeline::finishEngine()

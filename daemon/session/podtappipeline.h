@@ -61,6 +61,12 @@ public:
     void stop();
     // Starts or replaces (options.port > 0) or removes (port 0) the mirror.
     void setMirror(const MirrorSink::Options &options);
+    // The tap's pcap byte stream as it arrives (TapCapture feeds it; benchmarks may too).
+    void feedPcap(const QByteArray &bytes);
+    // A new pcap stream follows (tcpdump restarted); connections carry on.
+    void beginStream();
+    // The stream is over: end of capture for the engine (connections flushed and closed).
+    void finishEngine();
     MirrorSink *mirror() { return m_mirror.get(); }
 
     State state() const { return m_state; }
@@ -101,7 +107,6 @@ private:
     void onPreflight(const PreflightReport &report);
     void onCounts(const CaptureCommand::Counts &counts);
     void tick();
-    void finishEngine();
 
     KubeApiClient *m_api;
     PodInfo m_pod;
