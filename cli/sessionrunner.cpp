@@ -55,6 +55,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
 {
     QJsonObject params = startParams;
     params[QLatin1String("subscribe")] = true;
+    params[QLatin1String("stopWithClient")] = !options.detach;
     const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
     if (!started.ok) {
         std::fprintf(err, "podtap: %s\n", qPrintable(started.errorMessage));
@@ -133,7 +134,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         rc = 2;
         loop.quit();
     });
-    UnixSignalWatcher signals({SIGINT, SIGTERM});
+    UnixSignalWatcher signals({SIGINT, SIGTERM, SIGHUP});
     QObject::connect(&signals, &UnixSignalWatcher::received, &guard, [&] {
         std::fprintf(err,
                      "podtap: stopping session %s (the tap stays in the pod; tcpdump is "

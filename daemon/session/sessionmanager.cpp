@@ -202,6 +202,17 @@ void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
         peer->subscribe(streamOf(sid) + QStringLiteral("/pcap"));
         s->setPcapWanted(true);
     }
+    // A foreground CLI session ends with its terminal (closed, killed): no orphan taps.
+    if (params.value(QLatin1String("stopWithClient")).toBool()) {
+        QPointer<CaptureSession> guarded(s);
+        connect(peer, &IpcPeer::closed, s, [guarded] {
+            if (guarded && !guarded->isFinished()) {
+                Q_EMIT guarded->warning(QStringLiteral("the client that started this session "
+                                                       "went away: stopping it"));
+                guarded->stop();
+            }
+        });
+    }
     peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
     m_server->publish(QStringLiteral("sessions"), QStringLiteral("added"), s->summary());
     s->start();
