@@ -5,6 +5,7 @@
 #include "ipc/ipcserver.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QLocalSocket>
 #include <QRandomGenerator>
 #include <QSignalSpy>
@@ -47,6 +48,7 @@ private Q_SLOTS:
     void staleSocketIsReplacedLiveOneIsNot();
     void rapidConnectDisconnectLeaksNothing();
     void otherUidIsRefused();
+    void subscriptionsAndSlowReaders();
 
 private:
     QTemporaryDir *m_dir = nullptr;
@@ -63,7 +65,10 @@ void TestIpcServer::init()
             [](IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params) {
                 if (method == QLatin1String("echo"))
                     peer->reply(id, params);
-                else
+                else if (method == QLatin1String("subscribe")) {
+                    peer->subscribe(params.value(QLatin1String("stream")).toString());
+                    peer->reply(id, {});
+                } else
                     peer->replyError(id, QStringLiteral("unknown-method"),
                                      QStringLiteral("unknown method %1").arg(method));
             });
@@ -277,6 +282,111 @@ void TestIpcServer::otherUidIsRefused()
     QVERIFY(WIFEXITED(status));
     QCOMPARE(WEXITSTATUS(status), 0);
     QCOMPARE(m_server->refusedPeers(), quint64(1));
+}
+
+// Events reach subscribers only; a client that stops reading costs the daemon at most
+// MaxPendingBytes, and learns what it missed (events-lost) once it reads again.
+void TestIpcServer::subscriptionsAndSlowReaders()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcClient fast, other;
+    fast.connectToDaemon(m_path, QStringLiteral("fast"));
+    other.connectToDaemon(m_path, QStringLiteral("other"));
+    QVERIFY(fast.waitForReady(5000) && other.waitForReady(5000));
+    QVERIFY(fast.requestAndWait(QStringLiteral("subscribe"),
+                                {{QStringLiteral("stream"), QStringLiteral("session/1")}})
+                    .ok);
+    QSignalSpy fastEvents(&fast, &IpcClient::event);
+    QSignalSpy otherEvents(&other, &IpcClient::event);
+    m_server->publish(QStringLiteral("session/1"), QStringLiteral("stats"), {});
+    m_server->publish(QStringLiteral("session/2"), QStringLiteral("stats"), {});
+    QTRY_COMPARE(fastEvents.size(), 1);
+    QTest::qWait(100);
+    QCOMPARE(otherEvents.size(), 0);
+
+    // A raw client that subscribes and then never reads.
+    QLocalSocket slow;
+    slow.setReadBufferSize(64 * 1024); // or Qt reads everything for us in the event loop
+    slow.connectToServer(m_path);
+    QVERIFY(slow.waitForConnected(2000));
+    slow.write(IpcFrame::encodeJson({{QStringLiteral("type"), QStringLiteral("hello")},
+                                     {QStringLiteral("protocol"), IpcFrame::ProtocolVersion}}));
+    slow.write(IpcFrame::encodeJson(
+            {{QStringLiteral("type"), QStringLiteral("request")},
+             {QStringLiteral("id"), 1},
+             {QStringLiteral("method"), QStringLiteral("subscribe")},
+             {QStringLiteral("params"),
+              QJsonObject{{QStringLiteral("stream"), QStringLiteral("session/1")}}}}));
+    slow.flush();
+    QTRY_VERIFY(m_server->peerCount() == 3);
+    QTest::qWait(200);
+    const QString blob(64 * 1024, QLatin1Char('x'));
+    const int events = 3000; // ~200 MB offered, far beyond the 64 MiB limit
+    IpcPeer *slowPeer = nullptr;
+    IpcPeer *fastPeer = nullptr;
+    for (IpcPeer *p : m_server->peers()) {
+        if (p->clientName().isEmpty())
+            slowPeer = p;
+        if (p->clientName() == QLatin1String("fast"))
+            fastPeer = p;
+    }
+    QVERIFY(slowPeer && fastPeer);
+    qint64 maxPending = 0;
+    for (int i = 0; i < events; ++i) {
+        m_server->publish(QStringLiteral("session/1"), QStringLiteral("stats"),
+                          {{QStringLiteral("i"), i}, {QStringLiteral("blob"), blob}});
+        maxPending = std::max(maxPending, slowPeer->pendingBytes());
+        // The fast client lives in this thread: let it read, as a real one would.
+        while (fastPeer->pendingBytes() > 4 * 1024 * 1024)
+            QCoreApplication::processEvents(QEventLoop::AllEvents, 10);
+    }
+    QVERIFY2(maxPending <= IpcPeer::MaxPendingBytes + 256 * 1024,
+             qPrintable(QStringLiteral("%1 bytes queued for a client that never reads")
+                                .arg(maxPending)));
+    // The fast client got everything, in order.
+    QTRY_COMPARE_WITH_TIMEOUT(fastEvents.size(), 1 + events, 20000);
+
+    // Now the slow one reads: what it missed is announced before the next event.
+    slow.setReadBufferSize(0);
+    QByteArray got;
+    IpcFrameDecoder decoder;
+    int stats = 0;
+    bool lostSeen = false;
+    qint64 lostCount = 0;
+    m_server->publish(QStringLiteral("session/1"), QStringLiteral("stats"),
+                      {{QStringLiteral("i"), -1}});
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 20000) {
+        if (slow.waitForReadyRead(100)) {
+            for (const IpcFrame &f : decoder.feed(slow.readAll())) {
+                const QString name = f.json.value(QLatin1String("event")).toString();
+                if (name == QLatin1String("stats"))
+                    ++stats;
+                if (name == QLatin1String("events-lost")) {
+                    lostSeen = true;
+                    lostCount = f.json[QLatin1String("data")][QLatin1String("events")].toInteger();
+                }
+            }
+        }
+        QCoreApplication::processEvents();
+        if (lostSeen && stats > 0 && slowPeer->pendingBytes() == 0)
+            break;
+        if (slowPeer->pendingBytes() == 0 && !lostSeen && stats > 0)
+            m_server->publish(QStringLiteral("session/1"), QStringLiteral("stats"),
+                              {{QStringLiteral("i"), -2}});
+    }
+    QVERIFY2(lostSeen, qPrintable(QStringLiteral("stats %1, still pending %2, decoder %3")
+                                          .arg(stats)
+                                          .arg(slowPeer->pendingBytes())
+                                          .arg(decoder.error())));
+    QVERIFY(lostCount > 0);
+    // Every offered event was either delivered or counted as lost.
+    QVERIFY2(stats - 1 + lostCount >= events,
+             qPrintable(QStringLiteral("delivered %1, lost %2, offered %3")
+                                .arg(stats)
+                                .arg(lostCount)
+                                .arg(events)));
 }
 
 QTEST_GUILESS_MAIN(TestIpcServer)
