@@ -16,6 +16,7 @@ namespace podtap {
 namespace {
 constexpr int StatsIntervalMs = 500;
 constexpr int FollowIntervalMs = 5000;
+constexpr int MirrorDrainMs = 5000;
 
 void addStats(MirrorSink::Stats &to, const MirrorSink::Stats &s)
 {
@@ -80,11 +81,23 @@ void CaptureSession::finishIfDone()
     for (const PodTapPipeline *p : std::as_const(m_pipelines))
         if (p->state() != State::Stopped && p->state() != State::Failed)
             return;
-    if (!m_stopping && m_state != State::Failed) {
+    if (!m_stopping && m_state != State::Failed && m_kind != QLatin1String("pod")
+        && m_config.allPods) {
         // A followed workload whose pods all went away waits for the next one.
         m_state = State::WaitingForTap;
         m_reason = QStringLiteral("no pod of %1 is running; waiting for one").arg(m_config.target);
         Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
+        return;
+    }
+    // Local connections still writing what was captured (or awaiting the local answer
+    // after our FIN) get a moment, so the final summary is the real outcome.
+    if (!m_drainClock.isValid())
+        m_drainClock.start();
+    int mirroring = 0;
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        mirroring += p->mirror() ? p->mirror()->openConnections() : 0;
+    if (mirroring > 0 && m_drainClock.elapsed() < MirrorDrainMs) {
+        QTimer::singleShot(50, this, &CaptureSession::finishIfDone);
         return;
     }
     m_finished = true;
@@ -477,7 +490,7 @@ QJsonObject CaptureSession::summary() const
     }
     QJsonObject o;
     o[QLatin1String("id")] = m_id;
-    o[QLatin1String("title")] = m_config.title();
+    o[QLatin1String("title")] = m_config.title(m_namespace);
     o[QLatin1String("target")] = m_config.target;
     o[QLatin1String("context")] = m_config.context;
     o[QLatin1String("namespace")] = m_namespace;

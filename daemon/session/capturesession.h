@@ -5,6 +5,7 @@
 #include "sessionconfig.h"
 
 #include <QDateTime>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QObject>
 #include <QPointer>
@@ -99,6 +100,7 @@ private:
     QTimer m_statsTimer;
     QTimer m_followTimer;
     QTimer m_durationTimer;
+    QElapsedTimer m_drainClock;
     QJsonArray m_endedBatch;
     QJsonArray m_mirrorBatch;
     quint64 m_packets = 0;

@@ -88,11 +88,19 @@ QJsonObject SessionConfig::toJson() const
     return o;
 }
 
-QString SessionConfig::title() const
+QString SessionConfig::title(const QString &resolvedNamespace) const
 {
+    static const QStringList kinds{QStringLiteral("pod"),         QStringLiteral("po"),
+                                   QStringLiteral("deployment"),  QStringLiteral("deploy"),
+                                   QStringLiteral("statefulset"), QStringLiteral("sts"),
+                                   QStringLiteral("service"),     QStringLiteral("svc")};
+    const QString space = ns.isEmpty() ? resolvedNamespace : ns;
     QString t = target + QLatin1Char(':') + QString::number(port);
-    if (!ns.isEmpty() && !target.contains(QLatin1Char('/')))
-        t = ns + QLatin1Char('/') + t;
+    // "deployment/web" and bare pod names get their namespace; "shop/web" has it.
+    const QStringList parts = target.split(QLatin1Char('/'));
+    if (!space.isEmpty()
+        && (parts.size() == 1 || (parts.size() == 2 && kinds.contains(parts.constFirst()))))
+        t = space + QLatin1Char('/') + t;
     if (!context.isEmpty())
         t += QStringLiteral(" (context %1)").arg(context);
     return t;

@@ -37,8 +37,9 @@ struct SessionConfig
 
     static Result<SessionConfig> fromJson(const QJsonObject &json);
     QJsonObject toJson() const;
-    // e.g. "shop/deployment/web:8080 (context tapper)"
-    QString title() const;
+    // e.g. "shop/deployment/web:8080 (context tapper)"; `resolvedNamespace` when the
+    // config left the namespace to the context.
+    QString title(const QString &resolvedNamespace = {}) const;
 };
 
 } // namespace podtap
