@@ -7,6 +7,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QJsonArray>
+#include <QProcessEnvironment>
 
 namespace podtap {
 
@@ -97,6 +98,12 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     }
     QJsonObject params;
     params[QLatin1String("kubeconfig")] = kubeconfigFiles(p, kubeconfigOpt);
+    // Exec credential plugins run in the daemon but must see this terminal's environment.
+    QJsonObject environment;
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const QString &key : env.keys())
+        environment[key] = env.value(key);
+    params[QLatin1String("environment")] = environment;
     params[QLatin1String("context")] = p.value(contextOpt);
     params[QLatin1String("namespace")] = p.value(nsOpt);
     params[QLatin1String("target")] = p.positionalArguments().constFirst();

@@ -36,7 +36,8 @@ QStringList ExecCredentialPlugin::extraSearchDirs()
             QStringLiteral("/opt/homebrew/bin")};
 }
 
-QString ExecCredentialPlugin::findCommand(const QString &command, QStringList *searched)
+QString ExecCredentialPlugin::findCommand(const QString &command, QStringList *searched,
+                                          const QString &path)
 {
     if (command.contains(QLatin1Char('/'))) {
         if (searched)
@@ -44,9 +45,11 @@ QString ExecCredentialPlugin::findCommand(const QString &command, QStringList *s
         const QFileInfo fi(command);
         return fi.isFile() && fi.isExecutable() ? fi.absoluteFilePath() : QString();
     }
-    const QString onPath = QStandardPaths::findExecutable(command);
+    const QString pathValue = path.isEmpty() ? QString::fromLocal8Bit(qgetenv("PATH")) : path;
+    const QString onPath = QStandardPaths::findExecutable(
+            command, pathValue.split(QLatin1Char(':'), Qt::SkipEmptyParts));
     if (searched)
-        *searched << QStringLiteral("PATH (%1)").arg(QString::fromLocal8Bit(qgetenv("PATH")));
+        *searched << QStringLiteral("PATH (%1)").arg(pathValue);
     if (!onPath.isEmpty())
         return onPath;
     const QStringList dirs = extraSearchDirs();
@@ -138,8 +141,11 @@ Result<ExecCredential> ExecCredentialPlugin::parseOutput(const QByteArray &out,
 }
 
 Result<ExecCredential> ExecCredentialPlugin::run(const ExecPluginConfig &config,
-                                                 const KubeCluster &cluster, int timeoutMs)
+                                                 const KubeCluster &cluster, int timeoutMs,
+                                                 const QProcessEnvironment &environment)
 {
+    const QProcessEnvironment base
+            = environment.isEmpty() ? QProcessEnvironment::systemEnvironment() : environment;
     if (config.apiVersion != ApiV1 && config.apiVersion != ApiV1beta1)
         return Result<ExecCredential>::failure(
                 QStringLiteral("exec plugin apiVersion '%1' is not supported (use %2 or %3)")
@@ -151,7 +157,8 @@ Result<ExecCredential> ExecCredentialPlugin::run(const ExecPluginConfig &config,
                                "log in from a terminal first or change interactiveMode")
                         .arg(config.command));
     QStringList searched;
-    const QString program = findCommand(config.command, &searched);
+    const QString program
+            = findCommand(config.command, &searched, base.value(QStringLiteral("PATH")));
     if (program.isEmpty()) {
         QString msg = QStringLiteral("exec plugin '%1' not found; looked in %2")
                               .arg(config.command, searched.join(QStringLiteral(", ")));
@@ -160,7 +167,7 @@ Result<ExecCredential> ExecCredentialPlugin::run(const ExecPluginConfig &config,
         return Result<ExecCredential>::failure(msg);
     }
     QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    QProcessEnvironment env = base;
     for (const auto &kv : config.env)
         env.insert(kv.first, kv.second);
     env.insert(QStringLiteral("KUBERNETES_EXEC_INFO"),
@@ -199,7 +206,7 @@ Result<ExecCredential> ExecCredentialPlugin::credential(const QString &userName,
     if (it != m_cache.cend() && !it->expired(QDateTime::currentDateTimeUtc()))
         return *it;
     ++m_runs;
-    auto fresh = run(config, cluster);
+    auto fresh = run(config, cluster, 60000, m_environment);
     if (fresh)
         m_cache.insert(key, fresh.value());
     return fresh;

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QHash>
+#include <QProcessEnvironment>
 
 namespace podtap {
 
@@ -29,11 +30,16 @@ public:
     static QStringList extraSearchDirs();
     // Resolves `command` like kubectl (absolute or kubeconfig-relative paths as given,
     // bare names through PATH and extraSearchDirs()). `searched` lists where we looked.
-    static QString findCommand(const QString &command, QStringList *searched);
+    // `path` empty: this process's PATH.
+    static QString findCommand(const QString &command, QStringList *searched,
+                               const QString &path = {});
 
     // Runs the plugin now. `cluster` feeds KUBERNETES_EXEC_INFO when provideClusterInfo.
+    // `environment` empty: this process's. The daemon passes the environment of the client
+    // that asked (its PATH, AWS_PROFILE, CLOUDSDK_CONFIG… are what the plugin expects).
     static Result<ExecCredential> run(const ExecPluginConfig &config, const KubeCluster &cluster,
-                                      int timeoutMs = 60000);
+                                      int timeoutMs = 60000,
+                                      const QProcessEnvironment &environment = {});
     // Parses a plugin's stdout; `expectedApiVersion` must match what it returns.
     static Result<ExecCredential> parseOutput(const QByteArray &stdoutBytes,
                                               const QString &expectedApiVersion);
@@ -46,8 +52,11 @@ public:
     // The server rejected the credential (401): forget it so the next call re-runs.
     void invalidate(const QString &userName, const QString &clusterName);
     int runs() const { return m_runs; }
+    // The environment plugins run in (default: this process's).
+    void setEnvironment(const QProcessEnvironment &environment) { m_environment = environment; }
 
 private:
+    QProcessEnvironment m_environment;
     QHash<QString, ExecCredential> m_cache;
     int m_runs = 0;
 };

@@ -139,6 +139,12 @@ void CaptureSession::start()
         Q_EMIT warning(w);
     m_config.context = access->contextName();
     m_namespace = m_config.ns.isEmpty() ? access->defaultNamespace() : m_config.ns;
+    if (!m_config.environment.isEmpty()) {
+        QProcessEnvironment env;
+        for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
+            env.insert(it.key(), it.value());
+        m_plugins.setEnvironment(env);
+    }
     m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
     resolve();
 }

@@ -20,6 +20,9 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
     SessionConfig c;
     for (const QJsonValue v : o.value(QLatin1String("kubeconfig")).toArray())
         c.kubeconfigFiles << v.toString();
+    const QJsonObject env = o.value(QLatin1String("environment")).toObject();
+    for (auto it = env.begin(); it != env.end(); ++it)
+        c.environment.insert(it.key(), it.value().toString());
     c.context = str(o, "context");
     c.ns = str(o, "namespace");
     c.target = str(o, "target");

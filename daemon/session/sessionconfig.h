@@ -3,6 +3,7 @@
 #include "result.h"
 
 #include <QJsonObject>
+#include <QMap>
 #include <QStringList>
 
 namespace podtap {
@@ -14,6 +15,9 @@ struct SessionConfig
     // Kubeconfig files as the client sees them (its --kubeconfig, or its KUBECONFIG split);
     // empty: the daemon's own default (~/.kube/config).
     QStringList kubeconfigFiles;
+    // The client's environment, for exec credential plugins (PATH, AWS_PROFILE, …). Held
+    // in memory only: toJson() leaves it out, so it never reaches meta.json or a log.
+    QMap<QString, QString> environment;
     QString context; // empty: the current context
     QString ns;      // empty: the context's namespace
     QString target;  // [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X
