@@ -26,13 +26,12 @@ namespace podtap {
 
 int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 {
-    // Without -w the capture is a stored podtapd session; with it, a pcap written here.
-    const bool direct = std::any_of(arguments.cbegin(), arguments.cend(), [](const QString &a) {
-        return a == QLatin1String("-w") || a == QLatin1String("--write")
-               || a.startsWith(QLatin1String("--write=")) || a.startsWith(QLatin1String("-w"));
-    });
-    if (!direct)
+    // A capture is a podtapd session (stored; -w streams its pcap). --direct runs the same
+    // tap and engine in this process instead, without a daemon or a store.
+    if (!arguments.contains(QLatin1String("--direct")))
         return MirrorCommand::runCapture(arguments, out, err);
+    QStringList rest = arguments;
+    rest.removeAll(QStringLiteral("--direct"));
 
     QCommandLineParser p;
     KubeCliContext kube;
@@ -58,7 +57,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                 QStringLiteral("S"));
     stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
     p.addOptions({portOpt, writeOpt, imageOpt, durationOpt, snapOpt, stallOpt});
-    QStringList args = arguments;
+    QStringList args = rest;
     args.prepend(QStringLiteral("podtap capture"));
     const bool parsed = p.parse(args);
     bool stallOk = true;
@@ -66,7 +65,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                                          : 60; // client-go's rule
     if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
         || !stallOk || stallSeconds < 1) {
-        std::fprintf(err, "usage: podtap capture TARGET --port N -w FILE|- [--image IMG] "
+        std::fprintf(err, "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
                           "[--duration S] [--stall-timeout S] [--context C] [-n NS]\n");
         return 1;
     }

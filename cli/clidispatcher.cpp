@@ -43,10 +43,10 @@ constexpr Command Commands[] = {
          &MirrorCommand::runMirror},
         {"capture",
          "TARGET --port N [-w FILE|-] [--duration S] [--detach] [--image IMG] [--context C]\n"
-         "        [-n NS] [--max-bytes MIB] [--max-age S] [--json]\n"
+         "        [-n NS] [--max-bytes MIB] [--max-age S] [--one-pod] [--json] [--direct]\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
-         "tap the pod (NET_RAW only): without -w a stored podtapd session, with -w a pcap "
-         "written directly",
+         "tap the pod (NET_RAW only) in a stored podtapd session; -w also streams its pcap; "
+         "--direct -w: in this process, no daemon",
          &CaptureToCommand::run},
         {"sessions", "[--json]", "running and stored sessions of podtapd", &SessionsCommand::run},
         {"stop", "SESSION [--json]",
@@ -57,7 +57,8 @@ constexpr Command Commands[] = {
          "write a stored session (or part of it) as pcap/pcapng; all or nothing",
          &ExportCommand::run},
         {"replay",
-         "SESSION|FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream] [--json]",
+         "SESSION|FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]\n"
+         "        [--connections ID|ADDR:PORT,…] [--json]",
          "send a capture's inbound connections to a local port (exit 5: local errors)",
          &ReplayCommand::run},
         {"status", "[--json] [--socket PATH]", "is podtapd running (exit 3 when it is not)",

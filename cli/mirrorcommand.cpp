@@ -5,6 +5,7 @@
 #include "sessionrunner.h"
 
 #include <QCommandLineParser>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QProcessEnvironment>
@@ -82,8 +83,13 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
     p.addOptions({kubeconfigOpt, contextOpt, nsOpt, portOpt, midOpt, onePodOpt, detachOpt,
                   durationOpt, jsonOpt, verboseOpt, imageOpt, maxBytesOpt, maxAgeOpt, stallOpt});
+    const QCommandLineOption writeOpt(QStringList{QStringLiteral("w"), QStringLiteral("write")},
+                                      QStringLiteral("Also stream the pcap to FILE (- = stdout)."),
+                                      QStringLiteral("FILE"));
     if (mirror)
         p.addOption(toOpt);
+    else
+        p.addOption(writeOpt);
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap ") + QLatin1String(name));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(portOpt)
@@ -133,10 +139,34 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
                 // A host typed by the user is an explicit choice; the default is loopback.
                 {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))}};
     }
+    // -w: the session's live pcap, packet-buffered (a pipe into Wireshark sees it at once).
+    QFile pcapFile;
+    if (!mirror && p.isSet(writeOpt)) {
+        if (p.isSet(detachOpt)) {
+            std::fprintf(err, "podtap capture: -w streams to this terminal; it cannot --detach "
+                              "(export the session later instead)\n");
+            return 1;
+        }
+        const QString path = p.value(writeOpt);
+        const bool ok
+                = path == QLatin1String("-")
+                          ? pcapFile.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered)
+                          : (pcapFile.setFileName(path),
+                             pcapFile.open(QIODevice::WriteOnly | QIODevice::Truncate
+                                           | QIODevice::Unbuffered));
+        if (!ok) {
+            std::fprintf(err, "podtap capture: cannot write %s: %s\n", qPrintable(path),
+                         qPrintable(pcapFile.errorString()));
+            return 1;
+        }
+        if (path != QLatin1String("-"))
+            pcapFile.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
     auto client = daemon.open(p, err);
     if (!client)
         return DaemonConnection::ExitNoDaemon;
     SessionRunner::Options o;
+    o.pcapOut = pcapFile.isOpen() ? &pcapFile : nullptr;
     o.detach = p.isSet(detachOpt);
     o.json = p.isSet(jsonOpt);
     o.verbose = p.isSet(verboseOpt);

@@ -62,12 +62,16 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
             QStringLiteral("join-midstream"),
             QStringLiteral("Also replay connections that began before the capture."));
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON result."));
-    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt});
+    const QCommandLineOption connOpt(
+            QStringLiteral("connections"),
+            QStringLiteral("Only these: session connection ids, or client ADDR:PORTs."),
+            QStringLiteral("LIST"));
+    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt, connOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap replay"));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(toOpt)) {
         std::fprintf(err, "usage: podtap replay SESSION|FILE --to [HOST:]PORT [--speed X | --max] "
-                          "[--port N] [--join-midstream] [--json]\n");
+                          "[--port N] [--join-midstream] [--connections LIST] [--json]\n");
         return 1;
     }
     QHostAddress host;
@@ -100,6 +104,19 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                        {QStringLiteral("subscribe"), true}};
     if (p.isSet(portOpt))
         params[QLatin1String("serverPort")] = p.value(portOpt).toInt();
+    if (p.isSet(connOpt)) {
+        QJsonArray ids, clients;
+        for (const QString &item : p.value(connOpt).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            bool isId = false;
+            const qint64 n = item.trimmed().toLongLong(&isId);
+            if (isId)
+                ids.append(n);
+            else
+                clients.append(item.trimmed());
+        }
+        params[QLatin1String("connections")] = ids;
+        params[QLatin1String("clients")] = clients;
+    }
     auto client = daemon.open(p, err);
     if (!client)
         return DaemonConnection::ExitNoDaemon;

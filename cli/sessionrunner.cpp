@@ -1,5 +1,7 @@
 #include "sessionrunner.h"
 
+#include "capture/pcapwriter.h"
+#include "kube/capturecommand.h"
 #include "unixsignalwatcher.h"
 
 #include <QEventLoop>
@@ -56,6 +58,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     QJsonObject params = startParams;
     params[QLatin1String("subscribe")] = true;
     params[QLatin1String("stopWithClient")] = !options.detach;
+    params[QLatin1String("pcap")] = options.pcapOut != nullptr;
     const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
     if (!started.ok) {
         std::fprintf(err, "podtap: %s\n", qPrintable(started.errorMessage));
@@ -74,8 +77,58 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     QString lastState;
     QJsonObject final;
     const QString stream = QStringLiteral("session/") + id;
+    const QString pcapStream = stream + QStringLiteral("/pcap");
     QObject guard;
+    // Live pcap: "pcap-link" names the link type before its first record.
+    int pcapLink = -1;
+    bool headerWritten = false;
+    quint64 pcapPackets = 0;
+    bool pcapFailed = false;
+    auto writeHeader = [&](int linkType) {
+        headerWritten = true;
+        options.pcapOut->write(PcapWriter::pcapHeader(linkType, CaptureCommand::DefaultSnapLength));
+    };
+    if (options.pcapOut) {
+        QObject::connect(
+                &client, &IpcClient::binary, &guard, [&](quint32, const QByteArray &record) {
+                    if (pcapFailed)
+                        return;
+                    if (!headerWritten)
+                        writeHeader(pcapLink > 0 ? pcapLink : PcapWriter::Options().linkType);
+                    if (options.pcapOut->write(record) != record.size()) {
+                        pcapFailed = true;
+                        std::fprintf(err,
+                                     "podtap: cannot write the pcap output (%s); "
+                                     "the session keeps storing: podtap export %s\n",
+                                     qPrintable(options.pcapOut->errorString()), qPrintable(id));
+                        return;
+                    }
+                    ++pcapPackets;
+                });
+    }
     QObject::connect(&client, &IpcClient::event, &guard, [&](const QJsonObject &e) {
+        if (options.pcapOut && e.value(QLatin1String("stream")).toString() == pcapStream) {
+            const QString name = e.value(QLatin1String("event")).toString();
+            const QJsonObject data = e.value(QLatin1String("data")).toObject();
+            if (name == QLatin1String("pcap-link")) {
+                const int link = data.value(QLatin1String("linkType")).toInt();
+                if (headerWritten && link != pcapLink)
+                    std::fprintf(err,
+                                 "podtap: warning: a pod captures with link type %d: "
+                                 "classic pcap holds one; export the session as pcapng "
+                                 "for all of it\n",
+                                 link);
+                if (!headerWritten)
+                    pcapLink = link;
+            } else if (name == QLatin1String("events-lost")) {
+                std::fprintf(err,
+                             "podtap: warning: %lld bytes of live pcap could not be sent "
+                             "to this terminal in time; the session stored them (podtap "
+                             "export %s)\n",
+                             data.value(QLatin1String("binaryBytes")).toInteger(), qPrintable(id));
+            }
+            return;
+        }
         if (e.value(QLatin1String("stream")).toString() != stream)
             return;
         const QString name = e.value(QLatin1String("event")).toString();
@@ -149,6 +202,12 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         std::fprintf(err, "podtap: session %s runs in podtapd; `podtap stop %s` ends it\n",
                      qPrintable(id), qPrintable(id));
         return 0;
+    }
+    if (options.pcapOut) {
+        if (!headerWritten)
+            writeHeader(pcapLink > 0 ? pcapLink : PcapWriter::Options().linkType);
+        std::fprintf(err, "podtap: %llu packets written\n",
+                     static_cast<unsigned long long>(pcapPackets));
     }
     if (!final.isEmpty()) {
         if (options.json) {

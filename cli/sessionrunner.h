@@ -2,6 +2,7 @@
 
 #include "ipc/ipcclient.h"
 
+#include <QIODevice>
 #include <QJsonObject>
 
 #include <cstdio>
@@ -20,6 +21,9 @@ public:
         bool detach = false;
         bool json = false;
         bool verbose = false; // every mirrored connection's outcome
+        // Live pcap (classic, ns timestamps) written here as packets arrive, packet-buffered;
+        // a valid empty file when none came.
+        QIODevice *pcapOut = nullptr;
     };
 
     // Exit codes (README "Exit codes"): 0 ended cleanly, 2 daemon unreachable or lost,

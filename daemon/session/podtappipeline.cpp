@@ -160,6 +160,8 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
                 });
                 connect(capture, &TapCapture::pcapData, this, &PodTapPipeline::feedPcap);
                 connect(capture, &TapCapture::warning, this, &PodTapPipeline::warning);
+                // tcpdump's own lines (listening on…, its counts) as it printed them.
+                connect(capture, &TapCapture::statusLine, this, &PodTapPipeline::progress);
                 connect(capture, &TapCapture::countsReported, this, &PodTapPipeline::onCounts);
                 connect(capture, &TapCapture::stateChanged, this,
                         [this](TapCapture::State s, const QString &why) {
@@ -237,6 +239,10 @@ void PodTapPipeline::finishEngine()
 
 void PodTapPipeline::onCounts(const CaptureCommand::Counts &c)
 {
+    if (c.captured < 0)
+        Q_EMIT progress(QStringLiteral("note: a capture stream of %1 ended without tcpdump's "
+                                       "counts, so losses at its end cannot be ruled out")
+                                .arg(m_pod.name));
     if (c.droppedByKernel > 0)
         m_kernelDrops += c.droppedByKernel;
     if (c.captured >= 0 && c.captured > m_receivedInStream) {

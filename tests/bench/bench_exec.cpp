@@ -658,9 +658,10 @@ double cliToFirstPacket(const QString &podtap, const QString &kubeconfig)
     p.setStandardErrorFile(QProcess::nullDevice());
     QElapsedTimer t;
     t.start();
-    p.start(podtap, {QStringLiteral("capture"), QStringLiteral("bench/web"),
-                     QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
-                     QStringLiteral("-"), QStringLiteral("--kubeconfig"), kubeconfig});
+    p.start(podtap,
+            {QStringLiteral("capture"), QStringLiteral("--direct"), QStringLiteral("bench/web"),
+             QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
+             QStringLiteral("-"), QStringLiteral("--kubeconfig"), kubeconfig});
     double seconds = -1;
     while (t.elapsed() < 15000) {
         if (p.waitForReadyRead(100) && p.bytesAvailable() > 0) {

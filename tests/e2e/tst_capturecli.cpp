@@ -112,8 +112,8 @@ void TestCaptureCli::everyCommandAnswersHelp()
 {
     const Run all = podtap({QStringLiteral("--help")}, QString());
     QCOMPARE(all.code, 0);
-    for (const char *command :
-         {"inspect", "contexts", "pods", "preflight", "capture", "replay", "status"}) {
+    for (const char *command : {"inspect", "contexts", "pods", "preflight", "capture", "mirror",
+                                "sessions", "stop", "export", "replay", "status"}) {
         const QString c = QString::fromLatin1(command);
         const QByteArray listed = QByteArray("  ") + command + ' ';
         QVERIFY2(all.out.contains(listed), command);
@@ -166,8 +166,9 @@ void TestCaptureCli::preflightPodSecurity()
     QVERIFY2(r.out.contains("enforces Pod Security \"baseline\""), r.out.constData());
     QVERIFY2(r.out.contains("pod-security.kubernetes.io/enforce=privileged"), r.out.constData());
     // And capture refuses before touching anything.
-    const Run c = podtap({QStringLiteral("capture"), QStringLiteral("locked/vault"),
-                          QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
+    const Run c = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                          QStringLiteral("locked/vault"), QStringLiteral("--port"),
+                          QStringLiteral("8080"), QStringLiteral("-w"),
                           m_dir.filePath(QStringLiteral("no.pcap"))});
     QCOMPARE(c.code, 4);
     QVERIFY2(c.err.contains("nothing was changed"), c.err.constData());
@@ -205,10 +206,11 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfig);
     capture.setProcessEnvironment(env);
-    capture.start(Podtap, {QStringLiteral("capture"), QStringLiteral("deployment/web"),
-                           QStringLiteral("-n"), QStringLiteral("shop"), QStringLiteral("--port"),
-                           QStringLiteral("8080"), QStringLiteral("-w"), pcap,
-                           QStringLiteral("--context"), QStringLiteral("tapper")});
+    capture.start(Podtap,
+                  {QStringLiteral("capture"), QStringLiteral("--direct"),
+                   QStringLiteral("deployment/web"), QStringLiteral("-n"), QStringLiteral("shop"),
+                   QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"), pcap,
+                   QStringLiteral("--context"), QStringLiteral("tapper")});
     QVERIFY(capture.waitForStarted());
     QByteArray err;
     QTRY_VERIFY_WITH_TIMEOUT((err += capture.readAllStandardError()).contains("listening on")
@@ -313,10 +315,11 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
              qPrintable(QStringLiteral("only %1 of 30 connections were byte-exact").arg(exact)));
 
     // A second capture reuses the running tap: still exactly one ephemeral container.
-    const Run again = podtap({QStringLiteral("capture"), QStringLiteral("shop/web"),
-                              QStringLiteral("--port"), QStringLiteral("8080"),
-                              QStringLiteral("-w"), m_dir.filePath(QStringLiteral("again.pcap")),
-                              QStringLiteral("--duration"), QStringLiteral("2")});
+    const Run again
+            = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                      QStringLiteral("shop/web"), QStringLiteral("--port"), QStringLiteral("8080"),
+                      QStringLiteral("-w"), m_dir.filePath(QStringLiteral("again.pcap")),
+                      QStringLiteral("--duration"), QStringLiteral("2")});
     QVERIFY2(again.code == 0, again.err.constData());
     QVERIFY2(again.err.contains("reusing tap podtap-"), again.err.constData());
     const QJsonObject pod

@@ -129,11 +129,11 @@ QProcess *TestKubeClient::startCapture(const QString &pod, const QString &pcap,
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfigs);
     p->setProcessEnvironment(env);
-    p->start(Podtap,
-             QStringList{QStringLiteral("capture"), QStringLiteral("shop/") + pod,
-                         QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
-                         pcap, QStringLiteral("--context"), QStringLiteral("cert")}
-                     + extra);
+    p->start(Podtap, QStringList{QStringLiteral("capture"), QStringLiteral("--direct"),
+                                 QStringLiteral("shop/") + pod, QStringLiteral("--port"),
+                                 QStringLiteral("8080"), QStringLiteral("-w"), pcap,
+                                 QStringLiteral("--context"), QStringLiteral("cert")}
+                             + extra);
     return p;
 }
 
@@ -373,10 +373,11 @@ void TestKubeClient::imagePullFailure()
     const QString pcap = m_dir.filePath(QStringLiteral("pull.pcap"));
     QElapsedTimer t;
     t.start();
-    const Run r = podtap({QStringLiteral("capture"), QStringLiteral("shop/web"),
-                          QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
-                          pcap, QStringLiteral("--image"), image},
-                         QStringLiteral("cert"), 30000);
+    const Run r
+            = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                      QStringLiteral("shop/web"), QStringLiteral("--port"), QStringLiteral("8080"),
+                      QStringLiteral("-w"), pcap, QStringLiteral("--image"), image},
+                     QStringLiteral("cert"), 30000);
     QCOMPARE(r.code, 5);
     QVERIFY2(r.err.contains("cannot be pulled") && r.err.contains(image.toLatin1())
                      && (r.err.contains("ErrImagePull") || r.err.contains("ImagePullBackOff")),
@@ -406,11 +407,11 @@ void TestKubeClient::imagePullFailure()
                      qPrintable(i[QLatin1String("why")].toString()));
         }
     QVERIFY(tapItemSeen);
-    const Run again
-            = podtap({QStringLiteral("capture"), QStringLiteral("shop/web"),
-                      QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"), pcap,
-                      QStringLiteral("--duration"), QStringLiteral("1")},
-                     QStringLiteral("cert"), 30000);
+    const Run again = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                              QStringLiteral("shop/web"), QStringLiteral("--port"),
+                              QStringLiteral("8080"), QStringLiteral("-w"), pcap,
+                              QStringLiteral("--duration"), QStringLiteral("1")},
+                             QStringLiteral("cert"), 30000);
     QVERIFY2(again.code == 0, again.err.constData());
     QVERIFY2(again.err.contains("started tap podtap-")
                      && !again.err.contains(QByteArray(failedTap.toLatin1() + " in")),
@@ -618,9 +619,10 @@ void TestKubeClient::execStallDetected()
              0);
 
     // A stall timeout is validated before anything is touched.
-    const Run bad = podtap({QStringLiteral("capture"), QStringLiteral("shop/stall"),
-                            QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"),
-                            pcap, QStringLiteral("--stall-timeout"), QStringLiteral("0")},
+    const Run bad = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                            QStringLiteral("shop/stall"), QStringLiteral("--port"),
+                            QStringLiteral("8080"), QStringLiteral("-w"), pcap,
+                            QStringLiteral("--stall-timeout"), QStringLiteral("0")},
                            QStringLiteral("cert"));
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("--stall-timeout S"), bad.err.constData());
