@@ -25,6 +25,10 @@ bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
 void MirrorSink::connectionOpened(TcpConnection &c)
 {
     m_known.insert(c.id);
+    if (m_options.select && !m_options.select(c)) {
+        ++m_stats.notSelected;
+        return;
+    }
     if (c.midstream && !m_options.joinMidstream) {
         ++m_stats.skippedMidstream;
         return;

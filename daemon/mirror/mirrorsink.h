@@ -3,7 +3,9 @@
 #include "capture/capturesink.h"
 
 #include <QHostAddress>
+
 #include <QObject>
+#include <functional>
 
 #include <unordered_map>
 #include <unordered_set>
@@ -31,6 +33,8 @@ public:
         bool joinMidstream = false;
         qint64 maxPendingBytes = 8 * 1024 * 1024; // per connection, towards the local port
         qint64 keepResponseBytes = 64 * 1024;     // local answers kept per connection
+        // Only connections it accepts are mirrored (replay of a selection); empty: all.
+        std::function<bool(const TcpConnection &)> select;
     };
 
     struct Stats
@@ -43,6 +47,7 @@ public:
         quint64 bytesMirrored = 0; // written to local sockets
         quint64 responseBytes = 0; // read back from the local side
         quint64 completed = 0;     // closed cleanly after all bytes were written
+        quint64 notSelected = 0;   // left out by Options::select
     };
 
     explicit MirrorSink(const Options &options, QObject *parent = nullptr);

@@ -11,6 +11,23 @@ namespace podtap {
 
 namespace {
 constexpr int BatchPackets = 512; // packets handled per event-loop pass at full speed
+MirrorSink::Options sinkOptions(const ReplaySession::Options &o)
+{
+    MirrorSink::Options m;
+    m.host = o.host;
+    m.port = o.port;
+    m.joinMidstream = o.includeMidstream;
+    m.maxPendingBytes = 64 * 1024 * 1024; // a file can wait for a slow local port
+    m.keepResponseBytes = 64 * 1024;
+    if (!o.clients.isEmpty()) {
+        const QSet<QString> clients = o.clients;
+        m.select = [clients](const TcpConnection &c) {
+            return clients.contains(QString::fromStdString(c.client.toString()));
+        };
+    }
+    return m;
+}
+
 EngineConfig replayConfig(std::uint16_t port)
 {
     EngineConfig c;
@@ -22,8 +39,7 @@ EngineConfig replayConfig(std::uint16_t port)
 ReplaySession::ReplaySession(const Options &options, QObject *parent)
     : QObject(parent)
     , m_options(options)
-    , m_sink(MirrorSink::Options{options.host, options.port, options.includeMidstream,
-                                 64 * 1024 * 1024, 64 * 1024})
+    , m_sink(sinkOptions(options))
     , m_tracker(replayConfig(options.serverPort))
 {
     m_tracker.setSink(&m_sink);
@@ -144,13 +160,15 @@ void ReplaySession::finishIfIdle()
     const auto &s = m_sink.stats();
     const QString summary
             = QStringLiteral("%1 connections replayed (%2 completed, %3 local errors, %4 skipped "
-                             "mid-stream, %5 with gaps), %6 bytes sent")
+                             "mid-stream, %5 with gaps), %6 bytes sent%7")
                       .arg(s.connections)
                       .arg(s.completed)
                       .arg(s.localErrors)
                       .arg(s.skippedMidstream)
                       .arg(s.gaps)
-                      .arg(s.bytesMirrored);
+                      .arg(s.bytesMirrored)
+                      .arg(s.notSelected ? QStringLiteral("; %1 not selected").arg(s.notSelected)
+                                         : QString());
     Q_EMIT done(m_error.isEmpty(),
                 m_error.isEmpty() ? summary : m_error + QStringLiteral("; ") + summary);
 }

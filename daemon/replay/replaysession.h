@@ -6,6 +6,7 @@
 
 #include <QElapsedTimer>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <memory>
@@ -33,6 +34,9 @@ public:
         double speed = 1.0;           // 0 = as fast as possible
         std::uint16_t serverPort = 0; // which side is the server for mid-stream connections
         bool includeMidstream = false;
+        // Replay only these connections, by client endpoint ("198.18.0.2:41234",
+        // "[fd00::2]:41234"); empty: all.
+        QSet<QString> clients;
     };
 
     explicit ReplaySession(const Options &options, QObject *parent = nullptr);

@@ -501,6 +501,22 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
         }
         o.file = files.constFirst();
         o.moreFiles = files.mid(1);
+        // A selection by the session's connection ids (what the GUI and export use).
+        const QJsonArray ids = params.value(QLatin1String("connections")).toArray();
+        if (!ids.isEmpty()) {
+            QSet<qint64> wanted;
+            for (const QJsonValue v : ids)
+                wanted.insert(v.toInteger());
+            for (const QJsonObject &c : stored->connections())
+                if (wanted.contains(c.value(QLatin1String("id")).toInteger()))
+                    o.clients.insert(c.value(QLatin1String("client")).toString());
+            if (o.clients.isEmpty()) {
+                peer->replyError(
+                        id, QStringLiteral("not-found"),
+                        QStringLiteral("none of those connections is in session %1").arg(source));
+                return;
+            }
+        }
         o.serverPort = std::uint16_t(
                 stored->meta()
                         .value(QLatin1String("podPort"))
@@ -510,6 +526,8 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
     o.host = QHostAddress(host == QLatin1String("localhost") ? QStringLiteral("127.0.0.1") : host);
     o.port = quint16(params.value(QLatin1String("port")).toInt());
     o.speed = params.value(QLatin1String("speed")).toDouble(1.0);
+    for (const QJsonValue v : params.value(QLatin1String("clients")).toArray())
+        o.clients.insert(v.toString());
     o.includeMidstream = params.value(QLatin1String("joinMidstream")).toBool();
     if (params.contains(QLatin1String("serverPort")))
         o.serverPort = std::uint16_t(params.value(QLatin1String("serverPort")).toInt());
