@@ -106,6 +106,12 @@ void MirrorConnection::finishGracefully()
 
 void MirrorConnection::resetNow(const QString &outcome)
 {
+    // A truncated or reset stream must not look complete to the local service: RST, not
+    // FIN (abort() alone closes the descriptor, and the kernel sends a FIN).
+    if (const int fd = int(m_socket.socketDescriptor()); fd >= 0) {
+        const linger hard{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    }
     m_socket.abort();
     end(outcome);
 }

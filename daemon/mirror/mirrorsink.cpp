@@ -110,6 +110,11 @@ void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
         ++m_stats.completed;
     else if (outcome.startsWith(QLatin1String("local-error")))
         ++m_stats.localErrors;
+    else if (outcome == QLatin1String("reset"))
+        ++m_stats.resets;
+    else if (outcome == QLatin1String("local-closed"))
+        ++m_stats.localClosed;
+    // gap and dropped outcomes were counted when they were decided
     Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response());
     Q_EMIT statsChanged();
     m->deleteLater();

@@ -28,6 +28,8 @@ void addStats(MirrorSink::Stats &to, const MirrorSink::Stats &s)
     to.bytesMirrored += s.bytesMirrored;
     to.responseBytes += s.responseBytes;
     to.completed += s.completed;
+    to.resets += s.resets;
+    to.localClosed += s.localClosed;
 }
 } // namespace
 

@@ -801,12 +801,21 @@ void TestDaemonSessions::localPortNeverReads()
           qlonglong(num(s, "mirror.bytesMirrored")), qlonglong(trafficMs));
     const QString context = pretty(s);
     QVERIFY2(str(s, "state") == u"stopped"_s, qPrintable(context));
-    QVERIFY2(num(s, "bytes") > 30000000, qPrintable(context));
+    // All of the upload was captured, or the capture says what it lost (a busy box's tap
+    // drops packets; that is reported, never silent).
+    QVERIFY2(num(s, "bytes") > 30000000 || lossReported(s), qPrintable(context));
     // Only the upload outgrows the mirror's per-connection buffer.
-    QVERIFY2(num(s, "mirror.dropped") == 1, qPrintable(context));
+    // (Under reported loss a gap may cut the upload before its buffer fills: then that
+    // connection ends as a gap instead.)
+    QVERIFY2(num(s, "mirror.dropped") == 1
+                     || (lossReported(s) && num(s, "mirror.dropped") == 0
+                         && num(s, "mirror.gaps") >= 1),
+             qPrintable(context));
     QCOMPARE(num(s, "mirror.localErrors"), 0);
     QCOMPARE(num(s, "mirror.open"), 0);
-    QVERIFY2(num(s, "mirror.connections") == num(s, "mirror.completed") + num(s, "mirror.gaps") + 1,
+    QVERIFY2(num(s, "mirror.connections")
+                     == num(s, "mirror.completed") + num(s, "mirror.gaps")
+                                + num(s, "mirror.dropped") + num(s, "mirror.resets"),
              qPrintable(context));
     if (!lossReported(s)) {
         QCOMPARE(num(s, "connections"), 21);
