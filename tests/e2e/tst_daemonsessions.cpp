@@ -143,6 +143,8 @@ private Q_SLOTS:
     void localPortRefuses();
     void localPortNeverReads();
     void mirrorFollowsDeploymentPods();
+    void execCutKeepsStoreValid();
+    void diskFullStopsSession();
     void daemonKilledDuringCapture();
 
 private:
@@ -906,6 +908,156 @@ void TestDaemonSessions::mirrorFollowsDeploymentPods()
     QVERIFY2(exact == 200 || lossReported(s), qPrintable(context));
     if (!lossReported(s))
         QCOMPARE(num(s, "mirror.bytesMirrored"), sentBytes(sentRecords));
+}
+
+void TestDaemonSessions::execCutKeepsStoreValid()
+{
+    // kubesim cuts every exec stream of pod "cut" after 100000 bytes, mid-frame. The
+    // session reconnects; what it stored is one valid capture in which every connection is
+    // either byte-exact or visibly incomplete, and the session says streams were lost.
+    if (m_daemon.state() != QProcess::Running)
+        QSKIP("podtapd is not running");
+    Run r = podtap({u"capture"_s, u"shop/cut"_s, u"--port"_s, u"8080"_s, u"--detach"_s,
+                    u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const QString id = QString::fromUtf8(r.out.trimmed());
+    const QString record = m_dir.filePath(u"cut-client.jsonl"_s);
+    QProcess *client = startClient(u"c4"_s, u"cut"_s,
+                                   {u"--connections"_s, u"40"_s, u"--concurrency"_s, u"4"_s,
+                                    u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"700"_s,
+                                    u"--response-size"_s, u"3000"_s, u"--rate"_s, u"20"_s,
+                                    u"--timeout"_s, u"60"_s},
+                                   record);
+    finishClient(client, u"cut-client"_s);
+    if (QTest::currentTestFailed())
+        return;
+    QTest::qWait(1500);
+    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    QVERIFY2(r.code == 0, r.err.constData());
+    keep(u"cut-summary.json"_s, r.out);
+    const QJsonObject s = QJsonDocument::fromJson(r.out).object();
+    const QString context = pretty(s);
+    QVERIFY2(str(s, "state") == u"stopped"_s, qPrintable(context));
+    // The cuts are reported in the session's warnings.
+    QStringList warnings;
+    for (const QJsonValue w : s[u"warnings"_s].toArray())
+        warnings << w.toString();
+    const QString store = str(s, "store");
+    qint64 spooled = 0;
+    for (const QString &f : QDir(store).entryList({u"*.pcapng"_s}, QDir::Files, QDir::Name)) {
+        QByteArray info;
+        const qint64 n = capinfosPackets(store + QLatin1Char('/') + f, &info);
+        QVERIFY2(n >= 0, qPrintable(f + u": "_s + QString::fromUtf8(info)));
+        spooled += n;
+    }
+    QCOMPARE(spooled, num(s, "packets"));
+    const QString pcap = m_dir.filePath(u"cut.pcap"_s);
+    r = podtap({u"export"_s, id, u"--format"_s, u"pcap"_s, u"-o"_s, pcap, u"--no-start"_s});
+    QVERIFY2(r.code == 0, r.err.constData());
+    const Run inspect = podtap({u"inspect"_s, pcap, u"--json"_s, u"--port"_s, u"8080"_s});
+    QVERIFY2(inspect.code == 0, inspect.err.constData());
+    const QJsonObject result = QJsonDocument::fromJson(inspect.out).object();
+    QVERIFY2(result[u"errors"_s].toArray().isEmpty(), inspect.out.constData());
+    QCOMPARE(result[u"stats"_s][u"malformed_packets"_s].toInt(), 0);
+    QMap<QString, QJsonObject> byClient;
+    for (const QJsonValue c : result[u"connections"_s].toArray())
+        byClient.insert(c[u"client"_s].toString(), c.toObject());
+    int exact = 0, flagged = 0, absent = 0;
+    for (const QJsonObject &g : readRecords(record)) {
+        const QJsonObject c = byClient.value(str(g, "local"));
+        if (c.isEmpty()) {
+            ++absent; // wholly inside a reconnect gap
+            continue;
+        }
+        const bool complete = !c[u"midstream"_s].toBool()
+                              && c[u"close_reason"_s].toString() == u"fin"_s
+                              && num(c, "c2s.gap_bytes") == 0 && num(c, "s2c.gap_bytes") == 0
+                              && num(c, "c2s.bytes") == num(g, "sent.bytes")
+                              && num(c, "s2c.bytes") == num(g, "received.bytes");
+        if (complete) {
+            QCOMPARE(str(c, "c2s.sha256"), str(g, "sent.sha256"));
+            QCOMPARE(str(c, "s2c.sha256"), str(g, "received.sha256"));
+            ++exact;
+            continue;
+        }
+        ++flagged;
+        const bool visible = c[u"midstream"_s].toBool() || num(c, "c2s.gap_bytes") > 0
+                             || num(c, "s2c.gap_bytes") > 0
+                             || c[u"close_reason"_s].toString() != u"fin"_s;
+        QVERIFY2(visible, qPrintable(u"bytes are missing silently: "_s
+                                     + QString::fromUtf8(QJsonDocument(c).toJson())));
+    }
+    // ~600 kB of pcap through streams cut every 100 kB: several cuts happened, and the
+    // session's own summary tells of the loss.
+    QVERIFY2(flagged + absent > 0, "no connection was touched by the cuts: did kubesim cut?");
+    QVERIFY2(warnings.join(u'\n').contains(u"capture stream was lost"_s), qPrintable(context));
+    QVERIFY2(exact >= 8, qPrintable(u"only %1 complete connections"_s.arg(exact)));
+    qInfo("exec cut: %lld packets stored in a valid capture; %d connections complete, %d "
+          "flagged, %d wholly in a reconnect gap",
+          qlonglong(spooled), exact, flagged, absent);
+}
+
+void TestDaemonSessions::diskFullStopsSession()
+{
+    // A second daemon whose store is a 1 MiB tmpfs: the session fails with the reason, the
+    // CLI exits 6, and what was stored before stays readable.
+    if (geteuid() != 0)
+        QSKIP("mounting a tmpfs needs root");
+    const QString tiny = m_dir.filePath(u"tiny"_s);
+    QDir().mkpath(tiny);
+    if (QProcess::execute(u"mount"_s,
+                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=1m"_s, u"tmpfs"_s, tiny})
+        != 0)
+        QSKIP("cannot mount a tmpfs here");
+    struct Unmount // whatever happens below, the tmpfs goes
+    {
+        QString dir;
+        ~Unmount() { QProcess::execute(u"umount"_s, {u"-l"_s, dir}); }
+    } unmount{tiny};
+    const QString socket = m_dir.filePath(u"run/tiny.sock"_s);
+    QProcess daemon;
+    daemon.setProcessEnvironment(environment());
+    daemon.setStandardErrorFile(m_dir.filePath(u"podtapd-tiny.log"_s));
+    daemon.start(Podtapd, {u"--socket"_s, socket, u"--store"_s, tiny + u"/captures"_s});
+    QVERIFY(daemon.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(socket), 10000);
+    QProcess capture;
+    capture.setProcessEnvironment(environment());
+    // --duration only as a backstop: the full disk must end it long before.
+    capture.start(Podtap,
+                  {u"capture"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--context"_s, u"tapper"_s,
+                   u"--socket"_s, socket, u"--no-start"_s, u"--json"_s, u"--duration"_s, u"60"_s});
+    QVERIFY(capture.waitForStarted());
+    QByteArray err;
+    QTRY_VERIFY_WITH_TIMEOUT((err += capture.readAllStandardError()).contains(" capturing (")
+                                     || capture.state() != QProcess::Running,
+                             30000);
+    QVERIFY2(err.contains(" capturing ("), err.constData());
+    const QString record = m_dir.filePath(u"tiny-client.jsonl"_s);
+    QProcess *client
+            = startClient(u"c1"_s, u"web"_s,
+                          {u"--connections"_s, u"200"_s, u"--concurrency"_s, u"4"_s,
+                           u"--requests-per-conn"_s, u"3"_s, u"--request-size"_s, u"2000"_s,
+                           u"--response-size"_s, u"4000"_s, u"--timeout"_s, u"60"_s},
+                          record);
+    finishClient(client, u"tiny-client"_s);
+    QVERIFY(capture.waitForFinished(70000));
+    err += capture.readAllStandardError();
+    const QByteArray out = capture.readAllStandardOutput();
+    keep(u"tiny-capture.stderr"_s, err);
+    daemon.terminate();
+    daemon.waitForFinished(20000);
+    const QJsonObject s = QJsonDocument::fromJson(out).object();
+    const QString store = str(s, "store");
+    qint64 stored = 0;
+    for (const QString &f : QDir(store).entryList({u"*.pcapng"_s}, QDir::Files, QDir::Name))
+        stored += std::max<qint64>(0, capinfosPackets(store + QLatin1Char('/') + f));
+    QCOMPARE(capture.exitCode(), 6);
+    QVERIFY2(err.contains("No space left on device") && err.contains("stored before is intact"),
+             err.constData());
+    QCOMPARE(str(s, "state"), u"failed"_s);
+    QVERIFY2(stored > 0, "nothing readable was kept before the disk filled");
+    qInfo("disk full: %lld packets readable in the store after the failure", qlonglong(stored));
 }
 
 void TestDaemonSessions::daemonKilledDuringCapture()
