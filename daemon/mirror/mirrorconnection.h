@@ -20,6 +20,9 @@ public:
     void connectTo(const QHostAddress &host, quint16 port);
     // Queues bytes; false when the local side is too far behind (the caller drops us).
     bool enqueue(const char *data, qint64 size, qint64 limit);
+    // Hands what enqueue() collected to the socket in one write and pushes it to the kernel
+    // as far as it goes without blocking (the sink calls it once per engine batch).
+    void writeOut();
     // The captured stream ended: close once everything queued has been written.
     void finishGracefully();
     void resetNow(const QString &outcome = QStringLiteral("reset"));
@@ -39,13 +42,14 @@ private:
     MirrorSink *m_sink;
     quint64 m_captureId;
     QTcpSocket m_socket;
-    QByteArray m_pending; // bytes waiting for the connect
+    QByteArray m_pending; // bytes waiting for the connect, or for the next writeOut()
     QByteArray m_response;
     quint64 m_written = 0;
     bool m_connected = false;
     bool m_closing = false;
     bool m_halfClosed = false;
     bool m_ended = false;
+    bool m_markedDirty = false; // queued in the sink's list for writeOut()
 };
 
 } // namespace podtap

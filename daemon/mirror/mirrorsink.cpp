@@ -101,6 +101,27 @@ void MirrorSink::connectionRemoved(TcpConnection &c)
     m_known.erase(c.id);
 }
 
+void MirrorSink::markDirty(MirrorConnection *m)
+{
+    m_dirty.push_back(m->captureId());
+    if (!m_flushQueued) {
+        m_flushQueued = true;
+        QMetaObject::invokeMethod(this, &MirrorSink::flushPending, Qt::QueuedConnection);
+    }
+}
+
+void MirrorSink::flushPending()
+{
+    m_flushQueued = false;
+    std::vector<std::uint64_t> dirty;
+    dirty.swap(m_dirty);
+    for (const std::uint64_t id : dirty) {
+        const auto it = m_conns.find(id);
+        if (it != m_conns.end())
+            it->second->writeOut(); // repeated ids: the second call finds nothing to write
+    }
+}
+
 void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
 {
     auto it = m_conns.find(m->captureId());

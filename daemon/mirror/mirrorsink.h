@@ -9,6 +9,7 @@
 
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace podtap {
 
@@ -69,6 +70,10 @@ public:
     void connectionClosed(TcpConnection &c) override;
     void connectionRemoved(TcpConnection &c) override;
 
+    // Writes out every connection that received bytes since the last call. Runs by itself
+    // once per event-loop pass; a caller that just fed the engine may call it at once.
+    void flushPending();
+
 Q_SIGNALS:
     void statsChanged();
     void connectionEnded(quint64 captureId, const QString &outcome, quint64 bytesMirrored,
@@ -77,6 +82,7 @@ Q_SIGNALS:
 private:
     friend class MirrorConnection;
     void finished(MirrorConnection *m, const QString &outcome);
+    void markDirty(MirrorConnection *m);
 
     Options m_options;
     Stats m_stats;
@@ -86,6 +92,8 @@ private:
     // Every live capture connection this sink has seen open (mirrored, skipped or dropped):
     // one it has not seen began before the mirror was switched on.
     std::unordered_set<std::uint64_t> m_known;
+    std::vector<std::uint64_t> m_dirty; // capture ids with bytes waiting for writeOut()
+    bool m_flushQueued = false;
 };
 
 } // namespace podtap

@@ -218,6 +218,9 @@ void PodTapPipeline::feedPcap(const QByteArray &b)
 {
     m_bytesInStream += b.size();
     m_engine.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
+    // The bytes this chunk completed go to the local sockets now, not a loop pass later.
+    if (m_mirror)
+        m_mirror->flushPending();
 }
 
 void PodTapPipeline::beginStream()

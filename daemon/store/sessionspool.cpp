@@ -161,6 +161,10 @@ void SessionSpool::appendConnection(const QJsonObject &connection)
         return;
     m_connections.append(QJsonDocument(connection).toJson(QJsonDocument::Compact));
     m_connections.append('\n');
+    // The end of a capture summarises every tracked connection at once: write out by
+    // size too, so that burst never piles up in memory (measured: +130 MB at 200k).
+    if (m_connections.size() >= ConnectionsFlushBytes)
+        writeConnections();
 }
 
 void SessionSpool::updateMeta(const QJsonObject &fields)

@@ -37,6 +37,7 @@ public:
     };
     static constexpr int FlushIntervalMs = 100;
     static constexpr qsizetype FlushBytes = 1024 * 1024;
+    static constexpr qsizetype ConnectionsFlushBytes = 1024 * 1024;
     static constexpr qint64 MinFileBytes = 16 * 1024;
 
     explicit SessionSpool(QObject *parent = nullptr);

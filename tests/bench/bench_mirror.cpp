@@ -782,6 +782,9 @@ bool runThroughput(const Options &o, const Cluster &k)
     std::uint64_t drops = 0;
     for (const Transfer &t : runs[2])
         drops += t.stats.dropped;
+    // The local reader reads at once: a drop here is the mirror falling behind, a failure.
+    if (drops > 0)
+        sane = false;
     if (drops > 0)
         std::printf("  MIRROR DROPPED in %" PRIu64 " of %d runs with the daemon's %lld MiB queue "
                     "limit: \"the local port is not keeping up\", although the local reader "
