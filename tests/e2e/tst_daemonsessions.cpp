@@ -5,6 +5,7 @@
 // counted, a broken local port must never stop the capture, and a daemon killed mid-capture
 // must leave a readable, listed, exportable session.
 #include <QDir>
+#include <QDirIterator>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
@@ -123,6 +124,8 @@ bool lossReported(const QJsonObject &summary)
            > 0;
 }
 
+constexpr char Canary[] = "podtap-canary-7f3a9c1e5b";
+
 QString pretty(const QJsonObject &o)
 {
     return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
@@ -146,6 +149,7 @@ private Q_SLOTS:
     void execCutKeepsStoreValid();
     void diskFullStopsSession();
     void daemonKilledDuringCapture();
+    void clientEnvironmentNeverReachesDisk();
 
 private:
     QProcessEnvironment environment() const;
@@ -186,6 +190,9 @@ QProcessEnvironment TestDaemonSessions::environment() const
     env.insert(u"XDG_RUNTIME_DIR"_s, m_dir.filePath(u"run"_s));
     env.insert(u"XDG_STATE_HOME"_s, m_dir.filePath(u"state-home"_s));
     env.insert(u"PODTAP_SOCKET"_s, m_socket);
+    // Every CLI sends its environment to the daemon (exec credential plugins need it); a
+    // secret in it must never be written anywhere (clientEnvironmentNeverReachesDisk).
+    env.insert(u"AWS_SECRET_ACCESS_KEY"_s, QLatin1String(Canary));
     return env;
 }
 
@@ -416,6 +423,26 @@ void TestDaemonSessions::cleanupTestCase()
             ::kill(pid_t(m_restartedDaemon), SIGKILL);
     }
     m_kubesim.stop();
+}
+
+void TestDaemonSessions::clientEnvironmentNeverReachesDisk()
+{
+    // Every session of this suite was started by a CLI whose environment held the canary
+    // (as AWS_SECRET_ACCESS_KEY). Nothing the daemons wrote may contain it.
+    int files = 0;
+    QDirIterator it(m_dir.path(), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        if (path.endsWith(u".jsonl"_s) && !path.contains(u"/state-home/"_s))
+            continue; // the traffic generators' own records
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        ++files;
+        QVERIFY2(!f.readAll().contains(Canary), qPrintable(path + u" holds the secret"_s));
+    }
+    QVERIFY2(files > 10, "the store and logs were not there to check");
+    qInfo("%d files of the stores and logs checked: no client environment in any", files);
 }
 
 void TestDaemonSessions::mirrorDeliversExactBytes()
