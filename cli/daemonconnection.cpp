@@ -1,13 +1,9 @@
 #include "daemonconnection.h"
 
-#include "store/capturestore.h"
+#include "ipc/daemonlauncher.h"
 
-#include <QCoreApplication>
 #include <QDeadlineTimer>
-#include <QDir>
 #include <QFileInfo>
-#include <QProcess>
-#include <QStandardPaths>
 #include <QThread>
 
 namespace podtap {
@@ -33,22 +29,12 @@ void DaemonConnection::addOptions(QCommandLineParser &parser)
 QString DaemonConnection::socketPath(const QCommandLineParser &parser,
                                      const QCommandLineOption &option)
 {
-    if (parser.isSet(option))
-        return QFileInfo(parser.value(option)).absoluteFilePath();
-    const QString env = qEnvironmentVariable("PODTAP_SOCKET");
-    return env.isEmpty() ? IpcClient::defaultSocketPath() : QFileInfo(env).absoluteFilePath();
+    return DaemonLauncher::socketPath(parser.isSet(option) ? parser.value(option) : QString());
 }
 
 QString DaemonConnection::findDaemon()
 {
-    const QString here = QCoreApplication::applicationDirPath();
-    const QStringList candidates{here + QStringLiteral("/podtapd"),
-                                 here + QStringLiteral("/../daemon/podtapd")};
-    for (const QString &candidate : candidates) {
-        if (QFileInfo(candidate).isExecutable())
-            return QFileInfo(candidate).canonicalFilePath();
-    }
-    return QStandardPaths::findExecutable(QStringLiteral("podtapd"));
+    return DaemonLauncher::findDaemon();
 }
 
 std::unique_ptr<IpcClient> DaemonConnection::open(const QCommandLineParser &parser, FILE *err,
@@ -73,22 +59,14 @@ std::unique_ptr<IpcClient> DaemonConnection::open(const QCommandLineParser &pars
         return nullptr;
     }
     // Detached, with its log in the state folder: it outlives this command.
-    const QString logDir = QFileInfo(CaptureStore::defaultRoot()).absolutePath();
-    QDir().mkpath(logDir);
-    QProcess process;
-    process.setProgram(daemon);
-    process.setArguments({QStringLiteral("--socket"), path});
-    process.setStandardOutputFile(QProcess::nullDevice());
-    process.setStandardErrorFile(logDir + QStringLiteral("/podtapd.log"), QIODevice::Append);
-    process.setStandardInputFile(QProcess::nullDevice());
-    qint64 pid = 0;
-    if (!process.startDetached(&pid)) {
-        std::fprintf(err, "podtap: cannot start %s: %s\n", qPrintable(daemon),
-                     qPrintable(process.errorString()));
+    const QString logDir = DaemonLauncher::logDirectory();
+    const auto started = DaemonLauncher::startDetached(daemon, path);
+    if (!started) {
+        std::fprintf(err, "podtap: %s\n", qPrintable(started.error()));
         return nullptr;
     }
     std::fprintf(err, "podtap: started podtapd (pid %lld, log %s/podtapd.log)\n",
-                 static_cast<long long>(pid), qPrintable(logDir));
+                 static_cast<long long>(started.value()), qPrintable(logDir));
     QDeadlineTimer deadline(StartTimeoutMs);
     while (!deadline.hasExpired()) {
         if (QFileInfo::exists(path)) {
