@@ -1,0 +1,287 @@
+#include "connectiontablemodel.h"
+
+#include "displayformat.h"
+
+#include <QBrush>
+#include <QJsonObject>
+
+namespace podtap {
+
+ConnectionTableModel::ConnectionTableModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{}
+
+int ConnectionTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_records.size());
+}
+
+int ConnectionTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+quint16 ConnectionTableModel::intern(const QString &s)
+{
+    const auto it = m_stringIndex.constFind(s);
+    if (it != m_stringIndex.cend())
+        return it.value();
+    if (m_strings.size() >= 0xffff)
+        return 0; // a hostile daemon's endless new states: shown blank, not grown without end
+    const auto index = quint16(m_strings.size());
+    m_strings << s;
+    m_stringIndex.insert(s, index);
+    return index;
+}
+
+ConnectionTableModel::Record ConnectionTableModel::fromJson(const QJsonObject &c)
+{
+    const QJsonObject in = c.value(QLatin1String("c2s")).toObject();
+    const QJsonObject out = c.value(QLatin1String("s2c")).toObject();
+    auto n = [](const QJsonObject &o, const char *key) {
+        return o.value(QLatin1String(key)).toInteger();
+    };
+    Record r;
+    r.id = n(c, "id");
+    r.client = c.value(QLatin1String("client")).toString();
+    r.state = intern(c.value(QLatin1String("state")).toString());
+    r.closeReason = intern(c.value(QLatin1String("closeReason")).toString());
+    r.midstream = c.value(QLatin1String("midstream")).toBool();
+    r.firstNs = n(c, "firstNs");
+    r.lastNs = n(c, "lastNs");
+    r.bytesIn = n(in, "bytes");
+    r.bytesOut = n(out, "bytes");
+    r.packets = n(in, "packets") + n(out, "packets");
+    r.retransmissions = quint32(n(in, "retransmissions") + n(out, "retransmissions"));
+    r.gaps = quint32(n(in, "gaps") + n(out, "gaps"));
+    r.gapBytes = n(in, "gapBytes") + n(out, "gapBytes");
+    return r;
+}
+
+int ConnectionTableModel::appendConnections(const QJsonArray &connections)
+{
+    std::vector<Record> batch;
+    batch.reserve(std::size_t(connections.size()));
+    for (const QJsonValue v : connections) {
+        const QJsonObject c = v.toObject();
+        const qint64 id = c.value(QLatin1String("id")).toInteger(-1);
+        if (id < 0 || m_ids.contains(id))
+            continue;
+        m_ids.insert(id);
+        batch.push_back(fromJson(c));
+    }
+    if (batch.empty())
+        return 0;
+    // Room first, by whole blocks of the oldest rows, so the view sees few removals.
+    const auto incoming = qint64(batch.size());
+    const auto have = qint64(m_records.size());
+    if (have + incoming > m_maxRows) {
+        const qint64 excess = have + incoming - m_maxRows;
+        const qint64 block = std::max<qint64>(m_maxRows / 10, 1);
+        const qint64 drop = std::min(have, ((excess + block - 1) / block) * block);
+        if (drop > 0) {
+            beginRemoveRows({}, 0, int(drop - 1));
+            for (qint64 i = 0; i < drop; ++i)
+                m_ids.remove(m_records[std::size_t(i)].id);
+            m_records.erase(m_records.begin(), m_records.begin() + drop);
+            m_dropped += drop;
+            endRemoveRows();
+        }
+        if (incoming > m_maxRows) { // a batch larger than the cap: keep its newest rows
+            for (auto it = batch.begin(); it != batch.end() - m_maxRows; ++it)
+                m_ids.remove(it->id);
+            m_dropped += incoming - m_maxRows;
+            batch.erase(batch.begin(), batch.end() - m_maxRows);
+        }
+    }
+    const int first = int(m_records.size());
+    // The last row is inclusive.
+    beginInsertRows({}, first, first + int(batch.size()) - 1);
+    m_records.insert(m_records.end(), std::make_move_iterator(batch.begin()),
+                     std::make_move_iterator(batch.end()));
+    endInsertRows();
+    return int(batch.size());
+}
+
+void ConnectionTableModel::clear()
+{
+    beginResetModel();
+    m_records.clear();
+    m_records.shrink_to_fit();
+    m_ids.clear();
+    m_dropped = 0;
+    endResetModel();
+}
+
+qint64 ConnectionTableModel::connectionId(int row) const
+{
+    return row >= 0 && row < int(m_records.size()) ? m_records[std::size_t(row)].id : -1;
+}
+
+QString ConnectionTableModel::stateText(const Record &r) const
+{
+    const QString &state = m_strings.at(r.state);
+    const QString &reason = m_strings.at(r.closeReason);
+    QString text = reason.isEmpty() || reason == state
+                           ? state
+                           : state + QStringLiteral(" (") + reason + QLatin1Char(')');
+    if (r.midstream)
+        text += QStringLiteral(", joined mid-stream");
+    return text;
+}
+
+bool ConnectionTableModel::matches(int row, const QString &text) const
+{
+    if (text.isEmpty())
+        return true;
+    if (row < 0 || row >= int(m_records.size()))
+        return false;
+    const Record &r = m_records[std::size_t(row)];
+    return r.client.contains(text, Qt::CaseInsensitive)
+           || m_strings.at(r.state).contains(text, Qt::CaseInsensitive)
+           || m_strings.at(r.closeReason).contains(text, Qt::CaseInsensitive);
+}
+
+bool ConnectionTableModel::lessThan(int leftRow, int rightRow, int column) const
+{
+    const Record &a = m_records[std::size_t(leftRow)];
+    const Record &b = m_records[std::size_t(rightRow)];
+    switch (column) {
+    case Client:
+        return a.client < b.client;
+    case State:
+        return m_strings.at(a.state) < m_strings.at(b.state);
+    case Start:
+        return a.firstNs < b.firstNs;
+    case Duration:
+        return a.lastNs - a.firstNs < b.lastNs - b.firstNs;
+    case BytesIn:
+        return a.bytesIn < b.bytesIn;
+    case BytesOut:
+        return a.bytesOut < b.bytesOut;
+    case Packets:
+        return a.packets < b.packets;
+    case Retransmissions:
+        return a.retransmissions < b.retransmissions;
+    case Gaps:
+        return a.gapBytes < b.gapBytes;
+    default:
+        return a.id < b.id;
+    }
+}
+
+QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= int(m_records.size()))
+        return {};
+    const Record &r = m_records[std::size_t(index.row())];
+    switch (role) {
+    case Qt::DisplayRole:
+        switch (index.column()) {
+        case Client:
+            return r.client;
+        case State:
+            return stateText(r);
+        case Start:
+            return DisplayFormat::timeOfDay(r.firstNs);
+        case Duration:
+            return DisplayFormat::duration(r.lastNs - r.firstNs);
+        case BytesIn:
+            return DisplayFormat::bytes(r.bytesIn);
+        case BytesOut:
+            return DisplayFormat::bytes(r.bytesOut);
+        case Packets:
+            return QString::number(r.packets);
+        case Retransmissions:
+            return QString::number(r.retransmissions);
+        case Gaps:
+            return r.gaps == 0 ? QStringLiteral("0")
+                               : QStringLiteral("%1 (%2)").arg(r.gaps).arg(
+                                       DisplayFormat::bytes(r.gapBytes));
+        default:
+            return {};
+        }
+    case SortRole:
+        switch (index.column()) {
+        case Client:
+            return r.client;
+        case State:
+            return m_strings.at(r.state);
+        case Start:
+            return r.firstNs;
+        case Duration:
+            return r.lastNs - r.firstNs;
+        case BytesIn:
+            return r.bytesIn;
+        case BytesOut:
+            return r.bytesOut;
+        case Packets:
+            return r.packets;
+        case Retransmissions:
+            return r.retransmissions;
+        case Gaps:
+            return r.gapBytes;
+        default:
+            return {};
+        }
+    case ConnectionIdRole:
+        return r.id;
+    case Qt::TextAlignmentRole:
+        return index.column() >= Duration ? int(Qt::AlignRight | Qt::AlignVCenter)
+                                          : int(Qt::AlignLeft | Qt::AlignVCenter);
+    case Qt::ForegroundRole:
+        if ((index.column() == Gaps && r.gaps > 0)
+            || (index.column() == Retransmissions && r.retransmissions > 0))
+            return QBrush(Qt::darkRed);
+        return {};
+    case Qt::ToolTipRole:
+        if (index.column() == Gaps && r.gaps > 0)
+            return QStringLiteral("%1 holes in the captured payload, %2 missing")
+                    .arg(r.gaps)
+                    .arg(DisplayFormat::bytes(r.gapBytes));
+        if (index.column() == Client)
+            return QStringLiteral("connection %1").arg(r.id);
+        return {};
+    default:
+        return {};
+    }
+}
+
+QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::ToolTipRole) {
+        if (section == BytesIn)
+            return QStringLiteral("Payload bytes from the client to the pod");
+        if (section == BytesOut)
+            return QStringLiteral("Payload bytes from the pod to the client");
+        return {};
+    }
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Client:
+        return QStringLiteral("Client");
+    case State:
+        return QStringLiteral("State");
+    case Start:
+        return QStringLiteral("Start");
+    case Duration:
+        return QStringLiteral("Duration");
+    case BytesIn:
+        return QStringLiteral("Bytes in");
+    case BytesOut:
+        return QStringLiteral("Bytes out");
+    case Packets:
+        return QStringLiteral("Packets");
+    case Retransmissions:
+        return QStringLiteral("Retrans.");
+    case Gaps:
+        return QStringLiteral("Gaps");
+    default:
+        return {};
+    }
+}
+
+} // namespace podtap

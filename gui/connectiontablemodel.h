@@ -1,0 +1,95 @@
+#pragma once
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QJsonArray>
+#include <QSet>
+#include <QStringList>
+
+#include <vector>
+
+namespace podtap {
+
+// The ended connections of one session, as podtapd reports them (session.connections pages
+// and the session stream's batched "connections" events). Built to stay fluid at 100,000
+// rows and thousands of new rows a second: thin records, strings made only in data() for the
+// rows a view paints, one beginInsertRows per batch, duplicates (a page overlapping events)
+// dropped by id, and the oldest block removed beyond maxRows.
+class ConnectionTableModel : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Client,
+        State,
+        Start,
+        Duration,
+        BytesIn,  // client → pod
+        BytesOut, // pod → client
+        Packets,
+        Retransmissions,
+        Gaps,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+    enum Role {
+        SortRole = Qt::UserRole + 1, // raw values: numbers sort as numbers
+        ConnectionIdRole,
+    };
+
+    explicit ConnectionTableModel(QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+    // Appends the connections not yet in the model, in one insertion; returns how many.
+    int appendConnections(const QJsonArray &connections);
+    void clear();
+    void setMaxRows(int maxRows) { m_maxRows = std::max(1, maxRows); }
+    int maxRows() const { return m_maxRows; }
+    // Rows removed from the top to stay within maxRows.
+    qint64 droppedRows() const { return m_dropped; }
+
+    qint64 connectionId(int row) const;
+    bool contains(qint64 id) const { return m_ids.contains(id); }
+    // For the filter: client address, state or close reason contains `text` (any case).
+    bool matches(int row, const QString &text) const;
+    // For the sort: compares the raw values, no QVariant or string built per comparison.
+    bool lessThan(int leftRow, int rightRow, int column) const;
+
+private:
+    struct Record
+    {
+        qint64 id = 0;
+        qint64 firstNs = 0;
+        qint64 lastNs = 0;
+        qint64 bytesIn = 0;
+        qint64 bytesOut = 0;
+        qint64 gapBytes = 0;
+        qint64 packets = 0;
+        quint32 retransmissions = 0;
+        quint32 gaps = 0;
+        quint16 state = 0;       // index into m_strings
+        quint16 closeReason = 0; // index into m_strings
+        bool midstream = false;
+        QString client;
+    };
+
+    quint16 intern(const QString &s);
+    Record fromJson(const QJsonObject &c);
+    QString stateText(const Record &r) const;
+
+    std::vector<Record> m_records;
+    QSet<qint64> m_ids;
+    // State and close-reason texts repeat: one copy each.
+    QStringList m_strings{QString()};
+    QHash<QString, quint16> m_stringIndex{{QString(), 0}};
+    int m_maxRows = 500000;
+    qint64 m_dropped = 0;
+};
+
+} // namespace podtap

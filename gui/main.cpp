@@ -1,0 +1,68 @@
+// podtap-gui: the desktop app and tray. Parses arguments and wires objects only.
+#include "daemonlink.h"
+#include "mainwindow.h"
+#include "sessioncontroller.h"
+#include "sessionlistmodel.h"
+#include "traycontroller.h"
+#include "version.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("podtap-gui"));
+    QApplication::setApplicationDisplayName(QStringLiteral("podtap"));
+    QApplication::setApplicationVersion(QLatin1String(podtap::versionString()));
+    QApplication::setDesktopFileName(QStringLiteral("podtap-gui"));
+
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("podtap desktop app: watch, mirror and export "
+                                               "pod traffic captured by podtapd."));
+    p.addHelpOption();
+    p.addVersionOption();
+    const QCommandLineOption socketOpt(QStringLiteral("socket"),
+                                       QStringLiteral("Daemon socket (default: $PODTAP_SOCKET or "
+                                                      "$XDG_RUNTIME_DIR/podtap/podtapd.sock)."),
+                                       QStringLiteral("PATH"));
+    const QCommandLineOption noStartOpt(QStringLiteral("no-start"),
+                                        QStringLiteral("Do not start podtapd when it is not "
+                                                       "running; wait for it."));
+    const QCommandLineOption minimizedOpt(QStringLiteral("minimized"),
+                                          QStringLiteral("Start in the system tray (when there "
+                                                         "is one) without opening the window."));
+    p.addOptions({socketOpt, noStartOpt, minimizedOpt});
+    p.process(app);
+
+    podtap::DaemonLink::Options options;
+    options.socketPath = p.value(socketOpt); // empty: the CLI's rules
+    options.startDaemon = !p.isSet(noStartOpt);
+    options.clientName = QStringLiteral("podtap-gui/") + QLatin1String(podtap::versionString());
+    podtap::DaemonLink link(options);
+    podtap::SessionListModel sessions(&link);
+    podtap::SessionController controller(&link);
+    podtap::MainWindow window(&link, &sessions, &controller);
+    podtap::TrayController tray(&link, &sessions, &controller);
+
+    const bool inTray = tray.showTrayIcon();
+    // Closing the window never stops a session: they run in podtapd. With a tray the app
+    // stays there; without one, closing the window quits the app.
+    QApplication::setQuitOnLastWindowClosed(!inTray);
+    window.setKeepRunningInTray(inTray);
+    QObject::connect(&tray, &podtap::TrayController::statusChanged, &window,
+                     [&window](podtap::TrayController::Status s) {
+                         window.setWindowIcon(podtap::AppIcons::icon(s));
+                     });
+    QObject::connect(&tray, &podtap::TrayController::openWindowRequested, &window, [&] {
+        window.showAndRaise();
+        tray.acknowledgeFailures();
+    });
+    QObject::connect(&tray, &podtap::TrayController::quitRequested, &app, &QApplication::quit);
+    QObject::connect(&window, &podtap::MainWindow::quitRequested, &app, &QApplication::quit);
+
+    link.start();
+    if (!(inTray && p.isSet(minimizedOpt)))
+        window.show();
+    return app.exec();
+}

@@ -1,0 +1,484 @@
+#include "mainwindow.h"
+
+#include "appicons.h"
+#include "connectionfeed.h"
+#include "connectionfiltermodel.h"
+#include "connectiontablemodel.h"
+#include "daemonlink.h"
+#include "displayformat.h"
+#include "mirrordialog.h"
+#include "newsessiondialog.h"
+#include "placeholderstack.h"
+#include "sessioncontroller.h"
+#include "sessionlistmodel.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QSortFilterProxyModel>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTableView>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <utility>
+
+namespace podtap {
+
+namespace {
+constexpr int MessageTimeoutMs = 10000;
+
+void setUpTable(QTableView *view)
+{
+    view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    view->setSortingEnabled(true);
+    view->setAlternatingRowColors(true);
+    view->setWordWrap(false);
+    view->verticalHeader()->hide();
+    // Fixed row heights and interactive columns: nothing is measured over every row.
+    view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
+    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    view->horizontalHeader()->setStretchLastSection(true);
+    view->horizontalHeader()->setHighlightSections(false);
+}
+} // namespace
+
+MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionController *controller,
+                       QWidget *parent)
+    : QMainWindow(parent)
+    , m_link(link)
+    , m_sessions(sessions)
+    , m_controller(controller)
+    , m_connections(new ConnectionTableModel(this))
+    , m_connectionFilter(new ConnectionFilterModel(m_connections, this))
+    , m_feed(new ConnectionFeed(link, m_connections, this))
+    , m_sessionSort(new QSortFilterProxyModel(this))
+    , m_sessionView(new QTableView)
+    , m_connectionView(new QTableView)
+    , m_sessionStack(new PlaceholderStack(m_sessionView))
+    , m_connectionStack(new PlaceholderStack(m_connectionView))
+    , m_filter(new QLineEdit)
+    , m_connectionCount(new QLabel)
+    , m_banner(new QLabel)
+    , m_linkStatus(new QLabel)
+{
+    setWindowTitle(QStringLiteral("podtap"));
+    setWindowIcon(AppIcons::icon(AppIcons::Kind::Idle));
+    resize(1100, 700);
+
+    m_sessionSort->setSourceModel(m_sessions);
+    m_sessionSort->setSortRole(SessionListModel::SortRole);
+    m_sessionView->setObjectName(QStringLiteral("sessionsView"));
+    m_sessionView->setModel(m_sessionSort);
+    setUpTable(m_sessionView);
+    m_sessionView->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_sessionView->sortByColumn(SessionListModel::Id, Qt::DescendingOrder);
+    m_sessionView->setColumnWidth(SessionListModel::Id, 40);
+    m_sessionView->setColumnWidth(SessionListModel::Target, 300);
+    m_sessionView->setColumnWidth(SessionListModel::Mirror, 220);
+    m_sessionStack->setObjectName(QStringLiteral("sessionsPlaceholder"));
+
+    m_connectionView->setObjectName(QStringLiteral("connectionsView"));
+    m_connectionView->setModel(m_connectionFilter);
+    setUpTable(m_connectionView);
+    m_connectionView->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_connectionView->setColumnWidth(ConnectionTableModel::Client, 170);
+    m_connectionView->setColumnWidth(ConnectionTableModel::State, 170);
+    m_connectionStack->setObjectName(QStringLiteral("connectionsPlaceholder"));
+
+    m_filter->setObjectName(QStringLiteral("connectionFilter"));
+    m_filter->setPlaceholderText(QStringLiteral("Filter by client address, state or close reason"));
+    m_filter->setClearButtonEnabled(true);
+    connect(m_filter, &QLineEdit::textChanged, m_connectionFilter,
+            &ConnectionFilterModel::setTextFilter);
+    m_connectionCount->setObjectName(QStringLiteral("connectionCount"));
+
+    m_banner->setObjectName(QStringLiteral("banner"));
+    m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
+    m_banner->setStyleSheet(QStringLiteral(
+            "QLabel { background: #fdecea; color: #611a15; padding: 6px; border-radius: 3px; }"));
+    m_banner->hide();
+    connect(m_banner, &QLabel::linkActivated, m_banner, &QLabel::hide);
+
+    auto *connectionsPane = new QWidget;
+    auto *bar = new QHBoxLayout;
+    auto *title = new QLabel(QStringLiteral("<b>Connections</b>"));
+    bar->addWidget(title);
+    bar->addWidget(m_connectionCount);
+    bar->addStretch(1);
+    bar->addWidget(m_filter, 2);
+    auto *paneLayout = new QVBoxLayout(connectionsPane);
+    paneLayout->setContentsMargins(0, 0, 0, 0);
+    paneLayout->addLayout(bar);
+    paneLayout->addWidget(m_connectionStack);
+
+    auto *splitter = new QSplitter(Qt::Vertical);
+    splitter->addWidget(m_sessionStack);
+    splitter->addWidget(connectionsPane);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 3);
+    auto *central = new QWidget;
+    auto *layout = new QVBoxLayout(central);
+    layout->addWidget(m_banner);
+    layout->addWidget(splitter);
+    setCentralWidget(central);
+
+    m_linkStatus->setObjectName(QStringLiteral("linkStatus"));
+    statusBar()->addPermanentWidget(m_linkStatus, 1);
+
+    createActions();
+
+    connect(m_link, &DaemonLink::stateChanged, this, [this] {
+        m_linkStatus->setText(m_link->statusText());
+        updatePlaceholders();
+        updateActions();
+    });
+    connect(m_sessions, &SessionListModel::loaded, this, &MainWindow::updatePlaceholders);
+    for (const auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_sessions, signal, this, [this] {
+            if (!m_pendingSelection.isEmpty() && m_sessions->rowOf(m_pendingSelection) >= 0)
+                selectSession(std::exchange(m_pendingSelection, QString()));
+            updatePlaceholders();
+            updateActions();
+        });
+    connect(m_sessions, &QAbstractItemModel::modelReset, this, [this] {
+        updatePlaceholders();
+        updateActions();
+    });
+    connect(m_sessions, &QAbstractItemModel::dataChanged, this, &MainWindow::updateActions);
+    connect(m_sessionView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &MainWindow::onSelectionChanged);
+    auto countConnections = [this] {
+        const int all = m_connections->rowCount();
+        const int shown = m_connectionFilter->rowCount();
+        m_connectionCount->setText(
+                all == shown
+                        ? QStringLiteral("%1").arg(DisplayFormat::count(all))
+                        : QStringLiteral("%1 of %2 shown")
+                                  .arg(DisplayFormat::count(shown), DisplayFormat::count(all)));
+        updatePlaceholders();
+    };
+    connect(m_connections, &QAbstractItemModel::rowsInserted, this, countConnections);
+    connect(m_connections, &QAbstractItemModel::rowsRemoved, this, countConnections);
+    connect(m_connections, &QAbstractItemModel::modelReset, this, countConnections);
+    connect(m_connectionFilter, &QAbstractItemModel::layoutChanged, this, countConnections);
+    connect(m_connectionFilter, &QAbstractItemModel::rowsRemoved, this, countConnections);
+    connect(m_connectionFilter, &QAbstractItemModel::rowsInserted, this, countConnections);
+    connect(m_feed, &ConnectionFeed::loadingChanged, this, &MainWindow::updatePlaceholders);
+    connect(m_feed, &ConnectionFeed::failed, this, [this](const QString &why) {
+        showProblem(QStringLiteral("Could not load the connections: ") + why);
+    });
+
+    connect(m_controller, &SessionController::started, this, [this](const QJsonObject &s) {
+        const QString id = s.value(QLatin1String("id")).toString();
+        showInfo(QStringLiteral("Session %1 started: %2")
+                         .arg(id, s.value(QLatin1String("title")).toString()));
+        if (m_sessions->rowOf(id) >= 0)
+            selectSession(id);
+        else
+            m_pendingSelection = id;
+    });
+    connect(m_controller, &SessionController::stopped, this,
+            [this](const QString &id, const QJsonObject &s) {
+                showInfo(QStringLiteral("Session %1 %2")
+                                 .arg(id, s.value(QLatin1String("state")).toString()));
+            });
+    connect(m_controller, &SessionController::mirrorChanged, this,
+            [this](const QString &id, const QJsonObject &m) {
+                showInfo(m.value(QLatin1String("enabled")).toBool()
+                                 ? QStringLiteral("Session %1 mirrors new connections to %2")
+                                           .arg(id, m.value(QLatin1String("to")).toString())
+                                 : QStringLiteral("Session %1: mirror off").arg(id));
+                m_sessions->refresh();
+            });
+    connect(m_controller, &SessionController::exported, this,
+            [this](const QString &id, const QString &path, qint64 packets, qint64 bytes) {
+                showInfo(QStringLiteral("Session %1: %2 packets (%3) exported to %4")
+                                 .arg(id, DisplayFormat::count(packets),
+                                      DisplayFormat::bytes(bytes), path));
+            });
+    connect(m_controller, &SessionController::failed, this,
+            [this](const QString &action, const QString &message) {
+                showProblem(QStringLiteral("%1 failed: %2").arg(action, message));
+            });
+
+    m_linkStatus->setText(m_link->statusText());
+    updatePlaceholders();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions()
+{
+    m_newAction = new QAction(AppIcons::icon(AppIcons::Kind::Capturing),
+                              QStringLiteral("&New capture/mirror…"), this);
+    m_newAction->setObjectName(QStringLiteral("newAction"));
+    m_newAction->setShortcut(QKeySequence::New);
+    connect(m_newAction, &QAction::triggered, this, &MainWindow::newSession);
+
+    m_stopAction = new QAction(QStringLiteral("&Stop"), this);
+    m_stopAction->setObjectName(QStringLiteral("stopAction"));
+    m_stopAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_T));
+    m_stopAction->setToolTip(QStringLiteral("Stop the selected session (its capture is kept)"));
+    connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopSelected);
+
+    m_mirrorAction = new QAction(AppIcons::icon(AppIcons::Kind::Mirroring),
+                                 QStringLiteral("&Mirror to local port…"), this);
+    m_mirrorAction->setObjectName(QStringLiteral("mirrorAction"));
+    m_mirrorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_M));
+    connect(m_mirrorAction, &QAction::triggered, this, &MainWindow::mirrorSelected);
+
+    m_stopMirrorAction = new QAction(QStringLiteral("Mirror &off"), this);
+    m_stopMirrorAction->setObjectName(QStringLiteral("stopMirrorAction"));
+    m_stopMirrorAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_M));
+    connect(m_stopMirrorAction, &QAction::triggered, this, &MainWindow::stopMirrorSelected);
+
+    m_exportAction = new QAction(QStringLiteral("&Export…"), this);
+    m_exportAction->setObjectName(QStringLiteral("exportAction"));
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setToolTip(QStringLiteral("Save the selected session as pcap or pcapng"));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportSelected);
+
+    m_startDaemonAction = new QAction(QStringLiteral("Start pod&tapd"), this);
+    m_startDaemonAction->setObjectName(QStringLiteral("startDaemonAction"));
+    m_startDaemonAction->setToolTip(QStringLiteral("Start the podtap daemon if it is not running"));
+    connect(m_startDaemonAction, &QAction::triggered, m_link, &DaemonLink::startDaemonNow);
+
+    auto *closeAction = new QAction(QStringLiteral("&Close window"), this);
+    closeAction->setShortcut(QKeySequence::Close);
+    connect(closeAction, &QAction::triggered, this, &QWidget::close);
+    auto *quitAction = new QAction(QStringLiteral("&Quit"), this);
+    quitAction->setShortcut(QKeySequence::Quit);
+    quitAction->setToolTip(QStringLiteral("Quit podtap-gui; sessions keep running in podtapd"));
+    connect(quitAction, &QAction::triggered, this, &MainWindow::quitRequested);
+
+    QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
+    file->addAction(m_newAction);
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_startDaemonAction);
+    file->addSeparator();
+    file->addAction(closeAction);
+    file->addAction(quitAction);
+    QMenu *session = menuBar()->addMenu(QStringLiteral("&Session"));
+    session->addAction(m_stopAction);
+    session->addAction(m_mirrorAction);
+    session->addAction(m_stopMirrorAction);
+
+    QToolBar *tools = addToolBar(QStringLiteral("Session"));
+    tools->setObjectName(QStringLiteral("sessionToolBar"));
+    tools->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    tools->setMovable(false);
+    tools->addAction(m_newAction);
+    tools->addSeparator();
+    tools->addAction(m_stopAction);
+    tools->addAction(m_mirrorAction);
+    tools->addAction(m_stopMirrorAction);
+    tools->addAction(m_exportAction);
+}
+
+QString MainWindow::selectedSessionId() const
+{
+    const QModelIndexList rows = m_sessionView->selectionModel()->selectedRows();
+    return rows.isEmpty() ? QString()
+                          : rows.constFirst().data(SessionListModel::SessionIdRole).toString();
+}
+
+QJsonObject MainWindow::selectedSummary() const
+{
+    return m_sessions->summary(selectedSessionId());
+}
+
+void MainWindow::selectSession(const QString &id)
+{
+    const int row = m_sessions->rowOf(id);
+    if (row < 0)
+        return;
+    const QModelIndex index = m_sessionSort->mapFromSource(m_sessions->index(row, 0));
+    m_sessionView->selectionModel()->select(index, QItemSelectionModel::ClearAndSelect
+                                                           | QItemSelectionModel::Rows);
+    m_sessionView->scrollTo(index);
+}
+
+void MainWindow::onSelectionChanged()
+{
+    const QString id = selectedSessionId();
+    if (id != m_followed) {
+        m_followed = id;
+        m_filter->clear();
+        m_feed->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
+    }
+    updateActions();
+    updatePlaceholders();
+}
+
+void MainWindow::updateActions()
+{
+    const QString id = selectedSessionId();
+    const int row = m_sessions->rowOf(id);
+    const bool running = m_sessions->isRunning(row);
+    const QJsonObject s = m_sessions->summaryAt(row);
+    const bool connected = m_link->isConnected();
+    m_newAction->setEnabled(connected);
+    m_startDaemonAction->setEnabled(m_link->state() == DaemonLink::State::Waiting);
+    m_stopAction->setEnabled(connected && running);
+    m_mirrorAction->setEnabled(connected && running);
+    m_stopMirrorAction->setEnabled(connected && running && SessionListModel::isMirroring(s));
+    m_exportAction->setEnabled(connected && row >= 0
+                               && s.value(QLatin1String("state")).toString()
+                                          != QLatin1String("damaged"));
+}
+
+void MainWindow::updatePlaceholders()
+{
+    if (m_sessions->rowCount() > 0) {
+        m_sessionStack->showContent();
+    } else if (!m_sessions->isLoaded()) {
+        if (m_link->state() == DaemonLink::State::Waiting)
+            m_sessionStack->showMessage(
+                    QStringLiteral("podtapd is not reachable"),
+                    m_link->lastError()
+                            + QStringLiteral(".\n\npodtap-gui keeps retrying by itself. File ▸ "
+                                             "Start podtapd starts the daemon, as do podtapd or "
+                                             "systemctl --user start podtapd."));
+        else
+            m_sessionStack->showMessage(
+                    QStringLiteral("Starting podtapd…"),
+                    QStringLiteral("podtapd is the background service that runs your captures "
+                                   "and mirrors, so that they go on when this window is closed. "
+                                   "It is being started for you; this takes a moment."));
+    } else {
+        m_sessionStack->showMessage(
+                QStringLiteral("No sessions yet"),
+                QStringLiteral("Start one with New capture/mirror (Ctrl+N): name a pod, "
+                               "deployment or service and the port it serves. podtap adds a "
+                               "NET_RAW-only tap container; the pods keep running.\n\nFrom a "
+                               "terminal: podtap mirror shop/web --port 8080 --to 9000"));
+    }
+
+    if (m_followed.isEmpty()) {
+        m_connectionStack->showMessage(QStringLiteral("No session selected"),
+                                       QStringLiteral("Select a session above to see its "
+                                                      "connections."));
+    } else if (m_connections->rowCount() > 0) {
+        m_connectionStack->showContent();
+    } else if (m_feed->isLoading()) {
+        m_connectionStack->showMessage(QStringLiteral("Loading connections…"), QString());
+    } else if (m_sessions->isRunning(m_sessions->rowOf(m_followed))) {
+        m_connectionStack->showMessage(
+                QStringLiteral("No connection has ended yet"),
+                QStringLiteral("Connections appear here shortly after they close (the "
+                               "capture waits for late retransmissions); the sessions table "
+                               "counts the open ones."));
+    } else {
+        m_connectionStack->showMessage(QStringLiteral("No connections"),
+                                       QStringLiteral("This session recorded no complete "
+                                                      "connection."));
+    }
+}
+
+void MainWindow::showProblem(const QString &text)
+{
+    m_banner->setText(text.toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>"))
+                      + QStringLiteral(" &nbsp;<a href=\"#\">Dismiss</a>"));
+    m_banner->show();
+    statusBar()->showMessage(text.section(QLatin1Char('\n'), 0, 0), MessageTimeoutMs);
+}
+
+void MainWindow::showInfo(const QString &text)
+{
+    statusBar()->showMessage(text, MessageTimeoutMs);
+}
+
+void MainWindow::newSession()
+{
+    NewSessionDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_controller->start(dialog.request());
+}
+
+void MainWindow::stopSelected()
+{
+    const QString id = selectedSessionId();
+    if (!id.isEmpty())
+        m_controller->stop(id);
+}
+
+void MainWindow::mirrorSelected()
+{
+    const QString id = selectedSessionId();
+    if (id.isEmpty())
+        return;
+    const QJsonObject s = selectedSummary();
+    const QString to
+            = s.value(QLatin1String("mirror")).toObject().value(QLatin1String("to")).toString();
+    MirrorDialog dialog(s.value(QLatin1String("title")).toString(),
+                        to.section(QLatin1Char(':'), -1).toInt(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_controller->setMirror(id, dialog.port(), dialog.joinMidstream());
+}
+
+void MainWindow::stopMirrorSelected()
+{
+    const QString id = selectedSessionId();
+    if (!id.isEmpty())
+        m_controller->setMirror(id, 0);
+}
+
+void MainWindow::exportSelected()
+{
+    const QString id = selectedSessionId();
+    if (id.isEmpty())
+        return;
+    const QString pcapng = QStringLiteral("pcapng (*.pcapng)");
+    const QString pcap = QStringLiteral("pcap (*.pcap)");
+    QString filter = pcapng;
+    QString path = QFileDialog::getSaveFileName(
+            this, QStringLiteral("Export session %1").arg(id),
+            QDir::home().filePath(QStringLiteral("podtap-session-%1.pcapng").arg(id)),
+            pcapng + QStringLiteral(";;") + pcap, &filter);
+    if (path.isEmpty())
+        return;
+    const bool classic = path.endsWith(QLatin1String(".pcap"))
+                         || (filter == pcap && !path.endsWith(QLatin1String(".pcapng")));
+    if (!path.endsWith(QLatin1String(".pcap")) && !path.endsWith(QLatin1String(".pcapng")))
+        path += classic ? QStringLiteral(".pcap") : QStringLiteral(".pcapng");
+    m_controller->exportSession(id, path,
+                                classic ? QStringLiteral("pcap") : QStringLiteral("pcapng"));
+}
+
+void MainWindow::showAndRaise()
+{
+    show();
+    setWindowState(windowState() & ~Qt::WindowMinimized);
+    raise();
+    activateWindow();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (m_keepRunningInTray) {
+        hide();
+        event->ignore();
+        if (!m_toldAboutTray) {
+            m_toldAboutTray = true;
+            Q_EMIT hiddenToTray();
+        }
+        return;
+    }
+    QMainWindow::closeEvent(event);
+}
+
+} // namespace podtap

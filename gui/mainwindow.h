@@ -1,0 +1,92 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QMainWindow>
+
+class QAction;
+class QLabel;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace podtap {
+
+class ConnectionFeed;
+class ConnectionFilterModel;
+class ConnectionTableModel;
+class DaemonLink;
+class PlaceholderStack;
+class SessionController;
+class SessionListModel;
+
+// The window: sessions above, the selected session's connections below, the daemon link in
+// the status bar, and the actions (new, stop, mirror, export). Closing it leaves every
+// session running in podtapd; with a tray the app stays there, else it quits.
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+
+public:
+    MainWindow(DaemonLink *link, SessionListModel *sessions, SessionController *controller,
+               QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    void setKeepRunningInTray(bool keep) { m_keepRunningInTray = keep; }
+    QString selectedSessionId() const;
+    void selectSession(const QString &id);
+    ConnectionTableModel *connectionModel() const { return m_connections; }
+    ConnectionFilterModel *connectionFilter() const { return m_connectionFilter; }
+    ConnectionFeed *connectionFeed() const { return m_feed; }
+
+public Q_SLOTS:
+    void newSession();
+    void stopSelected();
+    void mirrorSelected();
+    void stopMirrorSelected();
+    void exportSelected();
+    void showAndRaise();
+
+Q_SIGNALS:
+    void hiddenToTray();
+    void quitRequested();
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void updateActions();
+    void updatePlaceholders();
+    void onSelectionChanged();
+    void showProblem(const QString &text);
+    void showInfo(const QString &text);
+    QJsonObject selectedSummary() const;
+
+    DaemonLink *m_link;
+    SessionListModel *m_sessions;
+    SessionController *m_controller;
+    ConnectionTableModel *m_connections;
+    ConnectionFilterModel *m_connectionFilter;
+    ConnectionFeed *m_feed;
+    QSortFilterProxyModel *m_sessionSort;
+    QTableView *m_sessionView;
+    QTableView *m_connectionView;
+    PlaceholderStack *m_sessionStack;
+    PlaceholderStack *m_connectionStack;
+    QLineEdit *m_filter;
+    QLabel *m_connectionCount;
+    QLabel *m_banner;
+    QLabel *m_linkStatus;
+    QAction *m_newAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_mirrorAction = nullptr;
+    QAction *m_stopMirrorAction = nullptr;
+    QAction *m_exportAction = nullptr;
+    QAction *m_startDaemonAction = nullptr;
+    QString m_followed;         // the session whose connections are shown
+    QString m_pendingSelection; // a session we started, selected once it is listed
+    bool m_keepRunningInTray = false;
+    bool m_toldAboutTray = false;
+};
+
+} // namespace podtap

@@ -1,0 +1,105 @@
+#include "sessioncontroller.h"
+
+#include "daemonlink.h"
+
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QProcessEnvironment>
+
+namespace podtap {
+
+SessionController::SessionController(DaemonLink *link, QObject *parent)
+    : QObject(parent)
+    , m_link(link)
+{}
+
+QJsonObject SessionController::startParams(const StartRequest &request)
+{
+    QJsonArray files;
+    const QStringList kubeconfig = request.kubeconfig.isEmpty()
+                                           ? qEnvironmentVariable("KUBECONFIG")
+                                                     .split(QLatin1Char(':'), Qt::SkipEmptyParts)
+                                           : request.kubeconfig;
+    for (const QString &f : kubeconfig)
+        files.append(QFileInfo(f).absoluteFilePath());
+    // Exec credential plugins run in the daemon but must see this desktop session's
+    // environment (the daemon keeps it in memory only).
+    QJsonObject environment;
+    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    const QStringList keys = env.keys();
+    for (const QString &key : keys)
+        environment[key] = env.value(key);
+    QJsonObject p{{QStringLiteral("kubeconfig"), files},
+                  {QStringLiteral("environment"), environment},
+                  {QStringLiteral("context"), request.context.trimmed()},
+                  {QStringLiteral("namespace"), request.ns.trimmed()},
+                  {QStringLiteral("target"), request.target.trimmed()},
+                  {QStringLiteral("port"), request.port},
+                  {QStringLiteral("allPods"), true}};
+    if (request.mirrorPort > 0)
+        p[QLatin1String("mirror")]
+                = QJsonObject{{QStringLiteral("host"), QStringLiteral("127.0.0.1")},
+                              {QStringLiteral("port"), request.mirrorPort},
+                              {QStringLiteral("joinMidstream"), request.joinMidstream}};
+    return p;
+}
+
+void SessionController::start(const StartRequest &request)
+{
+    m_link->request(QStringLiteral("session.start"), startParams(request), this,
+                    [this](const IpcClient::Reply &r) {
+                        if (!r.ok) {
+                            Q_EMIT failed(QStringLiteral("Start"), r.errorMessage);
+                            return;
+                        }
+                        Q_EMIT started(r.result.value(QLatin1String("session")).toObject());
+                    });
+}
+
+void SessionController::stop(const QString &id)
+{
+    m_link->request(QStringLiteral("session.stop"), QJsonObject{{QStringLiteral("id"), id}}, this,
+                    [this, id](const IpcClient::Reply &r) {
+                        if (!r.ok) {
+                            Q_EMIT failed(QStringLiteral("Stop"), r.errorMessage);
+                            return;
+                        }
+                        Q_EMIT stopped(id, r.result.value(QLatin1String("session")).toObject());
+                    });
+}
+
+void SessionController::setMirror(const QString &id, int port, bool joinMidstream)
+{
+    m_link->request(QStringLiteral("session.mirror"),
+                    QJsonObject{{QStringLiteral("id"), id},
+                                {QStringLiteral("host"), QStringLiteral("127.0.0.1")},
+                                {QStringLiteral("port"), port},
+                                {QStringLiteral("joinMidstream"), joinMidstream}},
+                    this, [this, id](const IpcClient::Reply &r) {
+                        if (!r.ok) {
+                            Q_EMIT failed(QStringLiteral("Mirror"), r.errorMessage);
+                            return;
+                        }
+                        Q_EMIT mirrorChanged(id,
+                                             r.result.value(QLatin1String("mirror")).toObject());
+                    });
+}
+
+void SessionController::exportSession(const QString &id, const QString &path, const QString &format)
+{
+    m_link->request(QStringLiteral("session.export"),
+                    QJsonObject{{QStringLiteral("id"), id},
+                                {QStringLiteral("path"), QFileInfo(path).absoluteFilePath()},
+                                {QStringLiteral("format"), format}},
+                    this, [this, id](const IpcClient::Reply &r) {
+                        if (!r.ok) {
+                            Q_EMIT failed(QStringLiteral("Export"), r.errorMessage);
+                            return;
+                        }
+                        Q_EMIT exported(id, r.result.value(QLatin1String("path")).toString(),
+                                        r.result.value(QLatin1String("packets")).toInteger(),
+                                        r.result.value(QLatin1String("bytes")).toInteger());
+                    });
+}
+
+} // namespace podtap

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QObject>
+#include <QStringList>
+
+namespace podtap {
+
+class DaemonLink;
+
+// What the user asks of a session in the window and the tray: start one, stop it, mirror it
+// to a local port, export it. Each is one IPC request; the answer comes back as a signal
+// (success, or what went wrong in the daemon's words).
+class SessionController : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct StartRequest
+    {
+        QStringList kubeconfig; // empty: $KUBECONFIG's files, as the CLI sends them
+        QString context;
+        QString ns;
+        QString target; // pod, namespace/pod, deployment/NAME, statefulset/NAME, service/NAME
+        int port = 0;
+        int mirrorPort = 0; // 0 = capture only
+        bool joinMidstream = false;
+    };
+
+    explicit SessionController(DaemonLink *link, QObject *parent = nullptr);
+
+    // The session.start parameters for `request` (the same the CLI's mirror/capture send).
+    static QJsonObject startParams(const StartRequest &request);
+
+    void start(const StartRequest &request);
+    void stop(const QString &id);
+    // port 0 switches the mirror off.
+    void setMirror(const QString &id, int port, bool joinMidstream = false);
+    // format: "pcap" or "pcapng"; path absolute.
+    void exportSession(const QString &id, const QString &path, const QString &format);
+
+Q_SIGNALS:
+    void started(const QJsonObject &summary);
+    void stopped(const QString &id, const QJsonObject &summary);
+    void mirrorChanged(const QString &id, const QJsonObject &mirror);
+    void exported(const QString &id, const QString &path, qint64 packets, qint64 bytes);
+    // `action` names what failed ("Start", "Stop", …); `message` says why.
+    void failed(const QString &action, const QString &message);
+
+private:
+    DaemonLink *m_link;
+};
+
+} // namespace podtap

@@ -1,0 +1,182 @@
+#include "traycontroller.h"
+
+#include "sessioncontroller.h"
+#include "sessionlistmodel.h"
+
+#include <QMenu>
+#include <QSystemTrayIcon>
+
+namespace podtap {
+
+TrayController::TrayController(DaemonLink *link, SessionListModel *sessions,
+                               SessionController *controller, QObject *parent)
+    : QObject(parent)
+    , m_link(link)
+    , m_sessions(sessions)
+    , m_controller(controller)
+    , m_menu(new QMenu)
+{
+    m_menu->setObjectName(QStringLiteral("trayMenu"));
+    connect(m_link, &DaemonLink::stateChanged, this, &TrayController::refresh);
+    connect(m_sessions, &QAbstractItemModel::dataChanged, this, &TrayController::refresh);
+    connect(m_sessions, &QAbstractItemModel::rowsInserted, this, &TrayController::refresh);
+    connect(m_sessions, &QAbstractItemModel::rowsRemoved, this, &TrayController::refresh);
+    connect(m_sessions, &QAbstractItemModel::modelReset, this, &TrayController::refresh);
+    connect(m_sessions, &SessionListModel::sessionFailed, this,
+            [this](const QString &id, const QString &title, const QString &reason) {
+                m_failureUnseen = true;
+                m_lastFailure = QStringLiteral("Session %1 (%2) failed: %3").arg(id, title, reason);
+                notify(QStringLiteral("podtap session failed"), m_lastFailure);
+                refresh();
+            });
+    connect(m_link, &DaemonLink::connectionLost, this, [this](const QString &why) {
+        notify(QStringLiteral("podtap lost its daemon"),
+               why + QStringLiteral("; reconnecting (sessions may have ended with it)"));
+    });
+    refresh();
+}
+
+TrayController::~TrayController()
+{
+    delete m_menu; // a QMenu has no QObject parent here: the tray does not own it
+}
+
+TrayController::Status TrayController::statusFor(DaemonLink::State link,
+                                                 const QList<QJsonObject> &running,
+                                                 bool failureUnseen)
+{
+    if (link == DaemonLink::State::Waiting || failureUnseen)
+        return Status::Error;
+    bool capturing = false;
+    for (const QJsonObject &s : running) {
+        if (SessionListModel::isMirroring(s))
+            return Status::Mirroring;
+        capturing = true;
+    }
+    return capturing ? Status::Capturing : Status::Idle;
+}
+
+QString TrayController::statusName(Status status)
+{
+    switch (status) {
+    case Status::Idle:
+        return QStringLiteral("idle");
+    case Status::Capturing:
+        return QStringLiteral("capturing");
+    case Status::Mirroring:
+        return QStringLiteral("mirroring");
+    case Status::Error:
+        return QStringLiteral("error");
+    }
+    return {};
+}
+
+QString TrayController::toolTip() const
+{
+    const int running = int(m_sessions->runningSessions().size());
+    QString text = QStringLiteral("podtap: ");
+    if (!m_link->isConnected())
+        text += m_link->statusText();
+    else if (running == 0)
+        text += QStringLiteral("no session running");
+    else
+        text += QStringLiteral("%1 session(s) running").arg(running);
+    if (m_failureUnseen)
+        text += QLatin1Char('\n') + m_lastFailure;
+    return text;
+}
+
+bool TrayController::showTrayIcon()
+{
+    if (m_tray)
+        return true;
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return false;
+    m_tray = new QSystemTrayIcon(AppIcons::icon(m_status), this);
+    m_tray->setContextMenu(m_menu);
+    m_tray->setToolTip(toolTip());
+    connect(m_tray, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
+                    Q_EMIT openWindowRequested();
+            });
+    connect(m_tray, &QSystemTrayIcon::messageClicked, this, &TrayController::openWindowRequested);
+    m_tray->show();
+    return true;
+}
+
+void TrayController::acknowledgeFailures()
+{
+    if (!m_failureUnseen)
+        return;
+    m_failureUnseen = false;
+    refresh();
+}
+
+void TrayController::notify(const QString &title, const QString &message)
+{
+    if (m_tray && QSystemTrayIcon::supportsMessages())
+        m_tray->showMessage(title, message, QSystemTrayIcon::Warning);
+}
+
+void TrayController::refresh()
+{
+    const QList<QJsonObject> running = m_sessions->runningSessions();
+    const Status status = statusFor(m_link->state(), running, m_failureUnseen);
+    if (m_tray) {
+        m_tray->setToolTip(toolTip());
+        if (status != m_status)
+            m_tray->setIcon(AppIcons::icon(status));
+    }
+    rebuildMenu(running);
+    if (status != m_status) {
+        m_status = status;
+        Q_EMIT statusChanged(status);
+    }
+}
+
+void TrayController::rebuildMenu(const QList<QJsonObject> &running)
+{
+    // Rebuilt only when what it lists changes: stats every second must not flicker it.
+    QString signature;
+    for (const QJsonObject &s : running)
+        signature += s.value(QLatin1String("id")).toString() + QLatin1Char('|')
+                     + s.value(QLatin1String("title")).toString() + QLatin1Char('|')
+                     + s.value(QLatin1String("state")).toString() + QLatin1Char('|')
+                     + (SessionListModel::isMirroring(s) ? QLatin1Char('m') : QLatin1Char('c'))
+                     + QLatin1Char('\n');
+    if (!m_menu->isEmpty() && signature == m_menuSignature)
+        return;
+    m_menuSignature = signature;
+    m_menu->clear();
+    QAction *open = m_menu->addAction(QStringLiteral("Open podtap"), this,
+                                      &TrayController::openWindowRequested);
+    QFont bold = open->font();
+    bold.setBold(true);
+    open->setFont(bold);
+    m_menu->addSection(QStringLiteral("Running sessions"));
+    if (running.isEmpty()) {
+        m_menu->addAction(QStringLiteral("No session running"))->setEnabled(false);
+    }
+    for (const QJsonObject &s : running) {
+        const QString id = s.value(QLatin1String("id")).toString();
+        const QString what = SessionListModel::isMirroring(s)
+                                     ? QStringLiteral("mirroring to %1")
+                                               .arg(s.value(QLatin1String("mirror"))
+                                                            .toObject()
+                                                            .value(QLatin1String("to"))
+                                                            .toString())
+                                     : s.value(QLatin1String("state")).toString();
+        QAction *stop = m_menu->addAction(
+                QStringLiteral("Stop #%1 %2 (%3)")
+                        .arg(id, s.value(QLatin1String("title")).toString(), what));
+        stop->setIcon(AppIcons::icon(SessionListModel::isMirroring(s) ? Status::Mirroring
+                                                                      : Status::Capturing));
+        connect(stop, &QAction::triggered, this, [this, id] { m_controller->stop(id); });
+    }
+    m_menu->addSeparator();
+    m_menu->addAction(QStringLiteral("Quit (sessions keep running in podtapd)"), this,
+                      &TrayController::quitRequested);
+}
+
+} // namespace podtap

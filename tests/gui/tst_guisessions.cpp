@@ -1,0 +1,315 @@
+// The GUI's models and actions against a real podtapd capturing a real pod (kubesim): a
+// session started through the GUI's controller appears in SessionListModel and follows its
+// state machine; traffic from the pod's client namespace shows up as rows in
+// ConnectionTableModel with the generator's counts; the mirror delivers new connections to a
+// local server; the export is a file Wireshark's tools read; stop ends it; the stored
+// session pages back in. A screenshot of the main window with that content is written to
+// the build tree (tests/gui/screenshots/main-window.png).
+#include "connectionfeed.h"
+#include "connectiontablemodel.h"
+#include "daemonlink.h"
+#include "daemonprocess.h"
+#include "mainwindow.h"
+#include "sessioncontroller.h"
+#include "sessionlistmodel.h"
+
+#include "../e2e/support/kubesimprocess.h"
+
+#include <QAbstractItemModelTester>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+using podtap::ConnectionTableModel;
+using podtap::SessionListModel;
+
+namespace {
+const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
+
+int countLines(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    int n = 0;
+    for (const QByteArray &line : f.readAll().split('\n'))
+        n += line.trimmed().isEmpty() ? 0 : 1;
+    return n;
+}
+} // namespace
+
+class TestGuiSessions : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void liveSessionThroughTheGui();
+
+private:
+    bool runClient(int connections, const QString &record, QString *output);
+    QString m_podIp;
+
+    QTemporaryDir m_dir;
+    KubesimProcess m_kubesim;
+    std::unique_ptr<DaemonProcess> m_daemon;
+    QString m_socket;
+    QList<QProcess *> m_children;
+};
+
+void TestGuiSessions::initTestCase()
+{
+    if (geteuid() != 0)
+        QSKIP("kubesim's pods are network namespaces: this test needs root");
+    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
+        if (!QFile::exists(bin))
+            QSKIP(qPrintable(bin + u" was not built"_s));
+    QVERIFY(m_dir.isValid());
+    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
+    QFile::setPermissions(m_dir.filePath(u"run"_s),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
+    m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
+    QString error;
+    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
+             qPrintable(error));
+    m_daemon = std::make_unique<DaemonProcess>(m_socket, m_dir.filePath(u"store"_s),
+                                               m_dir.filePath(u"podtapd.log"_s));
+    QVERIFY2(m_daemon->start(&error), qPrintable(error));
+}
+
+void TestGuiSessions::cleanupTestCase()
+{
+    for (QProcess *p : std::as_const(m_children)) {
+        p->terminate();
+        if (!p->waitForFinished(5000))
+            p->kill();
+        p->waitForFinished(2000);
+    }
+    qDeleteAll(m_children);
+    m_daemon.reset();
+    m_kubesim.stop();
+    if (QTest::currentTestFailed() && m_dir.autoRemove()) {
+        m_dir.setAutoRemove(false);
+        qWarning("kept the test's files (podtapd.log, records) in %s", qPrintable(m_dir.path()));
+    }
+}
+
+bool TestGuiSessions::runClient(int connections, const QString &record, QString *output)
+{
+    QProcess p;
+    p.setProcessChannelMode(QProcess::MergedChannels);
+    p.start(u"ip"_s, {u"netns"_s,
+                      u"exec"_s,
+                      m_kubesim.netns(u"c1"_s),
+                      Trafficgen,
+                      u"client"_s,
+                      u"--connect"_s,
+                      m_podIp + u":8080"_s,
+                      u"--connections"_s,
+                      QString::number(connections),
+                      u"--concurrency"_s,
+                      u"10"_s,
+                      u"--requests-per-conn"_s,
+                      u"2"_s,
+                      u"--request-size"_s,
+                      u"200"_s,
+                      u"--response-size"_s,
+                      u"1000"_s,
+                      u"--record"_s,
+                      record,
+                      u"--seed"_s,
+                      u"7"_s,
+                      u"--timeout"_s,
+                      u"60"_s});
+    const bool finished = p.waitForFinished(90000);
+    *output = QString::fromUtf8(p.readAll());
+    return finished && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
+void TestGuiSessions::liveSessionThroughTheGui()
+{
+    podtap::DaemonLink::Options o;
+    o.socketPath = m_socket;
+    o.startDaemon = false;
+    podtap::DaemonLink link(o);
+    SessionListModel sessions(&link);
+    QAbstractItemModelTester sessionsTester(&sessions,
+                                            QAbstractItemModelTester::FailureReportingMode::QtTest);
+    podtap::SessionController controller(&link);
+    QSignalSpy failed(&controller, &podtap::SessionController::failed);
+    link.start();
+    QTRY_VERIFY(sessions.isLoaded());
+    QCOMPARE(sessions.rowCount(), 0);
+
+    // Start: the same request the "New capture/mirror" dialog makes.
+    podtap::SessionController::StartRequest request;
+    request.kubeconfig = {m_kubesim.kubeconfig()};
+    request.context = u"tapper"_s;
+    request.ns = u"shop"_s;
+    request.target = u"web"_s;
+    request.port = 8080;
+    QSignalSpy started(&controller, &podtap::SessionController::started);
+    controller.start(request);
+    QTRY_COMPARE(started.size(), 1);
+    const QString id = started.at(0).at(0).toJsonObject().value(u"id").toString();
+    QVERIFY(!id.isEmpty());
+    QTRY_VERIFY(sessions.rowOf(id) >= 0);
+    auto state = [&] {
+        return sessions.summary(id).value(u"state").toString();
+    };
+    QStringList seenStates;
+    QObject watch;
+    auto noteState = [&] {
+        const QString s = state();
+        if (!s.isEmpty() && (seenStates.isEmpty() || seenStates.constLast() != s))
+            seenStates << s;
+    };
+    connect(&sessions, &QAbstractItemModel::dataChanged, &watch, noteState);
+    connect(&sessions, &QAbstractItemModel::rowsInserted, &watch, noteState);
+    noteState();
+    QTRY_VERIFY_WITH_TIMEOUT(state() == u"capturing"_s || state() == u"failed"_s, 90000);
+    QVERIFY2(state() == u"capturing"_s,
+             qPrintable(QString::fromUtf8(QJsonDocument(sessions.summary(id)).toJson())));
+    qInfo("states seen by SessionListModel: %s", qPrintable(seenStates.join(u" → "_s)));
+    QVERIFY(sessions.isRunning(sessions.rowOf(id)));
+    m_podIp = sessions.summary(id)
+                      .value(u"pods")
+                      .toArray()
+                      .at(0)
+                      .toObject()
+                      .value(u"ip")
+                      .toString();
+    QVERIFY(!m_podIp.isEmpty());
+
+    // Follow it as the window does.
+    ConnectionTableModel connections;
+    QAbstractItemModelTester connectionsTester(
+            &connections, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    podtap::ConnectionFeed feed(&link, &connections);
+    feed.setSession(id, true);
+
+    QString out;
+    QVERIFY2(runClient(200, m_dir.filePath(u"client-1.jsonl"_s), &out), qPrintable(out));
+    QCOMPARE(countLines(m_dir.filePath(u"client-1.jsonl"_s)), 200);
+    // A closed connection is reported once its linger (30 s, for late retransmissions) ends.
+    QTRY_VERIFY_WITH_TIMEOUT(connections.rowCount() >= 200, 60000);
+    QVERIFY2(connections.rowCount() == 200,
+             qPrintable(u"%1 rows; session: %2"_s.arg(connections.rowCount())
+                                .arg(QString::fromUtf8(
+                                        QJsonDocument(sessions.summary(id)).toJson()))));
+    qint64 inBytes = 0;
+    for (int r = 0; r < connections.rowCount(); ++r)
+        inBytes += connections.index(r, ConnectionTableModel::BytesIn)
+                           .data(ConnectionTableModel::SortRole)
+                           .toLongLong();
+    QVERIFY2(inBytes >= 200 * 2 * 200, qPrintable(QString::number(inBytes)));
+    const int row = sessions.rowOf(id);
+    QTRY_VERIFY_WITH_TIMEOUT(sessions.index(sessions.rowOf(id), SessionListModel::Connections)
+                                             .data(SessionListModel::SortRole)
+                                             .toLongLong()
+                                     >= 200,
+                             60000);
+    QVERIFY(sessions.index(row, SessionListModel::Packets)
+                    .data(SessionListModel::SortRole)
+                    .toLongLong()
+            > 200 * 8);
+
+    // Mirror to a local server: new connections arrive there.
+    auto *server = new QProcess;
+    m_children << server;
+    const QString serverRecord = m_dir.filePath(u"local-server.jsonl"_s);
+    server->start(Trafficgen, {u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--mode"_s, u"http"_s,
+                               u"--record"_s, serverRecord});
+    QVERIFY(server->waitForStarted());
+    QTRY_VERIFY(server->canReadLine());
+    const auto m = QRegularExpression(u"^listening 127\\.0\\.0\\.1:(\\d+)"_s)
+                           .match(QString::fromLatin1(server->readLine()));
+    QVERIFY(m.hasMatch());
+    const int port = m.captured(1).toInt();
+    QSignalSpy mirrored(&controller, &podtap::SessionController::mirrorChanged);
+    controller.setMirror(id, port);
+    QTRY_COMPARE(mirrored.size(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(SessionListModel::isMirroring(sessions.summary(id)), 5000);
+    QVERIFY2(sessions.index(sessions.rowOf(id), SessionListModel::Mirror)
+                     .data()
+                     .toString()
+                     .startsWith(u"→ 127.0.0.1:%1"_s.arg(port)),
+             qPrintable(sessions.index(sessions.rowOf(id), SessionListModel::Mirror)
+                                .data()
+                                .toString()));
+    QVERIFY2(runClient(20, m_dir.filePath(u"client-2.jsonl"_s), &out), qPrintable(out));
+    QTRY_COMPARE_WITH_TIMEOUT(countLines(serverRecord), 20, 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(connections.rowCount() >= 220, 60000);
+    QVERIFY2(connections.rowCount() == 220,
+             qPrintable(u"%1 rows; session: %2"_s.arg(connections.rowCount())
+                                .arg(QString::fromUtf8(
+                                        QJsonDocument(sessions.summary(id)).toJson()))));
+
+    // The window, as a user sees it, for the README.
+    {
+        podtap::MainWindow window(&link, &sessions, &controller);
+        window.resize(1280, 760);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        window.selectSession(id);
+        QTRY_COMPARE_WITH_TIMEOUT(window.connectionModel()->rowCount(), 220, 30000);
+        window.findChild<QTableView *>(u"connectionsView"_s)
+                ->sortByColumn(ConnectionTableModel::BytesOut, Qt::DescendingOrder);
+        QTest::qWait(200);
+        const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
+        QDir().mkpath(dir);
+        QVERIFY(window.grab().save(dir + u"/main-window.png"_s));
+        qInfo("screenshot: %s/main-window.png", qPrintable(dir));
+    }
+
+    // Export through the daemon: a file Wireshark's tools read, with the session's packets.
+    const QString exported = m_dir.filePath(u"session.pcapng"_s);
+    QSignalSpy exportedSpy(&controller, &podtap::SessionController::exported);
+    controller.exportSession(id, exported, u"pcapng"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(exportedSpy.size(), 1, 30000);
+    const qint64 packets = exportedSpy.at(0).at(2).toLongLong();
+    QVERIFY(packets > 220 * 8);
+    QVERIFY(QFileInfo(exported).size() > 0);
+    if (!QStandardPaths::findExecutable(u"capinfos"_s).isEmpty()) {
+        QProcess capinfos;
+        capinfos.start(u"capinfos"_s, {u"-c"_s, u"-M"_s, exported});
+        QVERIFY(capinfos.waitForFinished(30000));
+        const auto c = QRegularExpression(u"Number of packets:\\s+(\\d+)"_s)
+                               .match(QString::fromUtf8(capinfos.readAllStandardOutput()));
+        QVERIFY(c.hasMatch());
+        QCOMPARE(c.captured(1).toLongLong(), packets);
+    }
+
+    // Stop: the row says so and is no longer running.
+    QSignalSpy stopped(&controller, &podtap::SessionController::stopped);
+    controller.stop(id);
+    QTRY_COMPARE_WITH_TIMEOUT(stopped.size(), 1, 30000);
+    QTRY_COMPARE(state(), u"stopped"_s);
+    QVERIFY(!sessions.isRunning(sessions.rowOf(id)));
+    QCOMPARE(failed.size(), 0);
+
+    // The stored session pages back in (session.connections), as after a restart.
+    ConnectionTableModel stored;
+    podtap::ConnectionFeed storedFeed(&link, &stored);
+    storedFeed.setSession(id, false);
+    QTRY_VERIFY(!storedFeed.isLoading() && stored.rowCount() > 0);
+    QCOMPARE(stored.rowCount(), connections.rowCount());
+    QCOMPARE(storedFeed.storedTotal(), qint64(connections.rowCount()));
+}
+
+QTEST_MAIN(TestGuiSessions)
+#include "tst_guisessions.moc"
