@@ -377,9 +377,8 @@ void MainWindow::updatePlaceholders()
     } else if (m_sessions->isRunning(m_sessions->rowOf(m_followed))) {
         m_connectionStack->showMessage(
                 QStringLiteral("No connection has ended yet"),
-                QStringLiteral("Connections appear here shortly after they close (the "
-                               "capture waits for late retransmissions); the sessions table "
-                               "counts the open ones."));
+                QStringLiteral("Connections appear here as soon as they close; the "
+                               "sessions table counts the open ones."));
     } else {
         m_connectionStack->showMessage(QStringLiteral("No connections"),
                                        QStringLiteral("This session recorded no complete "

@@ -448,7 +448,7 @@ void CaptureSession::podPacket(const RawPacket &packet, std::uint64_t connection
         Q_EMIT pcapBytes(PcapWriter::pcapRecord(packet), packet.linkType);
 }
 
-void CaptureSession::podConnectionEnded(const QJsonObject &c)
+void CaptureSession::podConnectionClosed(const QJsonObject &c)
 {
     ++m_connections;
     m_gapBytes += c[QLatin1String("c2s")][QLatin1String("gapBytes")].toInteger()

@@ -53,7 +53,7 @@ public:
     // PacketObserver
     void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
                    std::uint8_t tcpFlags) override;
-    void podConnectionEnded(const QJsonObject &summary) override;
+    void podConnectionClosed(const QJsonObject &summary) override;
 
 Q_SIGNALS:
     void stateChanged(const QString &state, const QString &reason);
@@ -101,7 +101,7 @@ private:
     QTimer m_followTimer;
     QTimer m_durationTimer;
     QElapsedTimer m_drainClock;
-    QJsonArray m_endedBatch;
+    QJsonArray m_endedBatch; // closed since the last stats event (shown live)
     QJsonArray m_mirrorBatch;
     quint64 m_packets = 0;
     quint64 m_bytes = 0;

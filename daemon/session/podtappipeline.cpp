@@ -117,7 +117,9 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
         if (i.status == PreflightItem::Status::Warn)
             Q_EMIT warning(QStringLiteral("%1: %2").arg(i.title, i.why));
 
-    const auto argv = CaptureCommand::argv(CaptureCommand::Options{m_port});
+    CaptureCommand::Options co;
+    co.port = m_port;
+    const auto argv = CaptureCommand::argv(co);
     if (!argv) {
         setState(State::Failed, argv.error());
         Q_EMIT stopped();
@@ -343,13 +345,13 @@ void PodTapPipeline::connectionClosed(TcpConnection &c)
 {
     if (m_mirror)
         m_mirror->connectionClosed(c);
+    m_observer->podConnectionClosed(connectionJson(c, sessionId(c.id)));
 }
 
 void PodTapPipeline::connectionRemoved(TcpConnection &c)
 {
     if (m_mirror)
         m_mirror->connectionRemoved(c);
-    m_observer->podConnectionEnded(connectionJson(c, sessionId(c.id)));
 }
 
 } // namespace podtap

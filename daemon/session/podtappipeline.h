@@ -48,7 +48,10 @@ public:
         virtual void podPacket(const RawPacket &packet, std::uint64_t connectionId,
                                std::uint8_t direction, std::uint8_t tcpFlags)
                 = 0;
-        virtual void podConnectionEnded(const QJsonObject &summary) = 0;
+        // Both streams are over (FIN, reset, idle, end of capture): the connection's summary,
+        // shown and stored at once rather than after the tracker's linger for late
+        // retransmissions, which change no byte of it.
+        virtual void podConnectionClosed(const QJsonObject &summary) = 0;
     };
 
     PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index, int port,

@@ -9,6 +9,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QThread>
@@ -54,12 +55,22 @@ Result<bool> SessionManager::open()
 
 QString SessionManager::nextId() const
 {
+    // Ids are never reused, across restarts too (a session that failed before storing
+    // anything leaves no folder): the last one handed out is kept in the store.
+    QFile last(m_store.root() + QStringLiteral("/last-session-id"));
     int max = m_lastId;
+    if (last.open(QIODevice::ReadOnly))
+        max = std::max(max, last.readAll().trimmed().toInt());
+    last.close();
     for (const QJsonObject &m : m_store.list())
         max = std::max(max, m.value(QLatin1String("id")).toString().toInt());
     for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
         max = std::max(max, it.key().toInt());
     m_lastId = max + 1;
+    if (last.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        last.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        last.write(QByteArray::number(m_lastId) + '\n');
+    }
     return QString::number(m_lastId);
 }
 
@@ -150,8 +161,11 @@ void SessionManager::watch(CaptureSession *s)
                                                  {QStringLiteral("items"), items},
                                                  {QStringLiteral("passed"), passed}});
             });
-    connect(s, &CaptureSession::statsUpdated, this,
-            [publish](const QJsonObject &summary) { publish("stats", summary); });
+    connect(s, &CaptureSession::statsUpdated, this, [this, publish](const QJsonObject &summary) {
+        publish("stats", summary);
+        // A session list shows live counts too, without polling.
+        m_server->publish(QStringLiteral("sessions"), QStringLiteral("stats"), summary);
+    });
     connect(s, &CaptureSession::connectionsEnded, this, [publish](const QJsonArray &c) {
         publish("connections", QJsonObject{{QStringLiteral("ended"), c}});
     });

@@ -95,7 +95,7 @@ class NullObserver : public PodTapPipeline::PacketObserver
 {
 public:
     void podPacket(const RawPacket &, std::uint64_t, std::uint8_t, std::uint8_t) override {}
-    void podConnectionEnded(const QJsonObject &) override {}
+    void podConnectionClosed(const QJsonObject &) override {}
 };
 
 [[noreturn]] void fail(const QString &what)

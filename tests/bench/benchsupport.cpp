@@ -230,7 +230,7 @@ void SpoolObserver::podPacket(const RawPacket &packet, std::uint64_t connectionI
         m_spool->append(packet, connectionId, direction, tcpFlags);
 }
 
-void SpoolObserver::podConnectionEnded(const QJsonObject &summary)
+void SpoolObserver::podConnectionClosed(const QJsonObject &summary)
 {
     if (m_spool->isOpen())
         m_spool->appendConnection(summary);

@@ -107,7 +107,7 @@ public:
     {}
     void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
                    std::uint8_t tcpFlags) override;
-    void podConnectionEnded(const QJsonObject &summary) override;
+    void podConnectionClosed(const QJsonObject &summary) override;
 
 private:
     SessionSpool *m_spool;
