@@ -67,13 +67,18 @@ void CaptureSession::fail(const QString &reason)
     m_state = State::Failed;
     m_reason = reason;
     Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)), reason);
+    stopPipelines();
+    finishIfDone();
+}
+
+void CaptureSession::stopPipelines()
+{
     m_stopping = true;
     m_followTimer.stop();
     m_durationTimer.stop();
     for (PodTapPipeline *p : std::as_const(m_pipelines))
         if (p->state() != State::Stopped && p->state() != State::Failed)
             p->stop();
-    finishIfDone();
 }
 
 void CaptureSession::finishIfDone()
@@ -365,12 +370,7 @@ void CaptureSession::stop()
         finishIfDone();
         return;
     }
-    m_stopping = true;
-    m_followTimer.stop();
-    m_durationTimer.stop();
-    for (PodTapPipeline *p : std::as_const(m_pipelines))
-        if (p->state() != State::Stopped && p->state() != State::Failed)
-            p->stop();
+    stopPipelines();
     // Still resolving (no pipeline yet): the resolver's callback sees m_stopping.
     if (!m_pipelines.isEmpty() || m_spool)
         finishIfDone();

@@ -73,6 +73,8 @@ private:
     void followPods();
     void updateState();
     void finishIfDone();
+    // Asks every live pod to stop (tcpdump stopped, the tap stays); no new pods.
+    void stopPipelines();
     void publishStats();
     void closeSpool();
     MirrorSink::Options mirrorOptions() const;

@@ -263,15 +263,22 @@ void SessionManager::get(IpcPeer *peer, qint64 id, const QJsonObject &params)
                                 {QStringLiteral("live"), false}});
 }
 
-void SessionManager::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
+CaptureSession *SessionManager::liveSession(IpcPeer *peer, qint64 id,
+                                            const QJsonObject &params) const
 {
     const QString sid = sessionIdParam(params);
     CaptureSession *s = m_sessions.value(sid);
-    if (!s) {
+    if (!s)
         peer->replyError(id, QStringLiteral("not-found"),
                          QStringLiteral("no running session %1").arg(sid));
+    return s;
+}
+
+void SessionManager::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    CaptureSession *s = liveSession(peer, id, params);
+    if (!s)
         return;
-    }
     if (s->isFinished()) {
         peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
         return;
@@ -329,13 +336,9 @@ void SessionManager::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &para
 
 void SessionManager::mirror(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const QString sid = sessionIdParam(params);
-    CaptureSession *s = m_sessions.value(sid);
-    if (!s) {
-        peer->replyError(id, QStringLiteral("not-found"),
-                         QStringLiteral("no running session %1").arg(sid));
+    CaptureSession *s = liveSession(peer, id, params);
+    if (!s)
         return;
-    }
     const auto r = s->setMirror(params.value(QLatin1String("host")).toString(),
                                 params.value(QLatin1String("port")).toInt(),
                                 params.value(QLatin1String("joinMidstream")).toBool(),

@@ -49,6 +49,8 @@ private:
     void replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params);
 
     QString nextId() const;
+    // The session named by params.id, or nullptr after answering "not-found".
+    CaptureSession *liveSession(IpcPeer *peer, qint64 id, const QJsonObject &params) const;
     QString streamOf(const QString &sessionId) const
     {
         return QStringLiteral("session/") + sessionId;

@@ -658,7 +658,10 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
     QElapsedTimer t;
     t.start();
     exec.start(k.pod.ns, k.pod.name, k.tap, {QStringLiteral("cat"), file.path});
-    const bool finished = waitFor(loop, done, 600000);
+    // Scaled to the file (≥ 2 MB/s, ≥ 30 s), so a stall ends as a reported failure with
+    // its figures rather than as a test timeout.
+    const int budgetMs = int(std::max<qint64>(30000, qint64(file.bytes / 2000)));
+    const bool finished = waitFor(loop, done, budgetMs);
     if (pipe) {
         pipe->finishEngine();
         if (mirrors(path)) {
@@ -671,7 +674,7 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
                         return server.totalBytes() >= file.payload || s.dropped > 0
                                || s.localErrors > 0;
                     },
-                    60000);
+                    std::min(60000, budgetMs));
         }
         spool->flush();
     } else {
@@ -694,7 +697,20 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
     server.stop();
     r.local = server.totalBytes();
     if (!finished)
-        r.error = QStringLiteral("timed out");
+        r.error = QStringLiteral("the exec stream did not end within %1 s (%2 of %3 bytes "
+                                 "arrived; %4 of %5 bytes read on the local port)")
+                          .arg(budgetMs / 1000)
+                          .arg(r.bytes)
+                          .arg(file.bytes)
+                          .arg(r.local)
+                          .arg(file.payload);
+    else if (mirrors(path) && r.local < file.payload && r.stats.dropped == 0
+             && r.stats.localErrors == 0)
+        r.error = QStringLiteral("the mirror stalled: %1 of %2 bytes read on the local port, "
+                                 "none dropped, no local error (%3 open)")
+                          .arg(r.local)
+                          .arg(file.payload)
+                          .arg(r.stats.connections - r.stats.completed);
     else if (!outcome.success)
         r.error = outcome.message;
     return r;
