@@ -755,6 +755,12 @@ int main(int argc, char **argv)
         return SkipCode;
     }
     QDir().mkpath(o.dir);
+    // The tap `cat`s the capture file from here: others must be able to enter (whatever
+    // the umask), as a container's process is not the folder's owner.
+    QFile::setPermissions(o.dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                         | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                                         | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                                         | QFileDevice::ExeOther);
     ::chmod(qPrintable(o.dir), 0755); // the tap's cat runs as uid 65534
     const CaptureFile file = ensureCapture(o);
     writeCertificate(o.dir);

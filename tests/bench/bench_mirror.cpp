@@ -664,7 +664,7 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
     const bool finished = waitFor(loop, done, budgetMs);
     if (pipe) {
         pipe->finishEngine();
-        if (mirrors(path)) {
+        if (mirrors(path) && finished && outcome.success) {
             // Done when every client→server byte was read on the local side (or the mirror
             // gave the connection up).
             pollUntil(
@@ -704,7 +704,7 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
                           .arg(file.bytes)
                           .arg(r.local)
                           .arg(file.payload);
-    else if (mirrors(path) && r.local < file.payload && r.stats.dropped == 0
+    else if (outcome.success && mirrors(path) && r.local < file.payload && r.stats.dropped == 0
              && r.stats.localErrors == 0)
         r.error = QStringLiteral("the mirror stalled: %1 of %2 bytes read on the local port, "
                                  "none dropped, no local error (%3 open)")
@@ -719,6 +719,12 @@ Transfer throughputRun(const Options &o, const Cluster &k, const CaptureFile &fi
 bool runThroughput(const Options &o, const Cluster &k)
 {
     QDir().mkpath(o.dir);
+    // The tap `cat`s the capture file from here: others must be able to enter (whatever
+    // the umask), as a container's process is not the folder's owner.
+    QFile::setPermissions(o.dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                         | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                                         | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                                         | QFileDevice::ExeOther);
     ::chmod(qPrintable(o.dir), 0755); // the tap's cat runs as uid 65534
     const CaptureFile file = ensureCapture(o);
     std::printf("\nsustained mirror throughput: %s, %.1f MB, %" PRIu64 " packets, %" PRIu64
@@ -884,6 +890,12 @@ int main(int argc, char **argv)
         }
     }
     QDir().mkpath(o.dir);
+    // The tap `cat`s the capture file from here: others must be able to enter (whatever
+    // the umask), as a container's process is not the folder's owner.
+    QFile::setPermissions(o.dir, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                         | QFileDevice::ExeOwner | QFileDevice::ReadGroup
+                                         | QFileDevice::ExeGroup | QFileDevice::ReadOther
+                                         | QFileDevice::ExeOther);
 
     KubesimProcess kubesim;
     QString error;
