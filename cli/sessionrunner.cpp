@@ -45,11 +45,11 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
                      "  mirror to %s: %lld connections (%lld completed, %lld open), %lld bytes "
                      "mirrored, %lld response bytes; %lld skipped mid-stream, %lld local errors, "
                      "%lld closed by gaps, %lld dropped (local port too slow), %lld reset as "
-                     "captured, %lld closed early by the local side\n",
+                     "captured, %lld closed early by the local side, %lld ended unseen (RST)\n",
                      qPrintable(m.value(QLatin1String("to")).toString()), mn("connections"),
                      mn("completed"), mn("open"), mn("bytesMirrored"), mn("responseBytes"),
                      mn("skippedMidstream"), mn("localErrors"), mn("gaps"), mn("dropped"),
-                     mn("resets"), mn("localClosed"));
+                     mn("resets"), mn("localClosed"), mn("incomplete"));
     }
     std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
 }

@@ -24,7 +24,7 @@ MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject 
         m_written += quint64(n);
         m_sink->m_stats.bytesMirrored += quint64(n);
         if (m_closing && m_socket.bytesToWrite() == 0 && m_pending.isEmpty())
-            halfClose();
+            closeWritten();
     });
     connect(&m_socket, &QTcpSocket::readyRead, this, [this] {
         const QByteArray b = m_socket.readAll();
@@ -94,7 +94,22 @@ void MirrorConnection::flush()
 {
     writeOut();
     if (m_closing && m_socket.bytesToWrite() == 0 && m_pending.isEmpty())
+        closeWritten();
+}
+
+void MirrorConnection::closeWritten()
+{
+    if (m_resetAtEnd)
+        resetNow(m_endOutcome);
+    else
         halfClose();
+}
+
+void MirrorConnection::finishWithReset(const QString &outcome)
+{
+    m_resetAtEnd = true;
+    m_endOutcome = outcome;
+    finishGracefully();
 }
 
 void MirrorConnection::halfClose()

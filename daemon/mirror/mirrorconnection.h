@@ -25,6 +25,9 @@ public:
     void writeOut();
     // The captured stream ended: close once everything queued has been written.
     void finishGracefully();
+    // The captured stream ended without an end we saw: write what was captured, then RST
+    // (a FIN would tell the local service the stream was complete).
+    void finishWithReset(const QString &outcome);
     void resetNow(const QString &outcome = QStringLiteral("reset"));
     quint64 captureId() const { return m_captureId; }
     quint64 written() const { return m_written; }
@@ -37,6 +40,7 @@ public:
 private:
     void flush();
     void halfClose();
+    void closeWritten(); // everything is written: FIN, or RST after finishWithReset()
     void end(const QString &outcome);
 
     MirrorSink *m_sink;
@@ -49,7 +53,9 @@ private:
     bool m_closing = false;
     bool m_halfClosed = false;
     bool m_ended = false;
-    bool m_markedDirty = false; // queued in the sink's list for writeOut()
+    bool m_markedDirty = false;
+    bool m_resetAtEnd = false;
+    QString m_endOutcome; // queued in the sink's list for writeOut()
 };
 
 } // namespace podtap

@@ -89,10 +89,16 @@ void MirrorSink::connectionClosed(TcpConnection &c)
     auto it = m_conns.find(c.id);
     if (it == m_conns.end())
         return;
-    if (c.closeReason == CloseReason::Reset)
+    if (c.closeReason == CloseReason::Reset) {
         it->second->resetNow();
-    else
-        it->second->finishGracefully();
+    } else if (c.halfFor(Direction::ClientToServer).finished()) {
+        it->second->finishGracefully(); // the client's FIN, after every byte: a true end
+    } else {
+        // Idle, end of capture, evicted: the stream's end was never seen (its last bytes
+        // and FIN may be among lost packets). A FIN would claim a complete stream.
+        it->second->finishWithReset(
+                QStringLiteral("incomplete: the capture never saw the client finish"));
+    }
 }
 
 void MirrorSink::connectionRemoved(TcpConnection &c)
@@ -135,6 +141,8 @@ void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
         ++m_stats.resets;
     else if (outcome == QLatin1String("local-closed"))
         ++m_stats.localClosed;
+    else if (outcome.startsWith(QLatin1String("incomplete")))
+        ++m_stats.incomplete;
     // gap and dropped outcomes were counted when they were decided
     Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response());
     Q_EMIT statsChanged();

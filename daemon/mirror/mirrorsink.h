@@ -48,10 +48,12 @@ public:
         quint64 bytesMirrored = 0; // written to local sockets
         quint64 responseBytes = 0; // read back from the local side
         quint64 completed = 0;     // closed cleanly after all bytes were written
-        // connections = completed + localErrors + gaps + dropped + resets + localClosed + open
+        // connections = completed + localErrors + gaps + dropped + resets + localClosed
+        //               + incomplete + open
         quint64 notSelected = 0; // left out by Options::select
         quint64 resets = 0;      // the captured connection was reset: mirrored as RST
         quint64 localClosed = 0; // the local side closed before all bytes were written
+        quint64 incomplete = 0;  // ended without the client's FIN being seen: RST
     };
 
     explicit MirrorSink(const Options &options, QObject *parent = nullptr);

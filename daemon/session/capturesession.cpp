@@ -30,6 +30,7 @@ void addStats(MirrorSink::Stats &to, const MirrorSink::Stats &s)
     to.completed += s.completed;
     to.resets += s.resets;
     to.localClosed += s.localClosed;
+    to.incomplete += s.incomplete;
 }
 } // namespace
 
