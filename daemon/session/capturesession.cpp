@@ -377,6 +377,12 @@ void CaptureSession::stop()
         finishIfDone();
 }
 
+void CaptureSession::flushStore()
+{
+    if (m_spool && m_spool->isOpen())
+        m_spool->flush();
+}
+
 void CaptureSession::closeSpool()
 {
     if (!m_spool)

@@ -47,6 +47,8 @@ public:
     // Someone reads the live pcap (pcapBytes); serialising records costs otherwise.
     void setPcapWanted(bool wanted) { m_pcapWanted = wanted; }
     QString storeDir() const { return m_storeDir; }
+    // Writes out what the spool buffers (packets, index, connections) now, not at its timer.
+    void flushStore();
     QJsonObject summary() const;
     QJsonObject mirrorStats() const;
 

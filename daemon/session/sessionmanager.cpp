@@ -263,6 +263,15 @@ void SessionManager::get(IpcPeer *peer, qint64 id, const QJsonObject &params)
                                 {QStringLiteral("live"), false}});
 }
 
+Result<StoredSession> SessionManager::openStored(const QString &sid) const
+{
+    // A live session's last 100 ms are still in its spool's buffers. A client pages the store
+    // after its subscription was answered; what ended before that must be on disk by then.
+    if (CaptureSession *s = m_sessions.value(sid); s && !s->isFinished())
+        s->flushStore();
+    return StoredSession::open(m_store.sessionDir(sid));
+}
+
 CaptureSession *SessionManager::liveSession(IpcPeer *peer, qint64 id,
                                             const QJsonObject &params) const
 {
@@ -352,7 +361,7 @@ void SessionManager::mirror(IpcPeer *peer, qint64 id, const QJsonObject &params)
 
 void SessionManager::packets(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    const auto stored = openStored(sessionIdParam(params));
     if (!stored) {
         peer->replyError(id, QStringLiteral("not-found"), stored.error());
         return;
@@ -373,7 +382,7 @@ void SessionManager::packets(IpcPeer *peer, qint64 id, const QJsonObject &params
 
 void SessionManager::packet(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    const auto stored = openStored(sessionIdParam(params));
     if (!stored) {
         peer->replyError(id, QStringLiteral("not-found"), stored.error());
         return;
@@ -401,7 +410,7 @@ void SessionManager::packet(IpcPeer *peer, qint64 id, const QJsonObject &params)
 
 void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const auto stored = StoredSession::open(m_store.sessionDir(sessionIdParam(params)));
+    const auto stored = openStored(sessionIdParam(params));
     if (!stored) {
         peer->replyError(id, QStringLiteral("not-found"), stored.error());
         return;
@@ -420,7 +429,7 @@ void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &pa
 void SessionManager::exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
     const QString sid = sessionIdParam(params);
-    auto stored = StoredSession::open(m_store.sessionDir(sid));
+    auto stored = openStored(sid);
     if (!stored) {
         peer->replyError(id, QStringLiteral("not-found"), stored.error());
         return;

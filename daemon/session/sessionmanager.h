@@ -1,6 +1,7 @@
 #pragma once
 
 #include "store/capturestore.h"
+#include "store/storedsession.h"
 
 #include <QJsonObject>
 #include <QMap>
@@ -51,6 +52,8 @@ private:
     QString nextId() const;
     // The session named by params.id, or nullptr after answering "not-found".
     CaptureSession *liveSession(IpcPeer *peer, qint64 id, const QJsonObject &params) const;
+    // The stored session sid, with a running session's buffered data written out first.
+    Result<StoredSession> openStored(const QString &sid) const;
     QString streamOf(const QString &sessionId) const
     {
         return QStringLiteral("session/") + sessionId;
