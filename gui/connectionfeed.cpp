@@ -23,7 +23,7 @@ ConnectionFeed::ConnectionFeed(DaemonLink *link, ConnectionTableModel *model, QO
 ConnectionFeed::~ConnectionFeed()
 {
     if (m_live && !m_id.isEmpty())
-        m_link->unsubscribe(subscription());
+        m_link->unsubscribe(subscription(), this);
 }
 
 QJsonObject ConnectionFeed::subscription() const
@@ -34,7 +34,7 @@ QJsonObject ConnectionFeed::subscription() const
 void ConnectionFeed::setSession(const QString &id, bool live)
 {
     if (m_live && !m_id.isEmpty())
-        m_link->unsubscribe(subscription());
+        m_link->unsubscribe(subscription(), this);
     ++m_generation;
     m_id = id;
     m_live = live && !id.isEmpty();

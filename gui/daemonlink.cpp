@@ -228,16 +228,43 @@ QString DaemonLink::keyOf(const QJsonObject &params)
 void DaemonLink::subscribe(const QJsonObject &params, QObject *context,
                            IpcClient::Callback callback)
 {
+    Q_ASSERT(context);
     const QString key = keyOf(params);
-    m_subscriptions.insert(key, {params, QPointer<QObject>(context), std::move(callback)});
+    Subscription &sub = m_subscriptions[key];
+    sub.params = params;
+    sub.subscribers.removeIf([context](const Subscriber &s) { return s.context == context; });
+    sub.subscribers.append({QPointer<QObject>(context), std::move(callback)});
+    // A subscriber destroyed without unsubscribing must not keep the stream coming.
+    if (!m_watched.contains(context)) {
+        m_watched.insert(context);
+        connect(context, &QObject::destroyed, this, [this](QObject *gone) {
+            m_watched.remove(gone);
+            const QStringList keys = m_subscriptions.keys();
+            for (const QString &k : keys)
+                removeSubscriber(k, gone);
+        });
+    }
     if (isConnected())
-        sendSubscription(key);
+        sendSubscription(key, context);
 }
 
-void DaemonLink::unsubscribe(const QJsonObject &params)
+void DaemonLink::unsubscribe(const QJsonObject &params, QObject *context)
 {
-    if (m_subscriptions.remove(keyOf(params)) == 0)
+    removeSubscriber(keyOf(params), context);
+}
+
+void DaemonLink::removeSubscriber(const QString &key, const QObject *context)
+{
+    const auto it = m_subscriptions.find(key);
+    if (it == m_subscriptions.end())
         return;
+    const qsizetype before = it->subscribers.size();
+    it->subscribers.removeIf(
+            [context](const Subscriber &s) { return !s.context || s.context == context; });
+    if (it->subscribers.size() == before || !it->subscribers.isEmpty())
+        return;
+    const QJsonObject params = it->params;
+    m_subscriptions.erase(it);
     if (isConnected())
         m_client->request(QStringLiteral("session.unsubscribe"), params, this,
                           [](const IpcClient::Reply &) {});
@@ -245,24 +272,36 @@ void DaemonLink::unsubscribe(const QJsonObject &params)
 
 bool DaemonLink::isSubscribed(const QJsonObject &params) const
 {
-    return m_subscriptions.contains(keyOf(params));
+    return subscriberCount(params) > 0;
 }
 
-void DaemonLink::sendSubscription(const QString &key)
+int DaemonLink::subscriberCount(const QJsonObject &params) const
 {
-    const Subscription s = m_subscriptions.value(key);
-    if (!s.context) {
-        m_subscriptions.remove(key);
+    const auto it = m_subscriptions.constFind(keyOf(params));
+    if (it == m_subscriptions.cend())
+        return 0;
+    return int(std::count_if(it->subscribers.cbegin(), it->subscribers.cend(),
+                             [](const Subscriber &s) { return !s.context.isNull(); }));
+}
+
+void DaemonLink::sendSubscription(const QString &key, QObject *only)
+{
+    const auto it = m_subscriptions.constFind(key);
+    if (it == m_subscriptions.cend())
         return;
-    }
-    m_client->request(QStringLiteral("session.subscribe"), s.params, s.context,
-                      [this, key](const IpcClient::Reply &reply) {
-                          const auto it = m_subscriptions.constFind(key);
-                          if (it == m_subscriptions.cend() || !it->context || !it->callback)
+    m_client->request(QStringLiteral("session.subscribe"), it->params, this,
+                      [this, key, only = QPointer<QObject>(only),
+                       toOne = only != nullptr](const IpcClient::Reply &reply) {
+                          if (toOne && !only)
+                              return; // that subscriber is gone
+                          const auto found = m_subscriptions.constFind(key);
+                          if (found == m_subscriptions.cend())
                               return;
-                          // A copy: the callback may unsubscribe, which erases the entry.
-                          const IpcClient::Callback callback = it->callback;
-                          callback(reply);
+                          // Copies: a callback may (un)subscribe, which edits the map.
+                          const QList<Subscriber> subscribers = found->subscribers;
+                          for (const Subscriber &s : subscribers)
+                              if (s.context && s.callback && (!toOne || s.context == only))
+                                  s.callback(reply);
                       });
 }
 

@@ -7,6 +7,7 @@
 #include <QMap>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QTimer>
 
 namespace podtap {
@@ -67,10 +68,13 @@ public:
     void request(const QString &method, const QJsonObject &params, QObject *context,
                  IpcClient::Callback callback);
     // session.subscribe with `params` now and after every reconnect; `callback` gets each
-    // answer (the state at that moment), so the subscriber can resynchronise.
+    // answer (the state at that moment), so the subscriber can resynchronise. Several
+    // subscribers (contexts) may follow one stream: the daemon is told to stop sending it
+    // once the last one unsubscribed or was destroyed.
     void subscribe(const QJsonObject &params, QObject *context, IpcClient::Callback callback);
-    void unsubscribe(const QJsonObject &params);
+    void unsubscribe(const QJsonObject &params, QObject *context);
     bool isSubscribed(const QJsonObject &params) const;
+    int subscriberCount(const QJsonObject &params) const;
 
 Q_SIGNALS:
     void stateChanged(podtap::DaemonLink::State state);
@@ -81,11 +85,15 @@ Q_SIGNALS:
     void daemonStarted(qint64 pid);
 
 private:
+    struct Subscriber
+    {
+        QPointer<QObject> context;
+        IpcClient::Callback callback;
+    };
     struct Subscription
     {
         QJsonObject params;
-        QPointer<QObject> context;
-        IpcClient::Callback callback;
+        QList<Subscriber> subscribers;
     };
 
     static QString keyOf(const QJsonObject &params);
@@ -95,7 +103,10 @@ private:
     void onLost();
     void scheduleRetry();
     void setState(State state);
-    void sendSubscription(const QString &key);
+    // Asks the daemon for `key`; the answer goes to `only`, or to every subscriber if null.
+    void sendSubscription(const QString &key, QObject *only = nullptr);
+    // Drops `context` (and destroyed subscribers) from `key`; the last one out unsubscribes.
+    void removeSubscriber(const QString &key, const QObject *context);
     void dropClient();
 
     Options m_options;
@@ -113,6 +124,7 @@ private:
     QString m_daemonVersion;
     QString m_lastError;
     QMap<QString, Subscription> m_subscriptions;
+    QSet<const QObject *> m_watched; // subscribers whose destruction we listen for
 };
 
 } // namespace podtap

@@ -31,6 +31,7 @@ private Q_SLOTS:
     void handshake();
     void requestsFailWhileDisconnected();
     void reconnectsAfterDaemonKilled();
+    void subscribersShareAStream();
     void startsDaemonOnDemand();
     void missingDaemonIsExplained();
 
@@ -201,6 +202,67 @@ void TestDaemonLink::reconnectsAfterDaemonKilled()
     QTRY_VERIFY_WITH_TIMEOUT(sessions.rowOf(newId) >= 0, 3000);
     QCOMPARE(sessions.rowCount(), 1);
     QCOMPARE(loaded.size(), 1);
+}
+
+void TestDaemonLink::subscribersShareAStream()
+{
+    // Two views of one stream (a window and a panel, say): one leaving must not cut the
+    // other off; the daemon stops sending once the last one left or was destroyed.
+    QString error;
+    QVERIFY2(m_daemon->start(&error), qPrintable(error));
+    DaemonLink link(options());
+    link.start();
+    QTRY_VERIFY(link.isConnected());
+    const QJsonObject sessionsStream{{u"stream"_s, u"sessions"_s}};
+    int eventsSeen = 0;
+    connect(&link, &DaemonLink::event, &link, [&](const QJsonObject &e) {
+        if (e.value(u"stream").toString() == u"sessions"_s)
+            ++eventsSeen;
+    });
+    auto a = std::make_unique<QObject>();
+    auto b = std::make_unique<QObject>();
+    int answersA = 0;
+    int answersB = 0;
+    link.subscribe(sessionsStream, a.get(), [&](const podtap::IpcClient::Reply &) { ++answersA; });
+    link.subscribe(sessionsStream, b.get(), [&](const podtap::IpcClient::Reply &) { ++answersB; });
+    QTRY_COMPARE(answersA, 1);
+    QTRY_COMPARE(answersB, 1);
+    QCOMPARE(answersA, 1); // each subscriber gets its own answer, not the other's
+    QCOMPARE(link.subscriberCount(sessionsStream), 2);
+
+    podtap::IpcClient other;
+    other.connectToDaemon(m_socket, u"tst-other"_s);
+    QVERIFY(other.waitForReady(5000));
+    // Starts a session that fails at once and waits until it has; then a round trip through
+    // the link: every event of that session was sent to the link before this answer.
+    auto startAndSettle = [&] {
+        const auto r = other.requestAndWait(u"session.start"_s, failingSession());
+        QVERIFY2(r.ok, qPrintable(r.errorMessage));
+        const QString id = r.result.value(u"session").toObject().value(u"id").toString();
+        QTRY_COMPARE(other.requestAndWait(u"session.get"_s, QJsonObject{{u"id"_s, id}})
+                             .result.value(u"session")
+                             .toObject()
+                             .value(u"state")
+                             .toString(),
+                     u"failed"_s);
+        bool answered = false;
+        QObject context;
+        link.request(u"daemon.status"_s, {}, &context,
+                     [&](const podtap::IpcClient::Reply &) { answered = true; });
+        QTRY_VERIFY(answered);
+    };
+
+    link.unsubscribe(sessionsStream, a.get());
+    QVERIFY(link.isSubscribed(sessionsStream));
+    startAndSettle();
+    QVERIFY2(eventsSeen > 0, "b still follows the stream after a left");
+
+    b.reset(); // destroyed without unsubscribing
+    QCOMPARE(link.subscriberCount(sessionsStream), 0);
+    eventsSeen = 0;
+    startAndSettle();
+    QCOMPARE(eventsSeen, 0);
+    QCOMPARE(answersA, 1);
 }
 
 void TestDaemonLink::startsDaemonOnDemand()

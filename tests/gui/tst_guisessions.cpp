@@ -21,6 +21,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
+#include <QSet>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableView>
@@ -56,6 +57,7 @@ class TestGuiSessions : public QObject
 
 private Q_SLOTS:
     void initTestCase();
+    void cleanup();
     void cleanupTestCase();
     void liveSessionThroughTheGui();
 
@@ -68,6 +70,7 @@ private:
     std::unique_ptr<DaemonProcess> m_daemon;
     QString m_socket;
     QList<QProcess *> m_children;
+    bool m_failed = false;
 };
 
 void TestGuiSessions::initTestCase()
@@ -91,6 +94,11 @@ void TestGuiSessions::initTestCase()
     QVERIFY2(m_daemon->start(&error), qPrintable(error));
 }
 
+void TestGuiSessions::cleanup()
+{
+    m_failed = m_failed || QTest::currentTestFailed();
+}
+
 void TestGuiSessions::cleanupTestCase()
 {
     for (QProcess *p : std::as_const(m_children)) {
@@ -102,9 +110,15 @@ void TestGuiSessions::cleanupTestCase()
     qDeleteAll(m_children);
     m_daemon.reset();
     m_kubesim.stop();
-    if (QTest::currentTestFailed() && m_dir.autoRemove()) {
+    if (m_failed && m_dir.autoRemove()) {
         m_dir.setAutoRemove(false);
         qWarning("kept the test's files (podtapd.log, records) in %s", qPrintable(m_dir.path()));
+        // CI keeps only what the test printed: the daemon's last words go there too.
+        QFile log(m_dir.filePath(u"podtapd.log"_s));
+        if (log.open(QIODevice::ReadOnly)) {
+            const QByteArray all = log.readAll();
+            qWarning("podtapd.log (last 4 KiB):\n%s", all.right(4096).constData());
+        }
     }
 }
 
@@ -206,7 +220,12 @@ void TestGuiSessions::liveSessionThroughTheGui()
     QVERIFY2(runClient(200, m_dir.filePath(u"client-1.jsonl"_s), &out), qPrintable(out));
     QCOMPARE(countLines(m_dir.filePath(u"client-1.jsonl"_s)), 200);
     // A connection is reported as soon as both of its directions are over.
-    QTRY_VERIFY_WITH_TIMEOUT(connections.rowCount() >= 200, 30000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+            connections.rowCount() >= 200,
+            qPrintable(
+                    u"%1 rows; session: %2"_s.arg(connections.rowCount())
+                            .arg(QString::fromUtf8(QJsonDocument(sessions.summary(id)).toJson()))),
+            30000);
     QVERIFY2(connections.rowCount() == 200,
              qPrintable(u"%1 rows; session: %2"_s.arg(connections.rowCount())
                                 .arg(QString::fromUtf8(
@@ -253,7 +272,12 @@ void TestGuiSessions::liveSessionThroughTheGui()
                                 .toString()));
     QVERIFY2(runClient(20, m_dir.filePath(u"client-2.jsonl"_s), &out), qPrintable(out));
     QTRY_COMPARE_WITH_TIMEOUT(countLines(serverRecord), 20, 30000);
-    QTRY_VERIFY_WITH_TIMEOUT(connections.rowCount() >= 220, 60000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+            connections.rowCount() >= 220,
+            qPrintable(
+                    u"%1 rows; session: %2"_s.arg(connections.rowCount())
+                            .arg(QString::fromUtf8(QJsonDocument(sessions.summary(id)).toJson()))),
+            60000);
     QVERIFY2(connections.rowCount() == 220,
              qPrintable(u"%1 rows; session: %2"_s.arg(connections.rowCount())
                                 .arg(QString::fromUtf8(
@@ -292,6 +316,61 @@ void TestGuiSessions::liveSessionThroughTheGui()
                                .match(QString::fromUtf8(capinfos.readAllStandardOutput()));
         QVERIFY(c.hasMatch());
         QCOMPARE(c.captured(1).toLongLong(), packets);
+    }
+
+    // A viewer that pages the store right after an announcement finds every announced
+    // connection there: the daemon writes out a live session's buffers before answering.
+    // (The GUI subscribes, then pages; what ended in between must not fall through.)
+    {
+        int batches = 0;
+        int asked = 0;
+        qint64 announcedTotal = 0;
+        QStringList missing;
+        QObject pager;
+        connect(&link, &podtap::DaemonLink::event, &pager, [&](const QJsonObject &e) {
+            if (e.value(u"stream").toString() != u"session/"_s + id
+                || e.value(u"event").toString() != u"connections"_s)
+                return;
+            QSet<qint64> announced;
+            for (const QJsonValue v : e.value(u"data"_s).toObject().value(u"ended"_s).toArray())
+                announced.insert(v.toObject().value(u"id"_s).toInteger());
+            announcedTotal += announced.size();
+            ++asked;
+            link.request(u"session.connections"_s,
+                         QJsonObject{{u"id"_s, id}, {u"from"_s, 0}, {u"count"_s, 10000}}, &pager,
+                         [&, announced](const podtap::IpcClient::Reply &r) {
+                             QSet<qint64> paged;
+                             for (const QJsonValue v : r.result.value(u"connections"_s).toArray())
+                                 paged.insert(v.toObject().value(u"id"_s).toInteger());
+                             for (const qint64 c : announced)
+                                 if (!paged.contains(c))
+                                     missing << QString::number(c);
+                             ++batches;
+                         });
+        });
+        auto *client = new QProcess;
+        m_children << client;
+        client->setProcessChannelMode(QProcess::MergedChannels);
+        client->start(u"ip"_s,
+                      {u"netns"_s, u"exec"_s, m_kubesim.netns(u"c1"_s), Trafficgen, u"client"_s,
+                       u"--connect"_s, m_podIp + u":8080"_s, u"--connections"_s, u"60"_s,
+                       u"--concurrency"_s, u"2"_s, u"--rate"_s, u"40"_s, u"--request-size"_s,
+                       u"100"_s, u"--response-size"_s, u"100"_s, u"--timeout"_s, u"60"_s});
+        QTRY_VERIFY_WITH_TIMEOUT(client->state() == QProcess::NotRunning, 90000);
+        const QByteArray clientOut = client->readAll();
+        QVERIFY2(client->exitCode() == 0, clientOut.constData());
+        QTRY_VERIFY2_WITH_TIMEOUT(
+                connections.rowCount() >= 280,
+                qPrintable(u"%1 rows, %2 announced; client: %3"_s.arg(connections.rowCount())
+                                   .arg(announcedTotal)
+                                   .arg(QString::fromUtf8(clientOut))),
+                60000);
+        QTRY_COMPARE_WITH_TIMEOUT(announcedTotal, qint64(60), 30000);
+        QTRY_COMPARE(batches, asked);
+        QVERIFY2(missing.isEmpty(),
+                 qPrintable(u"announced but not paged: "_s + missing.join(u", "_s)));
+        qInfo("%d announcements paged right after they arrived; none missing", batches);
+        QCOMPARE(connections.rowCount(), 280);
     }
 
     // Stop: the row says so and is no longer running.
