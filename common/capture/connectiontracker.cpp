@@ -96,6 +96,7 @@ TcpConnection *ConnectionTracker::create(const FlowKey &key, const TcpSegment &s
     TcpConnection *raw = c.get();
     m_table.emplace(key, std::move(c));
     ++m_stats.connections;
+    ++m_stats.open;
     m_stats.active = m_table.size();
     m_sink->connectionOpened(*raw);
     return raw;
@@ -234,6 +235,7 @@ void ConnectionTracker::close(TcpConnection &c, CloseReason reason, ConnectionSt
     c.closeReason = reason;
     c.state = state;
     c.closedTsNs = nowNs;
+    --m_stats.open;
     m_sink->connectionClosed(c);
 }
 

@@ -13,7 +13,8 @@ namespace podtap {
 struct TrackerStats
 {
     std::uint64_t connections = 0; // ever created
-    std::uint64_t active = 0;      // currently tracked
+    std::uint64_t active = 0;      // currently tracked (closed ones linger a while)
+    std::uint64_t open = 0;        // tracked and not closed yet
     std::uint64_t reused = 0;      // 4-tuples reused by a new SYN
     std::uint64_t evicted = 0;     // closed because maxConnections was reached
     std::uint64_t expired = 0;     // closed after idleTimeoutNs

@@ -501,7 +501,7 @@ QJsonObject CaptureSession::summary() const
         drops += p->kernelDrops();
         lost += p->lostOnTheWay();
         unread += p->unreadAtStop();
-        open += qint64(p->engine().tracker().stats().active);
+        open += qint64(p->engine().tracker().stats().open);
     }
     QJsonObject o;
     o[QLatin1String("id")] = m_id;

@@ -99,6 +99,7 @@ private Q_SLOTS:
     void snaplenTruncatedPayloadIsGap();
     void midstreamServerSide();
     void resetMidStream();
+    void closedConnectionIsNotOpenWhileItLingers();
     void keepAliveIsNotRetransmission();
     void portReuseStartsNewConnection();
     void newStreamKeepsConnections();
@@ -353,6 +354,31 @@ void TestCaptureEngine::resetMidStream()
     QCOMPARE(c.final.state, ConnectionState::Reset);
     QCOMPARE(c.bytes[0], pattern(50));
     QCOMPARE(c.final.stats[0].latePackets, quint64(1));
+}
+
+void TestCaptureEngine::closedConnectionIsNotOpenWhileItLingers()
+{
+    // A closed connection stays tracked for late packets; "open" (what the session list
+    // shows as open) must not count it.
+    Script s;
+    s.handshake();
+    s.add(s.c2s(s.cisn + 1, F | A, {}, s.sisn + 1));
+    s.add(s.s2c(s.sisn + 1, F | A, {}, s.cisn + 2));
+    s.add(s.c2s(s.cisn + 2, A, {}, s.sisn + 2));
+    PcapBuilder::Tcp syn = s.c2s(9000, S); // a second connection, still open
+    syn.srcPort = 40001;
+    s.add(syn);
+    RecordingSink sink;
+    CaptureEngine engine;
+    engine.setSink(&sink);
+    const QByteArray first = s.pcap.bytes();
+    engine.feed(reinterpret_cast<const std::uint8_t *>(first.constData()),
+                std::size_t(first.size()));
+    QCOMPARE(engine.tracker().stats().active, std::uint64_t(2)); // one of them lingering
+    QCOMPARE(engine.tracker().stats().open, std::uint64_t(1));
+    engine.finish();
+    QCOMPARE(engine.tracker().stats().active, std::uint64_t(0));
+    QCOMPARE(engine.tracker().stats().open, std::uint64_t(0));
 }
 
 void TestCaptureEngine::keepAliveIsNotRetransmission()
