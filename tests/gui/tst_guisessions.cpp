@@ -10,6 +10,7 @@
 #include "daemonlink.h"
 #include "daemonprocess.h"
 #include "mainwindow.h"
+#include "screenshot.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 
@@ -294,10 +295,9 @@ void TestGuiSessions::liveSessionThroughTheGui()
         window.findChild<QTableView *>(u"connectionsView"_s)
                 ->sortByColumn(ConnectionTableModel::BytesOut, Qt::DescendingOrder);
         QTest::qWait(200);
-        const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
-        QDir().mkpath(dir);
-        QVERIFY(window.grab().save(dir + u"/main-window.png"_s));
-        qInfo("screenshot: %s/main-window.png", qPrintable(dir));
+        const QString shot = podtap::test::saveScreenshot(&window, u"main-window"_s);
+        QVERIFY(!shot.isEmpty());
+        qInfo("screenshot: %s", qPrintable(shot));
     }
 
     // Export through the daemon: a file Wireshark's tools read, with the session's packets.

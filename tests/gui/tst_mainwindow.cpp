@@ -7,6 +7,7 @@
 #include "daemonprocess.h"
 #include "mainwindow.h"
 #include "placeholderstack.h"
+#include "screenshot.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 #include "traycontroller.h"
@@ -56,10 +57,9 @@ QStringList actionTexts(const QMenu *menu)
 
 void saveScreenshot(QWidget *w, const QString &name)
 {
-    const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
-    QDir().mkpath(dir);
-    QVERIFY(w->grab().save(dir + QLatin1Char('/') + name));
-    qInfo("screenshot: %s/%s", qPrintable(dir), qPrintable(name));
+    const QString path = podtap::test::saveScreenshot(w, name);
+    QVERIFY(!path.isEmpty());
+    qInfo("screenshot: %s", qPrintable(path));
 }
 } // namespace
 
@@ -240,7 +240,7 @@ void TestMainWindow::windowFollowsDaemonAndSessions()
              qPrintable(linkStatus->text()));
     QVERIFY(newAction->isEnabled());
     QCOMPARE(connectionsStack->messageTitle(), u"No session selected"_s);
-    saveScreenshot(&window, u"main-window-empty.png"_s);
+    saveScreenshot(&window, u"main-window-empty"_s);
 
     // A session the cluster cannot serve (no such kubeconfig): it is listed, fails, and the
     // window offers what applies to a failed session.
