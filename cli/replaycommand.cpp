@@ -150,6 +150,9 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         rc = DaemonConnection::ExitNoDaemon;
         loop.quit();
     });
+    // A fast replay's events can arrive in the same read as this reply, before `stream` is
+    // known: they wait until it is.
+    client->holdEvents();
     const auto started = client->requestAndWait(QStringLiteral("replay.start"), params);
     if (!started.ok) {
         std::fprintf(err, "podtap replay: %s\n", qPrintable(started.errorMessage));
@@ -162,6 +165,7 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         client->request(QStringLiteral("replay.stop"), QJsonObject{{QStringLiteral("id"), rid}},
                         &guard, [](const IpcClient::Reply &) {});
     });
+    client->releaseEvents();
     if (rc < 0)
         loop.exec();
     if (p.isSet(jsonOpt)) {

@@ -61,6 +61,8 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     params[QLatin1String("subscribe")] = true;
     params[QLatin1String("stopWithClient")] = !options.detach;
     params[QLatin1String("pcap")] = options.pcapOut != nullptr;
+    // Its events may arrive with the reply, before the handlers below exist.
+    client.holdEvents();
     const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
     if (!started.ok) {
         std::fprintf(err, "podtap: %s\n", qPrintable(started.errorMessage));
@@ -198,6 +200,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         client.request(QStringLiteral("session.stop"), QJsonObject{{QStringLiteral("id"), id}},
                        &guard, [](const IpcClient::Reply &) {});
     });
+    client.releaseEvents(); // what came with the reply, in order; it may already end it
     if (rc < 0)
         loop.exec();
     if (options.detach && rc == 0) {

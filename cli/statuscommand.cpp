@@ -1,5 +1,6 @@
 #include "statuscommand.h"
 
+#include "ipc/daemonlauncher.h"
 #include "ipc/ipcclient.h"
 
 #include <QCommandLineParser>
@@ -12,8 +13,9 @@ int StatusCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 {
     QCommandLineParser p;
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON output."));
+    // The same socket rules as every other command ($PODTAP_SOCKET first).
     const QCommandLineOption socketOpt(QStringLiteral("socket"), QStringLiteral("Daemon socket."),
-                                       QStringLiteral("PATH"), IpcClient::defaultSocketPath());
+                                       QStringLiteral("PATH"), DaemonLauncher::socketPath({}));
     p.addOptions({jsonOpt, socketOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap status"));

@@ -5,6 +5,7 @@
 #include <QTimer>
 
 #include <unistd.h>
+#include <utility>
 
 namespace podtap {
 
@@ -66,12 +67,27 @@ void IpcClient::fail(const QString &why)
     m_socket.abort();
 }
 
+void IpcClient::releaseEvents()
+{
+    m_holding = false;
+    const QList<IpcFrame> held = std::exchange(m_held, {});
+    for (const IpcFrame &f : held) {
+        if (f.kind == IpcFrame::Binary)
+            Q_EMIT binary(f.streamId, f.data);
+        else
+            Q_EMIT event(f.json);
+    }
+}
+
 void IpcClient::onReadyRead()
 {
     const QList<IpcFrame> frames = m_decoder.feed(m_socket.readAll());
     for (const IpcFrame &f : frames) {
         if (f.kind == IpcFrame::Binary) {
-            Q_EMIT binary(f.streamId, f.data);
+            if (m_holding)
+                m_held.append(f);
+            else
+                Q_EMIT binary(f.streamId, f.data);
             continue;
         }
         const QString type = f.json.value(QLatin1String("type")).toString();
@@ -94,7 +110,10 @@ void IpcClient::onReadyRead()
             if (!p.guarded || p.context)
                 p.callback(r);
         } else if (type == QLatin1String("event")) {
-            Q_EMIT event(f.json);
+            if (m_holding)
+                m_held.append(f);
+            else
+                Q_EMIT event(f.json);
         } else if (type == QLatin1String("error")) {
             fail(f.json.value(QLatin1String("message")).toString());
             return;

@@ -43,6 +43,12 @@ public:
     Reply requestAndWait(const QString &method, const QJsonObject &params = {},
                          int timeoutMs = 30000);
     QLocalSocket *socket() { return &m_socket; }
+    // Events and binary frames are kept, in order, until releaseEvents() emits them. For a
+    // caller that learns which stream is its own only from a reply (replay.start) or
+    // connects its handlers after one (session.start): the daemon may publish right behind
+    // the reply, in the same read, before the caller is ready.
+    void holdEvents() { m_holding = true; }
+    void releaseEvents();
 
 Q_SIGNALS:
     void ready(const QJsonObject &welcome);
@@ -64,6 +70,8 @@ private:
 
     QLocalSocket m_socket;
     IpcFrameDecoder m_decoder;
+    bool m_holding = false;
+    QList<IpcFrame> m_held;
     QHash<qint64, Pending> m_pending;
     qint64 m_nextId = 1;
     bool m_ready = false;

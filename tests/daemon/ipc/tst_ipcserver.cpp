@@ -49,6 +49,7 @@ private Q_SLOTS:
     void rapidConnectDisconnectLeaksNothing();
     void otherUidIsRefused();
     void subscriptionsAndSlowReaders();
+    void eventsRightBehindAReplyWaitForTheCaller();
 
 private:
     QTemporaryDir *m_dir = nullptr;
@@ -62,10 +63,17 @@ void TestIpcServer::init()
     m_path = m_dir->filePath(QStringLiteral("run/podtap/podtapd.sock"));
     m_server = new IpcServer;
     m_server->setHandler(
-            [](IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params) {
+            [this](IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params) {
                 if (method == QLatin1String("echo"))
                     peer->reply(id, params);
-                else if (method == QLatin1String("subscribe")) {
+                else if (method == QLatin1String("start-fast")) {
+                    // Like a replay that ends at once: its events follow the reply in the
+                    // same write.
+                    peer->subscribe(QStringLiteral("replay/r1"));
+                    peer->reply(id, {{QStringLiteral("stream"), QStringLiteral("replay/r1")}});
+                    m_server->publish(QStringLiteral("replay/r1"), QStringLiteral("progress"), {});
+                    m_server->publish(QStringLiteral("replay/r1"), QStringLiteral("done"), {});
+                } else if (method == QLatin1String("subscribe")) {
                     peer->subscribe(params.value(QLatin1String("stream")).toString());
                     peer->reply(id, {});
                 } else
@@ -286,6 +294,28 @@ void TestIpcServer::otherUidIsRefused()
 
 // Events reach subscribers only; a client that stops reading costs the daemon at most
 // MaxPendingBytes, and learns what it missed (events-lost) once it reads again.
+void TestIpcServer::eventsRightBehindAReplyWaitForTheCaller()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcClient client;
+    client.connectToDaemon(m_path, QStringLiteral("cli"));
+    QVERIFY(client.waitForReady(5000));
+    QStringList seen;
+    QString stream; // known only from the reply, as in `podtap replay`
+    connect(&client, &IpcClient::event, this, [&](const QJsonObject &e) {
+        if (e.value(QLatin1String("stream")).toString() == stream)
+            seen << e.value(QLatin1String("event")).toString();
+    });
+    client.holdEvents();
+    const auto r = client.requestAndWait(QStringLiteral("start-fast"));
+    QVERIFY(r.ok);
+    QTest::qWait(100); // the events are here by now, and held
+    QVERIFY(seen.isEmpty());
+    stream = r.result.value(QLatin1String("stream")).toString();
+    client.releaseEvents();
+    QCOMPARE(seen, (QStringList{QStringLiteral("progress"), QStringLiteral("done")}));
+}
+
 void TestIpcServer::subscriptionsAndSlowReaders()
 {
     QVERIFY(m_server->listen(m_path).ok());
