@@ -4,6 +4,7 @@
 #include "kube/capturecommand.h"
 #include "kube/tapspec.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -281,11 +282,26 @@ void TestTapSpec::realTcpdumpCountsMatchItsOutput()
         QVERIFY(peer->waitForBytesWritten(5000));
         QTRY_COMPARE(client.bytesAvailable(), 3000);
     }
-    QTest::qWait(300);
+    // Stop once tcpdump has written everything (its output quiet for 500 ms): what it has
+    // not read by then counts as unread, and this test expects none. A fixed wait was too
+    // short on a loaded machine.
+    QByteArray pcap;
+    QElapsedTimer quiet;
+    quiet.start();
+    QElapsedTimer total;
+    total.start();
+    while (quiet.elapsed() < 500 && total.elapsed() < 15000) {
+        QTest::qWait(50);
+        const QByteArray more = td.readAllStandardOutput();
+        if (!more.isEmpty()) {
+            pcap += more;
+            quiet.restart();
+        }
+    }
     ::kill(pid_t(td.processId()), SIGINT);
     QVERIFY(td.waitForFinished(10000));
     err += td.readAllStandardError();
-    const QByteArray pcap = td.readAllStandardOutput();
+    pcap += td.readAllStandardOutput();
     CaptureCommand::Counts c;
     for (const QByteArray &line : err.split('\n'))
         if (CaptureCommand::classify(QString::fromLatin1(line))
