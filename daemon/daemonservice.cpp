@@ -68,6 +68,8 @@ void DaemonService::handle(IpcPeer *peer, qint64 id, const QString &method,
     }
     if (m_sessions.handle(peer, id, method, params))
         return;
+    if (m_kube.handle(peer, id, method, params))
+        return;
     peer->replyError(id, QStringLiteral("unknown-method"),
                      QStringLiteral("podtapd does not know the method '%1'").arg(method));
 }

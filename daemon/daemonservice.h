@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ipc/ipcserver.h"
+#include "kube/kubebrowser.h"
 #include "session/sessionmanager.h"
 
 #include <QDateTime>
@@ -8,7 +9,8 @@
 
 namespace podtap {
 
-// podtapd's request handler: the daemon-level methods, and the session manager's.
+// podtapd's request handler: the daemon-level methods, the session manager's and the kube
+// browser's (target picking).
 class DaemonService : public QObject
 {
     Q_OBJECT
@@ -27,6 +29,7 @@ private:
 
     IpcServer m_server;
     SessionManager m_sessions;
+    KubeBrowser m_kube;
     QDateTime m_started;
     bool m_shuttingDown = false;
 };
