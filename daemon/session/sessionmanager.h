@@ -8,6 +8,8 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
+
 namespace podtap {
 
 class CaptureSession;
@@ -43,6 +45,10 @@ private:
     void mirror(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packets(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packet(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void histogram(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void stream(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    // Runs `work` on a thread and answers with its result ("invalid" with its message).
+    void answerFromWorker(IpcPeer *peer, qint64 id, std::function<Result<QJsonObject>()> work);
     void connections(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void remove(IpcPeer *peer, qint64 id, const QJsonObject &params);
