@@ -13,6 +13,16 @@ ConnectionFilterModel::ConnectionFilterModel(ConnectionTableModel *source, QObje
     setDynamicSortFilter(true);
 }
 
+void ConnectionFilterModel::sort(int column, Qt::SortOrder order)
+{
+    // The source keeps its rows in sorted order and merges each batch in (one insertion and
+    // one layout change). Sorting here instead placed inserted rows one interval at a time,
+    // each moving every mapping after it and emitting its own rowsInserted: a batch of 1,000
+    // into 100,000 sorted rows stalled the UI ~115 ms. This proxy only filters.
+    m_source->sort(column, order);
+    QSortFilterProxyModel::sort(-1, order);
+}
+
 void ConnectionFilterModel::setTextFilter(const QString &text)
 {
     const QString trimmed = text.trimmed();

@@ -17,6 +17,8 @@ public:
 
     QString textFilter() const { return m_text; }
     void setTextFilter(const QString &text);
+    // Sorts the source (which stays sorted as rows arrive); the proxy keeps its order.
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const override;

@@ -5,6 +5,8 @@
 #include <QBrush>
 #include <QJsonObject>
 
+#include <algorithm>
+
 namespace podtap {
 
 ConnectionTableModel::ConnectionTableModel(QObject *parent)
@@ -79,7 +81,25 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
         const qint64 excess = have + incoming - m_maxRows;
         const qint64 block = std::max<qint64>(m_maxRows / 10, 1);
         const qint64 drop = std::min(have, ((excess + block - 1) / block) * block);
-        if (drop > 0) {
+        if (drop > 0 && m_sortColumn >= 0) {
+            // Sorted, the oldest rows are anywhere: the first `drop` ids go, in one reset
+            // (once per tenth of maxRows).
+            beginResetModel();
+            std::vector<qint64> order;
+            order.reserve(m_records.size());
+            for (const Record &r : m_records)
+                order.push_back(r.id);
+            std::nth_element(order.begin(), order.begin() + (drop - 1), order.end());
+            const qint64 newestDropped = order[std::size_t(drop - 1)];
+            std::erase_if(m_records, [this, newestDropped](const Record &r) {
+                if (r.id > newestDropped)
+                    return false;
+                m_ids.remove(r.id);
+                return true;
+            });
+            m_dropped += drop;
+            endResetModel();
+        } else if (drop > 0) {
             beginRemoveRows({}, 0, int(drop - 1));
             for (qint64 i = 0; i < drop; ++i)
                 m_ids.remove(m_records[std::size_t(i)].id);
@@ -100,7 +120,61 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
     m_records.insert(m_records.end(), std::make_move_iterator(batch.begin()),
                      std::make_move_iterator(batch.end()));
     endInsertRows();
+    if (m_sortColumn >= 0) {
+        // Sort the batch, then one linear merge: O(n) per batch instead of a per-row
+        // insertion (or a full O(n log n) re-sort) at 100,000 rows.
+        relayout([this, first] {
+            const auto mid = m_records.begin() + first;
+            const auto cmp = [this](const Record &a, const Record &b) {
+                return inOrder(a, b);
+            };
+            std::stable_sort(mid, m_records.end(), cmp);
+            std::inplace_merge(m_records.begin(), mid, m_records.end(), cmp);
+        });
+    }
     return int(batch.size());
+}
+
+void ConnectionTableModel::sort(int column, Qt::SortOrder order)
+{
+    m_sortColumn = column >= 0 && column < ColumnCount ? column : -1;
+    m_sortOrder = order;
+    if (m_sortColumn < 0 || m_records.size() < 2)
+        return;
+    relayout([this] {
+        std::stable_sort(m_records.begin(), m_records.end(),
+                         [this](const Record &a, const Record &b) { return inOrder(a, b); });
+    });
+}
+
+template<typename F>
+void ConnectionTableModel::relayout(F &&reorder)
+{
+    Q_EMIT layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    // Views keep few persistent indexes (current, selection): follow them by connection id.
+    const QModelIndexList before = persistentIndexList();
+    QList<qint64> ids;
+    QHash<qint64, int> rowOf;
+    for (const QModelIndex &i : before) {
+        ids << m_records[std::size_t(i.row())].id;
+        rowOf.insert(ids.constLast(), -1);
+    }
+    reorder();
+    if (!before.isEmpty()) {
+        for (int r = 0; r < int(m_records.size()); ++r) {
+            const auto it = rowOf.find(m_records[std::size_t(r)].id);
+            if (it != rowOf.end())
+                it.value() = r;
+        }
+        QModelIndexList after;
+        after.reserve(before.size());
+        for (qsizetype k = 0; k < before.size(); ++k) {
+            const int r = rowOf.value(ids.at(k), -1);
+            after << (r < 0 ? QModelIndex() : index(r, before.at(k).column()));
+        }
+        changePersistentIndexList(before, after);
+    }
+    Q_EMIT layoutChanged({}, QAbstractItemModel::VerticalSortHint);
 }
 
 void ConnectionTableModel::clear()
@@ -144,8 +218,11 @@ bool ConnectionTableModel::matches(int row, const QString &text) const
 
 bool ConnectionTableModel::lessThan(int leftRow, int rightRow, int column) const
 {
-    const Record &a = m_records[std::size_t(leftRow)];
-    const Record &b = m_records[std::size_t(rightRow)];
+    return less(m_records[std::size_t(leftRow)], m_records[std::size_t(rightRow)], column);
+}
+
+bool ConnectionTableModel::less(const Record &a, const Record &b, int column) const
+{
     switch (column) {
     case Client:
         return a.client < b.client;

@@ -46,8 +46,14 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    // Appends the connections not yet in the model, in one insertion; returns how many.
+    // Adds the connections not yet in the model, in one insertion; returns how many. When
+    // sorted, they are appended and then merged into place with one layout change.
     int appendConnections(const QJsonArray &connections);
+    // Keeps the rows sorted by `column` (raw values; stable, so ties stay in arrival order)
+    // from now on, also as rows arrive; -1 = arrival order for new rows.
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+    int sortColumn() const { return m_sortColumn; }
+    Qt::SortOrder sortOrder() const { return m_sortOrder; }
     void clear();
     void setMaxRows(int maxRows) { m_maxRows = std::max(1, maxRows); }
     int maxRows() const { return m_maxRows; }
@@ -80,6 +86,15 @@ private:
     };
 
     quint16 intern(const QString &s);
+    bool less(const Record &a, const Record &b, int column) const;
+    bool inOrder(const Record &a, const Record &b) const
+    {
+        return m_sortOrder == Qt::AscendingOrder ? less(a, b, m_sortColumn)
+                                                 : less(b, a, m_sortColumn);
+    }
+    // Runs `reorder` on m_records inside one layout change, moving persistent indexes along.
+    template<typename F>
+    void relayout(F &&reorder);
     Record fromJson(const QJsonObject &c);
     QString stateText(const Record &r) const;
 
@@ -89,6 +104,8 @@ private:
     QStringList m_strings{QString()};
     QHash<QString, quint16> m_stringIndex{{QString(), 0}};
     int m_maxRows = 500000;
+    int m_sortColumn = -1;
+    Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     qint64 m_dropped = 0;
 };
 

@@ -1,13 +1,16 @@
 // podtap-gui: the desktop app and tray. Parses arguments and wires objects only.
 #include "daemonlink.h"
 #include "mainwindow.h"
+#include "recenttargets.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
+#include "settings.h"
 #include "traycontroller.h"
 #include "version.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QStatusBar>
 
 int main(int argc, char **argv)
 {
@@ -31,7 +34,8 @@ int main(int argc, char **argv)
                                                        "running; wait for it."));
     const QCommandLineOption minimizedOpt(QStringLiteral("minimized"),
                                           QStringLiteral("Start in the system tray (when there "
-                                                         "is one) without opening the window."));
+                                                         "is one) without opening the window "
+                                                         "(also a setting)."));
     p.addOptions({socketOpt, noStartOpt, minimizedOpt});
     p.process(app);
 
@@ -44,6 +48,9 @@ int main(int argc, char **argv)
     podtap::SessionController controller(&link);
     podtap::MainWindow window(&link, &sessions, &controller);
     podtap::TrayController tray(&link, &sessions, &controller);
+    podtap::RecentTargets recent;
+    tray.setRecentTargets(&recent);
+    window.setRecentTargets(&recent);
 
     const bool inTray = tray.showTrayIcon();
     // Closing the window never stops a session: they run in podtapd. With a tray the app
@@ -59,10 +66,16 @@ int main(int argc, char **argv)
         tray.acknowledgeFailures();
     });
     QObject::connect(&tray, &podtap::TrayController::quitRequested, &app, &QApplication::quit);
+    if (!inTray)
+        QObject::connect(&tray, &podtap::TrayController::notified, &window,
+                         [&window](const QString &title, const QString &message) {
+                             window.statusBar()->showMessage(title + QStringLiteral(": ") + message,
+                                                             15000);
+                         });
     QObject::connect(&window, &podtap::MainWindow::quitRequested, &app, &QApplication::quit);
 
     link.start();
-    if (!(inTray && p.isSet(minimizedOpt)))
+    if (!(inTray && (p.isSet(minimizedOpt) || podtap::Settings::startMinimized())))
         window.show();
     return app.exec();
 }

@@ -7,10 +7,16 @@
 #include "daemonlink.h"
 #include "displayformat.h"
 #include "mirrordialog.h"
-#include "newsessiondialog.h"
+#include "packetpane.h"
 #include "placeholderstack.h"
+#include "recenttargets.h"
+#include "replaydialog.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
+#include "settings.h"
+#include "settingsdialog.h"
+#include "targetpickerdialog.h"
+#include "wiresharklauncher.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -69,6 +75,7 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     , m_connectionCount(new QLabel)
     , m_banner(new QLabel)
     , m_linkStatus(new QLabel)
+    , m_wireshark(new WiresharkLauncher(link, this))
 {
     setWindowTitle(QStringLiteral("podtap"));
     setWindowIcon(AppIcons::icon(AppIcons::Kind::Idle));
@@ -124,8 +131,13 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     auto *splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_sessionStack);
     splitter->addWidget(connectionsPane);
+    // Timeline | Packets | Stream of the selected session and connections.
+    m_packetPane = new PacketPane(m_link);
+    m_packetPane->setObjectName(QStringLiteral("packetPane"));
+    splitter->addWidget(m_packetPane);
     splitter->setStretchFactor(0, 2);
     splitter->setStretchFactor(1, 3);
+    splitter->setStretchFactor(2, 3);
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
     layout->addWidget(m_banner);
@@ -135,6 +147,7 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     m_linkStatus->setObjectName(QStringLiteral("linkStatus"));
     statusBar()->addPermanentWidget(m_linkStatus, 1);
 
+    m_wiresharkAvailable = WiresharkLauncher::isAvailable();
     createActions();
 
     connect(m_link, &DaemonLink::stateChanged, this, [this] {
@@ -157,6 +170,8 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     connect(m_sessions, &QAbstractItemModel::dataChanged, this, &MainWindow::updateActions);
     connect(m_sessionView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &MainWindow::onSelectionChanged);
+    connect(m_connectionView->selectionModel(), &QItemSelectionModel::selectionChanged,
+            m_packetPane, [this] { m_packetPane->setConnections(selectedConnectionIds()); });
     auto countConnections = [this] {
         const int all = m_connections->rowCount();
         const int shown = m_connectionFilter->rowCount();
@@ -179,6 +194,9 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     });
 
     connect(m_controller, &SessionController::started, this, [this](const QJsonObject &s) {
+        if (m_recent && m_pendingRecent && m_pendingRecent->matches(s))
+            m_recent->add(*m_pendingRecent);
+        m_pendingRecent.reset();
         const QString id = s.value(QLatin1String("id")).toString();
         showInfo(QStringLiteral("Session %1 started: %2")
                          .arg(id, s.value(QLatin1String("title")).toString()));
@@ -206,8 +224,17 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
                                  .arg(id, DisplayFormat::count(packets),
                                       DisplayFormat::bytes(bytes), path));
             });
+    connect(m_wireshark, &WiresharkLauncher::launched, this,
+            [this](const QString &program, const QString &file, qint64) {
+                showInfo(QStringLiteral("Opened %1 in %2").arg(file, program));
+            });
+    connect(m_wireshark, &WiresharkLauncher::failed, this, [this](const QString &why) {
+        showProblem(QStringLiteral("Open in Wireshark failed: ") + why);
+    });
     connect(m_controller, &SessionController::failed, this,
             [this](const QString &action, const QString &message) {
+                if (action == QLatin1String("Start"))
+                    m_pendingRecent.reset();
                 showProblem(QStringLiteral("%1 failed: %2").arg(action, message));
             });
 
@@ -254,6 +281,25 @@ void MainWindow::createActions()
     m_startDaemonAction->setToolTip(QStringLiteral("Start the podtap daemon if it is not running"));
     connect(m_startDaemonAction, &QAction::triggered, m_link, &DaemonLink::startDaemonNow);
 
+    m_replayAction = new QAction(QStringLiteral("&Replay…"), this);
+    m_replayAction->setObjectName(QStringLiteral("replayAction"));
+    m_replayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    m_replayAction->setToolTip(QStringLiteral("Send a stored session or a pcap file again to a "
+                                              "local port"));
+    connect(m_replayAction, &QAction::triggered, this, &MainWindow::replaySelected);
+
+    m_wiresharkAction = new QAction(QStringLiteral("Open in &Wireshark"), this);
+    m_wiresharkAction->setObjectName(QStringLiteral("wiresharkAction"));
+    m_wiresharkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
+    connect(m_wiresharkAction, &QAction::triggered, this, &MainWindow::openInWireshark);
+
+    m_settingsAction = new QAction(QStringLiteral("Se&ttings…"), this);
+    m_settingsAction->setObjectName(QStringLiteral("settingsAction"));
+    m_settingsAction->setShortcuts(
+            {QKeySequence(Qt::CTRL | Qt::Key_Comma), QKeySequence(QKeySequence::Preferences)});
+    m_settingsAction->setMenuRole(QAction::PreferencesRole);
+    connect(m_settingsAction, &QAction::triggered, this, &MainWindow::editSettings);
+
     auto *closeAction = new QAction(QStringLiteral("&Close window"), this);
     closeAction->setShortcut(QKeySequence::Close);
     connect(closeAction, &QAction::triggered, this, &QWidget::close);
@@ -265,6 +311,10 @@ void MainWindow::createActions()
     QMenu *file = menuBar()->addMenu(QStringLiteral("&File"));
     file->addAction(m_newAction);
     file->addAction(m_exportAction);
+    file->addAction(m_wiresharkAction);
+    file->addAction(m_replayAction);
+    file->addSeparator();
+    file->addAction(m_settingsAction);
     file->addSeparator();
     file->addAction(m_startDaemonAction);
     file->addSeparator();
@@ -285,6 +335,8 @@ void MainWindow::createActions()
     tools->addAction(m_mirrorAction);
     tools->addAction(m_stopMirrorAction);
     tools->addAction(m_exportAction);
+    tools->addAction(m_wiresharkAction);
+    tools->addAction(m_replayAction);
 }
 
 QString MainWindow::selectedSessionId() const
@@ -292,6 +344,15 @@ QString MainWindow::selectedSessionId() const
     const QModelIndexList rows = m_sessionView->selectionModel()->selectedRows();
     return rows.isEmpty() ? QString()
                           : rows.constFirst().data(SessionListModel::SessionIdRole).toString();
+}
+
+QList<qint64> MainWindow::selectedConnectionIds() const
+{
+    QList<qint64> ids;
+    const QModelIndexList rows = m_connectionView->selectionModel()->selectedRows();
+    for (const QModelIndex &row : rows)
+        ids << row.data(ConnectionTableModel::ConnectionIdRole).toLongLong();
+    return ids;
 }
 
 QJsonObject MainWindow::selectedSummary() const
@@ -317,6 +378,7 @@ void MainWindow::onSelectionChanged()
         m_followed = id;
         m_filter->clear();
         m_feed->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
+        m_packetPane->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
     }
     updateActions();
     updatePlaceholders();
@@ -337,6 +399,13 @@ void MainWindow::updateActions()
     m_exportAction->setEnabled(connected && row >= 0
                                && s.value(QLatin1String("state")).toString()
                                           != QLatin1String("damaged"));
+    m_replayAction->setEnabled(connected);
+    const bool wireshark = m_wiresharkAvailable;
+    m_wiresharkAction->setEnabled(wireshark && m_exportAction->isEnabled());
+    m_wiresharkAction->setToolTip(wireshark ? QStringLiteral("Export the selected session (or "
+                                                             "connections) and open it in "
+                                                             "Wireshark")
+                                            : WiresharkLauncher::unavailableReason());
 }
 
 void MainWindow::updatePlaceholders()
@@ -401,10 +470,13 @@ void MainWindow::showInfo(const QString &text)
 
 void MainWindow::newSession()
 {
-    NewSessionDialog dialog(this);
+    TargetPickerDialog dialog(m_link, this);
     if (dialog.exec() != QDialog::Accepted)
         return;
-    m_controller->start(dialog.request());
+    const SessionController::StartRequest r = dialog.request();
+    if (r.mirrorPort > 0)
+        m_pendingRecent = RecentTargets::Entry{r.context, r.ns, r.target, r.port, r.mirrorPort};
+    m_controller->start(r);
 }
 
 void MainWindow::stopSelected()
@@ -422,10 +494,23 @@ void MainWindow::mirrorSelected()
     const QJsonObject s = selectedSummary();
     const QString to
             = s.value(QLatin1String("mirror")).toObject().value(QLatin1String("to")).toString();
+    const RecentTargets::Entry target{s.value(QLatin1String("context")).toString(),
+                                      s.value(QLatin1String("namespace")).toString(),
+                                      s.value(QLatin1String("target")).toString(),
+                                      s.value(QLatin1String("port")).toInt(), 0};
+    int port = to.section(QLatin1Char(':'), -1).toInt();
+    if (port <= 0 && m_recent)
+        port = m_recent->rememberedLocalPort(target.context, target.ns, target.target, target.port);
     MirrorDialog dialog(s.value(QLatin1String("title")).toString(),
-                        to.section(QLatin1Char(':'), -1).toInt(), this);
+                        port > 0 ? port : Settings::defaultMirrorPort(), this);
+    dialog.setJoinMidstream(Settings::mirrorJoinMidstream());
     if (dialog.exec() != QDialog::Accepted)
         return;
+    if (m_recent) {
+        RecentTargets::Entry e = target;
+        e.localPort = dialog.port();
+        m_recent->add(e);
+    }
     m_controller->setMirror(id, dialog.port(), dialog.joinMidstream());
 }
 
@@ -456,6 +541,36 @@ void MainWindow::exportSelected()
         path += classic ? QStringLiteral(".pcap") : QStringLiteral(".pcapng");
     m_controller->exportSession(id, path,
                                 classic ? QStringLiteral("pcap") : QStringLiteral("pcapng"));
+}
+
+void MainWindow::replaySelected()
+{
+    // Not modal, one per request: a long replay must not block the window.
+    auto *dialog = new ReplayDialog(m_link, m_sessions, selectedSessionId(),
+                                    selectedConnectionIds(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->show();
+}
+
+void MainWindow::openInWireshark()
+{
+    const QString id = selectedSessionId();
+    if (id.isEmpty() || !WiresharkLauncher::isAvailable()) {
+        if (!WiresharkLauncher::isAvailable())
+            showProblem(WiresharkLauncher::unavailableReason());
+        return;
+    }
+    m_wireshark->open(id, selectedConnectionIds());
+    showInfo(QStringLiteral("Exporting session %1 for Wireshark…").arg(id));
+}
+
+void MainWindow::editSettings()
+{
+    SettingsDialog dialog(this);
+    if (dialog.exec() == QDialog::Accepted && m_recent)
+        m_recent->reload(); // the count may have changed
+    m_wiresharkAvailable = WiresharkLauncher::isAvailable();
+    updateActions();
 }
 
 void MainWindow::showAndRaise()

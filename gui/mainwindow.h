@@ -1,7 +1,11 @@
 #pragma once
 
+#include "recenttargets.h"
+
 #include <QJsonObject>
 #include <QMainWindow>
+
+#include <optional>
 
 class QAction;
 class QLabel;
@@ -15,9 +19,11 @@ class ConnectionFeed;
 class ConnectionFilterModel;
 class ConnectionTableModel;
 class DaemonLink;
+class PacketPane;
 class PlaceholderStack;
 class SessionController;
 class SessionListModel;
+class WiresharkLauncher;
 
 // The window: sessions above, the selected session's connections below, the daemon link in
 // the status bar, and the actions (new, stop, mirror, export). Closing it leaves every
@@ -32,11 +38,16 @@ public:
     ~MainWindow() override;
 
     void setKeepRunningInTray(bool keep) { m_keepRunningInTray = keep; }
+    // Mirror sessions started here are recorded there (the tray's quick mirror).
+    void setRecentTargets(RecentTargets *recent) { m_recent = recent; }
+    // The selected connections' ids (replay / Wireshark take only those when there are some).
+    QList<qint64> selectedConnectionIds() const;
     QString selectedSessionId() const;
     void selectSession(const QString &id);
     ConnectionTableModel *connectionModel() const { return m_connections; }
     ConnectionFilterModel *connectionFilter() const { return m_connectionFilter; }
     ConnectionFeed *connectionFeed() const { return m_feed; }
+    PacketPane *packetPane() const { return m_packetPane; }
 
 public Q_SLOTS:
     void newSession();
@@ -44,6 +55,9 @@ public Q_SLOTS:
     void mirrorSelected();
     void stopMirrorSelected();
     void exportSelected();
+    void replaySelected();
+    void openInWireshark();
+    void editSettings();
     void showAndRaise();
 
 Q_SIGNALS:
@@ -68,6 +82,7 @@ private:
     ConnectionTableModel *m_connections;
     ConnectionFilterModel *m_connectionFilter;
     ConnectionFeed *m_feed;
+    PacketPane *m_packetPane = nullptr;
     QSortFilterProxyModel *m_sessionSort;
     QTableView *m_sessionView;
     QTableView *m_connectionView;
@@ -83,8 +98,15 @@ private:
     QAction *m_stopMirrorAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_startDaemonAction = nullptr;
-    QString m_followed;         // the session whose connections are shown
-    QString m_pendingSelection; // a session we started, selected once it is listed
+    QAction *m_replayAction = nullptr;
+    QAction *m_wiresharkAction = nullptr;
+    QAction *m_settingsAction = nullptr;
+    RecentTargets *m_recent = nullptr;
+    std::optional<RecentTargets::Entry> m_pendingRecent; // recorded once its session started
+    WiresharkLauncher *m_wireshark = nullptr;
+    bool m_wiresharkAvailable = false; // looked up at start and after Settings, not per update
+    QString m_followed;                // the session whose connections are shown
+    QString m_pendingSelection;        // a session we started, selected once it is listed
     bool m_keepRunningInTray = false;
     bool m_toldAboutTray = false;
 };

@@ -46,4 +46,9 @@ bool MirrorDialog::joinMidstream() const
     return m_joinMidstream->isChecked();
 }
 
+void MirrorDialog::setJoinMidstream(bool join)
+{
+    m_joinMidstream->setChecked(join);
+}
+
 } // namespace podtap

@@ -18,6 +18,7 @@ public:
 
     int port() const;
     bool joinMidstream() const;
+    void setJoinMidstream(bool join);
 
 private:
     QSpinBox *m_port;

@@ -1,6 +1,7 @@
 #include "sessioncontroller.h"
 
 #include "daemonlink.h"
+#include "settings.h"
 
 #include <QFileInfo>
 #include <QJsonArray>
@@ -16,10 +17,11 @@ SessionController::SessionController(DaemonLink *link, QObject *parent)
 QJsonObject SessionController::startParams(const StartRequest &request)
 {
     QJsonArray files;
-    const QStringList kubeconfig = request.kubeconfig.isEmpty()
-                                           ? qEnvironmentVariable("KUBECONFIG")
-                                                     .split(QLatin1Char(':'), Qt::SkipEmptyParts)
-                                           : request.kubeconfig;
+    QStringList kubeconfig = request.kubeconfig;
+    if (kubeconfig.isEmpty())
+        kubeconfig = Settings::kubeconfigPaths();
+    if (kubeconfig.isEmpty())
+        kubeconfig = qEnvironmentVariable("KUBECONFIG").split(QLatin1Char(':'), Qt::SkipEmptyParts);
     for (const QString &f : kubeconfig)
         files.append(QFileInfo(f).absoluteFilePath());
     // Exec credential plugins run in the daemon but must see this desktop session's
@@ -41,6 +43,21 @@ QJsonObject SessionController::startParams(const StartRequest &request)
                 = QJsonObject{{QStringLiteral("host"), QStringLiteral("127.0.0.1")},
                               {QStringLiteral("port"), request.mirrorPort},
                               {QStringLiteral("joinMidstream"), request.joinMidstream}};
+    // The daemon's default image is Settings' default: send only a choice of the user's.
+    const QString image
+            = request.image.trimmed().isEmpty() ? Settings::tapImage() : request.image.trimmed();
+    if (image != QLatin1String(Settings::DefaultImage))
+        p[QLatin1String("image")] = image;
+    const qint64 maxBytes
+            = request.maxBytes >= 0 ? request.maxBytes : Settings::maxMegabytes() * 1024 * 1024;
+    const qint64 maxAge
+            = request.maxAgeSeconds >= 0 ? request.maxAgeSeconds : Settings::maxAgeSeconds();
+    const int duration
+            = request.durationSeconds >= 0 ? request.durationSeconds : Settings::durationSeconds();
+    if (maxBytes > 0 || maxAge > 0 || duration > 0)
+        p[QLatin1String("limits")] = QJsonObject{{QStringLiteral("maxBytes"), maxBytes},
+                                                 {QStringLiteral("maxAgeSeconds"), maxAge},
+                                                 {QStringLiteral("durationSeconds"), duration}};
     return p;
 }
 

@@ -18,13 +18,18 @@ class SessionController : public QObject
 public:
     struct StartRequest
     {
-        QStringList kubeconfig; // empty: $KUBECONFIG's files, as the CLI sends them
+        QStringList kubeconfig; // empty: Settings, else $KUBECONFIG's files (as the CLI)
         QString context;
         QString ns;
         QString target; // pod, namespace/pod, deployment/NAME, statefulset/NAME, service/NAME
         int port = 0;
         int mirrorPort = 0; // 0 = capture only
         bool joinMidstream = false;
+        QString image; // empty: Settings (whose default is the daemon's)
+        // Capture limits; -1: Settings, 0: none.
+        qint64 maxBytes = -1;
+        qint64 maxAgeSeconds = -1;
+        int durationSeconds = -1;
     };
 
     explicit SessionController(DaemonLink *link, QObject *parent = nullptr);

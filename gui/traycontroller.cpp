@@ -1,8 +1,11 @@
 #include "traycontroller.h"
 
+#include "recenttargets.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
+#include "settings.h"
 
+#include <QDateTime>
 #include <QMenu>
 #include <QSystemTrayIcon>
 
@@ -26,11 +29,29 @@ TrayController::TrayController(DaemonLink *link, SessionListModel *sessions,
             [this](const QString &id, const QString &title, const QString &reason) {
                 m_failureUnseen = true;
                 m_lastFailure = QStringLiteral("Session %1 (%2) failed: %3").arg(id, title, reason);
-                notify(QStringLiteral("podtap session failed"), m_lastFailure);
+                notify(QStringLiteral("failed:") + id, QStringLiteral("podtap session failed"),
+                       m_lastFailure);
                 refresh();
             });
+    // A click in the tray has no window to answer in: a refusal is a notification, and the
+    // entry's check mark (toggled by the click) is put right.
+    auto settled = [this] {
+        m_quickPending = false;
+        m_menuSignature.clear();
+        refresh();
+    };
+    connect(m_controller, &SessionController::started, this, settled);
+    connect(m_controller, &SessionController::stopped, this, settled);
+    connect(m_controller, &SessionController::failed, this,
+            [this, settled](const QString &action, const QString &message) {
+                if (m_quickPending)
+                    notify(QStringLiteral("quick:") + action + message,
+                           QStringLiteral("podtap: quick mirror failed"),
+                           QStringLiteral("%1 failed: %2").arg(action, message));
+                settled();
+            });
     connect(m_link, &DaemonLink::connectionLost, this, [this](const QString &why) {
-        notify(QStringLiteral("podtap lost its daemon"),
+        notify(QStringLiteral("daemon-lost"), QStringLiteral("podtap lost its daemon"),
                why + QStringLiteral("; reconnecting (sessions may have ended with it)"));
     });
     refresh();
@@ -113,10 +134,82 @@ void TrayController::acknowledgeFailures()
     refresh();
 }
 
-void TrayController::notify(const QString &title, const QString &message)
+void TrayController::notify(const QString &key, const QString &title, const QString &message)
 {
+    // A flapping stream or a local server that stays down must not flood the desktop.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const auto last = m_lastNotified.constFind(key);
+    if (last != m_lastNotified.cend() && now - *last < NotifyRepeatMs)
+        return;
+    m_lastNotified.insert(key, now);
     if (m_tray && QSystemTrayIcon::supportsMessages())
         m_tray->showMessage(title, message, QSystemTrayIcon::Warning);
+    Q_EMIT notified(title, message);
+}
+
+void TrayController::checkMirrorErrors(const QList<QJsonObject> &running)
+{
+    QHash<QString, qint64> seen;
+    for (const QJsonObject &s : running) {
+        const QString id = s.value(QLatin1String("id")).toString();
+        const QJsonObject mirror = s.value(QLatin1String("mirror")).toObject();
+        const qint64 errors = mirror.value(QLatin1String("localErrors")).toInteger();
+        const qint64 before = m_mirrorErrors.value(id, 0);
+        seen.insert(id, errors);
+        if (errors > before)
+            notify(QStringLiteral("mirror-local:") + id,
+                   QStringLiteral("podtap mirror: local port refused"),
+                   QStringLiteral("Session %1 (%2): %3 connection(s) could not be mirrored to "
+                                  "%4 (is the local server running?)")
+                           .arg(id, s.value(QLatin1String("title")).toString(),
+                                QString::number(errors),
+                                mirror.value(QLatin1String("to")).toString()));
+    }
+    m_mirrorErrors = seen;
+}
+
+void TrayController::setRecentTargets(RecentTargets *recent)
+{
+    if (m_recent)
+        disconnect(m_recent, nullptr, this, nullptr);
+    m_recent = recent;
+    if (m_recent)
+        connect(m_recent, &RecentTargets::changed, this, &TrayController::refresh);
+    refresh();
+}
+
+QString TrayController::runningSessionFor(const QList<QJsonObject> &running, int entryIndex,
+                                          const RecentTargets *recent)
+{
+    if (!recent || entryIndex < 0 || entryIndex >= recent->entries().size())
+        return {};
+    const RecentTargets::Entry e = recent->entries().at(entryIndex);
+    for (const QJsonObject &s : running)
+        if (e.matches(s))
+            return s.value(QLatin1String("id")).toString();
+    return {};
+}
+
+void TrayController::quickMirror(int entryIndex)
+{
+    if (!m_recent || entryIndex >= m_recent->entries().size())
+        return;
+    const QString running = runningSessionFor(m_sessions->runningSessions(), entryIndex, m_recent);
+    if (!running.isEmpty()) {
+        m_quickPending = true;
+        m_controller->stop(running);
+        return;
+    }
+    const RecentTargets::Entry e = m_recent->entries().at(entryIndex);
+    SessionController::StartRequest r;
+    r.context = e.context;
+    r.ns = e.ns;
+    r.target = e.target;
+    r.port = e.port;
+    r.mirrorPort = e.localPort;
+    r.joinMidstream = Settings::mirrorJoinMidstream();
+    m_quickPending = true;
+    m_controller->start(r);
 }
 
 void TrayController::refresh()
@@ -129,6 +222,7 @@ void TrayController::refresh()
             m_tray->setIcon(AppIcons::icon(status));
     }
     rebuildMenu(running);
+    checkMirrorErrors(running);
     if (status != m_status) {
         m_status = status;
         Q_EMIT statusChanged(status);
@@ -145,6 +239,10 @@ void TrayController::rebuildMenu(const QList<QJsonObject> &running)
                      + s.value(QLatin1String("state")).toString() + QLatin1Char('|')
                      + (SessionListModel::isMirroring(s) ? QLatin1Char('m') : QLatin1Char('c'))
                      + QLatin1Char('\n');
+    const QList<RecentTargets::Entry> recent
+            = m_recent ? m_recent->entries() : QList<RecentTargets::Entry>();
+    for (const RecentTargets::Entry &e : recent)
+        signature += e.key() + QLatin1Char('>') + QString::number(e.localPort) + QLatin1Char('\n');
     if (!m_menu->isEmpty() && signature == m_menuSignature)
         return;
     m_menuSignature = signature;
@@ -173,6 +271,20 @@ void TrayController::rebuildMenu(const QList<QJsonObject> &running)
         stop->setIcon(AppIcons::icon(SessionListModel::isMirroring(s) ? Status::Mirroring
                                                                       : Status::Capturing));
         connect(stop, &QAction::triggered, this, [this, id] { m_controller->stop(id); });
+    }
+    if (!recent.isEmpty()) {
+        m_menu->addSection(QStringLiteral("Quick mirror"));
+        for (int i = 0; i < recent.size(); ++i) {
+            QAction *quick = m_menu->addAction(recent.at(i).label());
+            quick->setObjectName(QStringLiteral("quickMirror%1").arg(i));
+            quick->setCheckable(true);
+            const bool on = !runningSessionFor(running, i, m_recent).isEmpty();
+            quick->setChecked(on);
+            quick->setToolTip(on ? QStringLiteral("Stop this mirror session")
+                                 : QStringLiteral("Start a session mirroring to this port"));
+            // triggered() toggles the check mark first; the session list sets it right.
+            connect(quick, &QAction::triggered, this, [this, i] { quickMirror(i); });
+        }
     }
     m_menu->addSeparator();
     m_menu->addAction(QStringLiteral("Quit (sessions keep running in podtapd)"), this,

@@ -3,6 +3,7 @@
 #include "appicons.h"
 #include "daemonlink.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -13,12 +14,15 @@ class QSystemTrayIcon;
 
 namespace podtap {
 
+class RecentTargets;
 class SessionController;
 class SessionListModel;
 
 // The tray: an icon that says idle / capturing / mirroring / error, and a menu with the
-// running sessions (stop), "Open podtap" and "Quit". The menu and the status exist without a
-// system tray too (the window uses the status for its icon; tests read the menu).
+// running sessions (stop), "Quick mirror" for the recent targets (one click starts a mirror
+// session, another stops it), "Open podtap" and "Quit". Failures (a session failed, a mirror's
+// local port refused connections) are notified once per cause and minute. The menu and the status
+// exist without a system tray too (the window uses the status for its icon; tests read the menu).
 class TrayController : public QObject
 {
     Q_OBJECT
@@ -42,6 +46,13 @@ public:
     // Shows the icon when the desktop has a system tray; false otherwise.
     bool showTrayIcon();
     bool hasTrayIcon() const { return m_tray != nullptr; }
+    // Offers these in "Quick mirror" (not owned; may be null).
+    void setRecentTargets(RecentTargets *recent);
+    // The running session tapping `entry`'s target, if any.
+    static QString runningSessionFor(const QList<QJsonObject> &running, int entryIndex,
+                                     const RecentTargets *recent);
+    // A notification with the same key within this time is dropped.
+    static constexpr qint64 NotifyRepeatMs = 60000;
 
 public Q_SLOTS:
     void acknowledgeFailures();
@@ -51,10 +62,15 @@ Q_SIGNALS:
     void statusChanged(podtap::TrayController::Status status);
     void openWindowRequested();
     void quitRequested();
+    // Every notification that got past de-duplication (shown in the tray if there is one;
+    // the window shows it in its status bar when there is none).
+    void notified(const QString &title, const QString &message);
 
 private:
     void rebuildMenu(const QList<QJsonObject> &running);
-    void notify(const QString &title, const QString &message);
+    void notify(const QString &key, const QString &title, const QString &message);
+    void checkMirrorErrors(const QList<QJsonObject> &running);
+    void quickMirror(int entryIndex);
 
     DaemonLink *m_link;
     SessionListModel *m_sessions;
@@ -65,6 +81,10 @@ private:
     QString m_menuSignature;
     bool m_failureUnseen = false;
     QString m_lastFailure;
+    RecentTargets *m_recent = nullptr;
+    bool m_quickPending = false;           // a quick mirror click waits for its answer
+    QHash<QString, qint64> m_lastNotified; // key → ms since epoch
+    QHash<QString, qint64> m_mirrorErrors; // session id → localErrors already seen
 };
 
 } // namespace podtap

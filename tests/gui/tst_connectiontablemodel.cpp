@@ -10,6 +10,7 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QSignalSpy>
 #include <QTableView>
 #include <QTest>
 
@@ -92,6 +93,7 @@ private Q_SLOTS:
     void capRemovesOldestBlock();
     void sortsByRawValues_data();
     void sortsByRawValues();
+    void sortedModelMergesBatches();
     void filtersOnRecordFields();
     void fluidAt100k();
 };
@@ -176,6 +178,45 @@ void TestConnectionTableModel::capRemovesOldestBlock()
     model.appendConnections(batch(0, 2500));
     QCOMPARE(model.rowCount(), 1000);
     QCOMPARE(model.connectionId(0), 1500);
+}
+
+void TestConnectionTableModel::sortedModelMergesBatches()
+{
+    // The model keeps its rows sorted itself (the proxy forwards sort()): each batch is
+    // appended, then merged in with one layout change; selections follow their rows.
+    ConnectionTableModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.appendConnections(batch(0, 40));
+    model.sort(ConnectionTableModel::BytesIn, Qt::DescendingOrder);
+    QVERIFY(sortedBy(model, ConnectionTableModel::BytesIn, Qt::DescendingOrder));
+    int row7 = -1;
+    for (int r = 0; r < model.rowCount(); ++r)
+        if (model.connectionId(r) == 7)
+            row7 = r;
+    const QPersistentModelIndex kept(model.index(row7, ConnectionTableModel::Client));
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy layouts(&model, &QAbstractItemModel::layoutChanged);
+    for (int i = 1; i < 4; ++i) {
+        model.appendConnections(batch(i * 40, 40));
+        QVERIFY(sortedBy(model, ConnectionTableModel::BytesIn, Qt::DescendingOrder));
+    }
+    QCOMPARE(inserted.size(), 3);
+    QCOMPARE(layouts.size(), 3);
+    QVERIFY(kept.isValid());
+    QCOMPARE(kept.data(ConnectionTableModel::ConnectionIdRole).toLongLong(), 7);
+    QCOMPARE(kept.column(), int(ConnectionTableModel::Client));
+    // The cap drops the oldest ids, wherever they are sorted to, and the rest stays sorted.
+    model.setMaxRows(100);
+    model.appendConnections(batch(160, 20));
+    QCOMPARE(model.rowCount() + model.droppedRows(), 180);
+    QVERIFY(model.rowCount() <= 100);
+    for (int r = 0; r < model.rowCount(); ++r)
+        QVERIFY(model.connectionId(r) >= model.droppedRows());
+    QVERIFY(sortedBy(model, ConnectionTableModel::BytesIn, Qt::DescendingOrder));
+    // Unsorted again: new rows are appended in arrival order.
+    model.sort(-1);
+    model.appendConnections(batch(180, 2));
+    QCOMPARE(model.connectionId(model.rowCount() - 1), 181);
 }
 
 void TestConnectionTableModel::sortsByRawValues_data()

@@ -1,0 +1,219 @@
+#include "settings.h"
+
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSettings>
+#include <QStandardPaths>
+
+namespace podtap {
+
+namespace {
+const QString KubeconfigKey = QStringLiteral("kube/kubeconfig");
+const QString ImageKey = QStringLiteral("tap/image");
+const QString MaxMbKey = QStringLiteral("capture/maxMegabytes");
+const QString MaxAgeKey = QStringLiteral("capture/maxAgeSeconds");
+const QString DurationKey = QStringLiteral("capture/durationSeconds");
+const QString JoinKey = QStringLiteral("mirror/joinMidstream");
+const QString MirrorPortKey = QStringLiteral("mirror/defaultLocalPort");
+const QString MirrorPortsKey = QStringLiteral("mirror/rememberedPorts");
+const QString MinimizedKey = QStringLiteral("ui/startMinimized");
+const QString RecentCountKey = QStringLiteral("recent/count");
+const QString RecentKey = QStringLiteral("recent/targets");
+const QString WiresharkKey = QStringLiteral("tools/wireshark");
+
+QSettings store()
+{
+    return QSettings(QSettings::IniFormat, QSettings::UserScope, QStringLiteral("podtap"),
+                     QStringLiteral("podtap-gui"));
+}
+
+QVariant value(const QString &key, const QVariant &fallback)
+{
+    return store().value(key, fallback);
+}
+
+void setValue(const QString &key, const QVariant &v)
+{
+    QSettings s = store();
+    s.setValue(key, v);
+    s.sync();
+}
+} // namespace
+
+QStringList Settings::knownKeys()
+{
+    return {KubeconfigKey, ImageKey,       MaxMbKey,     MaxAgeKey,      DurationKey, JoinKey,
+            MirrorPortKey, MirrorPortsKey, MinimizedKey, RecentCountKey, RecentKey,   WiresharkKey};
+}
+
+QString Settings::fileName()
+{
+    return store().fileName();
+}
+
+QStringList Settings::kubeconfigPaths()
+{
+    return value(KubeconfigKey, QStringList()).toStringList();
+}
+
+void Settings::setKubeconfigPaths(const QStringList &paths)
+{
+    QStringList clean;
+    for (const QString &p : paths)
+        if (!p.trimmed().isEmpty())
+            clean << p.trimmed();
+    setValue(KubeconfigKey, clean);
+}
+
+QString Settings::tapImage()
+{
+    const QString image = value(ImageKey, QString()).toString().trimmed();
+    return image.isEmpty() ? QLatin1String(DefaultImage) : image;
+}
+
+void Settings::setTapImage(const QString &image)
+{
+    setValue(ImageKey, image.trimmed());
+}
+
+QString Settings::imageWarning(const QString &imageIn)
+{
+    const QString image = imageIn.trimmed();
+    if (image.isEmpty())
+        return {};
+    static const QRegularExpression digest(QStringLiteral("@sha256:[0-9a-f]{64}$"));
+    if (digest.match(image).hasMatch())
+        return {};
+    const QString def = QLatin1String(DefaultImage);
+    if (image == def || QStringLiteral("docker.io/") + image == def)
+        return {};
+    // The tag is what follows the last ':' after the last '/' (a registry may have a port).
+    const QString last = image.section(QLatin1Char('/'), -1);
+    const QString tag
+            = last.contains(QLatin1Char(':')) ? last.section(QLatin1Char(':'), -1) : QString();
+    const QString pin = QStringLiteral(" Pin it by digest (image@sha256:…) so that every tap "
+                                       "runs the image you checked; it must contain tcpdump.");
+    if (tag.isEmpty() || tag == QLatin1String("latest"))
+        return QStringLiteral("Warning: '%1' floats (no tag or :latest): the image a tap "
+                              "runs can change under you.")
+                       .arg(image)
+               + pin;
+    return QStringLiteral("Warning: '%1' is not the default tap image and a tag can be moved.")
+                   .arg(image)
+           + pin;
+}
+
+qint64 Settings::maxMegabytes()
+{
+    return qMax<qint64>(0, value(MaxMbKey, 0).toLongLong());
+}
+
+void Settings::setMaxMegabytes(qint64 mb)
+{
+    setValue(MaxMbKey, qMax<qint64>(0, mb));
+}
+
+qint64 Settings::maxAgeSeconds()
+{
+    return qMax<qint64>(0, value(MaxAgeKey, 0).toLongLong());
+}
+
+void Settings::setMaxAgeSeconds(qint64 seconds)
+{
+    setValue(MaxAgeKey, qMax<qint64>(0, seconds));
+}
+
+int Settings::durationSeconds()
+{
+    return qMax(0, value(DurationKey, 0).toInt());
+}
+
+void Settings::setDurationSeconds(int seconds)
+{
+    setValue(DurationKey, qMax(0, seconds));
+}
+
+bool Settings::mirrorJoinMidstream()
+{
+    return value(JoinKey, false).toBool();
+}
+
+void Settings::setMirrorJoinMidstream(bool join)
+{
+    setValue(JoinKey, join);
+}
+
+int Settings::defaultMirrorPort()
+{
+    const int port = value(MirrorPortKey, DefaultMirrorPort).toInt();
+    return port >= 1 && port <= 65535 ? port : DefaultMirrorPort;
+}
+
+void Settings::setDefaultMirrorPort(int port)
+{
+    setValue(MirrorPortKey, port);
+}
+
+bool Settings::startMinimized()
+{
+    return value(MinimizedKey, false).toBool();
+}
+
+void Settings::setStartMinimized(bool minimized)
+{
+    setValue(MinimizedKey, minimized);
+}
+
+int Settings::recentTargetCount()
+{
+    return qBound(0, value(RecentCountKey, DefaultRecentCount).toInt(), 50);
+}
+
+void Settings::setRecentTargetCount(int n)
+{
+    setValue(RecentCountKey, qBound(0, n, 50));
+}
+
+QString Settings::wiresharkProgram()
+{
+    const QString env = qEnvironmentVariable("PODTAP_WIRESHARK");
+    const QString program = env.isEmpty() ? wiresharkSetting() : env;
+    if (program.isEmpty())
+        return QStandardPaths::findExecutable(QStringLiteral("wireshark"));
+    if (QDir::isAbsolutePath(program))
+        return QFileInfo(program).isExecutable() ? program : QString();
+    return QStandardPaths::findExecutable(program);
+}
+
+QString Settings::wiresharkSetting()
+{
+    return value(WiresharkKey, QString()).toString().trimmed();
+}
+
+void Settings::setWiresharkSetting(const QString &program)
+{
+    setValue(WiresharkKey, program.trimmed());
+}
+
+QByteArray Settings::recentTargetsJson()
+{
+    return value(RecentKey, QByteArray()).toByteArray();
+}
+
+void Settings::setRecentTargetsJson(const QByteArray &json)
+{
+    setValue(RecentKey, QString::fromUtf8(json));
+}
+
+QByteArray Settings::mirrorPortsJson()
+{
+    return value(MirrorPortsKey, QByteArray()).toByteArray();
+}
+
+void Settings::setMirrorPortsJson(const QByteArray &json)
+{
+    setValue(MirrorPortsKey, QString::fromUtf8(json));
+}
+
+} // namespace podtap

@@ -1,0 +1,146 @@
+#include "settingsdialog.h"
+
+#include "settings.h"
+
+#include <QCheckBox>
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+namespace podtap {
+
+namespace {
+QSpinBox *spinBox(const QString &name, int max, const QString &suffix, QWidget *parent)
+{
+    auto *s = new QSpinBox(parent);
+    s->setObjectName(name);
+    s->setRange(0, max);
+    s->setSuffix(suffix);
+    s->setSpecialValueText(QStringLiteral("no limit"));
+    return s;
+}
+} // namespace
+
+SettingsDialog::SettingsDialog(QWidget *parent)
+    : QDialog(parent)
+    , m_kubeconfig(new QPlainTextEdit(this))
+    , m_image(new QLineEdit(this))
+    , m_imageWarning(new QLabel(this))
+    , m_maxMb(spinBox(QStringLiteral("maxMegabytes"), 1000000, QStringLiteral(" MB"), this))
+    , m_maxAgeMinutes(
+              spinBox(QStringLiteral("maxAgeMinutes"), 100000, QStringLiteral(" min"), this))
+    , m_durationMinutes(
+              spinBox(QStringLiteral("durationMinutes"), 100000, QStringLiteral(" min"), this))
+    , m_joinMidstream(new QCheckBox(QStringLiteral("Also mirror connections already open"), this))
+    , m_mirrorPort(new QSpinBox(this))
+    , m_startMinimized(new QCheckBox(QStringLiteral("Start in the system tray"), this))
+    , m_recentCount(new QSpinBox(this))
+    , m_wireshark(new QLineEdit(this))
+{
+    setWindowTitle(QStringLiteral("podtap settings"));
+    setMinimumWidth(480); // room for the image warning without a tall, narrow label
+    m_kubeconfig->setObjectName(QStringLiteral("kubeconfigPaths"));
+    m_kubeconfig->setPlaceholderText(QStringLiteral("One file per line; empty: $KUBECONFIG, "
+                                                    "else ~/.kube/config"));
+    m_kubeconfig->setTabChangesFocus(true);
+    m_kubeconfig->setMaximumHeight(m_kubeconfig->fontMetrics().height() * 4 + 12);
+    m_image->setObjectName(QStringLiteral("tapImage"));
+    m_image->setPlaceholderText(QLatin1String(Settings::DefaultImage));
+    m_imageWarning->setObjectName(QStringLiteral("imageWarning"));
+    m_imageWarning->setWordWrap(true);
+    m_imageWarning->setStyleSheet(QStringLiteral("QLabel { color: #8a4b00; }"));
+    m_mirrorPort->setObjectName(QStringLiteral("defaultMirrorPort"));
+    m_mirrorPort->setRange(1, 65535);
+    m_mirrorPort->setPrefix(QStringLiteral("127.0.0.1:"));
+    m_joinMidstream->setObjectName(QStringLiteral("joinMidstream"));
+    m_startMinimized->setObjectName(QStringLiteral("startMinimized"));
+    m_recentCount->setObjectName(QStringLiteral("recentCount"));
+    m_recentCount->setRange(0, 50);
+    m_wireshark->setObjectName(QStringLiteral("wiresharkProgram"));
+    m_wireshark->setPlaceholderText(QStringLiteral("wireshark (from PATH)"));
+
+    m_kubeconfig->setPlainText(Settings::kubeconfigPaths().join(QLatin1Char('\n')));
+    const QString image = Settings::tapImage();
+    m_image->setText(image == QLatin1String(Settings::DefaultImage) ? QString() : image);
+    m_maxMb->setValue(int(qMin<qint64>(Settings::maxMegabytes(), m_maxMb->maximum())));
+    m_maxAgeMinutes->setValue(int(qMin<qint64>(Settings::maxAgeSeconds() / 60, 100000)));
+    m_durationMinutes->setValue(Settings::durationSeconds() / 60);
+    m_joinMidstream->setChecked(Settings::mirrorJoinMidstream());
+    m_mirrorPort->setValue(Settings::defaultMirrorPort());
+    m_startMinimized->setChecked(Settings::startMinimized());
+    m_recentCount->setValue(Settings::recentTargetCount());
+    m_wireshark->setText(Settings::wiresharkSetting());
+    connect(m_image, &QLineEdit::textChanged, this, &SettingsDialog::updateWarning);
+    updateWarning();
+
+    auto *kube = new QGroupBox(QStringLiteral("Kubernetes"), this);
+    auto *kubeForm = new QFormLayout(kube);
+    kubeForm->addRow(QStringLiteral("&Kubeconfig files:"), m_kubeconfig);
+    kubeForm->addRow(QStringLiteral("Tap &image:"), m_image);
+    kubeForm->addRow(m_imageWarning);
+    auto *capture = new QGroupBox(QStringLiteral("Capture limits (per session)"), this);
+    auto *captureForm = new QFormLayout(capture);
+    captureForm->addRow(QStringLiteral("Keep at most:"), m_maxMb);
+    captureForm->addRow(QStringLiteral("Drop packets older than:"), m_maxAgeMinutes);
+    captureForm->addRow(QStringLiteral("Stop after:"), m_durationMinutes);
+    auto *mirror = new QGroupBox(QStringLiteral("Mirror and desktop"), this);
+    auto *mirrorForm = new QFormLayout(mirror);
+    mirrorForm->addRow(QStringLiteral("Default local &port:"), m_mirrorPort);
+    mirrorForm->addRow(m_joinMidstream);
+    mirrorForm->addRow(QStringLiteral("Recent targets in the tray:"), m_recentCount);
+    mirrorForm->addRow(m_startMinimized);
+    mirrorForm->addRow(QStringLiteral("&Wireshark program:"), m_wireshark);
+    auto *secrets = new QLabel(QStringLiteral("Credentials are never stored here: podtap reads "
+                                              "them from the kubeconfig files when it needs "
+                                              "them."),
+                               this);
+    secrets->setWordWrap(true);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(kube);
+    layout->addWidget(capture);
+    layout->addWidget(mirror);
+    layout->addWidget(secrets);
+    layout->addWidget(buttons);
+}
+
+QString SettingsDialog::imageWarningText() const
+{
+    return m_imageWarning->isVisibleTo(this) ? m_imageWarning->text() : QString();
+}
+
+void SettingsDialog::updateWarning()
+{
+    const QString warning = Settings::imageWarning(m_image->text());
+    m_imageWarning->setText(warning);
+    m_imageWarning->setVisible(!warning.isEmpty());
+}
+
+void SettingsDialog::save()
+{
+    Settings::setKubeconfigPaths(m_kubeconfig->toPlainText().split(QLatin1Char('\n')));
+    Settings::setTapImage(m_image->text());
+    Settings::setMaxMegabytes(m_maxMb->value());
+    Settings::setMaxAgeSeconds(qint64(m_maxAgeMinutes->value()) * 60);
+    Settings::setDurationSeconds(m_durationMinutes->value() * 60);
+    Settings::setMirrorJoinMidstream(m_joinMidstream->isChecked());
+    Settings::setDefaultMirrorPort(m_mirrorPort->value());
+    Settings::setStartMinimized(m_startMinimized->isChecked());
+    Settings::setRecentTargetCount(m_recentCount->value());
+    Settings::setWiresharkSetting(m_wireshark->text());
+}
+
+void SettingsDialog::accept()
+{
+    save();
+    QDialog::accept();
+}
+
+} // namespace podtap

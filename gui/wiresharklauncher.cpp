@@ -1,0 +1,81 @@
+#include "wiresharklauncher.h"
+
+#include "daemonlink.h"
+#include "settings.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+namespace podtap {
+
+WiresharkLauncher::WiresharkLauncher(DaemonLink *link, QObject *parent)
+    : QObject(parent)
+    , m_link(link)
+{}
+
+WiresharkLauncher::~WiresharkLauncher() = default;
+
+bool WiresharkLauncher::isAvailable()
+{
+    return !Settings::wiresharkProgram().isEmpty();
+}
+
+QString WiresharkLauncher::unavailableReason()
+{
+    return QStringLiteral("Wireshark is not installed: install it (apt install wireshark) or "
+                          "name its program in Settings, then restart podtap-gui");
+}
+
+void WiresharkLauncher::open(const QString &sessionId, const QList<qint64> &connections)
+{
+    const QString program = Settings::wiresharkProgram();
+    if (program.isEmpty()) {
+        Q_EMIT failed(unavailableReason());
+        return;
+    }
+    if (!m_dir) {
+        m_dir = std::make_unique<QTemporaryDir>(
+                QDir::temp().filePath(QStringLiteral("podtap-wireshark-XXXXXX")));
+        if (!m_dir->isValid()) {
+            const QString why = m_dir->errorString();
+            m_dir.reset();
+            Q_EMIT failed(QStringLiteral("cannot create a private temp folder: ") + why);
+            return;
+        }
+        // QTemporaryDir makes it 0700 already; say so where it matters.
+        QFile::setPermissions(m_dir->path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                                     | QFileDevice::ExeOwner);
+    }
+    const QString path
+            = m_dir->filePath(QStringLiteral("session-%1-%2.pcapng").arg(sessionId).arg(++m_next));
+    QJsonObject params{{QStringLiteral("id"), sessionId},
+                       {QStringLiteral("path"), path},
+                       {QStringLiteral("format"), QStringLiteral("pcapng")}};
+    if (!connections.isEmpty()) {
+        QJsonArray ids;
+        for (const qint64 c : connections)
+            ids.append(c);
+        params[QLatin1String("connections")] = ids;
+    }
+    m_link->request(
+            QStringLiteral("session.export"), params, this,
+            [this, path, program](const IpcClient::Reply &r) {
+                if (!r.ok) {
+                    Q_EMIT failed(QStringLiteral("export for Wireshark failed: ") + r.errorMessage);
+                    return;
+                }
+                QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+                qint64 pid = 0;
+                if (!QProcess::startDetached(program, {path}, QString(), &pid)) {
+                    Q_EMIT failed(QStringLiteral("could not start %1").arg(program));
+                    return;
+                }
+                Q_EMIT launched(program, path, pid);
+            });
+}
+
+} // namespace podtap

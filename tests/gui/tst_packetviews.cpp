@@ -1,0 +1,618 @@
+// The packet views against a real podtapd that captured a real pod (kubesim) while
+// podtap-trafficgen talked to it: session.histogram, the filtered session.packets and
+// session.stream through the IPC (the stream's bytes are exactly what trafficgen recorded it
+// sent and received, SHA-256 included), then the window's Timeline | Packets | Stream pane:
+// the timeline counts every packet, clicking a bin lists that bin's packets, a connection's
+// list has its packet count, the hex pane shows the packet's bytes, follow stream shows the
+// request and response. Screenshots: tests/gui/screenshots/packets.png, follow-stream.png.
+#include "connectiontablemodel.h"
+#include "daemonlink.h"
+#include "daemonprocess.h"
+#include "followstreamview.h"
+#include "hexview.h"
+#include "mainwindow.h"
+#include "packetlistmodel.h"
+#include "packetpane.h"
+#include "packettimelinewidget.h"
+#include "screenshot.h"
+#include "sessioncontroller.h"
+#include "sessionlistmodel.h"
+
+#include "../e2e/support/kubesimprocess.h"
+
+#include <QAbstractItemModelTester>
+#include <QApplication>
+#include <QCryptographicHash>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPainter>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWheelEvent>
+
+#include <memory>
+#include <unistd.h>
+
+using namespace Qt::StringLiterals;
+using podtap::IpcClient;
+
+namespace {
+const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
+constexpr int Connections = 20;
+} // namespace
+
+class TestPacketViews : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanup();
+    void cleanupTestCase();
+    void hexFormat();
+    void capturedSession();
+    void daemonQueries();
+    void badRequests();
+    void paneInTheWindow();
+
+private:
+    IpcClient::Reply call(const QString &method, const QJsonObject &params);
+    qint64 connectionPackets(const QJsonObject &c) const
+    {
+        return c.value(u"c2s").toObject().value(u"packets").toInteger()
+               + c.value(u"s2c").toObject().value(u"packets").toInteger();
+    }
+
+    QTemporaryDir m_dir;
+    KubesimProcess m_kubesim;
+    std::unique_ptr<DaemonProcess> m_daemon;
+    std::unique_ptr<podtap::DaemonLink> m_link;
+    QString m_socket;
+    QString m_session;
+    qint64 m_totalPackets = 0;
+    QList<QJsonObject> m_records;           // trafficgen's, one per connection
+    QHash<QString, QJsonObject> m_byClient; // session connection by client address
+    QHash<qint64, qint64> m_indexCount;     // packets per connection id, counted unfiltered
+    bool m_failed = false;
+};
+
+void TestPacketViews::initTestCase()
+{
+    if (geteuid() != 0)
+        QSKIP("kubesim's pods are network namespaces: this test needs root");
+    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
+        if (!QFile::exists(bin))
+            QSKIP(qPrintable(bin + u" was not built"_s));
+    QVERIFY(m_dir.isValid());
+    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
+    QFile::setPermissions(m_dir.filePath(u"run"_s),
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
+    m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
+    QString error;
+    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
+             qPrintable(error));
+    m_daemon = std::make_unique<DaemonProcess>(m_socket, m_dir.filePath(u"store"_s),
+                                               m_dir.filePath(u"podtapd.log"_s));
+    QVERIFY2(m_daemon->start(&error), qPrintable(error));
+    podtap::DaemonLink::Options o;
+    o.socketPath = m_socket;
+    o.startDaemon = false;
+    m_link = std::make_unique<podtap::DaemonLink>(o);
+    m_link->start();
+    QTRY_VERIFY(m_link->isConnected());
+}
+
+void TestPacketViews::cleanup()
+{
+    m_failed = m_failed || QTest::currentTestFailed();
+}
+
+void TestPacketViews::cleanupTestCase()
+{
+    m_link.reset();
+    m_daemon.reset();
+    m_kubesim.stop();
+    if (m_failed && m_dir.autoRemove()) {
+        m_dir.setAutoRemove(false);
+        qWarning("kept the test's files in %s", qPrintable(m_dir.path()));
+        QFile log(m_dir.filePath(u"podtapd.log"_s));
+        if (log.open(QIODevice::ReadOnly))
+            qWarning("podtapd.log (last 4 KiB):\n%s", log.readAll().right(4096).constData());
+    }
+}
+
+IpcClient::Reply TestPacketViews::call(const QString &method, const QJsonObject &params)
+{
+    IpcClient::Reply reply;
+    bool done = false;
+    QObject context;
+    m_link->request(method, params, &context, [&](const IpcClient::Reply &r) {
+        reply = r;
+        done = true;
+    });
+    if (!QTest::qWaitFor([&] { return done; }, 30000))
+        reply.errorMessage = u"no answer to "_s + method;
+    return reply;
+}
+
+void TestPacketViews::hexFormat()
+{
+    const QByteArray bytes = QByteArray("GET / HTTP/1.1\r\nHost: x\r\n", 25);
+    const QString text = podtap::HexView::format(bytes);
+    const QStringList lines = text.split(u'\n');
+    QCOMPARE(lines.size(), 2);
+    QCOMPARE(lines.at(0),
+             u"0000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HTTP/1.1.."_s);
+    QVERIFY2(lines.at(1).startsWith(u"0010  48 6f 73 74 3a 20 78 0d  0a "_s),
+             qPrintable(lines.at(1)));
+    QVERIFY(lines.at(1).endsWith(u"Host: x.."_s));
+    QCOMPARE(podtap::HexView::format({}), QString());
+}
+
+void TestPacketViews::capturedSession()
+{
+    podtap::SessionController controller(m_link.get());
+    podtap::SessionController::StartRequest request;
+    request.kubeconfig = {m_kubesim.kubeconfig()};
+    request.context = u"tapper"_s;
+    request.ns = u"shop"_s;
+    request.target = u"web"_s;
+    request.port = 8080;
+    QSignalSpy started(&controller, &podtap::SessionController::started);
+    controller.start(request);
+    QTRY_COMPARE(started.size(), 1);
+    m_session = started.at(0).at(0).toJsonObject().value(u"id").toString();
+    QVERIFY(!m_session.isEmpty());
+    QJsonObject summary;
+    QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                const auto r = call(u"session.get"_s, {{u"id"_s, m_session}});
+                summary = r.result.value(u"session"_s).toObject();
+                const QString state = summary.value(u"state").toString();
+                return state == u"capturing"_s || state == u"failed"_s;
+            }(),
+            90000);
+    QCOMPARE(summary.value(u"state").toString(), u"capturing"_s);
+    const QString podIp = summary.value(u"pods").toArray().at(0).toObject().value(u"ip").toString();
+
+    QProcess client;
+    client.setProcessChannelMode(QProcess::MergedChannels);
+    const QString record = m_dir.filePath(u"client.jsonl"_s);
+    client.start(u"ip"_s, {u"netns"_s,
+                           u"exec"_s,
+                           m_kubesim.netns(u"c1"_s),
+                           Trafficgen,
+                           u"client"_s,
+                           u"--connect"_s,
+                           podIp + u":8080"_s,
+                           u"--connections"_s,
+                           QString::number(Connections),
+                           u"--concurrency"_s,
+                           u"4"_s,
+                           u"--requests-per-conn"_s,
+                           u"3"_s,
+                           u"--request-size"_s,
+                           u"700"_s,
+                           u"--response-size"_s,
+                           u"5000"_s,
+                           u"--record"_s,
+                           record,
+                           u"--seed"_s,
+                           u"11"_s,
+                           u"--timeout"_s,
+                           u"60"_s});
+    QVERIFY2(client.waitForFinished(90000) && client.exitCode() == 0, client.readAll().constData());
+    QFile f(record);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    for (const QByteArray &line : f.readAll().split('\n'))
+        if (!line.trimmed().isEmpty())
+            m_records << QJsonDocument::fromJson(line).object();
+    QCOMPARE(m_records.size(), Connections);
+
+    // Every connection ended: stop, so the store holds all of it and nothing moves.
+    QTRY_VERIFY_WITH_TIMEOUT(
+            call(u"session.connections"_s, {{u"id"_s, m_session}}).result.value(u"total"_s).toInt()
+                    >= Connections,
+            30000);
+    const auto stopped = call(u"session.stop"_s, {{u"id"_s, m_session}});
+    QVERIFY2(stopped.ok, qPrintable(stopped.errorMessage));
+    const auto page = call(u"session.connections"_s,
+                           {{u"id"_s, m_session}, {u"from"_s, 0}, {u"count"_s, 1000}});
+    for (const QJsonValue v : page.result.value(u"connections"_s).toArray())
+        m_byClient.insert(v.toObject().value(u"client").toString(), v.toObject());
+    QCOMPARE(m_byClient.size(), Connections);
+    const auto packets = call(u"session.packets"_s, {{u"id"_s, m_session}, {u"count"_s, 0}});
+    QVERIFY(packets.ok);
+    m_totalPackets = packets.result.value(u"total"_s).toInteger();
+    QVERIFY(m_totalPackets >= Connections * 10);
+    // Every packet once, unfiltered, to count each connection's packets in the index.
+    for (qint64 from = 0; from < m_totalPackets;) {
+        const auto p = call(u"session.packets"_s,
+                            {{u"id"_s, m_session}, {u"from"_s, from}, {u"count"_s, 10000}});
+        QVERIFY(p.ok);
+        const QJsonArray list = p.result.value(u"packets"_s).toArray();
+        QVERIFY(!list.isEmpty());
+        for (const QJsonValue v : list)
+            ++m_indexCount[v.toObject().value(u"connection").toInteger()];
+        from += list.size();
+    }
+    qInfo("session %s: %lld packets, %d connections", qPrintable(m_session), m_totalPackets,
+          int(m_byClient.size()));
+}
+
+void TestPacketViews::daemonQueries()
+{
+    if (m_session.isEmpty())
+        QSKIP("no captured session (capturedSession failed)");
+    // Histogram of everything: the bins add up to the session's packets.
+    const auto h = call(u"session.histogram"_s, {{u"id"_s, m_session}, {u"bins"_s, 100}});
+    QVERIFY2(h.ok, qPrintable(h.errorMessage));
+    QCOMPARE(h.result.value(u"total"_s).toInteger(), m_totalPackets);
+    qint64 sum = 0;
+    qint64 syns = 0;
+    for (const char *key : {"in", "out", "other"}) {
+        const QJsonArray a = h.result.value(QLatin1String(key)).toArray();
+        QCOMPARE(a.size(), 100);
+        for (const QJsonValue v : a)
+            sum += v.toInteger();
+    }
+    for (const QJsonValue v : h.result.value(u"syns"_s).toArray())
+        syns += v.toInteger();
+    QCOMPARE(sum, m_totalPackets);
+    QCOMPARE(syns, qint64(2 * Connections)); // SYN and SYN-ACK of each
+    QCOMPARE(h.result.value(u"fromNs"_s).toInteger(), h.result.value(u"firstNs"_s).toInteger());
+    QCOMPARE(h.result.value(u"toNs"_s).toInteger(), h.result.value(u"lastNs"_s).toInteger());
+
+    for (const QJsonObject &rec : std::as_const(m_records)) {
+        const QString clientAddr = rec.value(u"local").toString();
+        QVERIFY2(m_byClient.contains(clientAddr), qPrintable(clientAddr));
+        const QJsonObject c = m_byClient.value(clientAddr);
+        const qint64 id = c.value(u"id").toInteger();
+
+        // The connection's packets, paged with the filter: exactly its count.
+        qint64 listed = 0;
+        qint64 from = 0;
+        for (int pages = 0; pages < 1000; ++pages) {
+            const auto p = call(u"session.packets"_s, {{u"id"_s, m_session},
+                                                       {u"from"_s, from},
+                                                       {u"count"_s, 7},
+                                                       {u"connection"_s, id}});
+            QVERIFY2(p.ok, qPrintable(p.errorMessage));
+            for (const QJsonValue v : p.result.value(u"packets"_s).toArray())
+                QCOMPARE(v.toObject().value(u"connection").toInteger(), id);
+            listed += p.result.value(u"packets"_s).toArray().size();
+            from = p.result.value(u"next"_s).toInteger();
+            if (p.result.value(u"end"_s).toBool())
+                break;
+        }
+        QCOMPARE(listed, m_indexCount.value(id));
+        // The connection record is written when both FINs were seen: the last ACK comes
+        // after it and is in the index only.
+        QVERIFY2(listed - connectionPackets(c) >= 0 && listed - connectionPackets(c) <= 1,
+                 qPrintable(u"%1 in the index, %2 in the record"_s.arg(listed).arg(
+                         connectionPackets(c))));
+
+        // Its histogram counts the same packets.
+        const auto ch
+                = call(u"session.histogram"_s,
+                       {{u"id"_s, m_session}, {u"bins"_s, 10}, {u"connections"_s, QJsonArray{id}}});
+        QVERIFY(ch.ok);
+        QCOMPARE(ch.result.value(u"total"_s).toInteger(), listed);
+
+        // The reassembled conversation is byte for byte what trafficgen sent and received.
+        const auto s
+                = call(u"session.stream"_s,
+                       {{u"id"_s, m_session}, {u"connection"_s, id}, {u"maxBytes"_s, 1 << 20}});
+        QVERIFY2(s.ok, qPrintable(s.errorMessage));
+        const QJsonObject sent = rec.value(u"sent").toObject();
+        const QJsonObject received = rec.value(u"received").toObject();
+        QCOMPARE(s.result.value(u"c2sBytes"_s).toInteger(), sent.value(u"bytes").toInteger());
+        QCOMPARE(s.result.value(u"s2cBytes"_s).toInteger(), received.value(u"bytes").toInteger());
+        QCOMPARE(s.result.value(u"truncated"_s).toBool(), false);
+        QVERIFY(s.result.value(u"gaps"_s).toArray().isEmpty());
+        QCryptographicHash c2s(QCryptographicHash::Sha256), s2c(QCryptographicHash::Sha256);
+        qint64 expect[2] = {0, 0};
+        for (const QJsonValue v : s.result.value(u"chunks"_s).toArray()) {
+            const QJsonObject chunk = v.toObject();
+            const int dir = chunk.value(u"direction").toInt();
+            QCOMPARE(chunk.value(u"offset").toInteger(), expect[dir]);
+            const QByteArray data
+                    = QByteArray::fromBase64(chunk.value(u"data").toString().toLatin1());
+            expect[dir] += data.size();
+            (dir == 0 ? c2s : s2c).addData(data);
+        }
+        QCOMPARE(QString::fromLatin1(c2s.result().toHex()), sent.value(u"sha256").toString());
+        QCOMPARE(QString::fromLatin1(s2c.result().toHex()), received.value(u"sha256").toString());
+    }
+
+    // A cut conversation says so and keeps counting.
+    const qint64 first = m_byClient.begin()->value(u"id").toInteger();
+    const auto cut = call(u"session.stream"_s,
+                          {{u"id"_s, m_session}, {u"connection"_s, first}, {u"maxBytes"_s, 100}});
+    QVERIFY(cut.ok);
+    QVERIFY(cut.result.value(u"truncated"_s).toBool());
+    qint64 kept = 0;
+    for (const QJsonValue v : cut.result.value(u"chunks"_s).toArray())
+        kept += QByteArray::fromBase64(v.toObject().value(u"data").toString().toLatin1()).size();
+    QCOMPARE(kept, qint64(100));
+    QVERIFY(cut.result.value(u"c2sBytes"_s).toInteger() > 100);
+
+    // A time window: the packets in [from, to] of a histogram bin, and no others.
+    const QJsonArray in = h.result.value(u"in"_s).toArray();
+    const QJsonArray out = h.result.value(u"out"_s).toArray();
+    const QJsonArray other = h.result.value(u"other"_s).toArray();
+    int busiest = 0;
+    for (int i = 1; i < in.size(); ++i)
+        if (in.at(i).toInteger() + out.at(i).toInteger()
+            > in.at(busiest).toInteger() + out.at(busiest).toInteger())
+            busiest = i;
+    const qint64 binNs = h.result.value(u"binNs"_s).toInteger();
+    const qint64 binFrom = h.result.value(u"fromNs"_s).toInteger() + busiest * binNs;
+    const auto w = call(u"session.packets"_s, {{u"id"_s, m_session},
+                                               {u"count"_s, 10000},
+                                               {u"fromNs"_s, binFrom},
+                                               {u"toNs"_s, binFrom + binNs - 1}});
+    QVERIFY(w.ok);
+    QVERIFY(w.result.value(u"end"_s).toBool());
+    QCOMPARE(qint64(w.result.value(u"packets"_s).toArray().size()),
+             in.at(busiest).toInteger() + out.at(busiest).toInteger()
+                     + other.at(busiest).toInteger());
+}
+
+void TestPacketViews::badRequests()
+{
+    if (m_session.isEmpty())
+        QSKIP("no captured session (capturedSession failed)");
+    struct Case
+    {
+        QString method;
+        QJsonObject params;
+        QString code;
+        QString says;
+    };
+    const QString traversal = QString(u"../store/"_s + m_session);
+    const QList<Case> cases = {
+            {u"session.histogram"_s,
+             {{u"id"_s, m_session}, {u"bins"_s, 0}},
+             u"invalid"_s,
+             u"bins must be 1 to 4096"_s},
+            {u"session.histogram"_s,
+             {{u"id"_s, m_session}, {u"bins"_s, 5000}},
+             u"invalid"_s,
+             u"bins must be 1 to 4096"_s},
+            {u"session.histogram"_s,
+             {{u"id"_s, m_session}, {u"fromNs"_s, 10}, {u"toNs"_s, 5}},
+             u"invalid"_s,
+             u"is after"_s},
+            {u"session.histogram"_s, {{u"id"_s, u"999"_s}}, u"not-found"_s, QString()},
+            {u"session.stream"_s, {{u"id"_s, m_session}}, u"invalid"_s, u"connection"_s},
+            {u"session.stream"_s,
+             {{u"id"_s, m_session}, {u"connection"_s, 12345}},
+             u"invalid"_s,
+             u"has no packets"_s},
+            {u"session.stream"_s,
+             {{u"id"_s, m_session}, {u"connection"_s, 1}, {u"maxBytes"_s, -1}},
+             u"invalid"_s,
+             u"maxBytes"_s},
+            {u"session.stream"_s,
+             {{u"id"_s, u"999"_s}, {u"connection"_s, 1}},
+             u"not-found"_s,
+             QString()},
+            // A path, not an id: it names this very session's folder through "..", and must
+            // not reach anything outside the store that way.
+            {u"session.packets"_s,
+             {{u"id"_s, traversal}},
+             u"not-found"_s,
+             u"is not a capture session id"_s},
+            {u"replay.start"_s,
+             {{u"source"_s, traversal}, {u"port"_s, 9}},
+             u"not-found"_s,
+             u"is not a capture session id"_s},
+    };
+    for (const Case &c : cases) {
+        const auto r = call(c.method, c.params);
+        QVERIFY2(!r.ok, qPrintable(c.method));
+        QCOMPARE(r.errorCode, c.code);
+        QVERIFY2(r.errorMessage.contains(c.says), qPrintable(r.errorMessage));
+    }
+    QVERIFY(m_daemon->isRunning());
+}
+
+void TestPacketViews::paneInTheWindow()
+{
+    if (m_session.isEmpty())
+        QSKIP("no captured session (capturedSession failed)");
+    podtap::SessionListModel sessions(m_link.get());
+    podtap::SessionController controller(m_link.get());
+    QTRY_VERIFY(sessions.isLoaded());
+    podtap::MainWindow window(m_link.get(), &sessions, &controller);
+    window.resize(1280, 1000);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    podtap::PacketPane *pane = window.packetPane();
+    QVERIFY(pane);
+    QAbstractItemModelTester tester(pane->packetModel(),
+                                    QAbstractItemModelTester::FailureReportingMode::QtTest);
+    podtap::PacketTimelineWidget *timeline = pane->timeline();
+    QTRY_VERIFY(sessions.rowOf(m_session) >= 0);
+    window.selectSession(m_session);
+
+    // The timeline counts every packet of the session.
+    QTRY_VERIFY_WITH_TIMEOUT(timeline->histogram().bins() > 0 && !timeline->isLoading(), 10000);
+    QCOMPARE(timeline->histogram().total, m_totalPackets);
+    QVERIFY(!timeline->isFollowing());
+
+    // Clicking the busiest bin lists exactly its packets.
+    const auto &hist = timeline->histogram();
+    int busiest = 0;
+    for (int i = 0; i < hist.bins(); ++i)
+        if (hist.in[size_t(i)] + hist.out[size_t(i)]
+            > hist.in[size_t(busiest)] + hist.out[size_t(busiest)])
+            busiest = i;
+    const qint64 binCount
+            = hist.in[size_t(busiest)] + hist.out[size_t(busiest)] + hist.other[size_t(busiest)];
+    const auto range = timeline->binRange(busiest);
+    const int x = (timeline->xOfTime(range.first) + timeline->xOfTime(range.second)) / 2;
+    QCOMPARE(timeline->binAt(x), busiest);
+    QSignalSpy clicked(timeline, &podtap::PacketTimelineWidget::binClicked);
+    QTest::mouseClick(timeline, Qt::LeftButton, {}, QPoint(x, timeline->height() / 2));
+    QCOMPARE(clicked.size(), 1);
+    QCOMPARE(clicked.at(0).at(0).toLongLong(), range.first);
+    QCOMPARE(clicked.at(0).at(1).toLongLong(), range.second);
+    QCOMPARE(pane->tabs()->currentIndex(), int(podtap::PacketPane::PacketsTab));
+    podtap::PacketListModel *model = pane->packetModel();
+    const auto fetchAll = [model] {
+        for (int i = 0; i < 10000; ++i) {
+            if (!QTest::qWaitFor([model] { return !model->isLoading(); }, 10000))
+                return false;
+            if (model->atEnd())
+                return true;
+            model->fetchMore({});
+        }
+        return false;
+    };
+    QVERIFY(fetchAll());
+    QCOMPARE(qint64(model->rowCount()), binCount);
+    for (int r = 0; r < model->rowCount(); ++r) {
+        QVERIFY(model->timeOf(r) >= range.first && model->timeOf(r) <= range.second);
+    }
+    qInfo("bin %d (%lld packets) listed", busiest, binCount);
+
+    // Wheel zoom around the cursor narrows the view and asks again.
+    const qint64 span = timeline->viewTo() - timeline->viewFrom();
+    const int queries = timeline->queries();
+    QWheelEvent wheel(QPointF(x, 40), timeline->mapToGlobal(QPointF(x, 40)), {}, {0, 240},
+                      Qt::NoButton, {}, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(timeline, &wheel);
+    QVERIFY(timeline->viewTo() - timeline->viewFrom() < span);
+    QTRY_VERIFY(timeline->queries() > queries && !timeline->isLoading());
+    QCOMPARE(timeline->histogram().fromNs, timeline->viewFrom());
+
+    // Selecting a connection lists its packets; a packet's bytes reach the hex pane.
+    const QString clientAddr = m_records.constFirst().value(u"local").toString();
+    const QJsonObject c = m_byClient.value(clientAddr);
+    const qint64 id = c.value(u"id").toInteger();
+    auto *connectionsView = window.findChild<QTableView *>(u"connectionsView"_s);
+    QTRY_COMPARE(window.connectionModel()->rowCount(), Connections);
+    int connectionRow = -1;
+    for (int r = 0; r < connectionsView->model()->rowCount(); ++r)
+        if (connectionsView->model()
+                    ->index(r, 0)
+                    .data(podtap::ConnectionTableModel::ConnectionIdRole)
+                    .toLongLong()
+            == id)
+            connectionRow = r;
+    QVERIFY(connectionRow >= 0);
+    connectionsView->selectRow(connectionRow);
+    QCOMPARE(window.selectedConnectionIds(), QList<qint64>{id});
+    QVERIFY(fetchAll());
+    QCOMPARE(qint64(model->rowCount()), m_indexCount.value(id));
+    QTRY_VERIFY(!timeline->isLoading());
+    QCOMPARE(timeline->histogram().total, m_indexCount.value(id));
+
+    // The fourth packet carries the first request's bytes (SYN, SYN-ACK, ACK come first).
+    int dataRow = -1;
+    for (int r = 0; r < model->rowCount() && dataRow < 0; ++r)
+        if (model->index(r, podtap::PacketListModel::Length)
+                    .data(podtap::PacketListModel::SortRole)
+                    .toLongLong()
+            > 200)
+            dataRow = r;
+    QVERIFY(dataRow >= 0);
+    pane->tabs()->setCurrentIndex(podtap::PacketPane::PacketsTab);
+    QSignalSpy shown(pane, &podtap::PacketPane::packetShown);
+    pane->packetView()->setCurrentIndex(model->index(dataRow, 0));
+    QTRY_COMPARE(shown.size(), 1);
+    const qint64 n = model->packetNumber(dataRow);
+    QCOMPARE(shown.at(0).at(0).toLongLong(), n);
+    const auto packet = call(u"session.packet"_s, {{u"id"_s, m_session}, {u"n"_s, n}});
+    QVERIFY(packet.ok);
+    const QByteArray bytes
+            = QByteArray::fromBase64(packet.result.value(u"data"_s).toString().toLatin1());
+    QCOMPARE(pane->hexView()->bytes(), bytes);
+    QVERIFY(pane->hexView()->toPlainText().contains(podtap::HexView::format(bytes.left(64))));
+    QTest::qWait(100);
+
+    // Screenshot: the timeline above the list and hex pane.
+    {
+        const QPixmap list = pane->tabs()->grab();
+        pane->tabs()->setCurrentIndex(podtap::PacketPane::TimelineTab);
+        QTest::qWait(50);
+        const QPixmap time = timeline->grab();
+        QPixmap both(list.width(), time.height() + list.height());
+        both.fill(Qt::white);
+        QPainter p(&both);
+        p.drawPixmap(0, 0, time);
+        p.drawPixmap(0, time.height(), list);
+        p.end();
+        const QString path = podtap::test::screenshotPath(u"packets"_s);
+        QVERIFY(both.save(path));
+        qInfo("screenshot: %s", qPrintable(path));
+    }
+
+    // Follow stream: the conversation trafficgen had, in both directions.
+    podtap::FollowStreamView *stream = pane->streamView();
+    QTRY_VERIFY_WITH_TIMEOUT(!stream->isLoading() && !stream->stream().isEmpty(), 10000);
+    QCOMPARE(stream->stream().value(u"connection"_s).toInteger(), id);
+    QCOMPARE(stream->stream().value(u"c2sBytes"_s).toInteger(),
+             m_records.constFirst().value(u"sent").toObject().value(u"bytes").toInteger());
+    QCOMPARE(stream->stream().value(u"s2cBytes"_s).toInteger(),
+             m_records.constFirst().value(u"received").toObject().value(u"bytes").toInteger());
+    const QString text = stream->toPlainText();
+    QVERIFY2(text.contains(u"POST "_s) && text.contains(u"HTTP/1.1 200"_s),
+             qPrintable(text.left(400)));
+    QCOMPARE(text.count(u"HTTP/1.1 200"_s), 3);
+    pane->tabs()->setCurrentIndex(podtap::PacketPane::StreamTab);
+    QTest::qWait(100);
+    const QString shot = podtap::test::saveScreenshot(pane, u"follow-stream"_s);
+    QVERIFY(!shot.isEmpty());
+    qInfo("screenshot: %s", qPrintable(shot));
+
+    // Follow mode keeps the right edge at now and asks again; the wheel hands the view back.
+    {
+        podtap::PacketTimelineWidget live(m_link.get());
+        live.resize(800, 160);
+        live.show();
+        live.setSession(m_session, true);
+        QVERIFY(live.isFollowing());
+        QTRY_VERIFY_WITH_TIMEOUT(live.queries() >= 2 && !live.isLoading(), 5000);
+        const qint64 now = QDateTime::currentMSecsSinceEpoch() * 1000000;
+        QVERIFY2(std::abs(live.viewTo() - now) < 3000000000ll,
+                 qPrintable(u"view ends %1 ms from now"_s.arg((live.viewTo() - now) / 1000000)));
+        QVERIFY(live.viewTo() - live.viewFrom() >= 10000000000ll);
+        QCOMPARE(live.histogram().total, m_totalPackets); // the capture is inside the window
+        QWheelEvent w(QPointF(400, 40), live.mapToGlobal(QPointF(400, 40)), {}, {0, 120},
+                      Qt::NoButton, {}, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(&live, &w);
+        QVERIFY(!live.isFollowing());
+    }
+
+    // A gap is shown as such.
+    stream->setStream(QJsonObject{
+            {u"chunks"_s,
+             QJsonArray{
+                     QJsonObject{{u"direction"_s, 0},
+                                 {u"offset"_s, 0},
+                                 {u"data"_s, QString::fromLatin1(QByteArray("abc").toBase64())}},
+                     QJsonObject{{u"direction"_s, 0},
+                                 {u"offset"_s, 13},
+                                 {u"data"_s, QString::fromLatin1(QByteArray("def").toBase64())}}}},
+            {u"gaps"_s,
+             QJsonArray{QJsonObject{{u"direction"_s, 0}, {u"offset"_s, 3}, {u"length"_s, 10}}}},
+            {u"truncated"_s, true},
+            {u"c2sBytes"_s, 6}});
+    QVERIFY2(stream->toPlainText().contains(u"abc\n[10 bytes missing]\ndef"_s),
+             qPrintable(stream->toPlainText()));
+    QVERIFY(stream->toPlainText().contains(u"truncated"_s));
+}
+
+QTEST_MAIN(TestPacketViews)
+#include "tst_packetviews.moc"

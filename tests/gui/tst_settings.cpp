@@ -1,0 +1,264 @@
+// Settings over a QSettings file in a temp folder: defaults, a round trip of every value,
+// the tap image warning (spec/tap.md: digest-pinned recommended, floating tags warned about),
+// the dialog, SessionController taking what a request leaves empty from Settings, and a file
+// that holds only the known keys and nothing secret. Writes screenshots/settings.png.
+#include "recenttargets.h"
+#include "sessioncontroller.h"
+#include "settings.h"
+#include "settingsdialog.h"
+
+#include <QCheckBox>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSettings>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+using podtap::Settings;
+
+class TestSettings : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void defaults();
+    void roundTrip();
+    void imageWarning_data();
+    void imageWarning();
+    void dialog();
+    void startParamsFromSettings();
+    void onlyKnownKeysNoSecrets();
+
+private:
+    void wipe();
+    QTemporaryDir m_dir;
+};
+
+void TestSettings::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.path());
+    QVERIFY2(Settings::fileName().startsWith(m_dir.path()), qPrintable(Settings::fileName()));
+    qInfo("settings file: %s", qPrintable(Settings::fileName()));
+}
+
+void TestSettings::wipe()
+{
+    QSettings s(Settings::fileName(), QSettings::IniFormat);
+    s.clear();
+    s.sync();
+}
+
+void TestSettings::init()
+{
+    wipe();
+}
+
+void TestSettings::defaults()
+{
+    QCOMPARE(Settings::kubeconfigPaths(), QStringList());
+    QCOMPARE(Settings::tapImage(), u"docker.io/nicolaka/netshoot:v0.16"_s);
+    QCOMPARE(Settings::maxMegabytes(), qint64(0));
+    QCOMPARE(Settings::maxAgeSeconds(), qint64(0));
+    QCOMPARE(Settings::durationSeconds(), 0);
+    QCOMPARE(Settings::mirrorJoinMidstream(), false);
+    QCOMPARE(Settings::defaultMirrorPort(), 9000);
+    QCOMPARE(Settings::startMinimized(), false);
+    QCOMPARE(Settings::recentTargetCount(), 5);
+    QCOMPARE(Settings::wiresharkSetting(), QString());
+}
+
+void TestSettings::roundTrip()
+{
+    Settings::setKubeconfigPaths({u"/a/config"_s, u"  "_s, u" /b/config "_s});
+    Settings::setTapImage(u"registry.example:5000/tools/tap@sha256:"_s + QString(64, u'a'));
+    Settings::setMaxMegabytes(512);
+    Settings::setMaxAgeSeconds(3600);
+    Settings::setDurationSeconds(600);
+    Settings::setMirrorJoinMidstream(true);
+    Settings::setDefaultMirrorPort(18080);
+    Settings::setStartMinimized(true);
+    Settings::setRecentTargetCount(7);
+    Settings::setWiresharkSetting(u"/opt/wireshark/bin/wireshark"_s);
+    QCOMPARE(Settings::kubeconfigPaths(), QStringList({u"/a/config"_s, u"/b/config"_s}));
+    QCOMPARE(Settings::tapImage(),
+             u"registry.example:5000/tools/tap@sha256:"_s + QString(64, u'a'));
+    QCOMPARE(Settings::maxMegabytes(), qint64(512));
+    QCOMPARE(Settings::maxAgeSeconds(), qint64(3600));
+    QCOMPARE(Settings::durationSeconds(), 600);
+    QCOMPARE(Settings::mirrorJoinMidstream(), true);
+    QCOMPARE(Settings::defaultMirrorPort(), 18080);
+    QCOMPARE(Settings::startMinimized(), true);
+    QCOMPARE(Settings::recentTargetCount(), 7);
+    QCOMPARE(Settings::wiresharkSetting(), u"/opt/wireshark/bin/wireshark"_s);
+
+    // Bad values in the file fall back instead of reaching the daemon.
+    {
+        QSettings s(Settings::fileName(), QSettings::IniFormat);
+        s.setValue(u"mirror/defaultLocalPort"_s, 70000);
+        s.setValue(u"recent/count"_s, -3);
+        s.setValue(u"capture/maxMegabytes"_s, u"lots"_s);
+    }
+    QCOMPARE(Settings::defaultMirrorPort(), 9000);
+    QCOMPARE(Settings::recentTargetCount(), 0);
+    QCOMPARE(Settings::maxMegabytes(), qint64(0));
+    // An empty image means the default again.
+    Settings::setTapImage(u"  "_s);
+    QCOMPARE(Settings::tapImage(), QLatin1String(Settings::DefaultImage));
+}
+
+void TestSettings::imageWarning_data()
+{
+    QTest::addColumn<QString>("image");
+    QTest::addColumn<QString>("expect"); // empty: no warning; else a word of the warning
+    QTest::addRow("default") << u"docker.io/nicolaka/netshoot:v0.16"_s << QString();
+    QTest::addRow("default, short") << u"nicolaka/netshoot:v0.16"_s << QString();
+    QTest::addRow("empty = default") << QString() << QString();
+    QTest::addRow("digest") << (u"nicolaka/netshoot@sha256:"_s + QString(64, u'0')) << QString();
+    QTest::addRow("latest") << u"nicolaka/netshoot:latest"_s << u"floats"_s;
+    QTest::addRow("no tag") << u"nicolaka/netshoot"_s << u"floats"_s;
+    QTest::addRow("registry port, no tag") << u"reg.local:5000/netshoot"_s << u"floats"_s;
+    QTest::addRow("other tag") << u"nicolaka/netshoot:v0.13"_s << u"not the default"_s;
+    QTest::addRow("short digest") << u"img@sha256:abc"_s << u"not the default"_s;
+}
+
+void TestSettings::imageWarning()
+{
+    QFETCH(QString, image);
+    QFETCH(QString, expect);
+    const QString warning = Settings::imageWarning(image);
+    if (expect.isEmpty()) {
+        QVERIFY2(warning.isEmpty(), qPrintable(warning));
+    } else {
+        QVERIFY2(warning.contains(expect), qPrintable(warning));
+        QVERIFY(warning.contains(u"sha256"_s)); // says how to pin
+    }
+}
+
+void TestSettings::dialog()
+{
+    Settings::setDefaultMirrorPort(9100);
+    podtap::SettingsDialog dialog;
+    auto *image = dialog.findChild<QLineEdit *>(u"tapImage"_s);
+    auto *kube = dialog.findChild<QPlainTextEdit *>(u"kubeconfigPaths"_s);
+    auto *port = dialog.findChild<QSpinBox *>(u"defaultMirrorPort"_s);
+    auto *maxMb = dialog.findChild<QSpinBox *>(u"maxMegabytes"_s);
+    auto *minimized = dialog.findChild<QCheckBox *>(u"startMinimized"_s);
+    QVERIFY(image && kube && port && maxMb && minimized);
+    QCOMPARE(port->value(), 9100);
+    QVERIFY(image->text().isEmpty()); // the default shows as the placeholder
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QVERIFY(dialog.imageWarningText().isEmpty());
+    image->setText(u"nicolaka/netshoot:latest"_s);
+    QVERIFY(dialog.imageWarningText().contains(u"floats"_s));
+    kube->setPlainText(u"/home/me/.kube/config\n/home/me/.kube/staging.yaml\n"_s);
+    port->setValue(9200);
+    maxMb->setValue(256);
+    minimized->setChecked(true);
+    dialog.adjustSize(); // the warning label grew
+    QTest::qWait(50);
+    const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
+    QDir().mkpath(dir);
+    QVERIFY(dialog.grab().save(dir + u"/settings.png"_s));
+    qInfo("screenshot: %s/settings.png", qPrintable(dir));
+    dialog.accept();
+    QCOMPARE(Settings::tapImage(), u"nicolaka/netshoot:latest"_s);
+    QCOMPARE(Settings::kubeconfigPaths(),
+             QStringList({u"/home/me/.kube/config"_s, u"/home/me/.kube/staging.yaml"_s}));
+    QCOMPARE(Settings::defaultMirrorPort(), 9200);
+    QCOMPARE(Settings::maxMegabytes(), qint64(256));
+    QCOMPARE(Settings::startMinimized(), true);
+
+    // Cancel writes nothing.
+    podtap::SettingsDialog second;
+    second.findChild<QSpinBox *>(u"defaultMirrorPort"_s)->setValue(9300);
+    second.reject();
+    QCOMPARE(Settings::defaultMirrorPort(), 9200);
+}
+
+void TestSettings::startParamsFromSettings()
+{
+    podtap::SessionController::StartRequest r;
+    r.target = u"web"_s;
+    r.port = 8080;
+    // Nothing set: no image (the daemon's default), no limits.
+    QJsonObject p = podtap::SessionController::startParams(r);
+    QVERIFY(!p.contains(u"image"_s));
+    QVERIFY(!p.contains(u"limits"_s));
+
+    Settings::setKubeconfigPaths({u"/etc/podtap-test/kubeconfig"_s});
+    Settings::setTapImage(u"reg.local/tap@sha256:"_s + QString(64, u'b'));
+    Settings::setMaxMegabytes(10);
+    Settings::setMaxAgeSeconds(120);
+    Settings::setDurationSeconds(30);
+    p = podtap::SessionController::startParams(r);
+    QCOMPARE(p.value(u"kubeconfig"_s).toArray(), QJsonArray({u"/etc/podtap-test/kubeconfig"_s}));
+    QCOMPARE(p.value(u"image"_s).toString(), u"reg.local/tap@sha256:"_s + QString(64, u'b'));
+    const QJsonObject limits = p.value(u"limits"_s).toObject();
+    QCOMPARE(limits.value(u"maxBytes"_s).toInteger(), 10 * 1024 * 1024);
+    QCOMPARE(limits.value(u"maxAgeSeconds"_s).toInteger(), 120);
+    QCOMPARE(limits.value(u"durationSeconds"_s).toInteger(), 30);
+
+    // What the request says wins.
+    r.kubeconfig = {u"/tmp/other"_s};
+    r.image = u"nicolaka/netshoot:v0.16"_s;
+    r.maxBytes = 0;
+    r.maxAgeSeconds = 0;
+    r.durationSeconds = 5;
+    p = podtap::SessionController::startParams(r);
+    QCOMPARE(p.value(u"kubeconfig"_s).toArray(), QJsonArray({u"/tmp/other"_s}));
+    QCOMPARE(p.value(u"image"_s).toString(), u"nicolaka/netshoot:v0.16"_s);
+    QCOMPARE(p.value(u"limits"_s).toObject().value(u"maxBytes"_s).toInteger(), 0);
+    QCOMPARE(p.value(u"limits"_s).toObject().value(u"durationSeconds"_s).toInteger(), 5);
+}
+
+void TestSettings::onlyKnownKeysNoSecrets()
+{
+    // The start parameters carry the environment (exec credential plugins need it): it must
+    // never reach the settings file.
+    qputenv("PODTAP_TEST_TOKEN", "s3cr3t-t0ken-value");
+    Settings::setKubeconfigPaths({u"/home/me/.kube/config"_s});
+    Settings::setTapImage(u"nicolaka/netshoot:v0.16"_s);
+    Settings::setMaxMegabytes(1);
+    Settings::setMaxAgeSeconds(2);
+    Settings::setDurationSeconds(3);
+    Settings::setMirrorJoinMidstream(true);
+    Settings::setDefaultMirrorPort(9001);
+    Settings::setStartMinimized(true);
+    Settings::setRecentTargetCount(4);
+    Settings::setWiresharkSetting(u"wireshark"_s);
+    podtap::RecentTargets recent;
+    recent.add({u"prod"_s, u"shop"_s, u"deployment/web"_s, 8080, 9001});
+    podtap::SessionController::StartRequest r;
+    r.target = u"web"_s;
+    r.port = 8080;
+    const QJsonObject p = podtap::SessionController::startParams(r);
+    QCOMPARE(p.value(u"environment"_s).toObject().value(u"PODTAP_TEST_TOKEN"_s).toString(),
+             u"s3cr3t-t0ken-value"_s);
+
+    QSettings s(Settings::fileName(), QSettings::IniFormat);
+    QStringList keys = s.allKeys();
+    keys.sort();
+    QStringList known = Settings::knownKeys();
+    known.sort();
+    QCOMPARE(keys, known); // every key written, and nothing else
+    QFile f(Settings::fileName());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray text = f.readAll();
+    qInfo("settings file: %lld bytes, %lld keys", qint64(text.size()), qint64(keys.size()));
+    for (const char *word : {"s3cr3t", "token", "password", "secret", "client-key",
+                             "client-certificate", "bearer", "environment"})
+        QVERIFY2(!text.toLower().contains(word), word);
+}
+
+QTEST_MAIN(TestSettings)
+#include "tst_settings.moc"
