@@ -101,6 +101,33 @@ std::optional<QJsonObject> PodInfo::latestTap() const
     return std::nullopt;
 }
 
+std::optional<QJsonObject> PodInfo::reusableTap(const QString &image,
+                                                QList<SkippedTap> *skipped) const
+{
+    for (auto it = ephemeralContainers.crbegin(); it != ephemeralContainers.crend(); ++it) {
+        const QString name = it->value(QLatin1String("name")).toString();
+        if (!TapSpec::isTapName(name))
+            continue;
+        if (!TapSpec::hasContractSecurityContext(*it)) {
+            if (skipped)
+                *skipped << SkippedTap{name,
+                                       QStringLiteral("its securityContext is not the tap "
+                                                      "contract (NET_RAW only)"),
+                                       true};
+            continue;
+        }
+        const QString theirs = it->value(QLatin1String("image")).toString();
+        if (theirs != image) {
+            if (skipped)
+                *skipped << SkippedTap{name, QStringLiteral("image %1, not %2").arg(theirs, image),
+                                       false};
+            continue;
+        }
+        return *it;
+    }
+    return std::nullopt;
+}
+
 QString PodInfo::readyText() const
 {
     int ready = 0;

@@ -58,8 +58,19 @@ struct PodInfo
     static PodInfo fromJson(const QJsonObject &pod);
     int restarts() const;
     std::optional<ContainerStateInfo> ephemeralStatus(const QString &name) const;
-    // The newest podtap tap in the pod (by name pattern), if any.
+    // The newest podtap tap in the pod (by name pattern), if any: for display.
     std::optional<QJsonObject> latestTap() const;
+    // The newest tap that may be reused for `image`: named like a tap, running that image,
+    // and holding exactly the tap contract's securityContext (NET_RAW only). A container
+    // that only borrows the name gets nothing from us; `skipped` says what was passed over.
+    struct SkippedTap
+    {
+        QString name;
+        QString why;
+        bool breaksContract = false; // not an old tap of ours with another image: a lookalike
+    };
+    std::optional<QJsonObject> reusableTap(const QString &image,
+                                           QList<SkippedTap> *skipped = nullptr) const;
     QString readyText() const; // "1/2"
 };
 

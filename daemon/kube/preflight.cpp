@@ -141,7 +141,9 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     PreflightItem tapItem;
     tapItem.id = QStringLiteral("tap");
     tapItem.title = QStringLiteral("Existing tap");
-    if (const auto tap = pod.latestTap()) {
+    QList<PodInfo::SkippedTap> skipped;
+    const auto tap = pod.reusableTap(image, &skipped);
+    if (tap) {
         const QString name = tap->value(QLatin1String("name")).toString();
         const auto status = pod.ephemeralStatus(name);
         if (status && status->state == ContainerStateInfo::State::Running) {
@@ -155,9 +157,17 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
                     = QStringLiteral("%1 exists but is not running (%2); a new tap will be added")
                               .arg(name, status ? status->reason : QStringLiteral("no status"));
         }
-    } else {
+    } else if (skipped.isEmpty()) {
         tapItem.why = QStringLiteral("none yet; one ephemeral container will be added (it cannot "
                                      "be removed, only the pod's deletion removes it)");
+    } else {
+        tapItem.why = QStringLiteral("no reusable tap: a new tap will be added");
+    }
+    for (const PodInfo::SkippedTap &s : std::as_const(skipped)) {
+        tapItem.why += QStringLiteral("; not reused: %1 (%2)").arg(s.name, s.why);
+        // Named like our tap, but with other rights: never run tcpdump in it, and say so.
+        if (s.breaksContract)
+            tapItem.status = PreflightItem::Status::Warn;
     }
     st->report.items << tapItem;
 

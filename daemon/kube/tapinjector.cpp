@@ -48,7 +48,11 @@ void TapInjector::start(const PodInfo &pod, const QString &image, int timeoutMs)
         fail(why);
         return;
     }
-    if (const auto tap = pod.latestTap()) {
+    QList<PodInfo::SkippedTap> skipped;
+    const auto tap = pod.reusableTap(image, &skipped);
+    for (const PodInfo::SkippedTap &s : std::as_const(skipped))
+        Q_EMIT progress(QStringLiteral("not reusing %1: %2").arg(s.name, s.why));
+    if (tap) {
         const QString name = tap->value(QLatin1String("name")).toString();
         const auto st = pod.ephemeralStatus(name);
         if (st && st->state == ContainerStateInfo::State::Running) {

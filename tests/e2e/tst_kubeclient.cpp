@@ -73,6 +73,7 @@ private Q_SLOTS:
     void imagePullFailure();
     void execCutReconnects();
     void execStallDetected();
+    void lookalikeTapIsNotReused();
 
 private:
     Run podtap(const QStringList &args, const QString &context, int timeoutMs = 60000);
@@ -626,6 +627,53 @@ void TestKubeClient::execStallDetected()
                            QStringLiteral("cert"));
     QCOMPARE(bad.code, 1);
     QVERIFY2(bad.err.contains("--stall-timeout S"), bad.err.constData());
+}
+
+void TestKubeClient::lookalikeTapIsNotReused()
+{
+    // Someone adds an ephemeral container that borrows a tap's name but holds NET_ADMIN
+    // (kubectl debug --profile=netadmin): podtap must never run its tcpdump in there.
+    if (QStandardPaths::findExecutable(QStringLiteral("kubectl")).isEmpty())
+        QSKIP("kubectl is not installed: it adds the look-alike container");
+    const QString lookalike = QStringLiteral("podtap-r0gue");
+    QProcess k;
+    k.start(QStringLiteral("kubectl"),
+            {QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
+             QStringLiteral("cert"), QStringLiteral("debug"), QStringLiteral("web"),
+             QStringLiteral("-n"), QStringLiteral("shop"),
+             QStringLiteral("--image=nicolaka/netshoot:v0.16"),
+             QStringLiteral("--profile=netadmin"), QStringLiteral("--attach=false"),
+             QStringLiteral("-c"), lookalike, QStringLiteral("--"), QStringLiteral("sleep"),
+             QStringLiteral("600")});
+    QVERIFY(k.waitForFinished(30000));
+    QVERIFY2(k.exitCode() == 0, k.readAllStandardError().constData());
+
+    const Run pre
+            = podtap({QStringLiteral("preflight"), QStringLiteral("shop/web"),
+                      QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("--json")},
+                     QStringLiteral("cert"));
+    QCOMPARE(pre.code, 0);
+    QJsonObject tapItem;
+    for (const QJsonValue i : jsonOf(pre.out)[QLatin1String("items")].toArray())
+        if (i[QLatin1String("id")].toString() == QLatin1String("tap"))
+            tapItem = i.toObject();
+    QCOMPARE(tapItem.value(QLatin1String("status")).toString(), QStringLiteral("warn"));
+    QVERIFY2(tapItem.value(QLatin1String("why"))
+                     .toString()
+                     .contains(lookalike + QStringLiteral(" (its securityContext is not the tap")),
+             qPrintable(tapItem.value(QLatin1String("why")).toString()));
+
+    const QString pcap = m_dir.filePath(QStringLiteral("lookalike.pcap"));
+    const Run cap = podtap({QStringLiteral("capture"), QStringLiteral("--direct"),
+                            QStringLiteral("shop/web"), QStringLiteral("--port"),
+                            QStringLiteral("8080"), QStringLiteral("-w"), pcap,
+                            QStringLiteral("--duration"), QStringLiteral("1")},
+                           QStringLiteral("cert"), 30000);
+    QVERIFY2(cap.code == 0, cap.err.constData());
+    const QByteArray skipped = QByteArray("not reusing ") + lookalike.toLatin1();
+    const QByteArray used = QByteArray("tap ") + lookalike.toLatin1() + QByteArray(" in");
+    QVERIFY2(cap.err.contains(skipped), cap.err.constData());
+    QVERIFY2(!cap.err.contains(used), cap.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestKubeClient)
