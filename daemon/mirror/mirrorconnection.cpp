@@ -34,9 +34,13 @@ MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject 
             m_response.append(b.left(room));
     });
     connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
+        if (m_aborting)
+            return; // our own abort(): the caller names the outcome
         end(m_halfClosed ? QStringLiteral("completed") : QStringLiteral("local-closed"));
     });
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
+        if (m_aborting)
+            return;
         if (e == QAbstractSocket::RemoteHostClosedError && m_halfClosed)
             return; // the normal end after our FIN
         end(QStringLiteral("local-error: ") + m_socket.errorString());
@@ -121,6 +125,7 @@ void MirrorConnection::halfClose()
     // still be answering, and its answer is what a comparison needs.
     ::shutdown(int(m_socket.socketDescriptor()), SHUT_WR);
     QTimer::singleShot(LingerMs, this, [this] {
+        m_aborting = true;
         m_socket.abort();
         end(QStringLiteral("completed"));
     });
@@ -141,6 +146,9 @@ void MirrorConnection::resetNow(const QString &outcome)
         const linger hard{1, 0};
         ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
     }
+    // abort() emits disconnected() at once: without this, a gap, reset or unfinished stream
+    // was reported as "local-closed" (and a gap counted twice).
+    m_aborting = true;
     m_socket.abort();
     end(outcome);
 }

@@ -52,6 +52,7 @@ private:
     bool m_connected = false;
     bool m_closing = false;
     bool m_halfClosed = false;
+    bool m_aborting = false; // we are closing it: its signals name no outcome
     bool m_ended = false;
     bool m_markedDirty = false;
     bool m_resetAtEnd = false;

@@ -6,6 +6,39 @@
 
 namespace podtap {
 
+MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
+{
+    connections += s.connections;
+    skippedMidstream += s.skippedMidstream;
+    localErrors += s.localErrors;
+    gaps += s.gaps;
+    dropped += s.dropped;
+    bytesMirrored += s.bytesMirrored;
+    responseBytes += s.responseBytes;
+    completed += s.completed;
+    notSelected += s.notSelected;
+    resets += s.resets;
+    localClosed += s.localClosed;
+    incomplete += s.incomplete;
+    return *this;
+}
+
+QJsonObject MirrorSink::Stats::toJson() const
+{
+    return QJsonObject{{QStringLiteral("connections"), qint64(connections)},
+                       {QStringLiteral("completed"), qint64(completed)},
+                       {QStringLiteral("skippedMidstream"), qint64(skippedMidstream)},
+                       {QStringLiteral("localErrors"), qint64(localErrors)},
+                       {QStringLiteral("gaps"), qint64(gaps)},
+                       {QStringLiteral("dropped"), qint64(dropped)},
+                       {QStringLiteral("notSelected"), qint64(notSelected)},
+                       {QStringLiteral("resets"), qint64(resets)},
+                       {QStringLiteral("localClosed"), qint64(localClosed)},
+                       {QStringLiteral("incomplete"), qint64(incomplete)},
+                       {QStringLiteral("bytesMirrored"), qint64(bytesMirrored)},
+                       {QStringLiteral("responseBytes"), qint64(responseBytes)}};
+}
+
 MirrorSink::MirrorSink(const Options &options, QObject *parent)
     : QObject(parent)
     , m_options(options)

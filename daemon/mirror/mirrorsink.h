@@ -3,6 +3,7 @@
 #include "capture/capturesink.h"
 
 #include <QHostAddress>
+#include <QJsonObject>
 
 #include <QObject>
 #include <functional>
@@ -54,6 +55,10 @@ public:
         quint64 resets = 0;      // the captured connection was reset: mirrored as RST
         quint64 localClosed = 0; // the local side closed before all bytes were written
         quint64 incomplete = 0;  // ended without the client's FIN being seen: RST
+
+        Stats &operator+=(const Stats &s);
+        // Every count, by the names docs/ipc.md gives them.
+        QJsonObject toJson() const;
     };
 
     explicit MirrorSink(const Options &options, QObject *parent = nullptr);

@@ -18,20 +18,6 @@ constexpr int StatsIntervalMs = 500;
 constexpr int FollowIntervalMs = 5000;
 constexpr int MirrorDrainMs = 5000;
 
-void addStats(MirrorSink::Stats &to, const MirrorSink::Stats &s)
-{
-    to.connections += s.connections;
-    to.skippedMidstream += s.skippedMidstream;
-    to.localErrors += s.localErrors;
-    to.gaps += s.gaps;
-    to.dropped += s.dropped;
-    to.bytesMirrored += s.bytesMirrored;
-    to.responseBytes += s.responseBytes;
-    to.completed += s.completed;
-    to.resets += s.resets;
-    to.localClosed += s.localClosed;
-    to.incomplete += s.incomplete;
-}
 } // namespace
 
 CaptureSession::CaptureSession(const QString &id, const SessionConfig &config,
@@ -409,7 +395,7 @@ MirrorSink::Options CaptureSession::mirrorOptions() const
 void CaptureSession::wireMirror(PodTapPipeline *p)
 {
     if (MirrorSink *old = p->mirror())
-        addStats(m_mirrorDone, old->stats());
+        m_mirrorDone += old->stats();
     p->setMirror(mirrorOptions());
     if (MirrorSink *m = p->mirror()) {
         connect(m, &MirrorSink::connectionEnded, this,
@@ -471,25 +457,18 @@ QJsonObject CaptureSession::mirrorStats() const
     int open = 0;
     for (PodTapPipeline *p : std::as_const(m_pipelines)) {
         if (MirrorSink *m = p->mirror()) {
-            addStats(s, m->stats());
+            s += m->stats();
             open += m->openConnections();
         }
     }
-    return QJsonObject{
-            {QStringLiteral("enabled"), m_config.mirrorPort > 0},
-            {QStringLiteral("to"),
-             m_config.mirrorPort > 0
-                     ? QStringLiteral("%1:%2").arg(m_config.mirrorHost).arg(m_config.mirrorPort)
-                     : QString()},
-            {QStringLiteral("connections"), qint64(s.connections)},
-            {QStringLiteral("open"), open},
-            {QStringLiteral("completed"), qint64(s.completed)},
-            {QStringLiteral("skippedMidstream"), qint64(s.skippedMidstream)},
-            {QStringLiteral("localErrors"), qint64(s.localErrors)},
-            {QStringLiteral("gaps"), qint64(s.gaps)},
-            {QStringLiteral("dropped"), qint64(s.dropped)},
-            {QStringLiteral("bytesMirrored"), qint64(s.bytesMirrored)},
-            {QStringLiteral("responseBytes"), qint64(s.responseBytes)}};
+    QJsonObject o = s.toJson();
+    o[QLatin1String("enabled")] = m_config.mirrorPort > 0;
+    o[QLatin1String("to")]
+            = m_config.mirrorPort > 0
+                      ? QStringLiteral("%1:%2").arg(m_config.mirrorHost).arg(m_config.mirrorPort)
+                      : QString();
+    o[QLatin1String("open")] = open;
+    return o;
 }
 
 QJsonObject CaptureSession::summary() const

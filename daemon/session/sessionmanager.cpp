@@ -695,20 +695,12 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
             [this, stream, r, rid, flush, publishBatch](bool ok, const QString &message) {
                 flush->stop();
                 publishBatch();
-                const auto &s = r->stats();
-                m_server->publish(
-                        stream, QStringLiteral("done"),
-                        QJsonObject{
-                                {QStringLiteral("ok"), ok},
-                                {QStringLiteral("message"), message},
-                                {QStringLiteral("connections"), qint64(s.connections)},
-                                {QStringLiteral("completed"), qint64(s.completed)},
-                                {QStringLiteral("localErrors"), qint64(s.localErrors)},
-                                {QStringLiteral("skippedMidstream"), qint64(s.skippedMidstream)},
-                                {QStringLiteral("gaps"), qint64(s.gaps)},
-                                {QStringLiteral("dropped"), qint64(s.dropped)},
-                                {QStringLiteral("bytesSent"), qint64(s.bytesMirrored)},
-                                {QStringLiteral("responseBytes"), qint64(s.responseBytes)}});
+                // Every count (docs/ipc.md), plus bytesSent as replay clients know it.
+                QJsonObject done = r->stats().toJson();
+                done[QLatin1String("ok")] = ok;
+                done[QLatin1String("message")] = message;
+                done[QLatin1String("bytesSent")] = qint64(r->stats().bytesMirrored);
+                m_server->publish(stream, QStringLiteral("done"), done);
                 m_replays.remove(rid);
                 r->deleteLater();
             });

@@ -578,12 +578,18 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
              qPrintable(u"the stopped session's final summary still counts open mirror "
                         "connections (their outcome is missing from it):\n"_s
                         + context));
-    // A local connection completes only when all of its bytes went out: exactly the matches.
-    QVERIFY2(num(s, "mirror.completed") == exact, qPrintable(context));
+    // A local connection completes only when all of its bytes went out and the client's end
+    // was seen: exactly the matches. When the tap lost packets, a stream can arrive whole
+    // while its FIN was among the lost ones: it then ends unfinished (the local side closed
+    // first, or reset at the stop), never as completed.
+    const qint64 endUnseen = loss ? num(s, "mirror.localClosed") + num(s, "mirror.incomplete") : 0;
+    QVERIFY2(num(s, "mirror.completed") <= exact && exact - num(s, "mirror.completed") <= endUnseen,
+             qPrintable(context));
     // Every local connection ended completed or closed by a capture gap, nothing else.
     QVERIFY2(num(s, "mirror.connections")
                      == num(s, "mirror.completed") + num(s, "mirror.gaps")
-                                + num(s, "mirror.incomplete") + num(s, "mirror.resets"),
+                                + num(s, "mirror.incomplete") + num(s, "mirror.resets")
+                                + (loss ? num(s, "mirror.localClosed") : 0),
              qPrintable(context));
     if (!loss) {
         QCOMPARE(exact, 505);
@@ -699,14 +705,22 @@ void TestDaemonSessions::replayGivesSameBytes()
           qlonglong(num(d, "gaps")), qlonglong(num(d, "bytesSent")), qlonglong(ms), exact,
           total(sent), total(received));
     const QString context = QString::fromUtf8(r.out);
-    QVERIFY2(num(d, "completed") == exact, qPrintable(context));
+    // As for the mirror: with loss in the capture, a whole stream whose FIN was lost is not
+    // completed.
+    const qint64 endUnseen
+            = lossReported(m_mirrorSummary) ? num(d, "localClosed") + num(d, "incomplete") : 0;
+    QVERIFY2(num(d, "completed") <= exact && exact - num(d, "completed") <= endUnseen,
+             qPrintable(context));
     QVERIFY2(num(d, "connections")
                      == num(d, "completed") + num(d, "gaps") + num(d, "incomplete")
-                                + num(d, "resets"),
+                                + num(d, "resets") + num(d, "localClosed"),
              qPrintable(context));
     QCOMPARE(num(d, "localErrors"), 0);
     QCOMPARE(num(d, "dropped"), 0);
-    QVERIFY2(total(received) - exact <= num(d, "gaps"), qPrintable(context));
+    // Only streams cut by a gap or whose end the capture lost (last bytes and FIN among the
+    // lost packets) may arrive partly.
+    QVERIFY2(total(received) - exact <= num(d, "gaps") + num(d, "incomplete") + num(d, "resets"),
+             qPrintable(context));
     const QString truncated = endedLikeComplete(local, sent);
     QVERIFY2(truncated.isEmpty(),
              qPrintable(u"the local server saw a truncated replayed stream end with a FIN:\n"_s

@@ -112,6 +112,13 @@ QByteArray capture(const QList<Flow> &flows, bool midstreamExtra = false)
     return pcap.bytes();
 }
 
+// Each local connection ends with exactly one outcome (MirrorSink::Stats).
+quint64 outcomes(const MirrorSink::Stats &s)
+{
+    return s.completed + s.localErrors + s.gaps + s.dropped + s.resets + s.localClosed
+           + s.incomplete;
+}
+
 void feed(CaptureEngine &e, const QByteArray &b)
 {
     e.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
@@ -264,6 +271,9 @@ void TestMirrorSink::gapClosesLocalConnection()
     QTRY_VERIFY(srv.closed[0]);
     QTest::qWait(100);
     QCOMPARE(srv.received[0], QByteArray("first"));
+    // Our own reset is no "local side closed": one connection, one outcome.
+    QCOMPARE(sink.stats().localClosed, quint64(0));
+    QCOMPARE(outcomes(sink.stats()), sink.stats().connections);
 }
 
 void TestMirrorSink::resetIsMirrored()
@@ -294,7 +304,11 @@ void TestMirrorSink::resetIsMirrored()
     engine.beginStream();
     feed(engine, rst.bytes());
     QTRY_VERIFY_WITH_TIMEOUT(srv.closed[0], 5000);
+    QTRY_COMPARE(sink.stats().resets, quint64(1));
     engine.finish();
+    QTest::qWait(100);
+    QCOMPARE(sink.stats().localClosed, quint64(0));
+    QCOMPARE(outcomes(sink.stats()), sink.stats().connections);
 }
 
 void TestMirrorSink::refusedPortNeverBlocksCapture()
