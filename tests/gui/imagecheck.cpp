@@ -1,5 +1,5 @@
 // podtap-imagecheck FILE...: says whether each file is a real screenshot, not a blank or broken
-// one: it loads as an image, is at least 320×200 and has at least 16 distinct colours (a
+// one: it loads as an image, is at least 200×100 and has at least 16 distinct colours (a
 // window that failed to paint is one or two flat colours). Prints one line per file; exit
 // status 1 if any file fails. Used by scripts/screenshots.
 #include <QGuiApplication>
@@ -33,7 +33,7 @@ int main(int argc, char **argv)
             for (int x = 0; x < image.width(); ++x)
                 colours.insert(line[x]);
         }
-        const bool big = image.width() >= 320 && image.height() >= 200;
+        const bool big = image.width() >= 200 && image.height() >= 100; // a tray menu is small
         const bool painted = colours.size() >= 16;
         std::printf("%s: %s: %d×%d, %s%lld colours\n", qPrintable(file),
                     big && painted ? "ok" : "FAIL", image.width(), image.height(),

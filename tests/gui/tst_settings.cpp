@@ -3,6 +3,7 @@
 // the dialog, SessionController taking what a request leaves empty from Settings, and a file
 // that holds only the known keys and nothing secret. Writes screenshots/settings.png.
 #include "recenttargets.h"
+#include "screenshot.h"
 #include "sessioncontroller.h"
 #include "settings.h"
 #include "settingsdialog.h"
@@ -166,10 +167,9 @@ void TestSettings::dialog()
     minimized->setChecked(true);
     dialog.adjustSize(); // the warning label grew
     QTest::qWait(50);
-    const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
-    QDir().mkpath(dir);
-    QVERIFY(dialog.grab().save(dir + u"/settings.png"_s));
-    qInfo("screenshot: %s/settings.png", qPrintable(dir));
+    const QString shot = podtap::test::saveScreenshot(&dialog, u"settings"_s);
+    QVERIFY(!shot.isEmpty());
+    qInfo("screenshot: %s", qPrintable(shot));
     dialog.accept();
     QCOMPARE(Settings::tapImage(), u"nicolaka/netshoot:latest"_s);
     QCOMPARE(Settings::kubeconfigPaths(),

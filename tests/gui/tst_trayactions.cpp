@@ -17,6 +17,7 @@
 #include "recenttargets.h"
 #include "replaycontroller.h"
 #include "replaydialog.h"
+#include "screenshot.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 #include "settings.h"
@@ -369,13 +370,11 @@ void TestTrayActions::quickMirrorToLocalServer()
         QMenu *menu = m_tray->menu();
         menu->ensurePolished();
         menu->adjustSize();
-        const QString dir = QStringLiteral(BINDIR "/tests/gui/screenshots");
-        QDir().mkpath(dir);
         const QImage image = menu->grab().toImage();
         QVERIFY(image.width() > 100 && image.height() > 100);
-        QVERIFY(image.save(dir + u"/tray-menu.png"_s));
-        qInfo("screenshot: %s/tray-menu.png (%dx%d)", qPrintable(dir), image.width(),
-              image.height());
+        const QString path = podtap::test::screenshotPath(u"tray-menu"_s);
+        QVERIFY(image.save(path));
+        qInfo("screenshot: %s (%dx%d)", qPrintable(path), image.width(), image.height());
         QStringList texts;
         for (const QAction *a : menu->actions())
             texts << a->text();
