@@ -98,6 +98,11 @@ void ConnectionFeed::onEvent(const QJsonObject &event)
                                            .toObject()
                                            .value(QLatin1String("ended"))
                                            .toArray());
+    } else if (name == QLatin1String("mirror")) {
+        m_model->setMirrorOutcomes(event.value(QLatin1String("data"))
+                                           .toObject()
+                                           .value(QLatin1String("ended"))
+                                           .toArray());
     } else if (name == QLatin1String("events-lost")) {
         resync(); // the store has what the events missed
     }

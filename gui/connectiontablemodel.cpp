@@ -95,14 +95,17 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
                 if (r.id > newestDropped)
                     return false;
                 m_ids.remove(r.id);
+                m_mirror.remove(r.id);
                 return true;
             });
             m_dropped += drop;
             endResetModel();
         } else if (drop > 0) {
             beginRemoveRows({}, 0, int(drop - 1));
-            for (qint64 i = 0; i < drop; ++i)
+            for (qint64 i = 0; i < drop; ++i) {
                 m_ids.remove(m_records[std::size_t(i)].id);
+                m_mirror.remove(m_records[std::size_t(i)].id);
+            }
             m_records.erase(m_records.begin(), m_records.begin() + drop);
             m_dropped += drop;
             endRemoveRows();
@@ -183,6 +186,7 @@ void ConnectionTableModel::clear()
     m_records.clear();
     m_records.shrink_to_fit();
     m_ids.clear();
+    m_mirror.clear();
     m_dropped = 0;
     endResetModel();
 }
@@ -242,6 +246,8 @@ bool ConnectionTableModel::less(const Record &a, const Record &b, int column) co
         return a.retransmissions < b.retransmissions;
     case Gaps:
         return a.gapBytes < b.gapBytes;
+    case Mirror:
+        return mirrorOf(a) < mirrorOf(b);
     default:
         return a.id < b.id;
     }
@@ -275,6 +281,8 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             return r.gaps == 0 ? QStringLiteral("0")
                                : QStringLiteral("%1 (%2)").arg(r.gaps).arg(
                                        DisplayFormat::bytes(r.gapBytes));
+        case Mirror:
+            return mirrorText(mirrorOf(r));
         default:
             return {};
         }
@@ -298,17 +306,22 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             return r.retransmissions;
         case Gaps:
             return r.gapBytes;
+        case Mirror:
+            return mirrorOf(r);
         default:
             return {};
         }
     case ConnectionIdRole:
         return r.id;
     case Qt::TextAlignmentRole:
-        return index.column() >= Duration ? int(Qt::AlignRight | Qt::AlignVCenter)
-                                          : int(Qt::AlignLeft | Qt::AlignVCenter);
+        return index.column() >= Duration && index.column() != Mirror
+                       ? int(Qt::AlignRight | Qt::AlignVCenter)
+                       : int(Qt::AlignLeft | Qt::AlignVCenter);
     case Qt::ForegroundRole:
         if ((index.column() == Gaps && r.gaps > 0)
-            || (index.column() == Retransmissions && r.retransmissions > 0))
+            || (index.column() == Retransmissions && r.retransmissions > 0)
+            || (index.column() == Mirror && !mirrorOf(r).isEmpty()
+                && mirrorOf(r) != QLatin1String("completed")))
             return QBrush(Qt::darkRed);
         return {};
     case Qt::ToolTipRole:
@@ -318,6 +331,16 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
                     .arg(DisplayFormat::bytes(r.gapBytes));
         if (index.column() == Client)
             return QStringLiteral("connection %1").arg(r.id);
+        if (index.column() == Mirror) {
+            const auto it = m_mirror.constFind(r.id);
+            if (it == m_mirror.cend())
+                return r.midstream ? QStringLiteral("joined mid-stream: mirrored only when "
+                                                    "the mirror joins mid-stream")
+                                   : QString();
+            return QStringLiteral("%1; %2 sent to the local port, %3 answered")
+                    .arg(m_strings.at(it->outcome), DisplayFormat::bytes(it->bytesMirrored),
+                         DisplayFormat::bytes(it->responseBytes));
+        }
         return {};
     default:
         return {};
@@ -356,9 +379,58 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
         return QStringLiteral("Retrans.");
     case Gaps:
         return QStringLiteral("Gaps");
+    case Mirror:
+        return QStringLiteral("Mirror");
     default:
         return {};
     }
+}
+
+QString ConnectionTableModel::mirrorOf(const Record &r) const
+{
+    const auto it = m_mirror.constFind(r.id);
+    return it == m_mirror.cend() ? QString() : m_strings.at(it->outcome);
+}
+
+QString ConnectionTableModel::mirrorText(const QString &outcome)
+{
+    // MirrorSink's outcomes: "completed", "reset", "local-closed", "local-error: …",
+    // "gap: …", "dropped: …", "incomplete: …".
+    const QString kind = outcome.section(QLatin1Char(':'), 0, 0);
+    if (kind == QLatin1String("completed"))
+        return QStringLiteral("mirrored");
+    if (kind == QLatin1String("local-error"))
+        return QStringLiteral("local error");
+    if (kind == QLatin1String("local-closed"))
+        return QStringLiteral("local side closed");
+    if (kind == QLatin1String("dropped"))
+        return QStringLiteral("dropped (port too slow)");
+    if (kind == QLatin1String("gap"))
+        return QStringLiteral("cut by a capture gap");
+    if (kind == QLatin1String("incomplete"))
+        return QStringLiteral("end not seen (reset)");
+    return kind; // "reset", or what a newer daemon says
+}
+
+void ConnectionTableModel::setMirrorOutcomes(const QJsonArray &ended)
+{
+    if (ended.isEmpty())
+        return;
+    for (const QJsonValue v : ended) {
+        const QJsonObject o = v.toObject();
+        const qint64 id = o.value(QLatin1String("id")).toInteger(-1);
+        if (id < 0)
+            continue;
+        m_mirror.insert(id, {intern(o.value(QLatin1String("outcome")).toString()),
+                             o.value(QLatin1String("bytesMirrored")).toInteger(),
+                             o.value(QLatin1String("responseBytes")).toInteger()});
+    }
+    if (m_records.empty())
+        return;
+    if (m_sortColumn == Mirror)
+        sort(m_sortColumn, m_sortOrder); // keep the order true to the new values
+    // One signal for the column: views repaint only the cells they show.
+    Q_EMIT dataChanged(index(0, Mirror), index(int(m_records.size()) - 1, Mirror));
 }
 
 } // namespace podtap

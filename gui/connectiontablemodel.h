@@ -30,6 +30,7 @@ public:
         Packets,
         Retransmissions,
         Gaps,
+        Mirror, // what the local port got: mirrored, local error, gap, …
         ColumnCount
     };
     Q_ENUM(Column)
@@ -54,6 +55,11 @@ public:
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
     int sortColumn() const { return m_sortColumn; }
     Qt::SortOrder sortOrder() const { return m_sortOrder; }
+    // Mirror outcomes from the session's "mirror" events ({id, outcome, bytesMirrored,
+    // responseBytes}); they may arrive before or after their connection's row.
+    void setMirrorOutcomes(const QJsonArray &ended);
+    // The short text the Mirror column shows for an outcome ("mirrored", "local error", …).
+    static QString mirrorText(const QString &outcome);
     void clear();
     void setMaxRows(int maxRows) { m_maxRows = std::max(1, maxRows); }
     int maxRows() const { return m_maxRows; }
@@ -97,9 +103,18 @@ private:
     void relayout(F &&reorder);
     Record fromJson(const QJsonObject &c);
     QString stateText(const Record &r) const;
+    struct MirrorOutcome
+    {
+        quint16 outcome = 0; // index into m_strings
+        qint64 bytesMirrored = 0;
+        qint64 responseBytes = 0;
+    };
+    QString mirrorOf(const Record &r) const;
 
     std::vector<Record> m_records;
     QSet<qint64> m_ids;
+    // By connection id, not row: rows move when sorted, outcomes can come first.
+    QHash<qint64, MirrorOutcome> m_mirror;
     // State and close-reason texts repeat: one copy each.
     QStringList m_strings{QString()};
     QHash<QString, quint16> m_stringIndex{{QString(), 0}};

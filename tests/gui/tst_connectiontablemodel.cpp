@@ -95,6 +95,7 @@ private Q_SLOTS:
     void sortsByRawValues();
     void sortedModelMergesBatches();
     void filtersOnRecordFields();
+    void mirrorOutcomesBeforeOrAfterRows();
     void fluidAt100k();
 };
 
@@ -247,6 +248,53 @@ void TestConnectionTableModel::sortsByRawValues()
     model.appendConnections(batch(500, 500));
     QCOMPARE(proxy.rowCount(), 1000);
     QVERIFY(sortedBy(proxy, column, order));
+}
+
+void TestConnectionTableModel::mirrorOutcomesBeforeOrAfterRows()
+{
+    // The session sends "mirror" outcomes when the local connection ends: that can be before
+    // the capture reports the connection (local side faster) or long after (a slow port).
+    ConnectionTableModel model;
+    ConnectionFilterModel proxy(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    auto outcome = [](qint64 id, const QString &what) {
+        return QJsonObject{{u"id"_s, id},
+                           {u"outcome"_s, what},
+                           {u"bytesMirrored"_s, 1000 + id},
+                           {u"responseBytes"_s, 2000}};
+    };
+    model.setMirrorOutcomes(QJsonArray{outcome(3, u"completed"_s)}); // before its row
+    model.appendConnections(batch(1, 4));                            // ids 1..4
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    model.setMirrorOutcomes(QJsonArray{outcome(1, u"local-error: Connection refused"_s),
+                                       outcome(2, u"gap: bytes missing from the capture"_s)});
+    QCOMPARE(changed.size(), 1); // one signal for the batch
+    auto mirrorText = [&](qint64 id) {
+        for (int r = 0; r < model.rowCount(); ++r)
+            if (model.connectionId(r) == id)
+                return model.index(r, ConnectionTableModel::Mirror).data().toString();
+        return u"(no row)"_s;
+    };
+    QCOMPARE(mirrorText(3), u"mirrored"_s);
+    QCOMPARE(mirrorText(1), u"local error"_s);
+    QCOMPARE(mirrorText(2), u"cut by a capture gap"_s);
+    QCOMPARE(mirrorText(4), QString()); // not mirrored (yet)
+    QCOMPARE(model.headerData(ConnectionTableModel::Mirror, Qt::Horizontal).toString(),
+             u"Mirror"_s);
+    // Sorted by outcome, the order holds when outcomes change under it.
+    proxy.sort(ConnectionTableModel::Mirror, Qt::AscendingOrder);
+    model.setMirrorOutcomes(QJsonArray{outcome(4, u"reset"_s)});
+    QStringList order;
+    for (int r = 0; r < proxy.rowCount(); ++r)
+        order << proxy.index(r, ConnectionTableModel::Mirror)
+                         .data(ConnectionTableModel::SortRole)
+                         .toString();
+    QStringList sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    QCOMPARE(order, sorted);
+    model.clear();
+    model.appendConnections(batch(1, 1));
+    QCOMPARE(mirrorText(1), QString()); // clear() forgets outcomes too
 }
 
 void TestConnectionTableModel::filtersOnRecordFields()

@@ -279,6 +279,17 @@ void TestGuiSessions::liveSessionThroughTheGui()
                     u"%1 rows; session: %2"_s.arg(connections.rowCount())
                             .arg(QString::fromUtf8(QJsonDocument(sessions.summary(id)).toJson()))),
             60000);
+    // The Mirror column says what reached the local server, per connection.
+    auto mirroredRows = [&] {
+        int n = 0;
+        for (int r = 0; r < connections.rowCount(); ++r)
+            n += connections.index(r, ConnectionTableModel::Mirror).data().toString()
+                                 == u"mirrored"_s
+                         ? 1
+                         : 0;
+        return n;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(mirroredRows(), 20, 30000);
     QVERIFY2(connections.rowCount() == 220,
              qPrintable(u"%1 rows; session: %2"_s.arg(connections.rowCount())
                                 .arg(QString::fromUtf8(
