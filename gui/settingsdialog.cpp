@@ -1,5 +1,6 @@
 #include "settingsdialog.h"
 
+#include "loginautostart.h"
 #include "settings.h"
 
 #include <QCheckBox>
@@ -39,6 +40,8 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     , m_joinMidstream(new QCheckBox(QStringLiteral("Also mirror connections already open"), this))
     , m_mirrorPort(new QSpinBox(this))
     , m_startMinimized(new QCheckBox(QStringLiteral("Start in the system tray"), this))
+    , m_startAtLogin(new QCheckBox(QStringLiteral("Start in the tray when I log in"), this))
+    , m_saveError(new QLabel(this))
     , m_recentCount(new QSpinBox(this))
     , m_wireshark(new QLineEdit(this))
 {
@@ -59,6 +62,13 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     m_mirrorPort->setPrefix(QStringLiteral("127.0.0.1:"));
     m_joinMidstream->setObjectName(QStringLiteral("joinMidstream"));
     m_startMinimized->setObjectName(QStringLiteral("startMinimized"));
+    m_startAtLogin->setObjectName(QStringLiteral("startAtLogin"));
+    m_startAtLogin->setToolTip(
+            QStringLiteral("Writes %1 (yours only)").arg(LoginAutostart::path()));
+    m_saveError->setObjectName(QStringLiteral("saveError"));
+    m_saveError->setWordWrap(true);
+    m_saveError->setStyleSheet(QStringLiteral("color: #b00020"));
+    m_saveError->hide();
     m_recentCount->setObjectName(QStringLiteral("recentCount"));
     m_recentCount->setRange(0, 50);
     m_wireshark->setObjectName(QStringLiteral("wiresharkProgram"));
@@ -73,6 +83,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     m_joinMidstream->setChecked(Settings::mirrorJoinMidstream());
     m_mirrorPort->setValue(Settings::defaultMirrorPort());
     m_startMinimized->setChecked(Settings::startMinimized());
+    m_startAtLogin->setChecked(LoginAutostart::isEnabled());
     m_recentCount->setValue(Settings::recentTargetCount());
     m_wireshark->setText(Settings::wiresharkSetting());
     connect(m_image, &QLineEdit::textChanged, this, &SettingsDialog::updateWarning);
@@ -94,6 +105,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     mirrorForm->addRow(m_joinMidstream);
     mirrorForm->addRow(QStringLiteral("Recent targets in the tray:"), m_recentCount);
     mirrorForm->addRow(m_startMinimized);
+    mirrorForm->addRow(m_startAtLogin);
     mirrorForm->addRow(QStringLiteral("&Wireshark program:"), m_wireshark);
     auto *secrets = new QLabel(QStringLiteral("Credentials are never stored here: podtap reads "
                                               "them from the kubeconfig files when it needs "
@@ -108,6 +120,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     layout->addWidget(capture);
     layout->addWidget(mirror);
     layout->addWidget(secrets);
+    layout->addWidget(m_saveError);
     layout->addWidget(buttons);
 }
 
@@ -140,6 +153,15 @@ void SettingsDialog::save()
 void SettingsDialog::accept()
 {
     save();
+    if (m_startAtLogin->isChecked() != LoginAutostart::isEnabled()) {
+        QString error;
+        if (!LoginAutostart::setEnabled(m_startAtLogin->isChecked(),
+                                        LoginAutostart::defaultProgram(), &error)) {
+            m_saveError->setText(error); // the rest is saved; this one says why not
+            m_saveError->show();
+            return;
+        }
+    }
     QDialog::accept();
 }
 

@@ -37,6 +37,8 @@ private:
     QCheckBox *m_joinMidstream;
     QSpinBox *m_mirrorPort;
     QCheckBox *m_startMinimized;
+    QCheckBox *m_startAtLogin; // LoginAutostart: a file, not a QSettings key
+    QLabel *m_saveError;
     QSpinBox *m_recentCount;
     QLineEdit *m_wireshark;
 };

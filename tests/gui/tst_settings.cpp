@@ -2,6 +2,7 @@
 // the tap image warning (spec/tap.md: digest-pinned recommended, floating tags warned about),
 // the dialog, SessionController taking what a request leaves empty from Settings, and a file
 // that holds only the known keys and nothing secret. Writes screenshots/settings.png.
+#include "loginautostart.h"
 #include "recenttargets.h"
 #include "screenshot.h"
 #include "sessioncontroller.h"
@@ -11,12 +12,15 @@
 #include <QCheckBox>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -37,6 +41,7 @@ private Q_SLOTS:
     void dialog();
     void startParamsFromSettings();
     void onlyKnownKeysNoSecrets();
+    void startAtLogin();
 
 private:
     void wipe();
@@ -48,6 +53,9 @@ void TestSettings::initTestCase()
     QVERIFY(m_dir.isValid());
     QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.path());
     QVERIFY2(Settings::fileName().startsWith(m_dir.path()), qPrintable(Settings::fileName()));
+    // The user's own autostart folder stays out of the test.
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(u"config-home"_s).toLocal8Bit());
+    QVERIFY(podtap::LoginAutostart::path().startsWith(m_dir.path()));
     qInfo("settings file: %s", qPrintable(Settings::fileName()));
 }
 
@@ -219,6 +227,59 @@ void TestSettings::startParamsFromSettings()
     QCOMPARE(p.value(u"image"_s).toString(), u"nicolaka/netshoot:v0.16"_s);
     QCOMPARE(p.value(u"limits"_s).toObject().value(u"maxBytes"_s).toInteger(), 0);
     QCOMPARE(p.value(u"limits"_s).toObject().value(u"durationSeconds"_s).toInteger(), 5);
+}
+
+void TestSettings::startAtLogin()
+{
+    using podtap::LoginAutostart;
+    QVERIFY(!LoginAutostart::isEnabled());
+    {
+        podtap::SettingsDialog dialog;
+        auto *box = dialog.findChild<QCheckBox *>(u"startAtLogin"_s);
+        QVERIFY(box && !box->isChecked());
+        box->setChecked(true);
+        dialog.accept();
+        QCOMPARE(dialog.result(), int(QDialog::Accepted));
+    }
+    QVERIFY(LoginAutostart::isEnabled());
+    QFile f(LoginAutostart::path());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray entry = f.readAll();
+    QVERIFY2(entry.contains(" --minimized\n") && entry.contains("\nExec="), entry.constData());
+    if (!QStandardPaths::findExecutable(u"desktop-file-validate"_s).isEmpty()) {
+        QProcess v;
+        v.start(u"desktop-file-validate"_s, {LoginAutostart::path()});
+        QVERIFY(v.waitForFinished(10000));
+        QVERIFY2(v.exitCode() == 0, v.readAll().constData());
+    }
+    // A path with a space is quoted as the Desktop Entry spec says.
+    QVERIFY(LoginAutostart::entry(u"/opt/my apps/podtap-gui"_s)
+                    .contains("Exec=\"/opt/my apps/podtap-gui\" --minimized\n"));
+    {
+        podtap::SettingsDialog dialog;
+        auto *box = dialog.findChild<QCheckBox *>(u"startAtLogin"_s);
+        QVERIFY(box->isChecked());
+        box->setChecked(false);
+        dialog.accept();
+    }
+    QVERIFY(!QFile::exists(LoginAutostart::path()));
+    // Cannot be written (the folder is a file): the dialog stays open and says why.
+    const QString folder = QFileInfo(LoginAutostart::path()).path();
+    QVERIFY(QDir(folder).removeRecursively());
+    {
+        QFile blocker(folder);
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+    }
+    {
+        podtap::SettingsDialog dialog;
+        dialog.findChild<QCheckBox *>(u"startAtLogin"_s)->setChecked(true);
+        dialog.accept();
+        QVERIFY(dialog.result() != int(QDialog::Accepted));
+        auto *error = dialog.findChild<QLabel *>(u"saveError"_s);
+        QVERIFY(error && error->text().contains(u"cannot"_s));
+    }
+    QVERIFY(QFile::remove(folder));
+    QVERIFY(!LoginAutostart::isEnabled());
 }
 
 void TestSettings::onlyKnownKeysNoSecrets()
