@@ -82,17 +82,32 @@ if(TARGET podtap-gui)
           DESTINATION ${CMAKE_INSTALL_DATADIR}/applications)
   install(FILES resources/metainfo/${PODTAP_APPSTREAM_ID}.metainfo.xml
           DESTINATION ${CMAKE_INSTALL_DATADIR}/metainfo)
-  # The app icon, named "podtap" (Icon= in the desktop entry): SVG, plus PNG sizes when the
-  # icons folder has them as podtap-<size>.png.
-  if(EXISTS ${PROJECT_SOURCE_DIR}/resources/icons/podtap.svg)
-    install(FILES resources/icons/podtap.svg
-            DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
-  endif()
-  foreach(size 16 22 24 32 48 64 128 256 512)
-    if(EXISTS ${PROJECT_SOURCE_DIR}/resources/icons/podtap-${size}.png)
-      install(FILES resources/icons/podtap-${size}.png
-              DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/${size}x${size}/apps
-              RENAME podtap.png)
-    endif()
+  # The app icon, named "podtap" (Icon= in the desktop entry): the SVG, and PNGs rendered
+  # from it at build time for desktops and tools that do not read SVG.
+  install(FILES resources/icons/podtap.svg
+          DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
+  find_package(Qt6 6.4 REQUIRED COMPONENTS Gui Svg)
+  set(podtap_icon_sizes 16 22 24 32 48 64 128 256 512)
+  add_executable(podtap-rendericons packaging/rendericons.cpp)
+  podtap_target_defaults(podtap-rendericons)
+  target_link_libraries(podtap-rendericons PRIVATE Qt6::Gui Qt6::Svg)
+  set(podtap_icon_dir ${CMAKE_BINARY_DIR}/icons)
+  set(podtap_icon_pngs)
+  foreach(size IN LISTS podtap_icon_sizes)
+    list(APPEND podtap_icon_pngs ${podtap_icon_dir}/podtap-${size}.png)
+  endforeach()
+  add_custom_command(
+    OUTPUT ${podtap_icon_pngs}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${podtap_icon_dir}
+    COMMAND podtap-rendericons ${PROJECT_SOURCE_DIR}/resources/icons/podtap.svg
+            ${podtap_icon_dir} ${podtap_icon_sizes}
+    DEPENDS podtap-rendericons ${PROJECT_SOURCE_DIR}/resources/icons/podtap.svg
+    COMMENT "Rendering the app icon to PNG"
+    VERBATIM)
+  add_custom_target(podtap_icons ALL DEPENDS ${podtap_icon_pngs})
+  foreach(size IN LISTS podtap_icon_sizes)
+    install(FILES ${podtap_icon_dir}/podtap-${size}.png
+            DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/${size}x${size}/apps
+            RENAME podtap.png)
   endforeach()
 endif()

@@ -79,8 +79,10 @@ if grep -q ' ./usr/bin/podtap-gui$' "$tmp/contents"; then
   expected_files+=(./usr/share/applications/podtap-gui.desktop
     ./usr/share/metainfo/io.github.podtap.podtap.metainfo.xml
     ./usr/share/man/man1/podtap-gui.1.gz)
-  [ ! -e "$src/resources/icons/podtap.svg" ] ||
-    expected_files+=(./usr/share/icons/hicolor/scalable/apps/podtap.svg)
+  expected_files+=(./usr/share/icons/hicolor/scalable/apps/podtap.svg)
+  for size in 16 22 24 32 48 64 128 256 512; do
+    expected_files+=("./usr/share/icons/hicolor/${size}x${size}/apps/podtap.png")
+  done
 fi
 for f in "${expected_files[@]}"; do
   expect "contains ${f#.}" grep -q " $f\$" "$tmp/contents"
@@ -89,6 +91,10 @@ expect "nothing outside /usr" test -z "$(awk '{ print $6 }' "$tmp/contents" | gr
 expect "every file is owned by root:root" test -z "$(awk '$2 != "root/root"' "$tmp/contents")"
 dpkg-deb -x "$deb" "$tmp/root"
 expect "unit starts /usr/bin/podtapd" grep -qx 'ExecStart=/usr/bin/podtapd' "$tmp/root/usr/lib/systemd/user/podtapd.service"
+if [ -e "$tmp/root/usr/share/icons/hicolor/48x48/apps/podtap.png" ]; then
+  expect "the 48x48 icon is a 48 x 48 PNG" \
+    grep -q 'PNG image data, 48 x 48' <(file "$tmp/root/usr/share/icons/hicolor/48x48/apps/podtap.png")
+fi
 expect "binaries are stripped" test -z "$(file "$tmp"/root/usr/bin/* | grep -v ', stripped' || true)"
 
 # 3. lintian.
