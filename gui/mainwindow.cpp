@@ -15,6 +15,7 @@
 #include "sessionlistmodel.h"
 #include "settings.h"
 #include "settingsdialog.h"
+#include "tablesetup.h"
 #include "targetpickerdialog.h"
 #include "wiresharklauncher.h"
 
@@ -40,21 +41,6 @@ namespace podtap {
 
 namespace {
 constexpr int MessageTimeoutMs = 10000;
-
-void setUpTable(QTableView *view)
-{
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSortingEnabled(true);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    view->verticalHeader()->hide();
-    // Fixed row heights and interactive columns: nothing is measured over every row.
-    view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
-    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    view->horizontalHeader()->setStretchLastSection(true);
-    view->horizontalHeader()->setHighlightSections(false);
-}
 } // namespace
 
 MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionController *controller,
@@ -85,7 +71,7 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     m_sessionSort->setSortRole(SessionListModel::SortRole);
     m_sessionView->setObjectName(QStringLiteral("sessionsView"));
     m_sessionView->setModel(m_sessionSort);
-    setUpTable(m_sessionView);
+    TableSetup::apply(m_sessionView);
     m_sessionView->setSelectionMode(QAbstractItemView::SingleSelection);
     m_sessionView->sortByColumn(SessionListModel::Id, Qt::DescendingOrder);
     m_sessionView->setColumnWidth(SessionListModel::Id, 40);
@@ -95,7 +81,7 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
 
     m_connectionView->setObjectName(QStringLiteral("connectionsView"));
     m_connectionView->setModel(m_connectionFilter);
-    setUpTable(m_connectionView);
+    TableSetup::apply(m_connectionView);
     m_connectionView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_connectionView->setColumnWidth(ConnectionTableModel::Client, 170);
     m_connectionView->setColumnWidth(ConnectionTableModel::State, 170);

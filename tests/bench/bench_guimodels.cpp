@@ -19,6 +19,7 @@
 #include "connectiontablemodel.h"
 #include "packetlistmodel.h"
 #include "packettimelinewidget.h"
+#include "tablesetup.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -93,20 +94,6 @@ struct Stats
         return s;
     }
 };
-
-// MainWindow's table set-up (setUpTable there): no vertical header, fixed row heights.
-void setUpAsWindow(QTableView *view)
-{
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setSortingEnabled(true);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    view->verticalHeader()->hide();
-    view->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
-    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 6);
-    view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
-    view->horizontalHeader()->setStretchLastSection(true);
-}
 
 // Lets the view paint and the heartbeat tick between batches, as between two daemon pages.
 void breathe(int ms)
@@ -250,7 +237,7 @@ int main(int argc, char **argv)
         ConnectionTableModel model;
         ConnectionFilterModel filter(&model);
         QTableView table;
-        setUpAsWindow(&table);
+        podtap::TableSetup::apply(&table);
         table.setModel(&filter);
         table.sortByColumn(ConnectionTableModel::BytesOut, Qt::DescendingOrder);
         table.resize(1200, 700);
@@ -266,7 +253,7 @@ int main(int argc, char **argv)
     {
         PacketListModel model(nullptr);
         QTableView table;
-        setUpAsWindow(&table);
+        podtap::TableSetup::apply(&table);
         table.setModel(&model);
         table.resize(1200, 700);
         table.show();

@@ -1,0 +1,16 @@
+#pragma once
+
+class QTableView;
+
+namespace podtap {
+
+// How the app's big tables are set up (sessions, connections): row selection, sorting, and
+// fixed row heights with interactive columns, so nothing is measured over every row. The GUI
+// benchmark uses it too, so that it measures the tables the window shows.
+class TableSetup
+{
+public:
+    static void apply(QTableView *view);
+};
+
+} // namespace podtap
