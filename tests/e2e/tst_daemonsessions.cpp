@@ -597,7 +597,14 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
         QCOMPARE(num(s, "mirror.connections"), 505);
         QCOMPARE(num(s, "mirror.bytesMirrored"), sentBytes(m_mirrorSent));
     }
-    QVERIFY2(exact >= 475, qPrintable(u"only %1 of 505 connections arrived"_s.arg(exact)));
+    // Each connection that did not arrive exactly needs at least one packet the tap reported
+    // lost (a starved VM drops hundreds in the kernel); beyond that, or 30 when little was
+    // lost, something else went wrong.
+    const qint64 lostPackets = num(s, "loss.kernelDrops") + num(s, "loss.lostOnTheWay")
+                               + num(s, "loss.unreadAtStop");
+    QVERIFY2(505 - exact <= std::max<qint64>(30, lostPackets),
+             qPrintable(u"only %1 of 505 connections arrived; %2 packets reported lost"_s.arg(exact)
+                                .arg(lostPackets)));
 }
 
 void TestDaemonSessions::exportMatchesSession()
