@@ -1,0 +1,63 @@
+#pragma once
+
+#include "httpexchange.h"
+#include "httpparser.h"
+
+#include <deque>
+#include <vector>
+
+namespace podtap {
+
+// Both directions of one connection: parses requests and responses and pairs them in
+// order (HTTP/1.x answers in request order, pipelined or not). A connection whose client
+// bytes do not start like HTTP is NotHttp and costs nothing afterwards.
+class HttpConversation
+{
+public:
+    enum class Kind : std::uint8_t { Unknown, Http, NotHttp };
+
+    HttpConversation();
+    explicit HttpConversation(const HttpParser::Limits &limits);
+
+    void clientData(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    void serverData(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    void clientGap(std::uint64_t bytes, std::int64_t tsNs);
+    void serverGap(std::uint64_t bytes, std::int64_t tsNs);
+    // The connection ended: unanswered requests come out without a response.
+    void finish(std::int64_t tsNs);
+
+    // Exchanges whose response is done (or that can have none any more), in order.
+    std::vector<HttpExchange> takeExchanges();
+    bool hasExchanges() const { return !m_ready.empty(); }
+
+    Kind kind() const;
+    // The first request's head as soon as it is parsed (body may still be arriving).
+    const HttpMessage *firstRequest() const;
+    const HttpParser &requests() const { return m_requests; }
+    const HttpParser &responses() const { return m_responses; }
+    std::uint64_t exchangesSeen() const { return m_nextIndex; }
+    // Responses with no request to answer (the request was not parsed).
+    std::uint64_t unpairedResponses() const { return m_unpaired; }
+
+private:
+    void collectRequests();
+    void collectResponses();
+
+    HttpParser m_requests;
+    HttpParser m_responses;
+    void pair();
+
+    std::deque<HttpMessage> m_requestQueue;  // complete requests without a response yet
+    std::deque<HttpMessage> m_responseQueue; // final responses whose request is not done
+    std::deque<int> m_interimQueue;          // 1xx answers before each queued response
+    int m_interim = 0;                       // 1xx answers before the next final one
+    std::vector<HttpExchange> m_ready;
+    HttpMessage m_first;
+    bool m_haveFirst = false;
+    std::uint64_t m_headsSeen = 0; // request heads whose method the response side knows
+    std::uint64_t m_nextIndex = 0;
+    std::uint64_t m_unpaired = 0;
+    std::uint64_t m_requestsDone = 0;
+};
+
+} // namespace podtap

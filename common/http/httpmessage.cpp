@@ -1,0 +1,81 @@
+#include "httpmessage.h"
+
+namespace podtap {
+
+namespace {
+bool equalsIgnoreCase(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && qstrnicmp(a.data(), a.size(), b.data(), b.size()) == 0;
+}
+} // namespace
+
+QByteArray HttpMessage::header(QByteArrayView name) const
+{
+    for (const auto &[n, v] : headers) {
+        if (equalsIgnoreCase(n, name))
+            return v.isNull() ? QByteArray("") : v;
+    }
+    return {};
+}
+
+int HttpMessage::headerCount(QByteArrayView name) const
+{
+    int n = 0;
+    for (const auto &h : headers)
+        n += equalsIgnoreCase(h.first, name) ? 1 : 0;
+    return n;
+}
+
+bool HttpMessage::isJson() const
+{
+    QByteArray type = header("content-type").toLower();
+    const qsizetype semi = type.indexOf(';');
+    if (semi >= 0)
+        type.truncate(semi);
+    type = type.trimmed();
+    return type == "application/json" || type.endsWith("+json");
+}
+
+QByteArray HttpMessage::startLine() const
+{
+    if (kind == Kind::Request)
+        return method + ' ' + target;
+    return QByteArray::number(status) + ' ' + reason;
+}
+
+const char *HttpMessage::incompleteName(Incomplete why)
+{
+    switch (why) {
+    case Incomplete::No:
+        return "";
+    case Incomplete::Gap:
+        return "gap";
+    case Incomplete::Truncated:
+        return "truncated";
+    case Incomplete::HeadTooLarge:
+        return "head-too-large";
+    case Incomplete::Malformed:
+        return "malformed";
+    }
+    return "";
+}
+
+QJsonObject HttpMessage::toJson() const
+{
+    QJsonObject o;
+    if (kind == Kind::Request) {
+        o[QLatin1String("method")] = QString::fromLatin1(method);
+        o[QLatin1String("target")] = QString::fromLatin1(target);
+    } else {
+        o[QLatin1String("status")] = status;
+    }
+    o[QLatin1String("headBytes")] = qint64(headBytes);
+    o[QLatin1String("bodyBytes")] = qint64(bodyBytes);
+    if (chunked)
+        o[QLatin1String("chunked")] = true;
+    if (!isComplete())
+        o[QLatin1String("incomplete")] = QLatin1String(incompleteName(incomplete));
+    return o;
+}
+
+} // namespace podtap

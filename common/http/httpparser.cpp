@@ -1,0 +1,667 @@
+#include "httpparser.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace podtap {
+
+namespace {
+
+constexpr std::uint64_t FnvOffset = 14695981039346656037ULL;
+constexpr std::uint64_t FnvPrime = 1099511628211ULL;
+constexpr std::size_t MaxStartLine = 8 * 1024; // before the stream counts as HTTP
+constexpr std::size_t MaxChunkLine = 1024;
+constexpr int MaxLeadingEmptyLines = 4;
+
+bool isTokenChar(char c)
+{
+    // RFC 9110 5.6.2 tchar
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+}
+
+bool isMethodChar(char c)
+{
+    return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+QByteArrayView trimmed(QByteArrayView v)
+{
+    while (!v.isEmpty() && (v.front() == ' ' || v.front() == '\t'))
+        v = v.sliced(1);
+    while (!v.isEmpty()
+           && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
+        v.chop(1);
+    return v;
+}
+
+bool equalsIgnoreCase(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && qstrnicmp(a.data(), a.size(), b.data(), b.size()) == 0;
+}
+
+// Parses a non-negative decimal that fits in 62 bits.
+bool parseLength(QByteArrayView v, std::uint64_t *out)
+{
+    v = trimmed(v);
+    if (v.isEmpty() || v.size() > 18)
+        return false;
+    std::uint64_t n = 0;
+    for (const char c : v) {
+        if (c < '0' || c > '9')
+            return false;
+        n = n * 10 + std::uint64_t(c - '0');
+    }
+    *out = n;
+    return true;
+}
+
+// Could `partial` (the first line so far, without its end) begin an HTTP start line?
+bool plausibleStart(HttpMessage::Kind kind, QByteArrayView partial)
+{
+    if (partial == "\r")
+        return true; // an empty line before the start line
+
+    if (kind == HttpMessage::Kind::Response) {
+        static constexpr QByteArrayView Prefix("HTTP/1.");
+        const qsizetype n = std::min(partial.size(), Prefix.size());
+        return partial.first(n) == Prefix.first(n);
+    }
+    qsizetype i = 0;
+    while (i < partial.size() && isMethodChar(partial[i]))
+        ++i;
+    if (i == partial.size())
+        return i <= 20;
+    return i > 0 && i <= 20 && partial[i] == ' ';
+}
+
+} // namespace
+
+HttpParser::HttpParser(HttpMessage::Kind kind)
+    : HttpParser(kind, Limits{})
+{}
+
+HttpParser::HttpParser(HttpMessage::Kind kind, const Limits &limits)
+    : m_kind(kind)
+    , m_limits(limits)
+{}
+
+const char *HttpParser::stateName(State state)
+{
+    switch (state) {
+    case State::Detecting:
+        return "detecting";
+    case State::Idle:
+        return "idle";
+    case State::Head:
+        return "head";
+    case State::Body:
+        return "body";
+    case State::NotHttp:
+        return "not-http";
+    case State::Broken:
+        return "broken";
+    case State::Tunnel:
+        return "tunnel";
+    }
+    return "";
+}
+
+bool HttpParser::isHttp() const
+{
+    return m_sawStartLine;
+}
+
+void HttpParser::expectResponseTo(const QByteArray &method)
+{
+    m_requestMethods.push_back(method);
+}
+
+std::vector<HttpMessage> HttpParser::takeMessages()
+{
+    std::vector<HttpMessage> out;
+    out.swap(m_done);
+    return out;
+}
+
+const HttpMessage *HttpParser::messageInBody() const
+{
+    return m_state == State::Body ? &m_msg : nullptr;
+}
+
+void HttpParser::startMessage(std::int64_t tsNs)
+{
+    m_msg = HttpMessage{};
+    m_msg.kind = m_kind;
+    m_msg.firstByteNs = tsNs;
+    m_msg.bodyHash = FnvOffset;
+    m_inMessage = true;
+}
+
+void HttpParser::feed(const std::uint8_t *data, std::size_t size, std::int64_t tsNs)
+{
+    std::size_t pos = 0;
+    while (pos < size) {
+        switch (m_state) {
+        case State::NotHttp:
+        case State::Broken:
+        case State::Tunnel:
+            m_ignored += size - pos;
+            return;
+        case State::Detecting:
+        case State::Idle:
+        case State::Head:
+            pos += consumeHead(data + pos, size - pos, tsNs);
+            break;
+        case State::Body:
+            pos += consumeBody(data + pos, size - pos, tsNs);
+            break;
+        }
+    }
+}
+
+std::size_t HttpParser::consumeHead(const std::uint8_t *data, std::size_t size, std::int64_t tsNs)
+{
+    if (!m_inMessage)
+        startMessage(tsNs);
+    if (m_state == State::Idle)
+        m_state = State::Head;
+    const bool detecting = m_state == State::Detecting;
+    std::size_t used = 0;
+    while (used < size) {
+        const auto *nl
+                = static_cast<const std::uint8_t *>(std::memchr(data + used, '\n', size - used));
+        const std::size_t take = nl ? std::size_t(nl - (data + used)) + 1 : size - used;
+        if (m_head.size() + take > m_limits.maxHeadBytes) {
+            m_msg.wireBytes = m_head.size() + take;
+            if (detecting) {
+                m_state = State::NotHttp;
+                m_error = QStringLiteral("no HTTP start line in the first %1 bytes")
+                                  .arg(m_limits.maxHeadBytes);
+            } else {
+                breakOff(HttpMessage::Incomplete::HeadTooLarge,
+                         QStringLiteral("a message head is larger than %1 bytes")
+                                 .arg(m_limits.maxHeadBytes),
+                         tsNs);
+            }
+            m_ignored += size - used - take;
+            return size;
+        }
+        m_head.append(reinterpret_cast<const char *>(data + used), qsizetype(take));
+        used += take;
+        if (!nl) {
+            // A partial first line: reject binary garbage at once, not after 64 KiB.
+            if (m_scan == 0) {
+                const QByteArrayView first(m_head);
+                if (!plausibleStart(m_kind, first) || std::size_t(first.size()) > MaxStartLine) {
+                    if (detecting) {
+                        m_state = State::NotHttp;
+                        m_error = QStringLiteral("the stream does not start like HTTP/1.x");
+                        m_ignored += m_head.size();
+                    } else {
+                        breakOff(HttpMessage::Incomplete::Malformed,
+                                 QStringLiteral("bytes between messages are not HTTP"), tsNs);
+                    }
+                    return size;
+                }
+            }
+            return used;
+        }
+        // One complete line: m_head[m_scan, end).
+        const QByteArrayView line = QByteArrayView(m_head).sliced(qsizetype(m_scan));
+        const bool empty = line == "\n" || line == "\r\n";
+        if (m_scan == 0) {
+            if (empty) {
+                // RFC 9112 2.2: a recipient ignores empty lines before a request line.
+                m_head.clear();
+                if (++m_emptyLines > MaxLeadingEmptyLines) {
+                    breakOff(HttpMessage::Incomplete::Malformed,
+                             QStringLiteral("empty lines instead of a message"), tsNs);
+                    return size;
+                }
+                continue;
+            }
+            m_emptyLines = 0;
+            if (!parseStartLine(line)) {
+                if (detecting) {
+                    m_state = State::NotHttp;
+                    m_error = QStringLiteral("the first line is not an HTTP/1.x start line");
+                    m_ignored += m_head.size() + (size - used);
+                    m_head.clear();
+                    m_inMessage = false;
+                } else {
+                    breakOff(HttpMessage::Incomplete::Malformed,
+                             QStringLiteral("a start line is malformed"), tsNs);
+                }
+                return size;
+            }
+            if (detecting)
+                m_state = State::Head;
+            m_sawStartLine = true;
+            m_msg.rawHead = QByteArray(""); // marks "start line seen"
+        } else if (empty) {
+            if (!parseHead(tsNs))
+                return size;
+            return used;
+        }
+        m_scan = std::size_t(m_head.size());
+    }
+    return used;
+}
+
+bool HttpParser::parseStartLine(QByteArrayView line)
+{
+    line = trimmed(line);
+    if (m_kind == HttpMessage::Kind::Request) {
+        const qsizetype sp1 = line.indexOf(' ');
+        const qsizetype sp2 = line.lastIndexOf(' ');
+        if (sp1 <= 0 || sp2 <= sp1 + 1 || sp1 > 20)
+            return false;
+        const QByteArrayView method = line.first(sp1);
+        const QByteArrayView target = line.sliced(sp1 + 1, sp2 - sp1 - 1);
+        const QByteArrayView version = line.sliced(sp2 + 1);
+        for (const char c : method) {
+            if (!isMethodChar(c))
+                return false;
+        }
+        for (const char c : target) {
+            if (c == ' ' || std::uint8_t(c) < 0x21 || c == 0x7f)
+                return false;
+        }
+        if (version.size() != 8 || !version.startsWith("HTTP/1.")
+            || (version[7] != '0' && version[7] != '1'))
+            return false;
+        m_msg.method = method.toByteArray();
+        m_msg.target = target.toByteArray();
+        m_msg.versionMinor = version[7] - '0';
+        return true;
+    }
+    // HTTP/1.x SP 3DIGIT [SP reason]
+    if (line.size() < 12 || !line.startsWith("HTTP/1.") || (line[7] != '0' && line[7] != '1')
+        || line[8] != ' ')
+        return false;
+    int status = 0;
+    for (int i = 9; i < 12; ++i) {
+        if (line[i] < '0' || line[i] > '9')
+            return false;
+        status = status * 10 + (line[i] - '0');
+    }
+    if (status < 100 || (line.size() > 12 && line[12] != ' '))
+        return false;
+    m_msg.versionMinor = line[7] - '0';
+    m_msg.status = status;
+    m_msg.reason = line.size() > 13 ? line.sliced(13).toByteArray() : QByteArray();
+    return true;
+}
+
+bool HttpParser::parseHead(std::int64_t tsNs)
+{
+    m_msg.rawHead = m_head;
+    m_msg.headBytes = std::uint64_t(m_head.size());
+    m_msg.wireBytes = m_msg.headBytes;
+    m_msg.headEndNs = tsNs;
+    // Header lines: everything after the start line, before the empty line.
+    QByteArrayView rest(m_head);
+    const qsizetype firstEnd = rest.indexOf('\n');
+    rest = rest.sliced(firstEnd + 1);
+    while (!rest.isEmpty()) {
+        const qsizetype end = rest.indexOf('\n');
+        QByteArrayView line = rest.first(end);
+        rest = rest.sliced(end + 1);
+        if (!line.isEmpty() && line.back() == '\r')
+            line.chop(1);
+        if (line.isEmpty())
+            break;
+        if (line.front() == ' ' || line.front() == '\t') {
+            // obs-fold (RFC 9112 5.2): joined to the previous value with one space.
+            if (m_msg.headers.isEmpty()) {
+                breakOff(HttpMessage::Incomplete::Malformed,
+                         QStringLiteral("a header continuation without a header"), tsNs);
+                return false;
+            }
+            m_msg.headers.last().second += ' ' + trimmed(line).toByteArray();
+            continue;
+        }
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0) {
+            breakOff(HttpMessage::Incomplete::Malformed,
+                     QStringLiteral("a header line without a name and colon"), tsNs);
+            return false;
+        }
+        const QByteArrayView name = line.first(colon);
+        for (const char c : name) {
+            if (!isTokenChar(c)) {
+                breakOff(HttpMessage::Incomplete::Malformed,
+                         QStringLiteral("a header name with invalid characters"), tsNs);
+                return false;
+            }
+        }
+        if (m_msg.headers.size() >= m_limits.maxHeaders) {
+            breakOff(HttpMessage::Incomplete::HeadTooLarge,
+                     QStringLiteral("more than %1 header fields").arg(m_limits.maxHeaders), tsNs);
+            return false;
+        }
+        m_msg.headers.append({name.toByteArray(), trimmed(line.sliced(colon + 1)).toByteArray()});
+    }
+    m_head.clear();
+    m_scan = 0;
+    if (!chooseBodyMode())
+        return false;
+    if (m_bodyMode == BodyMode::None) {
+        finishMessage(tsNs);
+        return true;
+    }
+    m_state = State::Body;
+    m_chunkStep = ChunkStep::Size;
+    return true;
+}
+
+bool HttpParser::chooseBodyMode()
+{
+    m_bodyMode = BodyMode::None;
+    m_remaining = 0;
+    const bool response = m_kind == HttpMessage::Kind::Response;
+    if (response) {
+        m_msg.interim = m_msg.status >= 100 && m_msg.status < 200;
+        if (!m_msg.interim) {
+            m_answering = m_requestMethods.empty() ? QByteArray("GET") : m_requestMethods.front();
+            if (!m_requestMethods.empty())
+                m_requestMethods.pop_front();
+        }
+        // RFC 9112 6.3: no body for 1xx, 204, 304 and answers to HEAD.
+        if (m_msg.interim || m_msg.status == 204 || m_msg.status == 304 || m_answering == "HEAD")
+            return true;
+        if (m_answering == "CONNECT" && m_msg.status >= 200 && m_msg.status < 300)
+            return true; // finishMessage() switches to Tunnel
+    }
+    const QByteArray te = m_msg.header("transfer-encoding");
+    if (!te.isNull()) {
+        // The final coding decides (RFC 9112 6.3 item 4); Content-Length is then ignored.
+        QByteArray last = te.toLower();
+        const qsizetype comma = last.lastIndexOf(',');
+        if (comma >= 0)
+            last = last.sliced(comma + 1);
+        if (last.trimmed() == "chunked") {
+            m_bodyMode = BodyMode::Chunked;
+            m_msg.chunked = true;
+            return true;
+        }
+        if (!response) {
+            breakOff(HttpMessage::Incomplete::Malformed,
+                     QStringLiteral("a request Transfer-Encoding that does not end in chunked"),
+                     m_msg.headEndNs);
+            return false;
+        }
+        m_bodyMode = BodyMode::UntilClose;
+        return true;
+    }
+    std::uint64_t length = 0;
+    bool haveLength = false;
+    for (const auto &[name, value] : std::as_const(m_msg.headers)) {
+        if (!equalsIgnoreCase(name, "content-length"))
+            continue;
+        // "5, 5" and repeated equal fields are one length; anything else is an error.
+        for (const QByteArray &part : value.split(',')) {
+            std::uint64_t n = 0;
+            if (!parseLength(part, &n) || (haveLength && n != length)) {
+                breakOff(HttpMessage::Incomplete::Malformed,
+                         QStringLiteral("an invalid or conflicting Content-Length"),
+                         m_msg.headEndNs);
+                return false;
+            }
+            length = n;
+            haveLength = true;
+        }
+    }
+    if (haveLength) {
+        m_bodyMode = length > 0 ? BodyMode::Length : BodyMode::None;
+        m_remaining = length;
+    } else if (response) {
+        m_bodyMode = BodyMode::UntilClose;
+    }
+    return true;
+}
+
+void HttpParser::bodyBytes(const std::uint8_t *data, std::size_t size)
+{
+    std::uint64_t h = m_msg.bodyHash;
+    for (std::size_t i = 0; i < size; ++i)
+        h = (h ^ data[i]) * FnvPrime;
+    m_msg.bodyHash = h;
+    m_msg.bodyBytes += size;
+    const std::size_t kept = std::size_t(m_msg.body.size());
+    if (kept < m_limits.keepBodyBytes) {
+        const std::size_t n = std::min(size, m_limits.keepBodyBytes - kept);
+        m_msg.body.append(reinterpret_cast<const char *>(data), qsizetype(n));
+        if (n < size)
+            m_msg.bodyKeptWhole = false;
+    } else if (size > 0) {
+        m_msg.bodyKeptWhole = false;
+    }
+}
+
+std::size_t HttpParser::consumeBody(const std::uint8_t *data, std::size_t size, std::int64_t tsNs)
+{
+    m_msg.lastByteNs = tsNs;
+    switch (m_bodyMode) {
+    case BodyMode::Length: {
+        const std::size_t n = std::size_t(std::min<std::uint64_t>(m_remaining, size));
+        bodyBytes(data, n);
+        m_msg.wireBytes += n;
+        m_remaining -= n;
+        if (m_remaining == 0)
+            finishMessage(tsNs);
+        return n;
+    }
+    case BodyMode::UntilClose:
+        bodyBytes(data, size);
+        m_msg.wireBytes += size;
+        return size;
+    case BodyMode::Chunked:
+        return consumeChunked(data, size, tsNs);
+    case BodyMode::None:
+        break;
+    }
+    finishMessage(tsNs);
+    return 0;
+}
+
+std::size_t HttpParser::consumeChunked(const std::uint8_t *data, std::size_t size,
+                                       std::int64_t tsNs)
+{
+    std::size_t used = 0;
+    while (used < size && m_state == State::Body) {
+        if (m_chunkStep == ChunkStep::Data) {
+            const std::size_t n = std::size_t(std::min<std::uint64_t>(m_remaining, size - used));
+            bodyBytes(data + used, n);
+            m_msg.wireBytes += n;
+            m_remaining -= n;
+            used += n;
+            if (m_remaining == 0)
+                m_chunkStep = ChunkStep::DataEnd;
+            continue;
+        }
+        // Size line, the CRLF after data, or trailer lines: line based.
+        const auto *nl
+                = static_cast<const std::uint8_t *>(std::memchr(data + used, '\n', size - used));
+        const std::size_t take = nl ? std::size_t(nl - (data + used)) + 1 : size - used;
+        const std::size_t limit
+                = m_chunkStep == ChunkStep::Trailer ? m_limits.maxHeadBytes : MaxChunkLine;
+        if (std::size_t(m_head.size()) + take > limit) {
+            breakOff(HttpMessage::Incomplete::Malformed,
+                     m_chunkStep == ChunkStep::Trailer
+                             ? QStringLiteral("chunked trailers are too large")
+                             : QStringLiteral("a chunk-size line is too long"),
+                     tsNs);
+            return size;
+        }
+        m_head.append(reinterpret_cast<const char *>(data + used), qsizetype(take));
+        m_msg.wireBytes += take;
+        used += take;
+        if (!nl)
+            return used;
+        QByteArrayView line(m_head);
+        line.chop(1);
+        if (!line.isEmpty() && line.back() == '\r')
+            line.chop(1);
+        switch (m_chunkStep) {
+        case ChunkStep::DataEnd:
+            if (!line.isEmpty()) {
+                breakOff(HttpMessage::Incomplete::Malformed,
+                         QStringLiteral("chunk data longer than its size"), tsNs);
+                return size;
+            }
+            m_chunkStep = ChunkStep::Size;
+            break;
+        case ChunkStep::Size: {
+            // chunk-size [ chunk-ext ] (RFC 9112 7.1)
+            const qsizetype semi = line.indexOf(';');
+            const QByteArrayView hex = trimmed(semi >= 0 ? line.first(semi) : line);
+            std::uint64_t n = 0;
+            bool ok = !hex.isEmpty() && hex.size() <= 15;
+            for (const char c : hex) {
+                int v = -1;
+                if (c >= '0' && c <= '9')
+                    v = c - '0';
+                else if (c >= 'a' && c <= 'f')
+                    v = c - 'a' + 10;
+                else if (c >= 'A' && c <= 'F')
+                    v = c - 'A' + 10;
+                if (v < 0) {
+                    ok = false;
+                    break;
+                }
+                n = n * 16 + std::uint64_t(v);
+            }
+            if (!ok) {
+                breakOff(HttpMessage::Incomplete::Malformed, QStringLiteral("a bad chunk size"),
+                         tsNs);
+                return size;
+            }
+            m_remaining = n;
+            m_chunkStep = n == 0 ? ChunkStep::Trailer : ChunkStep::Data;
+            break;
+        }
+        case ChunkStep::Trailer:
+            if (line.isEmpty()) {
+                m_head.clear();
+                finishMessage(tsNs);
+                return used;
+            }
+            break;
+        case ChunkStep::Data:
+            break;
+        }
+        m_head.clear(); // trailer fields are counted, not kept
+    }
+    return used;
+}
+
+void HttpParser::finishMessage(std::int64_t tsNs)
+{
+    if (m_msg.lastByteNs < m_msg.headEndNs)
+        m_msg.lastByteNs = std::max(tsNs, m_msg.headEndNs);
+    const bool tunnel
+            = m_kind == HttpMessage::Kind::Response
+              && (m_msg.status == 101
+                  || (m_answering == "CONNECT" && m_msg.status >= 200 && m_msg.status < 300));
+    ++m_count;
+    m_done.push_back(std::move(m_msg));
+    m_msg = HttpMessage{};
+    m_inMessage = false;
+    m_head.clear();
+    m_scan = 0;
+    m_bodyMode = BodyMode::None;
+    m_state = tunnel ? State::Tunnel : State::Idle;
+    if (tunnel)
+        m_error = QStringLiteral("the connection switched protocols");
+}
+
+void HttpParser::breakOff(HttpMessage::Incomplete why, const QString &error, std::int64_t tsNs)
+{
+    if (m_inMessage && !m_msg.rawHead.isNull()) {
+        if (m_msg.rawHead.isEmpty())
+            m_msg.rawHead = m_head.left(qsizetype(std::min<std::size_t>(m_head.size(), 4096)));
+        if (m_msg.incomplete == HttpMessage::Incomplete::No || why != HttpMessage::Incomplete::Gap)
+            m_msg.incomplete = why;
+        if (m_msg.lastByteNs < m_msg.firstByteNs)
+            m_msg.lastByteNs = tsNs;
+        ++m_count;
+        m_done.push_back(std::move(m_msg));
+    }
+    m_msg = HttpMessage{};
+    m_inMessage = false;
+    m_head.clear();
+    m_scan = 0;
+    m_state = m_count > 0 ? State::Broken : State::NotHttp;
+    m_error = error;
+}
+
+void HttpParser::gap(std::uint64_t bytes, std::int64_t tsNs)
+{
+    if (isStopped()) {
+        m_ignored += bytes;
+        return;
+    }
+    if (m_state == State::Body) {
+        // Inside a body of known size the boundary is still known: skip exactly.
+        const bool known = m_bodyMode == BodyMode::Length
+                           || (m_bodyMode == BodyMode::Chunked && m_chunkStep == ChunkStep::Data);
+        if (m_bodyMode == BodyMode::UntilClose || (known && bytes <= m_remaining)) {
+            m_msg.incomplete = HttpMessage::Incomplete::Gap;
+            m_msg.missingBytes += bytes;
+            m_msg.bodyBytes += bytes;
+            m_msg.wireBytes += bytes;
+            m_msg.bodyKeptWhole = false;
+            m_msg.lastByteNs = tsNs;
+            if (m_bodyMode != BodyMode::UntilClose) {
+                m_remaining -= bytes;
+                if (m_remaining == 0) {
+                    if (m_bodyMode == BodyMode::Length)
+                        finishMessage(tsNs);
+                    else
+                        m_chunkStep = ChunkStep::DataEnd;
+                }
+            }
+            return;
+        }
+    }
+    if (m_inMessage && !m_msg.rawHead.isNull())
+        m_msg.missingBytes += bytes;
+    const bool wasDetecting = m_state == State::Detecting;
+    breakOff(HttpMessage::Incomplete::Gap,
+             QStringLiteral("%1 bytes missing where a message boundary may lie").arg(bytes), tsNs);
+    if (wasDetecting && m_count == 0) {
+        m_state = State::NotHttp;
+        m_error = QStringLiteral("bytes missing before the first message");
+    }
+}
+
+void HttpParser::finish(std::int64_t tsNs)
+{
+    if (isStopped())
+        return;
+    if (m_state == State::Body && m_bodyMode == BodyMode::UntilClose) {
+        finishMessage(tsNs); // the close delimits it (RFC 9112 6.3 item 8)
+        m_state = State::Idle;
+        return;
+    }
+    if ((m_state == State::Head || m_state == State::Body) && m_inMessage
+        && !m_msg.rawHead.isNull()) {
+        if (m_msg.rawHead.isEmpty()) // the head never ended: keep what came
+            m_msg.rawHead = m_head.left(4096);
+        m_msg.incomplete = m_msg.incomplete == HttpMessage::Incomplete::No
+                                   ? HttpMessage::Incomplete::Truncated
+                                   : m_msg.incomplete;
+        m_msg.lastByteNs = std::max(m_msg.lastByteNs, m_msg.firstByteNs);
+        ++m_count;
+        m_done.push_back(std::move(m_msg));
+        m_msg = HttpMessage{};
+        m_inMessage = false;
+    }
+    m_head.clear();
+    m_scan = 0;
+}
+
+} // namespace podtap

@@ -1,0 +1,107 @@
+#pragma once
+
+#include "httpmessage.h"
+
+#include <QString>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace podtap {
+
+// An incremental HTTP/1.x parser for one direction of one reassembled TCP stream
+// (RFC 9112). It buffers only the current head (bounded); bodies are counted, hashed and
+// sampled as they pass. It never guesses: a stream whose first bytes are not an HTTP start
+// line is NotHttp and left alone; framing that breaks later (bad chunk size, bytes lost
+// where the message boundary cannot be known) makes it Broken, and the message in progress
+// is reported as incomplete. A gap inside a body of known size is skipped exactly: that
+// message is incomplete and framing goes on.
+class HttpParser
+{
+public:
+    struct Limits
+    {
+        std::size_t maxHeadBytes = 64 * 1024;
+        std::size_t keepBodyBytes = 64 * 1024; // per message
+        int maxHeaders = 256;
+    };
+    enum class State : std::uint8_t {
+        Detecting, // no complete start line yet
+        Idle,      // between messages
+        Head,      // inside a head
+        Body,
+        NotHttp, // the stream did not start like HTTP/1.x
+        Broken,  // was HTTP, framing lost: nothing more is parsed
+        Tunnel,  // CONNECT or 101 Switching Protocols: the rest is not HTTP
+    };
+
+    explicit HttpParser(HttpMessage::Kind kind);
+    HttpParser(HttpMessage::Kind kind, const Limits &limits);
+
+    // Responses: the method of each request on the connection, in order. HEAD answers have
+    // no body; a 2xx to CONNECT starts a tunnel. Unknown (not given) counts as GET.
+    void expectResponseTo(const QByteArray &method);
+
+    void feed(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    // `bytes` stream bytes are missing at the current position.
+    void gap(std::uint64_t bytes, std::int64_t tsNs);
+    // The stream ended (FIN, reset, end of capture).
+    void finish(std::int64_t tsNs);
+
+    // Messages finished (complete or not) since the last call, in stream order.
+    std::vector<HttpMessage> takeMessages();
+    bool hasMessages() const { return !m_done.empty(); }
+    // The message whose head is parsed and whose body is still arriving, if any.
+    const HttpMessage *messageInBody() const;
+
+    State state() const { return m_state; }
+    bool isHttp() const; // a start line was parsed
+    bool isStopped() const
+    {
+        return m_state == State::NotHttp || m_state == State::Broken || m_state == State::Tunnel;
+    }
+    const QString &error() const { return m_error; } // why NotHttp or Broken
+    std::uint64_t messagesParsed() const { return m_count; }
+    std::uint64_t bytesIgnored() const { return m_ignored; } // after NotHttp/Broken/Tunnel
+
+    static const char *stateName(State state);
+
+private:
+    enum class BodyMode : std::uint8_t { None, Length, Chunked, UntilClose };
+    enum class ChunkStep : std::uint8_t { Size, Data, DataEnd, Trailer };
+
+    std::size_t consumeHead(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    std::size_t consumeBody(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    std::size_t consumeChunked(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
+    bool parseHead(std::int64_t tsNs);
+    bool parseStartLine(QByteArrayView line);
+    bool chooseBodyMode();
+    void bodyBytes(const std::uint8_t *data, std::size_t size);
+    void finishMessage(std::int64_t tsNs);
+    void breakOff(HttpMessage::Incomplete why, const QString &error, std::int64_t tsNs);
+    void startMessage(std::int64_t tsNs);
+
+    HttpMessage::Kind m_kind;
+    Limits m_limits;
+    State m_state = State::Detecting;
+    QString m_error;
+
+    QByteArray m_head; // bytes of the head (or chunk-size line / trailer) so far
+    std::size_t m_scan = 0;
+    HttpMessage m_msg;
+    bool m_inMessage = false;
+    BodyMode m_bodyMode = BodyMode::None;
+    ChunkStep m_chunkStep = ChunkStep::Size;
+    std::uint64_t m_remaining = 0;
+    int m_emptyLines = 0;
+    bool m_sawStartLine = false;
+    std::deque<QByteArray> m_requestMethods;
+    QByteArray m_answering; // the method the current response answers
+    std::vector<HttpMessage> m_done;
+    std::uint64_t m_count = 0;
+    std::uint64_t m_ignored = 0;
+};
+
+} // namespace podtap

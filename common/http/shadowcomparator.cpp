@@ -1,0 +1,195 @@
+#include "shadowcomparator.h"
+
+#include "jsondiff.h"
+
+#include <QJsonArray>
+#include <QMap>
+
+namespace podtap {
+
+namespace {
+
+// Hop-by-hop and framing fields: a chunked answer and a Content-Length one are the same.
+const QSet<QByteArray> &framingHeaders()
+{
+    static const QSet<QByteArray> names{"content-length",   "transfer-encoding",
+                                        "connection",       "keep-alive",
+                                        "proxy-connection", "te",
+                                        "trailer",          "upgrade"};
+    return names;
+}
+
+QMap<QByteArray, QList<QByteArray>> comparable(const HttpMessage &m, const QSet<QByteArray> &ignore)
+{
+    QMap<QByteArray, QList<QByteArray>> out;
+    for (const auto &[name, value] : m.headers) {
+        const QByteArray lower = name.toLower();
+        if (ignore.contains(lower) || framingHeaders().contains(lower))
+            continue;
+        out[lower].append(value);
+    }
+    for (auto &values : out)
+        std::sort(values.begin(), values.end());
+    return out;
+}
+
+} // namespace
+
+QJsonObject ShadowComparator::Verdict::toJson() const
+{
+    QJsonObject o{{QStringLiteral("verdict"), QLatin1String(kindName(kind))},
+                  {QStringLiteral("podStatus"), podStatus},
+                  {QStringLiteral("localStatus"), localStatus}};
+    if (!headers.isEmpty())
+        o[QLatin1String("headers")] = QJsonArray::fromStringList(headers);
+    if (!bodyPaths.isEmpty())
+        o[QLatin1String("body")] = QJsonArray::fromStringList(bodyPaths);
+    if (!detail.isEmpty())
+        o[QLatin1String("detail")] = detail;
+    return o;
+}
+
+ShadowComparator::ShadowComparator()
+    : ShadowComparator(Options{defaultIgnoredHeaders(), 20})
+{}
+
+ShadowComparator::ShadowComparator(const Options &options)
+    : m_options(options)
+{}
+
+QSet<QByteArray> ShadowComparator::defaultIgnoredHeaders()
+{
+    // Values that differ on every response or every process by design.
+    return {"date",
+            "server",
+            "x-request-id",
+            "x-correlation-id",
+            "x-trace-id",
+            "traceparent",
+            "tracestate",
+            "x-b3-traceid",
+            "x-b3-spanid",
+            "x-b3-sampled",
+            "x-amzn-trace-id",
+            "age",
+            "via",
+            "x-envoy-upstream-service-time",
+            "x-runtime",
+            "x-response-time",
+            "server-timing",
+            "etag",
+            "last-modified",
+            "expires",
+            "set-cookie"};
+}
+
+const char *ShadowComparator::kindName(Kind kind)
+{
+    switch (kind) {
+    case Kind::Same:
+        return "same";
+    case Kind::StatusDiffers:
+        return "status";
+    case Kind::BodyDiffers:
+        return "body";
+    case Kind::HeadersDiffer:
+        return "headers";
+    case Kind::LocalError:
+        return "local-error";
+    case Kind::LocalTimeout:
+        return "local-timeout";
+    case Kind::NotComparable:
+        return "not-comparable";
+    }
+    return "";
+}
+
+bool ShadowComparator::kindFromName(QStringView name, Kind *kind)
+{
+    for (const Kind k : {Kind::Same, Kind::StatusDiffers, Kind::BodyDiffers, Kind::HeadersDiffer,
+                         Kind::LocalError, Kind::LocalTimeout, Kind::NotComparable}) {
+        if (name == QLatin1String(kindName(k))) {
+            *kind = k;
+            return true;
+        }
+    }
+    return false;
+}
+
+ShadowComparator::Verdict ShadowComparator::localFailure(Kind kind, int podStatus,
+                                                         const QString &detail)
+{
+    Verdict v;
+    v.kind = kind;
+    v.podStatus = podStatus;
+    v.detail = detail;
+    return v;
+}
+
+ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
+                                                    const HttpMessage &local) const
+{
+    Verdict v;
+    v.podStatus = pod.status;
+    v.localStatus = local.status;
+    if (!pod.isComplete()) {
+        v.kind = Kind::NotComparable;
+        v.detail = QStringLiteral("the capture lost part of the pod's response (%1)")
+                           .arg(QLatin1String(HttpMessage::incompleteName(pod.incomplete)));
+        return v;
+    }
+    if (!local.isComplete()) {
+        v.kind = Kind::LocalError;
+        v.detail = QStringLiteral("the local response is incomplete (%1)")
+                           .arg(QLatin1String(HttpMessage::incompleteName(local.incomplete)));
+        return v;
+    }
+
+    // Headers
+    const auto a = comparable(pod, m_options.ignoreHeaders);
+    const auto b = comparable(local, m_options.ignoreHeaders);
+    for (auto it = a.begin(); it != a.end(); ++it) {
+        const auto other = b.constFind(it.key());
+        if ((other == b.constEnd() || other.value() != it.value())
+            && v.headers.size() < m_options.maxPaths)
+            v.headers << QString::fromLatin1(it.key());
+    }
+    for (auto it = b.begin(); it != b.end(); ++it) {
+        if (!a.contains(it.key()) && v.headers.size() < m_options.maxPaths)
+            v.headers << QString::fromLatin1(it.key());
+    }
+
+    // Body
+    bool bodyDiffers = false;
+    if (pod.bodyBytes != local.bodyBytes || pod.bodyHash != local.bodyHash) {
+        bodyDiffers = true;
+        if (pod.bodyKeptWhole && local.bodyKeptWhole && (pod.isJson() || local.isJson())) {
+            const JsonDiff::Result d = JsonDiff::compare(pod.body, local.body, m_options.maxPaths);
+            if (d.bothJson) {
+                bodyDiffers = !d.equal;
+                v.bodyPaths = d.paths;
+            } else {
+                v.bodyPaths << QStringLiteral("not valid JSON on one side");
+            }
+        } else if (pod.bodyBytes != local.bodyBytes) {
+            v.bodyPaths << QStringLiteral("%1 bytes ≠ %2 bytes")
+                                   .arg(pod.bodyBytes)
+                                   .arg(local.bodyBytes);
+        } else {
+            v.bodyPaths << QStringLiteral("same size, different bytes");
+        }
+    }
+    if (pod.status != local.status)
+        v.kind = Kind::StatusDiffers;
+    else if (bodyDiffers)
+        v.kind = Kind::BodyDiffers;
+    else if (!v.headers.isEmpty())
+        v.kind = Kind::HeadersDiffer;
+    else
+        v.kind = Kind::Same;
+    if (!bodyDiffers)
+        v.bodyPaths.clear();
+    return v;
+}
+
+} // namespace podtap

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "httpmessage.h"
+
+#include <QJsonObject>
+#include <QSet>
+#include <QStringList>
+
+namespace podtap {
+
+// Compares the pod's response to a request with the local build's response to the same
+// request. Headers in the ignore list (and framing headers, which legitimately differ) do
+// not count; JSON bodies are compared as values (member order ignored, changed paths named);
+// other bodies by size and hash.
+class ShadowComparator
+{
+public:
+    enum class Kind : std::uint8_t {
+        Same,
+        StatusDiffers,
+        BodyDiffers,
+        HeadersDiffer,
+        LocalError,    // the local build reset, closed early or sent something unparsable
+        LocalTimeout,  // no local answer in time
+        NotComparable, // the capture lost part of the pod's response
+    };
+    struct Verdict
+    {
+        Kind kind = Kind::Same;
+        int podStatus = 0;
+        int localStatus = 0;
+        QStringList headers;   // names whose values differ (lower case, bounded)
+        QStringList bodyPaths; // JSON paths that differ, or a one-line reason
+        QString detail;        // for errors and NotComparable
+        QJsonObject toJson() const;
+    };
+    struct Options
+    {
+        QSet<QByteArray> ignoreHeaders; // lower case
+        int maxPaths = 20;
+    };
+
+    ShadowComparator();
+    explicit ShadowComparator(const Options &options);
+    static QSet<QByteArray> defaultIgnoredHeaders();
+
+    Verdict compare(const HttpMessage &pod, const HttpMessage &local) const;
+    static Verdict localFailure(Kind kind, int podStatus, const QString &detail);
+    static const char *kindName(Kind kind);
+    static bool kindFromName(QStringView name, Kind *kind);
+
+private:
+    Options m_options;
+};
+
+} // namespace podtap
