@@ -1,7 +1,9 @@
 #include "client.h"
 
+#include "httpparser.h"
 #include "netio.h"
 #include "payload.h"
+#include "restmix.h"
 
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -13,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <iostream>
 #include <thread>
 #include <vector>
@@ -29,6 +32,11 @@ int Client::run()
 {
     if (!m_options.recordPath.empty() && !m_writer.open(m_options.recordPath)) {
         std::fprintf(stderr, "client: cannot write %s: %s\n", m_options.recordPath.c_str(),
+                     strerror(errno));
+        return 1;
+    }
+    if (!m_options.recordRequestsPath.empty() && !m_requestLog.open(m_options.recordRequestsPath)) {
+        std::fprintf(stderr, "client: cannot write %s: %s\n", m_options.recordRequestsPath.c_str(),
                      strerror(errno));
         return 1;
     }
@@ -63,16 +71,22 @@ int Client::run()
     for (auto &t : pool)
         t.join();
     m_writer.flush();
+    m_requestLog.flush();
 
     const double elapsed = std::chrono::duration<double>(Clock::now() - m_start).count();
+    char rest[96] = "";
+    if (m_options.mode == "rest")
+        std::snprintf(rest, sizeof(rest), ",\"framing_failures\":%llu,\"interim_responses\":%llu",
+                      static_cast<unsigned long long>(m_framingFailures.load()),
+                      static_cast<unsigned long long>(m_interim.load()));
     std::printf("{\"connections\":%llu,\"ok\":%llu,\"failed\":%llu,\"requests\":%llu,"
-                "\"sent_bytes\":%llu,\"received_bytes\":%llu,\"elapsed\":%.3f}\n",
+                "\"sent_bytes\":%llu,\"received_bytes\":%llu,\"elapsed\":%.3f%s}\n",
                 static_cast<unsigned long long>(m_ok + m_failed),
                 static_cast<unsigned long long>(m_ok.load()),
                 static_cast<unsigned long long>(m_failed.load()),
                 static_cast<unsigned long long>(m_requests.load()),
                 static_cast<unsigned long long>(m_sentBytes.load()),
-                static_cast<unsigned long long>(m_receivedBytes.load()), elapsed);
+                static_cast<unsigned long long>(m_receivedBytes.load()), elapsed, rest);
     std::fflush(stdout);
     return m_failed > 0 ? 1 : 0;
 }
@@ -220,8 +234,9 @@ bool Client::runConnection(std::uint64_t index, LiveConnection &conn)
         waitStdin();
     }
     sleepSeconds(m_options.idleBefore);
-    const bool ok = m_options.mode == "bulk" ? exchangeBulk(fd, index, conn)
-                                             : exchangeHttp(fd, index, conn);
+    const bool ok = m_options.mode == "bulk"   ? exchangeBulk(fd, index, conn)
+                    : m_options.mode == "rest" ? exchangeRest(fd, index, conn)
+                                               : exchangeHttp(fd, index, conn);
     if (!ok) {
         ::close(fd);
         return false;
@@ -350,6 +365,133 @@ bool Client::exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn)
         }
     }
     if (parsed != in.size()) {
+        setError(conn, "unexpected bytes after the last response");
+        return false;
+    }
+    return finishClose(fd, conn, true);
+}
+
+// REST mix: R requests per connection, up to P in flight; each response must be complete and
+// framed by the rules for its status and request method (HttpParser::parseResponse); 1xx
+// interim responses before a final one are counted into that request's bytes_resp.
+bool Client::exchangeRest(int fd, std::uint64_t index, LiveConnection &conn)
+{
+    struct Pending
+    {
+        RestRequest request;
+        std::uint64_t seq = 0;
+        std::size_t bytesReq = 0;
+    };
+    RestMix mix(m_options.seed, index);
+    std::deque<Pending> pending;
+    std::string in;
+    std::vector<char> buf(64 * 1024);
+    std::string error;
+    std::uint64_t sent = 0;
+    std::uint64_t answered = 0;
+    std::size_t parsed = 0;       // bytes of `in` already consumed
+    std::size_t interimBytes = 0; // 1xx bytes before the current final response
+    bool stop = false;
+    bool closing = false; // the server announced (or we asked) Connection: close
+    const std::uint64_t limit = m_options.requestsPerConn;
+    std::string local;
+    {
+        std::lock_guard lock(conn.mutex);
+        local = conn.record.local;
+    }
+    auto log = [&](const Pending &p, int status, std::size_t bytesResp, const std::string &err) {
+        if (!m_requestLog.isOpen())
+            return;
+        std::string line
+                = "{\"conn\":\"" + RecordWriter::escape(local)
+                  + "\",\"seq\":" + std::to_string(p.seq) + ",\"method\":\"" + p.request.method
+                  + "\",\"path\":\"" + RecordWriter::escape(p.request.path) + "\",\"route\":\""
+                  + p.request.route + "\",\"status\":" + std::to_string(status) + ",\"bytes_req\":"
+                  + std::to_string(p.bytesReq) + ",\"bytes_resp\":" + std::to_string(bytesResp);
+        if (!err.empty())
+            line += ",\"error\":\"" + RecordWriter::escape(err) + "\"";
+        m_requestLog.writeLine(line + "}");
+    };
+    // A response that is not complete and well-framed ends the connection: nothing after it
+    // can be trusted. Requests still waiting are logged with status 0.
+    auto failPending = [&](const std::string &what, bool framing) {
+        if (framing)
+            ++m_framingFailures;
+        for (const Pending &p : pending)
+            log(p, 0, 0, what);
+        setError(conn, what);
+        return false;
+    };
+    while (true) {
+        while (!stop && !closing && sent - answered < std::max<std::uint64_t>(1, m_options.pipeline)
+               && (limit == 0 || sent < limit)) {
+            if (!pace()) {
+                stop = true;
+                break;
+            }
+            Pending p;
+            p.request = mix.next(sent, limit != 0 && sent + 1 == limit);
+            p.seq = sent;
+            p.bytesReq = p.request.wire.size();
+            if (!sendAll(fd, p.request.wire.data(), p.request.wire.size(), conn, &error)) {
+                pending.push_back(std::move(p));
+                return failPending(error, false);
+            }
+            closing = p.request.close;
+            p.request.wire.clear();
+            pending.push_back(std::move(p));
+            ++sent;
+        }
+        if (pending.empty())
+            break;
+        HttpMessage msg;
+        const auto status = HttpParser::parseResponse(std::string_view(in).substr(parsed),
+                                                      pending.front().request.head, msg, &error);
+        if (status == HttpParser::Status::Error)
+            return failPending("malformed response to " + pending.front().request.method + " "
+                                       + pending.front().request.path + ": " + error,
+                               true);
+        if (status == HttpParser::Status::NeedMore) {
+            const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
+            if (r <= 0) {
+                const bool partial = parsed < in.size() || interimBytes > 0;
+                return failPending(r < 0     ? errnoText("recv")
+                                   : partial ? std::string("EOF inside a response")
+                                             : std::string("EOF before a response"),
+                                   r == 0 && partial);
+            }
+            in.append(buf.data(), static_cast<std::size_t>(r));
+            continue;
+        }
+        parsed += msg.wireBytes;
+        if (msg.status < 200) {
+            if (msg.status == 101)
+                return failPending("unexpected 101 Switching Protocols", true);
+            ++m_interim;
+            interimBytes += msg.wireBytes;
+            continue;
+        }
+        log(pending.front(), msg.status, interimBytes + msg.wireBytes, std::string());
+        pending.pop_front();
+        interimBytes = 0;
+        ++answered;
+        ++m_requests;
+        {
+            std::lock_guard lock(conn.mutex);
+            conn.record.requests = answered;
+        }
+        if (parsed > (1 << 20)) {
+            in.erase(0, parsed);
+            parsed = 0;
+        }
+        if (msg.connectionClose()) {
+            closing = true;
+            if (!pending.empty())
+                return failPending("server closed with requests outstanding", false);
+        }
+    }
+    if (parsed != in.size()) {
+        ++m_framingFailures;
         setError(conn, "unexpected bytes after the last response");
         return false;
     }

@@ -16,9 +16,10 @@ struct ClientOptions
 {
     SockAddress connect;
     std::optional<SockAddress> bind;
-    std::string mode = "http"; // http | bulk
+    std::string mode = "http"; // http | bulk | rest
     std::string recordPath;
-    std::uint64_t connections = 1; // 0 = unlimited (needs --duration)
+    std::string recordRequestsPath; // rest: one JSON line per request
+    std::uint64_t connections = 1;  // 0 = unlimited (needs --duration)
     std::uint64_t concurrency = 1;
     std::uint64_t requestsPerConn = 1; // 0 = unlimited (needs --duration)
     std::uint64_t requestSize = 0;     // request body bytes (0: GET)
@@ -54,6 +55,7 @@ private:
     bool runConnection(std::uint64_t index, LiveConnection &conn);
     bool exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn);
     bool exchangeBulk(int fd, std::uint64_t index, LiveConnection &conn);
+    bool exchangeRest(int fd, std::uint64_t index, LiveConnection &conn);
     bool finishClose(int fd, LiveConnection &conn, bool readToEof);
     bool pace(); // waits for the next rate slot; false once --duration is over
     bool timeLeft() const;
@@ -61,6 +63,7 @@ private:
 
     ClientOptions m_options;
     RecordWriter m_writer;
+    RecordWriter m_requestLog; // --record-requests
     ConnectionRegistry m_registry{m_writer};
     std::chrono::steady_clock::time_point m_start;
     std::atomic<std::uint64_t> m_nextConnection{0};
@@ -70,6 +73,8 @@ private:
     std::atomic<std::uint64_t> m_requests{0};
     std::atomic<std::uint64_t> m_sentBytes{0};
     std::atomic<std::uint64_t> m_receivedBytes{0};
+    std::atomic<std::uint64_t> m_framingFailures{0}; // rest: responses not complete/well-framed
+    std::atomic<std::uint64_t> m_interim{0};         // rest: 1xx responses received
     std::mutex m_stdinMutex;
     std::condition_variable m_stdinCv;
     bool m_stdinDone = false;

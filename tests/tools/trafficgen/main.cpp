@@ -19,15 +19,16 @@ namespace {
 
 const char usage[]
         = "usage:\n"
-          "  podtap-trafficgen serve --listen ADDR:PORT [--mode http|echo|sink] [--record FILE]\n"
+          "  podtap-trafficgen serve --listen ADDR:PORT [--mode http|echo|sink|rest]\n"
+          "        [--variant prod|local] [--record FILE]\n"
           "        [--response-size N] [--stall-ms MS] [--rcvbuf N] [--sndbuf N] [--io-timeout S]\n"
-          "  podtap-trafficgen client --connect ADDR:PORT [--mode http|bulk] [--connections N]\n"
-          "        [--concurrency C] [--requests-per-conn R] [--request-size S] [--response-size "
-          "S]\n"
+          "  podtap-trafficgen client --connect ADDR:PORT [--mode http|bulk|rest]\n"
+          "        [--connections N] [--concurrency C] [--requests-per-conn R]\n"
+          "        [--request-size S] [--response-size S]\n"
           "        [--pipeline P] [--bulk-bytes B] [--rate RPS] [--duration SEC] [--timeout SEC]\n"
           "        [--bind ADDR[:PORT]] [--record FILE] [--idle-before SEC] [--idle-after SEC]\n"
           "        [--keepalive SEC] [--rst] [--hold-stdin] [--rcvbuf N] [--sndbuf N]\n"
-          "        [--io-timeout S] [--seed N]\n"
+          "        [--io-timeout S] [--seed N] [--record-requests FILE]\n"
           "ADDR is IPv4 or [IPv6]. Records are JSON Lines, one object per connection.\n";
 
 [[noreturn]] void fail(const std::string &msg)
@@ -104,8 +105,12 @@ int main(int argc, char **argv)
                 haveListen = true;
             } else if (a == "--mode") {
                 o.mode = value(i);
-                if (o.mode != "http" && o.mode != "echo" && o.mode != "sink")
-                    fail("--mode must be http, echo or sink");
+                if (o.mode != "http" && o.mode != "echo" && o.mode != "sink" && o.mode != "rest")
+                    fail("--mode must be http, echo, sink or rest");
+            } else if (a == "--variant") {
+                o.variant = value(i);
+                if (o.variant != "prod" && o.variant != "local")
+                    fail("--variant must be prod or local");
             } else if (a == "--record") {
                 o.recordPath = value(i);
             } else if (a == "--response-size") {
@@ -147,10 +152,12 @@ int main(int argc, char **argv)
                 o.bind = toAddress(a, value(i), true);
             } else if (a == "--mode") {
                 o.mode = value(i);
-                if (o.mode != "http" && o.mode != "bulk")
-                    fail("--mode must be http or bulk");
+                if (o.mode != "http" && o.mode != "bulk" && o.mode != "rest")
+                    fail("--mode must be http, bulk or rest");
             } else if (a == "--record") {
                 o.recordPath = value(i);
+            } else if (a == "--record-requests") {
+                o.recordRequestsPath = value(i);
             } else if (a == "--connections") {
                 o.connections = toU64(a, value(i));
             } else if (a == "--concurrency") {

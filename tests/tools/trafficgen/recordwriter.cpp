@@ -26,6 +26,16 @@ void RecordWriter::write(const ConnectionRecord &r)
     std::fflush(m_file);
 }
 
+void RecordWriter::writeLine(const std::string &jsonObject)
+{
+    if (!m_file)
+        return;
+    const std::string line = jsonObject + '\n';
+    std::lock_guard lock(m_mutex);
+    std::fwrite(line.data(), 1, line.size(), m_file);
+    std::fflush(m_file);
+}
+
 void RecordWriter::flush()
 {
     std::lock_guard lock(m_mutex);

@@ -34,6 +34,7 @@ public:
     bool open(const std::string &path);
     bool isOpen() const { return m_file != nullptr; }
     void write(const ConnectionRecord &r);
+    void writeLine(const std::string &jsonObject); // any one-line JSON object
     void flush();
 
     static std::string toJson(const ConnectionRecord &r);

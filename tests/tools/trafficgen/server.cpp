@@ -78,6 +78,8 @@ void Server::serve(int fd, std::shared_ptr<LiveConnection> conn)
         serveEcho(fd, *conn);
     else if (m_options.mode == "sink")
         serveSink(fd, *conn);
+    else if (m_options.mode == "rest")
+        serveRest(fd, *conn);
     else
         serveHttp(fd, *conn);
     ::close(fd);
@@ -208,6 +210,69 @@ void Server::serveHttp(int fd, LiveConnection &conn)
             noteError(conn, "request header too large");
             return;
         }
+        const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
+        if (r <= 0) {
+            noteReadEnd(r, conn);
+            if (r == 0 && !in.empty()) {
+                std::lock_guard lock(conn.mutex);
+                conn.record.error = "EOF inside a request";
+            }
+            return;
+        }
+        in.append(buf.data(), static_cast<std::size_t>(r));
+    }
+}
+
+// REST mode: every complete request in the buffer is answered in order (pipelining); bodies by
+// Content-Length or chunked; "Expect: 100-continue" gets an interim 100 as soon as the head is
+// complete (also when the body came along with it, so the bytes do not depend on timing).
+void Server::serveRest(int fd, LiveConnection &conn)
+{
+    std::string in;
+    std::vector<char> buf(64 * 1024);
+    bool continueSent = false; // for the request at the start of `in`
+    for (;;) {
+        std::size_t consumed = 0;
+        for (;;) {
+            HttpMessage req;
+            std::string error;
+            const auto status
+                    = HttpParser::parseRequest(std::string_view(in).substr(consumed), req, &error);
+            if (status == HttpParser::Status::Error) {
+                const std::string reply = m_rest.badRequest(error);
+                sendAll(fd, reply.data(), reply.size(), conn, nullptr);
+                noteError(conn, "bad request: " + error);
+                return;
+            }
+            if (req.headBytes > 0 && req.expectContinue() && !continueSent) {
+                const std::string interim = RestService::continueResponse();
+                if (!sendAll(fd, interim.data(), interim.size(), conn, &error)) {
+                    noteError(conn, error);
+                    return;
+                }
+                continueSent = true;
+            }
+            if (status == HttpParser::Status::NeedMore)
+                break;
+            consumed += req.wireBytes;
+            continueSent = false;
+            bool close = false;
+            const std::string reply = m_rest.respond(req, close);
+            if (!sendAll(fd, reply.data(), reply.size(), conn, &error)) {
+                noteError(conn, error);
+                return;
+            }
+            {
+                std::lock_guard lock(conn.mutex);
+                ++conn.record.requests;
+            }
+            if (close) {
+                std::lock_guard lock(conn.mutex);
+                conn.record.close = "fin";
+                return;
+            }
+        }
+        in.erase(0, consumed);
         const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
         if (r <= 0) {
             noteReadEnd(r, conn);

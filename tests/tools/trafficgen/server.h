@@ -2,6 +2,7 @@
 
 #include "liveconnection.h"
 #include "recordwriter.h"
+#include "restservice.h"
 #include "sockaddress.h"
 
 #include <memory>
@@ -12,7 +13,8 @@ namespace trafficgen {
 struct ServerOptions
 {
     SockAddress listen;
-    std::string mode = "http"; // http | echo | sink
+    std::string mode = "http";    // http | echo | sink | rest
+    std::string variant = "prod"; // rest: prod | local
     std::string recordPath;
     std::size_t responseSize = 1024; // http: when the request names no size
     int stallMs = 0;                 // sink/echo: wait before the first read (zero-window tests)
@@ -35,8 +37,10 @@ private:
     void serveHttp(int fd, LiveConnection &conn);
     void serveEcho(int fd, LiveConnection &conn);
     void serveSink(int fd, LiveConnection &conn);
+    void serveRest(int fd, LiveConnection &conn);
 
     ServerOptions m_options;
+    RestService m_rest{m_options.variant};
     RecordWriter m_writer;
     ConnectionRegistry m_registry{m_writer};
 };
