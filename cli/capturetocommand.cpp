@@ -3,6 +3,7 @@
 #include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
 #include "capture/pcapwriter.h"
+#include "guard/contextguard.h"
 #include "kube/capturecommand.h"
 #include "kube/preflight.h"
 #include "kube/tapcapture.h"
@@ -32,6 +33,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         return MirrorCommand::runCapture(arguments, out, err);
     QStringList rest = arguments;
     rest.removeAll(QStringLiteral("--direct"));
+    const bool confirmedProtected = rest.removeAll(QStringLiteral("--yes-i-mean-production")) > 0;
 
     QCommandLineParser p;
     KubeCliContext kube;
@@ -42,8 +44,8 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                       QStringLiteral("pcap output file, - for stdout."),
                                       QStringLiteral("FILE"));
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
-                                      QStringLiteral("IMAGE"),
-                                      QLatin1String(TapSpec::DefaultImage));
+                                      QStringLiteral("IMAGE"));
+    const QCommandLineOption profileOpt = KubeCliContext::tapProfileOption();
     const QCommandLineOption durationOpt(QStringLiteral("duration"),
                                          QStringLiteral("Stop after S seconds."),
                                          QStringLiteral("S"));
@@ -56,7 +58,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                                "an answer to pings (default 60)."),
                                 QStringLiteral("S"));
     stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
-    p.addOptions({portOpt, writeOpt, imageOpt, durationOpt, snapOpt, stallOpt});
+    p.addOptions({portOpt, writeOpt, imageOpt, profileOpt, durationOpt, snapOpt, stallOpt});
     QStringList args = rest;
     args.prepend(QStringLiteral("podtap capture"));
     const bool parsed = p.parse(args);
@@ -66,9 +68,13 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
         || !stallOk || stallSeconds < 1) {
         std::fprintf(err, "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
-                          "[--duration S] [--stall-timeout S] [--context C] [-n NS]\n");
+                          "[--tap-profile default|nonroot] [--duration S] [--stall-timeout S] "
+                          "[--context C] [-n NS]\n");
         return 1;
     }
+    const auto profile = KubeCliContext::tapProfile(p, profileOpt, "capture", err);
+    if (!profile)
+        return 1;
     CaptureCommand::Options co;
     co.port = p.value(portOpt).toInt();
     co.snapLength = p.value(snapOpt).toInt();
@@ -79,6 +85,19 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     }
     if (!kube.open(p, err))
         return 1;
+    // The context guard, as podtapd applies it to sessions (no daemon here to ask).
+    const QString context = kube.api()->access().contextName();
+    const ContextGuard guard = ContextGuard::load();
+    if (guard.isProtected(context) && !confirmedProtected) {
+        std::fprintf(err,
+                     "podtap capture: context '%s' is protected (it matches '%s' in %s): nothing "
+                     "was touched. Add --yes-i-mean-production to tap it anyway.\n",
+                     qPrintable(context), qPrintable(guard.matchingPattern(context)),
+                     qPrintable(guard.file()));
+        return 1;
+    }
+    if (guard.isProtected(context))
+        std::fprintf(err, "podtap: *** PROTECTED CONTEXT %s ***\n", qPrintable(context));
     const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
                                               kube.ns(), co.port, err);
     if (!target)
@@ -89,7 +108,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         co.port = target->port;
         argv = CaptureCommand::argv(co);
     }
-    const QString image = p.value(imageOpt);
+    // The nonroot profile has no default image: preflight's image item explains what it needs.
+    const QString image = p.isSet(imageOpt) || *profile == TapProfile::NonRoot
+                                  ? p.value(imageOpt)
+                                  : QLatin1String(TapSpec::DefaultImage);
 
     QEventLoop loop;
     int rc = 0;
@@ -100,7 +122,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 
     // Preflight first: explain refusals before anything is touched.
     std::optional<PreflightReport> report;
-    Preflight::run(kube.api(), target->pod, image, &loop, [&](const PreflightReport &r) {
+    Preflight::run(kube.api(), target->pod, image, *profile, &loop, [&](const PreflightReport &r) {
         report = r;
         loop.quit();
     });
@@ -227,6 +249,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     if (p.isSet(durationOpt))
         QTimer::singleShot(p.value(durationOpt).toInt() * 1000, &loop, [&] { capture.stop(); });
 
+    injector.setProfile(*profile);
     injector.start(target->pod, image);
     loop.exec();
     // A last stream that never sent a byte (stalled, cut at once) is not a damaged one.

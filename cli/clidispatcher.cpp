@@ -7,6 +7,7 @@
 #include "mirrorcommand.h"
 #include "podscommand.h"
 #include "preflightcommand.h"
+#include "rbaccommand.h"
 #include "replaycommand.h"
 #include "sessionscommand.h"
 #include "statuscommand.h"
@@ -32,18 +33,31 @@ constexpr Command Commands[] = {
          "list the kubeconfig contexts (KUBECONFIG merged like kubectl)", &ContextsCommand::run},
         {"pods", "[--kubeconfig F] [--context C] [-n NS] [--json]",
          "pods with phase, readiness, TCP ports and any podtap tap", &PodsCommand::run},
-        {"preflight", "TARGET [--port N] [--image IMG] [--json] [--context C] [-n NS]",
+        {"preflight",
+         "TARGET [--port N] [--image IMG] [--tap-profile default|nonroot] [--json]\n"
+         "        [--context C] [-n NS]",
          "what the cluster allows, checked before anything is touched (exit 4: a check failed)",
          &PreflightCommand::run},
+        {"rbac",
+         "(-n NS | --cluster) [--pod NAME]... [--user U | --group G] [--workloads]\n"
+         "        [--name ROLE]",
+         "print the Role (or ClusterRole) and binding podtap needs, as YAML for kubectl apply "
+         "(asks no cluster)",
+         &RbacCommand::run},
         {"mirror",
          "TARGET --port N --to [HOST:]PORT [--join-midstream] [--one-pod] [--detach]\n"
-         "        [--duration S] [--verbose] [--json] [--context C] [-n NS]",
+         "        [--duration S] [--verbose] [--json] [--image IMG] [--tap-profile P]\n"
+         "        [--context C] [-n NS] [--yes-i-mean-production]\n"
+         "    or: mirror NAME [--config FILE] [--detach] [--json]   (a mirror of .podtap.yaml)\n"
+         "    or: mirror --list [--config FILE] [--json]",
          "copy the pod's inbound traffic to a local port, connection by connection (a podtapd "
-         "session)",
+         "session; one per port of a project mirror)",
          &MirrorCommand::runMirror},
         {"capture",
          "TARGET --port N [-w FILE|-] [--duration S] [--detach] [--image IMG] [--context C]\n"
          "        [-n NS] [--max-bytes MIB] [--max-age S] [--one-pod] [--json] [--direct]\n"
+         "        [--tap-profile default|nonroot]  (nonroot: uid 65532, needs --image)\n"
+         "        [--yes-i-mean-production]  (a context the context guard protects)\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
          "tap the pod (NET_RAW only) in a stored podtapd session; -w also streams its pcap; "
          "--direct -w: in this process, no daemon",

@@ -37,4 +37,26 @@ bool KubeCliContext::open(const QCommandLineParser &p, FILE *err, const QString 
     return true;
 }
 
+QCommandLineOption KubeCliContext::tapProfileOption()
+{
+    return QCommandLineOption(
+            QStringLiteral("tap-profile"),
+            QStringLiteral("Tap security profile: default (tcpdump as root, NET_RAW only, no "
+                           "privilege escalation) or nonroot (uid 65532, NET_RAW through the "
+                           "image's file capability, escalation allowed; needs --image)."),
+            QStringLiteral("PROFILE"), QStringLiteral("default"));
+}
+
+std::optional<TapProfile> KubeCliContext::tapProfile(const QCommandLineParser &parser,
+                                                     const QCommandLineOption &option,
+                                                     const char *command, FILE *err)
+{
+    const QString name = parser.value(option);
+    const auto profile = tapProfileFromName(name);
+    if (!profile)
+        std::fprintf(err, "podtap %s: unknown tap profile '%s' (default or nonroot)\n", command,
+                     qPrintable(name));
+    return profile;
+}
+
 } // namespace podtap

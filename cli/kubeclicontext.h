@@ -3,11 +3,13 @@
 #include "kube/clusteraccess.h"
 #include "kube/execcredentialplugin.h"
 #include "kube/kubeapiclient.h"
+#include "kube/tapprofile.h"
 
 #include <QCommandLineParser>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace podtap {
 
@@ -23,6 +25,13 @@ public:
 
     KubeApiClient *api() { return m_api.get(); }
     QString ns() const { return m_ns; }
+
+    // --tap-profile default|nonroot, shared by capture, mirror and preflight.
+    static QCommandLineOption tapProfileOption();
+    // The profile asked for (default when not set); prints why and returns nullopt otherwise.
+    static std::optional<TapProfile> tapProfile(const QCommandLineParser &parser,
+                                                const QCommandLineOption &option,
+                                                const char *command, FILE *err);
 
 private:
     QCommandLineOption m_kubeconfig;

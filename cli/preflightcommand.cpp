@@ -21,17 +21,24 @@ int PreflightCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QCommandLineOption portOpt(QStringLiteral("port"), QStringLiteral("Port to tap."),
                                      QStringLiteral("N"));
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
-                                      QStringLiteral("IMAGE"),
-                                      QLatin1String(TapSpec::DefaultImage));
+                                      QStringLiteral("IMAGE"));
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON output."));
-    p.addOptions({portOpt, imageOpt, jsonOpt});
+    const QCommandLineOption profileOpt = KubeCliContext::tapProfileOption();
+    p.addOptions({portOpt, imageOpt, jsonOpt, profileOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap preflight"));
     if (!p.parse(args) || p.positionalArguments().size() != 1) {
-        std::fprintf(err, "usage: podtap preflight TARGET [--port N] [--image IMG] [--json] "
-                          "[--context C] [-n NS]\n");
+        std::fprintf(err, "usage: podtap preflight TARGET [--port N] [--image IMG] "
+                          "[--tap-profile default|nonroot] [--json] [--context C] [-n NS]\n");
         return 1;
     }
+    const auto profile = KubeCliContext::tapProfile(p, profileOpt, "preflight", err);
+    if (!profile)
+        return 1;
+    // The nonroot profile has no default image: the image item explains what it needs.
+    const QString image = p.isSet(imageOpt) || *profile == TapProfile::NonRoot
+                                  ? p.value(imageOpt)
+                                  : QLatin1String(TapSpec::DefaultImage);
     if (!kube.open(p, err))
         return 1;
     const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
@@ -41,11 +48,10 @@ int PreflightCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     std::optional<PreflightReport> report;
     QEventLoop loop;
     QObject guard;
-    Preflight::run(kube.api(), target->pod, p.value(imageOpt), &guard,
-                   [&](const PreflightReport &r) {
-                       report = r;
-                       loop.quit();
-                   });
+    Preflight::run(kube.api(), target->pod, image, *profile, &guard, [&](const PreflightReport &r) {
+        report = r;
+        loop.quit();
+    });
     QTimer::singleShot(60000, &loop, &QEventLoop::quit);
     if (!report)
         loop.exec();

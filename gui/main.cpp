@@ -1,6 +1,7 @@
 // podtap-gui: the desktop app and tray. Parses arguments and wires objects only.
 #include "daemonlink.h"
 #include "mainwindow.h"
+#include "projectmirrors.h"
 #include "recenttargets.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
@@ -36,7 +37,12 @@ int main(int argc, char **argv)
                                           QStringLiteral("Start in the system tray (when there "
                                                          "is one) without opening the window "
                                                          "(also a setting)."));
-    p.addOptions({socketOpt, noStartOpt, minimizedOpt});
+    const QCommandLineOption projectOpt(QStringLiteral("project"),
+                                        QStringLiteral("Project folder whose .podtap.yaml lists "
+                                                       "mirrors (default: the nearest one above "
+                                                       "the working directory)."),
+                                        QStringLiteral("DIR"));
+    p.addOptions({socketOpt, noStartOpt, minimizedOpt, projectOpt});
     p.process(app);
 
     podtap::DaemonLink::Options options;
@@ -51,6 +57,10 @@ int main(int argc, char **argv)
     podtap::RecentTargets recent;
     tray.setRecentTargets(&recent);
     window.setRecentTargets(&recent);
+    podtap::ProjectMirrors project(&link, &sessions);
+    project.setProject(p.value(projectOpt));
+    tray.setProjectMirrors(&project);
+    window.setProjectMirrors(&project);
 
     const bool inTray = tray.showTrayIcon();
     // Closing the window never stops a session: they run in podtapd. With a tray the app

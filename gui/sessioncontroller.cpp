@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QProcessEnvironment>
+#include <QRegularExpression>
 
 namespace podtap {
 
@@ -38,6 +39,8 @@ QJsonObject SessionController::startParams(const StartRequest &request)
                   {QStringLiteral("target"), request.target.trimmed()},
                   {QStringLiteral("port"), request.port},
                   {QStringLiteral("allPods"), true}};
+    if (request.confirmProtected)
+        p[QLatin1String("confirmProtected")] = true;
     if (request.mirrorPort > 0)
         p[QLatin1String("mirror")]
                 = QJsonObject{{QStringLiteral("host"), QStringLiteral("127.0.0.1")},
@@ -48,6 +51,9 @@ QJsonObject SessionController::startParams(const StartRequest &request)
             = request.image.trimmed().isEmpty() ? Settings::tapImage() : request.image.trimmed();
     if (image != QLatin1String(Settings::DefaultImage))
         p[QLatin1String("image")] = image;
+    // nonroot has no default image: with Settings' default the daemon's preflight says why.
+    if (!request.tapProfile.isEmpty() && request.tapProfile != QLatin1String("default"))
+        p[QLatin1String("tapProfile")] = request.tapProfile;
     const qint64 maxBytes
             = request.maxBytes >= 0 ? request.maxBytes : Settings::maxMegabytes() * 1024 * 1024;
     const qint64 maxAge
@@ -64,7 +70,19 @@ QJsonObject SessionController::startParams(const StartRequest &request)
 void SessionController::start(const StartRequest &request)
 {
     m_link->request(QStringLiteral("session.start"), startParams(request), this,
-                    [this](const IpcClient::Reply &r) {
+                    [this, request](const IpcClient::Reply &r) {
+                        if (!r.ok && r.errorCode == QLatin1String("protected-context")
+                            && !request.confirmProtected) {
+                            // The daemon knows the context it resolved (maybe the current
+                            // one): its message names it.
+                            static const QRegularExpression named(
+                                    QStringLiteral("context '([^']+)' is protected"));
+                            const auto m = named.match(r.errorMessage);
+                            Q_EMIT confirmationNeeded(
+                                    request, m.hasMatch() ? m.captured(1) : request.context,
+                                    r.errorMessage);
+                            return;
+                        }
                         if (!r.ok) {
                             Q_EMIT failed(QStringLiteral("Start"), r.errorMessage);
                             return;

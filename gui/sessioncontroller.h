@@ -26,6 +26,11 @@ public:
         int mirrorPort = 0; // 0 = capture only
         bool joinMidstream = false;
         QString image; // empty: Settings (whose default is the daemon's)
+        // Tap profile (docs/tap-contract.md#profiles): empty or "default", or "nonroot".
+        QString tapProfile;
+        // The user typed the name of a context the context guard protects (podtapd refuses
+        // it otherwise with "protected-context").
+        bool confirmProtected = false;
         // Capture limits; -1: Settings, 0: none.
         qint64 maxBytes = -1;
         qint64 maxAgeSeconds = -1;
@@ -49,6 +54,10 @@ Q_SIGNALS:
     void stopped(const QString &id, const QJsonObject &summary);
     void mirrorChanged(const QString &id, const QJsonObject &mirror);
     void exported(const QString &id, const QString &path, qint64 packets, qint64 bytes);
+    // podtapd refused `request` because the context guard protects `context`; start it again
+    // with confirmProtected once the user typed the context's name.
+    void confirmationNeeded(const podtap::SessionController::StartRequest &request,
+                            const QString &context, const QString &message);
     // `action` names what failed ("Start", "Stop", …); `message` says why.
     void failed(const QString &action, const QString &message);
 

@@ -83,7 +83,14 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return s;
     case RunningRole:
         return r.inDaemon && !isFinalState(state);
+    case Qt::BackgroundRole:
+        // The context guard's marker: a protected (production) context, for as long as listed.
+        if (index.column() == Target && s.value(QLatin1String("protected")).toBool())
+            return QBrush(QColor(0xb0, 0x00, 0x20));
+        return {};
     case Qt::ForegroundRole:
+        if (index.column() == Target && s.value(QLatin1String("protected")).toBool())
+            return QBrush(Qt::white);
         if (index.column() == State && state == QLatin1String("failed"))
             return QBrush(Qt::darkRed);
         if (index.column() == Loss && (lossPackets(s) > 0 || num(s, "gapBytes") > 0))
@@ -152,7 +159,10 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
             return r.id;
         case Target: {
             const QString title = str(s, "title");
-            return title.isEmpty() ? str(s, "target") : title;
+            const QString shown = title.isEmpty() ? str(s, "target") : title;
+            return s.value(QLatin1String("protected")).toBool()
+                           ? QStringLiteral("PRODUCTION · ") + shown
+                           : shown;
         }
         case State:
             return state;

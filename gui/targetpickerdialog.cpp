@@ -40,6 +40,7 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
     , m_search(new QLineEdit(this))
     , m_targetView(new QTreeView(this))
     , m_port(new QComboBox(this))
+    , m_profile(new QComboBox(this))
     , m_status(new QLabel(this))
     , m_checklistView(new QTreeView(this))
     , m_verdict(new QLabel(this))
@@ -129,8 +130,24 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
     checksLayout->addLayout(askRow);
     checksLayout->addWidget(m_startAnyway);
 
+    m_profile->setObjectName(QStringLiteral("tapProfile"));
+    m_profile->addItem(QStringLiteral("Default: root, no privilege escalation"),
+                       QStringLiteral("default"));
+    m_profile->addItem(QStringLiteral("Non-root: uid 65532, privilege escalation allowed"),
+                       QStringLiteral("nonroot"));
+    auto *profileNote = new QLabel(
+            QStringLiteral("Both hold only NET_RAW: Default runs tcpdump as root with privilege "
+                           "escalation off, Non-root runs it as uid 65532 but must allow privilege "
+                           "escalation (NET_RAW comes from a file capability on tcpdump) and needs "
+                           "a tap image built for it (Settings, tap image)."),
+            this);
+    profileNote->setObjectName(QStringLiteral("tapProfileNote"));
+    profileNote->setWordWrap(true);
+    m_profile->setToolTip(profileNote->text());
     auto *portForm = new QFormLayout;
     portForm->addRow(QStringLiteral("&Port to tap:"), m_port);
+    portForm->addRow(QStringLiteral("Tap p&rofile:"), m_profile);
+    portForm->addRow(QString(), profileNote);
     auto *mirrorRow = new QHBoxLayout;
     mirrorRow->addWidget(m_mirror);
     mirrorRow->addWidget(m_mirrorPort);
@@ -163,6 +180,8 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
     connect(m_targetView->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &TargetPickerDialog::targetChosen);
     connect(m_port, &QComboBox::currentTextChanged, this, &TargetPickerDialog::schedulePreflight);
+    connect(m_profile, &QComboBox::currentIndexChanged, this,
+            &TargetPickerDialog::schedulePreflight);
     connect(m_preflightTimer, &QTimer::timeout, this, &TargetPickerDialog::runPreflight);
     connect(m_startAnyway, &QCheckBox::toggled, this, &TargetPickerDialog::validate);
     connect(m_mirror, &QCheckBox::toggled, this, &TargetPickerDialog::validate);
@@ -437,9 +456,15 @@ void TargetPickerDialog::runPreflight()
     QJsonObject params = baseParams();
     params[QLatin1String("target")] = target;
     params[QLatin1String("port")] = port;
-    const QString key = QStringLiteral("%1|%2|%3|%4")
+    // Check the image and profile session.start will get.
+    const QJsonObject start = SessionController::startParams(request());
+    if (start.contains(QLatin1String("image")))
+        params[QLatin1String("image")] = start.value(QLatin1String("image"));
+    params[QLatin1String("tapProfile")] = m_profile->currentData().toString();
+    const QString key = QStringLiteral("%1|%2|%3|%4|%5")
                                 .arg(m_context->currentText(), m_namespace->currentText(), target)
-                                .arg(port);
+                                .arg(port)
+                                .arg(m_profile->currentData().toString());
     m_link->request(
             QStringLiteral("kube.preflight"), params, this,
             [this, generation, key](const IpcClient::Reply &r) {
@@ -505,9 +530,10 @@ QString TargetPickerDialog::problem() const
     const int port = currentPort();
     if (port == 0)
         return QStringLiteral("Choose or type the port to tap (1-65535).");
-    const QString key = QStringLiteral("%1|%2|%3|%4")
+    const QString key = QStringLiteral("%1|%2|%3|%4|%5")
                                 .arg(m_context->currentText(), m_namespace->currentText(), target)
-                                .arg(port);
+                                .arg(port)
+                                .arg(m_profile->currentData().toString());
     if (m_preflightRunning || m_checkedKey != key)
         return QStringLiteral("Waiting for the preflight checklist.");
     if (!m_preflightError.isEmpty())
@@ -542,6 +568,7 @@ SessionController::StartRequest TargetPickerDialog::request() const
     r.ns = m_namespace->currentText().trimmed();
     r.target = currentTarget();
     r.port = currentPort();
+    r.tapProfile = m_profile->currentData().toString();
     if (m_mirror->isChecked()) {
         r.mirrorPort = m_mirrorPort->value();
         r.joinMidstream = m_joinMidstream->isChecked();

@@ -1,5 +1,7 @@
 #include "traycontroller.h"
 
+#include "guard/contextguard.h"
+#include "projectmirrors.h"
 #include "recenttargets.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
@@ -168,6 +170,25 @@ void TrayController::checkMirrorErrors(const QList<QJsonObject> &running)
     m_mirrorErrors = seen;
 }
 
+void TrayController::setProjectMirrors(ProjectMirrors *project)
+{
+    if (m_project)
+        disconnect(m_project, nullptr, this, nullptr);
+    m_project = project;
+    if (m_project) {
+        connect(m_project, &ProjectMirrors::changed, this, [this] {
+            m_menuSignature.clear(); // the file's content may differ under the same names
+            refresh();
+        });
+        connect(m_project, &ProjectMirrors::failed, this,
+                [this](const QString &name, const QString &message) {
+                    notify(QStringLiteral("project:") + name + message,
+                           QStringLiteral("podtap: project mirror %1 failed").arg(name), message);
+                });
+    }
+    refresh();
+}
+
 void TrayController::setRecentTargets(RecentTargets *recent)
 {
     if (m_recent)
@@ -194,6 +215,8 @@ void TrayController::quickMirror(int entryIndex)
 {
     if (!m_recent || entryIndex >= m_recent->entries().size())
         return;
+    if (ContextGuard::load().isProtected(m_recent->entries().at(entryIndex).context))
+        return; // guard.conf changed since the menu was built
     const QString running = runningSessionFor(m_sessions->runningSessions(), entryIndex, m_recent);
     if (!running.isEmpty()) {
         m_quickPending = true;
@@ -241,8 +264,24 @@ void TrayController::rebuildMenu(const QList<QJsonObject> &running)
                      + QLatin1Char('\n');
     const QList<RecentTargets::Entry> recent
             = m_recent ? m_recent->entries() : QList<RecentTargets::Entry>();
-    for (const RecentTargets::Entry &e : recent)
-        signature += e.key() + QLatin1Char('>') + QString::number(e.localPort) + QLatin1Char('\n');
+    // The context guard: a protected context is never a one-click mirror (patterns re-read,
+    // so an edit of guard.conf shows at the next refresh).
+    const ContextGuard guard = ContextGuard::load();
+    QList<bool> offered;
+    for (const RecentTargets::Entry &e : recent) {
+        offered << !guard.isProtected(e.context);
+        signature += e.key() + QLatin1Char('>') + QString::number(e.localPort)
+                     + (offered.constLast() ? QLatin1Char('\n') : QLatin1Char('!'));
+    }
+    QList<const ProjectConfig::Mirror *> projectMirrors;
+    if (m_project) {
+        for (const ProjectConfig::Mirror &m : m_project->mirrors())
+            if (!ProjectMirrors::isProtected(m))
+                projectMirrors << &m;
+        signature += m_project->file() + m_project->error();
+        for (const ProjectConfig::Mirror *m : std::as_const(projectMirrors))
+            signature += QLatin1Char('#') + m->name;
+    }
     if (!m_menu->isEmpty() && signature == m_menuSignature)
         return;
     m_menuSignature = signature;
@@ -265,16 +304,22 @@ void TrayController::rebuildMenu(const QList<QJsonObject> &running)
                                                             .value(QLatin1String("to"))
                                                             .toString())
                                      : s.value(QLatin1String("state")).toString();
-        QAction *stop = m_menu->addAction(
-                QStringLiteral("Stop #%1 %2 (%3)")
-                        .arg(id, s.value(QLatin1String("title")).toString(), what));
+        QAction *stop
+                = m_menu->addAction(QStringLiteral("Stop #%1 %2%3 (%4)")
+                                            .arg(id,
+                                                 s.value(QLatin1String("protected")).toBool()
+                                                         ? QStringLiteral("PRODUCTION · ")
+                                                         : QString(),
+                                                 s.value(QLatin1String("title")).toString(), what));
         stop->setIcon(AppIcons::icon(SessionListModel::isMirroring(s) ? Status::Mirroring
                                                                       : Status::Capturing));
         connect(stop, &QAction::triggered, this, [this, id] { m_controller->stop(id); });
     }
-    if (!recent.isEmpty()) {
+    if (offered.contains(true)) {
         m_menu->addSection(QStringLiteral("Quick mirror"));
         for (int i = 0; i < recent.size(); ++i) {
+            if (!offered.at(i))
+                continue;
             QAction *quick = m_menu->addAction(recent.at(i).label());
             quick->setObjectName(QStringLiteral("quickMirror%1").arg(i));
             quick->setCheckable(true);
@@ -284,6 +329,18 @@ void TrayController::rebuildMenu(const QList<QJsonObject> &running)
                                  : QStringLiteral("Start a session mirroring to this port"));
             // triggered() toggles the check mark first; the session list sets it right.
             connect(quick, &QAction::triggered, this, [this, i] { quickMirror(i); });
+        }
+    }
+    if (m_project && (!projectMirrors.isEmpty() || !m_project->error().isEmpty())) {
+        m_menu->addSection(QStringLiteral("Project mirrors"));
+        if (!m_project->error().isEmpty())
+            m_menu->addAction(m_project->error())->setEnabled(false);
+        for (const ProjectConfig::Mirror *m : std::as_const(projectMirrors)) {
+            QAction *a = m_menu->addAction(m->name + QStringLiteral(": ") + m->summary());
+            a->setObjectName(QStringLiteral("projectMirror_") + m->name);
+            a->setToolTip(m->description);
+            const QString name = m->name;
+            connect(a, &QAction::triggered, this, [this, name] { m_project->start(name); });
         }
     }
     m_menu->addSeparator();

@@ -14,6 +14,7 @@ class QSystemTrayIcon;
 
 namespace podtap {
 
+class ProjectMirrors;
 class RecentTargets;
 class SessionController;
 class SessionListModel;
@@ -48,6 +49,9 @@ public:
     bool hasTrayIcon() const { return m_tray != nullptr; }
     // Offers these in "Quick mirror" (not owned; may be null).
     void setRecentTargets(RecentTargets *recent);
+    // Offers the project's mirrors (.podtap.yaml) in "Project mirrors", except those on a
+    // protected context (not owned; may be null).
+    void setProjectMirrors(ProjectMirrors *project);
     // The running session tapping `entry`'s target, if any.
     static QString runningSessionFor(const QList<QJsonObject> &running, int entryIndex,
                                      const RecentTargets *recent);
@@ -82,6 +86,7 @@ private:
     bool m_failureUnseen = false;
     QString m_lastFailure;
     RecentTargets *m_recent = nullptr;
+    ProjectMirrors *m_project = nullptr;
     bool m_quickPending = false;           // a quick mirror click waits for its answer
     QHash<QString, qint64> m_lastNotified; // key → ms since epoch
     QHash<QString, qint64> m_mirrorErrors; // session id → localErrors already seen

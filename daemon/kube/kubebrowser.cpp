@@ -1,5 +1,6 @@
 #include "kubebrowser.h"
 
+#include "guard/contextguard.h"
 #include "ipc/ipcserver.h"
 #include "kube/clusteraccess.h"
 #include "kube/execcredentialplugin.h"
@@ -462,12 +463,29 @@ void KubeBrowser::preflight(IpcPeer *peer, qint64 id, const QJsonObject &params)
         job->fail(QStringLiteral("invalid"), spec.error());
         return;
     }
+    const QString profileName = str(params, "tapProfile").isEmpty() ? QStringLiteral("default")
+                                                                    : str(params, "tapProfile");
+    const auto profile = tapProfileFromName(profileName);
+    if (!profile) {
+        job->fail(QStringLiteral("invalid"),
+                  QStringLiteral("unknown tap profile '%1' (default or nonroot)").arg(profileName));
+        return;
+    }
     QString image = str(params, "image").trimmed();
-    if (image.isEmpty())
+    // The nonroot profile has no default image: preflight's image item says why.
+    if (image.isEmpty() && *profile == TapProfile::Default)
         image = QLatin1String(TapSpec::DefaultImage);
+    // The context guard, shown before anything starts (session.start enforces it).
+    const ContextGuard guard = ContextGuard::load();
+    const QString context = job->api()->access().contextName();
+    const QJsonObject guarded{{QStringLiteral("context"), context},
+                              {QStringLiteral("protected"), guard.isProtected(context)},
+                              {QStringLiteral("pattern"), guard.matchingPattern(context)},
+                              {QStringLiteral("file"), guard.file()}};
     TargetResolver::resolve(
             job->api(), spec.value(), port, job,
-            [job, image, port, target = spec->toString()](const Result<ResolvedTarget> &r) {
+            [job, image, port, profile = *profile, guarded,
+             target = spec->toString()](const Result<ResolvedTarget> &r) {
                 if (!r) {
                     job->fail(QStringLiteral("target"), r.error());
                     return;
@@ -486,9 +504,10 @@ void KubeBrowser::preflight(IpcPeer *peer, qint64 id, const QJsonObject &params)
                                        {QStringLiteral("port"), port},
                                        {QStringLiteral("podPort"), r->port > 0 ? r->port : port},
                                        {QStringLiteral("candidates"), r->candidates},
-                                       {QStringLiteral("note"), r->note}};
+                                       {QStringLiteral("note"), r->note},
+                                       {QStringLiteral("guard"), guarded}};
                 for (int i = 0; i < pods.size(); ++i) {
-                    Preflight::run(job->api(), pods.at(i), image, job,
+                    Preflight::run(job->api(), pods.at(i), image, profile, job,
                                    [job, st, i, head,
                                     name = pods.at(i).name](const PreflightReport &report) {
                                        st->pods[i] = QJsonObject{

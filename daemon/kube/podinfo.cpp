@@ -101,19 +101,30 @@ std::optional<QJsonObject> PodInfo::latestTap() const
     return std::nullopt;
 }
 
-std::optional<QJsonObject> PodInfo::reusableTap(const QString &image,
+std::optional<QJsonObject> PodInfo::reusableTap(const QString &image, TapProfile profile,
                                                 QList<SkippedTap> *skipped) const
 {
     for (auto it = ephemeralContainers.crbegin(); it != ephemeralContainers.crend(); ++it) {
         const QString name = it->value(QLatin1String("name")).toString();
         if (!TapSpec::isTapName(name))
             continue;
-        if (!TapSpec::hasContractSecurityContext(*it)) {
+        const auto theirProfile = TapSpec::contractProfile(*it);
+        if (!theirProfile) {
             if (skipped)
                 *skipped << SkippedTap{name,
                                        QStringLiteral("its securityContext is not the tap "
                                                       "contract (NET_RAW only)"),
                                        true};
+            continue;
+        }
+        if (*theirProfile != profile) {
+            // One of ours, but its uid and escalation setting are not what was asked for.
+            if (skipped)
+                *skipped << SkippedTap{
+                        name,
+                        QStringLiteral("it is a %1-profile tap, not %2")
+                                .arg(tapProfileName(*theirProfile), tapProfileName(profile)),
+                        false};
             continue;
         }
         const QString theirs = it->value(QLatin1String("image")).toString();

@@ -6,6 +6,8 @@
 #include <QMap>
 #include <QString>
 
+#include "tapprofile.h"
+
 namespace podtap {
 
 struct ContainerPortInfo
@@ -60,9 +62,10 @@ struct PodInfo
     std::optional<ContainerStateInfo> ephemeralStatus(const QString &name) const;
     // The newest podtap tap in the pod (by name pattern), if any: for display.
     std::optional<QJsonObject> latestTap() const;
-    // The newest tap that may be reused for `image`: named like a tap, running that image,
-    // and holding exactly the tap contract's securityContext (NET_RAW only). A container
-    // that only borrows the name gets nothing from us; `skipped` says what was passed over.
+    // The newest tap that may be reused for `image` and `profile`: named like a tap, running
+    // that image, and holding exactly that profile's securityContext (NET_RAW only). A
+    // container that only borrows the name gets nothing from us, nor does a tap of the other
+    // profile; `skipped` says what was passed over.
     struct SkippedTap
     {
         QString name;
@@ -70,6 +73,11 @@ struct PodInfo
         bool breaksContract = false; // not an old tap of ours with another image: a lookalike
     };
     std::optional<QJsonObject> reusableTap(const QString &image,
+                                           QList<SkippedTap> *skipped = nullptr) const
+    {
+        return reusableTap(image, TapProfile::Default, skipped);
+    }
+    std::optional<QJsonObject> reusableTap(const QString &image, TapProfile profile,
                                            QList<SkippedTap> *skipped = nullptr) const;
     QString readyText() const; // "1/2"
 };

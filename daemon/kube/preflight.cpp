@@ -1,11 +1,14 @@
 #include "preflight.h"
 
+#include "rbacgenerator.h"
 #include "tapspec.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QUrlQuery>
 
 #include <memory>
+#include <optional>
 
 namespace podtap {
 
@@ -108,13 +111,78 @@ PreflightItem Preflight::podSecurityItem(const QString &ns, const QString &level
     return i;
 }
 
-void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image, QObject *context,
-                    Callback callback)
+PreflightItem Preflight::imageItem(const QString &image, TapProfile profile)
+{
+    PreflightItem item;
+    item.id = QStringLiteral("image");
+    item.title = QStringLiteral("Tap image");
+    QString why;
+    if (profile == TapProfile::NonRoot
+        && (image.isEmpty() || TapSpec::lacksFileCapabilities(image))) {
+        // uid 65532 gets NET_RAW only through a file capability on tcpdump; netshoot's
+        // tcpdump has none, so the tap would start and every capture would fail.
+        item.status = PreflightItem::Status::Fail;
+        item.why = QStringLiteral(
+                           "the nonroot profile needs an image whose tcpdump carries the file "
+                           "capability cap_net_raw+ep and whose user is not root%1; %2 has none, "
+                           "so tcpdump would have no NET_RAW")
+                           .arg(image.isEmpty() ? QStringLiteral(" (give it with --image)")
+                                                : QString(),
+                                image.isEmpty() ? QLatin1String(TapSpec::DefaultImage) : image);
+        item.ask = QStringLiteral(
+                "build one as in packaging/tap-image/Dockerfile.nonroot (docs/tap-contract.md, "
+                "\"Profiles\"), push it, and pass --image REGISTRY/IMAGE@sha256:…");
+        return item;
+    }
+    if (!TapSpec::isValidImage(image, &why)) {
+        item.status = PreflightItem::Status::Fail;
+        item.why = why;
+    } else if (const QString w = TapSpec::imageWarning(image); !w.isEmpty()) {
+        item.status = PreflightItem::Status::Warn;
+        item.why = w;
+    } else {
+        item.why = image;
+    }
+    return item;
+}
+
+namespace {
+
+// Admission webhooks (Kyverno, Gatekeeper, OPA) answer `admission webhook "NAME" denied the
+// request: …` (apiserver webhookerrors.ToStatusErr; 400 unless the webhook set a code).
+bool isAdmissionDenial(const KubeApiClient::Response &r)
+{
+    return r.status.message.contains(QLatin1String("admission webhook"))
+           || r.status.isPodSecurity();
+}
+
+// A server-side dry run of the tap PATCH: admission runs, nothing is stored.
+void dryRunTap(KubeApiClient *api, const PodInfo &pod, const QString &image, TapProfile profile,
+               QObject *context, KubeApiClient::Callback callback)
+{
+    QUrlQuery q;
+    q.addQueryItem(QStringLiteral("dryRun"), QStringLiteral("All"));
+    const QJsonObject c = TapSpec::container(
+            TapSpec::randomName(), image.isEmpty() ? QLatin1String(TapSpec::DefaultImage) : image,
+            profile);
+    api->request("PATCH",
+                 QStringLiteral("/api/v1/namespaces/%1/pods/%2/ephemeralcontainers")
+                         .arg(pod.ns, pod.name),
+                 q, TapSpec::strategicMergePatch(c), "application/strategic-merge-patch+json",
+                 context, std::move(callback));
+}
+
+} // namespace
+
+void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image,
+                    TapProfile profile, QObject *context, Callback callback)
 {
     struct State
     {
         PreflightReport report;
         QList<PreflightItem> rbac;
+        // Answers that arrive in any order, listed in a fixed one.
+        std::optional<PreflightItem> podSecurity, admission;
         int pending = 0;
         Callback done;
     };
@@ -142,7 +210,7 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     tapItem.id = QStringLiteral("tap");
     tapItem.title = QStringLiteral("Existing tap");
     QList<PodInfo::SkippedTap> skipped;
-    const auto tap = pod.reusableTap(image, &skipped);
+    const auto tap = pod.reusableTap(image, profile, &skipped);
     if (tap) {
         const QString name = tap->value(QLatin1String("name")).toString();
         const auto status = pod.ephemeralStatus(name);
@@ -172,30 +240,111 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     st->report.items << tapItem;
 
     // The image.
-    PreflightItem imageItem;
-    imageItem.id = QStringLiteral("image");
-    imageItem.title = QStringLiteral("Tap image");
-    QString why;
-    if (!TapSpec::isValidImage(image, &why)) {
-        imageItem.status = PreflightItem::Status::Fail;
-        imageItem.why = why;
-    } else if (const QString w = TapSpec::imageWarning(image); !w.isEmpty()) {
-        imageItem.status = PreflightItem::Status::Warn;
-        imageItem.why = w;
-    } else {
-        imageItem.why = image;
-    }
-    st->report.items << imageItem;
+    const PreflightItem image_ = imageItem(image, profile);
+    st->report.items << image_;
 
     auto finishOne = [st] {
         if (--st->pending > 0)
             return;
+        for (const auto &i : {st->podSecurity, st->admission})
+            if (i)
+                st->report.items << *i;
         st->report.items << st->rbac;
         st->done(st->report);
     };
 
     const QList<Verb> verbs = contractVerbs();
-    st->pending = int(verbs.size()) + 1;
+    // A running tap of this profile is reused: nothing would be sent, nothing to admit.
+    const bool dryRun
+            = st->report.existingTap.isEmpty() && image_.status != PreflightItem::Status::Fail;
+    st->pending = int(verbs.size()) + 1 + (dryRun ? 1 : 0);
+    if (!dryRun && !st->report.existingTap.isEmpty()) {
+        PreflightItem a;
+        a.id = QStringLiteral("admission");
+        a.title = QStringLiteral("Admission (%1 profile)").arg(tapProfileName(profile));
+        a.why = QStringLiteral("not checked: the running tap %1 is reused, nothing is sent")
+                        .arg(st->report.existingTap);
+        st->admission = a;
+    }
+    if (dryRun) {
+        const TapProfile other
+                = profile == TapProfile::Default ? TapProfile::NonRoot : TapProfile::Default;
+        dryRunTap(
+                api, pod, image, profile, context,
+                [st, api, pod, image, profile, other, context,
+                 finishOne](const KubeApiClient::Response &r) {
+                    PreflightItem a;
+                    a.id = QStringLiteral("admission");
+                    a.title = QStringLiteral("Admission (%1 profile)").arg(tapProfileName(profile));
+                    const QString how = QStringLiteral(
+                            "a server-side dry run of the tap (dryRun=All: admission ran, "
+                            "nothing was stored or changed)");
+                    if (r.ok()) {
+                        a.why = QStringLiteral("%1 admitted the %2-profile tap")
+                                        .arg(how, tapProfileName(profile));
+                        st->admission = a;
+                        finishOne();
+                        return;
+                    }
+                    if (!isAdmissionDenial(r)) {
+                        // RBAC (its own item says what to ask for), or a server that does not
+                        // know dryRun: no verdict either way.
+                        a.status = PreflightItem::Status::Warn;
+                        a.why = QStringLiteral("could not be checked by a dry run (%1)")
+                                        .arg(r.errorText());
+                        st->admission = a;
+                        finishOne();
+                        return;
+                    }
+                    a.status = PreflightItem::Status::Fail;
+                    a.why = QStringLiteral("%1: the %2-profile tap would be refused: %3")
+                                    .arg(how, tapProfileName(profile), r.status.message);
+                    // Which profile would this namespace admit?
+                    dryRunTap(
+                            api, pod, image, other, context,
+                            [st, a, other, pod, finishOne](const KubeApiClient::Response &o) {
+                                PreflightItem item = a;
+                                if (o.ok()) {
+                                    item.why += QStringLiteral("; the %1 profile would be "
+                                                               "admitted (dry run)")
+                                                        .arg(tapProfileName(other));
+                                    item.ask
+                                            = other == TapProfile::NonRoot
+                                                      ? QStringLiteral("nothing: use --tap-profile "
+                                                                       "nonroot --image IMAGE (an "
+                                                                       "image whose tcpdump has "
+                                                                       "cap_net_raw+ep; "
+                                                                       "docs/tap-contract.md, "
+                                                                       "\"Profiles\")")
+                                                      : QStringLiteral("nothing: use --tap-profile "
+                                                                       "default");
+                                } else {
+                                    item.why += QStringLiteral("; the %1 profile would not be "
+                                                               "admitted either (%2)")
+                                                        .arg(tapProfileName(other),
+                                                             o.status.message.isEmpty()
+                                                                     ? o.errorText()
+                                                                     : o.status.message);
+                                    item.ask
+                                            = o.status.isPodSecurity()
+                                                      ? QStringLiteral("kubectl label namespace %1 "
+                                                                       "pod-security.kubernetes.io/"
+                                                                       "enforce=privileged "
+                                                                       "--overwrite (Pod Security "
+                                                                       "forbids NET_RAW in both "
+                                                                       "profiles)")
+                                                                .arg(pod.ns)
+                                                      : QStringLiteral("an exception for the tap "
+                                                                       "(NET_RAW only) from the "
+                                                                       "owners of the admission "
+                                                                       "policy in namespace %1")
+                                                                .arg(pod.ns);
+                                }
+                                st->admission = item;
+                                finishOne();
+                            });
+                });
+    }
     for (const Verb &v : verbs) {
         QJsonObject attrs;
         attrs[QLatin1String("namespace")] = pod.ns;
@@ -204,7 +353,10 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
         attrs[QLatin1String("resource")] = v.resource;
         if (!v.subresource.isEmpty())
             attrs[QLatin1String("subresource")] = v.subresource;
-        if (v.verb != QLatin1String("list") && v.verb != QLatin1String("watch"))
+        // A list has no name. The tap's watch does: TapInjector watches with fieldSelector
+        // metadata.name=POD, which the API server authorises as a request for that name
+        // (apiserver requestinfo.go), so a Role limited by resourceNames allows it.
+        if (v.verb != QLatin1String("list"))
             attrs[QLatin1String("name")] = pod.name;
         QJsonObject body;
         body[QLatin1String("kind")] = QStringLiteral("SelfSubjectAccessReview");
@@ -222,10 +374,10 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
                                    .arg(v.verb, QString(resource).replace(QLatin1Char('/'),
                                                                           QLatin1Char('-')));
                     i.title = QStringLiteral("RBAC: %1 %2").arg(v.verb, resource);
+                    // The same rule `podtap rbac -n NS --pod POD` prints.
+                    const auto gen = RbacGenerator::forPod(pod.ns, pod.name);
                     const QString rule
-                            = QStringLiteral("a Role in namespace %1 with {apiGroups: [\"\"], "
-                                             "resources: [\"%2\"], verbs: [\"%3\"]} bound to you")
-                                      .arg(pod.ns, resource, v.verb);
+                            = gen ? gen->askFor(v.verb, v.resource, v.subresource) : QString();
                     if (!r.ok()) {
                         i.status = PreflightItem::Status::Warn;
                         i.why = QStringLiteral("could not check (%1)").arg(r.errorText());
@@ -252,7 +404,13 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
                  const QString level = r.json[QLatin1String("metadata")][QLatin1String("labels")]
                                              [QLatin1String("pod-security.kubernetes.io/enforce")]
                                                      .toString();
-                 st->report.items << podSecurityItem(pod.ns, level, r.ok(), r.errorText());
+                 PreflightItem item = podSecurityItem(pod.ns, level, r.ok(), r.errorText());
+                 if (r.httpCode == 403) {
+                     if (const auto gen = RbacGenerator::forPod(pod.ns, pod.name))
+                         item.ask
+                                 = gen->askFor(QStringLiteral("get"), QStringLiteral("namespaces"));
+                 }
+                 st->podSecurity = item;
                  finishOne();
              });
 }

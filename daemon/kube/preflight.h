@@ -15,7 +15,7 @@ namespace podtap {
 struct PreflightItem
 {
     enum class Status { Ok, Warn, Fail };
-    QString id; // rbac.patch-ephemeralcontainers, podsecurity, pod, tap, image
+    QString id; // rbac.patch-ephemeralcontainers, podsecurity, pod, tap, image, admission
     QString title;
     Status status = Status::Ok;
     QString why;
@@ -48,7 +48,19 @@ public:
 
     using Callback = std::function<void(const PreflightReport &)>;
     static void run(KubeApiClient *api, const PodInfo &pod, const QString &image, QObject *context,
-                    Callback callback);
+                    Callback callback)
+    {
+        run(api, pod, image, TapProfile::Default, context, std::move(callback));
+    }
+    // Also asks the cluster whether it would admit the tap of `profile`: a server-side dry
+    // run of the ephemeral-container PATCH (dryRun=All runs admission, Pod Security and
+    // webhooks such as Kyverno or Gatekeeper, and stores nothing). When admission refuses
+    // it, the other profile is dry-run too, so the item says which profile the namespace
+    // admits.
+    static void run(KubeApiClient *api, const PodInfo &pod, const QString &image,
+                    TapProfile profile, QObject *context, Callback callback);
+    // The image item: syntax, pinning, and for the nonroot profile an image that can work.
+    static PreflightItem imageItem(const QString &image, TapProfile profile);
     // What a Pod Security level means for the tap.
     static PreflightItem podSecurityItem(const QString &ns, const QString &enforceLevel,
                                          bool readable, const QString &readError);

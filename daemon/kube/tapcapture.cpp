@@ -70,7 +70,9 @@ void TapCapture::onStderr(const QString &line)
         m_fatalStderr = true;
         m_fatalReason
                 = QStringLiteral(
-                          "tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW")
+                          "tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW "
+                          "(a nonroot-profile tap gets it only from a tcpdump carrying the file "
+                          "capability cap_net_raw+ep)")
                           .arg(line);
         break;
     case CaptureCommand::StderrKind::Counts:

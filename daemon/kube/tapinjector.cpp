@@ -49,7 +49,7 @@ void TapInjector::start(const PodInfo &pod, const QString &image, int timeoutMs)
         return;
     }
     QList<PodInfo::SkippedTap> skipped;
-    const auto tap = pod.reusableTap(image, &skipped);
+    const auto tap = pod.reusableTap(image, m_profile, &skipped);
     for (const PodInfo::SkippedTap &s : std::as_const(skipped))
         Q_EMIT progress(QStringLiteral("not reusing %1: %2").arg(s.name, s.why));
     if (tap) {
@@ -83,9 +83,13 @@ void TapInjector::start(const PodInfo &pod, const QString &image, int timeoutMs)
 void TapInjector::inject()
 {
     m_name = TapSpec::randomName();
-    m_sent = TapSpec::container(m_name, m_image);
-    Q_EMIT progress(QStringLiteral("adding tap %1 (%2, NET_RAW only) to %3/%4")
-                            .arg(m_name, m_image, m_pod.ns, m_pod.name));
+    m_sent = TapSpec::container(m_name, m_image, m_profile);
+    Q_EMIT progress(QStringLiteral("adding tap %1 (%2, NET_RAW only%3) to %4/%5")
+                            .arg(m_name, m_image,
+                                 m_profile == TapProfile::NonRoot
+                                         ? QStringLiteral(", uid %1").arg(NonRootTapUid)
+                                         : QString(),
+                                 m_pod.ns, m_pod.name));
     m_timeout.start();
     m_api->request(
             "PATCH",
@@ -134,6 +138,15 @@ bool TapInjector::examine(const PodInfo &pod)
     case ContainerStateInfo::State::Waiting:
         m_lastState = st->reason
                       + (st->message.isEmpty() ? QString() : QStringLiteral(": ") + st->message);
+        if (st->reason == QLatin1String("CreateContainerConfigError")) {
+            // The kubelet refuses the container's configuration (e.g. runAsNonRoot with an
+            // image that runs as root): it will not start however long we wait.
+            fail(QStringLiteral("the node refused to start the tap %1 (%2%3)")
+                         .arg(m_name, st->reason,
+                              st->message.isEmpty() ? QString()
+                                                    : QStringLiteral(": ") + st->message));
+            return true;
+        }
         if (isPullFailure(st->reason)) {
             fail(QStringLiteral("the tap image %1 cannot be pulled (%2)%3")
                          .arg(m_image, st->reason,

@@ -24,6 +24,8 @@ public:
     TapInjector(KubeApiClient *api, QObject *parent = nullptr);
     ~TapInjector() override;
 
+    // The profile of the tap to reuse or add (default: TapProfile::Default).
+    void setProfile(TapProfile profile) { m_profile = profile; }
     void start(const PodInfo &pod, const QString &image, int timeoutMs = 60000);
     // The exact container object sent (for audit and tests); empty when reused.
     QJsonObject sentContainer() const { return m_sent; }
@@ -43,6 +45,7 @@ private:
     KubeApiClient *m_api;
     PodInfo m_pod;
     QString m_image;
+    TapProfile m_profile = TapProfile::Default;
     QString m_name;
     QJsonObject m_sent;
     QTimer m_timeout;

@@ -22,17 +22,32 @@ bool TapSpec::isTapName(const QString &name)
     return re.match(name).hasMatch();
 }
 
-QJsonObject TapSpec::container(const QString &name, const QString &image)
+QJsonObject TapSpec::securityContext(TapProfile profile)
 {
     QJsonObject caps;
     caps[QLatin1String("drop")] = QJsonArray{QStringLiteral("ALL")};
     caps[QLatin1String("add")] = QJsonArray{QStringLiteral("NET_RAW")};
     QJsonObject sc;
     sc[QLatin1String("capabilities")] = caps;
-    sc[QLatin1String("allowPrivilegeEscalation")] = false;
     sc[QLatin1String("readOnlyRootFilesystem")] = true;
     sc[QLatin1String("seccompProfile")]
             = QJsonObject{{QStringLiteral("type"), QStringLiteral("RuntimeDefault")}};
+    if (profile == TapProfile::NonRoot) {
+        // allowPrivilegeEscalation stays unset (true): no_new_privs would disable the file
+        // capability that is tcpdump's only way to NET_RAW. The bounding set is still
+        // NET_RAW alone, so nothing in the image can gain more.
+        sc[QLatin1String("runAsNonRoot")] = true;
+        sc[QLatin1String("runAsUser")] = NonRootTapUid;
+        sc[QLatin1String("runAsGroup")] = NonRootTapUid;
+    } else {
+        sc[QLatin1String("allowPrivilegeEscalation")] = false;
+    }
+    return sc;
+}
+
+QJsonObject TapSpec::container(const QString &name, const QString &image, TapProfile profile)
+{
+    const QJsonObject sc = securityContext(profile);
     QJsonObject c;
     c[QLatin1String("name")] = name;
     c[QLatin1String("image")] = image;
@@ -82,10 +97,25 @@ QString TapSpec::imageWarning(const QString &image)
     return {};
 }
 
-bool TapSpec::hasContractSecurityContext(const QJsonObject &c)
+bool TapSpec::hasContractSecurityContext(const QJsonObject &c, TapProfile profile)
 {
-    return c.value(QLatin1String("securityContext")).toObject()
-           == container(QString()).value(QLatin1String("securityContext")).toObject();
+    // QJsonObject compares numbers as doubles: a uid read back as 65532 equals ours.
+    return c.value(QLatin1String("securityContext")).toObject() == securityContext(profile);
+}
+
+std::optional<TapProfile> TapSpec::contractProfile(const QJsonObject &c)
+{
+    for (const TapProfile p : {TapProfile::Default, TapProfile::NonRoot})
+        if (hasContractSecurityContext(c, p))
+            return p;
+    return std::nullopt;
+}
+
+bool TapSpec::lacksFileCapabilities(const QString &image)
+{
+    static const QRegularExpression re(
+            QStringLiteral("^(docker\\.io/)?nicolaka/netshoot([:@].*)?$"));
+    return re.match(image).hasMatch();
 }
 
 } // namespace podtap

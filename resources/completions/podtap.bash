@@ -5,7 +5,7 @@
 # contexts from `podtap contexts`, pods from `podtap pods`, sessions from a running podtapd
 # (`podtap sessions --no-start`: completing never starts the daemon).
 
-_podtap_commands="inspect contexts pods preflight mirror capture sessions stop export replay status"
+_podtap_commands="inspect contexts pods preflight rbac mirror capture sessions stop export replay status"
 
 _podtap_options()
 {
@@ -13,9 +13,10 @@ _podtap_options()
         inspect) echo "--port --filter --json --chunk-size" ;;
         contexts) echo "--kubeconfig --json" ;;
         pods) echo "--kubeconfig --context -n --json" ;;
-        preflight) echo "--port --image --json --context -n" ;;
-        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --context -n" ;;
-        capture) echo "--port -w --duration --detach --image --context -n --max-bytes --max-age --one-pod --json --direct" ;;
+        preflight) echo "--port --image --tap-profile --json --context -n" ;;
+        rbac) echo "-n --cluster --pod --user --group --workloads --name" ;;
+        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n" ;;
+        capture) echo "--port -w --duration --detach --image --tap-profile --context -n --max-bytes --max-age --one-pod --json --direct" ;;
         sessions) echo "--json" ;;
         stop) echo "--json" ;;
         export) echo "-o --format --filter --connections --from --until --json" ;;
@@ -29,6 +30,7 @@ _podtap_takes_value()
 {
     case $1 in
         --port | --filter | --chunk-size | --kubeconfig | --context | -n | --image | --to | \
+            --tap-profile | --pod | --user | --group | --name | \
             --duration | -w | --max-bytes | --max-age | -o | --format | --connections | \
             --from | --until | --speed | --socket) return 0 ;;
     esac
@@ -74,6 +76,7 @@ _podtap()
         -w) _podtap_files "$cur"; [[ -n $cur ]] || COMPREPLY+=(-); return ;;
         --socket) _podtap_files "$cur"; return ;;
         --format) _podtap_reply -W "pcap pcapng" -- "$cur"; return ;;
+        --tap-profile) _podtap_reply -W "default nonroot" -- "$cur"; return ;;
         --context)
             local contexts
             contexts=$(podtap contexts 2>/dev/null | awk 'NR > 1 { sub(/^\*/, ""); print $1 }')

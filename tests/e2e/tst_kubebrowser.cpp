@@ -58,6 +58,7 @@ private Q_SLOTS:
     void preflight();
     void preflightErrors_data();
     void preflightErrors();
+    void preflightUnknownTapProfile();
     void touchesNothing();
     void disconnectedClient();
     void environmentNeverLogged();
@@ -388,6 +389,19 @@ void TestKubeBrowser::preflightErrors()
     QVERIFY(!r.ok);
     QCOMPARE(r.errorCode, code);
     QVERIFY2(r.errorMessage.contains(mentions), qPrintable(r.errorMessage));
+}
+
+void TestKubeBrowser::preflightUnknownTapProfile()
+{
+    QJsonObject p = base();
+    p[u"namespace"_s] = u"shop"_s;
+    p[u"target"_s] = u"web"_s;
+    p[u"port"_s] = 8080;
+    p[u"tapProfile"_s] = u"root"_s;
+    const auto r = call(u"kube.preflight"_s, p);
+    QVERIFY(!r.ok);
+    QCOMPARE(r.errorCode, u"invalid"_s);
+    QVERIFY2(r.errorMessage.contains(u"unknown tap profile 'root'"), qPrintable(r.errorMessage));
 }
 
 void TestKubeBrowser::touchesNothing()

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void pickAllowedPod();
     void workloadsAndServices();
     void restrictedNamespaceFails();
+    void nonRootProfileNeedsImage();
     void missingRbacFails();
     void emptyStates();
     void noKubeconfig();
@@ -332,6 +333,48 @@ void TestTargetPicker::restrictedNamespaceFails()
     const QString shot = podtap::test::saveScreenshot(m_dialog.get(), u"preflight-failure"_s);
     QVERIFY(!shot.isEmpty());
     qInfo("screenshot: %s", qPrintable(shot));
+}
+
+void TestTargetPicker::nonRootProfileNeedsImage()
+{
+    openOn(u"shop"_s);
+    auto *profile = child<QComboBox>(u"tapProfile"_s);
+    QCOMPARE(profile->currentData().toString(), u"default"_s);
+    // One plain sentence on the trade-off, next to the choice.
+    const QString note = child<QLabel>(u"tapProfileNote"_s)->text();
+    QVERIFY2(note.contains(u"as root") && note.contains(u"uid 65532")
+                     && note.contains(u"must allow privilege escalation"),
+             qPrintable(note));
+    QVERIFY(select(u"web"_s));
+    QVERIFY(m_preflightSpy->wait(AnswerMs));
+    QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
+
+    // Non-root with the settings' default image (netshoot, no file capability): checked
+    // again, and the image item says why it cannot work.
+    profile->setCurrentIndex(profile->findData(u"nonroot"_s));
+    QVERIFY(!startButton()->isEnabled());
+    QVERIFY(m_preflightSpy->wait(AnswerMs));
+    QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), false);
+    PreflightChecklistModel *checks = m_dialog->checklistModel();
+    QCOMPARE(checks->index(0, 0).data(PreflightChecklistModel::IdRole).toString(), u"image"_s);
+    QVERIFY2(checks->index(0, PreflightChecklistModel::WhyColumn)
+                     .data()
+                     .toString()
+                     .contains(u"cap_net_raw+ep"),
+             qPrintable(checks->index(0, PreflightChecklistModel::WhyColumn).data().toString()));
+    QVERIFY(!startButton()->isEnabled());
+    QCOMPARE(m_dialog->request().tapProfile, u"nonroot"_s);
+    QCOMPARE(podtap::SessionController::startParams(m_dialog->request())
+                     .value(QLatin1String("tapProfile"))
+                     .toString(),
+             u"nonroot"_s);
+
+    // Back to default: startable again.
+    profile->setCurrentIndex(profile->findData(u"default"_s));
+    QVERIFY(m_preflightSpy->wait(AnswerMs));
+    QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
+    QVERIFY(!podtap::SessionController::startParams(m_dialog->request())
+                     .contains(QLatin1String("tapProfile")));
 }
 
 void TestTargetPicker::missingRbacFails()

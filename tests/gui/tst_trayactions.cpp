@@ -13,7 +13,10 @@
 //  - a quick mirror of a pod that is not there: a notification says why.
 #include "daemonlink.h"
 #include "daemonprocess.h"
+#include "guard/contextguard.h"
 #include "mainwindow.h"
+#include "projectmirrors.h"
+#include "protectedcontextdialog.h"
 #include "recenttargets.h"
 #include "replaycontroller.h"
 #include "replaydialog.h"
@@ -34,6 +37,7 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLineEdit>
 #include <QMenu>
 #include <QPushButton>
 #include <QRegularExpression>
@@ -86,6 +90,8 @@ private Q_SLOTS:
     void replayStoredSession();
     void openInWireshark();
     void quickMirrorFailure();
+    void protectedContextsNeverQuick();
+    void projectMirrorFromTray();
 
 private:
     bool runClient(int connections, QString *output);
@@ -124,6 +130,8 @@ void TestTrayActions::initTestCase()
     QFile::setPermissions(m_dir.filePath(u"run"_s),
                           QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
+    // The context guard's patterns (guard.conf), shared by podtapd and the tray.
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(u"xdg-config"_s).toLocal8Bit());
     m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
     QString error;
     QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
@@ -574,6 +582,120 @@ void TestTrayActions::quickMirrorFailure()
              qPrintable(notified.constLast().at(1).toString()));
     QTRY_VERIFY(quickAction(0) && !quickAction(0)->isChecked());
     QCOMPARE(m_sessions->runningSessions().size(), 0);
+}
+
+void TestTrayActions::protectedContextsNeverQuick()
+{
+    // Default guard (no guard.conf): "*prod*". A production target is never a one-click mirror.
+    m_recent->add({u"tapper"_s, u"shop"_s, u"web"_s, 8080, 9201});
+    m_recent->add({u"shop-PROD-eu"_s, u"shop"_s, u"web"_s, 8080, 9202});
+    m_tray->refresh();
+    QTRY_VERIFY(quickAction(1) && quickAction(1)->text().contains(u"9201"_s));
+    QVERIFY(!quickAction(0)); // entry 0 is the production one
+    for (const QAction *a : m_tray->menu()->actions())
+        QVERIFY2(!a->text().contains(u"shop-PROD-eu"_s), qPrintable(a->text()));
+
+    // The user protects "tapper" too: the tray drops it at the next refresh, and podtapd asks
+    // for a typed confirmation instead of starting (the window shows the dialog).
+    const QString conf = m_dir.filePath(u"xdg-config/podtap/guard.conf"_s);
+    QVERIFY(podtap::ContextGuard::save({u"*prod*"_s, u"tapper"_s}, conf));
+    m_tray->refresh();
+    QTRY_VERIFY(!quickAction(1));
+    QSignalSpy confirm(m_controller.get(), &podtap::SessionController::confirmationNeeded);
+    QSignalSpy failed(m_controller.get(), &podtap::SessionController::failed);
+    podtap::SessionController::StartRequest r;
+    r.context = u"tapper"_s;
+    r.ns = u"shop"_s;
+    r.target = u"web"_s;
+    r.port = 8080;
+    m_controller->start(r);
+    QTRY_VERIFY_WITH_TIMEOUT(!confirm.isEmpty() || !failed.isEmpty(), 30000);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+    QCOMPARE(confirm.constFirst().at(1).toString(), u"tapper"_s);
+    QVERIFY(confirm.constFirst().at(2).toString().contains(u"protected"_s));
+    QCOMPARE(m_sessions->runningSessions().size(), 0);
+
+    // The typed confirmation: OK only for the exact name.
+    podtap::ProtectedContextDialog dialog(u"tapper"_s, u"matches 'tapper'"_s);
+    QVERIFY(!dialog.okButton()->isEnabled());
+    QTest::keyClicks(dialog.input(), u"Tapper"_s);
+    QVERIFY(!dialog.okButton()->isEnabled());
+    dialog.input()->clear();
+    QTest::keyClicks(dialog.input(), u"tapper"_s);
+    QVERIFY(dialog.okButton()->isEnabled());
+    QVERIFY(QFile::remove(conf));
+    m_tray->refresh();
+    QTRY_VERIFY(quickAction(1));
+}
+
+void TestTrayActions::projectMirrorFromTray()
+{
+    if (m_podIp.isEmpty())
+        QSKIP("needs the pod found by quickMirrorRefusedPort");
+    const QString record = m_dir.filePath(u"project-server.jsonl"_s);
+    const int port = startServer(record);
+    QVERIFY(port > 0);
+    const QString dir = m_dir.filePath(u"project/src"_s);
+    QVERIFY(QDir().mkpath(dir));
+    QFile f(m_dir.filePath(u"project/.podtap.yaml"_s));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QStringLiteral("mirrors:\n"
+                           "  web: {context: tapper, namespace: shop, target: web,\n"
+                           "        ports: [{remote: 8080, local: %1}]}\n"
+                           "  live: {context: shop-prod, namespace: shop, target: web,\n"
+                           "         ports: [{remote: 8080, local: 9301}]}\n")
+                    .arg(port)
+                    .toUtf8());
+    f.close();
+    podtap::ProjectMirrors project(m_link.get(), m_sessions.get());
+    project.setProject(dir); // found in the parent folder
+    QCOMPARE(project.file(), f.fileName());
+    QVERIFY2(project.error().isEmpty(), qPrintable(project.error()));
+    m_tray->setProjectMirrors(&project);
+    auto projectAction = [this](const QString &name) {
+        return m_tray->menu()->findChild<QAction *>(u"projectMirror_"_s + name);
+    };
+    // The tray offers only the unprotected one; the window lists both, marked.
+    QTRY_VERIFY(projectAction(u"web"_s));
+    QVERIFY(!projectAction(u"live"_s));
+    {
+        podtap::MainWindow window(m_link.get(), m_sessions.get(), m_controller.get());
+        window.setProjectMirrors(&project);
+        const QAction *live = window.projectMenu()->findChild<QAction *>(u"projectMirror_live"_s);
+        QVERIFY(live);
+        QVERIFY2(live->text().startsWith(u"PRODUCTION · live"_s), qPrintable(live->text()));
+        QVERIFY(window.projectMenu()->findChild<QAction *>(u"projectMirror_web"_s));
+    }
+
+    QSignalSpy started(&project, &podtap::ProjectMirrors::started);
+    QSignalSpy failed(&project, &podtap::ProjectMirrors::failed);
+    projectAction(u"web"_s)->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(!started.isEmpty() || !failed.isEmpty(), 90000);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+    const QStringList ids = started.constFirst().at(1).toStringList();
+    QCOMPARE(ids.size(), 1);
+    QString out;
+    QVERIFY2(runClient(10, &out), qPrintable(out));
+    QTRY_COMPARE_WITH_TIMEOUT(countLines(record), 10, 30000);
+    QSignalSpy stopped(m_controller.get(), &podtap::SessionController::stopped);
+    m_controller->stop(ids.constFirst());
+    QTRY_COMPARE_WITH_TIMEOUT(stopped.size(), 1, 30000);
+    QCOMPARE(stopped.constFirst().at(1).toJsonObject()[u"mirror"_s][u"completed"_s].toInteger(),
+             10);
+
+    // A broken file: the tray says where, and offers nothing from it.
+    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    f.write("mirrors:\n  web:\n    targt: web\n");
+    f.close();
+    project.reload();
+    QTRY_VERIFY(!projectAction(u"web"_s));
+    QStringList texts;
+    for (const QAction *a : m_tray->menu()->actions())
+        texts << a->text();
+    QVERIFY2(texts.contains(f.fileName()
+                            + u":3:5: unknown key 'targt' in mirrors.web (did you mean target?)"_s),
+             qPrintable(texts.join(u'\n')));
+    m_tray->setProjectMirrors(nullptr);
 }
 
 QTEST_MAIN(TestTrayActions)

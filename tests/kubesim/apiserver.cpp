@@ -1,5 +1,6 @@
 #include "apiserver.h"
 
+#include "admissionpolicy.h"
 #include "apistatus.h"
 #include "certauthority.h"
 #include "discovery.h"
@@ -13,6 +14,7 @@
 #include "watchsession.h"
 
 #ifdef KUBESIM_HAVE_RUNTIME
+#include "capabilityexec.h"
 #include "podruntime.h"
 #endif
 
@@ -404,10 +406,18 @@ void ApiServer::handleResource(HttpConnection *conn, const HttpRequest &req, con
                             || info.subresource == QLatin1String("attach"));
     ResourceAttributes attrs{info.verb,        info.group, info.resource,
                              info.subresource, info.ns,    info.name};
+    if (attrs.name.isEmpty()
+        && (info.verb == QLatin1String("list") || info.verb == QLatin1String("watch"))) {
+        // apiserver requestinfo.go: a list or watch whose field selector requires one
+        // metadata.name is authorised as a request for that name (resourceNames apply).
+        if (const auto fields
+            = Selector::parseFields(req.queryValue(QStringLiteral("fieldSelector"))))
+            attrs.name = fields->exactMatch(QStringLiteral("metadata.name"));
+    }
     if (!m_rbac.allowed(user, attrs)) {
         conn->sendJson(403,
                        ApiStatus::rbacForbidden(user.name, info.verb, info.group, info.resource,
-                                                info.subresource, info.ns, info.name));
+                                                info.subresource, info.ns, attrs.name));
         return;
     }
     if (isExec && info.verb != QLatin1String("create")) {
@@ -585,6 +595,26 @@ QString ApiServer::namespaceLabel(const QString &ns, const QString &key) const
 void ApiServer::handleEphemeralUpdate(HttpConnection *conn, const HttpRequest &req,
                                       const RequestInfo &info)
 {
+    // ?dryRun=All: every stage (decoding, validation, admission) runs, nothing is stored
+    // (apiserver handlers/patch.go; the only accepted value is "All").
+    const QStringList dryRunValues = req.queryValues(QStringLiteral("dryRun"));
+    for (const QString &v : dryRunValues) {
+        if (v != QLatin1String("All")) {
+            const QString kind = info.verb == QLatin1String("update")
+                                         ? QStringLiteral("UpdateOptions")
+                                         : QStringLiteral("PatchOptions");
+            conn->sendJson(422, ApiStatus::failure(
+                                        422, QStringLiteral("Invalid"),
+                                        QStringLiteral("%1.meta.k8s.io \"\" is invalid: dryRun: "
+                                                       "Unsupported value: []string{\"%2\"}: "
+                                                       "supported values: \"All\"")
+                                                .arg(kind, v),
+                                        {{QStringLiteral("group"), QStringLiteral("meta.k8s.io")},
+                                         {QStringLiteral("kind"), kind}}));
+            return;
+        }
+    }
+    const bool dryRun = !dryRunValues.isEmpty();
     const auto current = m_store.get(kPods, info.ns, info.name);
     if (!current) {
         conn->sendJson(404, ApiStatus::notFound(kPods, info.name));
@@ -741,6 +771,20 @@ void ApiServer::handleEphemeralUpdate(HttpConnection *conn, const HttpRequest &r
         conn->sendJson(403, ApiStatus::forbidden(kPods, info.name, violation));
         return;
     }
+    // Validating webhooks run after the built-in admission plugins (PodSecurity).
+    if (const QString denied = AdmissionPolicy::check(m_scenario.admission, info.ns, updated);
+        !denied.isEmpty()) {
+        // apiserver webhookerrors.ToStatusErr: a webhook that sets no code gives 400 and no
+        // reason (Kyverno sets none).
+        conn->sendJson(400, ApiStatus::failure(400, QString(), denied, {}, false));
+        return;
+    }
+    if (dryRun) {
+        // Admission ran; nothing is stored and no watch event is sent. The answer is the
+        // object as it would have been stored (its resourceVersion unchanged).
+        conn->sendJson(200, updated);
+        return;
+    }
 
     QJsonObject status = updated.value(QStringLiteral("status")).toObject();
     QJsonArray statuses = status.value(QStringLiteral("ephemeralContainerStatuses")).toArray();
@@ -838,6 +882,30 @@ void ApiServer::scheduleEphemeralStart(const QString &ns, const QString &pod,
         });
         return;
     }
+#ifdef KUBESIM_HAVE_RUNTIME
+    const ContainerSecurity security = CapabilityExec::securityFromJson(
+            container.value(QStringLiteral("securityContext")).toObject());
+    const QString uid = m_store.get(kPods, ns, pod)
+                                .value_or(QJsonObject())
+                                .value(QStringLiteral("metadata"))
+                                .toObject()
+                                .value(QStringLiteral("uid"))
+                                .toString();
+    const QString refused = CapabilityExec::verifyRunAsNonRoot(
+            image, security, QStringLiteral("%1_%2(%3)").arg(pod, ns, uid), name);
+    if (!refused.isEmpty()) {
+        // The kubelet refuses the container's configuration and keeps retrying.
+        QTimer::singleShot(delay, this, [this, ns, pod, name, refused] {
+            setEphemeralState(ns, pod, name,
+                              {{QStringLiteral("waiting"),
+                                QJsonObject{{QStringLiteral("reason"),
+                                             QStringLiteral("CreateContainerConfigError")},
+                                            {QStringLiteral("message"), refused}}}},
+                              false);
+        });
+        return;
+    }
+#endif
     QTimer::singleShot(delay, this, [this, ns, pod, name, container] {
         const QString startedAt = ObjectFactory::nowTimestamp();
         setEphemeralState(ns, pod, name,
@@ -944,20 +1012,8 @@ void ApiServer::handleExec(HttpConnection *conn, const HttpRequest &req, const U
     er.stdoutEnabled = queryFlag(req, QStringLiteral("stdout"));
     er.stderrEnabled = queryFlag(req, QStringLiteral("stderr"));
     er.tty = queryFlag(req, QStringLiteral("tty"));
-    const QJsonObject sc = found.value(QStringLiteral("securityContext")).toObject();
-    const QJsonObject caps = sc.value(QStringLiteral("capabilities")).toObject();
-    er.security.capAdd = toStringList(caps.value(QStringLiteral("add")));
-    er.security.capDrop = toStringList(caps.value(QStringLiteral("drop")));
-    er.security.privileged = sc.value(QStringLiteral("privileged")).toBool();
-    if (sc.value(QStringLiteral("allowPrivilegeEscalation")).isBool())
-        er.security.allowPrivilegeEscalation
-                = sc.value(QStringLiteral("allowPrivilegeEscalation")).toBool();
-    if (sc.value(QStringLiteral("runAsUser")).isDouble())
-        er.security.runAsUser = sc.value(QStringLiteral("runAsUser")).toInteger();
-    if (sc.value(QStringLiteral("runAsNonRoot")).isBool())
-        er.security.runAsNonRoot = sc.value(QStringLiteral("runAsNonRoot")).toBool();
-    er.security.readOnlyRootFilesystem
-            = sc.value(QStringLiteral("readOnlyRootFilesystem")).toBool();
+    er.security = CapabilityExec::securityFromJson(
+            found.value(QStringLiteral("securityContext")).toObject());
     QSslSocket *socket = conn->detachSocket();
     m_runtime->handleExecUpgrade(socket, req.method, req.target, req.headers, er);
 #else

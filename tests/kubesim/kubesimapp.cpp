@@ -3,6 +3,7 @@
 #include "apiserver.h"
 #include "certauthority.h"
 #include "kubeconfigwriter.h"
+#include "rbacmanifestloader.h"
 #include "scenarioloader.h"
 
 #ifdef KUBESIM_HAVE_RUNTIME
@@ -60,6 +61,13 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
         return false;
     }
     m_scenario = scenario.value();
+    for (const QString &file : options.rbacFiles) {
+        const auto applied = RbacManifestLoader::applyFile(file, &m_scenario);
+        if (!applied) {
+            *error = applied.error();
+            return false;
+        }
+    }
 
     m_ca = std::make_unique<CertAuthority>();
     if (!m_ca->init(error))

@@ -4,6 +4,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <memory>
 
@@ -16,6 +17,7 @@ class PodRuntime;
 struct KubesimOptions
 {
     QString scenarioPath, kubeconfigOut, stateDir;
+    QStringList rbacFiles; // Role/RoleBinding manifests bound to the scenario's users
     quint16 port = 0;
     bool requireRuntime = false;
 };

@@ -37,7 +37,12 @@ int main(int argc, char **argv)
     const QCommandLineOption requireRuntime(QStringLiteral("require-runtime"),
                                             QStringLiteral("Fail instead of running without "
                                                            "network namespaces."));
-    parser.addOptions({scenario, kubeconfig, port, stateDir, requireRuntime});
+    const QCommandLineOption rbac(QStringLiteral("rbac"),
+                                  QStringLiteral("RBAC manifests (Role, ClusterRole, RoleBinding, "
+                                                 "ClusterRoleBinding) bound to the scenario's "
+                                                 "users; repeatable."),
+                                  QStringLiteral("file"));
+    parser.addOptions({scenario, kubeconfig, port, stateDir, requireRuntime, rbac});
     parser.process(app);
     if (!parser.isSet(scenario) || !parser.isSet(kubeconfig)) {
         std::fputs("podtap-kubesim: --scenario and --kubeconfig-out are required\n", stderr);
@@ -50,6 +55,7 @@ int main(int argc, char **argv)
     opts.stateDir = parser.value(stateDir);
     opts.port = quint16(parser.value(port).toUInt());
     opts.requireRuntime = parser.isSet(requireRuntime);
+    opts.rbacFiles = parser.values(rbac);
 
     kubesim::KubesimApp kubesim;
     QObject::connect(signals, &kubesim::SignalWatcher::terminationRequested, &app, [&kubesim](int) {

@@ -136,6 +136,13 @@ QJsonObject ObjectFactory::podObject(const ScenarioPod &pod, const QString &podI
                 {QStringLiteral("imagePullPolicy"), QStringLiteral("IfNotPresent")}};
         if (!ports.isEmpty())
             co.insert(QStringLiteral("ports"), ports);
+        QJsonObject sc;
+        if (c.runAsNonRoot)
+            sc.insert(QStringLiteral("runAsNonRoot"), *c.runAsNonRoot);
+        if (c.runAsUser)
+            sc.insert(QStringLiteral("runAsUser"), *c.runAsUser);
+        if (!sc.isEmpty())
+            co.insert(QStringLiteral("securityContext"), sc);
         containers.append(co);
         const QJsonObject img = imageIdFor(c.image);
         statuses.append(QJsonObject{

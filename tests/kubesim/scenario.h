@@ -23,6 +23,9 @@ struct ScenarioContainer
 {
     QString name, image;
     QList<ScenarioPort> ports;
+    // securityContext.runAsNonRoot / runAsUser, written into the pod when set.
+    std::optional<bool> runAsNonRoot;
+    std::optional<qint64> runAsUser;
 };
 
 struct ScenarioWorkload
@@ -111,6 +114,16 @@ struct ScenarioFaults
     QList<ExecFault> exec;
 };
 
+// A validating admission webhook emulated in-process (admissionpolicy.h).
+struct ScenarioAdmissionPolicy
+{
+    QString kind = QStringLiteral("requireRunAsNonRoot"); // the only kind
+    QString webhook = QStringLiteral("validate.kyverno.svc-fail");
+    QString policy = QStringLiteral("require-run-as-nonroot");
+    QString rule = QStringLiteral("run-as-non-root");
+    QStringList namespaces; // empty or "*" = every namespace
+};
+
 struct Scenario
 {
     QList<ScenarioNamespace> namespaces;
@@ -120,6 +133,7 @@ struct Scenario
     QList<ScenarioUser> users;
     QStringList images;
     ScenarioFaults faults;
+    QList<ScenarioAdmissionPolicy> admission;
     int containerStartMs = 300;
 };
 

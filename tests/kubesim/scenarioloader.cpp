@@ -164,7 +164,7 @@ Scenario parse(const YAML::Node &root)
         return s;
     checkKeys(root, "scenario",
               {"images", "namespaces", "pods", "deployments", "statefulsets", "services", "users",
-               "faults", "containerStartMs"});
+               "faults", "containerStartMs", "admission"});
     s.images = strList(root, "images");
     s.containerStartMs = num<int>(root, "containerStartMs", 300);
 
@@ -204,10 +204,17 @@ Scenario parse(const YAML::Node &root)
             if (!cs || cs.size() == 0)
                 fail(n, "pod needs at least one container");
             for (const auto &c : cs) {
-                checkKeys(c, "container", {"name", "image", "ports"});
+                checkKeys(c, "container", {"name", "image", "ports", "securityContext"});
                 ScenarioContainer sc;
                 sc.name = reqStr(c, "name", "container");
                 sc.image = reqStr(c, "image", "container");
+                if (const YAML::Node ctx = c["securityContext"]) {
+                    checkKeys(ctx, "securityContext", {"runAsNonRoot", "runAsUser"});
+                    if (ctx["runAsNonRoot"])
+                        sc.runAsNonRoot = boolean(ctx, "runAsNonRoot", false);
+                    if (ctx["runAsUser"])
+                        sc.runAsUser = num<qint64>(ctx, "runAsUser", 0);
+                }
                 if (const YAML::Node ports = seq(c, "ports"))
                     for (const auto &pn : ports)
                         sc.ports << parsePort(pn, false);
@@ -217,12 +224,13 @@ Scenario parse(const YAML::Node &root)
                 checkKeys(w, "workload", {"kind", "port"});
                 p.workload.kind = reqStr(w, "kind", "workload");
                 if (p.workload.kind != QLatin1String("http-echo")
+                    && p.workload.kind != QLatin1String("rest")
                     && p.workload.kind != QLatin1String("none"))
-                    fail(w, "workload kind must be http-echo or none");
+                    fail(w, "workload kind must be http-echo, rest or none");
                 p.workload.port = num<int>(w, "port", 0);
-                if (p.workload.kind == QLatin1String("http-echo")
+                if (p.workload.kind != QLatin1String("none")
                     && (p.workload.port <= 0 || p.workload.port > 65535))
-                    fail(w, "http-echo workload needs a port between 1 and 65535");
+                    fail(w, "http-echo and rest workloads need a port between 1 and 65535");
             }
             if (const YAML::Node t = n["traffic"]) {
                 checkKeys(t, "traffic", {"ratePerSecond", "requestSize", "connections"});
@@ -361,6 +369,20 @@ Scenario parse(const YAML::Node &root)
                 e.stall = boolean(n, "stall", false);
                 s.faults.exec << e;
             }
+        }
+    }
+    if (const YAML::Node list = seq(root, "admission")) {
+        for (const auto &n : list) {
+            checkKeys(n, "admission policy", {"kind", "namespaces", "webhook", "policy", "rule"});
+            ScenarioAdmissionPolicy a;
+            a.kind = optStr(n, "kind", a.kind);
+            if (a.kind != QLatin1String("requireRunAsNonRoot"))
+                fail(n, "admission policy kind must be requireRunAsNonRoot");
+            a.namespaces = strList(n, "namespaces");
+            a.webhook = optStr(n, "webhook", a.webhook);
+            a.policy = optStr(n, "policy", a.policy);
+            a.rule = optStr(n, "rule", a.rule);
+            s.admission << a;
         }
     }
     return s;

@@ -132,6 +132,14 @@ podtap::Result<Selector> Selector::parseFields(const QString &text)
     return s;
 }
 
+QString Selector::exactMatch(const QString &key) const
+{
+    for (const Requirement &r : m_reqs)
+        if (r.key == key && r.op == Op::Equals && r.values.size() == 1)
+            return r.values.constFirst();
+    return QString();
+}
+
 bool Selector::matches(const Requirement &r, bool present, const QString &value)
 {
     switch (r.op) {

@@ -21,6 +21,8 @@ public:
     bool matchesLabels(const QJsonObject &object) const;
     bool matchesFields(const QJsonObject &object) const;
     bool isEmpty() const { return m_reqs.isEmpty(); }
+    // The value of a `key=value` (or `==`) term, else empty (apimachinery RequiresExactMatch).
+    QString exactMatch(const QString &key) const;
 
 private:
     enum class Op { Equals, NotEquals, In, NotIn, Exists, NotExists };

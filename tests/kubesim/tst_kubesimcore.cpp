@@ -1,4 +1,5 @@
 // Unit tests of kubesim's API-half building blocks.
+#include "admissionpolicy.h"
 #include "httprequestparser.h"
 #include "objectfactory.h"
 #include "patchapplier.h"
@@ -39,6 +40,8 @@ private Q_SLOTS:
     void labelSelector();
     void podSecurity_data();
     void podSecurity();
+    void admissionPolicy_data();
+    void admissionPolicy();
     void scenarioErrors_data();
     void scenarioErrors();
     void normalizeImage_data();
@@ -231,6 +234,25 @@ void TstKubesimCore::podSecurity_data()
             << QStringLiteral("baseline") << QByteArray(R"({"privileged":true})")
             << QStringLiteral("violates PodSecurity \"baseline:latest\": privileged (container "
                               "\"t\" must not set securityContext.privileged=true)");
+    // The nonroot tap profile (runAsNonRoot, uid 65532, escalation left unset): Pod Security
+    // admits it exactly where it admits the default one.
+    const QByteArray nonroot
+            = R"({"capabilities":{"drop":["ALL"],"add":["NET_RAW"]},"readOnlyRootFilesystem":true,"runAsGroup":65532,"runAsNonRoot":true,"runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}})";
+    QTest::addRow("privileged allows nonroot")
+            << QStringLiteral("privileged") << nonroot << QString();
+    QTest::addRow("baseline nonroot NET_RAW")
+            << QStringLiteral("baseline") << nonroot
+            << QStringLiteral("violates PodSecurity \"baseline:latest\": non-default capabilities "
+                              "(container \"t\" must not include \"NET_RAW\" in "
+                              "securityContext.capabilities.add)");
+    QTest::addRow("restricted nonroot")
+            << QStringLiteral("restricted") << nonroot
+            << QStringLiteral(
+                       "violates PodSecurity \"restricted:latest\": allowPrivilegeEscalation "
+                       "!= false (container \"t\" must set "
+                       "securityContext.allowPrivilegeEscalation=false), unrestricted "
+                       "capabilities (container \"t\" must not include \"NET_RAW\" in "
+                       "securityContext.capabilities.add)");
     QTest::addRow("restricted tap")
             << QStringLiteral("restricted") << tap
             << QStringLiteral("violates PodSecurity \"restricted:latest\": unrestricted "
@@ -248,6 +270,64 @@ void TstKubesimCore::podSecurity()
     const QJsonObject pod{{QStringLiteral("spec"),
                            QJsonObject{{QStringLiteral("ephemeralContainers"), QJsonArray{c}}}}};
     QCOMPARE(PodSecurity::check(level, QString(), pod), message);
+}
+
+void TstKubesimCore::admissionPolicy_data()
+{
+    QTest::addColumn<QByteArray>("pod");
+    QTest::addColumn<QString>("ns");
+    QTest::addColumn<QString>("message"); // empty: admitted
+    const QByteArray app = R"({"name":"app","securityContext":{"runAsNonRoot":true}})";
+    const QByteArray defaultTap
+            = R"({"name":"podtap-a","securityContext":{"allowPrivilegeEscalation":false}})";
+    const QByteArray nonRootTap
+            = R"({"name":"podtap-b","securityContext":{"runAsNonRoot":true,"runAsUser":65532}})";
+    const QString head = QStringLiteral(
+            "admission webhook \"validate.kyverno.svc-fail\" denied the request: \n\nresource "
+            "Pod/guarded/api was blocked due to the following policies \n\nrequire-run-as-nonroot:"
+            "\n  run-as-non-root: 'validation error: Running as root is not allowed. ");
+    auto pod = [](const QByteArray &containers, const QByteArray &eph,
+                  const QByteArray &podSc = {}) -> QByteArray {
+        return QByteArray(R"({"metadata":{"name":"api"},"spec":{)")
+               + (podSc.isEmpty() ? QByteArray() : R"("securityContext":)" + podSc + ',')
+               + R"("containers":[)" + containers + R"(],"ephemeralContainers":[)" + eph + "]}}";
+    };
+    QTest::addRow("nonroot tap admitted")
+            << pod(app, nonRootTap) << QStringLiteral("guarded") << QString();
+    QTest::addRow("default tap denied")
+            << pod(app, defaultTap) << QStringLiteral("guarded")
+            << head
+                       + QStringLiteral(
+                               "Either the field spec.securityContext.runAsNonRoot must be "
+                               "set to `true`, or the fields "
+                               "spec.containers[*].securityContext.runAsNonRoot, "
+                               "spec.initContainers[*].securityContext.runAsNonRoot, and "
+                               "spec.ephemeralContainers[*].securityContext.runAsNonRoot "
+                               "must be set to `true`. rule run-as-non-root[0] failed at "
+                               "path /spec/securityContext/ rule run-as-non-root[1] failed "
+                               "at path /spec/ephemeralContainers/0/securityContext/"
+                               "runAsNonRoot/'");
+    // Pod-level runAsNonRoot (anyPattern[0]) covers a container that does not say otherwise;
+    // the kubelet then refuses a root image at start (CreateContainerConfigError).
+    QTest::addRow("pod-level runAsNonRoot admits the default tap")
+            << pod(R"({"name":"app"})", defaultTap, R"({"runAsNonRoot":true})")
+            << QStringLiteral("guarded") << QString();
+    QTest::addRow("other namespace not guarded")
+            << pod(app, defaultTap) << QStringLiteral("shop") << QString();
+}
+
+void TstKubesimCore::admissionPolicy()
+{
+    QFETCH(QByteArray, pod);
+    QFETCH(QString, ns);
+    QFETCH(QString, message);
+    ScenarioAdmissionPolicy policy;
+    policy.namespaces = {QStringLiteral("guarded")};
+    const QString got = AdmissionPolicy::check({policy}, ns, obj(pod));
+    if (message.isEmpty())
+        QVERIFY2(got.isEmpty(), qPrintable(got));
+    else
+        QCOMPARE(got, message);
 }
 
 void TstKubesimCore::scenarioErrors_data()
@@ -270,6 +350,13 @@ void TstKubesimCore::scenarioErrors_data()
     QTest::addRow("basic without password")
             << QByteArray("users:\n  - name: u\n    auth: basic\n")
             << QStringLiteral("t.yaml: line 2: a basic user needs a password");
+    QTest::addRow("bad admission kind")
+            << QByteArray("admission:\n  - kind: requireSigned\n")
+            << QStringLiteral("t.yaml: line 2: admission policy kind must be requireRunAsNonRoot");
+    QTest::addRow("bad container securityContext key")
+            << QByteArray("pods:\n  - name: a\n    containers:\n      - {name: c, image: i, "
+                          "securityContext: {privileged: true}}\n")
+            << QStringLiteral("t.yaml: line 4: unknown key \"privileged\" in securityContext");
     QTest::addRow("bad key type") << QByteArray(
             "users:\n  - name: u\n    auth: client-cert\n    keyType: dsa\n")
                                   << QStringLiteral("t.yaml: line 4: keyType must be ec or rsa");

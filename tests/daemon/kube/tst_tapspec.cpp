@@ -2,6 +2,8 @@
 #include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
 #include "kube/capturecommand.h"
+#include "kube/podinfo.h"
+#include "kube/preflight.h"
 #include "kube/tapspec.h"
 
 #include <QElapsedTimer>
@@ -26,6 +28,13 @@ class TestTapSpec : public QObject
 
 private Q_SLOTS:
     void containerIsExactlyTheContract();
+    void profilesOnTheWire_data();
+    void profilesOnTheWire();
+    void nonRootProfileIsExactlyItsContract();
+    void reuseMatchesProfile_data();
+    void reuseMatchesProfile();
+    void nonRootImageItem_data();
+    void nonRootImageItem();
     void patchBody();
     void names();
     void images_data();
@@ -71,6 +80,191 @@ void TestTapSpec::containerIsExactlyTheContract()
                            QJsonArray{QStringLiteral("NET_RAW"), QStringLiteral("NET_ADMIN")}}};
     widened[QLatin1String("securityContext")] = sc2;
     QVERIFY(!TapSpec::hasContractSecurityContext(widened));
+}
+
+void TestTapSpec::profilesOnTheWire_data()
+{
+    QTest::addColumn<int>("profile");
+    QTest::addColumn<QByteArray>("patch");
+    // The default profile is frozen byte for byte: what every earlier podtap sent.
+    QTest::addRow("default")
+            << int(TapProfile::Default)
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"command":["sleep","infinity"],)"
+                          R"("image":"docker.io/nicolaka/netshoot:v0.16","imagePullPolicy":)"
+                          R"("IfNotPresent","name":"podtap-abcde","securityContext":)"
+                          R"({"allowPrivilegeEscalation":false,"capabilities":{"add":["NET_RAW"],)"
+                          R"("drop":["ALL"]},"readOnlyRootFilesystem":true,"seccompProfile":)"
+                          R"({"type":"RuntimeDefault"}},"terminationMessagePolicy":"File"}]}})");
+    QTest::addRow("nonroot")
+            << int(TapProfile::NonRoot)
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"command":["sleep","infinity"],)"
+                          R"("image":"docker.io/nicolaka/netshoot:v0.16","imagePullPolicy":)"
+                          R"("IfNotPresent","name":"podtap-abcde","securityContext":)"
+                          R"({"capabilities":{"add":["NET_RAW"],"drop":["ALL"]},)"
+                          R"("readOnlyRootFilesystem":true,"runAsGroup":65532,"runAsNonRoot":true,)"
+                          R"("runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}},)"
+                          R"("terminationMessagePolicy":"File"}]}})");
+}
+
+void TestTapSpec::profilesOnTheWire()
+{
+    QFETCH(int, profile);
+    QFETCH(QByteArray, patch);
+    const QJsonObject c
+            = TapSpec::container(QStringLiteral("podtap-abcde"),
+                                 QLatin1String(TapSpec::DefaultImage), TapProfile(profile));
+    QCOMPARE(TapSpec::strategicMergePatch(c), patch);
+}
+
+void TestTapSpec::nonRootProfileIsExactlyItsContract()
+{
+    const QJsonObject c = TapSpec::container(QStringLiteral("podtap-abcde"),
+                                             QStringLiteral("example.com/tap@sha256:")
+                                                     + QString(64, QLatin1Char('a')),
+                                             TapProfile::NonRoot);
+    const QJsonObject sc = c[QLatin1String("securityContext")].toObject();
+    QCOMPARE(sc.keys(),
+             (QStringList{QStringLiteral("capabilities"), QStringLiteral("readOnlyRootFilesystem"),
+                          QStringLiteral("runAsGroup"), QStringLiteral("runAsNonRoot"),
+                          QStringLiteral("runAsUser"), QStringLiteral("seccompProfile")}));
+    // Left unset on purpose: no_new_privs would disable tcpdump's file capability.
+    QVERIFY(!sc.contains(QLatin1String("allowPrivilegeEscalation")));
+    QVERIFY(!sc.contains(QLatin1String("privileged")));
+    QCOMPARE(sc[QLatin1String("capabilities")][QLatin1String("drop")].toArray(),
+             QJsonArray{QStringLiteral("ALL")});
+    QCOMPARE(sc[QLatin1String("capabilities")][QLatin1String("add")].toArray(),
+             QJsonArray{QStringLiteral("NET_RAW")});
+    QCOMPARE(sc[QLatin1String("runAsUser")].toInteger(), NonRootTapUid);
+    QCOMPARE(sc[QLatin1String("runAsGroup")].toInteger(), NonRootTapUid);
+    QVERIFY(NonRootTapUid != 0);
+    QCOMPARE(sc[QLatin1String("runAsNonRoot")].toBool(), true);
+    // Exact per profile: neither contract accepts the other's container.
+    QVERIFY(TapSpec::hasContractSecurityContext(c, TapProfile::NonRoot));
+    QVERIFY(!TapSpec::hasContractSecurityContext(c, TapProfile::Default));
+    QVERIFY(!TapSpec::hasContractSecurityContext(TapSpec::container(QStringLiteral("podtap-x")),
+                                                 TapProfile::NonRoot));
+    QCOMPARE(TapSpec::contractProfile(c), std::optional<TapProfile>(TapProfile::NonRoot));
+    // A non-root tap with another uid, or with escalation forbidden, is no contract.
+    for (const auto &[key, value] : {std::pair{"runAsUser", QJsonValue(1000)},
+                                     std::pair{"allowPrivilegeEscalation", QJsonValue(false)},
+                                     std::pair{"runAsNonRoot", QJsonValue(false)}}) {
+        QJsonObject other = sc;
+        other[QLatin1String(key)] = value;
+        QJsonObject oc = c;
+        oc[QLatin1String("securityContext")] = other;
+        QVERIFY2(!TapSpec::contractProfile(oc), key);
+    }
+    QCOMPARE(tapProfileFromName(QStringLiteral("nonroot")),
+             std::optional<TapProfile>(TapProfile::NonRoot));
+    QCOMPARE(tapProfileFromName(QStringLiteral("default")),
+             std::optional<TapProfile>(TapProfile::Default));
+    QVERIFY(!tapProfileFromName(QStringLiteral("root")));
+    QCOMPARE(tapProfileName(TapProfile::NonRoot), QStringLiteral("nonroot"));
+}
+
+namespace {
+QJsonObject podWithTaps(const QList<QJsonObject> &taps)
+{
+    QJsonArray eph, statuses;
+    for (const QJsonObject &t : taps) {
+        eph.append(t);
+        statuses.append(QJsonObject{
+                {QStringLiteral("name"), t[QLatin1String("name")]},
+                {QStringLiteral("state"),
+                 QJsonObject{{QStringLiteral("running"),
+                              QJsonObject{{QStringLiteral("startedAt"),
+                                           QStringLiteral("2026-01-01T00:00:00Z")}}}}}});
+    }
+    return QJsonObject{
+            {QStringLiteral("metadata"),
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("web")},
+                         {QStringLiteral("namespace"), QStringLiteral("shop")}}},
+            {QStringLiteral("spec"), QJsonObject{{QStringLiteral("ephemeralContainers"), eph}}},
+            {QStringLiteral("status"),
+             QJsonObject{{QStringLiteral("phase"), QStringLiteral("Running")},
+                         {QStringLiteral("ephemeralContainerStatuses"), statuses}}}};
+}
+} // namespace
+
+void TestTapSpec::reuseMatchesProfile_data()
+{
+    QTest::addColumn<int>("asked");
+    QTest::addColumn<QString>("reused");
+    QTest::addColumn<QString>("skippedWhy");
+    QTest::addRow("default asked: the nonroot tap is passed over and named")
+            << int(TapProfile::Default) << QStringLiteral("podtap-deflt")
+            << QStringLiteral("podtap-nonrt: it is a nonroot-profile tap, not default");
+    QTest::addRow("nonroot asked: the default tap is passed over and named")
+            << int(TapProfile::NonRoot) << QStringLiteral("podtap-nonrt")
+            << QStringLiteral("podtap-deflt: it is a default-profile tap, not nonroot");
+}
+
+void TestTapSpec::reuseMatchesProfile()
+{
+    QFETCH(int, asked);
+    QFETCH(QString, reused);
+    QFETCH(QString, skippedWhy);
+    const QString image = QStringLiteral("example.com/podtap/tcpdump-nonroot:1.0");
+    // The newer tap comes last; the one of the asked profile must win whichever is newer.
+    for (const bool nonRootNewer : {false, true}) {
+        const QJsonObject d
+                = TapSpec::container(QStringLiteral("podtap-deflt"), image, TapProfile::Default);
+        const QJsonObject n
+                = TapSpec::container(QStringLiteral("podtap-nonrt"), image, TapProfile::NonRoot);
+        const PodInfo pod
+                = PodInfo::fromJson(podWithTaps(nonRootNewer ? QList{d, n} : QList{n, d}));
+        QList<PodInfo::SkippedTap> skipped;
+        const auto tap = pod.reusableTap(image, TapProfile(asked), &skipped);
+        QVERIFY(tap);
+        QCOMPARE(tap->value(QLatin1String("name")).toString(), reused);
+        const bool otherIsNewer = (TapProfile(asked) == TapProfile::Default) == nonRootNewer;
+        if (otherIsNewer) {
+            QCOMPARE(skipped.size(), 1);
+            QCOMPARE(skipped[0].name + QStringLiteral(": ") + skipped[0].why, skippedWhy);
+            QVERIFY(!skipped[0].breaksContract); // ours, not a look-alike
+        } else {
+            QVERIFY(skipped.isEmpty());
+        }
+    }
+    // Only a tap of the other profile: nothing is reused.
+    const PodInfo only = PodInfo::fromJson(podWithTaps(
+            {TapSpec::container(QStringLiteral("podtap-other"), image,
+                                TapProfile(asked) == TapProfile::Default ? TapProfile::NonRoot
+                                                                         : TapProfile::Default)}));
+    QVERIFY(!only.reusableTap(image, TapProfile(asked)));
+}
+
+void TestTapSpec::nonRootImageItem_data()
+{
+    QTest::addColumn<QString>("image");
+    QTest::addColumn<int>("profile");
+    QTest::addColumn<QString>("status");
+    const QString digest = QStringLiteral("registry.example.com/podtap/tcpdump-nonroot@sha256:")
+                           + QString(64, QLatin1Char('b'));
+    QTest::addRow("nonroot without an image")
+            << QString() << int(TapProfile::NonRoot) << QStringLiteral("fail");
+    QTest::addRow("nonroot with netshoot") << QStringLiteral("docker.io/nicolaka/netshoot:v0.16")
+                                           << int(TapProfile::NonRoot) << QStringLiteral("fail");
+    QTest::addRow("nonroot with netshoot, short name")
+            << QStringLiteral("nicolaka/netshoot@sha256:") + QString(64, QLatin1Char('c'))
+            << int(TapProfile::NonRoot) << QStringLiteral("fail");
+    QTest::addRow("nonroot with a built image")
+            << digest << int(TapProfile::NonRoot) << QStringLiteral("ok");
+    QTest::addRow("default with netshoot") << QStringLiteral("docker.io/nicolaka/netshoot:v0.16")
+                                           << int(TapProfile::Default) << QStringLiteral("ok");
+}
+
+void TestTapSpec::nonRootImageItem()
+{
+    QFETCH(QString, image);
+    QFETCH(int, profile);
+    QFETCH(QString, status);
+    const PreflightItem i = Preflight::imageItem(image, TapProfile(profile));
+    QCOMPARE(QLatin1String(PreflightItem::statusName(i.status)), status);
+    if (status == QLatin1String("fail")) {
+        QVERIFY2(i.why.contains(QLatin1String("cap_net_raw+ep")), qPrintable(i.why));
+        QVERIFY2(i.ask.contains(QLatin1String("Dockerfile.nonroot")), qPrintable(i.ask));
+    }
 }
 
 void TestTapSpec::patchBody()

@@ -7,15 +7,18 @@ KubesimProcess::~KubesimProcess()
     stop();
 }
 
-bool KubesimProcess::start(const QString &scenario, const QString &workDir, QString *error)
+bool KubesimProcess::start(const QString &scenario, const QString &workDir, QString *error,
+                           const QStringList &extraArgs)
 {
     m_kubeconfig = workDir + QStringLiteral("/kubeconfig");
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_process.start(QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim"),
-                    {QStringLiteral("--scenario"), scenario, QStringLiteral("--kubeconfig-out"),
-                     m_kubeconfig, QStringLiteral("--port"), QStringLiteral("0"),
-                     QStringLiteral("--state-dir"), workDir + QStringLiteral("/state"),
-                     QStringLiteral("--require-runtime")});
+                    QStringList{QStringLiteral("--scenario"), scenario,
+                                QStringLiteral("--kubeconfig-out"), m_kubeconfig,
+                                QStringLiteral("--port"), QStringLiteral("0"),
+                                QStringLiteral("--state-dir"), workDir + QStringLiteral("/state"),
+                                QStringLiteral("--require-runtime")}
+                            + extraArgs);
     if (!m_process.waitForStarted()) {
         *error = QStringLiteral("podtap-kubesim did not start: ") + m_process.errorString();
         return false;

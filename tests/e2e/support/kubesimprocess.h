@@ -2,6 +2,7 @@
 
 #include <QProcess>
 #include <QString>
+#include <QStringList>
 
 // podtap-kubesim as a child process of a test: started on a scenario, its kubeconfig and
 // state kept in the test's folder, stopped with SIGTERM (its own clean-up) at the end.
@@ -14,7 +15,9 @@ public:
     KubesimProcess &operator=(const KubesimProcess &) = delete;
 
     // Starts kubesim and waits for its ready line; on failure returns false and sets `error`.
-    bool start(const QString &scenario, const QString &workDir, QString *error);
+    // `extraArgs` go to podtap-kubesim as they are (e.g. --rbac FILE).
+    bool start(const QString &scenario, const QString &workDir, QString *error,
+               const QStringList &extraArgs = {});
     void stop();
 
     QString kubeconfig() const { return m_kubeconfig; }

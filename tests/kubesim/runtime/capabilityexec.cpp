@@ -1,5 +1,6 @@
 #include "capabilityexec.h"
 
+#include <QJsonArray>
 #include <QSet>
 
 namespace kubesim {
@@ -8,6 +9,14 @@ namespace {
 
 // Unprivileged uid that stands in for netshoot's root (whose tcpdump never drops privileges).
 constexpr int EmulationUid = 65534;
+// USER of the file-capability tap image (packaging/tap-image/Dockerfile.nonroot).
+constexpr qint64 NonRootImageUid = 65532;
+
+bool isTcpdump(const QStringList &argv)
+{
+    return !argv.isEmpty()
+           && argv.first().section(QLatin1Char('/'), -1) == QLatin1String("tcpdump");
+}
 
 QString normalise(const QString &cap)
 {
@@ -42,7 +51,54 @@ CapabilityExec::ImageProfile CapabilityExec::profileFor(const QString &image)
         return ImageProfile::NonDroppingTcpdump;
     if (repo == QLatin1String("example.com/debian-tcpdump"))
         return ImageProfile::DroppingTcpdump;
+    if (repo == QLatin1String("example.com/podtap/tcpdump-nonroot"))
+        return ImageProfile::FileCapTcpdump;
     return ImageProfile::Generic;
+}
+
+qint64 CapabilityExec::imageUser(const QString &image)
+{
+    return profileFor(image) == ImageProfile::FileCapTcpdump ? NonRootImageUid : 0;
+}
+
+ContainerSecurity CapabilityExec::securityFromJson(const QJsonObject &sc)
+{
+    ContainerSecurity s;
+    const QJsonObject caps = sc.value(QStringLiteral("capabilities")).toObject();
+    for (const auto &v : caps.value(QStringLiteral("add")).toArray())
+        s.capAdd << v.toString();
+    for (const auto &v : caps.value(QStringLiteral("drop")).toArray())
+        s.capDrop << v.toString();
+    s.privileged = sc.value(QStringLiteral("privileged")).toBool();
+    if (sc.value(QStringLiteral("allowPrivilegeEscalation")).isBool())
+        s.allowPrivilegeEscalation = sc.value(QStringLiteral("allowPrivilegeEscalation")).toBool();
+    if (sc.value(QStringLiteral("runAsUser")).isDouble())
+        s.runAsUser = sc.value(QStringLiteral("runAsUser")).toInteger();
+    if (sc.value(QStringLiteral("runAsGroup")).isDouble())
+        s.runAsGroup = sc.value(QStringLiteral("runAsGroup")).toInteger();
+    if (sc.value(QStringLiteral("runAsNonRoot")).isBool())
+        s.runAsNonRoot = sc.value(QStringLiteral("runAsNonRoot")).toBool();
+    s.readOnlyRootFilesystem = sc.value(QStringLiteral("readOnlyRootFilesystem")).toBool();
+    return s;
+}
+
+QString CapabilityExec::verifyRunAsNonRoot(const QString &image, const ContainerSecurity &security,
+                                           const QString &podDescription, const QString &container)
+{
+    if (!security.runAsNonRoot.value_or(false))
+        return {};
+    if (security.runAsUser) {
+        if (*security.runAsUser == 0)
+            return QStringLiteral("container's runAsUser breaks non-root policy (pod: \"%1\", "
+                                  "container: %2)")
+                    .arg(podDescription, container);
+        return {};
+    }
+    if (imageUser(image) == 0)
+        return QStringLiteral("container has runAsNonRoot and image will run as root (pod: "
+                              "\"%1\", container: %2)")
+                .arg(podDescription, container);
+    return {};
 }
 
 QStringList CapabilityExec::defaultCapabilities()
@@ -162,11 +218,39 @@ std::optional<QStringList> CapabilityExec::wrap(const QString &image,
     if (security.privileged && !security.runAsUser)
         return argv; // root with every capability
     const ImageProfile profile = profileFor(image);
-    const qint64 uid = security.runAsUser.value_or(0);
+    const qint64 uid = security.runAsUser.value_or(imageUser(image));
+    const qint64 gid = security.runAsGroup.value_or(security.runAsUser ? uid : imageUser(image));
+    // The kubelet never starts such a container; an exec into it cannot run either.
+    if (const QString e
+        = verifyRunAsNonRoot(image, security, QStringLiteral("pod"), QStringLiteral("container"));
+        !e.isEmpty()) {
+        *error = e;
+        return std::nullopt;
+    }
     // allowPrivilegeEscalation defaults to true in Kubernetes.
     const bool noNewPrivs = !security.allowPrivilegeEscalation.value_or(true);
     QStringList out{QStringLiteral("setpriv")};
-    if (profile == ImageProfile::NonDroppingTcpdump && uid == 0) {
+    if (profile == ImageProfile::FileCapTcpdump && uid != 0) {
+        // tcpdump's file capability cap_net_raw+ep: at execve the kernel gives it
+        // (file permitted ∩ bounding set) as permitted and effective, unless no_new_privs is
+        // set. setpriv cannot put a file capability on the host's tcpdump, so the same result
+        // is handed over as an ambient capability, for tcpdump only; any other command of the
+        // image gets nothing effective, like every non-root process in Kubernetes.
+        const bool fileCapApplies
+                = isTcpdump(argv) && !noNewPrivs && caps->contains(QLatin1String("net_raw"));
+        out << QStringLiteral("--reuid") << QString::number(uid) << QStringLiteral("--regid")
+            << QString::number(gid) << QStringLiteral("--clear-groups");
+        if (fileCapApplies) {
+            const QString netRaw = capList({QStringLiteral("net_raw")});
+            out << QStringLiteral("--inh-caps") << netRaw << QStringLiteral("--ambient-caps")
+                << netRaw;
+        } else {
+            out << QStringLiteral("--inh-caps") << capList(*caps);
+        }
+        out << QStringLiteral("--bounding-set") << capList(*caps);
+    } else if ((profile == ImageProfile::NonDroppingTcpdump
+                || profile == ImageProfile::FileCapTcpdump)
+               && uid == 0) {
         const QString list = capList(*caps);
         out << QStringLiteral("--reuid") << QString::number(EmulationUid)
             << QStringLiteral("--regid") << QString::number(EmulationUid)
@@ -176,7 +260,7 @@ std::optional<QStringList> CapabilityExec::wrap(const QString &image,
         if (uid != 0) {
             // Kubernetes has no ambient capabilities: a non-root process gets none effective.
             out << QStringLiteral("--reuid") << QString::number(uid) << QStringLiteral("--regid")
-                << QString::number(uid) << QStringLiteral("--clear-groups");
+                << QString::number(gid) << QStringLiteral("--clear-groups");
         }
         out << QStringLiteral("--inh-caps") << capList(*caps) << QStringLiteral("--bounding-set")
             << capList(*caps);

@@ -2,6 +2,7 @@
 
 #include "runtimetypes.h"
 
+#include <QJsonObject>
 #include <QStringList>
 
 #include <optional>
@@ -17,9 +18,20 @@ public:
         Generic,            // root with the granted capabilities (bounding + inheritable)
         NonDroppingTcpdump, // nicolaka/netshoot: uid 65534 holding the granted caps as ambient
         DroppingTcpdump,    // example.com/debian-tcpdump: root, granted caps only; tcpdump drops
+        // example.com/podtap/tcpdump-nonroot: USER 65532, tcpdump carries cap_net_raw+ep
+        // (packaging/tap-image/Dockerfile.nonroot)
+        FileCapTcpdump,
     };
 
     static ImageProfile profileFor(const QString &image);
+    // The uid the image's USER gives when runAsUser is not set (0 unless the profile says).
+    static qint64 imageUser(const QString &image);
+    // The securityContext fields the runtime applies, read from a container's JSON.
+    static ContainerSecurity securityFromJson(const QJsonObject &securityContext);
+    // The kubelet's runAsNonRoot check (k/k kuberuntime verifyRunAsNonRoot): empty when the
+    // container may start, else its message (shown as CreateContainerConfigError).
+    static QString verifyRunAsNonRoot(const QString &image, const ContainerSecurity &security,
+                                      const QString &podDescription, const QString &container);
     // Docker/containerd default set, lower-case setpriv names.
     static QStringList defaultCapabilities();
     static QStringList allCapabilities();

@@ -204,6 +204,15 @@ void ExecSession::start(const QByteArray &method,
         finishWithStatus(internalErrorStatus(msg), msg);
         return;
     }
+    // The kubelet never starts a container that breaks runAsNonRoot (CreateContainerConfigError);
+    // an exec into it fails with the same reason. format.Pod gives "name_namespace(uid)".
+    if (const QString refused = CapabilityExec::verifyRunAsNonRoot(
+                m_request.image, m_request.security,
+                m_request.pod + QLatin1Char('_') + m_request.ns, m_request.container);
+        !refused.isEmpty()) {
+        finishWithStatus(internalErrorStatus(refused), refused);
+        return;
+    }
     const auto argv
             = CapabilityExec::wrap(m_request.image, m_request.security, m_request.argv, &error);
     if (!argv) {

@@ -14,13 +14,14 @@ struct ContainerSecurity
     bool privileged = false;
     std::optional<bool> allowPrivilegeEscalation;
     std::optional<qint64> runAsUser;
+    std::optional<qint64> runAsGroup;
     std::optional<bool> runAsNonRoot;
     bool readOnlyRootFilesystem = false; // accepted, not emulated (the host filesystem is shared)
 };
 
 struct WorkloadSpec
 {
-    QString kind; // "http-echo" | "none"
+    QString kind; // "http-echo" | "rest" | "none"
     quint16 port = 0;
 };
 

@@ -203,6 +203,9 @@ private Q_SLOTS:
     void tapWithoutNetRawFails();
     void droppingImageFails();
     void capabilitiesAreExact();
+    void nonRootFileCapabilityTap_data();
+    void nonRootFileCapabilityTap();
+    void nonRootIdentity();
     void faultCutAfterBytes();
     void faultCutAfterMs();
     void faultStall();
@@ -583,6 +586,111 @@ void TestPodRuntime::capabilitiesAreExact()
                                              true, QStringLiteral("nicolaka/netshoot:v0.16")),
                                   {"v5.channel.k8s.io"});
     QVERIFY(nnp.channel(1).contains("NoNewPrivs:\t1"));
+}
+
+// The nonroot tap profile (docs/tap-contract.md#profiles): uid 65532, NET_RAW reaching
+// tcpdump only through the image's file capability (cap_net_raw+ep), which no_new_privs
+// disables. Real tcpdump, real capture or tcpdump's real permission error.
+void TestPodRuntime::nonRootFileCapabilityTap_data()
+{
+    QTest::addColumn<QString>("image");
+    QTest::addColumn<int>("runAsUser");                // -1: unset
+    QTest::addColumn<int>("runAsNonRoot");             // -1: unset, 0, 1
+    QTest::addColumn<int>("allowPrivilegeEscalation"); // -1: unset (true), 0, 1
+    QTest::addColumn<bool>("netRaw");
+    QTest::addColumn<QString>("outcome"); // capture | permission | refused
+    QTest::addColumn<QString>("message");
+    const QString nonroot = QStringLiteral("example.com/podtap/tcpdump-nonroot:1.0");
+    const QString netshoot = QStringLiteral("docker.io/nicolaka/netshoot:v0.16");
+    QTest::addRow("nonroot profile: file capability reaches tcpdump")
+            << nonroot << 65532 << 1 << -1 << true << QStringLiteral("capture") << QString();
+    QTest::addRow("escalation explicitly allowed")
+            << nonroot << 65532 << 1 << 1 << true << QStringLiteral("capture") << QString();
+    QTest::addRow("image user (65532) when runAsUser is unset")
+            << nonroot << -1 << 1 << -1 << true << QStringLiteral("capture") << QString();
+    QTest::addRow("no_new_privs disables the file capability")
+            << nonroot << 65532 << 1 << 0 << true << QStringLiteral("permission") << QString();
+    QTest::addRow("NET_RAW not in the bounding set: nothing to raise")
+            << nonroot << 65532 << 1 << -1 << false << QStringLiteral("permission") << QString();
+    QTest::addRow("netshoot as a non-root uid: no file capability, no ambient")
+            << netshoot << 65532 << 1 << -1 << true << QStringLiteral("permission") << QString();
+    QTest::addRow("runAsNonRoot with runAsUser 0")
+            << nonroot << 0 << 1 << -1 << true << QStringLiteral("refused")
+            << QStringLiteral("container's runAsUser breaks non-root policy (pod: \"%1_%2\", "
+                              "container: podtap-abcde)")
+                       .arg(Pod, Ns);
+    QTest::addRow("runAsNonRoot with an image that runs as root")
+            << netshoot << -1 << 1 << 0 << true << QStringLiteral("refused")
+            << QStringLiteral("container has runAsNonRoot and image will run as root (pod: "
+                              "\"%1_%2\", container: podtap-abcde)")
+                       .arg(Pod, Ns);
+}
+
+void TestPodRuntime::nonRootFileCapabilityTap()
+{
+    QFETCH(QString, image);
+    QFETCH(int, runAsUser);
+    QFETCH(int, runAsNonRoot);
+    QFETCH(int, allowPrivilegeEscalation);
+    QFETCH(bool, netRaw);
+    QFETCH(QString, outcome);
+    QFETCH(QString, message);
+    ExecRequest req
+            = tapRequest({QStringLiteral("tcpdump"), QStringLiteral("-p"), QStringLiteral("-i"),
+                          QStringLiteral("any"), QStringLiteral("-U"), QStringLiteral("-w"),
+                          QStringLiteral("-"), QStringLiteral("-c"), QStringLiteral("3"),
+                          QStringLiteral("tcp"), QStringLiteral("port"), QString::number(PodPort)},
+                         netRaw, image);
+    req.security.allowPrivilegeEscalation.reset();
+    if (allowPrivilegeEscalation >= 0)
+        req.security.allowPrivilegeEscalation = allowPrivilegeEscalation == 1;
+    if (runAsUser >= 0) {
+        req.security.runAsUser = runAsUser;
+        req.security.runAsGroup = runAsUser;
+    }
+    if (runAsNonRoot >= 0)
+        req.security.runAsNonRoot = runAsNonRoot == 1;
+    const RawResult r = rawExec(req, {"v5.channel.k8s.io"}, {}, 60000);
+    if (outcome == QLatin1String("capture")) {
+        QVERIFY2(r.channel(3) == ExecSession::successStatus(), r.channel(2).constData());
+        QVERIFY(r.channel(2).contains("listening on any"));
+        QVERIFY(r.channel(2).contains("3 packets captured"));
+        QCOMPARE(r.channel(1).left(4), QByteArray("\xd4\xc3\xb2\xa1", 4));
+        QVERIFY(r.channel(1).size() > 24 + 3 * 16);
+    } else if (outcome == QLatin1String("permission")) {
+        // tcpdump's own words when socket(AF_PACKET) is refused.
+        QVERIFY2(r.channel(2).contains("You don't have permission to perform this capture")
+                         && r.channel(2).contains("Operation not permitted"),
+                 r.channel(2).constData());
+        QCOMPARE(r.channel(1).size(), 0);
+        QCOMPARE(r.channel(3), ExecSession::exitCodeStatus(1));
+    } else {
+        QVERIFY2(r.channel(3).contains(message.toUtf8().replace('"', "\\\"")),
+                 r.channel(3).constData());
+        QCOMPARE(r.channel(1).size(), 0);
+    }
+}
+
+void TestPodRuntime::nonRootIdentity()
+{
+    // Any command but tcpdump in the nonroot image: uid/gid 65532, NET_RAW only bounding,
+    // nothing effective (Kubernetes grants no ambient capabilities), no no_new_privs.
+    ExecRequest req = tapRequest({QStringLiteral("grep"), QStringLiteral("-E"),
+                                  QStringLiteral("^(Uid|Gid|CapEff|CapAmb|CapBnd|NoNewPrivs):"),
+                                  QStringLiteral("/proc/self/status")},
+                                 true, QStringLiteral("example.com/podtap/tcpdump-nonroot:1.0"));
+    req.security.allowPrivilegeEscalation.reset();
+    req.security.runAsUser = 65532;
+    req.security.runAsGroup = 65532;
+    req.security.runAsNonRoot = true;
+    const RawResult r = rawExec(req, {"v5.channel.k8s.io"});
+    const QByteArray out = r.channel(1);
+    QVERIFY2(out.contains("Uid:\t65532\t65532\t65532\t65532"), out.constData());
+    QVERIFY2(out.contains("Gid:\t65532\t65532\t65532\t65532"), out.constData());
+    QVERIFY2(out.contains("CapEff:\t0000000000000000"), out.constData());
+    QVERIFY2(out.contains("CapAmb:\t0000000000000000"), out.constData());
+    QVERIFY2(out.contains("CapBnd:\t0000000000002000"), out.constData());
+    QVERIFY2(out.contains("NoNewPrivs:\t0"), out.constData());
 }
 
 void TestPodRuntime::faultCutAfterBytes()
