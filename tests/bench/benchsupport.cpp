@@ -360,6 +360,23 @@ void LocalServer::run()
                                   std::min<std::size_t>(std::size_t(n), 512 - c.head.size()));
             }
             m_total.fetch_add(std::uint64_t(n), std::memory_order_release);
+            if (m_answerHttp) {
+                static constexpr char End[] = "\r\n\r\n";
+                static constexpr char Answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                int heads = 0;
+                for (ssize_t j = 0; j < n; ++j) {
+                    c.headState = buf[std::size_t(j)] == End[c.headState] ? c.headState + 1
+                                  : buf[std::size_t(j)] == '\r'           ? 1
+                                                                          : 0;
+                    if (c.headState == 4) {
+                        ++heads;
+                        c.headState = 0;
+                    }
+                }
+                for (int h = 0; h < heads; ++h)
+                    (void)!::send(fds[i].fd, Answer, sizeof Answer - 1, MSG_NOSIGNAL);
+                c.answered += std::uint64_t(heads);
+            }
         }
     }
     for (std::size_t i = 2; i < fds.size(); ++i)

@@ -142,6 +142,8 @@ public:
         std::uint64_t bytes = 0;
         std::vector<Read> reads;
         bool ended = false;
+        int headState = 0; // how much of "\r\n\r\n" the stream ends with (answerHttp)
+        std::uint64_t answered = 0;
     };
 
     explicit LocalServer(bool record);
@@ -150,6 +152,9 @@ public:
     LocalServer &operator=(const LocalServer &) = delete;
 
     bool start(QString *error);
+    // Before start(): answer every request head ("\r\n\r\n"; bodies are not expected) with
+    // a small 200, like a local build would (the shadow comparison reads it).
+    void setAnswerHttp(bool answer) { m_answerHttp = answer; }
     quint16 port() const { return m_port; }
     std::uint64_t totalBytes() const { return m_total.load(std::memory_order_acquire); }
     int accepted() const { return m_accepted.load(std::memory_order_acquire); }
@@ -161,6 +166,7 @@ private:
     void run();
 
     bool m_record;
+    bool m_answerHttp = false;
     int m_listen = -1;
     int m_wake = -1; // eventfd
     quint16 m_port = 0;
