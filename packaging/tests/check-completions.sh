@@ -24,7 +24,7 @@ commands=$("$podtap" --help | sed -n 's/^  \([a-z][a-z-]*\) .*/\1/p')
 [ -n "$commands" ] || { echo "FAIL: no commands parsed from '$podtap --help'"; exit 1; }
 help_options() { # the options in the synopsis (usage line and its indented continuation lines)
   "$podtap" "$1" --help | sed -n -e '1s/^usage: podtap [a-z-]* //p' -e '2,$s/^        //p' |
-    grep -oE '(^|[[:space:][|])--?[a-z][a-z-]*' | sed 's/^[^-]*//' | grep -vx -- '--help' || true
+    grep -oE '(^|[[:space:][|(])--?[a-z][a-z-]*' | sed 's/^[^-]*//' | grep -vx -- '--help' || true
 }
 
 # bash: drive _podtap as readline would.

@@ -15,12 +15,12 @@ _podtap_options()
         pods) echo "--kubeconfig --context -n --json" ;;
         preflight) echo "--port --image --tap-profile --json --context -n" ;;
         rbac) echo "-n --cluster --pod --user --group --workloads --name" ;;
-        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n" ;;
-        capture) echo "--port -w --duration --detach --image --tap-profile --context -n --max-bytes --max-age --one-pod --json --direct" ;;
+        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n --yes-i-mean-production --compare --report --ignore-header --http-method --http-path --http-header" ;;
+        capture) echo "--port -w --duration --detach --image --tap-profile --context -n --max-bytes --max-age --one-pod --json --direct --yes-i-mean-production" ;;
         sessions) echo "--json" ;;
         stop) echo "--json" ;;
         export) echo "-o --format --filter --connections --from --until --json" ;;
-        replay) echo "--to --speed --max --port --join-midstream --connections --json" ;;
+        replay) echo "--to --speed --max --port --join-midstream --connections --json --http --rate --percent --concurrency --header --keep-auth --compare --report --ignore-header" ;;
         status) echo "--json --socket" ;;
     esac
 }
@@ -32,7 +32,8 @@ _podtap_takes_value()
         --port | --filter | --chunk-size | --kubeconfig | --context | -n | --image | --to | \
             --tap-profile | --pod | --user | --group | --name | \
             --duration | -w | --max-bytes | --max-age | -o | --format | --connections | \
-            --from | --until | --speed | --socket) return 0 ;;
+            --from | --until | --speed | --socket | --report | --ignore-header | --http-method | \
+            --http-path | --http-header | --rate | --percent | --concurrency | --header) return 0 ;;
     esac
     return 1
 }
