@@ -229,7 +229,7 @@ QList<RbacRule> RbacGenerator::rules() const
                     {QStringLiteral("pods/exec")},
                     {QStringLiteral("get"), QStringLiteral("create")},
                     pods,
-                    QStringLiteral("Run tcpdump in the tap and stop it with pkill -x tcpdump. A "
+                    QStringLiteral("Run tcpdump in the tap and stop it with pkill -f (its own command line). A "
                                    "WebSocket exec is authorised as get, and from Kubernetes "
                                    "1.35 as create too. RBAC cannot limit exec to one container: "
                                    "this also allows commands in the pod's own containers."),

@@ -99,8 +99,27 @@ void TapCapture::killOrphanThen(std::function<void()> next)
     };
     connect(killer, &ExecStream::finished, this, [go](const ExecStream::Outcome &) { go(); });
     QTimer::singleShot(10000, this, go);
-    killer->start(m_ns, m_pod, m_tap,
-                  {QStringLiteral("pkill"), QStringLiteral("-x"), QStringLiteral("tcpdump")});
+    killer->start(m_ns, m_pod, m_tap, killArgv(m_argv));
+}
+
+QStringList TapCapture::killArgv(const QStringList &captureArgv)
+{
+    // Only this capture's tcpdump: several sessions may share one tap (a project mirror's
+    // ports, a capture beside a mirror), and `pkill -x tcpdump` stopped all of them.
+    // pkill -f matches the whole command line (arguments joined by spaces) with an
+    // extended regular expression: the exact argv, anchored, metacharacters escaped.
+    QString line = captureArgv.join(QLatin1Char(' '));
+    QString pattern;
+    pattern.reserve(line.size() * 2 + 16);
+    // argv[0] may have been resolved to a path by the runtime (/usr/bin/tcpdump).
+    pattern += QStringLiteral("^([^ ]*/)?");
+    for (const QChar c : std::as_const(line)) {
+        if (QStringView(u"\\.^$|?*+()[]{}").contains(c))
+            pattern += QLatin1Char('\\');
+        pattern += c;
+    }
+    pattern += QLatin1Char('$');
+    return {QStringLiteral("pkill"), QStringLiteral("-f"), pattern};
 }
 
 void TapCapture::reportCounts()

@@ -33,6 +33,9 @@ public:
     void setMaxRestarts(int n) { m_maxRestarts = n; }
     void setStallTimeout(int ms) { m_stallMs = ms; }
 
+    // `pkill -f` with this capture's exact command line: stops its tcpdump and no other.
+    static QStringList killArgv(const QStringList &captureArgv);
+
 Q_SIGNALS:
     void streamStarted(int attempt);
     void pcapData(const QByteArray &bytes);

@@ -4,6 +4,7 @@
 #include "kube/capturecommand.h"
 #include "kube/podinfo.h"
 #include "kube/preflight.h"
+#include "kube/tapcapture.h"
 #include "kube/tapspec.h"
 
 #include <QElapsedTimer>
@@ -45,6 +46,7 @@ private Q_SLOTS:
     void realTcpdumpStderrIsRecognised();
     void countsAccounting();
     void realTcpdumpCountsMatchItsOutput();
+    void killStopsOnlyItsOwnTcpdump();
 };
 
 void TestTapSpec::containerIsExactlyTheContract()
@@ -519,4 +521,54 @@ void TestTapSpec::realTcpdumpCountsMatchItsOutput()
 }
 
 QTEST_GUILESS_MAIN(TestTapSpec)
+void TestTapSpec::killStopsOnlyItsOwnTcpdump()
+{
+    // Two sessions sharing a tap each run tcpdump; stopping one must leave the other.
+    // Real tcpdumps and the real procps pkill, with the argv TapCapture sends.
+    if (geteuid() != 0)
+        QSKIP("needs root to capture");
+    if (QStandardPaths::findExecutable(QStringLiteral("pkill")).isEmpty())
+        QSKIP("pkill is not installed");
+    const QString tcpdump = QStandardPaths::findExecutable(
+            QStringLiteral("tcpdump"), {QStringLiteral("/usr/bin"), QStringLiteral("/usr/sbin")});
+    if (tcpdump.isEmpty())
+        QSKIP("tcpdump is not installed");
+    QTcpServer a, b;
+    QVERIFY(a.listen(QHostAddress::LocalHost));
+    QVERIFY(b.listen(QHostAddress::LocalHost));
+    auto argvFor = [](quint16 port, const QStringList &hosts = {}) {
+        CaptureCommand::Options o;
+        o.port = port;
+        o.hosts = hosts;
+        return CaptureCommand::argv(o).value();
+    };
+    const QStringList argvA = argvFor(a.serverPort());
+    const QStringList argvB = argvFor(b.serverPort());
+    // Same port, one with a host filter (parentheses and dots in the command line).
+    const QStringList argvC = argvFor(a.serverPort(), {QStringLiteral("127.0.0.1")});
+    QProcess pa, pb, pc;
+    for (auto [p, argv] : {std::pair{&pa, argvA}, std::pair{&pb, argvB}, std::pair{&pc, argvC}}) {
+        p->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        p->setStandardOutputFile(QProcess::nullDevice());
+        p->start(tcpdump, argv.mid(1));
+        QVERIFY(p->waitForStarted());
+    }
+    QTest::qWait(300);
+    auto pkill = [](const QStringList &argv) {
+        const QStringList k = TapCapture::killArgv(argv);
+        return QProcess::execute(k.first(), k.mid(1));
+    };
+    QCOMPARE(pkill(argvB), 0);
+    QVERIFY(pb.waitForFinished(5000));
+    QTest::qWait(300);
+    QCOMPARE(pa.state(), QProcess::Running); // the other sessions' tcpdumps live on
+    QCOMPARE(pc.state(), QProcess::Running);
+    QCOMPARE(pkill(argvB), 1); // nothing left to match
+    QCOMPARE(pkill(argvC), 0);
+    QVERIFY(pc.waitForFinished(5000));
+    QCOMPARE(pa.state(), QProcess::Running);
+    QCOMPARE(pkill(argvA), 0);
+    QVERIFY(pa.waitForFinished(5000));
+}
+
 #include "tst_tapspec.moc"
