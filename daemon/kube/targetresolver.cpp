@@ -1,5 +1,7 @@
 #include "targetresolver.h"
 
+#include <QSet>
+
 #include <QJsonArray>
 
 #include <algorithm>
@@ -21,6 +23,13 @@ Result<TargetSpec> TargetSpec::parse(const QString &text, const QString &default
             {QStringLiteral("service"), QStringLiteral("service")},
             {QStringLiteral("svc"), QStringLiteral("service")},
             {QStringLiteral("services"), QStringLiteral("service")}};
+    // Kinds kubectl knows that select pods podtap does not follow (yet).
+    static const QSet<QString> unsupported{
+            QStringLiteral("cronjob"),     QStringLiteral("cronjobs"), QStringLiteral("cj"),
+            QStringLiteral("job"),         QStringLiteral("jobs"),     QStringLiteral("daemonset"),
+            QStringLiteral("daemonsets"),  QStringLiteral("ds"),       QStringLiteral("replicaset"),
+            QStringLiteral("replicasets"), QStringLiteral("rs"),       QStringLiteral("ingress"),
+            QStringLiteral("node"),        QStringLiteral("nodes")};
     const QStringList parts = text.split(QLatin1Char('/'));
     for (const QString &p : parts)
         if (p.isEmpty())
@@ -33,6 +42,12 @@ Result<TargetSpec> TargetSpec::parse(const QString &text, const QString &default
     } else if (parts.size() == 2 && kinds.contains(parts[0])) {
         t.kind = kinds.value(parts[0]);
         t.name = parts[1];
+    } else if (parts.size() == 2 && unsupported.contains(parts[0].toLower())) {
+        // "cronjob/x" is not namespace "cronjob": say what can be tapped instead.
+        return Result<TargetSpec>::failure(
+                QStringLiteral("podtap cannot tap a %1: name a pod, deployment/X, statefulset/X "
+                               "or service/X (for a %1, name one of its pods)")
+                        .arg(parts[0]));
     } else if (parts.size() == 2) {
         t.ns = parts[0];
         t.name = parts[1];
