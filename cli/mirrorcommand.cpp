@@ -1,6 +1,8 @@
 #include "mirrorcommand.h"
 
 #include "daemonconnection.h"
+#include "kubeclicontext.h"
+#include "projectmirrorcommand.h"
 #include "replaycommand.h"
 #include "sessionrunner.h"
 
@@ -30,6 +32,9 @@ QJsonArray kubeconfigFiles(const QCommandLineParser &p, const QCommandLineOption
 
 int MirrorCommand::runMirror(const QStringList &arguments, FILE *out, FILE *err)
 {
+    // `podtap mirror NAME`: a mirror of the project's .podtap.yaml.
+    if (ProjectMirrorCommand::handles(arguments))
+        return ProjectMirrorCommand::run(arguments, out, err);
     return run(arguments, true, out, err);
 }
 
@@ -81,6 +86,41 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
                                 QStringLiteral("Declare the exec stream dead after S s."),
                                 QStringLiteral("S"));
     stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
+    const QCommandLineOption profileOpt = KubeCliContext::tapProfileOption();
+    p.addOption(profileOpt);
+    // The context guard (podtapd refuses protected contexts without it).
+    const QCommandLineOption confirmOpt(QStringLiteral("yes-i-mean-production"),
+                                        QStringLiteral("Tap a context the context guard "
+                                                       "protects (~/.config/podtap/guard.conf)."));
+    p.addOption(confirmOpt);
+    // HTTP (issue 8): shadow comparison and the mirror's request filter.
+    const QCommandLineOption compareOpt(
+            QStringLiteral("compare"),
+            QStringLiteral("Compare each pod response with the local build's answer to the same "
+                           "request."));
+    const QCommandLineOption reportOpt(QStringLiteral("report"),
+                                       QStringLiteral("Write the comparison as JSON to FILE."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption ignoreOpt(
+            QStringLiteral("ignore-header"),
+            QStringLiteral("Also ignore this header when comparing (repeatable)."),
+            QStringLiteral("NAME"));
+    const QCommandLineOption methodOpt(
+            QStringLiteral("http-method"),
+            QStringLiteral("Mirror only connections whose first request has this method "
+                           "(repeatable)."),
+            QStringLiteral("M"));
+    const QCommandLineOption pathOpt(
+            QStringLiteral("http-path"),
+            QStringLiteral("… whose first request's path matches this regex."),
+            QStringLiteral("REGEX"));
+    const QCommandLineOption headerOpt(
+            QStringLiteral("http-header"),
+            QStringLiteral("… whose first request has a header matching 'Name: REGEX' "
+                           "(repeatable)."),
+            QStringLiteral("H"));
+    if (mirror)
+        p.addOptions({compareOpt, reportOpt, ignoreOpt, methodOpt, pathOpt, headerOpt});
     p.addOptions({kubeconfigOpt, contextOpt, nsOpt, portOpt, midOpt, onePodOpt, detachOpt,
                   durationOpt, jsonOpt, verboseOpt, imageOpt, maxBytesOpt, maxAgeOpt, stallOpt});
     const QCommandLineOption writeOpt(QStringList{QStringLiteral("w"), QStringLiteral("write")},
@@ -115,8 +155,13 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     params[QLatin1String("target")] = p.positionalArguments().constFirst();
     params[QLatin1String("port")] = p.value(portOpt).toInt();
     params[QLatin1String("allPods")] = !p.isSet(onePodOpt);
+    params[QLatin1String("confirmProtected")] = p.isSet(confirmOpt);
     if (p.isSet(imageOpt))
         params[QLatin1String("image")] = p.value(imageOpt);
+    const auto profile = KubeCliContext::tapProfile(p, profileOpt, name, err);
+    if (!profile)
+        return 1;
+    params[QLatin1String("tapProfile")] = tapProfileName(*profile);
     if (p.isSet(stallOpt))
         params[QLatin1String("stallTimeout")] = p.value(stallOpt).toInt();
     QJsonObject limits;
@@ -138,6 +183,37 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
                 {QStringLiteral("joinMidstream"), p.isSet(midOpt)},
                 // A host typed by the user is an explicit choice; the default is loopback.
                 {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))}};
+        QJsonObject mirrorParams = params[QLatin1String("mirror")].toObject();
+        mirrorParams[QLatin1String("compare")] = p.isSet(compareOpt) || p.isSet(reportOpt);
+        mirrorParams[QLatin1String("ignoreHeaders")]
+                = QJsonArray::fromStringList(p.values(ignoreOpt));
+        QJsonObject filter;
+        if (p.isSet(methodOpt)) {
+            QStringList methods;
+            for (const QString &m : p.values(methodOpt))
+                methods << m.split(QLatin1Char(','), Qt::SkipEmptyParts);
+            filter[QLatin1String("methods")] = QJsonArray::fromStringList(methods);
+        }
+        if (p.isSet(pathOpt))
+            filter[QLatin1String("path")] = p.value(pathOpt);
+        if (p.isSet(headerOpt)) {
+            QJsonObject headers;
+            for (const QString &h : p.values(headerOpt)) {
+                const qsizetype colon = h.indexOf(QLatin1Char(':'));
+                if (colon <= 0) {
+                    std::fprintf(err,
+                                 "podtap mirror: --http-header wants 'Name: REGEX' (got "
+                                 "'%s')\n",
+                                 qPrintable(h));
+                    return 1;
+                }
+                headers[h.left(colon).trimmed()] = h.mid(colon + 1).trimmed();
+            }
+            filter[QLatin1String("headers")] = headers;
+        }
+        if (!filter.isEmpty())
+            mirrorParams[QLatin1String("httpFilter")] = filter;
+        params[QLatin1String("mirror")] = mirrorParams;
     }
     // -w: the session's live pcap, packet-buffered (a pipe into Wireshark sees it at once).
     QFile pcapFile;
@@ -170,6 +246,8 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     o.detach = p.isSet(detachOpt);
     o.json = p.isSet(jsonOpt);
     o.verbose = p.isSet(verboseOpt);
+    o.compare = mirror && (p.isSet(compareOpt) || p.isSet(reportOpt));
+    o.reportPath = mirror ? p.value(reportOpt) : QString();
     return SessionRunner::run(*client, params, o, out, err);
 }
 

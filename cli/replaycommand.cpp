@@ -1,5 +1,6 @@
 #include "replaycommand.h"
 
+#include "comparereport.h"
 #include "daemonconnection.h"
 #include "unixsignalwatcher.h"
 
@@ -66,7 +67,39 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
             QStringLiteral("connections"),
             QStringLiteral("Only these: session connection ids, or client ADDR:PORTs."),
             QStringLiteral("LIST"));
-    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt, connOpt});
+    // HTTP replay: requests, not bytes.
+    const QCommandLineOption httpOpt(
+            QStringLiteral("http"),
+            QStringLiteral("Replay HTTP requests (rebuilt, rate-controlled), not raw bytes."));
+    const QCommandLineOption rateOpt(QStringLiteral("rate"),
+                                     QStringLiteral("--http: requests per second (0 = max)."),
+                                     QStringLiteral("RPS"));
+    const QCommandLineOption percentOpt(
+            QStringLiteral("percent"),
+            QStringLiteral("--http: replay this share of the requests, evenly spread."),
+            QStringLiteral("P"));
+    const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"),
+                                            QStringLiteral("--http: local connections (8)."),
+                                            QStringLiteral("N"));
+    const QCommandLineOption headerOpt(
+            QStringLiteral("header"),
+            QStringLiteral("--http: set 'Name: value' on every request (repeatable)."),
+            QStringLiteral("H"));
+    const QCommandLineOption keepAuthOpt(
+            QStringLiteral("keep-auth"),
+            QStringLiteral("--http: keep Authorization headers (stripped by default)."));
+    const QCommandLineOption compareOpt(
+            QStringLiteral("compare"),
+            QStringLiteral("--http: compare each answer with the recorded one."));
+    const QCommandLineOption reportOpt(QStringLiteral("report"),
+                                       QStringLiteral("--http: write the comparison as JSON."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption ignoreOpt(QStringLiteral("ignore-header"),
+                                       QStringLiteral("--http: also ignore this header."),
+                                       QStringLiteral("NAME"));
+    p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt, connOpt, httpOpt, rateOpt,
+                  percentOpt, concurrencyOpt, headerOpt, keepAuthOpt, compareOpt, reportOpt,
+                  ignoreOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap replay"));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(toOpt)) {
@@ -117,10 +150,41 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         params[QLatin1String("connections")] = ids;
         params[QLatin1String("clients")] = clients;
     }
+    const bool http = p.isSet(httpOpt) || p.isSet(compareOpt) || p.isSet(rateOpt)
+                      || p.isSet(percentOpt) || p.isSet(reportOpt);
+    if (http) {
+        params[QLatin1String("http")] = true;
+        params[QLatin1String("compare")] = p.isSet(compareOpt) || p.isSet(reportOpt);
+        bool numbers = true;
+        if (p.isSet(rateOpt))
+            params[QLatin1String("rate")] = p.value(rateOpt).toDouble(&numbers);
+        if (numbers && p.isSet(percentOpt))
+            params[QLatin1String("percent")] = p.value(percentOpt).toDouble(&numbers);
+        if (numbers && p.isSet(concurrencyOpt))
+            params[QLatin1String("concurrency")] = p.value(concurrencyOpt).toInt(&numbers);
+        if (!numbers) {
+            std::fprintf(err, "podtap replay: --rate, --percent and --concurrency take numbers\n");
+            return 1;
+        }
+        QJsonObject headers;
+        for (const QString &h : p.values(headerOpt)) {
+            const qsizetype colon = h.indexOf(QLatin1Char(':'));
+            if (colon <= 0) {
+                std::fprintf(err, "podtap replay: --header wants 'Name: value' (got '%s')\n",
+                             qPrintable(h));
+                return 1;
+            }
+            headers[h.left(colon).trimmed()] = h.mid(colon + 1).trimmed();
+        }
+        params[QLatin1String("setHeaders")] = headers;
+        params[QLatin1String("keepAuth")] = p.isSet(keepAuthOpt);
+        params[QLatin1String("ignoreHeaders")] = QJsonArray::fromStringList(p.values(ignoreOpt));
+    }
     auto client = daemon.open(p, err);
     if (!client)
         return DaemonConnection::ExitNoDaemon;
 
+    CompareReport report;
     QEventLoop loop;
     int rc = -1;
     QString stream;
@@ -138,6 +202,10 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                              c[QLatin1String("bytesSent")].toInteger(),
                              c[QLatin1String("responseBytes")].toInteger(),
                              qPrintable(c[QLatin1String("outcome")].toString()));
+        } else if (name == QLatin1String("compared")) {
+            report.add(data.value(QLatin1String("verdicts")).toArray());
+        } else if (name == QLatin1String("progress") && http && !p.isSet(jsonOpt)) {
+            report.printProgress(err);
         } else if (name == QLatin1String("done")) {
             result = data;
             const bool success = data.value(QLatin1String("ok")).toBool();
@@ -168,6 +236,20 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     client->releaseEvents();
     if (rc < 0)
         loop.exec();
+    if (http && !result.isEmpty()) {
+        report.setAuthoritative(result.value(QLatin1String("compare")).toObject());
+        if (p.isSet(reportOpt)) {
+            QString reportError;
+            const QJsonObject context{{QStringLiteral("source"), source},
+                                      {QStringLiteral("replay"), result}};
+            if (!report.write(p.value(reportOpt), context, &reportError))
+                std::fprintf(err, "podtap replay: %s\n", qPrintable(reportError));
+        }
+        if (!p.isSet(jsonOpt) && params.value(QLatin1String("compare")).toBool())
+            report.printSummary(err);
+        if (rc == 0 && result.value(QLatin1String("timeouts")).toInteger() > 0)
+            rc = 5;
+    }
     if (p.isSet(jsonOpt)) {
         const QByteArray doc = QJsonDocument(result).toJson(QJsonDocument::Indented);
         std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);

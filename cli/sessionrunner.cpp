@@ -1,5 +1,7 @@
 #include "sessionrunner.h"
 
+#include "comparereport.h"
+
 #include "capture/pcapwriter.h"
 #include "kube/capturecommand.h"
 #include "unixsignalwatcher.h"
@@ -24,6 +26,9 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
             s.value(QLatin1String("reason")).toString().isEmpty() ? "" : ": ",
             qPrintable(
                     s.value(QLatin1String("reason")).toString().section(QLatin1Char('\n'), 0, 0)));
+    if (s.value(QLatin1String("protected")).toBool())
+        std::fprintf(to, "  PROTECTED CONTEXT %s (context guard)\n",
+                     qPrintable(s.value(QLatin1String("context")).toString()));
     std::fprintf(to, "  %lld packets, %lld bytes, %lld connections, %lld payload bytes missing\n",
                  n("packets"), n("bytes"), n("connections"), n("gapBytes"));
     const QJsonObject loss = s.value(QLatin1String("loss")).toObject();
@@ -69,6 +74,14 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         return started.errorCode == QLatin1String("timeout") ? 2 : 1;
     }
     const QString id = started.result[QLatin1String("session")][QLatin1String("id")].toString();
+    // The context guard's marker: said first, and again in the summary.
+    if (started.result[QLatin1String("session")][QLatin1String("protected")].toBool())
+        std::fprintf(err,
+                     "podtap: *** PROTECTED CONTEXT %s: session %s taps a context the context "
+                     "guard protects ***\n",
+                     qPrintable(started.result[QLatin1String("session")][QLatin1String("context")]
+                                        .toString()),
+                     qPrintable(id));
     std::fprintf(
             err, "podtap: session %s: %s\n", qPrintable(id),
             qPrintable(
@@ -80,6 +93,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     bool everCaptured = false;
     QString lastState;
     QJsonObject final;
+    CompareReport report;
     const QString stream = QStringLiteral("session/") + id;
     const QString pcapStream = stream + QStringLiteral("/pcap");
     QObject guard;
@@ -164,6 +178,10 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                 std::fprintf(err, "podtap: session %s %s%s%s\n", qPrintable(id), qPrintable(state),
                              reason.isEmpty() ? "" : ": ", qPrintable(reason));
             }
+        } else if (name == QLatin1String("compared")) {
+            report.add(data.value(QLatin1String("verdicts")).toArray());
+            if (options.compare && !options.json)
+                report.printProgress(err);
         } else if (name == QLatin1String("mirror") && options.verbose) {
             for (const QJsonValue c : data.value(QLatin1String("ended")).toArray())
                 std::fprintf(err, "podtap: mirrored connection %lld: %lld bytes, %s\n",
@@ -214,7 +232,25 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         std::fprintf(err, "podtap: %llu packets written\n",
                      static_cast<unsigned long long>(pcapPackets));
     }
+    if (!final.isEmpty() && options.compare) {
+        report.setAuthoritative(final.value(QLatin1String("compare")).toObject());
+        if (!options.reportPath.isEmpty()) {
+            QString error;
+            const QJsonObject context{
+                    {QStringLiteral("session"), id},
+                    {QStringLiteral("title"), final.value(QLatin1String("title"))},
+                    {QStringLiteral("mirror"),
+                     final.value(QLatin1String("mirror")).toObject().value(QLatin1String("to"))}};
+            if (report.write(options.reportPath, context, &error))
+                std::fprintf(err, "podtap: comparison report written to %s\n",
+                             qPrintable(options.reportPath));
+            else
+                std::fprintf(err, "podtap: %s\n", qPrintable(error));
+        }
+    }
     if (!final.isEmpty()) {
+        if (options.compare && !options.json)
+            report.printSummary(err);
         if (options.json) {
             const QByteArray doc = QJsonDocument(final).toJson(QJsonDocument::Indented);
             std::fwrite(doc.constData(), 1, std::size_t(doc.size()), out);

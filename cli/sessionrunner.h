@@ -24,6 +24,10 @@ public:
         // Live pcap (classic, ns timestamps) written here as packets arrive, packet-buffered;
         // a valid empty file when none came.
         QIODevice *pcapOut = nullptr;
+        // Shadow comparison: a live summary line, the differing routes at the end, and the
+        // JSON report written to `reportPath` (if set).
+        bool compare = false;
+        QString reportPath;
     };
 
     // Exit codes (README "Exit codes"): 0 ended cleanly, 2 daemon unreachable or lost,

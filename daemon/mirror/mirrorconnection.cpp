@@ -29,6 +29,7 @@ MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject 
     connect(&m_socket, &QTcpSocket::readyRead, this, [this] {
         const QByteArray b = m_socket.readAll();
         m_sink->m_stats.responseBytes += quint64(b.size());
+        m_sink->readBack(this, b);
         const qint64 room = m_sink->m_options.keepResponseBytes - m_response.size();
         if (room > 0)
             m_response.append(b.left(room));
@@ -36,13 +37,23 @@ MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject 
     connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
         if (m_aborting)
             return; // our own abort(): the caller names the outcome
-        end(m_halfClosed ? QStringLiteral("completed") : QStringLiteral("local-closed"));
+        if (m_halfClosed) {
+            end(QStringLiteral("completed"));
+            return;
+        }
+        // The local side closed before the captured client finished. A server honouring
+        // "Connection: close" does exactly that, right after its answer and before the
+        // client's FIN: the capture decides. The client finishing with nothing left to
+        // write is a complete stream; more bytes for the closed socket are not.
+        m_localClosed = true;
+        if (!m_pending.isEmpty() || m_closing)
+            end(QStringLiteral("local-closed"));
     });
     connect(&m_socket, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError e) {
         if (m_aborting)
             return;
-        if (e == QAbstractSocket::RemoteHostClosedError && m_halfClosed)
-            return; // the normal end after our FIN
+        if (e == QAbstractSocket::RemoteHostClosedError)
+            return; // an orderly close, no error: `disconnected` follows and names the outcome
         end(QStringLiteral("local-error: ") + m_socket.errorString());
     });
 }
@@ -67,6 +78,10 @@ bool MirrorConnection::enqueue(const char *data, qint64 size, qint64 limit)
 {
     if (m_ended)
         return true;
+    if (m_localClosed) {
+        end(QStringLiteral("local-closed")); // bytes the local side can no longer get
+        return true;
+    }
     if (queued() + size > limit)
         return false;
     // Segments collect here and reach the socket as one write per engine batch
@@ -86,6 +101,7 @@ void MirrorConnection::writeOut()
     if (!m_connected || m_ended)
         return;
     if (!m_pending.isEmpty()) {
+        m_sink->wrote(this, m_pending);
         m_socket.write(m_pending);
         m_pending.clear();
     }
@@ -134,6 +150,10 @@ void MirrorConnection::halfClose()
 void MirrorConnection::finishGracefully()
 {
     m_closing = true;
+    if (m_localClosed) { // it closed first and got every byte: both sides are done
+        end(m_resetAtEnd ? m_endOutcome : QStringLiteral("completed"));
+        return;
+    }
     if (m_connected)
         flush();
 }

@@ -56,7 +56,8 @@ private:
     bool m_ended = false;
     bool m_markedDirty = false;
     bool m_resetAtEnd = false;
-    QString m_endOutcome; // queued in the sink's list for writeOut()
+    bool m_localClosed = false; // the local side closed first; the capture names the outcome
+    QString m_endOutcome;       // queued in the sink's list for writeOut()
 };
 
 } // namespace podtap

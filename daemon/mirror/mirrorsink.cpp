@@ -1,6 +1,7 @@
 #include "mirrorsink.h"
 
 #include "mirrorconnection.h"
+#include "shadowcompare.h"
 
 #include <QTimer>
 
@@ -20,6 +21,7 @@ MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
     resets += s.resets;
     localClosed += s.localClosed;
     incomplete += s.incomplete;
+    filtered += s.filtered;
     return *this;
 }
 
@@ -35,6 +37,7 @@ QJsonObject MirrorSink::Stats::toJson() const
                        {QStringLiteral("resets"), qint64(resets)},
                        {QStringLiteral("localClosed"), qint64(localClosed)},
                        {QStringLiteral("incomplete"), qint64(incomplete)},
+                       {QStringLiteral("filtered"), qint64(filtered)},
                        {QStringLiteral("bytesMirrored"), qint64(bytesMirrored)},
                        {QStringLiteral("responseBytes"), qint64(responseBytes)}};
 }
@@ -42,7 +45,12 @@ QJsonObject MirrorSink::Stats::toJson() const
 MirrorSink::MirrorSink(const Options &options, QObject *parent)
     : QObject(parent)
     , m_options(options)
-{}
+{
+    if (m_options.compare) {
+        m_shadow = std::make_unique<ShadowCompare>(m_options.compareOptions);
+        m_shadow->setTimeoutMs(m_options.compareTimeoutMs);
+    }
+}
 
 MirrorSink::~MirrorSink()
 {
@@ -66,7 +74,45 @@ void MirrorSink::connectionOpened(TcpConnection &c)
         ++m_stats.skippedMidstream;
         return;
     }
+    if (!m_options.httpFilter.isEmpty()) {
+        m_undecided.try_emplace(c.id); // opened once its first request is known
+        return;
+    }
     open(c);
+    if (m_shadow && !c.midstream)
+        m_shadow->connectionStarted(c.id); // compared from its first byte
+}
+
+bool MirrorSink::decide(TcpConnection &c, Undecided &u, bool final)
+{
+    const HttpMessage *first = u.parser.messageInBody();
+    std::vector<HttpMessage> done;
+    if (!first && u.parser.hasMessages()) {
+        done = u.parser.takeMessages();
+        first = &done.front();
+    }
+    if (!first) {
+        if (!final && !u.parser.isStopped() && u.bytes.size() < MaxUndecidedBytes)
+            return false;   // not yet known
+        ++m_stats.filtered; // not HTTP, or no request head before the end
+        return false;
+    }
+    if (!m_options.httpFilter.matches(*first)) {
+        ++m_stats.filtered;
+        return false;
+    }
+    open(c);
+    if (m_shadow && !c.midstream)
+        m_shadow->connectionStarted(c.id);
+    auto it = m_conns.find(c.id);
+    if (!u.bytes.isEmpty()
+        && !it->second->enqueue(u.bytes.constData(), u.bytes.size(), m_options.maxPendingBytes)) {
+        ++m_stats.dropped;
+        MirrorConnection *m = it->second;
+        m_conns.erase(it);
+        m->resetNow(QStringLiteral("dropped: the local port is not keeping up"));
+    }
+    return true;
 }
 
 void MirrorSink::open(const TcpConnection &c)
@@ -78,10 +124,22 @@ void MirrorSink::open(const TcpConnection &c)
 }
 
 void MirrorSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, std::size_t size,
-                      std::int64_t)
+                      std::int64_t tsNs)
 {
     if (d != Direction::ClientToServer)
         return; // the pod's own answers are not sent anywhere
+    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
+        u->second.bytes.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
+        u->second.parser.feed(bytes, size, tsNs);
+        const bool known = u->second.parser.messageInBody() || u->second.parser.hasMessages()
+                           || u->second.parser.isStopped()
+                           || u->second.bytes.size() >= MaxUndecidedBytes;
+        if (known) {
+            decide(c, u->second, true);
+            m_undecided.erase(u);
+        }
+        return;
+    }
     auto it = m_conns.find(c.id);
     if (it == m_conns.end()) {
         if (!m_known.insert(c.id).second)
@@ -107,6 +165,11 @@ void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t, std::int64_t)
 {
     if (d != Direction::ClientToServer)
         return;
+    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
+        ++m_stats.filtered; // its start cannot be mirrored truthfully any more
+        m_undecided.erase(u);
+        return;
+    }
     auto it = m_conns.find(c.id);
     if (it == m_conns.end())
         return;
@@ -119,6 +182,10 @@ void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t, std::int64_t)
 
 void MirrorSink::connectionClosed(TcpConnection &c)
 {
+    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
+        decide(c, u->second, true);
+        m_undecided.erase(u);
+    }
     auto it = m_conns.find(c.id);
     if (it == m_conns.end())
         return;
@@ -138,6 +205,27 @@ void MirrorSink::connectionRemoved(TcpConnection &c)
 {
     // Local connections live on until their queued bytes are written.
     m_known.erase(c.id);
+    m_undecided.erase(c.id);
+    if (m_shadow)
+        m_shadow->podEnded(c.id);
+}
+
+void MirrorSink::podExchange(std::uint64_t captureId, HttpExchange &&exchange)
+{
+    if (m_shadow)
+        m_shadow->podExchange(captureId, std::move(exchange));
+}
+
+void MirrorSink::wrote(MirrorConnection *m, const QByteArray &bytes)
+{
+    if (m_shadow)
+        m_shadow->localRequestBytes(m->captureId(), bytes.constData(), bytes.size());
+}
+
+void MirrorSink::readBack(MirrorConnection *m, const QByteArray &bytes)
+{
+    if (m_shadow)
+        m_shadow->localResponseBytes(m->captureId(), bytes.constData(), bytes.size());
 }
 
 void MirrorSink::markDirty(MirrorConnection *m)
@@ -177,6 +265,8 @@ void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
     else if (outcome.startsWith(QLatin1String("incomplete")))
         ++m_stats.incomplete;
     // gap and dropped outcomes were counted when they were decided
+    if (m_shadow)
+        m_shadow->localEnded(m->captureId(), outcome);
     Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response());
     Q_EMIT statsChanged();
     m->deleteLater();

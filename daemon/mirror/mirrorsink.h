@@ -1,12 +1,17 @@
 #pragma once
 
 #include "capture/capturesink.h"
+#include "http/httpexchange.h"
+#include "http/httpfilter.h"
+#include "http/httpparser.h"
+#include "http/shadowcomparator.h"
 
 #include <QHostAddress>
 #include <QJsonObject>
 
 #include <QObject>
 #include <functional>
+#include <memory>
 
 #include <unordered_map>
 #include <unordered_set>
@@ -15,6 +20,7 @@
 namespace podtap {
 
 class MirrorConnection;
+class ShadowCompare;
 
 // Mirrors the inbound (client → server) bytes of every tapped connection to a local port,
 // in order, as the engine reassembles them: one local TCP connection per captured one.
@@ -37,6 +43,13 @@ public:
         qint64 keepResponseBytes = 64 * 1024;     // local answers kept per connection
         // Only connections it accepts are mirrored (replay of a selection); empty: all.
         std::function<bool(const TcpConnection &)> select;
+        // HTTP filter, decided per connection on its first request: a keep-alive connection
+        // is mirrored whole or not at all (its later requests may depend on the first).
+        HttpFilter httpFilter;
+        // Compare the pod's answers with the local build's (the caller feeds podExchange()).
+        bool compare = false;
+        ShadowComparator::Options compareOptions{ShadowComparator::defaultIgnoredHeaders(), 20};
+        int compareTimeoutMs = 10000;
     };
 
     struct Stats
@@ -55,6 +68,7 @@ public:
         quint64 resets = 0;      // the captured connection was reset: mirrored as RST
         quint64 localClosed = 0; // the local side closed before all bytes were written
         quint64 incomplete = 0;  // ended without the client's FIN being seen: RST
+        quint64 filtered = 0;    // first request did not match the HTTP filter (or not HTTP)
 
         Stats &operator+=(const Stats &s);
         // Every count, by the names docs/ipc.md gives them.
@@ -77,6 +91,10 @@ public:
     void connectionClosed(TcpConnection &c) override;
     void connectionRemoved(TcpConnection &c) override;
 
+    // The pod's side of an HTTP exchange on a captured connection (for comparison).
+    void podExchange(std::uint64_t captureId, HttpExchange &&exchange);
+    ShadowCompare *shadow() { return m_shadow.get(); }
+
     // Writes out every connection that received bytes since the last call. Runs by itself
     // once per event-loop pass; a caller that just fed the engine may call it at once.
     void flushPending();
@@ -90,6 +108,17 @@ private:
     friend class MirrorConnection;
     void finished(MirrorConnection *m, const QString &outcome);
     void markDirty(MirrorConnection *m);
+    void wrote(MirrorConnection *m, const QByteArray &bytes);
+    void readBack(MirrorConnection *m, const QByteArray &bytes);
+    // Filter: bytes of connections whose first request is not parsed yet.
+    struct Undecided
+    {
+        HttpParser parser{HttpMessage::Kind::Request};
+        QByteArray bytes;
+    };
+    // Opens the connection when its first request matches; false when it is left out.
+    bool decide(TcpConnection &c, Undecided &u, bool final);
+    static constexpr qsizetype MaxUndecidedBytes = 256 * 1024;
 
     Options m_options;
     Stats m_stats;
@@ -101,6 +130,8 @@ private:
     std::unordered_set<std::uint64_t> m_known;
     std::vector<std::uint64_t> m_dirty; // capture ids with bytes waiting for writeOut()
     bool m_flushQueued = false;
+    std::unordered_map<std::uint64_t, Undecided> m_undecided;
+    std::unique_ptr<ShadowCompare> m_shadow;
 };
 
 } // namespace podtap

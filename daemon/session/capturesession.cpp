@@ -1,5 +1,8 @@
 #include "capturesession.h"
 
+#include "http/httpfilter.h"
+
+#include "auditlog.h"
 #include "capture/pcapwriter.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
@@ -28,7 +31,9 @@ CaptureSession::CaptureSession(const QString &id, const SessionConfig &config,
     , m_storeDir(storeDir)
     , m_started(QDateTime::currentDateTimeUtc())
 {
-    if (m_config.image.isEmpty())
+    // The nonroot profile has no default image (netshoot's tcpdump has no file capability):
+    // left empty, preflight fails and says why.
+    if (m_config.image.isEmpty() && m_config.tapProfile != QLatin1String("nonroot"))
         m_config.image = QLatin1String(TapSpec::DefaultImage);
     m_statsTimer.setInterval(StatsIntervalMs);
     connect(&m_statsTimer, &QTimer::timeout, this, &CaptureSession::publishStats);
@@ -113,6 +118,47 @@ void CaptureSession::finishIfDone()
     Q_EMIT finished(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
 }
 
+void CaptureSession::setAudit(AuditLog *log, bool protectedContext)
+{
+    m_audit = log;
+    m_protected = protectedContext;
+    if (!m_audit)
+        return;
+    connect(this, &CaptureSession::finished, this,
+            [this](const QString &state, const QString &reason) {
+                QString outcome = state;
+                if (!reason.isEmpty())
+                    outcome += QStringLiteral(": ") + reason.section(QLatin1Char('\n'), 0, 0);
+                outcome += QStringLiteral(" (%1 packets, %2 connections)")
+                                   .arg(m_packets)
+                                   .arg(m_connections);
+                audit(m_config.mirrorPort > 0 ? QStringLiteral("mirror-stop")
+                                              : QStringLiteral("capture-stop"),
+                      QJsonObject{{QStringLiteral("outcome"), outcome}});
+            });
+}
+
+void CaptureSession::audit(const QString &event, QJsonObject e) const
+{
+    if (!m_audit)
+        return;
+    // Names only: never the environment or anything from the kubeconfig but the context.
+    e[QLatin1String("session")] = m_id;
+    e[QLatin1String("context")] = m_config.context;
+    e[QLatin1String("namespace")] = m_namespace.isEmpty() ? m_config.ns : m_namespace;
+    e[QLatin1String("target")] = m_config.target;
+    e[QLatin1String("port")] = m_config.port;
+    e[QLatin1String("image")] = m_config.image;
+    e[QLatin1String("profile")] = m_config.tapProfile;
+    if (m_config.mirrorPort > 0)
+        e[QLatin1String("mirror")]
+                = QStringLiteral("%1:%2").arg(m_config.mirrorHost).arg(m_config.mirrorPort);
+    e[QLatin1String("protected")] = m_protected;
+    if (m_protected)
+        e[QLatin1String("confirmed")] = m_config.confirmProtected;
+    m_audit->append(event, e);
+}
+
 void CaptureSession::start()
 {
     Q_EMIT stateChanged(QLatin1String(PodTapPipeline::stateName(m_state)),
@@ -133,6 +179,9 @@ void CaptureSession::start()
         Q_EMIT warning(w);
     m_config.context = access->contextName();
     m_namespace = m_config.ns.isEmpty() ? access->defaultNamespace() : m_config.ns;
+    audit(m_config.mirrorPort > 0 ? QStringLiteral("mirror-start")
+                                  : QStringLiteral("capture-start"),
+          QJsonObject{{QStringLiteral("outcome"), QStringLiteral("started")}});
     if (!m_config.environment.isEmpty()) {
         QProcessEnvironment env;
         for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
@@ -251,8 +300,21 @@ void CaptureSession::addPod(const PodInfo &pod)
     auto *p = new PodTapPipeline(m_api.get(), pod, m_nextIndex++, m_podPort, m_config.image, this,
                                  this);
     p->setStallTimeout(m_config.stallTimeoutSeconds * 1000);
+    p->setTapProfile(tapProfileFromName(m_config.tapProfile).value_or(TapProfile::Default));
     m_pipelines << p;
     wireMirror(p);
+    connect(p, &PodTapPipeline::tapReady, this, [this, p](const QString &tap, bool reused) {
+        audit(reused ? QStringLiteral("reuse") : QStringLiteral("inject"),
+              QJsonObject{{QStringLiteral("pod"), p->pod().name},
+                          {QStringLiteral("tap"), tap},
+                          {QStringLiteral("outcome"),
+                           reused ? QStringLiteral("running tap reused")
+                                  : QStringLiteral("tap added and running")}});
+    });
+    connect(p, &PodTapPipeline::tapFailed, this, [this, p](const QString &why) {
+        audit(QStringLiteral("inject-failed"), QJsonObject{{QStringLiteral("pod"), p->pod().name},
+                                                           {QStringLiteral("outcome"), why}});
+    });
     connect(p, &PodTapPipeline::stateChanged, this, [this, p](State s, const QString &why) {
         if (s == State::Failed && m_pipelines.size() > 1)
             Q_EMIT warning(QStringLiteral("pod %1: %2").arg(p->pod().name, why));
@@ -373,7 +435,8 @@ void CaptureSession::closeSpool()
 {
     if (!m_spool)
         return;
-    if (!m_endedBatch.isEmpty() || !m_mirrorBatch.isEmpty())
+    if (!m_endedBatch.isEmpty() || !m_mirrorBatch.isEmpty() || !m_httpBatch.isEmpty()
+        || !m_compareBatch.isEmpty())
         publishStats();
     if (m_spool->isOpen()) {
         m_spool->updateMeta(summary());
@@ -389,6 +452,11 @@ MirrorSink::Options CaptureSession::mirrorOptions() const
                                   : m_config.mirrorHost);
     o.port = quint16(m_config.mirrorPort);
     o.joinMidstream = m_config.joinMidstream;
+    if (const auto filter = HttpFilter::fromJson(m_config.httpFilter))
+        o.httpFilter = filter.value(); // validated by SessionConfig::fromJson
+    o.compare = m_config.compare;
+    for (const QString &h : m_config.ignoreHeaders)
+        o.compareOptions.ignoreHeaders.insert(h.toLatin1().toLower().trimmed());
     return o;
 }
 
@@ -411,9 +479,10 @@ void CaptureSession::wireMirror(PodTapPipeline *p)
 }
 
 Result<bool> CaptureSession::setMirror(const QString &host, int port, bool joinMidstream,
-                                       bool allowRemote)
+                                       bool allowRemote, bool compare)
 {
     SessionConfig c = m_config;
+    c.compare = compare;
     c.mirrorHost = host.isEmpty() ? QStringLiteral("127.0.0.1") : host;
     c.mirrorPort = port;
     c.joinMidstream = joinMidstream;
@@ -423,9 +492,15 @@ Result<bool> CaptureSession::setMirror(const QString &host, int port, bool joinM
         return Result<bool>::failure(checked.error());
     if (isFinished())
         return Result<bool>::failure(QStringLiteral("session %1 has ended").arg(m_id));
+    const bool wasMirroring = m_config.mirrorPort > 0;
     m_config = checked.value();
     for (PodTapPipeline *p : std::as_const(m_pipelines))
         wireMirror(p);
+    if (port > 0 || wasMirroring)
+        audit(port > 0 ? QStringLiteral("mirror-start") : QStringLiteral("mirror-stop"),
+              QJsonObject{{QStringLiteral("outcome"),
+                           port > 0 ? QStringLiteral("mirror set by the client")
+                                    : QStringLiteral("mirror switched off by the client")}});
     publishStats();
     return true;
 }
@@ -449,6 +524,39 @@ void CaptureSession::podConnectionClosed(const QJsonObject &c)
     if (m_spool && m_spool->isOpen())
         m_spool->appendConnection(c);
     m_endedBatch.append(c);
+}
+
+void CaptureSession::podHttpExchange(const QJsonObject &record)
+{
+    ++m_httpExchanges;
+    if (m_spool && m_spool->isOpen())
+        m_spool->appendHttp(record);
+    m_httpBatch.append(record);
+}
+
+void CaptureSession::podCompared(const QJsonObject &record)
+{
+    ShadowComparator::Kind kind{};
+    if (ShadowComparator::kindFromName(record[QLatin1String("verdict")].toString(), &kind)) {
+        m_compareCounts.add(kind);
+        m_routeCounts[record[QLatin1String("route")].toString()].add(kind);
+    }
+    if (m_spool && m_spool->isOpen())
+        m_spool->appendCompare(record);
+    m_compareBatch.append(record);
+}
+
+QJsonObject CaptureSession::compareJson() const
+{
+    QJsonObject o = m_compareCounts.toJson();
+    QJsonObject routes;
+    // Bounded: a service with unfolded ids could have unbounded routes.
+    int n = 0;
+    for (auto it = m_routeCounts.begin(); it != m_routeCounts.end() && n < 500; ++it, ++n)
+        routes[it.key()] = it.value().toJson();
+    o[QLatin1String("routes")] = routes;
+    o[QLatin1String("enabled")] = m_config.compare;
+    return o;
 }
 
 QJsonObject CaptureSession::mirrorStats() const
@@ -487,6 +595,7 @@ QJsonObject CaptureSession::summary() const
     o[QLatin1String("title")] = m_config.title(m_namespace);
     o[QLatin1String("target")] = m_config.target;
     o[QLatin1String("context")] = m_config.context;
+    o[QLatin1String("protected")] = m_protected; // the context guard protects the context
     o[QLatin1String("namespace")] = m_namespace;
     o[QLatin1String("port")] = m_config.port;
     o[QLatin1String("podPort")] = m_podPort;
@@ -505,6 +614,9 @@ QJsonObject CaptureSession::summary() const
                                            {QStringLiteral("lostOnTheWay"), lost},
                                            {QStringLiteral("unreadAtStop"), unread}};
     o[QLatin1String("mirror")] = mirrorStats();
+    o[QLatin1String("http")] = QJsonObject{{QStringLiteral("exchanges"), qint64(m_httpExchanges)}};
+    if (m_config.compare)
+        o[QLatin1String("compare")] = compareJson();
     o[QLatin1String("store")] = m_storeDir;
     o[QLatin1String("warnings")] = QJsonArray::fromStringList(m_warnings.mid(0, 50));
     return o;
@@ -519,6 +631,14 @@ void CaptureSession::publishStats()
     if (!m_mirrorBatch.isEmpty()) {
         Q_EMIT mirrorConnectionsEnded(m_mirrorBatch);
         m_mirrorBatch = QJsonArray();
+    }
+    if (!m_httpBatch.isEmpty()) {
+        Q_EMIT httpExchanges(m_httpBatch);
+        m_httpBatch = QJsonArray();
+    }
+    if (!m_compareBatch.isEmpty()) {
+        Q_EMIT compared(m_compareBatch);
+        m_compareBatch = QJsonArray();
     }
     const QJsonObject s = summary();
     if (m_spool && m_spool->isOpen())

@@ -1,11 +1,13 @@
 #pragma once
 
 #include "kube/execcredentialplugin.h"
+#include "mirror/shadowcompare.h"
 #include "podtappipeline.h"
 #include "sessionconfig.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QJsonArray>
 #include <QObject>
 #include <QPointer>
@@ -15,6 +17,7 @@
 
 namespace podtap {
 
+class AuditLog;
 class KubeApiClient;
 class SessionSpool;
 
@@ -34,10 +37,16 @@ public:
                    QObject *parent = nullptr);
     ~CaptureSession() override;
 
+    // Before start(): where injections and start/stop go (not owned; may be null), and
+    // whether the context is one the context guard protects (summary "protected").
+    void setAudit(AuditLog *log, bool protectedContext);
+    bool isProtected() const { return m_protected; }
+
     void start();
     void stop();
     // port 0 switches the mirror off.
-    Result<bool> setMirror(const QString &host, int port, bool joinMidstream, bool allowRemote);
+    Result<bool> setMirror(const QString &host, int port, bool joinMidstream,
+                           bool allowRemote, bool compare = false);
 
     QString id() const { return m_id; }
     const SessionConfig &config() const { return m_config; }
@@ -56,6 +65,8 @@ public:
     void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
                    std::uint8_t tcpFlags) override;
     void podConnectionClosed(const QJsonObject &summary) override;
+    void podHttpExchange(const QJsonObject &record) override;
+    void podCompared(const QJsonObject &record) override;
 
 Q_SIGNALS:
     void stateChanged(const QString &state, const QString &reason);
@@ -65,6 +76,8 @@ Q_SIGNALS:
     void statsUpdated(const QJsonObject &summary);
     void connectionsEnded(const QJsonArray &connections);
     void mirrorConnectionsEnded(const QJsonArray &connections);
+    void httpExchanges(const QJsonArray &exchanges);
+    void compared(const QJsonArray &verdicts);
     void pcapBytes(const QByteArray &bytes, int linkType);
     void finished(const QString &state, const QString &reason);
 
@@ -81,6 +94,7 @@ private:
     void closeSpool();
     MirrorSink::Options mirrorOptions() const;
     void wireMirror(PodTapPipeline *p);
+    void audit(const QString &event, QJsonObject entry) const;
 
     QString m_id;
     SessionConfig m_config;
@@ -107,6 +121,12 @@ private:
     QElapsedTimer m_drainClock;
     QJsonArray m_endedBatch; // closed since the last stats event (shown live)
     QJsonArray m_mirrorBatch;
+    QJsonArray m_httpBatch;    // exchanges since the last stats event
+    QJsonArray m_compareBatch; // verdicts since the last stats event
+    quint64 m_httpExchanges = 0;
+    ShadowCompare::Counts m_compareCounts;
+    QHash<QString, ShadowCompare::Counts> m_routeCounts;
+    QJsonObject compareJson() const;
     quint64 m_packets = 0;
     quint64 m_bytes = 0;
     quint64 m_connections = 0;
@@ -114,6 +134,8 @@ private:
     quint64 m_storeErrors = 0;
     QStringList m_warnings;
     MirrorSink::Stats m_mirrorDone; // stats of mirrors already replaced or removed
+    AuditLog *m_audit = nullptr;
+    bool m_protected = false;
 };
 
 } // namespace podtap

@@ -1,9 +1,11 @@
 #include "podtappipeline.h"
 
 #include "capture/packetdecoder.h"
+#include "http/routetemplate.h"
 #include "kube/kubeapiclient.h"
 #include "kube/tapcapture.h"
 #include "kube/tapinjector.h"
+#include "mirror/shadowcompare.h"
 
 #include <QJsonArray>
 
@@ -60,6 +62,7 @@ PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index
     , m_image(image)
     , m_observer(observer)
     , m_engine(engineConfig(port))
+    , m_http([this](const TcpConnection &c, HttpExchange &&x) { httpExchange(c, std::move(x)); })
 {
     m_engine.setSink(this);
     m_engine.setOtherPacketCallback([this](const RawPacket &p) {
@@ -94,7 +97,7 @@ void PodTapPipeline::setState(State s, const QString &reason)
 void PodTapPipeline::start()
 {
     setState(State::Preflight);
-    Preflight::run(m_api, m_pod, m_image, this,
+    Preflight::run(m_api, m_pod, m_image, m_profile, this,
                    [this](const PreflightReport &r) { onPreflight(r); });
 }
 
@@ -134,6 +137,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
             setState(State::WaitingForTap, m);
     });
     connect(injector, &TapInjector::failed, this, [this, injector](const QString &m) {
+        Q_EMIT tapFailed(m);
         setState(State::Failed, m);
         injector->deleteLater();
         Q_EMIT stopped();
@@ -142,6 +146,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
     connect(injector, &TapInjector::ready, this,
             [this, injector, args](const QString &tap, bool reused) {
                 injector->deleteLater();
+                Q_EMIT tapReady(tap, reused);
                 Q_EMIT progress(
                         QStringLiteral("%1 tap %2 in %3/%4; capturing tcp port %5")
                                 .arg(reused ? QStringLiteral("reusing") : QStringLiteral("started"),
@@ -193,6 +198,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
                 m_clock.start();
                 capture->start(m_pod.ns, m_pod.name, tap, args);
             });
+    injector->setProfile(m_profile);
     injector->start(m_pod, m_image);
 }
 
@@ -280,6 +286,56 @@ void PodTapPipeline::setMirror(const MirrorSink::Options &options)
     m_mirror.reset();
     if (options.port > 0)
         m_mirror = std::make_unique<MirrorSink>(options);
+    if (m_mirror && m_mirror->shadow()) {
+        connect(m_mirror->shadow(), &ShadowCompare::compared, this,
+                [this](quint64 captureId, const QJsonObject &record) {
+                    QJsonObject r = record;
+                    r[QLatin1String("id")] = qint64(sessionId(captureId));
+                    m_observer->podCompared(r);
+                });
+    }
+}
+
+QJsonObject PodTapPipeline::exchangeJson(const HttpExchange &x, std::uint64_t sessionId)
+{
+    QJsonObject o{
+            {QStringLiteral("id"), qint64(sessionId)},
+            {QStringLiteral("index"), qint64(x.index)},
+            {QStringLiteral("method"), QString::fromLatin1(x.request.method)},
+            {QStringLiteral("target"), QString::fromLatin1(x.request.target.left(2048))},
+            {QStringLiteral("route"), RouteTemplate::fold(x.request.method, x.request.target)},
+            {QStringLiteral("tsNs"), qint64(x.request.firstByteNs)},
+            {QStringLiteral("requestBytes"), qint64(x.request.bodyBytes)}};
+    if (x.hasResponse) {
+        o[QLatin1String("status")] = x.response.status;
+        o[QLatin1String("responseBytes")] = qint64(x.response.bodyBytes);
+        o[QLatin1String("latencyUs")] = double(x.latencyNs()) / 1000.0;
+        const QByteArray type = x.response.header("content-type");
+        if (!type.isEmpty())
+            o[QLatin1String("contentType")] = QString::fromLatin1(type.left(128));
+    }
+    if (!x.request.isComplete())
+        o[QLatin1String("requestIncomplete")]
+                = QLatin1String(HttpMessage::incompleteName(x.request.incomplete));
+    if (x.hasResponse && !x.response.isComplete())
+        o[QLatin1String("responseIncomplete")]
+                = QLatin1String(HttpMessage::incompleteName(x.response.incomplete));
+    return o;
+}
+
+void PodTapPipeline::httpExchange(const TcpConnection &c, HttpExchange &&x)
+{
+    HttpSummary &s = m_httpSummaries[c.id];
+    ++s.requests;
+    if (s.first.isEmpty())
+        s.first = QString::fromLatin1(x.request.method + ' ' + x.request.target.left(256));
+    if (x.hasResponse) {
+        s.lastStatus = x.response.status;
+        s.errors += x.response.status >= 500 ? 1 : 0;
+    }
+    m_observer->podHttpExchange(exchangeJson(x, sessionId(c.id)));
+    if (m_mirror)
+        m_mirror->podExchange(c.id, std::move(x));
 }
 
 QJsonObject PodTapPipeline::toJson() const
@@ -314,6 +370,7 @@ QJsonObject PodTapPipeline::connectionJson(const TcpConnection &c, std::uint64_t
 
 void PodTapPipeline::connectionOpened(TcpConnection &c)
 {
+    m_http.connectionOpened(c);
     if (m_mirror)
         m_mirror->connectionOpened(c);
 }
@@ -331,25 +388,38 @@ void PodTapPipeline::packet(TcpConnection &c, Direction d, const TcpSegment &s, 
 void PodTapPipeline::data(TcpConnection &c, Direction d, const std::uint8_t *bytes,
                           std::size_t size, std::int64_t tsNs)
 {
+    m_http.data(c, d, bytes, size, tsNs);
     if (m_mirror)
         m_mirror->data(c, d, bytes, size, tsNs);
 }
 
 void PodTapPipeline::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs)
 {
+    m_http.gap(c, d, bytes, tsNs);
     if (m_mirror)
         m_mirror->gap(c, d, bytes, tsNs);
 }
 
 void PodTapPipeline::connectionClosed(TcpConnection &c)
 {
+    m_http.connectionClosed(c); // the last exchanges reach the mirror before its close
     if (m_mirror)
         m_mirror->connectionClosed(c);
-    m_observer->podConnectionClosed(connectionJson(c, sessionId(c.id)));
+    QJsonObject summary = connectionJson(c, sessionId(c.id));
+    if (const auto it = m_httpSummaries.find(c.id); it != m_httpSummaries.end()) {
+        summary[QLatin1String("http")]
+                = QJsonObject{{QStringLiteral("requests"), qint64(it->second.requests)},
+                              {QStringLiteral("errors"), qint64(it->second.errors)},
+                              {QStringLiteral("first"), it->second.first},
+                              {QStringLiteral("lastStatus"), it->second.lastStatus}};
+    }
+    m_observer->podConnectionClosed(summary);
 }
 
 void PodTapPipeline::connectionRemoved(TcpConnection &c)
 {
+    m_http.connectionRemoved(c);
+    m_httpSummaries.erase(c.id);
     if (m_mirror)
         m_mirror->connectionRemoved(c);
 }

@@ -2,6 +2,7 @@
 
 #include "capture/captureengine.h"
 #include "capture/capturesink.h"
+#include "http/httpsink.h"
 #include "kube/capturecommand.h"
 #include "kube/podinfo.h"
 #include "kube/preflight.h"
@@ -52,6 +53,10 @@ public:
         // shown and stored at once rather than after the tracker's linger for late
         // retransmissions, which change no byte of it.
         virtual void podConnectionClosed(const QJsonObject &summary) = 0;
+        // One HTTP request and its answer as captured (docs/ipc.md, "http" event).
+        virtual void podHttpExchange(const QJsonObject &record) { Q_UNUSED(record) }
+        // One shadow comparison verdict of the mirror ("compared" event).
+        virtual void podCompared(const QJsonObject &record) { Q_UNUSED(record) }
     };
 
     PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index, int port,
@@ -59,6 +64,7 @@ public:
     ~PodTapPipeline() override;
 
     void setStallTimeout(int ms) { m_stallMs = ms; }
+    void setTapProfile(TapProfile profile) { m_profile = profile; }
     void start();
     // Stops tcpdump (the tap stays) and flushes the engine; stopped() follows.
     void stop();
@@ -71,6 +77,9 @@ public:
     // The stream is over: end of capture for the engine (connections flushed and closed).
     void finishEngine();
     MirrorSink *mirror() { return m_mirror.get(); }
+    const HttpSink &http() const { return m_http; }
+    // The record of one exchange, as stored in http.jsonl and sent as an "http" event.
+    static QJsonObject exchangeJson(const HttpExchange &x, std::uint64_t sessionId);
 
     State state() const { return m_state; }
     QString reason() const { return m_reason; }
@@ -103,6 +112,9 @@ Q_SIGNALS:
     void preflightDone(const QJsonArray &items, bool passed);
     void warning(const QString &message);
     void progress(const QString &message);
+    // The tap is in place (added, or a running one reused), or adding it failed (audit log).
+    void tapReady(const QString &tap, bool reused);
+    void tapFailed(const QString &message);
     void stopped();
 
 private:
@@ -116,9 +128,20 @@ private:
     int m_index;
     int m_port;
     QString m_image;
+    TapProfile m_profile = TapProfile::Default;
     PacketObserver *m_observer;
     CaptureEngine m_engine;
     std::unique_ptr<MirrorSink> m_mirror;
+    void httpExchange(const TcpConnection &c, HttpExchange &&x);
+    HttpSink m_http;
+    struct HttpSummary
+    {
+        quint64 requests = 0;
+        quint64 errors = 0; // 5xx answers
+        QString first;      // "GET /path"
+        int lastStatus = 0;
+    };
+    std::unordered_map<std::uint64_t, HttpSummary> m_httpSummaries; // by engine id
     QPointer<TapInjector> m_injector;
     QPointer<TapCapture> m_capture;
     QTimer m_clock;

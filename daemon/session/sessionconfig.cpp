@@ -1,5 +1,7 @@
 #include "sessionconfig.h"
 
+#include "http/httpfilter.h"
+#include "kube/targetresolver.h"
 #include "mirror/mirrorsink.h"
 
 #include <QJsonArray>
@@ -28,6 +30,8 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
     c.target = str(o, "target");
     c.port = o.value(QLatin1String("port")).toInt();
     c.image = str(o, "image");
+    c.tapProfile = str(o, "tapProfile", c.tapProfile);
+    c.confirmProtected = o.value(QLatin1String("confirmProtected")).toBool();
     c.allPods = o.value(QLatin1String("allPods")).toBool(true);
     c.maxPods = o.value(QLatin1String("maxPods")).toInt(16);
     c.stallTimeoutSeconds = o.value(QLatin1String("stallTimeout")).toInt(60);
@@ -36,6 +40,10 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
     c.mirrorPort = mirror.value(QLatin1String("port")).toInt();
     c.joinMidstream = mirror.value(QLatin1String("joinMidstream")).toBool();
     c.allowRemoteMirror = mirror.value(QLatin1String("allowRemote")).toBool();
+    c.httpFilter = mirror.value(QLatin1String("httpFilter")).toObject();
+    c.compare = mirror.value(QLatin1String("compare")).toBool();
+    for (const QJsonValue v : mirror.value(QLatin1String("ignoreHeaders")).toArray())
+        c.ignoreHeaders << v.toString();
     const QJsonObject limits = o.value(QLatin1String("limits")).toObject();
     c.maxBytes = limits.value(QLatin1String("maxBytes")).toInteger();
     c.maxAgeSeconds = limits.value(QLatin1String("maxAgeSeconds")).toInteger();
@@ -44,6 +52,18 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
     if (c.target.isEmpty())
         return R::failure(QStringLiteral("a session needs a target (namespace/pod, "
                                          "deployment/NAME, service/NAME, …)"));
+    if (const auto spec = TargetSpec::parse(c.target, c.ns); !spec)
+        return R::failure(spec.error());
+    else if (!spec->context.isEmpty()) {
+        // "context/namespace/pod" names its context: it wins over none, and must agree with
+        // one given separately (the guard and the cluster must see the same context).
+        if (c.context.isEmpty())
+            c.context = spec->context;
+        else if (c.context != spec->context)
+            return R::failure(QStringLiteral("the target names context '%1' but the session "
+                                             "asks for context '%2'")
+                                      .arg(spec->context, c.context));
+    }
     if (c.port < 1 || c.port > 65535)
         return R::failure(QStringLiteral("the port to tap must be 1-65535 (got %1)").arg(c.port));
     if (c.mirrorPort < 0 || c.mirrorPort > 65535)
@@ -60,6 +80,11 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
                                              "address (give the address explicitly to allow it)")
                                       .arg(c.mirrorHost));
     }
+    if (c.tapProfile != QLatin1String("default") && c.tapProfile != QLatin1String("nonroot"))
+        return R::failure(
+                QStringLiteral("unknown tap profile '%1' (default or nonroot)").arg(c.tapProfile));
+    if (const auto filter = HttpFilter::fromJson(c.httpFilter); !filter)
+        return R::failure(filter.error());
     if (c.maxPods < 1 || c.maxPods > 256)
         return R::failure(QStringLiteral("maxPods must be 1-256"));
     if (c.stallTimeoutSeconds < 1)
@@ -78,13 +103,19 @@ QJsonObject SessionConfig::toJson() const
     o[QLatin1String("target")] = target;
     o[QLatin1String("port")] = port;
     o[QLatin1String("image")] = image;
+    o[QLatin1String("tapProfile")] = tapProfile;
+    o[QLatin1String("confirmProtected")] = confirmProtected;
     o[QLatin1String("allPods")] = allPods;
     o[QLatin1String("maxPods")] = maxPods;
     o[QLatin1String("stallTimeout")] = stallTimeoutSeconds;
-    o[QLatin1String("mirror")] = QJsonObject{{QStringLiteral("host"), mirrorHost},
-                                             {QStringLiteral("port"), mirrorPort},
-                                             {QStringLiteral("joinMidstream"), joinMidstream},
-                                             {QStringLiteral("allowRemote"), allowRemoteMirror}};
+    o[QLatin1String("mirror")] = QJsonObject{
+            {QStringLiteral("host"), mirrorHost},
+            {QStringLiteral("port"), mirrorPort},
+            {QStringLiteral("joinMidstream"), joinMidstream},
+            {QStringLiteral("allowRemote"), allowRemoteMirror},
+            {QStringLiteral("httpFilter"), httpFilter},
+            {QStringLiteral("compare"), compare},
+            {QStringLiteral("ignoreHeaders"), QJsonArray::fromStringList(ignoreHeaders)}};
     o[QLatin1String("limits")] = QJsonObject{{QStringLiteral("maxBytes"), maxBytes},
                                              {QStringLiteral("maxAgeSeconds"), maxAgeSeconds},
                                              {QStringLiteral("durationSeconds"), durationSeconds}};

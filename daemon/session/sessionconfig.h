@@ -23,6 +23,12 @@ struct SessionConfig
     QString target;  // [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X
     int port = 0;
     QString image; // empty: the pinned default
+    // The tap's security profile (docs/tap-contract.md): "default" runs tcpdump as root with
+    // only NET_RAW and no privilege escalation; "nonroot" runs it as a fixed non-zero uid
+    // with NET_RAW reaching tcpdump through file capabilities (escalation left unset).
+    QString tapProfile = QStringLiteral("default");
+    // The user confirmed tapping a protected (production) context (the context guard).
+    bool confirmProtected = false;
     // Workloads: tap every pod and follow new ones (default), or only the most active one.
     bool allPods = true;
     int maxPods = 16;
@@ -33,6 +39,11 @@ struct SessionConfig
     int mirrorPort = 0;
     bool joinMidstream = false;
     bool allowRemoteMirror = false; // the user typed a non-loopback address
+    // HTTP: mirror only connections whose first request matches (HttpFilter JSON), and
+    // compare the pod's answers with the local build's (shadow comparison).
+    QJsonObject httpFilter;
+    bool compare = false;
+    QStringList ignoreHeaders; // more headers the comparison ignores (besides the defaults)
 
     // Store limits (ring-style: the oldest spool files go) and an optional duration.
     qint64 maxBytes = 0;

@@ -1,7 +1,12 @@
 #include "sessionmanager.h"
 
 #include "capturesession.h"
+#include "guard/contextguard.h"
+#include "http/httpfilter.h"
 #include "ipc/ipcserver.h"
+#include "kube/kubeconfig.h"
+#include "kube/targetresolver.h"
+#include "replay/httpreplaysession.h"
 #include "replay/replaysession.h"
 #include "store/captureexporter.h"
 #include "store/storedsession.h"
@@ -117,6 +122,7 @@ bool SessionManager::handle(IpcPeer *peer, qint64 id, const QString &method,
             {QStringLiteral("session.histogram"), &SessionManager::histogram},
             {QStringLiteral("session.stream"), &SessionManager::stream},
             {QStringLiteral("session.connections"), &SessionManager::connections},
+            {QStringLiteral("session.requests"), &SessionManager::requests},
             {QStringLiteral("session.export"), &SessionManager::exportSession},
             {QStringLiteral("session.delete"), &SessionManager::remove},
             {QStringLiteral("replay.start"), &SessionManager::replayStart},
@@ -175,6 +181,12 @@ void SessionManager::watch(CaptureSession *s)
     connect(s, &CaptureSession::mirrorConnectionsEnded, this, [publish](const QJsonArray &c) {
         publish("mirror", QJsonObject{{QStringLiteral("ended"), c}});
     });
+    connect(s, &CaptureSession::httpExchanges, this, [publish](const QJsonArray &x) {
+        publish("http", QJsonObject{{QStringLiteral("exchanges"), x}});
+    });
+    connect(s, &CaptureSession::compared, this, [publish](const QJsonArray &v) {
+        publish("compared", QJsonObject{{QStringLiteral("verdicts"), v}});
+    });
     // Live pcap: a "pcap-link" event precedes the first record of each link type; the
     // records are classic pcap records (ns timestamps) as binary frames.
     const QString pcapStream = stream + QStringLiteral("/pcap");
@@ -201,6 +213,37 @@ void SessionManager::watch(CaptureSession *s)
             });
 }
 
+QString SessionManager::protectedBy(const SessionConfig &config, QString *context) const
+{
+    // Patterns re-read for every session: an edit of guard.conf applies at once.
+    const ContextGuard guard = ContextGuard::load();
+    QStringList contexts;
+    if (!config.context.isEmpty()) {
+        contexts << config.context;
+    } else {
+        // The context the session will use: the kubeconfig's current one (loaded the same
+        // way the session loads it; if that fails, so will the session, touching nothing).
+        const auto kubeconfig = config.kubeconfigFiles.isEmpty()
+                                        ? Kubeconfig::loadDefault()
+                                        : Kubeconfig::loadFiles(config.kubeconfigFiles);
+        if (kubeconfig)
+            contexts << kubeconfig->currentContext();
+    }
+    // "context/namespace/pod" names a context too: protected if either is.
+    const auto spec = TargetSpec::parse(config.target, {});
+    if (spec && !spec->context.isEmpty())
+        contexts << spec->context;
+    for (const QString &c : std::as_const(contexts)) {
+        const QString pattern = guard.matchingPattern(c);
+        if (!pattern.isEmpty()) {
+            *context = c;
+            return pattern;
+        }
+    }
+    *context = contexts.value(0);
+    return {};
+}
+
 void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
     const auto config = SessionConfig::fromJson(params);
@@ -208,8 +251,32 @@ void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
         peer->replyError(id, QStringLiteral("invalid"), config.error());
         return;
     }
+    // The context guard, here so that every client (CLI, GUI, tray, scripts) gets it.
+    QString context;
+    const QString pattern = protectedBy(config.value(), &context);
+    if (!pattern.isEmpty() && !config->confirmProtected) {
+        m_audit.append(QStringLiteral("refused"),
+                       QJsonObject{{QStringLiteral("context"), context},
+                                   {QStringLiteral("namespace"), config->ns},
+                                   {QStringLiteral("target"), config->target},
+                                   {QStringLiteral("port"), config->port},
+                                   {QStringLiteral("image"), config->image},
+                                   {QStringLiteral("profile"), config->tapProfile},
+                                   {QStringLiteral("protected"), true},
+                                   {QStringLiteral("confirmed"), false},
+                                   {QStringLiteral("outcome"),
+                                    QStringLiteral("refused: protected context not confirmed")}});
+        peer->replyError(
+                id, QStringLiteral("protected-context"),
+                QStringLiteral("context '%1' is protected (it matches '%2' in %3): nothing was "
+                               "touched. Confirm to tap it anyway: podtap --yes-i-mean-production, "
+                               "or type the context name in podtap-gui")
+                        .arg(context, pattern, ContextGuard::defaultFile()));
+        return;
+    }
     const QString sid = nextId();
     auto *s = new CaptureSession(sid, config.value(), m_store.sessionDir(sid), this);
+    s->setAudit(&m_audit, !pattern.isEmpty());
     m_sessions.insert(sid, s);
     watch(s);
     // Subscribing in the same request means no event can be missed.
@@ -358,7 +425,8 @@ void SessionManager::mirror(IpcPeer *peer, qint64 id, const QJsonObject &params)
     const auto r = s->setMirror(params.value(QLatin1String("host")).toString(),
                                 params.value(QLatin1String("port")).toInt(),
                                 params.value(QLatin1String("joinMidstream")).toBool(),
-                                params.value(QLatin1String("allowRemote")).toBool());
+                                params.value(QLatin1String("allowRemote")).toBool(),
+                                params.value(QLatin1String("compare")).toBool());
     if (!r) {
         peer->replyError(id, QStringLiteral("invalid"), r.error());
         return;
@@ -514,6 +582,25 @@ void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &pa
                                 {QStringLiteral("connections"), out}});
 }
 
+void SessionManager::requests(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const auto stored = openStored(sessionIdParam(params));
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    StoreQueries::RequestQuery q;
+    q.offset = params.value(QLatin1String("offset")).toInteger(0);
+    q.limit = params.value(QLatin1String("limit")).toInt(1000);
+    q.connection = params.value(QLatin1String("connection")).toInteger(-1);
+    const QJsonValue v = params.value(QLatin1String("verdict"));
+    for (const QJsonValue name : v.isArray() ? v.toArray() : QJsonArray{v})
+        if (!name.toString().isEmpty())
+            q.verdicts.insert(name.toString());
+    q.route = params.value(QLatin1String("route")).toString();
+    answerFromWorker(peer, id, [s = stored.value(), q] { return StoreQueries::requests(s, q); });
+}
+
 void SessionManager::exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
     const QString sid = sessionIdParam(params);
@@ -661,6 +748,10 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
         peer->replyError(id, QStringLiteral("invalid"), QStringLiteral("speed must be ≥ 0"));
         return;
     }
+    if (params.value(QLatin1String("http")).toBool()) {
+        startHttpReplay(peer, id, params, o);
+        return;
+    }
     const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
     auto *r = new ReplaySession(o, this);
     const QString stream = QStringLiteral("replay/") + rid;
@@ -716,9 +807,99 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
     peer->reply(id, QJsonObject{{QStringLiteral("id"), rid}, {QStringLiteral("stream"), stream}});
 }
 
+void SessionManager::startHttpReplay(IpcPeer *peer, qint64 id, const QJsonObject &params,
+                                     const ReplaySession::Options &raw)
+{
+    HttpReplaySession::Options o;
+    o.file = raw.file;
+    o.moreFiles = raw.moreFiles;
+    o.host = raw.host;
+    o.port = raw.port;
+    o.serverPort = raw.serverPort;
+    o.clients = raw.clients;
+    o.rate = params.value(QLatin1String("rate")).toDouble(0);
+    o.percent = params.value(QLatin1String("percent")).toDouble(100);
+    o.concurrency = params.value(QLatin1String("concurrency")).toInt(8);
+    o.keepAuth = params.value(QLatin1String("keepAuth")).toBool();
+    o.compare = params.value(QLatin1String("compare")).toBool(true);
+    o.timeoutMs = params.value(QLatin1String("timeoutMs")).toInt(10000);
+    for (const QJsonValue v : params.value(QLatin1String("ignoreHeaders")).toArray())
+        o.compareOptions.ignoreHeaders.insert(v.toString().toLatin1().toLower().trimmed());
+    const QJsonObject headers = params.value(QLatin1String("setHeaders")).toObject();
+    for (auto it = headers.begin(); it != headers.end(); ++it) {
+        const QByteArray name = it.key().toLatin1();
+        const QByteArray value = it.value().toString().toLatin1();
+        // A header line must stay one line: no CR/LF smuggled into the request.
+        if (name.isEmpty() || name.contains('\r') || name.contains('\n') || name.contains(':')
+            || value.contains('\r') || value.contains('\n')) {
+            peer->replyError(id, QStringLiteral("invalid"),
+                             QStringLiteral("bad header to set: '%1'").arg(it.key()));
+            return;
+        }
+        o.setHeaders.append({name, value});
+    }
+    const auto filter = HttpFilter::fromJson(params.value(QLatin1String("filter")).toObject());
+    if (!filter) {
+        peer->replyError(id, QStringLiteral("invalid"), filter.error());
+        return;
+    }
+    o.filter = filter.value();
+    if (o.concurrency < 1 || o.concurrency > 256 || o.timeoutMs < 100) {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("concurrency must be 1-256 and the timeout ≥ 100 ms"));
+        return;
+    }
+    const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
+    auto *r = new HttpReplaySession(o, this);
+    const QString stream = QStringLiteral("replay/") + rid;
+    if (params.value(QLatin1String("subscribe")).toBool(true))
+        peer->subscribe(stream);
+    auto batch = std::make_shared<QJsonArray>();
+    auto *flush = new QTimer(r);
+    flush->setInterval(250);
+    auto publishBatch = [this, stream, batch, r] {
+        if (!batch->isEmpty()) {
+            m_server->publish(stream, QStringLiteral("compared"),
+                              QJsonObject{{QStringLiteral("verdicts"), *batch}});
+            *batch = QJsonArray();
+        }
+        m_server->publish(stream, QStringLiteral("progress"), r->summary());
+    };
+    connect(flush, &QTimer::timeout, r, publishBatch);
+    connect(r, &HttpReplaySession::compared, r,
+            [batch](const QJsonObject &record) { batch->append(record); });
+    connect(r, &HttpReplaySession::done, this,
+            [this, stream, r, rid, flush, publishBatch](bool ok, const QString &message) {
+                flush->stop();
+                publishBatch();
+                QJsonObject done = r->summary();
+                done[QLatin1String("ok")] = ok;
+                done[QLatin1String("message")] = message;
+                done[QLatin1String("http")] = true;
+                m_server->publish(stream, QStringLiteral("done"), done);
+                m_httpReplays.remove(rid);
+                r->deleteLater();
+            });
+    QString error;
+    if (!r->start(&error)) {
+        delete r;
+        peer->unsubscribe(stream);
+        peer->replyError(id, QStringLiteral("invalid"), error);
+        return;
+    }
+    m_httpReplays.insert(rid, r);
+    flush->start();
+    peer->reply(id, QJsonObject{{QStringLiteral("id"), rid}, {QStringLiteral("stream"), stream}});
+}
+
 void SessionManager::replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
     const QString rid = params.value(QLatin1String("id")).toString();
+    if (HttpReplaySession *h = m_httpReplays.value(rid)) {
+        h->stop();
+        peer->reply(id, {});
+        return;
+    }
     ReplaySession *r = m_replays.value(rid);
     if (!r) {
         peer->replyError(id, QStringLiteral("not-found"), QStringLiteral("no replay %1").arg(rid));

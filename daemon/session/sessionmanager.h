@@ -1,5 +1,8 @@
 #pragma once
 
+#include "auditlog.h"
+#include "replay/replaysession.h"
+#include "sessionconfig.h"
 #include "store/capturestore.h"
 #include "store/storedsession.h"
 
@@ -15,7 +18,7 @@ namespace podtap {
 class CaptureSession;
 class IpcPeer;
 class IpcServer;
-class ReplaySession;
+class HttpReplaySession;
 
 // The daemon's sessions: capture/mirror sessions, stored captures (listed, paged,
 // exported) and replays, served over the IPC (methods session.*, replay.*; events on
@@ -50,12 +53,16 @@ private:
     // Runs `work` on a thread and answers with its result ("invalid" with its message).
     void answerFromWorker(IpcPeer *peer, qint64 id, std::function<Result<QJsonObject>()> work);
     void connections(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    void requests(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void remove(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void replayStart(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params);
 
     QString nextId() const;
+    // The context guard: the context `config` taps if it is protected (the pattern it
+    // matches), else an empty string.
+    QString protectedBy(const SessionConfig &config, QString *context) const;
     // The session named by params.id, or nullptr after answering "not-found".
     CaptureSession *liveSession(IpcPeer *peer, qint64 id, const QJsonObject &params) const;
     // The stored session sid, with a running session's buffered data written out first.
@@ -69,8 +76,12 @@ private:
 
     IpcServer *m_server;
     CaptureStore m_store;
+    AuditLog m_audit;
     QMap<QString, CaptureSession *> m_sessions; // live and finished since the daemon started
     QMap<QString, QPointer<ReplaySession>> m_replays;
+    QMap<QString, QPointer<HttpReplaySession>> m_httpReplays;
+    void startHttpReplay(IpcPeer *peer, qint64 id, const QJsonObject &params,
+                         const ReplaySession::Options &raw);
     int m_nextReplay = 1;
     mutable int m_lastId = 0;
 };

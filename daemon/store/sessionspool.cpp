@@ -1,5 +1,7 @@
 #include "sessionspool.h"
 
+#include "jsonlineswriter.h"
+
 #include "metafile.h"
 #include "sessionlayout.h"
 #include "spoolfile.h"
@@ -167,6 +169,28 @@ void SessionSpool::appendConnection(const QJsonObject &connection)
         writeConnections();
 }
 
+void SessionSpool::appendHttp(const QJsonObject &exchange)
+{
+    appendTo(m_http, SessionLayout::httpFile(), exchange);
+}
+
+void SessionSpool::appendCompare(const QJsonObject &verdict)
+{
+    appendTo(m_compare, SessionLayout::compareFile(), verdict);
+}
+
+void SessionSpool::appendTo(std::unique_ptr<JsonLinesWriter> &writer, const QString &name,
+                            const QJsonObject &record)
+{
+    if (!m_open || m_failed)
+        return;
+    if (!writer)
+        writer = std::make_unique<JsonLinesWriter>(m_dir + QLatin1Char('/') + name);
+    QString error;
+    if (!writer->append(record, &error))
+        fail(error);
+}
+
 void SessionSpool::updateMeta(const QJsonObject &fields)
 {
     for (auto it = fields.begin(); it != fields.end(); ++it)
@@ -185,6 +209,12 @@ void SessionSpool::flush()
     }
     if (!writeConnections())
         return;
+    for (auto *w : {m_http.get(), m_compare.get()}) {
+        if (w && !w->flush(&error)) {
+            fail(error);
+            return;
+        }
+    }
     m_sinceFlush.restart();
     if (m_file->packets() > 0 && ageRotationDue() && !rotate())
         return;
@@ -336,6 +366,10 @@ void SessionSpool::close(const QString &finalState)
         ::fsync(m_connectionsFd);
         ::close(m_connectionsFd);
         m_connectionsFd = -1;
+    }
+    for (auto *w : {m_http.get(), m_compare.get()}) {
+        if (w)
+            w->close();
     }
     m_meta.insert(QStringLiteral("state"), finalState);
     m_meta.insert(QStringLiteral("ended"), StoreIo::nowIso());

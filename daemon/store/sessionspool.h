@@ -15,6 +15,7 @@
 
 namespace podtap {
 
+class JsonLinesWriter;
 class MetaFile;
 class SpoolFile;
 
@@ -56,6 +57,9 @@ public:
                 std::uint8_t tcpFlags);
     // One finished connection's summary (JSON object), appended to connections.jsonl.
     void appendConnection(const QJsonObject &connection);
+    // HTTP exchanges and comparison verdicts (http.jsonl, compare.jsonl).
+    void appendHttp(const QJsonObject &exchange);
+    void appendCompare(const QJsonObject &verdict);
     void updateMeta(const QJsonObject &fields); // merged into meta.json at the next flush
     void flush();                               // also runs every 100 ms from a timer
     void close(const QString &finalState);      // flush, meta.state, meta.ended, fsync
@@ -105,6 +109,10 @@ private:
     quint64 m_metaPackets = 0; // packets when meta.json was last written
     QByteArray m_connections;  // pending lines of connections.jsonl
     int m_connectionsFd = -1;
+    std::unique_ptr<JsonLinesWriter> m_http;
+    std::unique_ptr<JsonLinesWriter> m_compare;
+    void appendTo(std::unique_ptr<JsonLinesWriter> &writer, const QString &name,
+                  const QJsonObject &record);
     QTimer m_timer;
     QElapsedTimer m_sinceFlush;
     QElapsedTimer m_sinceMeta;

@@ -1,0 +1,292 @@
+#include "shadowcompare.h"
+
+#include "http/routetemplate.h"
+
+#include <time.h>
+
+namespace podtap {
+
+using Kind = ShadowComparator::Kind;
+
+void ShadowCompare::Counts::add(Kind kind)
+{
+    ++compared;
+    switch (kind) {
+    case Kind::Same:
+        ++same;
+        break;
+    case Kind::StatusDiffers:
+        ++status;
+        break;
+    case Kind::BodyDiffers:
+        ++body;
+        break;
+    case Kind::HeadersDiffer:
+        ++headers;
+        break;
+    case Kind::LocalError:
+        ++localErrors;
+        break;
+    case Kind::LocalTimeout:
+        ++localTimeouts;
+        break;
+    case Kind::NotComparable:
+        ++notComparable;
+        break;
+    }
+}
+
+ShadowCompare::Counts &ShadowCompare::Counts::operator+=(const Counts &c)
+{
+    compared += c.compared;
+    same += c.same;
+    status += c.status;
+    body += c.body;
+    headers += c.headers;
+    localErrors += c.localErrors;
+    localTimeouts += c.localTimeouts;
+    notComparable += c.notComparable;
+    podUnanswered += c.podUnanswered;
+    extraLocal += c.extraLocal;
+    return *this;
+}
+
+QJsonObject ShadowCompare::Counts::toJson() const
+{
+    return QJsonObject{{QStringLiteral("compared"), qint64(compared)},
+                       {QStringLiteral("same"), qint64(same)},
+                       {QStringLiteral("status"), qint64(status)},
+                       {QStringLiteral("body"), qint64(body)},
+                       {QStringLiteral("headers"), qint64(headers)},
+                       {QStringLiteral("localErrors"), qint64(localErrors)},
+                       {QStringLiteral("localTimeouts"), qint64(localTimeouts)},
+                       {QStringLiteral("notComparable"), qint64(notComparable)},
+                       {QStringLiteral("podUnanswered"), qint64(podUnanswered)},
+                       {QStringLiteral("extraLocal"), qint64(extraLocal)}};
+}
+
+ShadowCompare::ShadowCompare(const ShadowComparator::Options &options, QObject *parent)
+    : QObject(parent)
+    , m_comparator(options)
+{
+    m_sweep.setInterval(1000);
+    connect(&m_sweep, &QTimer::timeout, this, &ShadowCompare::sweep);
+    m_sweep.start();
+}
+
+ShadowCompare::~ShadowCompare() = default;
+
+std::int64_t ShadowCompare::nowNs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return std::int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+void ShadowCompare::connectionStarted(std::uint64_t captureId)
+{
+    m_conns.try_emplace(captureId);
+}
+
+void ShadowCompare::localRequestBytes(std::uint64_t captureId, const char *data, qint64 size)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end() || size <= 0)
+        return;
+    it->second.local.clientData(reinterpret_cast<const std::uint8_t *>(data), std::size_t(size),
+                                nowNs());
+}
+
+void ShadowCompare::localResponseBytes(std::uint64_t captureId, const char *data, qint64 size)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end() || size <= 0)
+        return;
+    Conn &c = it->second;
+    c.local.serverData(reinterpret_cast<const std::uint8_t *>(data), std::size_t(size), nowNs());
+    for (HttpExchange &x : c.local.takeExchanges())
+        c.localAnswers.push_back(std::move(x));
+    pairUp(captureId, c);
+}
+
+void ShadowCompare::localEnded(std::uint64_t captureId, const QString &outcome)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end())
+        return;
+    Conn &c = it->second;
+    c.local.finish(nowNs());
+    for (HttpExchange &x : c.local.takeExchanges())
+        c.localAnswers.push_back(std::move(x));
+    c.localEnded = true;
+    c.localOutcome = outcome;
+    pairUp(captureId, c);
+    settleEnded(captureId, c);
+}
+
+void ShadowCompare::podExchange(std::uint64_t captureId, HttpExchange &&exchange)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end())
+        return; // not mirrored from its first byte
+    Conn &c = it->second;
+    c.pod.push_back(std::move(exchange));
+    c.podSince.push_back(nowNs());
+    pairUp(captureId, c);
+    while (int(c.pod.size()) > MaxPending) {
+        const HttpExchange x = std::move(c.pod.front());
+        c.pod.pop_front();
+        c.podSince.pop_front();
+        verdict(captureId, x, nullptr,
+                ShadowComparator::localFailure(
+                        Kind::LocalTimeout, x.response.status,
+                        QStringLiteral("the local build is more than %1 requests behind")
+                                .arg(MaxPending)));
+    }
+    if (c.localEnded)
+        settleEnded(captureId, c);
+}
+
+void ShadowCompare::podEnded(std::uint64_t captureId)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end())
+        return;
+    it->second.podEnded = true;
+    settleEnded(captureId, it->second);
+}
+
+void ShadowCompare::pairUp(std::uint64_t captureId, Conn &c)
+{
+    while (!c.pod.empty() && !c.localAnswers.empty()) {
+        if (c.localAnswers.front().index < c.pod.front().index) {
+            c.localAnswers.pop_front(); // a late answer to a request already timed out
+            continue;
+        }
+        const HttpExchange pod = std::move(c.pod.front());
+        c.pod.pop_front();
+        c.podSince.pop_front();
+        if (!pod.hasResponse) {
+            ++m_counts.podUnanswered;
+            continue;
+        }
+        if (c.localAnswers.front().index > pod.index) {
+            verdict(captureId, pod, nullptr,
+                    ShadowComparator::localFailure(Kind::NotComparable, pod.response.status,
+                                                   QStringLiteral("request numbering differs")));
+            continue;
+        }
+        const HttpExchange local = std::move(c.localAnswers.front());
+        c.localAnswers.pop_front();
+        if (!local.hasResponse) {
+            verdict(captureId, pod, &local, endedWithout(pod, c.localOutcome));
+            continue;
+        }
+        verdict(captureId, pod, &local, m_comparator.compare(pod.response, local.response));
+    }
+    // A local answer that is not HTTP (or framing lost) answers nothing after it.
+    if (c.local.responses().isStopped() && c.local.responses().state() != HttpParser::State::Tunnel
+        && !c.pod.empty()) {
+        const QString why = QStringLiteral("the local answer is not valid HTTP/1.x: %1")
+                                    .arg(c.local.responses().error());
+        while (!c.pod.empty()) {
+            const HttpExchange pod = std::move(c.pod.front());
+            c.pod.pop_front();
+            c.podSince.pop_front();
+            if (!pod.hasResponse) {
+                ++m_counts.podUnanswered;
+                continue;
+            }
+            verdict(captureId, pod, nullptr,
+                    ShadowComparator::localFailure(Kind::LocalError, pod.response.status, why));
+        }
+    }
+}
+
+ShadowComparator::Verdict ShadowCompare::endedWithout(const HttpExchange &pod,
+                                                      const QString &outcome)
+{
+    // The local build is to blame only when it closed or failed; a capture gap, a captured
+    // reset or a dropped mirror ended the local stream on our side.
+    const bool local = outcome.isEmpty() || outcome.startsWith(QLatin1String("local-"))
+                       || outcome == QLatin1String("completed");
+    const QString why = outcome.isEmpty() || outcome == QLatin1String("completed")
+                                ? QStringLiteral("the local build closed the connection without "
+                                                 "answering")
+                                : QStringLiteral("the local connection ended before answering (%1)")
+                                          .arg(outcome);
+    return ShadowComparator::localFailure(local ? Kind::LocalError : Kind::NotComparable,
+                                          pod.response.status, why);
+}
+
+void ShadowCompare::settleEnded(std::uint64_t captureId, Conn &c)
+{
+    if (c.localEnded) {
+        // Nothing more will come from the local side for what is still waiting.
+        while (!c.pod.empty() && c.podEnded) {
+            const HttpExchange pod = std::move(c.pod.front());
+            c.pod.pop_front();
+            c.podSince.pop_front();
+            if (!pod.hasResponse) {
+                ++m_counts.podUnanswered;
+                continue;
+            }
+            verdict(captureId, pod, nullptr, endedWithout(pod, c.localOutcome));
+        }
+    }
+    if (c.localEnded && c.podEnded) {
+        m_counts.extraLocal += c.localAnswers.size();
+        m_conns.erase(captureId);
+    }
+}
+
+void ShadowCompare::sweep()
+{
+    const std::int64_t now = nowNs();
+    const std::int64_t limit = std::int64_t(m_timeoutMs) * 1000000;
+    std::vector<std::uint64_t> done;
+    for (auto &[id, c] : m_conns) {
+        while (!c.pod.empty() && now - c.podSince.front() > limit) {
+            const HttpExchange pod = std::move(c.pod.front());
+            c.pod.pop_front();
+            c.podSince.pop_front();
+            if (!pod.hasResponse) {
+                ++m_counts.podUnanswered;
+                continue;
+            }
+            verdict(id, pod, nullptr,
+                    ShadowComparator::localFailure(Kind::LocalTimeout, pod.response.status,
+                                                   QStringLiteral("no local answer within %1 s")
+                                                           .arg(m_timeoutMs / 1000.0)));
+        }
+    }
+}
+
+void ShadowCompare::verdict(std::uint64_t captureId, const HttpExchange &pod,
+                            const HttpExchange *local, const ShadowComparator::Verdict &v)
+{
+    m_counts.add(v.kind);
+    const QString route = RouteTemplate::fold(pod.request.method, pod.request.target);
+    m_routes[route].add(v.kind);
+    QJsonObject r = v.toJson();
+    r[QLatin1String("index")] = qint64(pod.index);
+    r[QLatin1String("method")] = QString::fromLatin1(pod.request.method);
+    r[QLatin1String("target")] = QString::fromLatin1(pod.request.target.left(2048));
+    r[QLatin1String("route")] = route;
+    r[QLatin1String("podLatencyUs")] = double(pod.latencyNs()) / 1000.0;
+    if (local && local->hasResponse) {
+        r[QLatin1String("localLatencyUs")] = double(local->latencyNs()) / 1000.0;
+        r[QLatin1String("localStatus")] = local->response.status;
+    }
+    Q_EMIT compared(captureId, r);
+}
+
+QJsonObject ShadowCompare::routesJson() const
+{
+    QJsonObject o;
+    for (auto it = m_routes.begin(); it != m_routes.end(); ++it)
+        o[it.key()] = it.value().toJson();
+    return o;
+}
+
+} // namespace podtap

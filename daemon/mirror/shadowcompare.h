@@ -1,0 +1,99 @@
+#pragma once
+
+#include "http/httpconversation.h"
+#include "http/shadowcomparator.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QObject>
+#include <QTimer>
+
+#include <deque>
+#include <unordered_map>
+
+namespace podtap {
+
+// Shadow comparison for one mirror: the pod's exchanges (parsed from the capture) are paired,
+// request by request, with the local build's answers to the same bytes (parsed from what the
+// mirror wrote and read back), and classified by ShadowComparator. Only connections the
+// mirror carried from their first byte are compared: a stream joined mid-way has no common
+// request numbering. Bounded: at most MaxPending pod exchanges wait per connection.
+class ShadowCompare : public QObject
+{
+    Q_OBJECT
+
+public:
+    struct Counts
+    {
+        quint64 compared = 0; // verdicts given (every kind)
+        quint64 same = 0;
+        quint64 status = 0;
+        quint64 body = 0;
+        quint64 headers = 0;
+        quint64 localErrors = 0;
+        quint64 localTimeouts = 0;
+        quint64 notComparable = 0;
+        quint64 podUnanswered = 0; // the capture saw no answer: nothing to compare with
+        quint64 extraLocal = 0;    // local answers without a pod exchange
+        void add(ShadowComparator::Kind kind);
+        Counts &operator+=(const Counts &c);
+        QJsonObject toJson() const;
+    };
+
+    static constexpr int MaxPending = 64;
+    static constexpr int DefaultTimeoutMs = 10000;
+
+    explicit ShadowCompare(const ShadowComparator::Options &options, QObject *parent = nullptr);
+    ~ShadowCompare() override;
+
+    void setTimeoutMs(int ms) { m_timeoutMs = ms; }
+    // The mirror opened a local connection for this capture connection, from its first byte.
+    void connectionStarted(std::uint64_t captureId);
+    // Bytes the mirror wrote to the local socket (the requests as the local build got them).
+    void localRequestBytes(std::uint64_t captureId, const char *data, qint64 size);
+    // Bytes the local build answered.
+    void localResponseBytes(std::uint64_t captureId, const char *data, qint64 size);
+    // The local connection is over (any outcome).
+    void localEnded(std::uint64_t captureId, const QString &outcome);
+    // The pod's exchange as the capture saw it.
+    void podExchange(std::uint64_t captureId, HttpExchange &&exchange);
+    // The capture connection is gone: nothing more comes from the pod side.
+    void podEnded(std::uint64_t captureId);
+
+    const Counts &counts() const { return m_counts; }
+    QJsonObject routesJson() const; // route → counts
+    static std::int64_t nowNs();
+
+Q_SIGNALS:
+    // One verdict: the record docs/ipc.md describes for the "compared" event.
+    void compared(quint64 captureId, const QJsonObject &record);
+
+private:
+    struct Conn
+    {
+        HttpConversation local;
+        std::deque<HttpExchange> pod;          // waiting for the local answer
+        std::deque<HttpExchange> localAnswers; // waiting for the pod's exchange
+        std::deque<std::int64_t> podSince;     // when each pod exchange started waiting
+        bool localEnded = false;
+        bool podEnded = false;
+        QString localOutcome;
+    };
+    void pairUp(std::uint64_t captureId, Conn &c);
+    void verdict(std::uint64_t captureId, const HttpExchange &pod, const HttpExchange *local,
+                 const ShadowComparator::Verdict &v);
+    void settleEnded(std::uint64_t captureId, Conn &c);
+    static ShadowComparator::Verdict endedWithout(const HttpExchange &pod, const QString &outcome);
+    void sweep();
+
+    ShadowComparator m_comparator;
+    std::unordered_map<std::uint64_t, Conn> m_conns;
+    Counts m_counts;
+    QHash<QString, Counts> m_routes;
+    QTimer m_sweep;
+    int m_timeoutMs = DefaultTimeoutMs;
+};
+
+} // namespace podtap

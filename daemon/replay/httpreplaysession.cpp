@@ -1,0 +1,352 @@
+#include "httpreplaysession.h"
+
+#include "http/routetemplate.h"
+#include "localhttpclient.h"
+
+#include <QFile>
+
+#include <cmath>
+
+#include <pcap/pcap.h>
+
+namespace podtap {
+
+namespace {
+constexpr int ReadBatch = 2048;
+
+EngineConfig trackerConfig(std::uint16_t port)
+{
+    EngineConfig c;
+    c.tappedPort = port;
+    return c;
+}
+
+HttpParser::Limits keepLimits(qint64 maxBody)
+{
+    HttpParser::Limits l;
+    l.keepBodyBytes = std::size_t(maxBody);
+    return l;
+}
+} // namespace
+
+QJsonObject HttpReplaySession::Stats::toJson() const
+{
+    return QJsonObject{{QStringLiteral("requests"), qint64(requests)},
+                       {QStringLiteral("selected"), qint64(selected)},
+                       {QStringLiteral("sent"), qint64(sent)},
+                       {QStringLiteral("answered"), qint64(answered)},
+                       {QStringLiteral("localErrors"), qint64(localErrors)},
+                       {QStringLiteral("timeouts"), qint64(timeouts)},
+                       {QStringLiteral("skippedIncomplete"), qint64(skippedIncomplete)},
+                       {QStringLiteral("skippedLarge"), qint64(skippedLarge)},
+                       {QStringLiteral("filteredOut"), qint64(filteredOut)}};
+}
+
+HttpReplaySession::HttpReplaySession(const Options &options, QObject *parent)
+    : QObject(parent)
+    , m_options(options)
+    , m_tracker(trackerConfig(options.serverPort))
+    , m_http([this](const TcpConnection &c, HttpExchange &&x) { onExchange(c, std::move(x)); },
+             keepLimits(options.maxBodyBytes))
+    , m_comparator(options.compareOptions)
+{
+    m_tracker.setSink(&m_http);
+    m_readTimer.setSingleShot(true);
+    connect(&m_readTimer, &QTimer::timeout, this, &HttpReplaySession::read);
+    m_sendTimer.setSingleShot(true);
+    m_sendTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_sendTimer, &QTimer::timeout, this, &HttpReplaySession::dispatch);
+    const int n = std::clamp(options.concurrency, 1, 256);
+    for (int i = 0; i < n; ++i)
+        m_workers.push_back(new LocalHttpClient(options.host, options.port, this));
+}
+
+HttpReplaySession::~HttpReplaySession()
+{
+    m_tracker.setSink(nullptr);
+    if (m_pcap)
+        pcap_close(m_pcap);
+}
+
+QByteArray HttpReplaySession::buildRequest(const HttpMessage &request, const Options &options)
+{
+    static const QSet<QByteArray> hopByHop{"content-length", "transfer-encoding", "connection",
+                                           "keep-alive",     "proxy-connection",  "te",
+                                           "trailer",        "upgrade",           "expect"};
+    QSet<QByteArray> replaced;
+    for (const auto &h : options.setHeaders)
+        replaced.insert(h.first.toLower());
+    QByteArray out = request.method + ' ' + request.target + " HTTP/1.1\r\n";
+    bool haveHost = replaced.contains("host");
+    for (const auto &[name, value] : request.headers) {
+        const QByteArray lower = name.toLower();
+        if (hopByHop.contains(lower) || replaced.contains(lower))
+            continue;
+        if (!options.keepAuth && (lower == "authorization" || lower == "proxy-authorization"))
+            continue;
+        haveHost = haveHost || lower == "host";
+        out += name + ": " + value + "\r\n";
+    }
+    for (const auto &[name, value] : options.setHeaders)
+        out += name + ": " + value + "\r\n";
+    if (!haveHost) // HTTP/1.1 requires one (RFC 9112 3.2)
+        out += "Host: " + options.host.toString().toLatin1() + ':'
+               + QByteArray::number(options.port) + "\r\n";
+    if (!request.body.isEmpty() || request.method == "POST" || request.method == "PUT"
+        || request.method == "PATCH")
+        out += "Content-Length: " + QByteArray::number(request.body.size()) + "\r\n";
+    out += "\r\n";
+    out += request.body;
+    return out;
+}
+
+bool HttpReplaySession::openFile(const QString &path, QString *error)
+{
+    if (m_pcap) {
+        pcap_close(m_pcap);
+        m_pcap = nullptr;
+    }
+    char errbuf[PCAP_ERRBUF_SIZE] = {};
+    m_pcap = pcap_open_offline_with_tstamp_precision(QFile::encodeName(path).constData(),
+                                                     PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!m_pcap) {
+        *error = QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(errbuf));
+        return false;
+    }
+    if (!PacketDecoder::supportsLinkType(pcap_datalink(m_pcap))) {
+        *error = QStringLiteral("%1: link type %2 is not supported")
+                         .arg(path)
+                         .arg(pcap_datalink(m_pcap));
+        return false;
+    }
+    m_current = path;
+    return true;
+}
+
+bool HttpReplaySession::start(QString *error)
+{
+    if (m_options.percent <= 0 || m_options.percent > 100) {
+        *error = QStringLiteral("the percentage must be in (0, 100]");
+        return false;
+    }
+    if (m_options.rate < 0) {
+        *error = QStringLiteral("the rate cannot be negative");
+        return false;
+    }
+    m_queue = m_options.moreFiles;
+    if (!openFile(m_options.file, error))
+        return false;
+    m_clock.start();
+    m_readTimer.start(0);
+    return true;
+}
+
+void HttpReplaySession::stop()
+{
+    m_readTimer.stop();
+    m_sendTimer.stop();
+    m_eof = true;
+    m_ready.clear();
+    finishIfIdle();
+}
+
+void HttpReplaySession::read()
+{
+    if (m_eof)
+        return;
+    const int link = pcap_datalink(m_pcap);
+    for (int i = 0; i < ReadBatch && m_ready.size() < ReadAhead; ++i) {
+        pcap_pkthdr *h = nullptr;
+        const unsigned char *data = nullptr;
+        const int r = pcap_next_ex(m_pcap, &h, &data);
+        if (r != 1) {
+            if (r == PCAP_ERROR)
+                m_error = QStringLiteral("%1: %2").arg(m_current,
+                                                       QString::fromLocal8Bit(pcap_geterr(m_pcap)));
+            if (m_error.isEmpty() && !m_queue.isEmpty()) {
+                QString error;
+                if (openFile(m_queue.takeFirst(), &error)) {
+                    m_readTimer.start(0);
+                    return;
+                }
+                m_error = error;
+            }
+            m_tracker.finish(); // the last exchanges come out now
+            m_eof = true;
+            break;
+        }
+        RawPacket pkt;
+        pkt.data = data;
+        pkt.caplen = h->caplen;
+        pkt.len = h->len;
+        pkt.tsNs = std::int64_t(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec;
+        pkt.linkType = link;
+        pkt.recordIndex = m_packets++;
+        if (m_decoder.decode(pkt, m_segment) == DecodeResult::Tcp)
+            m_tracker.process(m_segment, pkt);
+    }
+    dispatch();
+}
+
+void HttpReplaySession::onExchange(const TcpConnection &c, HttpExchange &&x)
+{
+    if (!x.request.isComplete()) {
+        ++m_stats.skippedIncomplete;
+        return;
+    }
+    ++m_stats.requests;
+    if (!x.request.bodyKeptWhole || qint64(x.request.bodyBytes) > m_options.maxBodyBytes) {
+        ++m_stats.skippedLarge;
+        return;
+    }
+    const QString client = QString::fromStdString(c.client.toString());
+    if ((!m_options.clients.isEmpty() && !m_options.clients.contains(client))
+        || !m_options.filter.matches(x.request)) {
+        ++m_stats.filteredOut;
+        return;
+    }
+    // Evenly spread: every request adds percent/100; one is sent per whole unit.
+    m_percentAcc += m_options.percent / 100.0;
+    if (m_percentAcc + 1e-9 < 1.0)
+        return;
+    m_percentAcc -= 1.0;
+    ++m_stats.selected;
+    x.response.rawHead.clear(); // kept: status, headers, body for the comparison
+    m_ready.push_back(Pending{std::move(x), client});
+}
+
+void HttpReplaySession::dispatch()
+{
+    while (!m_ready.empty()) {
+        LocalHttpClient *free = nullptr;
+        for (LocalHttpClient *w : m_workers) {
+            if (!w->isBusy()) {
+                free = w;
+                break;
+            }
+        }
+        if (!free)
+            break;
+        if (m_options.rate > 0) {
+            // Request k is due at k / rate after the first: a schedule, not a sleep per
+            // request, so timer jitter never accumulates.
+            const double dueMs = m_stats.firstSendMs < 0
+                                         ? 0
+                                         : double(m_stats.firstSendMs)
+                                                   + double(m_stats.sent) * 1000.0 / m_options.rate;
+            const double now = double(m_clock.nsecsElapsed()) / 1e6;
+            if (now + 0.05 < dueMs) {
+                m_sendTimer.start(int(std::ceil(dueMs - now)));
+                break;
+            }
+        }
+        Pending p = std::move(m_ready.front());
+        m_ready.pop_front();
+        sendOn(free, std::move(p));
+    }
+    if (!m_eof && m_ready.size() < ReadAhead / 2 && !m_readTimer.isActive())
+        m_readTimer.start(0);
+    finishIfIdle();
+}
+
+void HttpReplaySession::sendOn(LocalHttpClient *worker, Pending &&p)
+{
+    const qint64 now = m_clock.elapsed();
+    if (m_stats.firstSendMs < 0)
+        m_stats.firstSendMs = now;
+    m_stats.lastSendMs = now;
+    ++m_stats.sent;
+    const QByteArray bytes = buildRequest(p.exchange.request, m_options);
+    const QByteArray method = p.exchange.request.method;
+    auto shared = std::make_shared<Pending>(std::move(p));
+    // One request per worker at a time: the connections live until it answers or fails.
+    auto *ctx = new QObject(this);
+    connect(worker, &LocalHttpClient::answered, ctx,
+            [this, shared, ctx, worker](const HttpMessage &response, qint64 latencyNs) {
+                QObject::disconnect(worker, nullptr, ctx, nullptr);
+                ctx->deleteLater();
+                ++m_stats.answered;
+                if (!shared->exchange.hasResponse)
+                    record(*shared,
+                           ShadowComparator::localFailure(
+                                   ShadowComparator::Kind::NotComparable, 0,
+                                   QStringLiteral("the capture has no answer to this request")),
+                           latencyNs, response.status);
+                else
+                    record(*shared, m_comparator.compare(shared->exchange.response, response),
+                           latencyNs, response.status);
+                Q_EMIT progress(m_stats.sent, m_stats.answered);
+                dispatch();
+            });
+    connect(worker, &LocalHttpClient::failed, ctx,
+            [this, shared, ctx, worker](const QString &why, bool timedOut) {
+                QObject::disconnect(worker, nullptr, ctx, nullptr);
+                ctx->deleteLater();
+                ++(timedOut ? m_stats.timeouts : m_stats.localErrors);
+                record(*shared,
+                       ShadowComparator::localFailure(timedOut
+                                                              ? ShadowComparator::Kind::LocalTimeout
+                                                              : ShadowComparator::Kind::LocalError,
+                                                      shared->exchange.response.status, why),
+                       -1, 0);
+                dispatch();
+            });
+    worker->send(bytes, method, m_options.timeoutMs);
+}
+
+void HttpReplaySession::record(const Pending &p, const ShadowComparator::Verdict &v,
+                               qint64 localLatencyNs, int localStatus)
+{
+    m_counts.add(v.kind);
+    if (!m_options.compare)
+        return;
+    const HttpExchange &x = p.exchange;
+    QJsonObject r = v.toJson();
+    r[QLatin1String("connection")] = p.client;
+    r[QLatin1String("index")] = qint64(x.index);
+    r[QLatin1String("method")] = QString::fromLatin1(x.request.method);
+    r[QLatin1String("target")] = QString::fromLatin1(x.request.target.left(2048));
+    r[QLatin1String("route")] = RouteTemplate::fold(x.request.method, x.request.target);
+    if (x.hasResponse)
+        r[QLatin1String("podLatencyUs")] = double(x.latencyNs()) / 1000.0;
+    if (localLatencyNs >= 0) {
+        r[QLatin1String("localLatencyUs")] = double(localLatencyNs) / 1000.0;
+        r[QLatin1String("localStatus")] = localStatus;
+    }
+    Q_EMIT compared(r);
+}
+
+QJsonObject HttpReplaySession::summary() const
+{
+    QJsonObject o = m_stats.toJson();
+    const qint64 span = m_stats.lastSendMs - m_stats.firstSendMs;
+    if (m_stats.sent > 1 && span > 0)
+        o[QLatin1String("rate")] = double(m_stats.sent - 1) * 1000.0 / double(span);
+    o[QLatin1String("compare")] = m_counts.toJson();
+    return o;
+}
+
+void HttpReplaySession::finishIfIdle()
+{
+    if (!m_eof || m_done || !m_ready.empty())
+        return;
+    for (LocalHttpClient *w : m_workers) {
+        if (w->isBusy())
+            return;
+    }
+    m_done = true;
+    const QString message
+            = QStringLiteral("%1 of %2 requests replayed, %3 answered (%4 local errors, %5 timed "
+                             "out); %6 same, %7 differ")
+                      .arg(m_stats.sent)
+                      .arg(m_stats.requests)
+                      .arg(m_stats.answered)
+                      .arg(m_stats.localErrors)
+                      .arg(m_stats.timeouts)
+                      .arg(m_counts.same)
+                      .arg(m_counts.status + m_counts.body + m_counts.headers);
+    Q_EMIT done(m_error.isEmpty(),
+                m_error.isEmpty() ? message : m_error + QStringLiteral("; ") + message);
+}
+
+} // namespace podtap
