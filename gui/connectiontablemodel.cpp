@@ -57,6 +57,16 @@ ConnectionTableModel::Record ConnectionTableModel::fromJson(const QJsonObject &c
     r.retransmissions = quint32(n(in, "retransmissions") + n(out, "retransmissions"));
     r.gaps = quint32(n(in, "gaps") + n(out, "gaps"));
     r.gapBytes = n(in, "gapBytes") + n(out, "gapBytes");
+    const QJsonValue http = c.value(QLatin1String("http"));
+    if (http.isObject()) {
+        const QJsonObject h = http.toObject();
+        r.http = true;
+        r.httpRequests = quint32(n(h, "requests"));
+        r.httpErrors = quint32(n(h, "errors"));
+        r.httpLastStatus = qint16(n(h, "lastStatus"));
+        r.httpFirst = h.value(QLatin1String("first")).toString();
+        m_hasHttp = true;
+    }
     return r;
 }
 
@@ -188,6 +198,7 @@ void ConnectionTableModel::clear()
     m_ids.clear();
     m_mirror.clear();
     m_dropped = 0;
+    m_hasHttp = false;
     endResetModel();
 }
 
@@ -217,7 +228,8 @@ bool ConnectionTableModel::matches(int row, const QString &text) const
     const Record &r = m_records[std::size_t(row)];
     return r.client.contains(text, Qt::CaseInsensitive)
            || m_strings.at(r.state).contains(text, Qt::CaseInsensitive)
-           || m_strings.at(r.closeReason).contains(text, Qt::CaseInsensitive);
+           || m_strings.at(r.closeReason).contains(text, Qt::CaseInsensitive)
+           || r.httpFirst.contains(text, Qt::CaseInsensitive);
 }
 
 bool ConnectionTableModel::lessThan(int leftRow, int rightRow, int column) const
@@ -248,6 +260,12 @@ bool ConnectionTableModel::less(const Record &a, const Record &b, int column) co
         return a.gapBytes < b.gapBytes;
     case Mirror:
         return mirrorOf(a) < mirrorOf(b);
+    case HttpRequests:
+        return a.httpRequests < b.httpRequests;
+    case FirstRequest:
+        return a.httpFirst < b.httpFirst;
+    case LastStatus:
+        return a.httpLastStatus < b.httpLastStatus;
     default:
         return a.id < b.id;
     }
@@ -283,6 +301,12 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
                                        DisplayFormat::bytes(r.gapBytes));
         case Mirror:
             return mirrorText(mirrorOf(r));
+        case HttpRequests:
+            return r.http ? QString::number(r.httpRequests) : QString();
+        case FirstRequest:
+            return r.httpFirst;
+        case LastStatus:
+            return r.http && r.httpLastStatus > 0 ? QString::number(r.httpLastStatus) : QString();
         default:
             return {};
         }
@@ -308,6 +332,12 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
             return r.gapBytes;
         case Mirror:
             return mirrorOf(r);
+        case HttpRequests:
+            return r.httpRequests;
+        case FirstRequest:
+            return r.httpFirst;
+        case LastStatus:
+            return r.httpLastStatus;
         default:
             return {};
         }
@@ -315,13 +345,16 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
         return r.id;
     case Qt::TextAlignmentRole:
         return index.column() >= Duration && index.column() != Mirror
+                               && index.column() != FirstRequest
                        ? int(Qt::AlignRight | Qt::AlignVCenter)
                        : int(Qt::AlignLeft | Qt::AlignVCenter);
     case Qt::ForegroundRole:
         if ((index.column() == Gaps && r.gaps > 0)
             || (index.column() == Retransmissions && r.retransmissions > 0)
             || (index.column() == Mirror && !mirrorOf(r).isEmpty()
-                && mirrorOf(r) != QLatin1String("completed")))
+                && mirrorOf(r) != QLatin1String("completed"))
+            || (index.column() == LastStatus && r.httpLastStatus >= 500)
+            || (index.column() == HttpRequests && r.httpErrors > 0))
             return QBrush(Qt::darkRed);
         return {};
     case Qt::ToolTipRole:
@@ -331,6 +364,10 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
                     .arg(DisplayFormat::bytes(r.gapBytes));
         if (index.column() == Client)
             return QStringLiteral("connection %1").arg(r.id);
+        if (index.column() == HttpRequests && r.http)
+            return QStringLiteral("%1 HTTP requests, %2 answered with 5xx")
+                    .arg(r.httpRequests)
+                    .arg(r.httpErrors);
         if (index.column() == Mirror) {
             const auto it = m_mirror.constFind(r.id);
             if (it == m_mirror.cend())
@@ -356,6 +393,10 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
             return QStringLiteral("Payload bytes from the client to the pod");
         if (section == BytesOut)
             return QStringLiteral("Payload bytes from the pod to the client");
+        if (section == HttpRequests)
+            return QStringLiteral("HTTP requests on the connection (the Requests tab lists them)");
+        if (section == LastStatus)
+            return QStringLiteral("The status of the connection's last HTTP answer");
         return {};
     }
     if (role != Qt::DisplayRole)
@@ -381,6 +422,12 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
         return QStringLiteral("Gaps");
     case Mirror:
         return QStringLiteral("Mirror");
+    case HttpRequests:
+        return QStringLiteral("Requests");
+    case FirstRequest:
+        return QStringLiteral("First request");
+    case LastStatus:
+        return QStringLiteral("Last status");
     default:
         return {};
     }

@@ -31,6 +31,10 @@ public:
         Retransmissions,
         Gaps,
         Mirror, // what the local port got: mirrored, local error, gap, …
+        // From the summary's `http` (HTTP connections only); hidden while none is HTTP.
+        HttpRequests,
+        FirstRequest, // "GET /path"
+        LastStatus,
         ColumnCount
     };
     Q_ENUM(Column)
@@ -65,6 +69,9 @@ public:
     int maxRows() const { return m_maxRows; }
     // Rows removed from the top to stay within maxRows.
     qint64 droppedRows() const { return m_dropped; }
+    // Whether any connection so far was HTTP (its summary has `http`): the HTTP columns show.
+    bool hasHttp() const { return m_hasHttp; }
+    static bool isHttpColumn(int column) { return column >= HttpRequests && column <= LastStatus; }
 
     qint64 connectionId(int row) const;
     bool contains(qint64 id) const { return m_ids.contains(id); }
@@ -88,7 +95,12 @@ private:
         quint16 state = 0;       // index into m_strings
         quint16 closeReason = 0; // index into m_strings
         bool midstream = false;
+        bool http = false;
+        quint32 httpRequests = 0;
+        quint32 httpErrors = 0; // 5xx answers
+        qint16 httpLastStatus = 0;
         QString client;
+        QString httpFirst; // empty unless http
     };
 
     quint16 intern(const QString &s);
@@ -122,6 +134,7 @@ private:
     int m_sortColumn = -1;
     Qt::SortOrder m_sortOrder = Qt::AscendingOrder;
     qint64 m_dropped = 0;
+    bool m_hasHttp = false;
 };
 
 } // namespace podtap

@@ -9,8 +9,11 @@
 #include "mirrordialog.h"
 #include "packetpane.h"
 #include "placeholderstack.h"
+#include "projectmirrors.h"
+#include "protectedcontextdialog.h"
 #include "recenttargets.h"
 #include "replaydialog.h"
+#include "requestspane.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 #include "settings.h"
@@ -31,6 +34,7 @@
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableView>
 #include <QToolBar>
 #include <QVBoxLayout>
@@ -85,6 +89,8 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     m_connectionView->setSelectionMode(QAbstractItemView::ExtendedSelection);
     m_connectionView->setColumnWidth(ConnectionTableModel::Client, 170);
     m_connectionView->setColumnWidth(ConnectionTableModel::State, 170);
+    m_connectionView->setColumnWidth(ConnectionTableModel::FirstRequest, 200);
+    TableSetup::showHttpColumns(m_connectionView, false);
     m_connectionStack->setObjectName(QStringLiteral("connectionsPlaceholder"));
 
     m_filter->setObjectName(QStringLiteral("connectionFilter"));
@@ -114,9 +120,17 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     paneLayout->addLayout(bar);
     paneLayout->addWidget(m_connectionStack);
 
+    // Connections | Requests (HTTP exchanges and shadow-comparison verdicts) of the session.
+    m_requestsPane = new RequestsPane(m_link);
+    m_requestsPane->setObjectName(QStringLiteral("requestsPane"));
+    m_detailTabs = new QTabWidget;
+    m_detailTabs->setObjectName(QStringLiteral("detailTabs"));
+    m_detailTabs->addTab(connectionsPane, QStringLiteral("Connections"));
+    m_detailTabs->addTab(m_requestsPane, QStringLiteral("Requests"));
+
     auto *splitter = new QSplitter(Qt::Vertical);
     splitter->addWidget(m_sessionStack);
-    splitter->addWidget(connectionsPane);
+    splitter->addWidget(m_detailTabs);
     // Timeline | Packets | Stream of the selected session and connections.
     m_packetPane = new PacketPane(m_link);
     m_packetPane->setObjectName(QStringLiteral("packetPane"));
@@ -166,6 +180,7 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
                         ? QStringLiteral("%1").arg(DisplayFormat::count(all))
                         : QStringLiteral("%1 of %2 shown")
                                   .arg(DisplayFormat::count(shown), DisplayFormat::count(all)));
+        TableSetup::showHttpColumns(m_connectionView, m_connections->hasHttp());
         updatePlaceholders();
     };
     connect(m_connections, &QAbstractItemModel::rowsInserted, this, countConnections);
@@ -178,6 +193,17 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     connect(m_feed, &ConnectionFeed::failed, this, [this](const QString &why) {
         showProblem(QStringLiteral("Could not load the connections: ") + why);
     });
+    connect(m_requestsPane, &RequestsPane::failed, this, [this](const QString &why) {
+        showProblem(QStringLiteral("Could not load the requests: ") + why);
+    });
+    // The pod side of a request: its connection's reassembled stream.
+    connect(m_requestsPane, &RequestsPane::followStreamRequested, this, [this](qint64 id) {
+        m_packetPane->setConnections({id});
+        m_packetPane->tabs()->setCurrentIndex(PacketPane::StreamTab);
+    });
+    // The per-route comparison counts come with the session's summary (stats, 500 ms).
+    connect(m_sessions, &QAbstractItemModel::dataChanged, m_requestsPane,
+            [this] { m_requestsPane->setSummary(selectedSummary()); });
 
     connect(m_controller, &SessionController::started, this, [this](const QJsonObject &s) {
         if (m_recent && m_pendingRecent && m_pendingRecent->matches(s))
@@ -217,6 +243,25 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
     connect(m_wireshark, &WiresharkLauncher::failed, this, [this](const QString &why) {
         showProblem(QStringLiteral("Open in Wireshark failed: ") + why);
     });
+    // The context guard: podtapd refused a protected context; the user types its name.
+    connect(m_controller, &SessionController::confirmationNeeded, this,
+            [this](SessionController::StartRequest request, const QString &context,
+                   const QString &message) {
+                ProtectedContextDialog dialog(context, message, this);
+                if (dialog.exec() != QDialog::Accepted) {
+                    m_pendingRecent.reset();
+                    showInfo(QStringLiteral("Not started: %1 is protected").arg(context));
+                    return;
+                }
+                request.confirmProtected = true;
+                m_controller->start(request);
+            });
+    // A persistent marker while any session taps a protected context.
+    connect(m_sessions, &QAbstractItemModel::modelReset, this, &MainWindow::updateProtectedMarker);
+    connect(m_sessions, &QAbstractItemModel::dataChanged, this, &MainWindow::updateProtectedMarker);
+    connect(m_sessions, &QAbstractItemModel::rowsInserted, this,
+            &MainWindow::updateProtectedMarker);
+    connect(m_sessions, &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateProtectedMarker);
     connect(m_controller, &SessionController::failed, this,
             [this](const QString &action, const QString &message) {
                 if (action == QLatin1String("Start"))
@@ -230,6 +275,84 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::setProjectMirrors(ProjectMirrors *project)
+{
+    m_project = project;
+    if (!m_projectMenu) {
+        m_projectMenu = menuBar()->addMenu(QStringLiteral("&Project"));
+        m_projectMenu->setObjectName(QStringLiteral("projectMenu"));
+    }
+    connect(project, &ProjectMirrors::changed, this, &MainWindow::rebuildProjectMenu);
+    connect(project, &ProjectMirrors::failed, this,
+            [this](const QString &name, const QString &message) {
+                showProblem(QStringLiteral("Project mirror %1 failed: %2").arg(name, message));
+            });
+    connect(project, &ProjectMirrors::started, this,
+            [this](const QString &name, const QStringList &ids) {
+                showInfo(QStringLiteral("Project mirror %1 started: session %2")
+                                 .arg(name, ids.join(QStringLiteral(", "))));
+            });
+    connect(project, &ProjectMirrors::confirmationNeeded, this,
+            [this](const QString &name, const QString &context, const QString &message) {
+                ProtectedContextDialog dialog(context, message, this);
+                if (dialog.exec() == QDialog::Accepted)
+                    m_project->start(name, true);
+            });
+    rebuildProjectMenu();
+}
+
+void MainWindow::rebuildProjectMenu()
+{
+    m_projectMenu->clear();
+    if (!m_project->error().isEmpty()) {
+        m_projectMenu->addAction(m_project->error())->setEnabled(false);
+        showProblem(m_project->error());
+    } else if (m_project->file().isEmpty()) {
+        m_projectMenu->addAction(QStringLiteral("No .podtap.yaml (podtap-gui --project DIR)"))
+                ->setEnabled(false);
+    } else {
+        m_projectMenu->addSection(m_project->file());
+    }
+    for (const ProjectConfig::Mirror &m : m_project->mirrors()) {
+        const bool guarded = ProjectMirrors::isProtected(m);
+        QAction *a
+                = m_projectMenu->addAction((guarded ? QStringLiteral("PRODUCTION · ") : QString())
+                                           + m.name + QStringLiteral(": ") + m.summary());
+        a->setObjectName(QStringLiteral("projectMirror_") + m.name);
+        a->setToolTip(m.description);
+        const QString name = m.name;
+        const QString context = m.context;
+        connect(a, &QAction::triggered, this, [this, name, context, guarded] {
+            if (!guarded) {
+                m_project->start(name);
+                return;
+            }
+            ProtectedContextDialog dialog(context, QStringLiteral("the context guard protects it"),
+                                          this);
+            if (dialog.exec() == QDialog::Accepted)
+                m_project->start(name, true);
+        });
+    }
+    m_projectMenu->addSeparator();
+    m_projectMenu->addAction(QStringLiteral("Reload .podtap.yaml"), m_project,
+                             &ProjectMirrors::reload);
+}
+
+void MainWindow::updateProtectedMarker()
+{
+    QStringList contexts;
+    for (const QJsonObject &s : m_sessions->runningSessions()) {
+        const QString c = s.value(QLatin1String("context")).toString();
+        if (s.value(QLatin1String("protected")).toBool() && !contexts.contains(c))
+            contexts << c;
+    }
+    const QString title = contexts.isEmpty() ? QStringLiteral("podtap")
+                                             : QStringLiteral("podtap — PRODUCTION: tapping %1")
+                                                       .arg(contexts.join(QStringLiteral(", ")));
+    if (windowTitle() != title)
+        setWindowTitle(title);
+}
 
 void MainWindow::createActions()
 {
@@ -365,6 +488,8 @@ void MainWindow::onSelectionChanged()
         m_filter->clear();
         m_feed->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
         m_packetPane->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
+        m_requestsPane->setSession(id, m_sessions->isRunning(m_sessions->rowOf(id)));
+        m_requestsPane->setSummary(selectedSummary());
     }
     updateActions();
     updatePlaceholders();
@@ -497,7 +622,7 @@ void MainWindow::mirrorSelected()
         e.localPort = dialog.port();
         m_recent->add(e);
     }
-    m_controller->setMirror(id, dialog.port(), dialog.joinMidstream());
+    m_controller->setMirror(id, dialog.port(), dialog.joinMidstream(), dialog.compare());
 }
 
 void MainWindow::stopMirrorSelected()

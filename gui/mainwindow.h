@@ -11,6 +11,7 @@ class QAction;
 class QLabel;
 class QLineEdit;
 class QSortFilterProxyModel;
+class QTabWidget;
 class QTableView;
 
 namespace podtap {
@@ -21,6 +22,8 @@ class ConnectionTableModel;
 class DaemonLink;
 class PacketPane;
 class PlaceholderStack;
+class ProjectMirrors;
+class RequestsPane;
 class SessionController;
 class SessionListModel;
 class WiresharkLauncher;
@@ -40,6 +43,10 @@ public:
     void setKeepRunningInTray(bool keep) { m_keepRunningInTray = keep; }
     // Mirror sessions started here are recorded there (the tray's quick mirror).
     void setRecentTargets(RecentTargets *recent) { m_recent = recent; }
+    // The Project menu: the project's mirrors (.podtap.yaml); a protected one asks for its
+    // context's name first.
+    void setProjectMirrors(ProjectMirrors *project);
+    QMenu *projectMenu() const { return m_projectMenu; }
     // The selected connections' ids (replay / Wireshark take only those when there are some).
     QList<qint64> selectedConnectionIds() const;
     QString selectedSessionId() const;
@@ -48,6 +55,8 @@ public:
     ConnectionFilterModel *connectionFilter() const { return m_connectionFilter; }
     ConnectionFeed *connectionFeed() const { return m_feed; }
     PacketPane *packetPane() const { return m_packetPane; }
+    RequestsPane *requestsPane() const { return m_requestsPane; }
+    QTabWidget *detailTabs() const { return m_detailTabs; } // Connections | Requests
 
 public Q_SLOTS:
     void newSession();
@@ -72,6 +81,9 @@ private:
     void updateActions();
     void updatePlaceholders();
     void onSelectionChanged();
+    // The window title says PRODUCTION while a session taps a protected context.
+    void updateProtectedMarker();
+    void rebuildProjectMenu();
     void showProblem(const QString &text);
     void showInfo(const QString &text);
     QJsonObject selectedSummary() const;
@@ -83,6 +95,8 @@ private:
     ConnectionFilterModel *m_connectionFilter;
     ConnectionFeed *m_feed;
     PacketPane *m_packetPane = nullptr;
+    RequestsPane *m_requestsPane = nullptr;
+    QTabWidget *m_detailTabs = nullptr;
     QSortFilterProxyModel *m_sessionSort;
     QTableView *m_sessionView;
     QTableView *m_connectionView;
@@ -102,6 +116,8 @@ private:
     QAction *m_wiresharkAction = nullptr;
     QAction *m_settingsAction = nullptr;
     RecentTargets *m_recent = nullptr;
+    ProjectMirrors *m_project = nullptr;
+    QMenu *m_projectMenu = nullptr;
     std::optional<RecentTargets::Entry> m_pendingRecent; // recorded once its session started
     WiresharkLauncher *m_wireshark = nullptr;
     bool m_wiresharkAvailable = false; // looked up at start and after Settings, not per update

@@ -13,7 +13,13 @@ MirrorDialog::MirrorDialog(const QString &sessionTitle, int port, QWidget *paren
     : QDialog(parent)
     , m_port(new QSpinBox(this))
     , m_joinMidstream(new QCheckBox(QStringLiteral("Also mirror connections already open"), this))
+    , m_compare(new QCheckBox(QStringLiteral("&Compare the answers with the pod's (HTTP)"), this))
 {
+    m_compare->setObjectName(QStringLiteral("mirrorCompare"));
+    m_compare->setToolTip(QStringLiteral(
+            "Each request's answer from your local build is compared with the pod's: status, "
+            "headers (Date, Server, request ids ignored) and body (JSON as values). See the "
+            "Requests tab."));
     setWindowTitle(QStringLiteral("Mirror to local port"));
     m_port->setObjectName(QStringLiteral("mirrorPort"));
     m_port->setRange(1, 65535);
@@ -27,6 +33,7 @@ MirrorDialog::MirrorDialog(const QString &sessionTitle, int port, QWidget *paren
     auto *form = new QFormLayout;
     form->addRow(QStringLiteral("Local &port:"), m_port);
     form->addRow(m_joinMidstream);
+    form->addRow(m_compare);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
@@ -49,6 +56,16 @@ bool MirrorDialog::joinMidstream() const
 void MirrorDialog::setJoinMidstream(bool join)
 {
     m_joinMidstream->setChecked(join);
+}
+
+bool MirrorDialog::compare() const
+{
+    return m_compare->isChecked();
+}
+
+void MirrorDialog::setCompare(bool compare)
+{
+    m_compare->setChecked(compare);
 }
 
 } // namespace podtap

@@ -19,10 +19,14 @@ public:
     int port() const;
     bool joinMidstream() const;
     void setJoinMidstream(bool join);
+    // HTTP shadow comparison: each answer of the local build held against the pod's.
+    bool compare() const;
+    void setCompare(bool compare);
 
 private:
     QSpinBox *m_port;
     QCheckBox *m_joinMidstream;
+    QCheckBox *m_compare;
 };
 
 } // namespace podtap

@@ -45,7 +45,8 @@ QJsonObject SessionController::startParams(const StartRequest &request)
         p[QLatin1String("mirror")]
                 = QJsonObject{{QStringLiteral("host"), QStringLiteral("127.0.0.1")},
                               {QStringLiteral("port"), request.mirrorPort},
-                              {QStringLiteral("joinMidstream"), request.joinMidstream}};
+                              {QStringLiteral("joinMidstream"), request.joinMidstream},
+                              {QStringLiteral("compare"), request.compare}};
     // The daemon's default image is Settings' default: send only a choice of the user's.
     const QString image
             = request.image.trimmed().isEmpty() ? Settings::tapImage() : request.image.trimmed();
@@ -103,13 +104,14 @@ void SessionController::stop(const QString &id)
                     });
 }
 
-void SessionController::setMirror(const QString &id, int port, bool joinMidstream)
+void SessionController::setMirror(const QString &id, int port, bool joinMidstream, bool compare)
 {
     m_link->request(QStringLiteral("session.mirror"),
                     QJsonObject{{QStringLiteral("id"), id},
                                 {QStringLiteral("host"), QStringLiteral("127.0.0.1")},
                                 {QStringLiteral("port"), port},
-                                {QStringLiteral("joinMidstream"), joinMidstream}},
+                                {QStringLiteral("joinMidstream"), joinMidstream},
+                                {QStringLiteral("compare"), compare}},
                     this, [this, id](const IpcClient::Reply &r) {
                         if (!r.ok) {
                             Q_EMIT failed(QStringLiteral("Mirror"), r.errorMessage);

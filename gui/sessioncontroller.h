@@ -25,7 +25,8 @@ public:
         int port = 0;
         int mirrorPort = 0; // 0 = capture only
         bool joinMidstream = false;
-        QString image; // empty: Settings (whose default is the daemon's)
+        bool compare = false; // HTTP shadow comparison of the local build's answers
+        QString image;        // empty: Settings (whose default is the daemon's)
         // Tap profile (docs/tap-contract.md#profiles): empty or "default", or "nonroot".
         QString tapProfile;
         // The user typed the name of a context the context guard protects (podtapd refuses
@@ -45,7 +46,7 @@ public:
     void start(const StartRequest &request);
     void stop(const QString &id);
     // port 0 switches the mirror off.
-    void setMirror(const QString &id, int port, bool joinMidstream = false);
+    void setMirror(const QString &id, int port, bool joinMidstream = false, bool compare = false);
     // format: "pcap" or "pcapng"; path absolute.
     void exportSession(const QString &id, const QString &path, const QString &format);
 

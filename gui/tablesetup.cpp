@@ -1,5 +1,7 @@
 #include "tablesetup.h"
 
+#include "connectiontablemodel.h"
+
 #include <QHeaderView>
 #include <QTableView>
 
@@ -18,6 +20,14 @@ void TableSetup::apply(QTableView *view)
     view->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
     view->horizontalHeader()->setStretchLastSection(true);
     view->horizontalHeader()->setHighlightSections(false);
+}
+
+void TableSetup::showHttpColumns(QTableView *view, bool shown)
+{
+    QHeaderView *header = view->horizontalHeader();
+    for (int c = ConnectionTableModel::HttpRequests; c <= ConnectionTableModel::LastStatus; ++c)
+        if (header->isSectionHidden(c) == shown) // no relayout when nothing changes
+            header->setSectionHidden(c, !shown);
 }
 
 } // namespace podtap

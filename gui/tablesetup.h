@@ -11,6 +11,9 @@ class TableSetup
 {
 public:
     static void apply(QTableView *view);
+    // The connections table's HTTP columns (requests, first request, last status): shown once
+    // a connection was HTTP, hidden otherwise (a database's connections have none).
+    static void showHttpColumns(QTableView *view, bool shown);
 };
 
 } // namespace podtap

@@ -2,10 +2,13 @@
 
 #include "capture/captureengine.h"
 #include "capture/pcapwriter.h"
+#include "sessionlayout.h"
 #include "spoolfilereader.h"
 
+#include <QFile>
 #include <QHash>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QStringBuilder>
 
 #include <memory>
@@ -122,6 +125,33 @@ private:
     QList<Chunk> m_chunks;
     QJsonArray m_gaps;
 };
+// Calls f(object) for every complete line of a JSON Lines file of the session folder; a
+// missing file is an empty one, a line cut by a crash mid-write ends it.
+template<typename F>
+bool readJsonLines(const QString &path, QString *error, F &&f)
+{
+    QFile file(path);
+    if (!file.exists())
+        return true;
+    if (!file.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read %1: %2").arg(path, file.errorString());
+        return false;
+    }
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine();
+        if (!line.endsWith('\n'))
+            break;
+        const QJsonDocument doc = QJsonDocument::fromJson(line);
+        if (doc.isObject())
+            f(doc.object());
+    }
+    return true;
+}
+
+size_t exchangeKey(qint64 id, qint64 index)
+{
+    return qHashMulti(0, id, index);
+}
 } // namespace
 
 StoreQueries::PacketPage StoreQueries::packets(const StoredSession &session,
@@ -301,6 +331,95 @@ Result<QJsonObject> StoreQueries::stream(const StoredSession &session, const Str
     r[QLatin1String("connection")] = qint64(q.connection);
     r[QLatin1String("packets")] = qint64(packets);
     return r;
+}
+
+Result<QJsonObject> StoreQueries::requests(const StoredSession &session, const RequestQuery &q)
+{
+    if (q.limit < 0 || q.limit > MaxRequestsPerPage)
+        return Result<QJsonObject>::failure(QStringLiteral("limit must be 0 to %1 (got %2)")
+                                                    .arg(MaxRequestsPerPage)
+                                                    .arg(q.limit));
+    if (q.offset < 0)
+        return Result<QJsonObject>::failure(
+                QStringLiteral("offset must not be negative (got %1)").arg(q.offset));
+    const QString dir = session.directory() + QLatin1Char('/');
+    QString error;
+    // Verdicts by (id, index): keyed by a hash of the pair, compared again on lookup.
+    struct Verdict
+    {
+        qint64 id;
+        qint64 index;
+        QJsonObject record;
+        bool joined = false;
+    };
+    std::vector<Verdict> verdicts;
+    QMultiHash<size_t, std::size_t> verdictAt;
+    if (!readJsonLines(dir + SessionLayout::compareFile(), &error, [&](const QJsonObject &v) {
+            const qint64 id = v.value(QLatin1String("id")).toInteger();
+            const qint64 index = v.value(QLatin1String("index")).toInteger();
+            verdictAt.insert(exchangeKey(id, index), verdicts.size());
+            verdicts.push_back({id, index, v});
+        }))
+        return Result<QJsonObject>::failure(error);
+    const auto findVerdict = [&](qint64 id, qint64 index) -> Verdict * {
+        const size_t key = exchangeKey(id, index);
+        for (auto it = verdictAt.constFind(key); it != verdictAt.cend() && it.key() == key; ++it) {
+            Verdict &v = verdicts[it.value()];
+            if (v.id == id && v.index == index)
+                return &v;
+        }
+        return nullptr;
+    };
+    const auto wanted = [&q](const QJsonObject &o, const QJsonObject *verdict) {
+        if (q.connection >= 0 && o.value(QLatin1String("id")).toInteger(-1) != q.connection)
+            return false;
+        if (!q.route.isEmpty() && o.value(QLatin1String("route")).toString() != q.route)
+            return false;
+        if (q.verdicts.isEmpty())
+            return true;
+        if (!verdict)
+            return q.verdicts.contains(QStringLiteral("none"));
+        const QString kind = verdict->value(QLatin1String("verdict")).toString();
+        return q.verdicts.contains(kind)
+               || (q.verdicts.contains(QStringLiteral("differ"))
+                   && (kind == QLatin1String("status") || kind == QLatin1String("body")
+                       || kind == QLatin1String("headers")));
+    };
+    qint64 total = 0;
+    QJsonArray page;
+    const auto take = [&](QJsonObject row, const QJsonObject *verdict) {
+        if (!wanted(row, verdict))
+            return;
+        if (total >= q.offset && total < q.offset + q.limit) {
+            if (verdict)
+                row[QLatin1String("compare")] = *verdict;
+            page.append(row);
+        }
+        ++total;
+    };
+    if (!readJsonLines(dir + SessionLayout::httpFile(), &error, [&](const QJsonObject &x) {
+            Verdict *v = findVerdict(x.value(QLatin1String("id")).toInteger(),
+                                     x.value(QLatin1String("index")).toInteger());
+            if (v)
+                v->joined = true;
+            take(x, v ? &v->record : nullptr);
+        }))
+        return Result<QJsonObject>::failure(error);
+    for (const Verdict &v : verdicts) {
+        if (v.joined)
+            continue;
+        QJsonObject row;
+        for (const char *key : {"id", "index", "method", "target", "route"})
+            row[QLatin1String(key)] = v.record.value(QLatin1String(key));
+        take(row, &v.record);
+    }
+    const qint64 next = std::min(total, q.offset + page.size());
+    return QJsonObject{{QStringLiteral("total"), total},
+                       {QStringLiteral("offset"), q.offset},
+                       {QStringLiteral("next"), next},
+                       {QStringLiteral("end"), next >= total},
+                       {QStringLiteral("compared"), qint64(verdicts.size())},
+                       {QStringLiteral("requests"), page}};
 }
 
 } // namespace podtap

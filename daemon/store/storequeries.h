@@ -58,8 +58,26 @@ public:
     };
     static Result<QJsonObject> stream(const StoredSession &session, const StreamQuery &q);
 
+    // HTTP exchanges (http.jsonl) joined with their shadow-comparison verdicts (compare.jsonl)
+    // by (id, index), filtered, one page: {total, offset, next, end, compared, requests:[…]}.
+    // A request is the exchange record plus `compare` (its verdict record) once compared; a
+    // verdict whose exchange is not stored comes last, as {id, index, method, target, route,
+    // compare}. Reads both files once per call (they are small next to the packet index).
+    struct RequestQuery
+    {
+        qint64 offset = 0;
+        int limit = 1000;
+        qint64 connection = -1; // -1: any
+        // Empty: any. Else a verdict name (same, status, body, …), "none" (not compared) or
+        // "differ" (status, body or headers).
+        QSet<QString> verdicts;
+        QString route; // empty: any; else the exact route template
+    };
+    static Result<QJsonObject> requests(const StoredSession &session, const RequestQuery &q);
+
     static constexpr int MaxBins = 4096;
     static constexpr qint64 MaxStreamBytes = 64ll * 1024 * 1024;
+    static constexpr int MaxRequestsPerPage = 10000;
 };
 
 } // namespace podtap

@@ -4,6 +4,7 @@
 // sorted proxy and a visible view. Timings are printed, never asserted.
 #include "connectionfiltermodel.h"
 #include "connectiontablemodel.h"
+#include "tablesetup.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
@@ -20,6 +21,7 @@
 using namespace Qt::StringLiterals;
 using podtap::ConnectionFilterModel;
 using podtap::ConnectionTableModel;
+using podtap::TableSetup;
 
 namespace {
 // A connection as podtapd reports it; the numbers derive from `n` so tests can predict them.
@@ -96,6 +98,8 @@ private Q_SLOTS:
     void sortedModelMergesBatches();
     void filtersOnRecordFields();
     void mirrorOutcomesBeforeOrAfterRows();
+    void httpColumns_data();
+    void httpColumns();
     void fluidAt100k();
 };
 
@@ -295,6 +299,71 @@ void TestConnectionTableModel::mirrorOutcomesBeforeOrAfterRows()
     model.clear();
     model.appendConnections(batch(1, 1));
     QCOMPARE(mirrorText(1), QString()); // clear() forgets outcomes too
+}
+
+void TestConnectionTableModel::httpColumns_data()
+{
+    // The summary's `http` ({requests, errors, first, lastStatus}) when the connection was HTTP.
+    QTest::addColumn<QJsonObject>("http");
+    QTest::addColumn<QString>("requests");
+    QTest::addColumn<QString>("first");
+    QTest::addColumn<QString>("lastStatus");
+    QTest::addColumn<bool>("red");
+    QTest::addRow("not HTTP") << QJsonObject() << QString() << QString() << QString() << false;
+    QTest::addRow("ok") << QJsonObject{{u"requests"_s, 3},
+                                       {u"errors"_s, 0},
+                                       {u"first"_s, u"GET /health"_s},
+                                       {u"lastStatus"_s, 200}}
+                        << u"3"_s << u"GET /health"_s << u"200"_s << false;
+    QTest::addRow("5xx") << QJsonObject{{u"requests"_s, 1},
+                                        {u"errors"_s, 1},
+                                        {u"first"_s, u"POST /pay"_s},
+                                        {u"lastStatus"_s, 502}}
+                         << u"1"_s << u"POST /pay"_s << u"502"_s << true;
+    QTest::addRow("no answer") << QJsonObject{{u"requests"_s, 1},
+                                              {u"errors"_s, 0},
+                                              {u"first"_s, u"GET /slow"_s},
+                                              {u"lastStatus"_s, 0}}
+                               << u"1"_s << u"GET /slow"_s << QString() << false;
+}
+
+void TestConnectionTableModel::httpColumns()
+{
+    QFETCH(QJsonObject, http);
+    QFETCH(QString, requests);
+    QFETCH(QString, first);
+    QFETCH(QString, lastStatus);
+    QFETCH(bool, red);
+    ConnectionTableModel model;
+    ConnectionFilterModel proxy(&model);
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QTableView view;
+    view.setModel(&proxy);
+    TableSetup::showHttpColumns(&view, model.hasHttp());
+    QJsonObject c = connection(1);
+    if (!http.isEmpty())
+        c[u"http"_s] = http;
+    model.appendConnections({connection(2), c});
+    QCOMPARE(model.hasHttp(), !http.isEmpty());
+    TableSetup::showHttpColumns(&view, model.hasHttp());
+    for (int col = ConnectionTableModel::HttpRequests; col <= ConnectionTableModel::LastStatus;
+         ++col)
+        QCOMPARE(view.isColumnHidden(col), http.isEmpty());
+    QCOMPARE(model.index(1, ConnectionTableModel::HttpRequests).data().toString(), requests);
+    QCOMPARE(model.index(1, ConnectionTableModel::FirstRequest).data().toString(), first);
+    QCOMPARE(model.index(1, ConnectionTableModel::LastStatus).data().toString(), lastStatus);
+    QCOMPARE(model.index(1, ConnectionTableModel::LastStatus).data(Qt::ForegroundRole).isValid(),
+             red);
+    QCOMPARE(model.index(0, ConnectionTableModel::HttpRequests).data().toString(), QString());
+    // Filter on the first request; sort by the request count (raw).
+    proxy.setTextFilter(u"/pay"_s);
+    QCOMPARE(proxy.rowCount(), first == u"POST /pay" ? 1 : 0);
+    proxy.setTextFilter({});
+    proxy.sort(ConnectionTableModel::HttpRequests, Qt::DescendingOrder);
+    QCOMPARE(proxy.index(0, 0).data(ConnectionTableModel::ConnectionIdRole).toLongLong(),
+             http.isEmpty() ? 2 : 1);
+    model.clear();
+    QVERIFY(!model.hasHttp());
 }
 
 void TestConnectionTableModel::filtersOnRecordFields()

@@ -1,0 +1,220 @@
+#include "requestdiffview.h"
+
+#include "displayformat.h"
+#include "requesttablemodel.h"
+
+#include <QHBoxLayout>
+#include <QJsonArray>
+#include <QLabel>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QVBoxLayout>
+
+namespace podtap {
+
+namespace {
+QString latency(double us)
+{
+    return us < 0 ? QStringLiteral("not known") : DisplayFormat::duration(qint64(us * 1000.0));
+}
+
+QString statusLine(int status)
+{
+    return status > 0 ? QStringLiteral("HTTP/1.x %1").arg(status) : QStringLiteral("no answer");
+}
+
+// The header names that differed, the same on both sides: their values are not stored.
+QString headersHtml(const QJsonObject &compare)
+{
+    const QJsonArray names = compare.value(QLatin1String("headers")).toArray();
+    if (names.isEmpty())
+        return compare.isEmpty() ? QString()
+                                 : QStringLiteral("<p><b>Headers</b>: no compared header "
+                                                  "differs</p>");
+    QString html = QStringLiteral("<p><b>Headers that differ</b> (values not stored):</p><ul>");
+    for (const QJsonValue n : names)
+        html += QStringLiteral("<li><span style=\"background:#ffd7d5; color:#8e1b12\">")
+                + n.toString().toHtmlEscaped() + QStringLiteral("</span></li>");
+    return html + QStringLiteral("</ul>");
+}
+
+QString bodyHtml(const QJsonObject &compare)
+{
+    const QString verdict = compare.value(QLatin1String("verdict")).toString();
+    const QJsonArray paths = compare.value(QLatin1String("body")).toArray();
+    if (paths.isEmpty())
+        return verdict == QLatin1String("same") || verdict == QLatin1String("headers")
+                               || verdict == QLatin1String("status")
+                       ? QStringLiteral("<p><b>Body</b>: no difference found</p>")
+                       : QString();
+    QString html = QStringLiteral("<p><b>Body differs at</b>:</p><ul>");
+    for (const QJsonValue p : paths)
+        html += QStringLiteral("<li><code style=\"background:#ffd7d5\">")
+                + p.toString().toHtmlEscaped() + QStringLiteral("</code></li>");
+    return html + QStringLiteral("</ul>");
+}
+} // namespace
+
+RequestDiffView::RequestDiffView(QWidget *parent)
+    : QWidget(parent)
+    , m_title(new QLabel)
+    , m_verdict(new QLabel)
+    , m_pod(new QTextBrowser)
+    , m_local(new QTextBrowser)
+    , m_note(new QLabel)
+    , m_follow(new QPushButton(QStringLiteral("Follow stream")))
+{
+    m_title->setObjectName(QStringLiteral("requestTitle"));
+    m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_title->setWordWrap(true);
+    m_verdict->setObjectName(QStringLiteral("requestVerdict"));
+    m_verdict->setWordWrap(true);
+    m_pod->setObjectName(QStringLiteral("podSide"));
+    m_local->setObjectName(QStringLiteral("localSide"));
+    m_note->setObjectName(QStringLiteral("diffNote"));
+    m_note->setWordWrap(true);
+    m_note->setStyleSheet(QStringLiteral("QLabel { color: palette(mid); }"));
+    m_follow->setObjectName(QStringLiteral("followStreamButton"));
+    m_follow->setToolTip(QStringLiteral("Show the pod side's bytes: this connection's "
+                                        "reassembled stream, below"));
+    connect(m_follow, &QPushButton::clicked, this, [this] {
+        const qint64 id = m_request.value(QLatin1String("id")).toInteger(-1);
+        if (id >= 0)
+            Q_EMIT followStreamRequested(id);
+    });
+
+    auto *split = new QSplitter(Qt::Horizontal);
+    split->addWidget(m_pod);
+    split->addWidget(m_local);
+    auto *bottom = new QHBoxLayout;
+    bottom->addWidget(m_note, 1);
+    bottom->addWidget(m_follow);
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_title);
+    layout->addWidget(m_verdict);
+    layout->addWidget(split, 1);
+    layout->addLayout(bottom);
+    setRequest({});
+}
+
+QString RequestDiffView::verdictSummary(const QJsonObject &request)
+{
+    const QJsonObject compare = request.value(QLatin1String("compare")).toObject();
+    if (compare.isEmpty())
+        return QStringLiteral("Not compared: only the pod's answer is known (mirror with compare "
+                              "on to compare it with a local service).");
+    const QString verdict = compare.value(QLatin1String("verdict")).toString();
+    QString text = RequestTableModel::verdictText(verdict);
+    if (!text.isEmpty())
+        text[0] = text[0].toUpper();
+    const QString detail = compare.value(QLatin1String("detail")).toString();
+    if (!detail.isEmpty())
+        text += QStringLiteral(": ") + detail;
+    return text;
+}
+
+QString RequestDiffView::podHtml(const QJsonObject &request)
+{
+    const QJsonObject compare = request.value(QLatin1String("compare")).toObject();
+    const int status = request.contains(QLatin1String("status"))
+                               ? request.value(QLatin1String("status")).toInt()
+                               : compare.value(QLatin1String("podStatus")).toInt();
+    const double us = request.contains(QLatin1String("latencyUs"))
+                              ? request.value(QLatin1String("latencyUs")).toDouble()
+                              : compare.value(QLatin1String("podLatencyUs")).toDouble(-1);
+    const bool statusDiffers
+            = compare.value(QLatin1String("verdict")).toString() == QLatin1String("status");
+    QString html = QStringLiteral("<h3>Pod (captured)</h3><p><b%1>%2</b></p>")
+                           .arg(statusDiffers ? QStringLiteral(" style=\"background:#ffd7d5\"")
+                                              : QString(),
+                                statusLine(status));
+    html += QStringLiteral("<p>Latency: %1</p>").arg(latency(status > 0 ? us : -1));
+    if (request.contains(QLatin1String("responseBytes")))
+        html += QStringLiteral("<p>Body: %1%2</p>")
+                        .arg(DisplayFormat::bytes(
+                                     request.value(QLatin1String("responseBytes")).toInteger()),
+                             request.contains(QLatin1String("contentType"))
+                                     ? QStringLiteral(", ")
+                                               + request.value(QLatin1String("contentType"))
+                                                         .toString()
+                                                         .toHtmlEscaped()
+                                     : QString());
+    const QString incomplete = request.value(QLatin1String("incomplete")).toString();
+    if (!incomplete.isEmpty())
+        html += QStringLiteral("<p style=\"color:#8e1b12\">Incomplete %1</p>")
+                        .arg(incomplete.toHtmlEscaped());
+    return html + headersHtml(compare) + bodyHtml(compare);
+}
+
+QString RequestDiffView::localHtml(const QJsonObject &request)
+{
+    const QJsonObject compare = request.value(QLatin1String("compare")).toObject();
+    if (compare.isEmpty())
+        return QStringLiteral("<h3>Local</h3><p>Not compared.</p>");
+    const QString verdict = compare.value(QLatin1String("verdict")).toString();
+    const int status = compare.value(QLatin1String("localStatus")).toInt();
+    QString html = QStringLiteral("<h3>Local (mirrored)</h3>");
+    if (verdict == QLatin1String("local-error") || verdict == QLatin1String("local-timeout")) {
+        html += QStringLiteral("<p><b style=\"color:#b34700\">%1</b></p>")
+                        .arg(RequestTableModel::verdictText(verdict));
+        const QString detail = compare.value(QLatin1String("detail")).toString();
+        if (!detail.isEmpty())
+            html += QStringLiteral("<p>%1</p>").arg(detail.toHtmlEscaped());
+        if (status <= 0)
+            return html;
+    }
+    html += QStringLiteral("<p><b%1>%2</b></p>")
+                    .arg(verdict == QLatin1String("status")
+                                 ? QStringLiteral(" style=\"background:#ffd7d5\"")
+                                 : QString(),
+                         statusLine(status));
+    html += QStringLiteral("<p>Latency: %1</p>")
+                    .arg(latency(compare.value(QLatin1String("localLatencyUs")).toDouble(-1)));
+    return html + headersHtml(compare) + bodyHtml(compare);
+}
+
+void RequestDiffView::setRequest(const QJsonObject &request)
+{
+    m_request = request;
+    if (request.isEmpty()) {
+        m_title->setText(QStringLiteral("<b>No request selected</b>"));
+        m_verdict->clear();
+        m_verdict->setStyleSheet({});
+        m_pod->clear();
+        m_local->clear();
+        m_note->setText(QStringLiteral("Select a request above to see the pod's answer beside "
+                                       "the local one."));
+        m_follow->setEnabled(false);
+        return;
+    }
+    const qint64 ts = request.value(QLatin1String("tsNs")).toInteger();
+    m_title->setText(QStringLiteral("<b>%1 %2</b> &nbsp; route %3 · connection %4, request %5%6")
+                             .arg(request.value(QLatin1String("method")).toString().toHtmlEscaped(),
+                                  request.value(QLatin1String("target")).toString().toHtmlEscaped(),
+                                  request.value(QLatin1String("route")).toString().toHtmlEscaped())
+                             .arg(request.value(QLatin1String("id")).toInteger())
+                             .arg(request.value(QLatin1String("index")).toInteger() + 1)
+                             .arg(ts > 0 ? QStringLiteral(" · ") + DisplayFormat::timeOfDay(ts)
+                                         : QString()));
+    const QString verdict = request.value(QLatin1String("compare"))
+                                    .toObject()
+                                    .value(QLatin1String("verdict"))
+                                    .toString();
+    m_verdict->setText(verdictSummary(request));
+    m_verdict->setStyleSheet(
+            verdict.isEmpty()
+                    ? QString()
+                    : QStringLiteral("QLabel { color: white; background: %1; padding: 3px; "
+                                     "border-radius: 3px; }")
+                              .arg(RequestTableModel::verdictColor(verdict).name()));
+    m_pod->setHtml(podHtml(request));
+    m_local->setHtml(localHtml(request));
+    m_note->setText(QStringLiteral(
+            "podtap keeps no header values or bodies, only the statuses, which header names "
+            "and which body paths differed. Follow stream shows the pod side's bytes."));
+    m_follow->setEnabled(request.value(QLatin1String("id")).toInteger(-1) >= 0);
+}
+
+} // namespace podtap
