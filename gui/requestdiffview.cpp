@@ -4,12 +4,15 @@
 #include "requesttablemodel.h"
 
 #include <QHBoxLayout>
+#include <QHash>
 #include <QJsonArray>
 #include <QLabel>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QVBoxLayout>
+
+#include <cstring>
 
 namespace podtap {
 
@@ -24,35 +27,67 @@ QString statusLine(int status)
     return status > 0 ? QStringLiteral("HTTP/1.x %1").arg(status) : QStringLiteral("no answer");
 }
 
-// The header names that differed, the same on both sides: their values are not stored.
-QString headersHtml(const QJsonObject &compare)
+const QString Marked = QStringLiteral("background:#ffd7d5; color:#8e1b12");
+
+// One side's value of what differed: "side" is "pod" or "local"; missing means absent there.
+QString sideValue(const QJsonObject &pair, const char *side)
+{
+    const QJsonValue v = pair.value(QLatin1String(side));
+    return v.isUndefined() ? QStringLiteral("<i>(absent)</i>")
+                           : QStringLiteral("<code style=\"%1\">%2</code>")
+                                     .arg(Marked, v.toString().toHtmlEscaped());
+}
+
+// The headers that differed, with this side's values (older records carry names only).
+QString headersHtml(const QJsonObject &compare, const char *side)
 {
     const QJsonArray names = compare.value(QLatin1String("headers")).toArray();
     if (names.isEmpty())
         return compare.isEmpty() ? QString()
                                  : QStringLiteral("<p><b>Headers</b>: no compared header "
                                                   "differs</p>");
-    QString html = QStringLiteral("<p><b>Headers that differ</b> (values not stored):</p><ul>");
-    for (const QJsonValue n : names)
-        html += QStringLiteral("<li><span style=\"background:#ffd7d5; color:#8e1b12\">")
-                + n.toString().toHtmlEscaped() + QStringLiteral("</span></li>");
+    const QJsonObject values = compare.value(QLatin1String("headerValues")).toObject();
+    QString html = QStringLiteral("<p><b>Headers that differ</b>:</p><ul>");
+    for (const QJsonValue n : names) {
+        html += QStringLiteral("<li><b>") + n.toString().toHtmlEscaped() + QStringLiteral("</b>");
+        if (values.contains(n.toString()))
+            html += QStringLiteral(": ") + sideValue(values.value(n.toString()).toObject(), side);
+        html += QStringLiteral("</li>");
+    }
     return html + QStringLiteral("</ul>");
 }
 
-QString bodyHtml(const QJsonObject &compare)
+QString bodyHtml(const QJsonObject &compare, const char *side)
 {
     const QString verdict = compare.value(QLatin1String("verdict")).toString();
     const QJsonArray paths = compare.value(QLatin1String("body")).toArray();
-    if (paths.isEmpty())
-        return verdict == QLatin1String("same") || verdict == QLatin1String("headers")
-                               || verdict == QLatin1String("status")
-                       ? QStringLiteral("<p><b>Body</b>: no difference found</p>")
-                       : QString();
-    QString html = QStringLiteral("<p><b>Body differs at</b>:</p><ul>");
-    for (const QJsonValue p : paths)
-        html += QStringLiteral("<li><code style=\"background:#ffd7d5\">")
-                + p.toString().toHtmlEscaped() + QStringLiteral("</code></li>");
-    return html + QStringLiteral("</ul>");
+    const QString excerpt
+            = compare.value(QLatin1String(std::strcmp(side, "pod") == 0 ? "podBody" : "localBody"))
+                      .toString();
+    QString html;
+    if (paths.isEmpty()) {
+        if (verdict == QLatin1String("same") || verdict == QLatin1String("headers")
+            || verdict == QLatin1String("status"))
+            html = QStringLiteral("<p><b>Body</b>: no difference found</p>");
+    } else {
+        // JSON values by path when the record has them, else the paths alone.
+        QHash<QString, QJsonObject> byPath;
+        for (const QJsonValue v : compare.value(QLatin1String("bodyValues")).toArray())
+            byPath.insert(v[QLatin1String("path")].toString(), v.toObject());
+        html = QStringLiteral("<p><b>Body differs at</b>:</p><ul>");
+        for (const QJsonValue p : paths) {
+            html += QStringLiteral("<li><code>") + p.toString().toHtmlEscaped()
+                    + QStringLiteral("</code>");
+            if (byPath.contains(p.toString()))
+                html += QStringLiteral(" = ") + sideValue(byPath.value(p.toString()), side);
+            html += QStringLiteral("</li>");
+        }
+        html += QStringLiteral("</ul>");
+    }
+    if (!excerpt.isEmpty())
+        html += QStringLiteral("<p><b>Body</b> (start):</p><pre style=\"%1\">%2</pre>")
+                        .arg(Marked, excerpt.toHtmlEscaped());
+    return html;
 }
 } // namespace
 
@@ -145,7 +180,7 @@ QString RequestDiffView::podHtml(const QJsonObject &request)
     if (!incomplete.isEmpty())
         html += QStringLiteral("<p style=\"color:#8e1b12\">Incomplete %1</p>")
                         .arg(incomplete.toHtmlEscaped());
-    return html + headersHtml(compare) + bodyHtml(compare);
+    return html + headersHtml(compare, "pod") + bodyHtml(compare, "pod");
 }
 
 QString RequestDiffView::localHtml(const QJsonObject &request)
@@ -172,7 +207,7 @@ QString RequestDiffView::localHtml(const QJsonObject &request)
                          statusLine(status));
     html += QStringLiteral("<p>Latency: %1</p>")
                     .arg(latency(compare.value(QLatin1String("localLatencyUs")).toDouble(-1)));
-    return html + headersHtml(compare) + bodyHtml(compare);
+    return html + headersHtml(compare, "local") + bodyHtml(compare, "local");
 }
 
 void RequestDiffView::setRequest(const QJsonObject &request)
@@ -212,8 +247,8 @@ void RequestDiffView::setRequest(const QJsonObject &request)
     m_pod->setHtml(podHtml(request));
     m_local->setHtml(localHtml(request));
     m_note->setText(QStringLiteral(
-            "podtap keeps no header values or bodies, only the statuses, which header names "
-            "and which body paths differed. Follow stream shows the pod side's bytes."));
+            "Shown: what differed (header values, JSON values by path, the start of each body "
+            "when they differ otherwise). Follow stream shows all of the pod side's bytes."));
     m_follow->setEnabled(request.value(QLatin1String("id")).toInteger(-1) >= 0);
 }
 

@@ -81,7 +81,8 @@ RequestsPane::RequestsPane(DaemonLink *link, QWidget *parent)
     auto *split = new QSplitter(Qt::Vertical);
     split->addWidget(top);
     split->addWidget(m_diff);
-    split->setStretchFactor(0, 3);
+    // The diff needs room for both sides' headers and values: about as tall as the table.
+    split->setStretchFactor(0, 1);
     split->setStretchFactor(1, 1);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

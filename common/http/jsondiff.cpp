@@ -23,11 +23,37 @@ QJsonValue parse(const QByteArray &bytes, bool *ok)
     return {};
 }
 
-void note(JsonDiff::Result *out, const QString &path, int maxPaths)
+QString excerpt(const QJsonValue &v)
+{
+    QString text;
+    if (v.isObject())
+        text = QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    else if (v.isArray())
+        text = QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    else if (v.isString())
+        text = QLatin1Char('"') + v.toString() + QLatin1Char('"');
+    else if (v.isDouble())
+        text = QString::number(v.toDouble(), 'g', 17);
+    else if (v.isBool())
+        text = v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    else
+        text = QStringLiteral("null");
+    return text.size() > 200 ? text.left(199) + QChar(0x2026) : text;
+}
+
+void note(JsonDiff::Result *out, const QString &path, int maxPaths, const QJsonValue *a = nullptr,
+          const QJsonValue *b = nullptr)
 {
     ++out->differences;
-    if (out->paths.size() < maxPaths)
-        out->paths << path;
+    if (out->paths.size() >= maxPaths)
+        return;
+    out->paths << path;
+    QJsonObject v{{QStringLiteral("path"), path}};
+    if (a)
+        v[QLatin1String("pod")] = excerpt(*a);
+    if (b)
+        v[QLatin1String("local")] = excerpt(*b);
+    out->values.append(v);
 }
 
 QString memberPath(const QString &path, const QString &key)
@@ -61,7 +87,7 @@ void JsonDiff::compareValues(const QJsonValue &a, const QJsonValue &b, const QSt
                              Result *out, int maxPaths)
 {
     if (a.type() != b.type()) {
-        note(out, path, maxPaths);
+        note(out, path, maxPaths, &a, &b);
         return;
     }
     if (a.isObject()) {
@@ -70,15 +96,18 @@ void JsonDiff::compareValues(const QJsonValue &a, const QJsonValue &b, const QSt
         for (auto it = oa.begin(); it != oa.end(); ++it) {
             const QString p = memberPath(path, it.key());
             const auto other = ob.constFind(it.key());
-            if (other == ob.constEnd())
-                note(out, p + QStringLiteral(" (only in the pod's)"), maxPaths);
-            else
+            if (other == ob.constEnd()) {
+                const QJsonValue v = it.value();
+                note(out, p + QStringLiteral(" (only in the pod's)"), maxPaths, &v);
+            } else
                 compareValues(it.value(), other.value(), p, out, maxPaths);
         }
         for (auto it = ob.begin(); it != ob.end(); ++it) {
-            if (!oa.contains(it.key()))
+            if (!oa.contains(it.key())) {
+                const QJsonValue v = it.value();
                 note(out, memberPath(path, it.key()) + QStringLiteral(" (only in the local)"),
-                     maxPaths);
+                     maxPaths, nullptr, &v);
+            }
         }
         return;
     }
@@ -96,7 +125,7 @@ void JsonDiff::compareValues(const QJsonValue &a, const QJsonValue &b, const QSt
         return;
     }
     if (a != b)
-        note(out, path, maxPaths);
+        note(out, path, maxPaths, &a, &b);
 }
 
 } // namespace podtap

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QJsonValue>
 #include <QStringList>
 
@@ -16,6 +17,9 @@ public:
         bool bothJson = false; // both inputs parsed as JSON
         bool equal = false;
         QStringList paths; // where they differ (bounded)
+        // For each path: {"path", "pod", "local"}, the values as compact JSON (at most 200
+        // characters each; a side is missing when the member exists on one side only).
+        QJsonArray values;
         int differences = 0;
     };
     static Result compare(const QByteArray &a, const QByteArray &b, int maxPaths = 20);

@@ -33,6 +33,41 @@ QMap<QByteArray, QList<QByteArray>> comparable(const HttpMessage &m, const QSet<
     return out;
 }
 
+constexpr int MaxValue = 256;
+constexpr int MaxExcerpt = 512;
+
+QString headerValue(const QList<QByteArray> &values)
+{
+    QByteArray joined;
+    for (const QByteArray &v : values)
+        joined += (joined.isEmpty() ? QByteArray() : QByteArray(", ")) + v;
+    const QString text = QString::fromLatin1(joined);
+    return text.size() > MaxValue ? text.left(MaxValue - 1) + QChar(0x2026) : text;
+}
+
+// The start of a body as text: printable ASCII/UTF-8 kept, other bytes as \xNN.
+QString bodyExcerpt(const HttpMessage &m)
+{
+    const QByteArray head = m.body.left(MaxExcerpt);
+    QString text;
+    const QString decoded = QString::fromUtf8(head);
+    bool clean = !decoded.contains(QChar::ReplacementCharacter);
+    for (const QChar c : decoded)
+        clean = clean && (c.isPrint() || c == QLatin1Char('\n') || c == QLatin1Char('\t'));
+    if (clean) {
+        text = decoded;
+    } else {
+        for (const char c : head) {
+            const auto u = std::uint8_t(c);
+            text += u >= 0x20 && u < 0x7f ? QString(QLatin1Char(c))
+                                          : QStringLiteral("\\x%1").arg(u, 2, 16, QLatin1Char('0'));
+        }
+    }
+    if (m.bodyBytes > std::uint64_t(head.size()))
+        text += QStringLiteral(" … (%1 bytes in all)").arg(m.bodyBytes);
+    return text;
+}
+
 } // namespace
 
 QJsonObject ShadowComparator::Verdict::toJson() const
@@ -46,6 +81,14 @@ QJsonObject ShadowComparator::Verdict::toJson() const
         o[QLatin1String("body")] = QJsonArray::fromStringList(bodyPaths);
     if (!detail.isEmpty())
         o[QLatin1String("detail")] = detail;
+    if (!headerValues.isEmpty())
+        o[QLatin1String("headerValues")] = headerValues;
+    if (!bodyValues.isEmpty())
+        o[QLatin1String("bodyValues")] = bodyValues;
+    if (!podBody.isNull())
+        o[QLatin1String("podBody")] = podBody;
+    if (!localBody.isNull())
+        o[QLatin1String("localBody")] = localBody;
     return o;
 }
 
@@ -151,12 +194,20 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
     for (auto it = a.begin(); it != a.end(); ++it) {
         const auto other = b.constFind(it.key());
         if ((other == b.constEnd() || other.value() != it.value())
-            && v.headers.size() < m_options.maxPaths)
+            && v.headers.size() < m_options.maxPaths) {
             v.headers << QString::fromLatin1(it.key());
+            QJsonObject pair{{QStringLiteral("pod"), headerValue(it.value())}};
+            if (other != b.constEnd())
+                pair[QLatin1String("local")] = headerValue(other.value());
+            v.headerValues[QString::fromLatin1(it.key())] = pair;
+        }
     }
     for (auto it = b.begin(); it != b.end(); ++it) {
-        if (!a.contains(it.key()) && v.headers.size() < m_options.maxPaths)
+        if (!a.contains(it.key()) && v.headers.size() < m_options.maxPaths) {
             v.headers << QString::fromLatin1(it.key());
+            v.headerValues[QString::fromLatin1(it.key())]
+                    = QJsonObject{{QStringLiteral("local"), headerValue(it.value())}};
+        }
     }
 
     // Body
@@ -168,6 +219,7 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
             if (d.bothJson) {
                 bodyDiffers = !d.equal;
                 v.bodyPaths = d.paths;
+                v.bodyValues = d.values;
             } else {
                 v.bodyPaths << QStringLiteral("not valid JSON on one side");
             }
@@ -187,8 +239,15 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
         v.kind = Kind::HeadersDiffer;
     else
         v.kind = Kind::Same;
-    if (!bodyDiffers)
+    if (!bodyDiffers) {
         v.bodyPaths.clear();
+        v.bodyValues = QJsonArray();
+    }
+    // Bodies side by side when there are no JSON paths to show, or the status differs.
+    if ((bodyDiffers && v.bodyValues.isEmpty()) || v.kind == Kind::StatusDiffers) {
+        v.podBody = bodyExcerpt(pod);
+        v.localBody = bodyExcerpt(local);
+    }
     return v;
 }
 

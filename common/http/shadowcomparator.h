@@ -2,6 +2,7 @@
 
 #include "httpmessage.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QSet>
 #include <QStringList>
@@ -32,6 +33,13 @@ public:
         QStringList headers;   // names whose values differ (lower case, bounded)
         QStringList bodyPaths; // JSON paths that differ, or a one-line reason
         QString detail;        // for errors and NotComparable
+        // What differed, for the side-by-side view (bounded): header values by name
+        // ({"pod": …, "local": …}), JSON values by path, and body excerpts when the bodies
+        // differ and are not compared as JSON paths (or the status differs).
+        QJsonObject headerValues;
+        QJsonArray bodyValues;
+        QString podBody;
+        QString localBody;
         QJsonObject toJson() const;
     };
     struct Options

@@ -304,6 +304,10 @@ void TestRequestTableModel::diffView()
     QJsonObject request = exchange(7, 1);
     QJsonObject c = verdict(7, 1, u"headers"_s);
     c[u"body"_s] = QJsonArray{u"$.price"_s};
+    c[u"bodyValues"_s] = QJsonArray{
+            QJsonObject{{u"path"_s, u"$.price"_s}, {u"pod"_s, u"12.5"_s}, {u"local"_s, u"13"_s}}};
+    c[u"headerValues"_s]
+            = QJsonObject{{u"cache-control"_s, QJsonObject{{u"pod"_s, u"max-age=60"_s}}}};
     c[u"verdict"_s] = u"body"_s;
     request[u"compare"_s] = c;
     view.setRequest(request);
@@ -314,14 +318,16 @@ void TestRequestTableModel::diffView()
     for (const QString &side : {pod, local}) {
         QVERIFY2(side.contains(u"x-version"_s) && side.contains(u"cache-control"_s),
                  qPrintable(side));
-        QVERIFY2(side.contains(u"values not stored"_s), qPrintable(side));
         QVERIFY2(side.contains(u"$.price"_s), qPrintable(side));
     }
+    // Each side shows its own value of what differed; a header on one side only is absent.
+    QVERIFY2(pod.contains(u"$.price = 12.5"_s) && local.contains(u"$.price = 13"_s),
+             qPrintable(pod + local));
+    QVERIFY2(pod.contains(u"cache-control: max-age=60"_s), qPrintable(pod));
+    QVERIFY2(local.contains(u"cache-control: (absent)"_s), qPrintable(local));
     // Differing header names are highlighted (on both sides).
     QVERIFY(RequestDiffView::podHtml(request).contains(u"background:#ffd7d5"_s));
-    QVERIFY(view.findChild<QLabel *>(u"diffNote"_s)
-                    ->text()
-                    .contains(u"no header values or bodies"_s));
+    QVERIFY(view.findChild<QLabel *>(u"diffNote"_s)->text().contains(u"what differed"_s));
     QSignalSpy follow(&view, &RequestDiffView::followStreamRequested);
     view.followButton()->click();
     QCOMPARE(follow.size(), 1);

@@ -41,6 +41,7 @@ private Q_SLOTS:
     void verdicts_data();
     void verdicts();
     void incompleteSidesAreNotCalledDifferent();
+    void differencesCarryTheirValues();
     void jsonDiffPaths();
     void routeFolding_data();
     void routeFolding();
@@ -114,6 +115,33 @@ void TestShadowComparator::incompleteSidesAreNotCalledDifferent()
     cut.incomplete = HttpMessage::Incomplete::Gap;
     QCOMPARE(ShadowComparator().compare(cut, whole).kind, ShadowComparator::Kind::NotComparable);
     QCOMPARE(ShadowComparator().compare(whole, cut).kind, ShadowComparator::Kind::LocalError);
+}
+
+void TestShadowComparator::differencesCarryTheirValues()
+{
+    const QByteArray user(R"({"id":7,"address":{"zip":"0150"}})");
+    ShadowComparator c;
+    auto v = c.compare(
+            response(json(user, "Cache-Control: max-age=60\r\n")),
+            response(json(R"({"id":7,"address":{"zip":"9999"}})", "Cache-Control: no-store\r\n")));
+    QCOMPARE(v.kind, ShadowComparator::Kind::BodyDiffers);
+    QCOMPARE(v.headerValues.value(QLatin1String("cache-control")).toObject(),
+             (QJsonObject{{QStringLiteral("pod"), QStringLiteral("max-age=60")},
+                          {QStringLiteral("local"), QStringLiteral("no-store")}}));
+    QCOMPARE(v.bodyValues.size(), 1);
+    QCOMPARE(v.bodyValues.at(0).toObject(),
+             (QJsonObject{{QStringLiteral("path"), QStringLiteral("$.address.zip")},
+                          {QStringLiteral("pod"), QStringLiteral("\"0150\"")},
+                          {QStringLiteral("local"), QStringLiteral("\"9999\"")}}));
+    QVERIFY(v.podBody.isNull()); // JSON paths say it; no excerpt needed
+    // A status difference shows both bodies; binary bytes escaped, never raw.
+    v = c.compare(response(json("{}")),
+                  response("HTTP/1.1 500 X\r\nContent-Length: 3\r\n\r\n\x01\x02z"));
+    QCOMPARE(v.kind, ShadowComparator::Kind::StatusDiffers);
+    QCOMPARE(v.podBody, QStringLiteral("{}"));
+    QCOMPARE(v.localBody, QStringLiteral("\\x01\\x02z"));
+    const QJsonObject j = v.toJson();
+    QVERIFY(j.contains(QLatin1String("podBody")) && j.contains(QLatin1String("localBody")));
 }
 
 void TestShadowComparator::jsonDiffPaths()
