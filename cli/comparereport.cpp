@@ -1,6 +1,7 @@
 #include "comparereport.h"
 
 #include <QFile>
+#include <QHash>
 #include <QJsonDocument>
 
 namespace podtap {
@@ -33,6 +34,49 @@ void CompareReport::add(const QJsonArray &verdicts)
         if (verdict != QLatin1String("same") && route.examples.size() < ExamplesPerRoute)
             route.examples.append(r);
     }
+}
+
+QString CompareReport::example(const QJsonObject &e)
+{
+    // "GET /users/7: body $.address.zip "0150" → "9999"" – what differed, with values.
+    QStringList what;
+    const int pod = e.value(QLatin1String("podStatus")).toInt();
+    const int local = e.value(QLatin1String("localStatus")).toInt();
+    if (pod != local && local > 0)
+        what << QStringLiteral("status %1 → %2").arg(pod).arg(local);
+    const QJsonObject headerValues = e.value(QLatin1String("headerValues")).toObject();
+    auto side = [](const QJsonObject &pair, const char *key) {
+        const QJsonValue v = pair.value(QLatin1String(key));
+        return v.isUndefined() ? QStringLiteral("(absent)") : v.toString();
+    };
+    for (const QJsonValue h : e.value(QLatin1String("headers")).toArray()) {
+        const QJsonObject pair = headerValues.value(h.toString()).toObject();
+        what << (pair.isEmpty()
+                         ? QStringLiteral("header ") + h.toString()
+                         : QStringLiteral("header %1: %2 → %3")
+                                   .arg(h.toString(), side(pair, "pod"), side(pair, "local")));
+    }
+    QHash<QString, QJsonObject> values;
+    for (const QJsonValue v : e.value(QLatin1String("bodyValues")).toArray())
+        values.insert(v[QLatin1String("path")].toString(), v.toObject());
+    const QJsonArray paths = e.value(QLatin1String("body")).toArray();
+    for (qsizetype i = 0; i < paths.size() && i < 3; ++i) {
+        const QString path = paths.at(i).toString();
+        what << (values.contains(path) && values.value(path).contains(QLatin1String("pod"))
+                                 && values.value(path).contains(QLatin1String("local"))
+                         ? QStringLiteral("body %1: %2 → %3")
+                                   .arg(path, side(values.value(path), "pod"),
+                                        side(values.value(path), "local"))
+                         : QStringLiteral("body ") + path);
+    }
+    if (paths.size() > 3)
+        what << QStringLiteral("%1 more body differences").arg(paths.size() - 3);
+    const QString detail = e.value(QLatin1String("detail")).toString();
+    if (!detail.isEmpty())
+        what << detail;
+    return e.value(QLatin1String("method")).toString() + QLatin1Char(' ')
+           + e.value(QLatin1String("target")).toString() + QStringLiteral(": ")
+           + what.join(QStringLiteral("; "));
 }
 
 quint64 CompareReport::differing() const
@@ -96,24 +140,8 @@ void CompareReport::printSummary(FILE *to) const
                      static_cast<unsigned long long>(total - same),
                      static_cast<unsigned long long>(total),
                      qPrintable(kinds.join(QStringLiteral(", "))));
-        if (!r.examples.isEmpty()) {
-            const QJsonObject e = r.examples.first().toObject();
-            QStringList what;
-            if (e.contains(QLatin1String("localStatus")) || e.contains(QLatin1String("podStatus")))
-                what << QStringLiteral("status %1 → %2")
-                                .arg(e.value(QLatin1String("podStatus")).toInt())
-                                .arg(e.value(QLatin1String("localStatus")).toInt());
-            for (const QJsonValue h : e.value(QLatin1String("headers")).toArray())
-                what << QStringLiteral("header ") + h.toString();
-            for (const QJsonValue b : e.value(QLatin1String("body")).toArray())
-                what << QStringLiteral("body ") + b.toString();
-            const QString detail = e.value(QLatin1String("detail")).toString();
-            if (!detail.isEmpty())
-                what << detail;
-            std::fprintf(to, "      e.g. %s: %s\n",
-                         qPrintable(e.value(QLatin1String("target")).toString()),
-                         qPrintable(what.join(QStringLiteral("; "))));
-        }
+        if (!r.examples.isEmpty())
+            std::fprintf(to, "      e.g. %s\n", qPrintable(example(r.examples.first().toObject())));
     }
 }
 

@@ -35,6 +35,8 @@ public:
     quint64 compared() const { return m_total; }
     quint64 differing() const;
     static QString line(const QJsonObject &counts);
+    // One verdict record as a line: what differed, with the pod's and the build's values.
+    static QString example(const QJsonObject &verdict);
 
 private:
     struct Route
