@@ -326,6 +326,18 @@ QJsonObject HttpReplaySession::summary() const
     return o;
 }
 
+QString HttpReplaySession::rateText() const
+{
+    const qint64 span = m_stats.lastSendMs - m_stats.firstSendMs;
+    if (m_stats.sent < 2 || span <= 0)
+        return {};
+    const double achieved = double(m_stats.sent - 1) * 1000.0 / double(span);
+    return m_options.rate > 0 ? QStringLiteral("; %1 requests/s (%2 asked)")
+                                        .arg(achieved, 0, 'f', 1)
+                                        .arg(m_options.rate, 0, 'f', 1)
+                              : QStringLiteral("; %1 requests/s").arg(achieved, 0, 'f', 1);
+}
+
 void HttpReplaySession::finishIfIdle()
 {
     if (!m_eof || m_done || !m_ready.empty())
@@ -344,7 +356,8 @@ void HttpReplaySession::finishIfIdle()
                       .arg(m_stats.localErrors)
                       .arg(m_stats.timeouts)
                       .arg(m_counts.same)
-                      .arg(m_counts.status + m_counts.body + m_counts.headers);
+                      .arg(m_counts.status + m_counts.body + m_counts.headers)
+              + rateText();
     Q_EMIT done(m_error.isEmpty(),
                 m_error.isEmpty() ? message : m_error + QStringLiteral("; ") + message);
 }

@@ -98,6 +98,7 @@ private:
     void dispatch();
     void sendOn(LocalHttpClient *worker, Pending &&p);
     void finishIfIdle();
+    QString rateText() const;
     void record(const Pending &p, const ShadowComparator::Verdict &v, qint64 localLatencyNs,
                 int localStatus);
 
