@@ -224,16 +224,18 @@ QList<RbacRule> RbacGenerator::rules() const
                                    "admission policy) is what bounds it. Ephemeral containers "
                                    "are never removed, only with the pod."),
                     true};
-    out << RbacRule{QStringLiteral("exec"),
-                    core,
-                    {QStringLiteral("pods/exec")},
-                    {QStringLiteral("get"), QStringLiteral("create")},
-                    pods,
-                    QStringLiteral("Run tcpdump in the tap and stop it with pkill -f (its own command line). A "
-                                   "WebSocket exec is authorised as get, and from Kubernetes "
-                                   "1.35 as create too. RBAC cannot limit exec to one container: "
-                                   "this also allows commands in the pod's own containers."),
-                    true};
+    out << RbacRule{
+            QStringLiteral("exec"),
+            core,
+            {QStringLiteral("pods/exec")},
+            {QStringLiteral("get"), QStringLiteral("create")},
+            pods,
+            QStringLiteral(
+                    "Run tcpdump in the tap and stop it with pkill -f (its own command line). A "
+                    "WebSocket exec is authorised as get, and from Kubernetes "
+                    "1.35 as create too. RBAC cannot limit exec to one container: "
+                    "this also allows commands in the pod's own containers."),
+            true};
     out << RbacRule{QStringLiteral("namespace"),
                     core,
                     {QStringLiteral("namespaces")},

@@ -45,8 +45,8 @@ public:
     void start();
     void stop();
     // port 0 switches the mirror off.
-    Result<bool> setMirror(const QString &host, int port, bool joinMidstream,
-                           bool allowRemote, bool compare = false);
+    Result<bool> setMirror(const QString &host, int port, bool joinMidstream, bool allowRemote,
+                           bool compare = false);
 
     QString id() const { return m_id; }
     const SessionConfig &config() const { return m_config; }
