@@ -3,11 +3,7 @@
 #include "http/routetemplate.h"
 #include "localhttpclient.h"
 
-#include <QFile>
-
 #include <cmath>
-
-#include <pcap/pcap.h>
 
 namespace podtap {
 
@@ -64,8 +60,6 @@ HttpReplaySession::HttpReplaySession(const Options &options, QObject *parent)
 HttpReplaySession::~HttpReplaySession()
 {
     m_tracker.setSink(nullptr);
-    if (m_pcap)
-        pcap_close(m_pcap);
 }
 
 QByteArray HttpReplaySession::buildRequest(const HttpMessage &request, const Options &options)
@@ -100,29 +94,6 @@ QByteArray HttpReplaySession::buildRequest(const HttpMessage &request, const Opt
     return out;
 }
 
-bool HttpReplaySession::openFile(const QString &path, QString *error)
-{
-    if (m_pcap) {
-        pcap_close(m_pcap);
-        m_pcap = nullptr;
-    }
-    char errbuf[PCAP_ERRBUF_SIZE] = {};
-    m_pcap = pcap_open_offline_with_tstamp_precision(QFile::encodeName(path).constData(),
-                                                     PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!m_pcap) {
-        *error = QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(errbuf));
-        return false;
-    }
-    if (!PacketDecoder::supportsLinkType(pcap_datalink(m_pcap))) {
-        *error = QStringLiteral("%1: link type %2 is not supported")
-                         .arg(path)
-                         .arg(pcap_datalink(m_pcap));
-        return false;
-    }
-    m_current = path;
-    return true;
-}
-
 bool HttpReplaySession::start(QString *error)
 {
     if (m_options.percent <= 0 || m_options.percent > 100) {
@@ -133,8 +104,7 @@ bool HttpReplaySession::start(QString *error)
         *error = QStringLiteral("the rate cannot be negative");
         return false;
     }
-    m_queue = m_options.moreFiles;
-    if (!openFile(m_options.file, error))
+    if (!m_source.open(m_options.file, m_options.moreFiles, error))
         return false;
     m_clock.start();
     m_readTimer.start(0);
@@ -154,34 +124,16 @@ void HttpReplaySession::read()
 {
     if (m_eof)
         return;
-    const int link = pcap_datalink(m_pcap);
     for (int i = 0; i < ReadBatch && m_ready.size() < ReadAhead; ++i) {
-        pcap_pkthdr *h = nullptr;
-        const unsigned char *data = nullptr;
-        const int r = pcap_next_ex(m_pcap, &h, &data);
-        if (r != 1) {
-            if (r == PCAP_ERROR)
-                m_error = QStringLiteral("%1: %2").arg(m_current,
-                                                       QString::fromLocal8Bit(pcap_geterr(m_pcap)));
-            if (m_error.isEmpty() && !m_queue.isEmpty()) {
-                QString error;
-                if (openFile(m_queue.takeFirst(), &error)) {
-                    m_readTimer.start(0);
-                    return;
-                }
-                m_error = error;
-            }
+        RawPacket pkt;
+        const CaptureFileSource::Status status = m_source.next(pkt);
+        if (status != CaptureFileSource::Status::Packet) {
+            if (status == CaptureFileSource::Status::Error)
+                m_error = m_source.errorString();
             m_tracker.finish(); // the last exchanges come out now
             m_eof = true;
             break;
         }
-        RawPacket pkt;
-        pkt.data = data;
-        pkt.caplen = h->caplen;
-        pkt.len = h->len;
-        pkt.tsNs = std::int64_t(h->ts.tv_sec) * 1000000000 + h->ts.tv_usec;
-        pkt.linkType = link;
-        pkt.recordIndex = m_packets++;
         if (m_decoder.decode(pkt, m_segment) == DecodeResult::Tcp)
             m_tracker.process(m_segment, pkt);
     }

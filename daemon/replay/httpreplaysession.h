@@ -2,6 +2,7 @@
 
 #include "capture/connectiontracker.h"
 #include "capture/packetdecoder.h"
+#include "capturefilesource.h"
 #include "http/httpfilter.h"
 #include "http/httpsink.h"
 #include "http/shadowcomparator.h"
@@ -16,8 +17,6 @@
 
 #include <deque>
 #include <vector>
-
-struct pcap;
 
 namespace podtap {
 
@@ -93,7 +92,6 @@ private:
         QString client; // captured client endpoint
     };
     void read();
-    bool openFile(const QString &path, QString *error);
     void onExchange(const TcpConnection &c, HttpExchange &&x);
     void dispatch();
     void sendOn(LocalHttpClient *worker, Pending &&p);
@@ -107,9 +105,7 @@ private:
     ConnectionTracker m_tracker;
     HttpSink m_http;
     TcpSegment m_segment;
-    pcap *m_pcap = nullptr;
-    QStringList m_queue;
-    QString m_current;
+    CaptureFileSource m_source;
     bool m_eof = false;
     bool m_done = false;
     QString m_error;
@@ -122,7 +118,6 @@ private:
     Stats m_stats;
     ShadowCompare::Counts m_counts;
     ShadowComparator m_comparator;
-    quint64 m_packets = 0;
     static constexpr std::size_t ReadAhead = 4096;
 };
 

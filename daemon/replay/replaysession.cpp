@@ -1,11 +1,7 @@
 #include "replaysession.h"
 
-#include <QFile>
-
 #include <algorithm>
 #include <climits>
-
-#include <pcap/pcap.h>
 
 namespace podtap {
 
@@ -49,41 +45,11 @@ ReplaySession::ReplaySession(const Options &options, QObject *parent)
     connect(&m_sink, &MirrorSink::statsChanged, this, &ReplaySession::finishIfIdle);
 }
 
-ReplaySession::~ReplaySession()
-{
-    if (m_pcap)
-        pcap_close(m_pcap);
-}
-
-bool ReplaySession::openFile(const QString &path, QString *error)
-{
-    if (m_pcap) {
-        pcap_close(m_pcap);
-        m_pcap = nullptr;
-    }
-    char errbuf[PCAP_ERRBUF_SIZE] = {};
-    m_pcap = pcap_open_offline_with_tstamp_precision(QFile::encodeName(path).constData(),
-                                                     PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!m_pcap) {
-        if (error)
-            *error = QStringLiteral("cannot read %1: %2").arg(path, QString::fromLocal8Bit(errbuf));
-        return false;
-    }
-    if (!PacketDecoder::supportsLinkType(pcap_datalink(m_pcap))) {
-        if (error)
-            *error = QStringLiteral("%1: link type %2 is not supported")
-                             .arg(path)
-                             .arg(pcap_datalink(m_pcap));
-        return false;
-    }
-    m_current = path;
-    return true;
-}
+ReplaySession::~ReplaySession() = default;
 
 bool ReplaySession::start(QString *error)
 {
-    m_queue = m_options.moreFiles;
-    if (!openFile(m_options.file, error))
+    if (!m_source.open(m_options.file, m_options.moreFiles, error))
         return false;
     m_clock.start();
     m_timer.start(0);
@@ -100,53 +66,34 @@ void ReplaySession::stop()
 
 void ReplaySession::pump()
 {
-    const int link = pcap_datalink(m_pcap);
     for (int i = 0; i < BatchPackets; ++i) {
-        if (!m_heldHeader) {
-            const int r = pcap_next_ex(m_pcap, &m_heldHeader, &m_heldData);
-            if (r != 1) {
-                m_heldHeader = nullptr;
-                if (r == PCAP_ERROR)
-                    m_error = QStringLiteral("%1: %2").arg(
-                            m_current, QString::fromLocal8Bit(pcap_geterr(m_pcap)));
-                // A stored session's next spool file continues the same connections.
-                if (m_error.isEmpty() && !m_queue.isEmpty()) {
-                    QString error;
-                    if (openFile(m_queue.takeFirst(), &error)) {
-                        m_timer.start(0);
-                        return;
-                    }
-                    m_error = error;
-                }
+        if (!m_holding) {
+            const CaptureFileSource::Status status = m_source.next(m_held);
+            if (status != CaptureFileSource::Status::Packet) {
+                if (status == CaptureFileSource::Status::Error)
+                    m_error = m_source.errorString();
                 m_eof = true;
                 m_tracker.finish();
                 finishIfIdle();
                 return;
             }
+            m_holding = true;
         }
-        // libpcap keeps the held packet valid until the next pcap_next_ex().
-        const std::int64_t tsNs
-                = std::int64_t(m_heldHeader->ts.tv_sec) * 1000000000 + m_heldHeader->ts.tv_usec;
+        // The source keeps the held packet valid until its next read.
         if (m_firstTsNs < 0)
-            m_firstTsNs = tsNs;
+            m_firstTsNs = m_held.tsNs;
         if (m_options.speed > 0) {
-            const double dueMs = double(tsNs - m_firstTsNs) / 1e6 / m_options.speed;
+            const double dueMs = double(m_held.tsNs - m_firstTsNs) / 1e6 / m_options.speed;
             const qint64 waitMs = qint64(dueMs) - m_clock.elapsed();
             if (waitMs > 0) {
                 m_timer.start(int(std::min<qint64>(waitMs, 60000)));
                 return;
             }
         }
-        RawPacket pkt;
-        pkt.data = m_heldData;
-        pkt.caplen = m_heldHeader->caplen;
-        pkt.len = m_heldHeader->len;
-        pkt.tsNs = tsNs;
-        pkt.linkType = link;
-        pkt.recordIndex = m_packets++;
-        m_heldHeader = nullptr;
-        if (m_decoder.decode(pkt, m_segment) == DecodeResult::Tcp)
-            m_tracker.process(m_segment, pkt);
+        m_holding = false;
+        ++m_packets;
+        if (m_decoder.decode(m_held, m_segment) == DecodeResult::Tcp)
+            m_tracker.process(m_segment, m_held);
     }
     Q_EMIT progress(m_packets, m_tracker.stats().connections);
     m_timer.start(0);

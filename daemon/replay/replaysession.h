@@ -2,6 +2,7 @@
 
 #include "capture/connectiontracker.h"
 #include "capture/packetdecoder.h"
+#include "capturefilesource.h"
 #include "mirror/mirrorsink.h"
 
 #include <QElapsedTimer>
@@ -10,9 +11,6 @@
 #include <QTimer>
 
 #include <memory>
-
-struct pcap;
-struct pcap_pkthdr;
 
 namespace podtap {
 
@@ -56,7 +54,6 @@ Q_SIGNALS:
 
 private:
     void pump();
-    bool openFile(const QString &path, QString *error);
     void finishIfIdle();
 
     Options m_options;
@@ -64,11 +61,9 @@ private:
     PacketDecoder m_decoder;
     ConnectionTracker m_tracker;
     TcpSegment m_segment;
-    pcap *m_pcap = nullptr;
-    QStringList m_queue;
-    QString m_current;
-    pcap_pkthdr *m_heldHeader = nullptr; // read but not yet due
-    const unsigned char *m_heldData = nullptr;
+    CaptureFileSource m_source;
+    RawPacket m_held; // read but not yet due
+    bool m_holding = false;
     QTimer m_timer;
     QElapsedTimer m_clock;
     std::int64_t m_firstTsNs = -1;

@@ -752,47 +752,63 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
         startHttpReplay(peer, id, params, o);
         return;
     }
-    const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
     auto *r = new ReplaySession(o, this);
+    runReplay(peer, id, params, r, m_replays, [this, r](const QString &stream) {
+        auto batch = std::make_shared<QJsonArray>();
+        connect(r, &ReplaySession::connectionDone, r,
+                [batch](quint64 cid, const QString &outcome, quint64 sent, const QByteArray &resp) {
+                    batch->append(
+                            QJsonObject{{QStringLiteral("id"), qint64(cid)},
+                                        {QStringLiteral("outcome"), outcome},
+                                        {QStringLiteral("bytesSent"), qint64(sent)},
+                                        {QStringLiteral("responseBytes"), qint64(resp.size())}});
+                });
+        connect(r, &ReplaySession::progress, r, [this, stream, r](quint64 packets, quint64 conns) {
+            m_server->publish(
+                    stream, QStringLiteral("progress"),
+                    QJsonObject{{QStringLiteral("packets"), qint64(packets)},
+                                {QStringLiteral("connections"), qint64(conns)},
+                                {QStringLiteral("bytesSent"), qint64(r->stats().bytesMirrored)}});
+        });
+        ReplayEvents events;
+        events.flush = [this, stream, batch] {
+            if (batch->isEmpty())
+                return;
+            m_server->publish(stream, QStringLiteral("connections"),
+                              QJsonObject{{QStringLiteral("ended"), *batch}});
+            *batch = QJsonArray();
+        };
+        events.done = [r](bool ok, const QString &message) {
+            // Every count (docs/ipc.md), plus bytesSent as replay clients know it.
+            QJsonObject done = r->stats().toJson();
+            done[QLatin1String("ok")] = ok;
+            done[QLatin1String("message")] = message;
+            done[QLatin1String("bytesSent")] = qint64(r->stats().bytesMirrored);
+            return done;
+        };
+        return events;
+    });
+}
+
+template<typename Session>
+void SessionManager::runReplay(IpcPeer *peer, qint64 id, const QJsonObject &params, Session *r,
+                               QMap<QString, QPointer<Session>> &running,
+                               const std::function<ReplayEvents(const QString &stream)> &wire)
+{
+    const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
     const QString stream = QStringLiteral("replay/") + rid;
     if (params.value(QLatin1String("subscribe")).toBool(true))
         peer->subscribe(stream);
-    auto batch = std::make_shared<QJsonArray>();
+    const ReplayEvents events = wire(stream);
     auto *flush = new QTimer(r);
     flush->setInterval(250);
-    auto publishBatch = [this, stream, batch] {
-        if (batch->isEmpty())
-            return;
-        m_server->publish(stream, QStringLiteral("connections"),
-                          QJsonObject{{QStringLiteral("ended"), *batch}});
-        *batch = QJsonArray();
-    };
-    connect(flush, &QTimer::timeout, r, publishBatch);
-    connect(r, &ReplaySession::connectionDone, r,
-            [batch](quint64 cid, const QString &outcome, quint64 sent, const QByteArray &resp) {
-                batch->append(QJsonObject{{QStringLiteral("id"), qint64(cid)},
-                                          {QStringLiteral("outcome"), outcome},
-                                          {QStringLiteral("bytesSent"), qint64(sent)},
-                                          {QStringLiteral("responseBytes"), qint64(resp.size())}});
-            });
-    connect(r, &ReplaySession::progress, r, [this, stream, r](quint64 packets, quint64 conns) {
-        m_server->publish(
-                stream, QStringLiteral("progress"),
-                QJsonObject{{QStringLiteral("packets"), qint64(packets)},
-                            {QStringLiteral("connections"), qint64(conns)},
-                            {QStringLiteral("bytesSent"), qint64(r->stats().bytesMirrored)}});
-    });
-    connect(r, &ReplaySession::done, this,
-            [this, stream, r, rid, flush, publishBatch](bool ok, const QString &message) {
+    connect(flush, &QTimer::timeout, r, events.flush);
+    connect(r, &Session::done, this,
+            [this, stream, r, rid, flush, events, &running](bool ok, const QString &message) {
                 flush->stop();
-                publishBatch();
-                // Every count (docs/ipc.md), plus bytesSent as replay clients know it.
-                QJsonObject done = r->stats().toJson();
-                done[QLatin1String("ok")] = ok;
-                done[QLatin1String("message")] = message;
-                done[QLatin1String("bytesSent")] = qint64(r->stats().bytesMirrored);
-                m_server->publish(stream, QStringLiteral("done"), done);
-                m_replays.remove(rid);
+                events.flush();
+                m_server->publish(stream, QStringLiteral("done"), events.done(ok, message));
+                running.remove(rid);
                 r->deleteLater();
             });
     QString error;
@@ -802,7 +818,7 @@ void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &pa
         peer->replyError(id, QStringLiteral("invalid"), error);
         return;
     }
-    m_replays.insert(rid, r);
+    running.insert(rid, r);
     flush->start();
     peer->reply(id, QJsonObject{{QStringLiteral("id"), rid}, {QStringLiteral("stream"), stream}});
 }
@@ -849,47 +865,29 @@ void SessionManager::startHttpReplay(IpcPeer *peer, qint64 id, const QJsonObject
                          QStringLiteral("concurrency must be 1-256 and the timeout ≥ 100 ms"));
         return;
     }
-    const QString rid = QStringLiteral("r%1").arg(m_nextReplay++);
     auto *r = new HttpReplaySession(o, this);
-    const QString stream = QStringLiteral("replay/") + rid;
-    if (params.value(QLatin1String("subscribe")).toBool(true))
-        peer->subscribe(stream);
-    auto batch = std::make_shared<QJsonArray>();
-    auto *flush = new QTimer(r);
-    flush->setInterval(250);
-    auto publishBatch = [this, stream, batch, r] {
-        if (!batch->isEmpty()) {
-            m_server->publish(stream, QStringLiteral("compared"),
-                              QJsonObject{{QStringLiteral("verdicts"), *batch}});
-            *batch = QJsonArray();
-        }
-        m_server->publish(stream, QStringLiteral("progress"), r->summary());
-    };
-    connect(flush, &QTimer::timeout, r, publishBatch);
-    connect(r, &HttpReplaySession::compared, r,
-            [batch](const QJsonObject &record) { batch->append(record); });
-    connect(r, &HttpReplaySession::done, this,
-            [this, stream, r, rid, flush, publishBatch](bool ok, const QString &message) {
-                flush->stop();
-                publishBatch();
-                QJsonObject done = r->summary();
-                done[QLatin1String("ok")] = ok;
-                done[QLatin1String("message")] = message;
-                done[QLatin1String("http")] = true;
-                m_server->publish(stream, QStringLiteral("done"), done);
-                m_httpReplays.remove(rid);
-                r->deleteLater();
-            });
-    QString error;
-    if (!r->start(&error)) {
-        delete r;
-        peer->unsubscribe(stream);
-        peer->replyError(id, QStringLiteral("invalid"), error);
-        return;
-    }
-    m_httpReplays.insert(rid, r);
-    flush->start();
-    peer->reply(id, QJsonObject{{QStringLiteral("id"), rid}, {QStringLiteral("stream"), stream}});
+    runReplay(peer, id, params, r, m_httpReplays, [this, r](const QString &stream) {
+        auto batch = std::make_shared<QJsonArray>();
+        connect(r, &HttpReplaySession::compared, r,
+                [batch](const QJsonObject &record) { batch->append(record); });
+        ReplayEvents events;
+        events.flush = [this, stream, batch, r] {
+            if (!batch->isEmpty()) {
+                m_server->publish(stream, QStringLiteral("compared"),
+                                  QJsonObject{{QStringLiteral("verdicts"), *batch}});
+                *batch = QJsonArray();
+            }
+            m_server->publish(stream, QStringLiteral("progress"), r->summary());
+        };
+        events.done = [r](bool ok, const QString &message) {
+            QJsonObject done = r->summary();
+            done[QLatin1String("ok")] = ok;
+            done[QLatin1String("message")] = message;
+            done[QLatin1String("http")] = true;
+            return done;
+        };
+        return events;
+    });
 }
 
 void SessionManager::replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params)

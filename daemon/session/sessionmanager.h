@@ -82,6 +82,19 @@ private:
     QMap<QString, QPointer<HttpReplaySession>> m_httpReplays;
     void startHttpReplay(IpcPeer *peer, qint64 id, const QJsonObject &params,
                          const ReplaySession::Options &raw);
+    // What a replay publishes on its stream besides its own events (docs/ipc.md).
+    struct ReplayEvents
+    {
+        std::function<void()> flush; // every 250 ms, and once more before "done"
+        std::function<QJsonObject(bool ok, const QString &message)> done;
+    };
+    // Starts `r` as replay "r<n>" on stream "replay/r<n>": subscribes the asking peer (unless
+    // told not to), lets `wire` connect what it publishes, then replies with the id and stream
+    // or with why it could not start. `running` holds it until "done".
+    template<typename Session>
+    void runReplay(IpcPeer *peer, qint64 id, const QJsonObject &params, Session *r,
+                   QMap<QString, QPointer<Session>> &running,
+                   const std::function<ReplayEvents(const QString &stream)> &wire);
     int m_nextReplay = 1;
     mutable int m_lastId = 0;
 };
