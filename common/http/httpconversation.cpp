@@ -2,6 +2,13 @@
 
 namespace podtap {
 
+namespace {
+// Complete messages waiting for their other half. Far deeper than any client pipelines, yet
+// it bounds a connection's memory (each holds its head and kept body) when one side is
+// never answered: a one-way capture, a server side that stopped parsing, a lagging peer.
+constexpr std::size_t MaxQueued = 256;
+} // namespace
+
 HttpConversation::HttpConversation()
     : HttpConversation(HttpParser::Limits{})
 {}
@@ -31,7 +38,9 @@ const HttpMessage *HttpConversation::firstRequest() const
 
 void HttpConversation::clientData(const std::uint8_t *data, std::size_t size, std::int64_t tsNs)
 {
-    if (m_requests.isStopped())
+    // After a 101 or a 2xx to CONNECT the client's bytes are the tunnel's (WebSocket frames,
+    // TLS), not requests: parsing them would call the connection broken.
+    if (m_requests.isStopped() || m_responses.state() == HttpParser::State::Tunnel)
         return;
     m_requests.feed(data, size, tsNs);
     collectRequests();
@@ -73,6 +82,15 @@ void HttpConversation::collectRequests()
                 m_haveFirst = true;
             }
             ++m_requestsDone;
+            if (m_skipRequests > 0) {
+                // Its answer was dropped unpaired: it comes out unanswered, pairs stay aligned.
+                --m_skipRequests;
+                HttpExchange x;
+                x.index = m_nextIndex++;
+                x.request = std::move(m);
+                m_ready.push_back(std::move(x));
+                continue;
+            }
             m_requestQueue.push_back(std::move(m));
         }
     }
@@ -93,11 +111,43 @@ void HttpConversation::collectResponses()
             ++m_interim;
             continue;
         }
+        if (m_skipResponses > 0) {
+            // The answer to a request already handed out unanswered: keep pairs aligned.
+            --m_skipResponses;
+            ++m_unpaired;
+            m_interim = 0;
+            continue;
+        }
         m_responseQueue.push_back(std::move(m));
         m_interimQueue.push_back(m_interim);
         m_interim = 0;
     }
     pair();
+}
+
+void HttpConversation::releaseUnpairable()
+{
+    // Requests no response can answer any more, or too many waiting: out now, unanswered,
+    // instead of at finish(). If their answers still come, they are dropped (m_skipResponses).
+    while (!m_requestQueue.empty()
+           && (m_responses.isStopped() || m_requestQueue.size() > MaxQueued)) {
+        if (!m_responses.isStopped())
+            ++m_skipResponses;
+        HttpExchange x;
+        x.index = m_nextIndex++;
+        x.request = std::move(m_requestQueue.front());
+        m_requestQueue.pop_front();
+        m_ready.push_back(std::move(x));
+    }
+    // Responses no request will come for: counted, not kept.
+    while (!m_responseQueue.empty()
+           && (m_requests.isStopped() || m_responseQueue.size() > MaxQueued)) {
+        if (!m_requests.isStopped())
+            ++m_skipRequests;
+        ++m_unpaired;
+        m_responseQueue.pop_front();
+        m_interimQueue.pop_front();
+    }
 }
 
 void HttpConversation::pair()
@@ -114,6 +164,7 @@ void HttpConversation::pair()
         m_interimQueue.pop_front();
         m_ready.push_back(std::move(x));
     }
+    releaseUnpairable();
 }
 
 void HttpConversation::finish(std::int64_t tsNs)

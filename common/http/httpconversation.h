@@ -46,6 +46,7 @@ private:
     HttpParser m_requests;
     HttpParser m_responses;
     void pair();
+    void releaseUnpairable();
 
     std::deque<HttpMessage> m_requestQueue;  // complete requests without a response yet
     std::deque<HttpMessage> m_responseQueue; // final responses whose request is not done
@@ -58,6 +59,8 @@ private:
     std::uint64_t m_nextIndex = 0;
     std::uint64_t m_unpaired = 0;
     std::uint64_t m_requestsDone = 0;
+    std::uint64_t m_skipResponses = 0; // answers to requests handed out unanswered early
+    std::uint64_t m_skipRequests = 0;  // requests whose answers were dropped unpaired
 };
 
 } // namespace podtap

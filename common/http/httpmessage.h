@@ -38,7 +38,7 @@ struct HttpMessage
     std::uint64_t headBytes = 0; // start line + headers + empty line
     std::uint64_t bodyBytes = 0; // decoded body (chunk framing removed)
     std::uint64_t wireBytes = 0; // everything on the wire for this message
-    std::uint64_t bodyHash = 0;  // FNV-1a 64 of the decoded body (only valid when complete)
+    std::uint64_t bodyHash = 0;  // XXH64 of the decoded body (only valid when complete)
     QByteArray body;             // the first keepBodyBytes of the decoded body
     bool bodyKeptWhole = true;   // `body` is all of it
     // The raw head as sent (start line + headers + CRLF), kept for replay and display.

@@ -7,8 +7,35 @@ namespace podtap {
 
 namespace {
 
-constexpr std::uint64_t FnvOffset = 14695981039346656037ULL;
-constexpr std::uint64_t FnvPrime = 1099511628211ULL;
+// XXH64 (github.com/Cyan4973/xxHash, doc/xxhash_spec.md), seed 0, little-endian reads.
+constexpr std::uint64_t P1 = 0x9E3779B185EBCA87ULL;
+constexpr std::uint64_t P2 = 0xC2B2AE3D27D4EB4FULL;
+constexpr std::uint64_t P3 = 0x165667B19E3779F9ULL;
+constexpr std::uint64_t P4 = 0x85EBCA77C2B2AE63ULL;
+constexpr std::uint64_t P5 = 0x27D4EB2F165667C5ULL;
+
+inline std::uint64_t rotl(std::uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+inline std::uint64_t read64(const std::uint8_t *p)
+{
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+inline std::uint64_t round64(std::uint64_t acc, std::uint64_t input)
+{
+    return rotl(acc + input * P2, 31) * P1;
+}
+
+inline std::uint64_t mergeRound(std::uint64_t acc, std::uint64_t lane)
+{
+    return (acc ^ round64(0, lane)) * P1 + P4;
+}
+
 constexpr std::size_t MaxStartLine = 8 * 1024; // before the stream counts as HTTP
 constexpr std::size_t MaxChunkLine = 1024;
 constexpr int MaxLeadingEmptyLines = 4;
@@ -55,6 +82,17 @@ bool parseLength(QByteArrayView v, std::uint64_t *out)
     }
     *out = n;
     return true;
+}
+
+// Empties the line buffer but keeps a small allocation for the next line: heads and
+// chunk-size lines would otherwise cost an allocation (and a few regrowths) each. A buffer
+// shared with a message's rawHead, or a large one, is let go.
+void emptyLineBuffer(QByteArray &b)
+{
+    if (b.isDetached() && b.capacity() <= 2048)
+        b.resize(0);
+    else
+        b.clear();
 }
 
 // Could `partial` (the first line so far, without its end) begin an HTTP start line?
@@ -108,6 +146,91 @@ const char *HttpParser::stateName(State state)
     return "";
 }
 
+void HttpParser::BodyHash::reset()
+{
+    lane[0] = P1 + P2;
+    lane[1] = P2;
+    lane[2] = 0;
+    lane[3] = 0 - P1;
+    total = 0;
+    tailSize = 0;
+}
+
+void HttpParser::BodyHash::add(const std::uint8_t *data, std::size_t size)
+{
+    if (size == 0)
+        return; // data may be null (an empty QByteArray): memcpy must not see it
+    total += size;
+    if (tailSize + size < sizeof tail) {
+        std::memcpy(tail + tailSize, data, size);
+        tailSize += size;
+        return;
+    }
+    std::uint64_t v0 = lane[0], v1 = lane[1], v2 = lane[2], v3 = lane[3];
+    if (tailSize > 0) {
+        const std::size_t fill = sizeof tail - tailSize;
+        std::memcpy(tail + tailSize, data, fill);
+        data += fill;
+        size -= fill;
+        v0 = round64(v0, read64(tail));
+        v1 = round64(v1, read64(tail + 8));
+        v2 = round64(v2, read64(tail + 16));
+        v3 = round64(v3, read64(tail + 24));
+    }
+    for (; size >= 32; data += 32, size -= 32) {
+        v0 = round64(v0, read64(data));
+        v1 = round64(v1, read64(data + 8));
+        v2 = round64(v2, read64(data + 16));
+        v3 = round64(v3, read64(data + 24));
+    }
+    lane[0] = v0;
+    lane[1] = v1;
+    lane[2] = v2;
+    lane[3] = v3;
+    std::memcpy(tail, data, size);
+    tailSize = size;
+}
+
+std::uint64_t HttpParser::BodyHash::digest() const
+{
+    std::uint64_t h;
+    if (total >= 32) {
+        h = rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18);
+        for (const std::uint64_t v : lane)
+            h = mergeRound(h, v);
+    } else {
+        h = P5;
+    }
+    h += total;
+    const std::uint8_t *p = tail;
+    std::size_t n = tailSize;
+    for (; n >= 8; p += 8, n -= 8)
+        h = rotl(h ^ round64(0, read64(p)), 27) * P1 + P4;
+    if (n >= 4) {
+        std::uint32_t k;
+        std::memcpy(&k, p, sizeof k);
+        h = rotl(h ^ (std::uint64_t(k) * P1), 23) * P2 + P3;
+        p += 4;
+        n -= 4;
+    }
+    for (; n > 0; ++p, --n)
+        h = rotl(h ^ (*p * P5), 11) * P1;
+    h ^= h >> 33;
+    h *= P2;
+    h ^= h >> 29;
+    h *= P3;
+    h ^= h >> 32;
+    return h;
+}
+
+std::uint64_t HttpParser::hashBody(QByteArrayView body)
+{
+    BodyHash h;
+    h.reset();
+    h.add(reinterpret_cast<const std::uint8_t *>(body.data()), std::size_t(body.size()));
+    return h.digest();
+}
+
 bool HttpParser::isHttp() const
 {
     return m_sawStartLine;
@@ -115,6 +238,10 @@ bool HttpParser::isHttp() const
 
 void HttpParser::expectResponseTo(const QByteArray &method)
 {
+    if (isStopped())
+        return; // no response will be parsed
+    if (m_requestMethods.size() >= 4096)
+        m_requestMethods.pop_front(); // no answers for ages (a one-way capture): stay bounded
     m_requestMethods.push_back(method);
 }
 
@@ -135,7 +262,9 @@ void HttpParser::startMessage(std::int64_t tsNs)
     m_msg = HttpMessage{};
     m_msg.kind = m_kind;
     m_msg.firstByteNs = tsNs;
-    m_msg.bodyHash = FnvOffset;
+    if (m_head.capacity() < 1024)
+        m_head.reserve(1024); // most heads fit: no regrowth line by line
+    m_hash.reset();
     m_inMessage = true;
 }
 
@@ -214,7 +343,7 @@ std::size_t HttpParser::consumeHead(const std::uint8_t *data, std::size_t size, 
         if (m_scan == 0) {
             if (empty) {
                 // RFC 9112 2.2: a recipient ignores empty lines before a request line.
-                m_head.clear();
+                emptyLineBuffer(m_head);
                 if (++m_emptyLines > MaxLeadingEmptyLines) {
                     breakOff(HttpMessage::Incomplete::Malformed,
                              QStringLiteral("empty lines instead of a message"), tsNs);
@@ -228,7 +357,7 @@ std::size_t HttpParser::consumeHead(const std::uint8_t *data, std::size_t size, 
                     m_state = State::NotHttp;
                     m_error = QStringLiteral("the first line is not an HTTP/1.x start line");
                     m_ignored += m_head.size() + (size - used);
-                    m_head.clear();
+                    emptyLineBuffer(m_head);
                     m_inMessage = false;
                 } else {
                     breakOff(HttpMessage::Incomplete::Malformed,
@@ -297,10 +426,12 @@ bool HttpParser::parseStartLine(QByteArrayView line)
 
 bool HttpParser::parseHead(std::int64_t tsNs)
 {
-    m_msg.rawHead = m_head;
+    // A copy of its exact size: m_head keeps its buffer for the next head.
+    m_msg.rawHead = QByteArray(m_head.constData(), m_head.size());
     m_msg.headBytes = std::uint64_t(m_head.size());
     m_msg.wireBytes = m_msg.headBytes;
     m_msg.headEndNs = tsNs;
+    m_msg.headers.reserve(16);
     // Header lines: everything after the start line, before the empty line.
     QByteArrayView rest(m_head);
     const qsizetype firstEnd = rest.indexOf('\n');
@@ -344,7 +475,7 @@ bool HttpParser::parseHead(std::int64_t tsNs)
         }
         m_msg.headers.append({name.toByteArray(), trimmed(line.sliced(colon + 1)).toByteArray()});
     }
-    m_head.clear();
+    emptyLineBuffer(m_head);
     m_scan = 0;
     if (!chooseBodyMode())
         return false;
@@ -417,6 +548,8 @@ bool HttpParser::chooseBodyMode()
     if (haveLength) {
         m_bodyMode = length > 0 ? BodyMode::Length : BodyMode::None;
         m_remaining = length;
+        // One allocation for the kept part instead of growing it packet by packet.
+        m_msg.body.reserve(qsizetype(std::min<std::uint64_t>(length, m_limits.keepBodyBytes)));
     } else if (response) {
         m_bodyMode = BodyMode::UntilClose;
     }
@@ -425,10 +558,7 @@ bool HttpParser::chooseBodyMode()
 
 void HttpParser::bodyBytes(const std::uint8_t *data, std::size_t size)
 {
-    std::uint64_t h = m_msg.bodyHash;
-    for (std::size_t i = 0; i < size; ++i)
-        h = (h ^ data[i]) * FnvPrime;
-    m_msg.bodyHash = h;
+    m_hash.add(data, size);
     m_msg.bodyBytes += size;
     const std::size_t kept = std::size_t(m_msg.body.size());
     if (kept < m_limits.keepBodyBytes) {
@@ -545,7 +675,7 @@ std::size_t HttpParser::consumeChunked(const std::uint8_t *data, std::size_t siz
         }
         case ChunkStep::Trailer:
             if (line.isEmpty()) {
-                m_head.clear();
+                emptyLineBuffer(m_head);
                 finishMessage(tsNs);
                 return used;
             }
@@ -553,7 +683,7 @@ std::size_t HttpParser::consumeChunked(const std::uint8_t *data, std::size_t siz
         case ChunkStep::Data:
             break;
         }
-        m_head.clear(); // trailer fields are counted, not kept
+        emptyLineBuffer(m_head); // trailer fields are counted, not kept
     }
     return used;
 }
@@ -567,10 +697,11 @@ void HttpParser::finishMessage(std::int64_t tsNs)
               && (m_msg.status == 101
                   || (m_answering == "CONNECT" && m_msg.status >= 200 && m_msg.status < 300));
     ++m_count;
+    m_msg.bodyHash = m_hash.digest();
     m_done.push_back(std::move(m_msg));
     m_msg = HttpMessage{};
     m_inMessage = false;
-    m_head.clear();
+    emptyLineBuffer(m_head);
     m_scan = 0;
     m_bodyMode = BodyMode::None;
     m_state = tunnel ? State::Tunnel : State::Idle;
@@ -588,11 +719,12 @@ void HttpParser::breakOff(HttpMessage::Incomplete why, const QString &error, std
         if (m_msg.lastByteNs < m_msg.firstByteNs)
             m_msg.lastByteNs = tsNs;
         ++m_count;
+        m_msg.bodyHash = m_hash.digest();
         m_done.push_back(std::move(m_msg));
     }
     m_msg = HttpMessage{};
     m_inMessage = false;
-    m_head.clear();
+    emptyLineBuffer(m_head);
     m_scan = 0;
     m_state = m_count > 0 ? State::Broken : State::NotHttp;
     m_error = error;
@@ -656,11 +788,12 @@ void HttpParser::finish(std::int64_t tsNs)
                                    : m_msg.incomplete;
         m_msg.lastByteNs = std::max(m_msg.lastByteNs, m_msg.firstByteNs);
         ++m_count;
+        m_msg.bodyHash = m_hash.digest();
         m_done.push_back(std::move(m_msg));
         m_msg = HttpMessage{};
         m_inMessage = false;
     }
-    m_head.clear();
+    emptyLineBuffer(m_head);
     m_scan = 0;
 }
 

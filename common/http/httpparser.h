@@ -67,10 +67,26 @@ public:
     std::uint64_t bytesIgnored() const { return m_ignored; } // after NotHttp/Broken/Tunnel
 
     static const char *stateName(State state);
+    // HttpMessage::bodyHash of a whole body: XXH64 (seed 0) of its bytes.
+    static std::uint64_t hashBody(QByteArrayView body);
 
 private:
     enum class BodyMode : std::uint8_t { None, Length, Chunked, UntilClose };
     enum class ChunkStep : std::uint8_t { Size, Data, DataEnd, Trailer };
+
+    // Streaming XXH64: four lanes over 32-byte stripes (several bytes per cycle, where a
+    // byte-wise hash costs a multiply per byte); bytes short of a stripe wait in `tail`.
+    struct BodyHash
+    {
+        void reset();
+        void add(const std::uint8_t *data, std::size_t size);
+        std::uint64_t digest() const;
+
+        std::uint64_t lane[4] = {};
+        std::uint64_t total = 0;
+        std::uint8_t tail[32] = {};
+        std::size_t tailSize = 0;
+    };
 
     std::size_t consumeHead(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
     std::size_t consumeBody(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
@@ -91,6 +107,7 @@ private:
     QByteArray m_head; // bytes of the head (or chunk-size line / trailer) so far
     std::size_t m_scan = 0;
     HttpMessage m_msg;
+    BodyHash m_hash; // of m_msg's body so far
     bool m_inMessage = false;
     BodyMode m_bodyMode = BodyMode::None;
     ChunkStep m_chunkStep = ChunkStep::Size;

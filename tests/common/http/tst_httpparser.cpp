@@ -44,6 +44,7 @@ private Q_SLOTS:
     void interimResponsesAreCountedNotPaired();
     void responseUntilClose();
     void chunkedAndLengthBodiesHashAlike();
+    void bodyHashIsXxh64InAnyPieces();
     void notHttpIsDetectedAtOnce_data();
     void notHttpIsDetectedAtOnce();
     void malformedFramingBreaksOff_data();
@@ -55,6 +56,7 @@ private Q_SLOTS:
     void tunnelsStopParsing();
     void keptBodyIsBounded();
     void unansweredRequestsComeOutAtTheEnd();
+    void waitingMessagesAreBounded();
 };
 
 void TestHttpParser::everySplitPointGivesTheSameExchanges_data()
@@ -157,6 +159,36 @@ void TestHttpParser::chunkedAndLengthBodiesHashAlike()
     QCOMPARE(a[0].response.bodyHash, b[0].response.bodyHash);
     QCOMPARE(a[0].response.bodyBytes, b[0].response.bodyBytes);
     QVERIFY(b[0].response.chunked);
+}
+
+void TestHttpParser::bodyHashIsXxh64InAnyPieces()
+{
+    // Reference values from `xxhsum -H64`.
+    QCOMPARE(HttpParser::hashBody(""), 0xef46db3751d8e999ULL);
+    QCOMPARE(HttpParser::hashBody("a"), 0xd24ec4f1a98c6e5bULL);
+    QCOMPARE(HttpParser::hashBody("abc"), 0x44bc2cf5ad770999ULL);
+    QCOMPARE(HttpParser::hashBody("0123456789abcdefghijklmnopqrstu"), 0x80adfc1d42020f39ULL);
+    QCOMPARE(HttpParser::hashBody("0123456789abcdefghijklmnopqrstuv"), 0xbf7c9dbe16b5c6e2ULL);
+    QCOMPARE(HttpParser::hashBody("0123456789abcdefghijklmnopqrstuvw"), 0xe97423e605e2f3b4ULL);
+    QByteArray body(1000, Qt::Uninitialized);
+    for (int i = 0; i < body.size(); ++i)
+        body[i] = char(i * 7 % 251);
+    QCOMPARE(HttpParser::hashBody(body), 0x023fd2ed1ff957d5ULL);
+
+    // The streaming hash does not depend on how the body is cut (stripes of 32 bytes).
+    const QByteArray request("GET / HTTP/1.1\r\n\r\n");
+    const QByteArray response = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + body;
+    for (const int chunk : {1, 3, 31, 32, 33, 64, 999}) {
+        const auto xs = converse(request, response, chunk);
+        QCOMPARE(int(xs.size()), 1);
+        QCOMPARE(xs[0].response.bodyHash, 0x023fd2ed1ff957d5ULL);
+    }
+    QByteArray chunked("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    for (int at = 0; at < body.size(); at += 77)
+        chunked += QByteArray::number(std::min<qsizetype>(77, body.size() - at), 16) + "\r\n"
+                   + body.mid(at, 77) + "\r\n";
+    chunked += "0\r\n\r\n";
+    QCOMPARE(converse(request, chunked, 5)[0].response.bodyHash, 0x023fd2ed1ff957d5ULL);
 }
 
 void TestHttpParser::notHttpIsDetectedAtOnce_data()
@@ -309,6 +341,12 @@ void TestHttpParser::tunnelsStopParsing()
     ws.clientData(bytes(up), size_t(up.size()), 1);
     ws.serverData(bytes(sw), size_t(sw.size()), 2);
     QCOMPARE(ws.responses().state(), HttpParser::State::Tunnel);
+    // The client's frames after the 101 belong to the tunnel: the request side is not broken.
+    const QByteArray frame("\x81\x85\x01\x02\x03\x04hello", 11);
+    ws.clientData(bytes(frame), size_t(frame.size()), 3);
+    QVERIFY(ws.requests().state() != HttpParser::State::Broken);
+    ws.finish(4);
+    QCOMPARE(int(ws.takeExchanges().size()), 1);
 }
 
 void TestHttpParser::keptBodyIsBounded()
@@ -346,6 +384,62 @@ void TestHttpParser::unansweredRequestsComeOutAtTheEnd()
     QCOMPARE(xs[0].request.target, QByteArray("/2"));
     QVERIFY(!xs[0].hasResponse);
     QCOMPARE(xs[0].latencyNs(), -1);
+}
+
+void TestHttpParser::waitingMessagesAreBounded()
+{
+    // A one-way capture (no answers at all) on a long keep-alive connection: requests come
+    // out unanswered as they pile up, not all at the end.
+    HttpConversation oneWay;
+    for (int i = 0; i < 1000; ++i) {
+        const QByteArray r = "GET /" + QByteArray::number(i) + " HTTP/1.1\r\n\r\n";
+        oneWay.clientData(bytes(r), size_t(r.size()), i);
+    }
+    auto early = oneWay.takeExchanges();
+    QCOMPARE(int(early.size()), 1000 - 256);
+    oneWay.finish(2000);
+    const auto rest = oneWay.takeExchanges();
+    QCOMPARE(int(rest.size()), 256);
+    QCOMPARE(rest.back().index, 999u);
+    QCOMPARE(rest.back().request.target, QByteArray("/999"));
+
+    // Answers lagging 300 requests behind: the early-released requests' answers are
+    // dropped, the others still pair with their own request.
+    HttpConversation lag;
+    QByteArray client, server;
+    for (int i = 0; i < 300; ++i) {
+        client += "GET /" + QByteArray::number(i) + " HTTP/1.1\r\n\r\n";
+        const QByteArray body = "r" + QByteArray::number(i);
+        server += "HTTP/1.1 200 OK\r\nContent-Length: " + QByteArray::number(body.size())
+                  + "\r\n\r\n" + body;
+    }
+    const auto xs = converse(client, server, 1 << 20, &lag);
+    QCOMPARE(int(xs.size()), 300);
+    int answered = 0;
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+        QCOMPARE(xs[i].index, i);
+        if (xs[i].hasResponse) {
+            ++answered;
+            QCOMPARE("r" + xs[i].request.target.mid(1), xs[i].response.body);
+        }
+    }
+    QCOMPARE(answered, 256);
+    QCOMPARE(lag.unpairedResponses(), 44u);
+
+    // The server side broke: later requests cannot be answered and come out at once.
+    HttpConversation broken;
+    const QByteArray first("GET / HTTP/1.1\r\n\r\n");
+    const QByteArray garbage("HTTP/1.1 200 OK\r\nContent-Length: zz\r\n\r\n");
+    broken.clientData(bytes(first), size_t(first.size()), 1);
+    broken.serverData(bytes(garbage), size_t(garbage.size()), 2);
+    QCOMPARE(broken.responses().state(), HttpParser::State::Broken);
+    QCOMPARE(int(broken.takeExchanges().size()), 1);
+    for (int i = 0; i < 10; ++i) {
+        broken.clientData(bytes(first), size_t(first.size()), 3 + i);
+        const auto now = broken.takeExchanges();
+        QCOMPARE(int(now.size()), 1);
+        QVERIFY(!now[0].hasResponse);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestHttpParser)
