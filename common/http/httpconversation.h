@@ -3,7 +3,7 @@
 #include "httpexchange.h"
 #include "httpparser.h"
 
-#include <deque>
+#include <QList>
 #include <vector>
 
 namespace podtap {
@@ -48,10 +48,10 @@ private:
     void pair();
     void releaseUnpairable();
 
-    std::deque<HttpMessage> m_requestQueue;  // complete requests without a response yet
-    std::deque<HttpMessage> m_responseQueue; // final responses whose request is not done
-    std::deque<int> m_interimQueue;          // 1xx answers before each queued response
-    int m_interim = 0;                       // 1xx answers before the next final one
+    QList<HttpMessage> m_requestQueue;  // complete requests without a response yet
+    QList<HttpMessage> m_responseQueue; // final responses whose request is not done
+    QList<int> m_interimQueue;          // 1xx answers before each queued response
+    int m_interim = 0;                  // 1xx answers before the next final one
     std::vector<HttpExchange> m_ready;
     HttpMessage m_first;
     bool m_haveFirst = false;

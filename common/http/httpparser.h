@@ -4,9 +4,9 @@
 
 #include <QString>
 
+#include <QList>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 namespace podtap {
@@ -114,8 +114,9 @@ private:
     std::uint64_t m_remaining = 0;
     int m_emptyLines = 0;
     bool m_sawStartLine = false;
-    std::deque<QByteArray> m_requestMethods;
-    QByteArray m_answering; // the method the current response answers
+    QList<QByteArray>
+            m_requestMethods; // QList: no allocation while empty (std::deque allocates at once)
+    QByteArray m_answering;   // the method the current response answers
     std::vector<HttpMessage> m_done;
     std::uint64_t m_count = 0;
     std::uint64_t m_ignored = 0;
