@@ -12,9 +12,10 @@ bool HttpFilter::matches(const HttpMessage &request) const
         return false;
     for (const auto &[name, re] : m_headers) {
         bool any = false;
-        for (const auto &[n, value] : request.headers) {
-            if (n.compare(name, Qt::CaseInsensitive) == 0
-                && re.match(QString::fromLatin1(value)).hasMatch()) {
+        for (const HttpMessage::Header &h : request.headers) {
+            if (h.name.size() == name.size()
+                && qstrnicmp(h.name.data(), h.name.size(), name.constData(), name.size()) == 0
+                && re.match(QString::fromLatin1(h.value)).hasMatch()) {
                 any = true;
                 break;
             }

@@ -11,9 +11,9 @@ bool equalsIgnoreCase(QByteArrayView a, QByteArrayView b)
 
 QByteArray HttpMessage::header(QByteArrayView name) const
 {
-    for (const auto &[n, v] : headers) {
-        if (equalsIgnoreCase(n, name))
-            return v.isNull() ? QByteArray("") : v;
+    for (const Header &h : headers) {
+        if (equalsIgnoreCase(h.name, name))
+            return h.value.isEmpty() ? QByteArray("") : h.value.toByteArray();
     }
     return {};
 }
@@ -21,8 +21,8 @@ QByteArray HttpMessage::header(QByteArrayView name) const
 int HttpMessage::headerCount(QByteArrayView name) const
 {
     int n = 0;
-    for (const auto &h : headers)
-        n += equalsIgnoreCase(h.first, name) ? 1 : 0;
+    for (const Header &h : headers)
+        n += equalsIgnoreCase(h.name, name) ? 1 : 0;
     return n;
 }
 

@@ -31,7 +31,16 @@ struct HttpMessage
     int status = 0;    // responses
     QByteArray reason; // responses
     int versionMinor = 1;
-    QList<QPair<QByteArray, QByteArray>> headers; // as sent, values trimmed
+    // A header field as sent (value trimmed): views into rawHead, or into foldedValues for a
+    // value continued on more lines (obs-fold). No allocation per field; valid as long as this
+    // message or a copy of it lives (the buffers are shared, and never modified after parsing).
+    struct Header
+    {
+        QByteArrayView name;
+        QByteArrayView value;
+    };
+    QList<Header> headers;
+    QList<QByteArray> foldedValues;
     bool chunked = false;
     bool interim = false; // a 1xx response: the final one follows
 
@@ -41,7 +50,8 @@ struct HttpMessage
     std::uint64_t bodyHash = 0;  // XXH64 of the decoded body (only valid when complete)
     QByteArray body;             // the first keepBodyBytes of the decoded body
     bool bodyKeptWhole = true;   // `body` is all of it
-    // The raw head as sent (start line + headers + CRLF), kept for replay and display.
+    // The raw head as sent (start line + headers + CRLF). `headers` point into it: never
+    // modify it after parsing.
     QByteArray rawHead;
 
     Incomplete incomplete = Incomplete::No;

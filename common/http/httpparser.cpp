@@ -432,8 +432,9 @@ bool HttpParser::parseHead(std::int64_t tsNs)
     m_msg.wireBytes = m_msg.headBytes;
     m_msg.headEndNs = tsNs;
     m_msg.headers.reserve(16);
-    // Header lines: everything after the start line, before the empty line.
-    QByteArrayView rest(m_head);
+    // Header lines: everything after the start line, before the empty line. Parsed from the
+    // message's own copy: the fields are views into it.
+    QByteArrayView rest(m_msg.rawHead);
     const qsizetype firstEnd = rest.indexOf('\n');
     rest = rest.sliced(firstEnd + 1);
     while (!rest.isEmpty()) {
@@ -451,7 +452,11 @@ bool HttpParser::parseHead(std::int64_t tsNs)
                          QStringLiteral("a header continuation without a header"), tsNs);
                 return false;
             }
-            m_msg.headers.last().second += ' ' + trimmed(line).toByteArray();
+            HttpMessage::Header &last = m_msg.headers.last();
+            QByteArray joined = last.value.toByteArray();
+            joined.append(' ').append(trimmed(line));
+            m_msg.foldedValues.append(joined);
+            last.value = QByteArrayView(m_msg.foldedValues.last());
             continue;
         }
         const qsizetype colon = line.indexOf(':');
@@ -473,7 +478,7 @@ bool HttpParser::parseHead(std::int64_t tsNs)
                      QStringLiteral("more than %1 header fields").arg(m_limits.maxHeaders), tsNs);
             return false;
         }
-        m_msg.headers.append({name.toByteArray(), trimmed(line.sliced(colon + 1)).toByteArray()});
+        m_msg.headers.append({name, trimmed(line.sliced(colon + 1))});
     }
     emptyLineBuffer(m_head);
     m_scan = 0;
@@ -529,11 +534,14 @@ bool HttpParser::chooseBodyMode()
     }
     std::uint64_t length = 0;
     bool haveLength = false;
-    for (const auto &[name, value] : std::as_const(m_msg.headers)) {
-        if (!equalsIgnoreCase(name, "content-length"))
+    for (const HttpMessage::Header &h : std::as_const(m_msg.headers)) {
+        if (!equalsIgnoreCase(h.name, "content-length"))
             continue;
         // "5, 5" and repeated equal fields are one length; anything else is an error.
-        for (const QByteArray &part : value.split(',')) {
+        QByteArrayView rest = h.value;
+        while (true) {
+            const qsizetype comma = rest.indexOf(',');
+            const QByteArrayView part = comma < 0 ? rest : rest.first(comma);
             std::uint64_t n = 0;
             if (!parseLength(part, &n) || (haveLength && n != length)) {
                 breakOff(HttpMessage::Incomplete::Malformed,
@@ -543,6 +551,9 @@ bool HttpParser::chooseBodyMode()
             }
             length = n;
             haveLength = true;
+            if (comma < 0)
+                break;
+            rest = rest.sliced(comma + 1);
         }
     }
     if (haveLength) {

@@ -22,11 +22,11 @@ const QSet<QByteArray> &framingHeaders()
 QMap<QByteArray, QList<QByteArray>> comparable(const HttpMessage &m, const QSet<QByteArray> &ignore)
 {
     QMap<QByteArray, QList<QByteArray>> out;
-    for (const auto &[name, value] : m.headers) {
-        const QByteArray lower = name.toLower();
+    for (const HttpMessage::Header &h : m.headers) {
+        const QByteArray lower = h.name.toByteArray().toLower();
         if (ignore.contains(lower) || framingHeaders().contains(lower))
             continue;
-        out[lower].append(value);
+        out[lower].append(h.value.toByteArray());
     }
     for (auto &values : out)
         std::sort(values.begin(), values.end());

@@ -72,14 +72,14 @@ QByteArray HttpReplaySession::buildRequest(const HttpMessage &request, const Opt
         replaced.insert(h.first.toLower());
     QByteArray out = request.method + ' ' + request.target + " HTTP/1.1\r\n";
     bool haveHost = replaced.contains("host");
-    for (const auto &[name, value] : request.headers) {
-        const QByteArray lower = name.toLower();
+    for (const HttpMessage::Header &h : request.headers) {
+        const QByteArray lower = h.name.toByteArray().toLower();
         if (hopByHop.contains(lower) || replaced.contains(lower))
             continue;
         if (!options.keepAuth && (lower == "authorization" || lower == "proxy-authorization"))
             continue;
         haveHost = haveHost || lower == "host";
-        out += name + ": " + value + "\r\n";
+        out.append(h.name).append(": ").append(h.value).append("\r\n");
     }
     for (const auto &[name, value] : options.setHeaders)
         out += name + ": " + value + "\r\n";
@@ -163,7 +163,6 @@ void HttpReplaySession::onExchange(const TcpConnection &c, HttpExchange &&x)
         return;
     m_percentAcc -= 1.0;
     ++m_stats.selected;
-    x.response.rawHead.clear(); // kept: status, headers, body for the comparison
     m_ready.push_back(Pending{std::move(x), client});
 }
 
