@@ -11,22 +11,17 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/clirunner.h"
 #include "support/kubesimprocess.h"
+#include "support/trafficgencommand.h"
 
 #include <csignal>
 #include <unistd.h>
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = CliRunner::Result;
 } // namespace
 
 class TestCaptureCli : public QObject
@@ -48,7 +43,7 @@ private Q_SLOTS:
 private:
     Run podtap(const QStringList &args, const QString &context = QStringLiteral("tapper"),
                int timeoutMs = 60000);
-    QJsonObject kubectlJson(const QStringList &args);
+    QJsonObject kubectlJson(const QStringList &args) const { return m_kubesim.kubectlJson(args); }
 
     QTemporaryDir m_dir;
     KubesimProcess m_kubesim;
@@ -57,36 +52,16 @@ private:
 
 Run TestCaptureCli::podtap(const QStringList &args, const QString &context, int timeoutMs)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfig);
-    p.setProcessEnvironment(env);
     QStringList all = args;
     if (!context.isEmpty())
         all << QStringLiteral("--context") << context;
-    p.start(Podtap, all);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-QJsonObject TestCaptureCli::kubectlJson(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral("kubectl"),
-            QStringList{QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
-                        QStringLiteral("tapper")}
-                    + args + QStringList{QStringLiteral("-o"), QStringLiteral("json")});
-    p.waitForFinished(30000);
-    return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    return CliRunner::run(Podtap, all, CliRunner::environment(m_kubeconfig), timeoutMs);
 }
 
 void TestCaptureCli::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen))
-        QSKIP("podtap-kubesim or podtap-trafficgen was not built");
+    if (const QString why = KubesimProcess::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
     QVERIFY2(
             m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/capture.yaml"), m_dir.path(), &error),
@@ -203,9 +178,7 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
 {
     const QString pcap = m_dir.filePath(QStringLiteral("web.pcap"));
     QProcess capture;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfig);
-    capture.setProcessEnvironment(env);
+    capture.setProcessEnvironment(CliRunner::environment(m_kubeconfig));
     capture.start(Podtap,
                   {QStringLiteral("capture"), QStringLiteral("--direct"),
                    QStringLiteral("deployment/web"), QStringLiteral("-n"), QStringLiteral("shop"),
@@ -227,29 +200,18 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
     QVERIFY(!ip.isEmpty());
     const QString record = m_dir.filePath(QStringLiteral("client.jsonl"));
     QProcess gen;
-    gen.start(QStringLiteral("ip"), {QStringLiteral("netns"),
-                                     QStringLiteral("exec"),
-                                     m_kubesim.netns(QStringLiteral("c1")),
-                                     Trafficgen,
-                                     QStringLiteral("client"),
-                                     QStringLiteral("--connect"),
-                                     ip + QStringLiteral(":8080"),
-                                     QStringLiteral("--mode"),
-                                     QStringLiteral("http"),
-                                     QStringLiteral("--connections"),
-                                     QStringLiteral("30"),
-                                     QStringLiteral("--concurrency"),
-                                     QStringLiteral("5"),
-                                     QStringLiteral("--requests-per-conn"),
-                                     QStringLiteral("3"),
-                                     QStringLiteral("--request-size"),
-                                     QStringLiteral("700"),
-                                     QStringLiteral("--response-size"),
-                                     QStringLiteral("3000"),
-                                     QStringLiteral("--record"),
-                                     record,
-                                     QStringLiteral("--timeout"),
-                                     QStringLiteral("60")});
+    gen.start(QStringLiteral("ip"),
+              TrafficgenCommand::clientInNetns(
+                      m_kubesim.netns(QStringLiteral("c1")),
+                      {QStringLiteral("--connect"), ip + QStringLiteral(":8080"),
+                       QStringLiteral("--mode"), QStringLiteral("http"),
+                       QStringLiteral("--connections"), QStringLiteral("30"),
+                       QStringLiteral("--concurrency"), QStringLiteral("5"),
+                       QStringLiteral("--requests-per-conn"), QStringLiteral("3"),
+                       QStringLiteral("--request-size"), QStringLiteral("700"),
+                       QStringLiteral("--response-size"), QStringLiteral("3000"),
+                       QStringLiteral("--record"), record, QStringLiteral("--timeout"),
+                       QStringLiteral("60")}));
     QVERIFY(gen.waitForFinished(90000));
     QCOMPARE(gen.exitCode(), 0);
     QTest::qWait(500);

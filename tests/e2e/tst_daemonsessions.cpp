@@ -20,55 +20,25 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "support/kubesimprocess.h"
+#include "support/clirunner.h"
+#include "support/jsonhelpers.h"
+#include "support/podtapdprocess.h"
+#include "support/sessionbench.h"
 
 #include <csignal>
 #include <memory>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
+using namespace podtap::test;
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Podtapd = QStringLiteral(BINDIR "/daemon/podtapd");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
+const QString Podtapd = PodtapdProcess::program();
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = CliRunner::Result;
 
 // "mirror.completed" → o["mirror"]["completed"]
-QJsonValue at(const QJsonObject &o, const char *path)
-{
-    QJsonValue v = o;
-    for (const QString &key : QString::fromLatin1(path).split(QLatin1Char('.')))
-        v = v.toObject().value(key);
-    return v;
-}
-qint64 num(const QJsonObject &o, const char *path)
-{
-    return at(o, path).toInteger();
-}
-QString str(const QJsonObject &o, const char *path)
-{
-    return at(o, path).toString();
-}
-
-QList<QJsonObject> readRecords(const QString &path)
-{
-    QList<QJsonObject> records;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return records;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (!line.trimmed().isEmpty())
-            records << QJsonDocument::fromJson(line).object();
-    return records;
-}
 
 // A multiset of byte streams: (length, SHA-256) → how many connections carried it.
 using Streams = QMap<QPair<qint64, QString>, int>;
@@ -116,20 +86,9 @@ QString endedLikeComplete(const QList<QJsonObject> &local, const Streams &sent)
 }
 
 // Losses the session itself reported: the kernel's or the exec stream's, or payload holes.
-bool lossReported(const QJsonObject &summary)
-{
-    return num(summary, "loss.kernelDrops") + num(summary, "loss.lostOnTheWay")
-                   + num(summary, "loss.unreadAtStop") + num(summary, "gapBytes")
-                   + num(summary, "mirror.gaps") + num(summary, "mirror.skippedMidstream")
-           > 0;
-}
 
 constexpr char Canary[] = "podtap-canary-7f3a9c1e5b";
 
-QString pretty(const QJsonObject &o)
-{
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
-}
 } // namespace
 
 class TestDaemonSessions : public QObject
@@ -152,30 +111,17 @@ private Q_SLOTS:
     void clientEnvironmentNeverReachesDisk();
 
 private:
-    QProcessEnvironment environment() const;
-    Run podtap(const QStringList &args, int timeoutMs = 60000);
-    Run tool(const QString &program, const QStringList &args, int timeoutMs = 120000);
     void startDaemon();
-    QProcess *startServer(const QString &name, const QStringList &args, quint16 *port);
     QProcess *startClient(const QString &slot, const QString &pod, const QStringList &args,
                           const QString &record);
     void finishClient(QProcess *client, const QString &name, int timeoutMs = 180000);
-    QJsonObject sessionList();
-    QJsonObject liveSummary(const QString &id);
     QJsonObject waitMirrorSettled(const QString &id, qint64 connections, int timeoutMs = 60000);
     void waitRecords(const QString &path, int count);
-    void keep(const QString &name, const QByteArray &content);
-    void terminate(QProcess *p);
     qint64 capinfosPackets(const QString &file, QByteArray *all = nullptr);
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    QProcess m_daemon;
+    SessionBench m_bench;
     qint64 m_restartedDaemon = 0; // podtapd started by the CLI after the kill (not our child)
-    QString m_socket;
-    QString m_store;
     QMap<QString, QString> m_podIp;
-    QList<QProcess *> m_children;
     // Case 1's session and what its generators sent, for the export and replay cases.
     QString m_mirrorSession;
     QJsonObject m_mirrorSummary;
@@ -183,134 +129,26 @@ private:
     int m_mirrorExact = -1; // its connections the mirror delivered byte-exact
 };
 
-QProcessEnvironment TestDaemonSessions::environment() const
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(u"KUBECONFIG"_s, m_kubesim.kubeconfig());
-    env.insert(u"XDG_RUNTIME_DIR"_s, m_dir.filePath(u"run"_s));
-    env.insert(u"XDG_STATE_HOME"_s, m_dir.filePath(u"state-home"_s));
-    env.insert(u"PODTAP_SOCKET"_s, m_socket);
-    // Every CLI sends its environment to the daemon (exec credential plugins need it); a
-    // secret in it must never be written anywhere (clientEnvironmentNeverReachesDisk).
-    env.insert(u"AWS_SECRET_ACCESS_KEY"_s, QLatin1String(Canary));
-    return env;
-}
-
-void TestDaemonSessions::keep(const QString &name, const QByteArray &content)
-{
-    QFile f(m_dir.filePath(name));
-    if (f.open(QIODevice::WriteOnly | QIODevice::Append))
-        f.write(content);
-}
-
-Run TestDaemonSessions::tool(const QString &program, const QStringList &args, int timeoutMs)
-{
-    QProcess p;
-    p.setProcessEnvironment(environment());
-    p.start(program, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-Run TestDaemonSessions::podtap(const QStringList &args, int timeoutMs)
-{
-    const Run r = tool(Podtap, args, timeoutMs);
-    // Every CLI run's stderr goes to cli.log (kept with the test's files when a case fails).
-    keep(u"cli.log"_s, "$ podtap " + args.join(QLatin1Char(' ')).toUtf8() + "\nexit "
-                               + QByteArray::number(r.code) + '\n' + r.err + '\n');
-    return r;
-}
-
-void TestDaemonSessions::terminate(QProcess *p)
-{
-    if (p->state() == QProcess::NotRunning)
-        return;
-    p->terminate();
-    if (!p->waitForFinished(10000)) {
-        p->kill();
-        p->waitForFinished(5000);
-    }
-}
-
 void TestDaemonSessions::startDaemon()
 {
-    m_daemon.setProcessEnvironment(environment());
-    m_daemon.setStandardOutputFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.setStandardErrorFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.start(Podtapd, {u"--socket"_s, m_socket, u"--store"_s, m_store});
-    QVERIFY2(m_daemon.waitForStarted(), qPrintable(m_daemon.errorString()));
+    QString error;
     // Ready once a client is answered; --no-start: this must be our daemon, not one the CLI
     // would start.
-    QElapsedTimer t;
-    t.start();
-    Run r;
-    do {
-        QTest::qWait(100);
-        r = tool(Podtap, {u"sessions"_s, u"--json"_s, u"--no-start"_s}, 10000);
-    } while (r.code != 0 && m_daemon.state() == QProcess::Running && t.elapsed() < 15000);
-    QVERIFY2(r.code == 0, r.err.constData());
-}
-
-QProcess *TestDaemonSessions::startServer(const QString &name, const QStringList &args,
-                                          quint16 *port)
-{
-    auto *p = new QProcess(this);
-    m_children << p;
-    p->setStandardErrorFile(m_dir.filePath(name + u".stderr"_s));
-    p->start(Trafficgen, QStringList{u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s} + args);
-    *port = 0;
-    if (!p->waitForStarted())
-        return p;
-    QElapsedTimer t;
-    t.start();
-    while (!p->canReadLine() && p->state() == QProcess::Running && t.elapsed() < 10000)
-        p->waitForReadyRead(100);
-    const auto m = QRegularExpression(u"^listening 127\\.0\\.0\\.1:(\\d+)"_s)
-                           .match(QString::fromLatin1(p->readLine()));
-    if (m.hasMatch())
-        *port = quint16(m.captured(1).toUInt());
-    return p;
+    QVERIFY2(m_bench.startDaemon(&error), qPrintable(error));
 }
 
 QProcess *TestDaemonSessions::startClient(const QString &slot, const QString &pod,
                                           const QStringList &args, const QString &record)
 {
-    auto *p = new QProcess(this);
-    m_children << p;
-    p->start(u"ip"_s,
-             QStringList{u"netns"_s, u"exec"_s, m_kubesim.netns(slot), Trafficgen, u"client"_s,
-                         u"--connect"_s, m_podIp.value(pod) + u":8080"_s, u"--record"_s, record}
-                     + args);
-    p->waitForStarted(); // state() is Running from here on, until the client ends
-    return p;
+    return m_bench.startClient(slot, QStringList{u"--connect"_s, m_podIp.value(pod) + u":8080"_s,
+                                                 u"--record"_s, record}
+                                             + args);
 }
 
 void TestDaemonSessions::finishClient(QProcess *client, const QString &name, int timeoutMs)
 {
-    QVERIFY2(client->waitForFinished(timeoutMs), qPrintable(name + u" did not end"_s));
-    const QByteArray out = client->readAllStandardOutput();
-    const QByteArray err = client->readAllStandardError();
-    keep(name + u".out"_s, out + err);
-    QVERIFY2(client->exitStatus() == QProcess::NormalExit && client->exitCode() == 0,
-             qPrintable(name + u": "_s + QString::fromUtf8(out + err)));
-}
-
-QJsonObject TestDaemonSessions::sessionList()
-{
-    const Run r = tool(Podtap, {u"sessions"_s, u"--json"_s, u"--no-start"_s}, 30000);
-    return r.code == 0 ? QJsonDocument::fromJson(r.out).object() : QJsonObject();
-}
-
-QJsonObject TestDaemonSessions::liveSummary(const QString &id)
-{
-    for (const QJsonValue s : sessionList().value(u"sessions").toArray())
-        if (s[u"id"_s].toString() == id)
-            return s.toObject();
-    return {};
+    QString why;
+    QVERIFY2(m_bench.finishClient(client, name, timeoutMs, &why), qPrintable(why));
 }
 
 // Waits until the mirror has seen `connections` connections (mirrored or skipped) and none is
@@ -326,7 +164,7 @@ QJsonObject TestDaemonSessions::waitMirrorSettled(const QString &id, qint64 conn
     QJsonObject s;
     QJsonObject last;
     while (t.elapsed() < timeoutMs) {
-        s = liveSummary(id);
+        s = m_bench.liveSummary(id);
         const QJsonObject m = at(s, "mirror").toObject();
         if (m != last) {
             last = m;
@@ -353,7 +191,7 @@ void TestDaemonSessions::waitRecords(const QString &path, int count)
 
 qint64 TestDaemonSessions::capinfosPackets(const QString &file, QByteArray *all)
 {
-    const Run r = tool(u"capinfos"_s, {u"-c"_s, u"-M"_s, file});
+    const Run r = m_bench.tool(u"capinfos"_s, {u"-c"_s, u"-M"_s, file});
     if (all)
         *all = r.out + r.err;
     const auto m = QRegularExpression(u"Number of packets:\\s+(\\d+)\\s*$"_s,
@@ -364,28 +202,17 @@ qint64 TestDaemonSessions::capinfosPackets(const QString &file, QByteArray *all)
 
 void TestDaemonSessions::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {Podtap, Podtapd, Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QVERIFY(QFile::setPermissions(m_dir.filePath(u"run"_s), QFileDevice::ReadOwner
-                                                                    | QFileDevice::WriteOwner
-                                                                    | QFileDevice::ExeOwner));
-    m_socket = m_dir.filePath(u"run/podtap/podtapd.sock"_s);
+    if (const QString why = SessionBench::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
+    // Every CLI sends its environment to the daemon (exec credential plugins need it); a
+    // secret in it must never be written anywhere (clientEnvironmentNeverReachesDisk).
+    m_bench.setEnvironment(u"AWS_SECRET_ACCESS_KEY"_s, QLatin1String(Canary));
     // The daemon's default store under XDG_STATE_HOME: a podtapd the CLI starts finds it too.
-    m_store = m_dir.filePath(u"state-home/podtap/captures"_s);
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/sessions.yaml"), m_dir.path(),
-                             &error),
+    QVERIFY2(m_bench.start(QStringLiteral(SRCDIR "/scenarios/sessions.yaml"), &error),
              qPrintable(error));
-    const Run pods
-            = podtap({u"pods"_s, u"-n"_s, u"shop"_s, u"--json"_s, u"--context"_s, u"tapper"_s});
-    QVERIFY2(pods.code == 0, pods.err.constData());
-    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[u"pods"_s].toArray())
-        m_podIp.insert(p[u"name"_s].toString(), p[u"ip"_s].toString());
+    m_podIp = m_bench.podIps(u"shop"_s, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
     for (const QString &pod : {u"web"_s, u"api-a"_s, u"api-b"_s})
         QVERIFY2(!m_podIp.value(pod).isEmpty(), qPrintable(pod + u" has no IP"_s));
     startDaemon();
@@ -393,26 +220,12 @@ void TestDaemonSessions::initTestCase()
 
 void TestDaemonSessions::cleanup()
 {
-    // A case that failed half-way leaves no session behind to capture the next one's traffic.
-    if (m_daemon.state() == QProcess::Running) {
-        for (const QJsonValue s : sessionList().value(u"sessions").toArray())
-            if (s[u"state"_s].toString() != u"stopped"_s && s[u"state"_s].toString() != u"failed"_s)
-                podtap({u"stop"_s, s[u"id"_s].toString(), u"--no-start"_s});
-    }
-    for (QProcess *p : std::as_const(m_children))
-        terminate(p);
-    qDeleteAll(m_children);
-    m_children.clear();
-    if (QTest::currentTestFailed() && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files (podtapd.log, cli.log, records) in %s",
-                 qPrintable(m_dir.path()));
-    }
+    m_bench.cleanupCase("podtapd.log, cli.log, records");
 }
 
 void TestDaemonSessions::cleanupTestCase()
 {
-    terminate(&m_daemon);
+    m_bench.podtapd().terminate();
     if (m_restartedDaemon > 0) {
         ::kill(pid_t(m_restartedDaemon), SIGTERM);
         QElapsedTimer t;
@@ -422,7 +235,7 @@ void TestDaemonSessions::cleanupTestCase()
         if (::kill(pid_t(m_restartedDaemon), 0) == 0)
             ::kill(pid_t(m_restartedDaemon), SIGKILL);
     }
-    m_kubesim.stop();
+    m_bench.stop();
 }
 
 void TestDaemonSessions::clientEnvironmentNeverReachesDisk()
@@ -430,7 +243,7 @@ void TestDaemonSessions::clientEnvironmentNeverReachesDisk()
     // Every session of this suite was started by a CLI whose environment held the canary
     // (as AWS_SECRET_ACCESS_KEY). Nothing the daemons wrote may contain it.
     int files = 0;
-    QDirIterator it(m_dir.path(), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
+    QDirIterator it(m_bench.dir().path(), QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
         if (path.endsWith(u".jsonl"_s) && !path.contains(u"/state-home/"_s))
@@ -450,12 +263,13 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
     QElapsedTimer clock;
     clock.start();
     quint16 port = 0;
-    const QString localRecord = m_dir.filePath(u"mirror-local.jsonl"_s);
-    startServer(u"mirror-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, localRecord}, &port);
+    const QString localRecord = m_bench.filePath(u"mirror-local.jsonl"_s);
+    m_bench.startServer(u"mirror-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, localRecord},
+                        &port);
     QVERIFY(port > 0);
 
     QProcess mirror;
-    mirror.setProcessEnvironment(environment());
+    mirror.setProcessEnvironment(m_bench.environment());
     mirror.start(Podtap, {u"mirror"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--to"_s,
                           QString::number(port), u"--json"_s, u"--context"_s, u"tapper"_s,
                           u"--no-start"_s});
@@ -468,15 +282,15 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
                                              .hasMatch()
                                      || mirror.state() != QProcess::Running,
                              60000);
-    keep(u"mirror.stderr"_s, err);
+    m_bench.keep(u"mirror.stderr"_s, err);
     QVERIFY2(capturing.hasMatch(), err.constData());
     m_mirrorSession = capturing.captured(1);
     const qint64 setupMs = clock.elapsed();
 
     // 500 short connections, 20 at a time, 3 POSTs each; 5 long keep-alive connections that
     // idle before the first and after the last of their 20 requests.
-    const QString shortRecord = m_dir.filePath(u"mirror-short.jsonl"_s);
-    const QString longRecord = m_dir.filePath(u"mirror-long.jsonl"_s);
+    const QString shortRecord = m_bench.filePath(u"mirror-short.jsonl"_s);
+    const QString longRecord = m_bench.filePath(u"mirror-long.jsonl"_s);
     QProcess *shortClients = startClient(u"c1"_s, u"web"_s,
                                          {u"--connections"_s, u"500"_s, u"--concurrency"_s, u"20"_s,
                                           u"--requests-per-conn"_s, u"3"_s, u"--request-size"_s,
@@ -524,9 +338,9 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
     const qint64 settleMs = stopStart - settleStart;
     const QByteArray tail = mirror.readAllStandardError();
     err += tail;
-    keep(u"mirror.stderr"_s, tail);
+    m_bench.keep(u"mirror.stderr"_s, tail);
     const QByteArray out = mirror.readAllStandardOutput();
-    keep(u"mirror-summary.json"_s, out);
+    m_bench.keep(u"mirror-summary.json"_s, out);
     QVERIFY2(mirror.exitCode() == 0, err.constData());
     const QJsonObject s = QJsonDocument::fromJson(out).object();
     m_mirrorSummary = s;
@@ -616,16 +430,16 @@ void TestDaemonSessions::exportMatchesSession()
         QSKIP("capinfos and tshark (Wireshark) are needed to judge the exports");
     const qint64 packets = num(m_mirrorSummary, "packets");
     QVERIFY(packets > 505 * 6); // at least a handshake, a request and two FINs per connection
-    const QString dir = m_dir.filePath(u"exports"_s);
+    const QString dir = m_bench.filePath(u"exports"_s);
     QVERIFY(QDir().mkpath(dir));
 
     const QString ng = dir + u"/all.pcapng"_s;
     const QString classic = dir + u"/all.pcap"_s;
-    Run r = podtap({u"export"_s, m_mirrorSession, u"-o"_s, ng, u"--json"_s});
+    Run r = m_bench.podtap({u"export"_s, m_mirrorSession, u"-o"_s, ng, u"--json"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(num(QJsonDocument::fromJson(r.out).object(), "packets"), packets);
-    r = podtap({u"export"_s, m_mirrorSession, u"--format"_s, u"pcap"_s, u"-o"_s, classic,
-                u"--json"_s});
+    r = m_bench.podtap({u"export"_s, m_mirrorSession, u"--format"_s, u"pcap"_s, u"-o"_s, classic,
+                        u"--json"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     QCOMPARE(num(QJsonDocument::fromJson(r.out).object(), "packets"), packets);
 
@@ -638,14 +452,14 @@ void TestDaemonSessions::exportMatchesSession()
         QVERIFY2(magic.contains(f.read(4)), qPrintable(file + u": wrong file format"_s));
         QByteArray info;
         QCOMPARE(capinfosPackets(file, &info), packets);
-        const Run t = tool(u"tshark"_s, {u"-n"_s, u"-r"_s, file, u"-T"_s, u"fields"_s, u"-e"_s,
-                                         u"frame.number"_s});
+        const Run t = m_bench.tool(u"tshark"_s, {u"-n"_s, u"-r"_s, file, u"-T"_s, u"fields"_s,
+                                                 u"-e"_s, u"frame.number"_s});
         QVERIFY2(t.code == 0, t.err.constData());
         QCOMPARE(qint64(t.out.count('\n')), packets);
     }
 
     // The section comment names what was captured.
-    const Run info = tool(u"capinfos"_s, {ng});
+    const Run info = m_bench.tool(u"capinfos"_s, {ng});
     const auto comment = QRegularExpression(u"^Capture comment:\\s*(.*)$"_s,
                                             QRegularExpression::MultilineOption)
                                  .match(QString::fromUtf8(info.out));
@@ -656,13 +470,15 @@ void TestDaemonSessions::exportMatchesSession()
     // A BPF filter selects what the same filter selects in the full export.
     const QString bpf = u"tcp[tcpflags] & tcp-syn != 0"_s;
     const QString syn = dir + u"/syn.pcapng"_s;
-    r = podtap({u"export"_s, m_mirrorSession, u"-o"_s, syn, u"--filter"_s, bpf, u"--json"_s});
+    r = m_bench.podtap(
+            {u"export"_s, m_mirrorSession, u"-o"_s, syn, u"--filter"_s, bpf, u"--json"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const qint64 synPackets = num(QJsonDocument::fromJson(r.out).object(), "packets");
-    const Run td = tool(u"tcpdump"_s, {u"-n"_s, u"-r"_s, classic, bpf});
+    const Run td = m_bench.tool(u"tcpdump"_s, {u"-n"_s, u"-r"_s, classic, bpf});
     QVERIFY2(td.code == 0, td.err.constData());
-    const Run ts = tool(u"tshark"_s, {u"-n"_s, u"-r"_s, ng, u"-Y"_s, u"tcp.flags.syn == 1"_s,
-                                      u"-T"_s, u"fields"_s, u"-e"_s, u"frame.number"_s});
+    const Run ts
+            = m_bench.tool(u"tshark"_s, {u"-n"_s, u"-r"_s, ng, u"-Y"_s, u"tcp.flags.syn == 1"_s,
+                                         u"-T"_s, u"fields"_s, u"-e"_s, u"frame.number"_s});
     QVERIFY2(ts.code == 0, ts.err.constData());
     qInfo("export: %lld packets; SYN filter: podtap %lld, tcpdump %lld, tshark %lld",
           qlonglong(packets), qlonglong(synPackets), qlonglong(td.out.count('\n')),
@@ -675,8 +491,8 @@ void TestDaemonSessions::exportMatchesSession()
 
     // A filter that does not compile: an error, and nothing written (all or nothing).
     const QStringList before = QDir(dir).entryList(QDir::Files | QDir::Hidden);
-    r = podtap({u"export"_s, m_mirrorSession, u"-o"_s, dir + u"/bad.pcapng"_s, u"--filter"_s,
-                u"tcp[[[ and nonsense"_s});
+    r = m_bench.podtap({u"export"_s, m_mirrorSession, u"-o"_s, dir + u"/bad.pcapng"_s,
+                        u"--filter"_s, u"tcp[[[ and nonsense"_s});
     QVERIFY2(r.code != 0, r.out.constData());
     QVERIFY2(!r.err.isEmpty(), "a failed export said nothing");
     QCOMPARE(QDir(dir).entryList(QDir::Files | QDir::Hidden), before);
@@ -687,16 +503,16 @@ void TestDaemonSessions::replayGivesSameBytes()
     if (m_mirrorSession.isEmpty() || m_mirrorSent.isEmpty())
         QSKIP("no session from mirrorDeliversExactBytes");
     quint16 port = 0;
-    const QString record = m_dir.filePath(u"replay-local.jsonl"_s);
-    startServer(u"replay-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, record}, &port);
+    const QString record = m_bench.filePath(u"replay-local.jsonl"_s);
+    m_bench.startServer(u"replay-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, record}, &port);
     QVERIFY(port > 0);
     QElapsedTimer clock;
     clock.start();
-    const Run r = podtap({u"replay"_s, m_mirrorSession, u"--to"_s, QString::number(port),
-                          u"--max"_s, u"--json"_s, u"--no-start"_s},
-                         180000);
+    const Run r = m_bench.podtap({u"replay"_s, m_mirrorSession, u"--to"_s, QString::number(port),
+                                  u"--max"_s, u"--json"_s, u"--no-start"_s},
+                                 180000);
     const qint64 ms = clock.elapsed();
-    keep(u"replay.json"_s, r.out);
+    m_bench.keep(u"replay.json"_s, r.out);
     QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
     const QJsonObject d = QJsonDocument::fromJson(r.out).object();
     QVERIFY2(d.value(u"ok").toBool(), r.out.constData());
@@ -748,14 +564,14 @@ void TestDaemonSessions::localPortRefuses()
     QTcpSocket reserved;
     QVERIFY(reserved.bind(QHostAddress::LocalHost, 0));
     const quint16 port = reserved.localPort();
-    Run r = podtap({u"mirror"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--to"_s,
-                    QString::number(port), u"--detach"_s, u"--context"_s, u"tapper"_s,
-                    u"--no-start"_s});
+    Run r = m_bench.podtap({u"mirror"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--to"_s,
+                            QString::number(port), u"--detach"_s, u"--context"_s, u"tapper"_s,
+                            u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
     QVERIFY2(!id.isEmpty() && !id.contains(QLatin1Char('\n')), r.out.constData());
 
-    const QString record = m_dir.filePath(u"refused-client.jsonl"_s);
+    const QString record = m_bench.filePath(u"refused-client.jsonl"_s);
     QProcess *client = startClient(u"c1"_s, u"web"_s,
                                    {u"--connections"_s, u"40"_s, u"--concurrency"_s, u"2"_s,
                                     u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"400"_s,
@@ -765,7 +581,7 @@ void TestDaemonSessions::localPortRefuses()
     QList<qint64> samples;
     while (client->state() == QProcess::Running && samples.size() < 3) {
         QTest::qWait(1000);
-        samples << num(liveSummary(id), "packets");
+        samples << num(m_bench.liveSummary(id), "packets");
     }
     finishClient(client, u"refused-client"_s);
     if (QTest::currentTestFailed())
@@ -779,10 +595,10 @@ void TestDaemonSessions::localPortRefuses()
                  qPrintable(u"packets while the traffic ran: "_s + seen.join(u", "_s)));
 
     waitMirrorSettled(id, 40);
-    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    r = m_bench.podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QJsonObject s = QJsonDocument::fromJson(r.out).object();
-    keep(u"refused-summary.json"_s, r.out);
+    m_bench.keep(u"refused-summary.json"_s, r.out);
     qInfo("refused: %lld packets, %lld connections, mirror %lld connections, %lld local errors",
           qlonglong(num(s, "packets")), qlonglong(num(s, "connections")),
           qlonglong(num(s, "mirror.connections")), qlonglong(num(s, "mirror.localErrors")));
@@ -806,18 +622,19 @@ void TestDaemonSessions::localPortNeverReads()
     // mirror's buffer for a 30 MB upload must hit its limit and drop that one connection,
     // while the capture takes all of it and the small connections are still mirrored.
     quint16 port = 0;
-    startServer(u"sink-local"_s,
-                {u"--mode"_s, u"sink"_s, u"--stall-ms"_s, u"600000"_s, u"--rcvbuf"_s, u"4096"_s},
-                &port);
+    m_bench.startServer(
+            u"sink-local"_s,
+            {u"--mode"_s, u"sink"_s, u"--stall-ms"_s, u"600000"_s, u"--rcvbuf"_s, u"4096"_s},
+            &port);
     QVERIFY(port > 0);
-    Run r = podtap({u"mirror"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--to"_s,
-                    QString::number(port), u"--detach"_s, u"--context"_s, u"tapper"_s,
-                    u"--no-start"_s});
+    Run r = m_bench.podtap({u"mirror"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--to"_s,
+                            QString::number(port), u"--detach"_s, u"--context"_s, u"tapper"_s,
+                            u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
 
-    const QString bulkRecord = m_dir.filePath(u"sink-bulk.jsonl"_s);
-    const QString smallRecord = m_dir.filePath(u"sink-small.jsonl"_s);
+    const QString bulkRecord = m_bench.filePath(u"sink-bulk.jsonl"_s);
+    const QString smallRecord = m_bench.filePath(u"sink-small.jsonl"_s);
     QElapsedTimer clock;
     clock.start();
     QProcess *bulk = startClient(u"c1"_s, u"web"_s,
@@ -845,9 +662,9 @@ void TestDaemonSessions::localPortNeverReads()
     // The small ones are half-closed towards a server that never answers: they end after
     // the mirror's linger (10 s).
     waitMirrorSettled(id, 21, 40000);
-    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    r = m_bench.podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    keep(u"sink-summary.json"_s, r.out);
+    m_bench.keep(u"sink-summary.json"_s, r.out);
     const QJsonObject s = QJsonDocument::fromJson(r.out).object();
     qInfo("never-reading port: %lld packets, %lld bytes captured, %lld connections; mirror %lld "
           "connections, %lld completed, %lld dropped, %lld bytes; traffic %lld ms",
@@ -881,10 +698,11 @@ void TestDaemonSessions::localPortNeverReads()
 
     // The stored capture holds the whole upload, byte-exact (the dropped mirror changed
     // nothing for the capture).
-    const QString pcap = m_dir.filePath(u"sink.pcap"_s);
-    r = podtap({u"export"_s, id, u"--format"_s, u"pcap"_s, u"-o"_s, pcap, u"--json"_s});
+    const QString pcap = m_bench.filePath(u"sink.pcap"_s);
+    r = m_bench.podtap({u"export"_s, id, u"--format"_s, u"pcap"_s, u"-o"_s, pcap, u"--json"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    const Run inspect = podtap({u"inspect"_s, pcap, u"--json"_s, u"--port"_s, u"8080"_s}, 180000);
+    const Run inspect
+            = m_bench.podtap({u"inspect"_s, pcap, u"--json"_s, u"--port"_s, u"8080"_s}, 180000);
     QVERIFY2(inspect.code == 0, inspect.err.constData());
     QMap<QString, QJsonObject> byClient;
     for (const QJsonValue c :
@@ -906,18 +724,19 @@ void TestDaemonSessions::localPortNeverReads()
 void TestDaemonSessions::mirrorFollowsDeploymentPods()
 {
     quint16 port = 0;
-    const QString localRecord = m_dir.filePath(u"deploy-local.jsonl"_s);
-    startServer(u"deploy-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, localRecord}, &port);
+    const QString localRecord = m_bench.filePath(u"deploy-local.jsonl"_s);
+    m_bench.startServer(u"deploy-local"_s, {u"--mode"_s, u"http"_s, u"--record"_s, localRecord},
+                        &port);
     QVERIFY(port > 0);
-    Run r = podtap({u"mirror"_s, u"deployment/api"_s, u"-n"_s, u"shop"_s, u"--port"_s, u"8080"_s,
-                    u"--to"_s, QString::number(port), u"--detach"_s, u"--context"_s, u"tapper"_s,
-                    u"--no-start"_s});
+    Run r = m_bench.podtap({u"mirror"_s, u"deployment/api"_s, u"-n"_s, u"shop"_s, u"--port"_s,
+                            u"8080"_s, u"--to"_s, QString::number(port), u"--detach"_s,
+                            u"--context"_s, u"tapper"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
 
     // Each pod gets its own traffic, from its own client namespace (api-a = c2, api-b = c3).
-    const QString recordA = m_dir.filePath(u"deploy-a.jsonl"_s);
-    const QString recordB = m_dir.filePath(u"deploy-b.jsonl"_s);
+    const QString recordA = m_bench.filePath(u"deploy-a.jsonl"_s);
+    const QString recordB = m_bench.filePath(u"deploy-b.jsonl"_s);
     const QStringList args{u"--connections"_s,       u"100"_s, u"--concurrency"_s,  u"10"_s,
                            u"--requests-per-conn"_s, u"2"_s,   u"--request-size"_s, u"500"_s,
                            u"--timeout"_s,           u"120"_s};
@@ -933,9 +752,9 @@ void TestDaemonSessions::mirrorFollowsDeploymentPods()
     QCOMPARE(sentRecords.size(), 200);
 
     waitMirrorSettled(id, 200);
-    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    r = m_bench.podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    keep(u"deploy-summary.json"_s, r.out);
+    m_bench.keep(u"deploy-summary.json"_s, r.out);
     const QJsonObject s = QJsonDocument::fromJson(r.out).object();
     const QString context = pretty(s);
     QVERIFY2(str(s, "state") == u"stopped"_s, qPrintable(context));
@@ -972,13 +791,13 @@ void TestDaemonSessions::execCutKeepsStoreValid()
     // kubesim cuts every exec stream of pod "cut" after 100000 bytes, mid-frame. The
     // session reconnects; what it stored is one valid capture in which every connection is
     // either byte-exact or visibly incomplete, and the session says streams were lost.
-    if (m_daemon.state() != QProcess::Running)
+    if (!m_bench.podtapd().isRunning())
         QSKIP("podtapd is not running");
-    Run r = podtap({u"capture"_s, u"shop/cut"_s, u"--port"_s, u"8080"_s, u"--detach"_s,
-                    u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    Run r = m_bench.podtap({u"capture"_s, u"shop/cut"_s, u"--port"_s, u"8080"_s, u"--detach"_s,
+                            u"--context"_s, u"tapper"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
-    const QString record = m_dir.filePath(u"cut-client.jsonl"_s);
+    const QString record = m_bench.filePath(u"cut-client.jsonl"_s);
     QProcess *client = startClient(u"c4"_s, u"cut"_s,
                                    {u"--connections"_s, u"40"_s, u"--concurrency"_s, u"4"_s,
                                     u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"700"_s,
@@ -989,9 +808,9 @@ void TestDaemonSessions::execCutKeepsStoreValid()
     if (QTest::currentTestFailed())
         return;
     QTest::qWait(1500);
-    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    r = m_bench.podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    keep(u"cut-summary.json"_s, r.out);
+    m_bench.keep(u"cut-summary.json"_s, r.out);
     const QJsonObject s = QJsonDocument::fromJson(r.out).object();
     const QString context = pretty(s);
     QVERIFY2(str(s, "state") == u"stopped"_s, qPrintable(context));
@@ -1008,10 +827,10 @@ void TestDaemonSessions::execCutKeepsStoreValid()
         spooled += n;
     }
     QCOMPARE(spooled, num(s, "packets"));
-    const QString pcap = m_dir.filePath(u"cut.pcap"_s);
-    r = podtap({u"export"_s, id, u"--format"_s, u"pcap"_s, u"-o"_s, pcap, u"--no-start"_s});
+    const QString pcap = m_bench.filePath(u"cut.pcap"_s);
+    r = m_bench.podtap({u"export"_s, id, u"--format"_s, u"pcap"_s, u"-o"_s, pcap, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    const Run inspect = podtap({u"inspect"_s, pcap, u"--json"_s, u"--port"_s, u"8080"_s});
+    const Run inspect = m_bench.podtap({u"inspect"_s, pcap, u"--json"_s, u"--port"_s, u"8080"_s});
     QVERIFY2(inspect.code == 0, inspect.err.constData());
     const QJsonObject result = QJsonDocument::fromJson(inspect.out).object();
     QVERIFY2(result[u"errors"_s].toArray().isEmpty(), inspect.out.constData());
@@ -1060,7 +879,7 @@ void TestDaemonSessions::diskFullStopsSession()
     // CLI exits 6, and what was stored before stays readable.
     if (geteuid() != 0)
         QSKIP("mounting a tmpfs needs root");
-    const QString tiny = m_dir.filePath(u"tiny"_s);
+    const QString tiny = m_bench.filePath(u"tiny"_s);
     QDir().mkpath(tiny);
     if (QProcess::execute(u"mount"_s,
                           {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=1m"_s, u"tmpfs"_s, tiny})
@@ -1071,15 +890,15 @@ void TestDaemonSessions::diskFullStopsSession()
         QString dir;
         ~Unmount() { QProcess::execute(u"umount"_s, {u"-l"_s, dir}); }
     } unmount{tiny};
-    const QString socket = m_dir.filePath(u"run/tiny.sock"_s);
+    const QString socket = m_bench.filePath(u"run/tiny.sock"_s);
     QProcess daemon;
-    daemon.setProcessEnvironment(environment());
-    daemon.setStandardErrorFile(m_dir.filePath(u"podtapd-tiny.log"_s));
+    daemon.setProcessEnvironment(m_bench.environment());
+    daemon.setStandardErrorFile(m_bench.filePath(u"podtapd-tiny.log"_s));
     daemon.start(Podtapd, {u"--socket"_s, socket, u"--store"_s, tiny + u"/captures"_s});
     QVERIFY(daemon.waitForStarted());
     QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(socket), 10000);
     QProcess capture;
-    capture.setProcessEnvironment(environment());
+    capture.setProcessEnvironment(m_bench.environment());
     // --duration only as a backstop: the full disk must end it long before.
     capture.start(Podtap,
                   {u"capture"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--context"_s, u"tapper"_s,
@@ -1090,7 +909,7 @@ void TestDaemonSessions::diskFullStopsSession()
                                      || capture.state() != QProcess::Running,
                              30000);
     QVERIFY2(err.contains(" capturing ("), err.constData());
-    const QString record = m_dir.filePath(u"tiny-client.jsonl"_s);
+    const QString record = m_bench.filePath(u"tiny-client.jsonl"_s);
     QProcess *client
             = startClient(u"c1"_s, u"web"_s,
                           {u"--connections"_s, u"200"_s, u"--concurrency"_s, u"4"_s,
@@ -1101,7 +920,7 @@ void TestDaemonSessions::diskFullStopsSession()
     QVERIFY(capture.waitForFinished(70000));
     err += capture.readAllStandardError();
     const QByteArray out = capture.readAllStandardOutput();
-    keep(u"tiny-capture.stderr"_s, err);
+    m_bench.keep(u"tiny-capture.stderr"_s, err);
     daemon.terminate();
     daemon.waitForFinished(20000);
     const QJsonObject s = QJsonDocument::fromJson(out).object();
@@ -1119,14 +938,14 @@ void TestDaemonSessions::diskFullStopsSession()
 
 void TestDaemonSessions::daemonKilledDuringCapture()
 {
-    if (m_daemon.state() != QProcess::Running)
+    if (!m_bench.podtapd().isRunning())
         QSKIP("podtapd is not running");
-    Run r = podtap({u"capture"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--detach"_s,
-                    u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    Run r = m_bench.podtap({u"capture"_s, u"shop/web"_s, u"--port"_s, u"8080"_s, u"--detach"_s,
+                            u"--context"_s, u"tapper"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
 
-    const QString record = m_dir.filePath(u"killed-client.jsonl"_s);
+    const QString record = m_bench.filePath(u"killed-client.jsonl"_s);
     QProcess *client = startClient(u"c1"_s, u"web"_s,
                                    {u"--connections"_s, u"150"_s, u"--concurrency"_s, u"3"_s,
                                     u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"800"_s,
@@ -1137,18 +956,18 @@ void TestDaemonSessions::daemonKilledDuringCapture()
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < 20000 && client->state() == QProcess::Running) {
-        live = liveSummary(id);
+        live = m_bench.liveSummary(id);
         if (num(live, "packets") > 500)
             break;
         QTest::qWait(200);
     }
-    keep(u"killed-live.json"_s, pretty(live).toUtf8());
+    m_bench.keep(u"killed-live.json"_s, pretty(live).toUtf8());
     QVERIFY2(num(live, "packets") > 500, qPrintable(pretty(live)));
     QVERIFY2(client->state() == QProcess::Running, "the traffic ended before the kill");
     const QString store = str(live, "store");
     QVERIFY(!store.isEmpty());
-    m_daemon.kill(); // SIGKILL
-    QVERIFY(m_daemon.waitForFinished(10000));
+    m_bench.podtapd().process().kill(); // SIGKILL
+    QVERIFY(m_bench.podtapd().process().waitForFinished(10000));
     finishClient(client, u"killed-client"_s);
     if (QTest::currentTestFailed())
         return;
@@ -1166,7 +985,7 @@ void TestDaemonSessions::daemonKilledDuringCapture()
     QVERIFY2(spooled > 0, "nothing was spooled before the kill");
 
     // The next CLI command starts a daemon, which finds the session interrupted.
-    r = podtap({u"sessions"_s, u"--json"_s});
+    r = m_bench.podtap({u"sessions"_s, u"--json"_s});
     const auto pid = QRegularExpression(u"started podtapd \\(pid (\\d+)"_s)
                              .match(QString::fromUtf8(r.err));
     if (pid.hasMatch())
@@ -1183,8 +1002,8 @@ void TestDaemonSessions::daemonKilledDuringCapture()
     QVERIFY2(!stored.isEmpty(), r.out.constData());
     QVERIFY2(str(stored, "state") == u"interrupted"_s, qPrintable(pretty(stored)));
 
-    const QString out = m_dir.filePath(u"killed.pcapng"_s);
-    r = podtap({u"export"_s, id, u"-o"_s, out, u"--json"_s});
+    const QString out = m_bench.filePath(u"killed.pcapng"_s);
+    r = m_bench.podtap({u"export"_s, id, u"-o"_s, out, u"--json"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const qint64 exported = num(QJsonDocument::fromJson(r.out).object(), "packets");
     qInfo("killed daemon: %lld packets live before the kill, %lld in %lld spool file(s), %lld "
@@ -1197,7 +1016,7 @@ void TestDaemonSessions::daemonKilledDuringCapture()
     QCOMPARE(exported, spooled);
     // ...and the listing tells what the stored session holds, not what the dead daemon had
     // counted before its last buffers were lost.
-    keep(u"killed-stored.json"_s, pretty(stored).toUtf8());
+    m_bench.keep(u"killed-stored.json"_s, pretty(stored).toUtf8());
     QVERIFY2(num(stored, "packets") == exported,
              qPrintable(u"%1 packets exported, but the stored session lists:\n"_s.arg(exported)
                         + pretty(stored)));

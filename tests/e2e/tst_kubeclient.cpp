@@ -14,7 +14,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/clirunner.h"
 #include "support/kubesimprocess.h"
+#include "support/trafficgencommand.h"
 
 #include <algorithm>
 #include <utility>
@@ -23,21 +25,15 @@
 #include <unistd.h>
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
+const QString Kubesim = KubesimProcess::program();
 
 // Every credential in kubeclient.yaml and the variants: none may ever show up in podtap's output.
 const QList<QByteArray> Secrets
         = {"kc-token-0123", "kc-filetok-4567", "kc-nobody-89ab",  "kc:basic-pw",
            "kc-flaky-cdef", "kc-wrong-pw",     "kc-garbage-token"};
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = CliRunner::Result;
 
 QJsonObject jsonOf(const QByteArray &b)
 {
@@ -99,19 +95,10 @@ void TestKubeClient::writeFile(const QString &name, const QByteArray &content)
 
 Run TestKubeClient::podtap(const QStringList &args, const QString &context, int timeoutMs)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfigs);
-    p.setProcessEnvironment(env);
     QStringList all = args;
     if (!context.isEmpty())
         all << QStringLiteral("--context") << context;
-    p.start(Podtap, all);
-    if (!p.waitForFinished(timeoutMs))
-        p.kill();
-    p.waitForFinished(5000);
-    Run r{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-          p.readAllStandardError()};
+    const Run r = CliRunner::run(Podtap, all, CliRunner::environment(m_kubeconfigs), timeoutMs);
     noteLeaks(r.out + r.err);
     return r;
 }
@@ -127,9 +114,7 @@ QProcess *TestKubeClient::startCapture(const QString &pod, const QString &pcap,
                                        const QStringList &extra)
 {
     auto *p = new QProcess(this);
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfigs);
-    p->setProcessEnvironment(env);
+    p->setProcessEnvironment(CliRunner::environment(m_kubeconfigs));
     p->start(Podtap, QStringList{QStringLiteral("capture"), QStringLiteral("--direct"),
                                  QStringLiteral("shop/") + pod, QStringLiteral("--port"),
                                  QStringLiteral("8080"), QStringLiteral("-w"), pcap,
@@ -177,10 +162,8 @@ int TestKubeClient::tcpdumpsInPod(int podIndex) const
 
 void TestKubeClient::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen) || !QFile::exists(Podtap))
-        QSKIP("podtap, podtap-kubesim or podtap-trafficgen was not built");
+    if (const QString why = KubesimProcess::skipReason({Podtap}); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
     QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/kubeclient.yaml"), m_dir.path(),
                              &error),
@@ -454,31 +437,28 @@ void TestKubeClient::execCutReconnects()
 
     const QString record = m_dir.filePath(QStringLiteral("cut-client.jsonl"));
     QProcess gen;
-    gen.start(QStringLiteral("ip"), {QStringLiteral("netns"),
-                                     QStringLiteral("exec"),
-                                     m_kubesim.netns(QStringLiteral("c2")),
-                                     Trafficgen,
-                                     QStringLiteral("client"),
-                                     QStringLiteral("--connect"),
-                                     ip + QStringLiteral(":8080"),
-                                     QStringLiteral("--mode"),
-                                     QStringLiteral("http"),
-                                     QStringLiteral("--connections"),
-                                     QStringLiteral("40"),
-                                     QStringLiteral("--concurrency"),
-                                     QStringLiteral("4"),
-                                     QStringLiteral("--requests-per-conn"),
-                                     QStringLiteral("2"),
-                                     QStringLiteral("--request-size"),
-                                     QStringLiteral("700"),
-                                     QStringLiteral("--response-size"),
-                                     QStringLiteral("3000"),
-                                     QStringLiteral("--rate"),
-                                     QStringLiteral("20"),
-                                     QStringLiteral("--record"),
-                                     record,
-                                     QStringLiteral("--timeout"),
-                                     QStringLiteral("30")});
+    gen.start(QStringLiteral("ip"),
+              TrafficgenCommand::clientInNetns(m_kubesim.netns(QStringLiteral("c2")),
+                                               {QStringLiteral("--connect"),
+                                                ip + QStringLiteral(":8080"),
+                                                QStringLiteral("--mode"),
+                                                QStringLiteral("http"),
+                                                QStringLiteral("--connections"),
+                                                QStringLiteral("40"),
+                                                QStringLiteral("--concurrency"),
+                                                QStringLiteral("4"),
+                                                QStringLiteral("--requests-per-conn"),
+                                                QStringLiteral("2"),
+                                                QStringLiteral("--request-size"),
+                                                QStringLiteral("700"),
+                                                QStringLiteral("--response-size"),
+                                                QStringLiteral("3000"),
+                                                QStringLiteral("--rate"),
+                                                QStringLiteral("20"),
+                                                QStringLiteral("--record"),
+                                                record,
+                                                QStringLiteral("--timeout"),
+                                                QStringLiteral("30")}));
     QVERIFY(gen.waitForStarted());
     // While it runs, count the tcpdumps in the pod: a reconnect that left the cut stream's
     // tcpdump running would show two for the rest of the capture.

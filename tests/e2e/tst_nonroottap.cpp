@@ -10,23 +10,18 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/clirunner.h"
 #include "support/kubesimprocess.h"
+#include "support/trafficgencommand.h"
 
 #include <csignal>
 #include <unistd.h>
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
 const QString NonRootImage = QStringLiteral("example.com/podtap/tcpdump-nonroot:1.0");
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = CliRunner::Result;
 
 QJsonObject item(const QJsonObject &report, const QString &id)
 {
@@ -63,34 +58,22 @@ private:
 
 Run TestNonRootTap::podtap(const QStringList &args, int timeoutMs)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfig);
-    p.setProcessEnvironment(env);
-    p.start(Podtap, args + QStringList{QStringLiteral("--context"), QStringLiteral("tapper")});
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
+    return CliRunner::run(Podtap,
+                          args + QStringList{QStringLiteral("--context"), QStringLiteral("tapper")},
+                          CliRunner::environment(m_kubeconfig), timeoutMs);
 }
 
 QJsonObject TestNonRootTap::pod()
 {
-    QProcess p;
-    p.start(QStringLiteral("kubectl"),
-            {QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
-             QStringLiteral("tapper"), QStringLiteral("get"), QStringLiteral("pod"),
-             QStringLiteral("api"), QStringLiteral("-n"), QStringLiteral("guarded"),
-             QStringLiteral("-o"), QStringLiteral("json")});
-    p.waitForFinished(30000);
-    return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    return m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
+                                  QStringLiteral("api"), QStringLiteral("-n"),
+                                  QStringLiteral("guarded")});
 }
 
 void TestNonRootTap::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen))
-        QSKIP("podtap-kubesim or podtap-trafficgen was not built");
+    if (const QString why = KubesimProcess::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
     QVERIFY2(
             m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/nonroot.yaml"), m_dir.path(), &error),
@@ -185,9 +168,7 @@ void TestNonRootTap::captureThroughFileCapability()
 {
     const QString pcap = m_dir.filePath(QStringLiteral("api.pcap"));
     QProcess capture;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), m_kubeconfig);
-    capture.setProcessEnvironment(env);
+    capture.setProcessEnvironment(CliRunner::environment(m_kubeconfig));
     capture.start(Podtap,
                   {QStringLiteral("capture"), QStringLiteral("--direct"),
                    QStringLiteral("guarded/api"), QStringLiteral("--port"), QStringLiteral("8080"),
@@ -207,29 +188,18 @@ void TestNonRootTap::captureThroughFileCapability()
     QVERIFY(!ip.isEmpty());
     const QString record = m_dir.filePath(QStringLiteral("client.jsonl"));
     QProcess gen;
-    gen.start(QStringLiteral("ip"), {QStringLiteral("netns"),
-                                     QStringLiteral("exec"),
-                                     m_kubesim.netns(QStringLiteral("c1")),
-                                     Trafficgen,
-                                     QStringLiteral("client"),
-                                     QStringLiteral("--connect"),
-                                     ip + QStringLiteral(":8080"),
-                                     QStringLiteral("--mode"),
-                                     QStringLiteral("http"),
-                                     QStringLiteral("--connections"),
-                                     QStringLiteral("10"),
-                                     QStringLiteral("--concurrency"),
-                                     QStringLiteral("2"),
-                                     QStringLiteral("--requests-per-conn"),
-                                     QStringLiteral("2"),
-                                     QStringLiteral("--request-size"),
-                                     QStringLiteral("300"),
-                                     QStringLiteral("--response-size"),
-                                     QStringLiteral("2000"),
-                                     QStringLiteral("--record"),
-                                     record,
-                                     QStringLiteral("--timeout"),
-                                     QStringLiteral("60")});
+    gen.start(QStringLiteral("ip"),
+              TrafficgenCommand::clientInNetns(
+                      m_kubesim.netns(QStringLiteral("c1")),
+                      {QStringLiteral("--connect"), ip + QStringLiteral(":8080"),
+                       QStringLiteral("--mode"), QStringLiteral("http"),
+                       QStringLiteral("--connections"), QStringLiteral("10"),
+                       QStringLiteral("--concurrency"), QStringLiteral("2"),
+                       QStringLiteral("--requests-per-conn"), QStringLiteral("2"),
+                       QStringLiteral("--request-size"), QStringLiteral("300"),
+                       QStringLiteral("--response-size"), QStringLiteral("2000"),
+                       QStringLiteral("--record"), record, QStringLiteral("--timeout"),
+                       QStringLiteral("60")}));
     QVERIFY(gen.waitForFinished(90000));
     QCOMPARE(gen.exitCode(), 0);
     QTest::qWait(500);

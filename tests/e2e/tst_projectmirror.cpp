@@ -18,38 +18,26 @@
 #include <QTest>
 
 #include "ipc/ipcclient.h"
+#include "support/clirunner.h"
+#include "support/jsonhelpers.h"
 #include "support/kubesimprocess.h"
+#include "support/podtapdprocess.h"
+#include "support/trafficgencommand.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
 using podtap::IpcClient;
+using podtap::test::readRecords;
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Podtapd = QStringLiteral(BINDIR "/daemon/podtapd");
+const QString Podtap = CliRunner::podtap();
+const QString Podtapd = PodtapdProcess::program();
 const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Trafficgen = TrafficgenCommand::program();
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-QList<QJsonObject> readRecords(const QString &path)
-{
-    QList<QJsonObject> records;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return records;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (!line.trimmed().isEmpty())
-            records << QJsonDocument::fromJson(line).object();
-    return records;
-}
+using Run = CliRunner::Result;
 
 // (bytes, sha256) of one side of each record, sorted: a multiset of streams.
 QStringList streams(const QList<QJsonObject> &records, const char *side)
@@ -90,12 +78,10 @@ private:
     QJsonObject startParams(const QString &context, const QString &pod) const;
     QString writeProject(const QString &dir, const QByteArray &yaml);
     QString tapOf(const QString &pod);
-    void terminate(QProcess *p);
 
     QTemporaryDir m_dir;
     KubesimProcess m_kubesim;
-    QProcess m_daemon;
-    QString m_socket;
+    PodtapdProcess m_podtapd;
     QString m_webIp;
     QList<QProcess *> m_children;
     IpcClient m_client;
@@ -103,40 +89,15 @@ private:
 
 QProcessEnvironment TestProjectMirror::environment() const
 {
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(u"KUBECONFIG"_s, m_kubesim.kubeconfig());
-    env.insert(u"XDG_RUNTIME_DIR"_s, m_dir.filePath(u"run"_s));
-    env.insert(u"XDG_STATE_HOME"_s, m_dir.filePath(u"state-home"_s));
+    QProcessEnvironment env = m_podtapd.environment(m_kubesim.kubeconfig());
     // No guard.conf there (until guardFileAppliesAtOnce writes one): the default `*prod*`.
     env.insert(u"XDG_CONFIG_HOME"_s, m_dir.filePath(u"config-home"_s));
-    env.insert(u"PODTAP_SOCKET"_s, m_socket);
     return env;
 }
 
 Run TestProjectMirror::podtap(const QStringList &args, const QString &workDir, int timeoutMs)
 {
-    QProcess p;
-    p.setProcessEnvironment(environment());
-    if (!workDir.isEmpty())
-        p.setWorkingDirectory(workDir);
-    p.start(Podtap, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-void TestProjectMirror::terminate(QProcess *p)
-{
-    if (p->state() == QProcess::NotRunning)
-        return;
-    p->terminate();
-    if (!p->waitForFinished(10000)) {
-        p->kill();
-        p->waitForFinished(5000);
-    }
+    return CliRunner::run(Podtap, args, environment(), timeoutMs, workDir);
 }
 
 QProcess *TestProjectMirror::startServer(const QString &netns, const QString &listen,
@@ -144,53 +105,23 @@ QProcess *TestProjectMirror::startServer(const QString &netns, const QString &li
 {
     auto *p = new QProcess(this);
     m_children << p;
-    QStringList args{u"serve"_s, u"--listen"_s, listen, u"--mode"_s, u"http"_s};
+    QStringList args{u"--listen"_s, listen, u"--mode"_s, u"http"_s};
     if (!record.isEmpty())
         args << u"--record"_s << record;
-    if (netns.isEmpty())
-        p->start(Trafficgen, args);
-    else
-        p->start(u"ip"_s, QStringList{u"netns"_s, u"exec"_s, netns, Trafficgen} + args);
-    *port = 0;
-    if (!p->waitForStarted())
-        return p;
-    QElapsedTimer t;
-    t.start();
-    while (!p->canReadLine() && p->state() == QProcess::Running && t.elapsed() < 10000)
-        p->waitForReadyRead(100);
-    const auto m = QRegularExpression(u"^listening \\S+:(\\d+)"_s)
-                           .match(QString::fromLatin1(p->readLine()));
-    if (m.hasMatch())
-        *port = quint16(m.captured(1).toUInt());
+    *port = TrafficgenCommand::serve(p, args, netns);
     return p;
 }
 
 void TestProjectMirror::runClients(int port, int connections, const QString &record, int seed)
 {
     QProcess p;
-    p.start(u"ip"_s, {u"netns"_s,
-                      u"exec"_s,
-                      m_kubesim.netns(u"c1"_s),
-                      Trafficgen,
-                      u"client"_s,
-                      u"--connect"_s,
-                      m_webIp + u':' + QString::number(port),
-                      u"--record"_s,
-                      record,
-                      u"--connections"_s,
-                      QString::number(connections),
-                      u"--concurrency"_s,
-                      u"4"_s,
-                      u"--requests-per-conn"_s,
-                      u"2"_s,
-                      u"--request-size"_s,
-                      u"400"_s,
-                      u"--response-size"_s,
-                      u"300"_s,
-                      u"--seed"_s,
-                      QString::number(seed),
-                      u"--timeout"_s,
-                      u"60"_s});
+    p.start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                             m_kubesim.netns(u"c1"_s),
+                             {u"--connect"_s, m_webIp + u':' + QString::number(port), u"--record"_s,
+                              record, u"--connections"_s, QString::number(connections),
+                              u"--concurrency"_s, u"4"_s, u"--requests-per-conn"_s, u"2"_s,
+                              u"--request-size"_s, u"400"_s, u"--response-size"_s, u"300"_s,
+                              u"--seed"_s, QString::number(seed), u"--timeout"_s, u"60"_s}));
     QVERIFY(p.waitForFinished(90000));
     QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0,
              p.readAllStandardError().constData());
@@ -233,11 +164,7 @@ void TestProjectMirror::initTestCase()
         if (!QFile::exists(bin))
             QSKIP(qPrintable(bin + u" was not built"_s));
     QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QVERIFY(QFile::setPermissions(m_dir.filePath(u"run"_s), QFileDevice::ReadOwner
-                                                                    | QFileDevice::WriteOwner
-                                                                    | QFileDevice::ExeOwner));
-    m_socket = m_dir.filePath(u"run/podtap/podtapd.sock"_s);
+    QVERIFY(m_podtapd.prepare(m_dir.path()));
     QString error;
     QVERIFY2(
             m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/project.yaml"), m_dir.path(), &error),
@@ -250,35 +177,28 @@ void TestProjectMirror::initTestCase()
             m_webIp = p[u"ip"_s].toString();
     QVERIFY(!m_webIp.isEmpty());
 
-    m_daemon.setProcessEnvironment(environment());
-    m_daemon.setStandardOutputFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.setStandardErrorFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.start(Podtapd, {u"--socket"_s, m_socket, u"--store"_s,
-                             m_dir.filePath(u"state-home/podtap/captures"_s)});
-    QVERIFY(m_daemon.waitForStarted());
-    QElapsedTimer t;
-    t.start();
-    while (!QFileInfo::exists(m_socket) && t.elapsed() < 15000)
-        QTest::qWait(100);
-    m_client.connectToDaemon(m_socket, u"tst-projectmirror"_s);
+    QVERIFY2(m_podtapd.start(environment(), &error), qPrintable(error));
+    m_podtapd.waitForSocket();
+    m_client.connectToDaemon(m_podtapd.socketPath(), u"tst-projectmirror"_s);
     QVERIFY(m_client.waitForReady(5000));
 }
 
 void TestProjectMirror::cleanup()
 {
     for (QProcess *p : std::as_const(m_children))
-        terminate(p);
+        CliRunner::stop(p);
     qDeleteAll(m_children);
     m_children.clear();
     if (QTest::currentTestFailed() && m_dir.autoRemove()) {
         m_dir.setAutoRemove(false);
         qWarning("kept the test's files in %s", qPrintable(m_dir.path()));
+        m_podtapd.printLogTail();
     }
 }
 
 void TestProjectMirror::cleanupTestCase()
 {
-    terminate(&m_daemon);
+    m_podtapd.terminate();
     m_kubesim.stop();
 }
 

@@ -15,7 +15,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "support/clirunner.h"
 #include "support/kubesimprocess.h"
+#include "support/trafficgencommand.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -25,30 +27,15 @@
 using namespace podtap;
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
 const QString Scenario = QStringLiteral(SRCDIR "/scenarios/rbac.yaml");
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
+using Run = CliRunner::Result;
 
 Run run(const QString &program, const QStringList &args, const QString &kubeconfig = QString(),
         int timeoutMs = 60000)
 {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    if (!kubeconfig.isEmpty())
-        env.insert(QStringLiteral("KUBECONFIG"), kubeconfig);
-    p.setProcessEnvironment(env);
-    p.start(program, args);
-    p.waitForFinished(timeoutMs);
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
+    return CliRunner::run(program, args, CliRunner::environment(kubeconfig), timeoutMs);
 }
 
 QJsonObject itemById(const QJsonArray &items, const QString &id)
@@ -61,15 +48,8 @@ QJsonObject itemById(const QJsonArray &items, const QString &id)
 
 bool canRunCluster(QString *why)
 {
-    if (geteuid() != 0) {
-        *why = QStringLiteral("kubesim's pods are network namespaces: this test needs root");
-        return false;
-    }
-    if (!QFile::exists(Kubesim) || !QFile::exists(Trafficgen)) {
-        *why = QStringLiteral("podtap-kubesim or podtap-trafficgen was not built");
-        return false;
-    }
-    return true;
+    *why = KubesimProcess::skipReason();
+    return why->isEmpty();
 }
 } // namespace
 
@@ -243,9 +223,7 @@ void TestRbacRoundTrip::capture(const QString &kubeconfig, const QString &contex
 {
     const QString pcap = m_dir.filePath(context + QStringLiteral(".pcap"));
     QProcess cap;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("KUBECONFIG"), kubeconfig);
-    cap.setProcessEnvironment(env);
+    cap.setProcessEnvironment(CliRunner::environment(kubeconfig));
     cap.start(Podtap,
               {QStringLiteral("capture"), QStringLiteral("--direct"), QStringLiteral("shop/web-0"),
                QStringLiteral("--port"), QStringLiteral("8080"), QStringLiteral("-w"), pcap,
@@ -266,31 +244,20 @@ void TestRbacRoundTrip::capture(const QString &kubeconfig, const QString &contex
                        kubeconfig);
     QVERIFY2(ip.code == 0 && !ip.out.isEmpty(), ip.err.constData());
     const QString record = m_dir.filePath(context + QStringLiteral("-client.jsonl"));
-    const Run gen = run(QStringLiteral("ip"),
-                        {QStringLiteral("netns"),
-                         QStringLiteral("exec"),
-                         netnsOfC1,
-                         Trafficgen,
-                         QStringLiteral("client"),
-                         QStringLiteral("--connect"),
-                         QString::fromUtf8(ip.out) + QStringLiteral(":8080"),
-                         QStringLiteral("--mode"),
-                         QStringLiteral("http"),
-                         QStringLiteral("--connections"),
-                         QStringLiteral("6"),
-                         QStringLiteral("--concurrency"),
-                         QStringLiteral("2"),
-                         QStringLiteral("--requests-per-conn"),
-                         QStringLiteral("2"),
-                         QStringLiteral("--request-size"),
-                         QStringLiteral("300"),
-                         QStringLiteral("--response-size"),
-                         QStringLiteral("900"),
-                         QStringLiteral("--record"),
-                         record,
-                         QStringLiteral("--timeout"),
-                         QStringLiteral("30")},
-                        QString(), 60000);
+    const Run gen
+            = run(QStringLiteral("ip"),
+                  TrafficgenCommand::clientInNetns(
+                          netnsOfC1, {QStringLiteral("--connect"),
+                                      QString::fromUtf8(ip.out) + QStringLiteral(":8080"),
+                                      QStringLiteral("--mode"), QStringLiteral("http"),
+                                      QStringLiteral("--connections"), QStringLiteral("6"),
+                                      QStringLiteral("--concurrency"), QStringLiteral("2"),
+                                      QStringLiteral("--requests-per-conn"), QStringLiteral("2"),
+                                      QStringLiteral("--request-size"), QStringLiteral("300"),
+                                      QStringLiteral("--response-size"), QStringLiteral("900"),
+                                      QStringLiteral("--record"), record,
+                                      QStringLiteral("--timeout"), QStringLiteral("30")}),
+                  QString(), 60000);
     QVERIFY2(gen.code == 0, gen.err.constData());
     QTest::qWait(500);
     ::kill(pid_t(cap.processId()), SIGINT);

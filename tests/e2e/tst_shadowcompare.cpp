@@ -24,18 +24,19 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include "support/kubesimprocess.h"
+#include "support/clirunner.h"
+#include "support/jsonhelpers.h"
+#include "support/podtapdprocess.h"
+#include "support/sessionbench.h"
 
 #include <csignal>
 #include <unistd.h>
 
 using namespace Qt::StringLiterals;
+using namespace podtap::test;
 
 namespace {
-const QString Podtap = QStringLiteral(BINDIR "/cli/podtap");
-const QString Podtapd = QStringLiteral(BINDIR "/daemon/podtapd");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
+const QString Podtap = CliRunner::podtap();
 
 // The three deliberate differences: the route as podtap folds it, the route as the traffic
 // generator names it, and the verdict each of its requests must get.
@@ -51,56 +52,7 @@ const Difference Differences[] = {
         {u"GET /catalog"_s, u"GET /catalog"_s, u"headers"_s},
 };
 
-struct Run
-{
-    int code = -1;
-    QByteArray out;
-    QByteArray err;
-};
-
-QJsonValue at(const QJsonObject &o, const char *path)
-{
-    QJsonValue v = o;
-    for (const QString &key : QString::fromLatin1(path).split(QLatin1Char('.')))
-        v = v.toObject().value(key);
-    return v;
-}
-qint64 num(const QJsonObject &o, const char *path)
-{
-    return at(o, path).toInteger();
-}
-QString str(const QJsonObject &o, const char *path)
-{
-    return at(o, path).toString();
-}
-QString pretty(const QJsonObject &o)
-{
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Indented));
-}
-QString compact(const QJsonObject &o)
-{
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-QList<QJsonObject> readRecords(const QString &path)
-{
-    QList<QJsonObject> records;
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return records;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (!line.trimmed().isEmpty())
-            records << QJsonDocument::fromJson(line).object();
-    return records;
-}
-
-bool lossReported(const QJsonObject &summary)
-{
-    return num(summary, "loss.kernelDrops") + num(summary, "loss.lostOnTheWay")
-                   + num(summary, "loss.unreadAtStop") + num(summary, "gapBytes")
-                   + num(summary, "mirror.gaps") + num(summary, "mirror.skippedMidstream")
-           > 0;
-}
+using Run = CliRunner::Result;
 
 const Difference *differenceFor(const QString &route, bool clientName)
 {
@@ -244,26 +196,14 @@ private Q_SLOTS:
     void mirrorFiltersByFirstRequest();
 
 private:
-    QProcessEnvironment environment() const;
-    Run tool(const QString &program, const QStringList &args, int timeoutMs = 120000);
-    Run podtap(const QStringList &args, int timeoutMs = 60000);
-    void keep(const QString &name, const QByteArray &content);
-    void terminate(QProcess *p);
     void startDaemon();
-    QProcess *startServer(const QString &name, const QStringList &args, quint16 *port);
     QProcess *startClient(const QStringList &args, const QString &record, const QString &requests);
     void finishClient(QProcess *client, const QString &name, int timeoutMs = 180000);
-    QJsonObject liveSummary(const QString &id);
     QJsonObject waitCompared(const QString &id, qint64 requests, int timeoutMs);
     Run replayAsync(const QStringList &args, int timeoutMs = 120000);
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    QProcess m_daemon;
-    QString m_socket;
-    QString m_store;
+    SessionBench m_bench;
     QString m_podIp;
-    QList<QProcess *> m_children;
     QElapsedTimer m_wall;
     // The local build (variant local), shared by the cases.
     quint16 m_localPort = 0;
@@ -275,49 +215,11 @@ private:
     static constexpr int ProbePort = 42017;
 };
 
-QProcessEnvironment TestShadowCompare::environment() const
-{
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(u"KUBECONFIG"_s, m_kubesim.kubeconfig());
-    env.insert(u"XDG_RUNTIME_DIR"_s, m_dir.filePath(u"run"_s));
-    env.insert(u"XDG_STATE_HOME"_s, m_dir.filePath(u"state-home"_s));
-    env.insert(u"PODTAP_SOCKET"_s, m_socket);
-    return env;
-}
-
-void TestShadowCompare::keep(const QString &name, const QByteArray &content)
-{
-    QFile f(m_dir.filePath(name));
-    if (f.open(QIODevice::WriteOnly | QIODevice::Append))
-        f.write(content);
-}
-
-Run TestShadowCompare::tool(const QString &program, const QStringList &args, int timeoutMs)
-{
-    QProcess p;
-    p.setProcessEnvironment(environment());
-    p.start(program, args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(5000);
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
-            p.readAllStandardError()};
-}
-
-Run TestShadowCompare::podtap(const QStringList &args, int timeoutMs)
-{
-    const Run r = tool(Podtap, args, timeoutMs);
-    keep(u"cli.log"_s, "$ podtap " + args.join(QLatin1Char(' ')).toUtf8() + "\nexit "
-                               + QByteArray::number(r.code) + '\n' + r.err + '\n');
-    return r;
-}
-
 // `podtap replay` while this test's event loop runs (the RawRecorder answers in it).
 Run TestShadowCompare::replayAsync(const QStringList &args, int timeoutMs)
 {
     QProcess p;
-    p.setProcessEnvironment(environment());
+    p.setProcessEnvironment(m_bench.environment());
     p.start(Podtap, QStringList{u"replay"_s} + args);
     p.waitForStarted();
     QElapsedTimer t;
@@ -330,91 +232,29 @@ Run TestShadowCompare::replayAsync(const QStringList &args, int timeoutMs)
     }
     const Run r{p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
                 p.readAllStandardOutput(), p.readAllStandardError()};
-    keep(u"cli.log"_s, "$ podtap replay " + args.join(QLatin1Char(' ')).toUtf8() + "\nexit "
-                               + QByteArray::number(r.code) + '\n' + r.err + '\n');
+    m_bench.keep(u"cli.log"_s, CliRunner::transcript(u"podtap replay"_s, args, r));
     return r;
-}
-
-void TestShadowCompare::terminate(QProcess *p)
-{
-    if (p->state() == QProcess::NotRunning)
-        return;
-    p->terminate();
-    if (!p->waitForFinished(10000)) {
-        p->kill();
-        p->waitForFinished(5000);
-    }
 }
 
 void TestShadowCompare::startDaemon()
 {
-    m_daemon.setProcessEnvironment(environment());
-    m_daemon.setStandardOutputFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.setStandardErrorFile(m_dir.filePath(u"podtapd.log"_s), QIODevice::Append);
-    m_daemon.start(Podtapd, {u"--socket"_s, m_socket, u"--store"_s, m_store});
-    QVERIFY2(m_daemon.waitForStarted(), qPrintable(m_daemon.errorString()));
-    QElapsedTimer t;
-    t.start();
-    Run r;
-    do {
-        QTest::qWait(100);
-        r = tool(Podtap, {u"sessions"_s, u"--json"_s, u"--no-start"_s}, 10000);
-    } while (r.code != 0 && m_daemon.state() == QProcess::Running && t.elapsed() < 15000);
-    QVERIFY2(r.code == 0, r.err.constData());
-}
-
-QProcess *TestShadowCompare::startServer(const QString &name, const QStringList &args,
-                                         quint16 *port)
-{
-    auto *p = new QProcess(this);
-    m_children << p;
-    p->setStandardErrorFile(m_dir.filePath(name + u".stderr"_s));
-    p->start(Trafficgen, QStringList{u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s} + args);
-    *port = 0;
-    if (!p->waitForStarted())
-        return p;
-    QElapsedTimer t;
-    t.start();
-    while (!p->canReadLine() && p->state() == QProcess::Running && t.elapsed() < 10000)
-        p->waitForReadyRead(100);
-    const auto m = QRegularExpression(u"^listening 127\\.0\\.0\\.1:(\\d+)"_s)
-                           .match(QString::fromLatin1(p->readLine()));
-    if (m.hasMatch())
-        *port = quint16(m.captured(1).toUInt());
-    return p;
+    QString error;
+    QVERIFY2(m_bench.startDaemon(&error), qPrintable(error));
 }
 
 QProcess *TestShadowCompare::startClient(const QStringList &args, const QString &record,
                                          const QString &requests)
 {
-    auto *p = new QProcess(this);
-    m_children << p;
-    p->start(u"ip"_s,
-             QStringList{u"netns"_s, u"exec"_s, m_kubesim.netns(u"c1"_s), Trafficgen, u"client"_s,
-                         u"--mode"_s, u"rest"_s, u"--connect"_s, m_podIp + u":8080"_s,
-                         u"--record"_s, record, u"--record-requests"_s, requests}
-                     + args);
-    p->waitForStarted();
-    return p;
+    return m_bench.startClient(u"c1"_s, QStringList{u"--mode"_s, u"rest"_s, u"--connect"_s,
+                                                    m_podIp + u":8080"_s, u"--record"_s, record,
+                                                    u"--record-requests"_s, requests}
+                                                + args);
 }
 
 void TestShadowCompare::finishClient(QProcess *client, const QString &name, int timeoutMs)
 {
-    QVERIFY2(client->waitForFinished(timeoutMs), qPrintable(name + u" did not end"_s));
-    const QByteArray out = client->readAllStandardOutput();
-    const QByteArray err = client->readAllStandardError();
-    keep(name + u".out"_s, out + err);
-    QVERIFY2(client->exitStatus() == QProcess::NormalExit && client->exitCode() == 0,
-             qPrintable(name + u": "_s + QString::fromUtf8(out + err)));
-}
-
-QJsonObject TestShadowCompare::liveSummary(const QString &id)
-{
-    const Run r = tool(Podtap, {u"sessions"_s, u"--json"_s, u"--no-start"_s}, 30000);
-    for (const QJsonValue s : QJsonDocument::fromJson(r.out).object()[u"sessions"_s].toArray())
-        if (s[u"id"_s].toString() == id)
-            return s.toObject();
-    return {};
+    QString why;
+    QVERIFY2(m_bench.finishClient(client, name, timeoutMs, &why), qPrintable(why));
 }
 
 // Until every request has a verdict (or was left unanswered in the capture) and no mirrored
@@ -427,7 +267,7 @@ QJsonObject TestShadowCompare::waitCompared(const QString &id, qint64 requests, 
     quiet.start();
     QJsonObject s, last;
     while (t.elapsed() < timeoutMs) {
-        s = liveSummary(id);
+        s = m_bench.liveSummary(id);
         const QJsonObject c = at(s, "compare").toObject();
         if (c != last) {
             last = c;
@@ -448,64 +288,33 @@ QJsonObject TestShadowCompare::waitCompared(const QString &id, qint64 requests, 
 void TestShadowCompare::initTestCase()
 {
     m_wall.start();
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {Podtap, Podtapd, Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QVERIFY(QFile::setPermissions(m_dir.filePath(u"run"_s), QFileDevice::ReadOwner
-                                                                    | QFileDevice::WriteOwner
-                                                                    | QFileDevice::ExeOwner));
-    m_socket = m_dir.filePath(u"run/podtap/podtapd.sock"_s);
-    m_store = m_dir.filePath(u"state-home/podtap/captures"_s);
+    if (const QString why = SessionBench::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/shadow.yaml"), m_dir.path(), &error),
+    QVERIFY2(m_bench.start(QStringLiteral(SRCDIR "/scenarios/shadow.yaml"), &error),
              qPrintable(error));
-    const Run pods
-            = podtap({u"pods"_s, u"-n"_s, u"shop"_s, u"--json"_s, u"--context"_s, u"tapper"_s});
-    QVERIFY2(pods.code == 0, pods.err.constData());
-    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[u"pods"_s].toArray())
-        if (p[u"name"_s].toString() == u"api"_s)
-            m_podIp = p[u"ip"_s].toString();
-    QVERIFY2(!m_podIp.isEmpty(), pods.out.constData());
+    m_podIp = m_bench.podIps(u"shop"_s, &error).value(u"api"_s);
+    QVERIFY2(!m_podIp.isEmpty(), qPrintable(error));
     startDaemon();
     // The local build, shared by the cases (it is stateless: answers are a function of the
     // request).
-    auto *local = startServer(u"local-build"_s,
-                              {u"--mode"_s, u"rest"_s, u"--variant"_s, u"local"_s}, &m_localPort);
+    auto *local = m_bench.startServer(
+            u"local-build"_s, {u"--mode"_s, u"rest"_s, u"--variant"_s, u"local"_s}, &m_localPort);
+    m_bench.children().removeOne(local); // lives across cases
     local->setParent(this);
-    m_children.removeOne(local); // lives across cases
     QVERIFY(m_localPort > 0);
 }
 
 void TestShadowCompare::cleanup()
 {
-    if (m_daemon.state() == QProcess::Running) {
-        const Run r = tool(Podtap, {u"sessions"_s, u"--json"_s, u"--no-start"_s}, 30000);
-        for (const QJsonValue s : QJsonDocument::fromJson(r.out).object()[u"sessions"_s].toArray())
-            if (s[u"state"_s].toString() != u"stopped"_s && s[u"state"_s].toString() != u"failed"_s)
-                podtap({u"stop"_s, s[u"id"_s].toString(), u"--no-start"_s});
-    }
-    for (QProcess *p : std::as_const(m_children))
-        terminate(p);
-    qDeleteAll(m_children);
-    m_children.clear();
-    if (QTest::currentTestFailed() && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files (podtapd.log, cli.log, records, reports) in %s",
-                 qPrintable(m_dir.path()));
-    }
+    m_bench.cleanupCase("podtapd.log, cli.log, records, reports");
 }
 
 void TestShadowCompare::cleanupTestCase()
 {
     for (QProcess *p : findChildren<QProcess *>())
-        if (p != &m_daemon)
-            terminate(p);
-    terminate(&m_daemon);
-    m_kubesim.stop();
+        CliRunner::stop(p);
+    m_bench.stop();
     qInfo("wall time of the test: %lld ms", qlonglong(m_wall.elapsed()));
 }
 
@@ -513,9 +322,9 @@ void TestShadowCompare::mirrorFindsExactlyTheDifferences()
 {
     QElapsedTimer clock;
     clock.start();
-    const QString reportFile = m_dir.filePath(u"mirror-report.json"_s);
+    const QString reportFile = m_bench.filePath(u"mirror-report.json"_s);
     QProcess mirror;
-    mirror.setProcessEnvironment(environment());
+    mirror.setProcessEnvironment(m_bench.environment());
     mirror.start(Podtap,
                  {u"mirror"_s, u"shop/api"_s, u"--port"_s, u"8080"_s, u"--to"_s,
                   u"127.0.0.1:"_s + QString::number(m_localPort), u"--compare"_s, u"--report"_s,
@@ -535,8 +344,8 @@ void TestShadowCompare::mirrorFindsExactlyTheDifferences()
 
     // 40 keep-alive connections × 60 requests, 8 in flight (pipelined), ~15 % POSTs of which
     // half chunked; every second connection ends with "Connection: close".
-    const QString record = m_dir.filePath(u"mirror-client.jsonl"_s);
-    const QString requestsFile = m_dir.filePath(u"mirror-requests.jsonl"_s);
+    const QString record = m_bench.filePath(u"mirror-client.jsonl"_s);
+    const QString requestsFile = m_bench.filePath(u"mirror-requests.jsonl"_s);
     QProcess *client
             = startClient({u"--connections"_s, u"40"_s, u"--concurrency"_s, u"10"_s,
                            u"--requests-per-conn"_s, u"60"_s, u"--pipeline"_s, u"8"_s, u"--rate"_s,
@@ -544,14 +353,14 @@ void TestShadowCompare::mirrorFindsExactlyTheDifferences()
                           record, requestsFile);
     // Three requests with an Authorization header on one connection from a known port, for
     // replayStripsAuthorization.
-    const Run probe = tool(u"ip"_s,
-                           {u"netns"_s, u"exec"_s, m_kubesim.netns(u"c1"_s), u"curl"_s, u"-sS"_s,
-                            u"-o"_s, u"/dev/null"_s, u"--local-port"_s, QString::number(ProbePort),
-                            u"-H"_s, u"Authorization: Bearer probe-secret-4711"_s, u"-H"_s,
-                            u"X-Podtap-Probe: 1"_s, u"http://%1:8080/health"_s.arg(m_podIp),
-                            u"http://%1:8080/health"_s.arg(m_podIp),
-                            u"http://%1:8080/health"_s.arg(m_podIp)},
-                           30000);
+    const Run probe = m_bench.tool(
+            u"ip"_s,
+            {u"netns"_s, u"exec"_s, m_bench.kubesim().netns(u"c1"_s), u"curl"_s, u"-sS"_s, u"-o"_s,
+             u"/dev/null"_s, u"--local-port"_s, QString::number(ProbePort), u"-H"_s,
+             u"Authorization: Bearer probe-secret-4711"_s, u"-H"_s, u"X-Podtap-Probe: 1"_s,
+             u"http://%1:8080/health"_s.arg(m_podIp), u"http://%1:8080/health"_s.arg(m_podIp),
+             u"http://%1:8080/health"_s.arg(m_podIp)},
+            30000);
     QVERIFY2(probe.code == 0, probe.err.constData());
     finishClient(client, u"mirror-client"_s);
     if (QTest::currentTestFailed())
@@ -585,9 +394,9 @@ void TestShadowCompare::mirrorFindsExactlyTheDifferences()
     ::kill(pid_t(mirror.processId()), SIGINT);
     QVERIFY(mirror.waitForFinished(60000));
     err += mirror.readAllStandardError();
-    keep(u"mirror.stderr"_s, err);
+    m_bench.keep(u"mirror.stderr"_s, err);
     const QByteArray out = mirror.readAllStandardOutput();
-    keep(u"mirror-summary.json"_s, out);
+    m_bench.keep(u"mirror-summary.json"_s, out);
     QVERIFY2(mirror.exitCode() == 0, err.constData());
     const QJsonObject s = QJsonDocument::fromJson(out).object();
     const QString context = pretty(s);
@@ -684,16 +493,16 @@ void TestShadowCompare::replayHoldsRateAndFindsThem()
         QSKIP("no session from mirrorFindsExactlyTheDifferences");
     // ~8 s for the whole session.
     const double rate = 300;
-    const QString reportFile = m_dir.filePath(u"replay-report.json"_s);
+    const QString reportFile = m_bench.filePath(u"replay-report.json"_s);
     QElapsedTimer clock;
     clock.start();
-    const Run r = podtap({u"replay"_s, m_session, u"--to"_s,
-                          u"127.0.0.1:"_s + QString::number(m_localPort), u"--http"_s, u"--rate"_s,
-                          QString::number(rate), u"--compare"_s, u"--report"_s, reportFile,
-                          u"--json"_s, u"--no-start"_s},
-                         120000);
+    const Run r = m_bench.podtap({u"replay"_s, m_session, u"--to"_s,
+                                  u"127.0.0.1:"_s + QString::number(m_localPort), u"--http"_s,
+                                  u"--rate"_s, QString::number(rate), u"--compare"_s, u"--report"_s,
+                                  reportFile, u"--json"_s, u"--no-start"_s},
+                                 120000);
     const qint64 ms = clock.elapsed();
-    keep(u"replay.json"_s, r.out);
+    m_bench.keep(u"replay.json"_s, r.out);
     QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
     const QJsonObject done = QJsonDocument::fromJson(r.out).object();
     QVERIFY2(done[u"ok"_s].toBool(), r.out.constData());
@@ -730,12 +539,12 @@ void TestShadowCompare::replayPercentSamplesEvenly()
 {
     if (m_session.isEmpty())
         QSKIP("no session from mirrorFindsExactlyTheDifferences");
-    const Run r = podtap({u"replay"_s, m_session, u"--to"_s,
-                          u"127.0.0.1:"_s + QString::number(m_localPort), u"--http"_s,
-                          u"--percent"_s, u"50"_s, u"--ignore-header"_s, u"Cache-Control"_s,
-                          u"--compare"_s, u"--json"_s, u"--no-start"_s},
-                         120000);
-    keep(u"replay-percent.json"_s, r.out);
+    const Run r = m_bench.podtap({u"replay"_s, m_session, u"--to"_s,
+                                  u"127.0.0.1:"_s + QString::number(m_localPort), u"--http"_s,
+                                  u"--percent"_s, u"50"_s, u"--ignore-header"_s, u"Cache-Control"_s,
+                                  u"--compare"_s, u"--json"_s, u"--no-start"_s},
+                                 120000);
+    m_bench.keep(u"replay-percent.json"_s, r.out);
     QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
     const QJsonObject done = QJsonDocument::fromJson(r.out).object();
     const qint64 requests = num(done, "requests");
@@ -786,18 +595,20 @@ void TestShadowCompare::replayStripsAuthorization()
 void TestShadowCompare::mirrorFiltersByFirstRequest()
 {
     quint16 port = 0;
-    const QString localRecord = m_dir.filePath(u"filter-local.jsonl"_s);
-    startServer(u"filter-local"_s,
-                {u"--mode"_s, u"rest"_s, u"--variant"_s, u"local"_s, u"--record"_s, localRecord},
-                &port);
+    const QString localRecord = m_bench.filePath(u"filter-local.jsonl"_s);
+    m_bench.startServer(
+            u"filter-local"_s,
+            {u"--mode"_s, u"rest"_s, u"--variant"_s, u"local"_s, u"--record"_s, localRecord},
+            &port);
     QVERIFY(port > 0);
-    Run r = podtap({u"mirror"_s, u"shop/api"_s, u"--port"_s, u"8080"_s, u"--to"_s,
-                    u"127.0.0.1:"_s + QString::number(port), u"--http-path"_s, u"^/users/"_s,
-                    u"--compare"_s, u"--detach"_s, u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    Run r = m_bench.podtap({u"mirror"_s, u"shop/api"_s, u"--port"_s, u"8080"_s, u"--to"_s,
+                            u"127.0.0.1:"_s + QString::number(port), u"--http-path"_s,
+                            u"^/users/"_s, u"--compare"_s, u"--detach"_s, u"--context"_s,
+                            u"tapper"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
     const QString id = QString::fromUtf8(r.out.trimmed());
-    const QString record = m_dir.filePath(u"filter-client.jsonl"_s);
-    const QString requestsFile = m_dir.filePath(u"filter-requests.jsonl"_s);
+    const QString record = m_bench.filePath(u"filter-client.jsonl"_s);
+    const QString requestsFile = m_bench.filePath(u"filter-requests.jsonl"_s);
     QProcess *client = startClient({u"--connections"_s, u"60"_s, u"--concurrency"_s, u"6"_s,
                                     u"--requests-per-conn"_s, u"3"_s, u"--seed"_s, u"82"_s,
                                     u"--timeout"_s, u"60"_s},
@@ -825,16 +636,16 @@ void TestShadowCompare::mirrorFiltersByFirstRequest()
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < 30000) {
-        s = liveSummary(id);
+        s = m_bench.liveSummary(id);
         if (num(s, "mirror.connections") + num(s, "mirror.filtered") >= total
             && num(s, "mirror.open") == 0
             && num(s, "compare.compared") + num(s, "compare.podUnanswered") >= matchedRequests)
             break;
         QTest::qWait(250);
     }
-    r = podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
+    r = m_bench.podtap({u"stop"_s, id, u"--json"_s, u"--no-start"_s});
     QVERIFY2(r.code == 0, r.err.constData());
-    keep(u"filter-summary.json"_s, r.out);
+    m_bench.keep(u"filter-summary.json"_s, r.out);
     s = QJsonDocument::fromJson(r.out).object();
     const QString context = pretty(s);
     QElapsedTimer w;

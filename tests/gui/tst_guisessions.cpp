@@ -8,13 +8,15 @@
 #include "connectionfeed.h"
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
-#include "daemonprocess.h"
+#include "livedaemonfixture.h"
 #include "mainwindow.h"
 #include "screenshot.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 
-#include "../e2e/support/kubesimprocess.h"
+#include "../e2e/support/clirunner.h"
+#include "../e2e/support/jsonhelpers.h"
+#include "../e2e/support/trafficgencommand.h"
 
 #include <QAbstractItemModelTester>
 #include <QDir>
@@ -37,18 +39,11 @@ using podtap::ConnectionTableModel;
 using podtap::SessionListModel;
 
 namespace {
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
+const QString Trafficgen = TrafficgenCommand::program();
 
 int countLines(const QString &path)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    int n = 0;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        n += line.trimmed().isEmpty() ? 0 : 1;
-    return n;
+    return int(podtap::test::readRecords(path).size());
 }
 } // namespace
 
@@ -66,90 +61,43 @@ private:
     bool runClient(int connections, const QString &record, QString *output);
     QString m_podIp;
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    std::unique_ptr<DaemonProcess> m_daemon;
-    QString m_socket;
+    LiveDaemonFixture m_fixture;
     QList<QProcess *> m_children;
-    bool m_failed = false;
 };
 
 void TestGuiSessions::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QFile::setPermissions(m_dir.filePath(u"run"_s),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
-    m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
+    if (const QString why = LiveDaemonFixture::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
+    QVERIFY2(m_fixture.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), &error),
              qPrintable(error));
-    m_daemon = std::make_unique<DaemonProcess>(m_socket, m_dir.filePath(u"store"_s),
-                                               m_dir.filePath(u"podtapd.log"_s));
-    QVERIFY2(m_daemon->start(&error), qPrintable(error));
 }
 
 void TestGuiSessions::cleanup()
 {
-    m_failed = m_failed || QTest::currentTestFailed();
+    m_fixture.noteFailure();
 }
 
 void TestGuiSessions::cleanupTestCase()
 {
-    for (QProcess *p : std::as_const(m_children)) {
-        p->terminate();
-        if (!p->waitForFinished(5000))
-            p->kill();
-        p->waitForFinished(2000);
-    }
+    for (QProcess *p : std::as_const(m_children))
+        CliRunner::stop(p, 5000, 2000);
     qDeleteAll(m_children);
-    m_daemon.reset();
-    m_kubesim.stop();
-    if (m_failed && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files (podtapd.log, records) in %s", qPrintable(m_dir.path()));
-        // CI keeps only what the test printed: the daemon's last words go there too.
-        QFile log(m_dir.filePath(u"podtapd.log"_s));
-        if (log.open(QIODevice::ReadOnly)) {
-            const QByteArray all = log.readAll();
-            qWarning("podtapd.log (last 4 KiB):\n%s", all.right(4096).constData());
-        }
-    }
+    m_fixture.finish();
 }
 
 bool TestGuiSessions::runClient(int connections, const QString &record, QString *output)
 {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(u"ip"_s, {u"netns"_s,
-                      u"exec"_s,
-                      m_kubesim.netns(u"c1"_s),
-                      Trafficgen,
-                      u"client"_s,
-                      u"--connect"_s,
-                      m_podIp + u":8080"_s,
-                      u"--connections"_s,
-                      QString::number(connections),
-                      u"--concurrency"_s,
-                      u"10"_s,
-                      u"--requests-per-conn"_s,
-                      u"2"_s,
-                      u"--request-size"_s,
-                      u"200"_s,
-                      u"--response-size"_s,
-                      u"1000"_s,
-                      u"--record"_s,
-                      record,
-                      u"--seed"_s,
-                      u"7"_s,
-                      u"--timeout"_s,
-                      u"60"_s});
+    p.start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                             m_fixture.kubesim().netns(u"c1"_s),
+                             {u"--connect"_s, m_podIp + u":8080"_s, u"--connections"_s,
+                              QString::number(connections), u"--concurrency"_s, u"10"_s,
+                              u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"200"_s,
+                              u"--response-size"_s, u"1000"_s, u"--record"_s, record, u"--seed"_s,
+                              u"7"_s, u"--timeout"_s, u"60"_s}));
     const bool finished = p.waitForFinished(90000);
     *output = QString::fromUtf8(p.readAll());
     return finished && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
@@ -157,22 +105,19 @@ bool TestGuiSessions::runClient(int connections, const QString &record, QString 
 
 void TestGuiSessions::liveSessionThroughTheGui()
 {
-    podtap::DaemonLink::Options o;
-    o.socketPath = m_socket;
-    o.startDaemon = false;
-    podtap::DaemonLink link(o);
-    SessionListModel sessions(&link);
+    const std::unique_ptr<podtap::DaemonLink> link = m_fixture.makeLink();
+    SessionListModel sessions(link.get());
     QAbstractItemModelTester sessionsTester(&sessions,
                                             QAbstractItemModelTester::FailureReportingMode::QtTest);
-    podtap::SessionController controller(&link);
+    podtap::SessionController controller(link.get());
     QSignalSpy failed(&controller, &podtap::SessionController::failed);
-    link.start();
+    link->start();
     QTRY_VERIFY(sessions.isLoaded());
     QCOMPARE(sessions.rowCount(), 0);
 
     // Start: the same request the "New capture/mirror" dialog makes.
     podtap::SessionController::StartRequest request;
-    request.kubeconfig = {m_kubesim.kubeconfig()};
+    request.kubeconfig = {m_fixture.kubesim().kubeconfig()};
     request.context = u"tapper"_s;
     request.ns = u"shop"_s;
     request.target = u"web"_s;
@@ -214,12 +159,12 @@ void TestGuiSessions::liveSessionThroughTheGui()
     ConnectionTableModel connections;
     QAbstractItemModelTester connectionsTester(
             &connections, QAbstractItemModelTester::FailureReportingMode::QtTest);
-    podtap::ConnectionFeed feed(&link, &connections);
+    podtap::ConnectionFeed feed(link.get(), &connections);
     feed.setSession(id, true);
 
     QString out;
-    QVERIFY2(runClient(200, m_dir.filePath(u"client-1.jsonl"_s), &out), qPrintable(out));
-    QCOMPARE(countLines(m_dir.filePath(u"client-1.jsonl"_s)), 200);
+    QVERIFY2(runClient(200, m_fixture.filePath(u"client-1.jsonl"_s), &out), qPrintable(out));
+    QCOMPARE(countLines(m_fixture.filePath(u"client-1.jsonl"_s)), 200);
     // A connection is reported as soon as both of its directions are over.
     QTRY_VERIFY2_WITH_TIMEOUT(
             connections.rowCount() >= 200,
@@ -251,7 +196,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
     // Mirror to a local server: new connections arrive there.
     auto *server = new QProcess;
     m_children << server;
-    const QString serverRecord = m_dir.filePath(u"local-server.jsonl"_s);
+    const QString serverRecord = m_fixture.filePath(u"local-server.jsonl"_s);
     server->start(Trafficgen, {u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--mode"_s, u"http"_s,
                                u"--record"_s, serverRecord});
     QVERIFY(server->waitForStarted());
@@ -271,7 +216,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
              qPrintable(sessions.index(sessions.rowOf(id), SessionListModel::Mirror)
                                 .data()
                                 .toString()));
-    QVERIFY2(runClient(20, m_dir.filePath(u"client-2.jsonl"_s), &out), qPrintable(out));
+    QVERIFY2(runClient(20, m_fixture.filePath(u"client-2.jsonl"_s), &out), qPrintable(out));
     QTRY_COMPARE_WITH_TIMEOUT(countLines(serverRecord), 20, 30000);
     QTRY_VERIFY2_WITH_TIMEOUT(
             connections.rowCount() >= 220,
@@ -297,7 +242,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
 
     // The window, as a user sees it, for the README.
     {
-        podtap::MainWindow window(&link, &sessions, &controller);
+        podtap::MainWindow window(link.get(), &sessions, &controller);
         window.resize(1280, 760);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -312,7 +257,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
     }
 
     // Export through the daemon: a file Wireshark's tools read, with the session's packets.
-    const QString exported = m_dir.filePath(u"session.pcapng"_s);
+    const QString exported = m_fixture.filePath(u"session.pcapng"_s);
     QSignalSpy exportedSpy(&controller, &podtap::SessionController::exported);
     controller.exportSession(id, exported, u"pcapng"_s);
     QTRY_COMPARE_WITH_TIMEOUT(exportedSpy.size(), 1, 30000);
@@ -338,7 +283,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
         qint64 announcedTotal = 0;
         QStringList missing;
         QObject pager;
-        connect(&link, &podtap::DaemonLink::event, &pager, [&](const QJsonObject &e) {
+        connect(link.get(), &podtap::DaemonLink::event, &pager, [&](const QJsonObject &e) {
             if (e.value(u"stream").toString() != u"session/"_s + id
                 || e.value(u"event").toString() != u"connections"_s)
                 return;
@@ -347,26 +292,27 @@ void TestGuiSessions::liveSessionThroughTheGui()
                 announced.insert(v.toObject().value(u"id"_s).toInteger());
             announcedTotal += announced.size();
             ++asked;
-            link.request(u"session.connections"_s,
-                         QJsonObject{{u"id"_s, id}, {u"from"_s, 0}, {u"count"_s, 10000}}, &pager,
-                         [&, announced](const podtap::IpcClient::Reply &r) {
-                             QSet<qint64> paged;
-                             for (const QJsonValue v : r.result.value(u"connections"_s).toArray())
-                                 paged.insert(v.toObject().value(u"id"_s).toInteger());
-                             for (const qint64 c : announced)
-                                 if (!paged.contains(c))
-                                     missing << QString::number(c);
-                             ++batches;
-                         });
+            link->request(u"session.connections"_s,
+                          QJsonObject{{u"id"_s, id}, {u"from"_s, 0}, {u"count"_s, 10000}}, &pager,
+                          [&, announced](const podtap::IpcClient::Reply &r) {
+                              QSet<qint64> paged;
+                              for (const QJsonValue v : r.result.value(u"connections"_s).toArray())
+                                  paged.insert(v.toObject().value(u"id"_s).toInteger());
+                              for (const qint64 c : announced)
+                                  if (!paged.contains(c))
+                                      missing << QString::number(c);
+                              ++batches;
+                          });
         });
         auto *client = new QProcess;
         m_children << client;
         client->setProcessChannelMode(QProcess::MergedChannels);
-        client->start(u"ip"_s,
-                      {u"netns"_s, u"exec"_s, m_kubesim.netns(u"c1"_s), Trafficgen, u"client"_s,
-                       u"--connect"_s, m_podIp + u":8080"_s, u"--connections"_s, u"60"_s,
-                       u"--concurrency"_s, u"2"_s, u"--rate"_s, u"40"_s, u"--request-size"_s,
-                       u"100"_s, u"--response-size"_s, u"100"_s, u"--timeout"_s, u"60"_s});
+        client->start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                                       m_fixture.kubesim().netns(u"c1"_s),
+                                       {u"--connect"_s, m_podIp + u":8080"_s, u"--connections"_s,
+                                        u"60"_s, u"--concurrency"_s, u"2"_s, u"--rate"_s, u"40"_s,
+                                        u"--request-size"_s, u"100"_s, u"--response-size"_s,
+                                        u"100"_s, u"--timeout"_s, u"60"_s}));
         QTRY_VERIFY_WITH_TIMEOUT(client->state() == QProcess::NotRunning, 90000);
         const QByteArray clientOut = client->readAll();
         QVERIFY2(client->exitCode() == 0, clientOut.constData());
@@ -394,7 +340,7 @@ void TestGuiSessions::liveSessionThroughTheGui()
 
     // The stored session pages back in (session.connections), as after a restart.
     ConnectionTableModel stored;
-    podtap::ConnectionFeed storedFeed(&link, &stored);
+    podtap::ConnectionFeed storedFeed(link.get(), &stored);
     storedFeed.setSession(id, false);
     QTRY_VERIFY(!storedFeed.isLoading() && stored.rowCount() > 0);
     QCOMPARE(stored.rowCount(), connections.rowCount());

@@ -7,9 +7,9 @@
 // request and response. Screenshots: tests/gui/screenshots/packets.png, follow-stream.png.
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
-#include "daemonprocess.h"
 #include "followstreamview.h"
 #include "hexview.h"
+#include "livedaemonfixture.h"
 #include "mainwindow.h"
 #include "packetlistmodel.h"
 #include "packetpane.h"
@@ -18,7 +18,7 @@
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 
-#include "../e2e/support/kubesimprocess.h"
+#include "../e2e/support/trafficgencommand.h"
 
 #include <QAbstractItemModelTester>
 #include <QApplication>
@@ -43,8 +43,6 @@ using namespace Qt::StringLiterals;
 using podtap::IpcClient;
 
 namespace {
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
 constexpr int Connections = 20;
 } // namespace
 
@@ -70,77 +68,41 @@ private:
                + c.value(u"s2c").toObject().value(u"packets").toInteger();
     }
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    std::unique_ptr<DaemonProcess> m_daemon;
+    LiveDaemonFixture m_fixture;
     std::unique_ptr<podtap::DaemonLink> m_link;
-    QString m_socket;
     QString m_session;
     qint64 m_totalPackets = 0;
     QList<QJsonObject> m_records;           // trafficgen's, one per connection
     QHash<QString, QJsonObject> m_byClient; // session connection by client address
     QHash<qint64, qint64> m_indexCount;     // packets per connection id, counted unfiltered
-    bool m_failed = false;
 };
 
 void TestPacketViews::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QFile::setPermissions(m_dir.filePath(u"run"_s),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
-    m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
+    if (const QString why = LiveDaemonFixture::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
+    QVERIFY2(m_fixture.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), &error),
              qPrintable(error));
-    m_daemon = std::make_unique<DaemonProcess>(m_socket, m_dir.filePath(u"store"_s),
-                                               m_dir.filePath(u"podtapd.log"_s));
-    QVERIFY2(m_daemon->start(&error), qPrintable(error));
-    podtap::DaemonLink::Options o;
-    o.socketPath = m_socket;
-    o.startDaemon = false;
-    m_link = std::make_unique<podtap::DaemonLink>(o);
+    m_link = m_fixture.makeLink();
     m_link->start();
     QTRY_VERIFY(m_link->isConnected());
 }
 
 void TestPacketViews::cleanup()
 {
-    m_failed = m_failed || QTest::currentTestFailed();
+    m_fixture.noteFailure();
 }
 
 void TestPacketViews::cleanupTestCase()
 {
     m_link.reset();
-    m_daemon.reset();
-    m_kubesim.stop();
-    if (m_failed && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files in %s", qPrintable(m_dir.path()));
-        QFile log(m_dir.filePath(u"podtapd.log"_s));
-        if (log.open(QIODevice::ReadOnly))
-            qWarning("podtapd.log (last 4 KiB):\n%s", log.readAll().right(4096).constData());
-    }
+    m_fixture.finish();
 }
 
 IpcClient::Reply TestPacketViews::call(const QString &method, const QJsonObject &params)
 {
-    IpcClient::Reply reply;
-    bool done = false;
-    QObject context;
-    m_link->request(method, params, &context, [&](const IpcClient::Reply &r) {
-        reply = r;
-        done = true;
-    });
-    if (!QTest::qWaitFor([&] { return done; }, 30000))
-        reply.errorMessage = u"no answer to "_s + method;
-    return reply;
+    return LiveDaemonFixture::call(m_link.get(), method, params);
 }
 
 void TestPacketViews::hexFormat()
@@ -161,7 +123,7 @@ void TestPacketViews::capturedSession()
 {
     podtap::SessionController controller(m_link.get());
     podtap::SessionController::StartRequest request;
-    request.kubeconfig = {m_kubesim.kubeconfig()};
+    request.kubeconfig = {m_fixture.kubesim().kubeconfig()};
     request.context = u"tapper"_s;
     request.ns = u"shop"_s;
     request.target = u"web"_s;
@@ -185,30 +147,14 @@ void TestPacketViews::capturedSession()
 
     QProcess client;
     client.setProcessChannelMode(QProcess::MergedChannels);
-    const QString record = m_dir.filePath(u"client.jsonl"_s);
-    client.start(u"ip"_s, {u"netns"_s,
-                           u"exec"_s,
-                           m_kubesim.netns(u"c1"_s),
-                           Trafficgen,
-                           u"client"_s,
-                           u"--connect"_s,
-                           podIp + u":8080"_s,
-                           u"--connections"_s,
-                           QString::number(Connections),
-                           u"--concurrency"_s,
-                           u"4"_s,
-                           u"--requests-per-conn"_s,
-                           u"3"_s,
-                           u"--request-size"_s,
-                           u"700"_s,
-                           u"--response-size"_s,
-                           u"5000"_s,
-                           u"--record"_s,
-                           record,
-                           u"--seed"_s,
-                           u"11"_s,
-                           u"--timeout"_s,
-                           u"60"_s});
+    const QString record = m_fixture.filePath(u"client.jsonl"_s);
+    client.start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                                  m_fixture.kubesim().netns(u"c1"_s),
+                                  {u"--connect"_s, podIp + u":8080"_s, u"--connections"_s,
+                                   QString::number(Connections), u"--concurrency"_s, u"4"_s,
+                                   u"--requests-per-conn"_s, u"3"_s, u"--request-size"_s, u"700"_s,
+                                   u"--response-size"_s, u"5000"_s, u"--record"_s, record,
+                                   u"--seed"_s, u"11"_s, u"--timeout"_s, u"60"_s}));
     QVERIFY2(client.waitForFinished(90000) && client.exitCode() == 0, client.readAll().constData());
     QFile f(record);
     QVERIFY(f.open(QIODevice::ReadOnly));
@@ -423,7 +369,7 @@ void TestPacketViews::badRequests()
         QCOMPARE(r.errorCode, c.code);
         QVERIFY2(r.errorMessage.contains(c.says), qPrintable(r.errorMessage));
     }
-    QVERIFY(m_daemon->isRunning());
+    QVERIFY(m_fixture.daemon()->isRunning());
 }
 
 void TestPacketViews::paneInTheWindow()

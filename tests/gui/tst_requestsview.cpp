@@ -7,8 +7,8 @@
 // Screenshots: requests.png (the window on the Requests tab), request-diff.png.
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
-#include "daemonprocess.h"
 #include "followstreamview.h"
+#include "livedaemonfixture.h"
 #include "mainwindow.h"
 #include "packetpane.h"
 #include "requestdiffview.h"
@@ -20,7 +20,7 @@
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
 
-#include "../e2e/support/kubesimprocess.h"
+#include "../e2e/support/trafficgencommand.h"
 
 #include <QAbstractItemModelTester>
 #include <QComboBox>
@@ -46,8 +46,6 @@ using podtap::IpcClient;
 using podtap::RequestTableModel;
 
 namespace {
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
 constexpr int Connections = 6;
 constexpr int RequestsPerConnection = 10;
 constexpr int Requests = Connections * RequestsPerConnection;
@@ -68,57 +66,34 @@ private:
     IpcClient::Reply call(const QString &method, const QJsonObject &params);
     QJsonObject summary();
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    std::unique_ptr<DaemonProcess> m_daemon;
+    LiveDaemonFixture m_fixture;
     std::unique_ptr<podtap::DaemonLink> m_link;
     QProcess m_local;
     quint16 m_localPort = 0;
     QString m_session;
-    bool m_failed = false;
 };
 
 void TestRequestsView::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QFile::setPermissions(m_dir.filePath(u"run"_s),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
+    if (const QString why = LiveDaemonFixture::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/rest.yaml"), m_dir.path(), &error),
+    QVERIFY2(m_fixture.start(QStringLiteral(SRCDIR "/scenarios/rest.yaml"), &error),
              qPrintable(error));
-    m_daemon = std::make_unique<DaemonProcess>(m_dir.filePath(u"run/podtapd.sock"_s),
-                                               m_dir.filePath(u"store"_s),
-                                               m_dir.filePath(u"podtapd.log"_s));
-    QVERIFY2(m_daemon->start(&error), qPrintable(error));
-    podtap::DaemonLink::Options o;
-    o.socketPath = m_dir.filePath(u"run/podtapd.sock"_s);
-    o.startDaemon = false;
-    m_link = std::make_unique<podtap::DaemonLink>(o);
+    m_link = m_fixture.makeLink();
     m_link->start();
     QTRY_VERIFY(m_link->isConnected());
 
     // The local build the mirror compares against.
-    m_local.setStandardErrorFile(m_dir.filePath(u"local.stderr"_s));
-    m_local.start(Trafficgen, {u"serve"_s, u"--listen"_s, u"127.0.0.1:0"_s, u"--mode"_s, u"rest"_s,
-                               u"--variant"_s, u"local"_s});
-    QVERIFY(m_local.waitForStarted());
-    QTRY_VERIFY(m_local.canReadLine());
-    const auto m = QRegularExpression(u"^listening 127\\.0\\.0\\.1:(\\d+)"_s)
-                           .match(QString::fromLatin1(m_local.readLine()));
-    QVERIFY(m.hasMatch());
-    m_localPort = quint16(m.captured(1).toUInt());
+    m_local.setStandardErrorFile(m_fixture.filePath(u"local.stderr"_s));
+    m_localPort = TrafficgenCommand::serve(&m_local, {u"--listen"_s, u"127.0.0.1:0"_s, u"--mode"_s,
+                                                      u"rest"_s, u"--variant"_s, u"local"_s});
+    QVERIFY(m_localPort > 0);
 }
 
 void TestRequestsView::cleanup()
 {
-    m_failed = m_failed || QTest::currentTestFailed();
+    m_fixture.noteFailure();
 }
 
 void TestRequestsView::cleanupTestCase()
@@ -126,26 +101,12 @@ void TestRequestsView::cleanupTestCase()
     m_local.terminate();
     m_local.waitForFinished(3000);
     m_link.reset();
-    m_daemon.reset();
-    m_kubesim.stop();
-    if (m_failed && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files in %s", qPrintable(m_dir.path()));
-    }
+    m_fixture.finish();
 }
 
 IpcClient::Reply TestRequestsView::call(const QString &method, const QJsonObject &params)
 {
-    IpcClient::Reply reply;
-    bool done = false;
-    QObject context;
-    m_link->request(method, params, &context, [&](const IpcClient::Reply &r) {
-        reply = r;
-        done = true;
-    });
-    if (!QTest::qWaitFor([&] { return done; }, 30000))
-        reply.errorMessage = u"no answer to "_s + method;
-    return reply;
+    return LiveDaemonFixture::call(m_link.get(), method, params);
 }
 
 QJsonObject TestRequestsView::summary()
@@ -171,7 +132,7 @@ void TestRequestsView::liveRequestsTab()
 
     // A mirror session comparing with the local build (as `podtap mirror … --compare`).
     podtap::SessionController::StartRequest request;
-    request.kubeconfig = {m_kubesim.kubeconfig()};
+    request.kubeconfig = {m_fixture.kubesim().kubeconfig()};
     request.context = u"tapper"_s;
     request.ns = u"shop"_s;
     request.target = u"api"_s;
@@ -200,11 +161,12 @@ void TestRequestsView::liveRequestsTab()
 
     QProcess client;
     client.setProcessChannelMode(QProcess::MergedChannels);
-    client.start(u"ip"_s, {u"netns"_s, u"exec"_s, m_kubesim.netns(u"c1"_s), Trafficgen, u"client"_s,
-                           u"--mode"_s, u"rest"_s, u"--connect"_s, podIp + u":8080"_s,
-                           u"--connections"_s, QString::number(Connections), u"--concurrency"_s,
-                           u"2"_s, u"--requests-per-conn"_s, QString::number(RequestsPerConnection),
-                           u"--seed"_s, u"7"_s});
+    client.start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                                  m_fixture.kubesim().netns(u"c1"_s),
+                                  {u"--mode"_s, u"rest"_s, u"--connect"_s, podIp + u":8080"_s,
+                                   u"--connections"_s, QString::number(Connections),
+                                   u"--concurrency"_s, u"2"_s, u"--requests-per-conn"_s,
+                                   QString::number(RequestsPerConnection), u"--seed"_s, u"7"_s}));
     QVERIFY(client.waitForFinished(60000));
     QVERIFY2(client.exitCode() == 0, client.readAll().constData());
 

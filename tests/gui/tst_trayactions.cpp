@@ -12,8 +12,8 @@
 //    a private pcapng that capinfos reads; the window's actions and shortcuts;
 //  - a quick mirror of a pod that is not there: a notification says why.
 #include "daemonlink.h"
-#include "daemonprocess.h"
 #include "guard/contextguard.h"
+#include "livedaemonfixture.h"
 #include "mainwindow.h"
 #include "projectmirrors.h"
 #include "protectedcontextdialog.h"
@@ -27,7 +27,9 @@
 #include "traycontroller.h"
 #include "wiresharklauncher.h"
 
-#include "../e2e/support/kubesimprocess.h"
+#include "../e2e/support/clirunner.h"
+#include "../e2e/support/jsonhelpers.h"
+#include "../e2e/support/trafficgencommand.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
@@ -57,18 +59,11 @@ using podtap::RecentTargets;
 using podtap::SessionListModel;
 
 namespace {
-const QString Trafficgen = QStringLiteral(BINDIR "/tests/tools/podtap-trafficgen");
-const QString Kubesim = QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
+const QString Trafficgen = TrafficgenCommand::program();
 
 int countLines(const QString &path)
 {
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    int n = 0;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        n += line.trimmed().isEmpty() ? 0 : 1;
-    return n;
+    return int(podtap::test::readRecords(path).size());
 }
 
 QString json(const QJsonObject &o)
@@ -99,53 +94,35 @@ private:
     QAction *quickAction(int index) const;
     bool waitCapturing(const QString &id);
 
-    QTemporaryDir m_dir;
-    KubesimProcess m_kubesim;
-    std::unique_ptr<DaemonProcess> m_daemon;
+    LiveDaemonFixture m_fixture;
     std::unique_ptr<podtap::DaemonLink> m_link;
     std::unique_ptr<SessionListModel> m_sessions;
     std::unique_ptr<QAbstractItemModelTester> m_sessionsTester;
     std::unique_ptr<podtap::SessionController> m_controller;
     std::unique_ptr<RecentTargets> m_recent;
     std::unique_ptr<podtap::TrayController> m_tray;
-    QString m_socket;
     QString m_podIp;
     QString m_mirrored; // the session that mirrored to the local server
     QList<QProcess *> m_children;
-    bool m_failed = false;
 };
 
 void TestTrayActions::initTestCase()
 {
-    if (geteuid() != 0)
-        QSKIP("kubesim's pods are network namespaces: this test needs root");
-    for (const QString &bin : {DaemonProcess::program(), Kubesim, Trafficgen})
-        if (!QFile::exists(bin))
-            QSKIP(qPrintable(bin + u" was not built"_s));
-    QVERIFY(m_dir.isValid());
+    if (const QString why = LiveDaemonFixture::skipReason(); !why.isEmpty())
+        QSKIP(qPrintable(why));
+    QVERIFY(m_fixture.dir().isValid());
     // The user's own settings (image, limits, recent targets) stay out of the test.
-    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath(u"config"_s));
-    QVERIFY(podtap::Settings::fileName().startsWith(m_dir.path()));
-    QVERIFY(QDir().mkpath(m_dir.filePath(u"run"_s)));
-    QFile::setPermissions(m_dir.filePath(u"run"_s),
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
-    qputenv("XDG_STATE_HOME", m_dir.filePath(u"state"_s).toLocal8Bit());
+    QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_fixture.filePath(u"config"_s));
+    QVERIFY(podtap::Settings::fileName().startsWith(m_fixture.dir().path()));
     // The context guard's patterns (guard.conf), shared by podtapd and the tray.
-    qputenv("XDG_CONFIG_HOME", m_dir.filePath(u"xdg-config"_s).toLocal8Bit());
-    m_socket = m_dir.filePath(u"run/podtapd.sock"_s);
+    qputenv("XDG_CONFIG_HOME", m_fixture.filePath(u"xdg-config"_s).toLocal8Bit());
     QString error;
-    QVERIFY2(m_kubesim.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), m_dir.path(), &error),
+    QVERIFY2(m_fixture.start(QStringLiteral(SRCDIR "/scenarios/gui.yaml"), &error),
              qPrintable(error));
-    m_daemon = std::make_unique<DaemonProcess>(m_socket, m_dir.filePath(u"store"_s),
-                                               m_dir.filePath(u"podtapd.log"_s));
-    QVERIFY2(m_daemon->start(&error), qPrintable(error));
     // The kubeconfig comes from Settings, as a user's would.
-    podtap::Settings::setKubeconfigPaths({m_kubesim.kubeconfig()});
+    podtap::Settings::setKubeconfigPaths({m_fixture.kubesim().kubeconfig()});
 
-    podtap::DaemonLink::Options o;
-    o.socketPath = m_socket;
-    o.startDaemon = false;
-    m_link = std::make_unique<podtap::DaemonLink>(o);
+    m_link = m_fixture.makeLink();
     m_sessions = std::make_unique<SessionListModel>(m_link.get());
     m_sessionsTester = std::make_unique<QAbstractItemModelTester>(
             m_sessions.get(), QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -160,59 +137,33 @@ void TestTrayActions::initTestCase()
 
 void TestTrayActions::cleanup()
 {
-    m_failed = m_failed || QTest::currentTestFailed();
+    m_fixture.noteFailure();
 }
 
 void TestTrayActions::cleanupTestCase()
 {
-    for (QProcess *p : std::as_const(m_children)) {
-        p->terminate();
-        if (!p->waitForFinished(5000))
-            p->kill();
-        p->waitForFinished(2000);
-    }
+    for (QProcess *p : std::as_const(m_children))
+        CliRunner::stop(p, 5000, 2000);
     qDeleteAll(m_children);
     m_tray.reset();
     m_sessionsTester.reset();
     m_sessions.reset();
     m_controller.reset();
     m_link.reset();
-    m_daemon.reset();
-    m_kubesim.stop();
-    if (m_failed && m_dir.autoRemove()) {
-        m_dir.setAutoRemove(false);
-        qWarning("kept the test's files (podtapd.log, records) in %s", qPrintable(m_dir.path()));
-        QFile log(m_dir.filePath(u"podtapd.log"_s));
-        if (log.open(QIODevice::ReadOnly))
-            qWarning("podtapd.log (last 4 KiB):\n%s", log.readAll().right(4096).constData());
-    }
+    m_fixture.finish();
 }
 
 bool TestTrayActions::runClient(int connections, QString *output)
 {
     QProcess p;
     p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(u"ip"_s, {u"netns"_s,
-                      u"exec"_s,
-                      m_kubesim.netns(u"c1"_s),
-                      Trafficgen,
-                      u"client"_s,
-                      u"--connect"_s,
-                      m_podIp + u":8080"_s,
-                      u"--connections"_s,
-                      QString::number(connections),
-                      u"--concurrency"_s,
-                      u"5"_s,
-                      u"--requests-per-conn"_s,
-                      u"2"_s,
-                      u"--request-size"_s,
-                      u"200"_s,
-                      u"--response-size"_s,
-                      u"1000"_s,
-                      u"--seed"_s,
-                      u"11"_s,
-                      u"--timeout"_s,
-                      u"60"_s});
+    p.start(u"ip"_s, TrafficgenCommand::clientInNetns(
+                             m_fixture.kubesim().netns(u"c1"_s),
+                             {u"--connect"_s, m_podIp + u":8080"_s, u"--connections"_s,
+                              QString::number(connections), u"--concurrency"_s, u"5"_s,
+                              u"--requests-per-conn"_s, u"2"_s, u"--request-size"_s, u"200"_s,
+                              u"--response-size"_s, u"1000"_s, u"--seed"_s, u"11"_s, u"--timeout"_s,
+                              u"60"_s}));
     const bool finished = p.waitForFinished(90000);
     *output = QString::fromUtf8(p.readAll());
     return finished && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
@@ -340,7 +291,7 @@ void TestTrayActions::quickMirrorToLocalServer()
 {
     if (m_podIp.isEmpty())
         QSKIP("needs the pod found by quickMirrorRefusedPort");
-    const QString record = m_dir.filePath(u"mirror-server.jsonl"_s);
+    const QString record = m_fixture.filePath(u"mirror-server.jsonl"_s);
     const int port = startServer(record);
     QVERIFY(port > 0);
     // Another recent target, then ours again: it moves to the front with its new port.
@@ -414,7 +365,7 @@ void TestTrayActions::replayStoredSession()
         QSKIP("needs the session recorded by quickMirrorToLocalServer");
     const qint64 connections = m_sessions->summary(m_mirrored).value(u"connections").toInteger();
     QCOMPARE(connections, qint64(20));
-    const QString record = m_dir.filePath(u"replay-server.jsonl"_s);
+    const QString record = m_fixture.filePath(u"replay-server.jsonl"_s);
     const int port = startServer(record);
     QVERIFY(port > 0);
 
@@ -464,7 +415,7 @@ void TestTrayActions::replayStoredSession()
                     });
     QTRY_VERIFY(paged);
     QCOMPARE(ids.size(), 5);
-    const QString selectedRecord = m_dir.filePath(u"replay-selected.jsonl"_s);
+    const QString selectedRecord = m_fixture.filePath(u"replay-selected.jsonl"_s);
     const int selectedPort = startServer(selectedRecord);
     QVERIFY(selectedPort > 0);
     {
@@ -482,7 +433,7 @@ void TestTrayActions::replayStoredSession()
     }
 
     // A file that is not there is refused in the dialog, before the daemon.
-    dialog.setFileSource(m_dir.filePath(u"missing.pcapng"_s));
+    dialog.setFileSource(m_fixture.filePath(u"missing.pcapng"_s));
     QTest::mouseClick(start, Qt::LeftButton);
     QVERIFY2(dialog.resultText().contains(u"is not a file"_s), qPrintable(dialog.resultText()));
     // A session the daemon does not have: its message, no hang.
@@ -499,7 +450,7 @@ void TestTrayActions::openInWireshark()
     if (m_mirrored.isEmpty())
         QSKIP("needs the session recorded by quickMirrorToLocalServer");
     // Not installed: the action is off and says what to do.
-    qputenv("PODTAP_WIRESHARK", m_dir.filePath(u"no-such-wireshark"_s).toLocal8Bit());
+    qputenv("PODTAP_WIRESHARK", m_fixture.filePath(u"no-such-wireshark"_s).toLocal8Bit());
     QVERIFY(!podtap::WiresharkLauncher::isAvailable());
     {
         podtap::MainWindow window(m_link.get(), m_sessions.get(), m_controller.get());
@@ -515,8 +466,8 @@ void TestTrayActions::openInWireshark()
                  QKeySequence(u"Ctrl+,"_s));
     }
 
-    const QString argsFile = m_dir.filePath(u"wireshark-args.txt"_s);
-    const QString script = m_dir.filePath(u"fake-wireshark"_s);
+    const QString argsFile = m_fixture.filePath(u"wireshark-args.txt"_s);
+    const QString script = m_fixture.filePath(u"fake-wireshark"_s);
     {
         QFile f(script);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -597,7 +548,7 @@ void TestTrayActions::protectedContextsNeverQuick()
 
     // The user protects "tapper" too: the tray drops it at the next refresh, and podtapd asks
     // for a typed confirmation instead of starting (the window shows the dialog).
-    const QString conf = m_dir.filePath(u"xdg-config/podtap/guard.conf"_s);
+    const QString conf = m_fixture.filePath(u"xdg-config/podtap/guard.conf"_s);
     QVERIFY(podtap::ContextGuard::save({u"*prod*"_s, u"tapper"_s}, conf));
     m_tray->refresh();
     QTRY_VERIFY(!quickAction(1));
@@ -632,12 +583,12 @@ void TestTrayActions::projectMirrorFromTray()
 {
     if (m_podIp.isEmpty())
         QSKIP("needs the pod found by quickMirrorRefusedPort");
-    const QString record = m_dir.filePath(u"project-server.jsonl"_s);
+    const QString record = m_fixture.filePath(u"project-server.jsonl"_s);
     const int port = startServer(record);
     QVERIFY(port > 0);
-    const QString dir = m_dir.filePath(u"project/src"_s);
+    const QString dir = m_fixture.filePath(u"project/src"_s);
     QVERIFY(QDir().mkpath(dir));
-    QFile f(m_dir.filePath(u"project/.podtap.yaml"_s));
+    QFile f(m_fixture.filePath(u"project/.podtap.yaml"_s));
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(QStringLiteral("mirrors:\n"
                            "  web: {context: tapper, namespace: shop, target: web,\n"

@@ -1,10 +1,31 @@
 #include "kubesimprocess.h"
 
+#include "trafficgencommand.h"
+
 #include <QDeadlineTimer>
+#include <QFile>
+#include <QJsonDocument>
+
+#include <unistd.h>
 
 KubesimProcess::~KubesimProcess()
 {
     stop();
+}
+
+QString KubesimProcess::program()
+{
+    return QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim");
+}
+
+QString KubesimProcess::skipReason(const QStringList &alsoNeeded)
+{
+    if (geteuid() != 0)
+        return QStringLiteral("kubesim's pods are network namespaces: this test needs root");
+    for (const QString &bin : QStringList{program(), TrafficgenCommand::program()} + alsoNeeded)
+        if (!QFile::exists(bin))
+            return bin + QStringLiteral(" was not built");
+    return {};
 }
 
 bool KubesimProcess::start(const QString &scenario, const QString &workDir, QString *error,
@@ -12,7 +33,7 @@ bool KubesimProcess::start(const QString &scenario, const QString &workDir, QStr
 {
     m_kubeconfig = workDir + QStringLiteral("/kubeconfig");
     m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_process.start(QStringLiteral(BINDIR "/tests/kubesim/podtap-kubesim"),
+    m_process.start(program(),
                     QStringList{QStringLiteral("--scenario"), scenario,
                                 QStringLiteral("--kubeconfig-out"), m_kubeconfig,
                                 QStringLiteral("--port"), QStringLiteral("0"),
@@ -50,4 +71,15 @@ void KubesimProcess::stop()
 QString KubesimProcess::netns(const QString &slot) const
 {
     return QStringLiteral("ksim%1-%2").arg(pid()).arg(slot);
+}
+
+QJsonObject KubesimProcess::kubectlJson(const QStringList &args, const QString &context) const
+{
+    QProcess p;
+    p.start(QStringLiteral("kubectl"),
+            QStringList{QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
+                        context}
+                    + args + QStringList{QStringLiteral("-o"), QStringLiteral("json")});
+    p.waitForFinished(30000);
+    return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
 }

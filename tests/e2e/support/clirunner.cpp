@@ -1,0 +1,50 @@
+#include "clirunner.h"
+
+#include <QProcess>
+
+QString CliRunner::podtap()
+{
+    return QStringLiteral(BINDIR "/cli/podtap");
+}
+
+QProcessEnvironment CliRunner::environment(const QString &kubeconfig)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    if (!kubeconfig.isEmpty())
+        env.insert(QStringLiteral("KUBECONFIG"), kubeconfig);
+    return env;
+}
+
+CliRunner::Result CliRunner::run(const QString &program, const QStringList &args,
+                                 const QProcessEnvironment &env, int timeoutMs,
+                                 const QString &workDir)
+{
+    QProcess p;
+    p.setProcessEnvironment(env);
+    if (!workDir.isEmpty())
+        p.setWorkingDirectory(workDir);
+    p.start(program, args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished(5000);
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+QByteArray CliRunner::transcript(const QString &command, const QStringList &args, const Result &r)
+{
+    return "$ " + command.toUtf8() + ' ' + args.join(QLatin1Char(' ')).toUtf8() + "\nexit "
+           + QByteArray::number(r.code) + '\n' + r.err + '\n';
+}
+
+void CliRunner::stop(QProcess *process, int graceMs, int killWaitMs)
+{
+    if (process->state() == QProcess::NotRunning)
+        return;
+    process->terminate();
+    if (!process->waitForFinished(graceMs)) {
+        process->kill();
+        process->waitForFinished(killWaitMs);
+    }
+}
