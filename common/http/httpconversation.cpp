@@ -66,6 +66,12 @@ void HttpConversation::serverGap(std::uint64_t bytes, std::int64_t tsNs)
     collectResponses();
 }
 
+void HttpConversation::startMidstream()
+{
+    m_requests.startMidstream();
+    m_pairingLost = true;
+}
+
 void HttpConversation::collectRequests()
 {
     if (m_requests.hasMessages()) {
@@ -76,6 +82,9 @@ void HttpConversation::collectRequests()
                 m_responses.expectResponseTo(m.method);
                 m_headsSeen = m_requestsDone + 1;
             }
+            // Two complete requests waiting at once: the client pipelines.
+            if (!m_requestQueue.empty())
+                m_pipelined = true;
             if (!m_haveFirst && m_requestsDone == 0) {
                 m_first = m;
                 m_first.body.clear();
@@ -129,9 +138,9 @@ void HttpConversation::releaseUnpairable()
 {
     // Requests no response can answer any more, or too many waiting: out now, unanswered,
     // instead of at finish(). If their answers still come, they are dropped (m_skipResponses).
-    while (!m_requestQueue.empty()
-           && (m_responses.isStopped() || m_requestQueue.size() > MaxQueued)) {
-        if (!m_responses.isStopped())
+    const bool noAnswers = m_responses.isStopped() || m_pairingLost;
+    while (!m_requestQueue.empty() && (noAnswers || m_requestQueue.size() > MaxQueued)) {
+        if (!noAnswers)
             ++m_skipResponses;
         HttpExchange x;
         x.index = m_nextIndex++;
@@ -140,9 +149,9 @@ void HttpConversation::releaseUnpairable()
         m_ready.push_back(std::move(x));
     }
     // Responses no request will come for: counted, not kept.
-    while (!m_responseQueue.empty()
-           && (m_requests.isStopped() || m_responseQueue.size() > MaxQueued)) {
-        if (!m_requests.isStopped())
+    const bool noRequests = m_requests.isStopped() || m_pairingLost;
+    while (!m_responseQueue.empty() && (noRequests || m_responseQueue.size() > MaxQueued)) {
+        if (!noRequests)
             ++m_skipRequests;
         ++m_unpaired;
         m_responseQueue.pop_front();
@@ -152,7 +161,27 @@ void HttpConversation::releaseUnpairable()
 
 void HttpConversation::pair()
 {
-    while (!m_requestQueue.empty() && !m_responseQueue.empty()) {
+    while (!m_pairingLost && !m_requestQueue.empty() && !m_responseQueue.empty()) {
+        if (m_requestQueue.front().afterResync) {
+            // Requests were lost before this one: their answers are on the server side with
+            // nothing to pair with. An answer that began before this request's first byte
+            // answers one of them (a server answers what it has received). With pipelining
+            // the lost requests' answers may also come later: which answer is whose is then
+            // unknown, and guessing would invent differences.
+            if (m_pipelined) {
+                m_pairingLost = true;
+                break;
+            }
+            const std::int64_t since = m_requestQueue.front().firstByteNs;
+            while (!m_responseQueue.empty() && m_responseQueue.front().firstByteNs < since) {
+                ++m_unpaired;
+                m_responseQueue.pop_front();
+                m_interimQueue.pop_front();
+            }
+            if (m_responseQueue.empty())
+                break;
+            m_requestQueue.front().afterResync = false; // aligned
+        }
         HttpExchange x;
         x.index = m_nextIndex++;
         x.request = std::move(m_requestQueue.front());

@@ -25,6 +25,9 @@ public:
     void serverGap(std::uint64_t bytes, std::int64_t tsNs);
     // The connection ended: unanswered requests come out without a response.
     void finish(std::int64_t tsNs);
+    // The connection was open before the capture: requests are found as after a gap, and
+    // answers are not paired (the response stream's start is missing).
+    void startMidstream();
 
     // Exchanges whose response is done (or that can have none any more), in order.
     std::vector<HttpExchange> takeExchanges();
@@ -61,6 +64,8 @@ private:
     std::uint64_t m_requestsDone = 0;
     std::uint64_t m_skipResponses = 0; // answers to requests handed out unanswered early
     std::uint64_t m_skipRequests = 0;  // requests whose answers were dropped unpaired
+    bool m_pipelined = false;          // two requests were seen waiting at once
+    bool m_pairingLost = false;        // requests lost on a pipelining client: answers are unknown
 };
 
 } // namespace podtap

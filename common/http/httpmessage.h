@@ -56,6 +56,10 @@ struct HttpMessage
 
     Incomplete incomplete = Incomplete::No;
     std::uint64_t missingBytes = 0; // payload bytes lost in gaps
+    // Stream offset of the start line's first byte (gaps count their bytes): the message is
+    // the stream's bytes [streamOffset, streamOffset + wireBytes).
+    std::uint64_t streamOffset = 0;
+    bool afterResync = false; // the first message found after bytes were lost (or a join)
 
     std::int64_t firstByteNs = 0;
     std::int64_t headEndNs = 0;

@@ -142,6 +142,8 @@ const char *HttpParser::stateName(State state)
         return "broken";
     case State::Tunnel:
         return "tunnel";
+    case State::Resync:
+        return "resync";
     }
     return "";
 }
@@ -262,6 +264,8 @@ void HttpParser::startMessage(std::int64_t tsNs)
     m_msg = HttpMessage{};
     m_msg.kind = m_kind;
     m_msg.firstByteNs = tsNs;
+    m_msg.afterResync = m_resynced;
+    m_resynced = false;
     if (m_head.capacity() < 1024)
         m_head.reserve(1024); // most heads fit: no regrowth line by line
     m_hash.reset();
@@ -272,21 +276,28 @@ void HttpParser::feed(const std::uint8_t *data, std::size_t size, std::int64_t t
 {
     std::size_t pos = 0;
     while (pos < size) {
+        std::size_t used = 0;
         switch (m_state) {
         case State::NotHttp:
         case State::Broken:
         case State::Tunnel:
             m_ignored += size - pos;
+            m_pos += size - pos;
             return;
+        case State::Resync:
+            pos += consumeResync(data + pos, size - pos, tsNs); // keeps m_pos itself
+            continue;
         case State::Detecting:
         case State::Idle:
         case State::Head:
-            pos += consumeHead(data + pos, size - pos, tsNs);
+            used = consumeHead(data + pos, size - pos, tsNs);
             break;
         case State::Body:
-            pos += consumeBody(data + pos, size - pos, tsNs);
+            used = consumeBody(data + pos, size - pos, tsNs);
             break;
         }
+        pos += used;
+        m_pos += used;
     }
 }
 
@@ -299,6 +310,8 @@ std::size_t HttpParser::consumeHead(const std::uint8_t *data, std::size_t size, 
     const bool detecting = m_state == State::Detecting;
     std::size_t used = 0;
     while (used < size) {
+        if (m_scan == 0 && m_head.isEmpty())
+            m_msg.streamOffset = m_pos + used; // a start line (or an empty line) begins here
         const auto *nl
                 = static_cast<const std::uint8_t *>(std::memchr(data + used, '\n', size - used));
         const std::size_t take = nl ? std::size_t(nl - (data + used)) + 1 : size - used;
@@ -743,8 +756,22 @@ void HttpParser::breakOff(HttpMessage::Incomplete why, const QString &error, std
 
 void HttpParser::gap(std::uint64_t bytes, std::int64_t tsNs)
 {
+    m_gapBytes += bytes;
+    if (m_state == State::Resync) {
+        // Lost again while looking: what was kept is no longer contiguous with what follows.
+        skip(std::uint64_t(m_resync.size()));
+        m_joining = false; // bytes after a loss: a resync, no longer a join
+        m_pos += bytes;
+        m_resync.clear();
+        m_resyncTimes.clear();
+        m_resyncBase = m_pos;
+        m_resyncScan = 0;
+        ++m_uncountedGaps;
+        return;
+    }
     if (isStopped()) {
         m_ignored += bytes;
+        m_pos += bytes;
         return;
     }
     if (m_state == State::Body) {
@@ -752,6 +779,7 @@ void HttpParser::gap(std::uint64_t bytes, std::int64_t tsNs)
         const bool known = m_bodyMode == BodyMode::Length
                            || (m_bodyMode == BodyMode::Chunked && m_chunkStep == ChunkStep::Data);
         if (m_bodyMode == BodyMode::UntilClose || (known && bytes <= m_remaining)) {
+            m_pos += bytes;
             m_msg.incomplete = HttpMessage::Incomplete::Gap;
             m_msg.missingBytes += bytes;
             m_msg.bodyBytes += bytes;
@@ -770,19 +798,201 @@ void HttpParser::gap(std::uint64_t bytes, std::int64_t tsNs)
             return;
         }
     }
-    if (m_inMessage && !m_msg.rawHead.isNull())
+    const bool inMessage = m_inMessage && !m_msg.rawHead.isNull();
+    if (inMessage)
         m_msg.missingBytes += bytes;
     const bool wasDetecting = m_state == State::Detecting;
     breakOff(HttpMessage::Incomplete::Gap,
              QStringLiteral("%1 bytes missing where a message boundary may lie").arg(bytes), tsNs);
+    m_pos += bytes;
+    if (m_kind == HttpMessage::Kind::Request && m_limits.resync) {
+        // The lost bytes may have held whole requests: how many is not known.
+        ++m_uncountedGaps;
+        if (!inMessage)
+            ++m_lostBetween;
+        enterResync();
+        return;
+    }
     if (wasDetecting && m_count == 0) {
         m_state = State::NotHttp;
         m_error = QStringLiteral("bytes missing before the first message");
     }
 }
 
+void HttpParser::startMidstream()
+{
+    if (m_kind != HttpMessage::Kind::Request || m_pos != 0 || m_state != State::Detecting)
+        return;
+    m_joining = true;
+    enterResync();
+}
+
+void HttpParser::enterResync()
+{
+    m_state = State::Resync;
+    m_error.clear();
+    m_resync.clear();
+    m_resyncTimes.clear();
+    m_resyncBase = m_pos;
+    m_resyncScan = 0;
+}
+
+namespace {
+
+// RFC 9110 9.3 methods and PATCH (RFC 5789), each with its SP: after lost bytes only these
+// start a request (an extension method cannot be told from body text).
+constexpr QByteArrayView ResyncMethods[]
+        = {"GET ", "HEAD ", "POST ", "PUT ", "DELETE ", "CONNECT ", "OPTIONS ", "TRACE ", "PATCH "};
+
+enum class MethodAt : std::uint8_t { No, Partial, Yes };
+
+MethodAt methodAt(const char *p, std::size_t n)
+{
+    switch (*p) {
+    case 'G':
+    case 'H':
+    case 'P':
+    case 'D':
+    case 'C':
+    case 'O':
+    case 'T':
+        break;
+    default:
+        return MethodAt::No;
+    }
+    for (const QByteArrayView m : ResyncMethods) {
+        const std::size_t k = std::min<std::size_t>(n, std::size_t(m.size()));
+        if (std::memcmp(p, m.data(), k) == 0)
+            return k == std::size_t(m.size()) ? MethodAt::Yes : MethodAt::Partial;
+    }
+    return MethodAt::No;
+}
+
+constexpr std::uint64_t MaxJoinScan = 64 * 1024; // no request found: the stream is not HTTP
+
+} // namespace
+
+HttpParser::Candidate HttpParser::judgeCandidate(QByteArrayView from) const
+{
+    Limits trialLimits = m_limits;
+    trialLimits.resync = false;
+    trialLimits.keepBodyBytes = 0;
+    HttpParser trial(HttpMessage::Kind::Request, trialLimits);
+    trial.feed(reinterpret_cast<const std::uint8_t *>(from.data()), std::size_t(from.size()), 0);
+    const HttpMessage *inBody = trial.messageInBody();
+    if (!trial.hasMessages() && !inBody) {
+        if (trial.isStopped())
+            return Candidate::Reject;
+        return Candidate::Wait; // the head is not complete yet (bounded by maxHeadBytes)
+    }
+    const HttpMessage &first = trial.hasMessages() ? trial.m_done.front() : *inBody;
+    if (!first.isComplete())
+        return Candidate::Reject;
+    // RFC 9112 3.2: an HTTP/1.1 request carries Host. Body text rarely does all of this.
+    if (first.versionMinor == 1 && first.headerCount("host") != 1)
+        return Candidate::Reject;
+    if (trial.isStopped())
+        return Candidate::Reject; // what follows it is not a request: it was inside a body
+    if (trial.hasMessages())
+        return Candidate::Accept; // whole, and the bytes after it (if any) start a request
+    return std::size_t(from.size()) >= m_limits.resyncWindow ? Candidate::Accept : Candidate::Wait;
+}
+
+std::size_t HttpParser::consumeResync(const std::uint8_t *data, std::size_t size, std::int64_t tsNs)
+{
+    if (m_resyncTimes.empty() || m_resyncTimes.back().second != tsNs)
+        m_resyncTimes.emplace_back(m_pos, tsNs);
+    m_resync.append(reinterpret_cast<const char *>(data), qsizetype(size));
+    m_pos += size;
+    const char *b = m_resync.constData();
+    const std::size_t n = std::size_t(m_resync.size());
+    std::size_t keepFrom = n > 7 ? n - 7 : 0; // a method may straddle the next packet
+    for (std::size_t i = m_resyncScan; i < n; ++i) {
+        const MethodAt at = methodAt(b + i, n - i);
+        if (at == MethodAt::No)
+            continue;
+        if (at == MethodAt::Partial) {
+            keepFrom = std::min(keepFrom, i);
+            break;
+        }
+        const Candidate c = judgeCandidate(QByteArrayView(b + i, qsizetype(n - i)));
+        if (c == Candidate::Reject)
+            continue;
+        if (c == Candidate::Wait) {
+            keepFrom = i;
+            break;
+        }
+        // Found: parse from here with the timestamps the bytes came with.
+        skip(i);
+        if (m_joining)
+            m_joining = false;
+        else
+            ++m_resyncs;
+        m_resynced = true;
+        const QByteArray rest = m_resync.sliced(qsizetype(i));
+        const std::uint64_t restBase = m_resyncBase + i;
+        std::vector<std::pair<std::uint64_t, std::int64_t>> times;
+        times.swap(m_resyncTimes);
+        m_resync.clear();
+        m_resyncScan = 0;
+        m_state = State::Idle;
+        m_pos = restBase;
+        const std::uint64_t restEnd = restBase + std::uint64_t(rest.size());
+        std::size_t off = 0;
+        for (std::size_t t = 0; t < times.size() && off < std::size_t(rest.size()); ++t) {
+            const std::uint64_t next = t + 1 < times.size() ? times[t + 1].first : restEnd;
+            if (next <= restBase + off)
+                continue; // all of this piece was before the request
+            const std::size_t len = std::size_t(next - (restBase + off));
+            feed(reinterpret_cast<const std::uint8_t *>(rest.constData()) + off, len,
+                 times[t].second);
+            off += len;
+        }
+        return size;
+    }
+    // Nothing yet: keep only what may still begin a request.
+    if (keepFrom > 0) {
+        skip(keepFrom);
+        m_resyncBase += keepFrom;
+        m_resync.remove(0, qsizetype(keepFrom));
+        while (m_resyncTimes.size() > 1 && m_resyncTimes[1].first <= m_resyncBase)
+            m_resyncTimes.erase(m_resyncTimes.begin());
+    }
+    m_resyncScan = 0;
+    if (!m_sawStartLine && m_skipped + m_joinSkipped > MaxJoinScan) {
+        m_state = State::NotHttp;
+        m_error = QStringLiteral("no HTTP/1.x request found in %1 bytes")
+                          .arg(m_skipped + m_joinSkipped);
+        m_ignored += std::uint64_t(m_resync.size());
+        m_resync.clear();
+        m_resyncTimes.clear();
+    }
+    return size;
+}
+
+void HttpParser::skip(std::uint64_t bytes)
+{
+    (m_joining ? m_joinSkipped : m_skipped) += bytes;
+}
+
+std::uint64_t HttpParser::pendingFrom() const
+{
+    if (m_state == State::Resync)
+        return m_resyncBase;
+    if (m_inMessage)
+        return m_msg.streamOffset;
+    return m_pos;
+}
+
 void HttpParser::finish(std::int64_t tsNs)
 {
+    if (m_state == State::Resync) {
+        skip(std::uint64_t(m_resync.size()));
+        m_resync.clear();
+        m_resyncTimes.clear();
+        m_resyncBase = m_pos;
+        return;
+    }
     if (isStopped())
         return;
     if (m_state == State::Body && m_bodyMode == BodyMode::UntilClose) {

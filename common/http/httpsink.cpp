@@ -17,7 +17,10 @@ const HttpConversation *HttpSink::conversation(std::uint64_t connectionId) const
 
 void HttpSink::connectionOpened(TcpConnection &c)
 {
-    m_conns[c.id].conv = std::make_unique<HttpConversation>(m_limits);
+    auto &conv = m_conns[c.id].conv;
+    conv = std::make_unique<HttpConversation>(m_limits);
+    if (c.midstream)
+        conv->startMidstream(); // its requests from the next one on; answers not paired
 }
 
 void HttpSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, std::size_t size,

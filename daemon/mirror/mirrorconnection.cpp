@@ -173,6 +173,13 @@ void MirrorConnection::resetNow(const QString &outcome)
     end(outcome);
 }
 
+void MirrorConnection::endLocalClosed()
+{
+    m_aborting = true;
+    m_socket.abort();
+    end(QStringLiteral("local-closed"));
+}
+
 void MirrorConnection::end(const QString &outcome)
 {
     if (m_ended)

@@ -33,6 +33,10 @@ public:
     quint64 written() const { return m_written; }
     const QByteArray &response() const { return m_response; }
     qint64 queued() const;
+    // The local side closed while the captured stream goes on.
+    bool isLocalClosed() const { return m_localClosed && !m_ended; }
+    // Ends it as "local-closed" (the caller goes on with a new connection).
+    void endLocalClosed();
 
     // After our FIN, how long the local side may keep answering.
     static constexpr int LingerMs = 10000;

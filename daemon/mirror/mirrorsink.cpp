@@ -22,6 +22,15 @@ MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
     localClosed += s.localClosed;
     incomplete += s.incomplete;
     filtered += s.filtered;
+    requestsSeen += s.requestsSeen;
+    requestsMirrored += s.requestsMirrored;
+    requestsLost += s.requestsLost;
+    requestsLostAtLeast = requestsLostAtLeast || s.requestsLostAtLeast;
+    bytesLost += s.bytesLost;
+    resyncs += s.resyncs;
+    freshConnections += s.freshConnections;
+    notResyncable += s.notResyncable;
+    joined += s.joined;
     return *this;
 }
 
@@ -39,7 +48,16 @@ QJsonObject MirrorSink::Stats::toJson() const
                        {QStringLiteral("incomplete"), qint64(incomplete)},
                        {QStringLiteral("filtered"), qint64(filtered)},
                        {QStringLiteral("bytesMirrored"), qint64(bytesMirrored)},
-                       {QStringLiteral("responseBytes"), qint64(responseBytes)}};
+                       {QStringLiteral("responseBytes"), qint64(responseBytes)},
+                       {QStringLiteral("requestsSeen"), qint64(requestsSeen)},
+                       {QStringLiteral("requestsMirrored"), qint64(requestsMirrored)},
+                       {QStringLiteral("requestsLost"), qint64(requestsLost)},
+                       {QStringLiteral("requestsLostAtLeast"), requestsLostAtLeast},
+                       {QStringLiteral("bytesLost"), qint64(bytesLost)},
+                       {QStringLiteral("resyncs"), qint64(resyncs)},
+                       {QStringLiteral("freshConnections"), qint64(freshConnections)},
+                       {QStringLiteral("notResyncable"), qint64(notResyncable)},
+                       {QStringLiteral("joined"), qint64(joined)}};
 }
 
 MirrorSink::MirrorSink(const Options &options, QObject *parent)
@@ -63,6 +81,24 @@ bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
     return allowRemote || host.isLoopback();
 }
 
+void MirrorSink::Stats::add(const RequestFramer::Counts &c)
+{
+    requestsSeen += c.requestsSeen;
+    requestsMirrored += c.requestsMirrored;
+    requestsLost += c.requestsLost;
+    requestsLostAtLeast = requestsLostAtLeast || c.lostAtLeast;
+    bytesLost += c.bytesLost;
+    resyncs += c.resyncs;
+}
+
+MirrorSink::Stats MirrorSink::stats() const
+{
+    Stats s = m_stats;
+    for (const auto &[id, f] : m_flows)
+        s.add(f.framer.counts());
+    return s;
+}
+
 void MirrorSink::connectionOpened(TcpConnection &c)
 {
     m_known.insert(c.id);
@@ -74,45 +110,48 @@ void MirrorSink::connectionOpened(TcpConnection &c)
         ++m_stats.skippedMidstream;
         return;
     }
-    if (!m_options.httpFilter.isEmpty()) {
-        m_undecided.try_emplace(c.id); // opened once its first request is known
-        return;
-    }
-    open(c);
-    if (m_shadow && !c.midstream)
-        m_shadow->connectionStarted(c.id); // compared from its first byte
+    startFlow(c, c.midstream);
 }
 
-bool MirrorSink::decide(TcpConnection &c, Undecided &u, bool final)
+void MirrorSink::startFlow(TcpConnection &c, bool midstream)
 {
-    const HttpMessage *first = u.parser.messageInBody();
-    std::vector<HttpMessage> done;
-    if (!first && u.parser.hasMessages()) {
-        done = u.parser.takeMessages();
-        first = &done.front();
+    RequestFramer::Options o;
+    o.midstream = midstream;
+    Flow &f = m_flows.try_emplace(c.id, o).first->second;
+    f.midstream = midstream;
+    if (midstream)
+        ++m_stats.joined;
+    if (!m_options.httpFilter.isEmpty()) {
+        f.filterPending = true; // opened once its first request is known
+        return;
     }
-    if (!first) {
-        if (!final && !u.parser.isStopped() && u.bytes.size() < MaxUndecidedBytes)
-            return false;   // not yet known
-        ++m_stats.filtered; // not HTTP, or no request head before the end
-        return false;
-    }
-    if (!m_options.httpFilter.matches(*first)) {
-        ++m_stats.filtered;
-        return false;
-    }
+    if (midstream)
+        return; // opened at its first whole request
     open(c);
-    if (m_shadow && !c.midstream)
-        m_shadow->connectionStarted(c.id);
-    auto it = m_conns.find(c.id);
-    if (!u.bytes.isEmpty()
-        && !it->second->enqueue(u.bytes.constData(), u.bytes.size(), m_options.maxPendingBytes)) {
-        ++m_stats.dropped;
-        MirrorConnection *m = it->second;
-        m_conns.erase(it);
-        m->resetNow(QStringLiteral("dropped: the local port is not keeping up"));
+    f.opened = true;
+    if (m_shadow) {
+        m_shadow->connectionStarted(c.id); // compared from its first byte
+        f.compared = true;
     }
-    return true;
+}
+
+MirrorSink::Flow *MirrorSink::flowFor(TcpConnection &c)
+{
+    if (const auto it = m_flows.find(c.id); it != m_flows.end())
+        return it->second.ended ? nullptr : &it->second;
+    if (!m_known.insert(c.id).second)
+        return nullptr; // skipped, dropped or ended earlier
+    // Open before the mirror was switched on: its start is not ours to replay.
+    if (!m_options.joinMidstream) {
+        ++m_stats.skippedMidstream;
+        return nullptr;
+    }
+    if (m_options.select && !m_options.select(c)) {
+        ++m_stats.notSelected;
+        return nullptr;
+    }
+    startFlow(c, true);
+    return &m_flows.find(c.id)->second;
 }
 
 void MirrorSink::open(const TcpConnection &c)
@@ -128,63 +167,125 @@ void MirrorSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, 
 {
     if (d != Direction::ClientToServer)
         return; // the pod's own answers are not sent anywhere
-    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
-        u->second.bytes.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
-        u->second.parser.feed(bytes, size, tsNs);
-        const bool known = u->second.parser.messageInBody() || u->second.parser.hasMessages()
-                           || u->second.parser.isStopped()
-                           || u->second.bytes.size() >= MaxUndecidedBytes;
-        if (known) {
-            decide(c, u->second, true);
-            m_undecided.erase(u);
+    Flow *f = flowFor(c);
+    if (!f)
+        return;
+    m_out.clear();
+    f->framer.data(bytes, size, tsNs, m_out);
+    deliver(c, *f, m_out);
+}
+
+void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs)
+{
+    if (d != Direction::ClientToServer)
+        return; // the answers' gaps never stop the mirror
+    Flow *f = flowFor(c);
+    if (!f)
+        return;
+    m_out.clear();
+    f->framer.gap(bytes, tsNs, m_out);
+    deliver(c, *f, m_out);
+}
+
+void MirrorSink::deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out)
+{
+    auto it = m_conns.find(c.id);
+    if (f.framer.stopped()) {
+        // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.
+        f.ended = true;
+        if (f.filterPending) {
+            ++m_stats.filtered; // its start cannot be mirrored truthfully any more
+            return;
+        }
+        ++m_stats.notResyncable;
+        if (it != m_conns.end()) {
+            ++m_stats.gaps;
+            MirrorConnection *m = it->second;
+            m_conns.erase(it);
+            m->resetNow(QStringLiteral("gap: ") + f.framer.stopReason());
         }
         return;
     }
-    auto it = m_conns.find(c.id);
-    if (it == m_conns.end()) {
-        if (!m_known.insert(c.id).second)
-            return; // skipped, dropped or ended earlier
-        // Open before the mirror was switched on: its start is not ours to replay.
-        if (!m_options.joinMidstream) {
-            ++m_stats.skippedMidstream;
+    if (out.resetLocal && it != m_conns.end()) {
+        // The local build has the start of a request whose rest is lost: RST, and the next
+        // whole request goes on a new connection.
+        ++m_stats.gaps;
+        MirrorConnection *m = it->second;
+        m_conns.erase(it);
+        it = m_conns.end();
+        m->resetNow(QStringLiteral("gap: a request was cut; the next one goes on a new "
+                                   "connection"));
+        f.needFresh = true;
+    }
+    if (f.filterPending) {
+        const HttpMessage *first = f.framer.firstRequest();
+        if (!first && !f.framer.isRaw() && !f.finished)
+            return; // not known yet (the framer holds the bytes)
+        f.filterPending = false;
+        if (!first || !m_options.httpFilter.matches(*first)) {
+            ++m_stats.filtered; // not HTTP, or its first request does not match
+            f.ended = true;
             return;
         }
-        open(c);
-        it = m_conns.find(c.id);
+        if (!f.midstream) {
+            open(c);
+            f.opened = true;
+            it = m_conns.find(c.id);
+            if (m_shadow) {
+                m_shadow->connectionStarted(c.id);
+                f.compared = true;
+            }
+        }
     }
-    if (!it->second->enqueue(reinterpret_cast<const char *>(bytes), qint64(size),
-                             m_options.maxPendingBytes)) {
+    if (out.bytes.isEmpty())
+        return;
+    if (it != m_conns.end() && it->second->isLocalClosed() && f.framer.isHttp()) {
+        // The local build closed (its own keep-alive limit, "Connection: close"): the next
+        // whole request goes on a new connection.
+        MirrorConnection *m = it->second;
+        m_conns.erase(it);
+        it = m_conns.end();
+        m->endLocalClosed();
+        f.needFresh = true;
+    }
+    if (it == m_conns.end()) {
+        if (f.opened && !f.needFresh)
+            return; // its local connection ended for good (dropped, local error)
+        if (f.opened)
+            ++m_stats.freshConnections;
+        open(c);
+        f.opened = true;
+        f.needFresh = false;
+        it = m_conns.find(c.id);
+        if (m_shadow && f.compared)
+            m_shadow->localRestarted(c.id);
+    }
+    if (m_shadow && f.compared) {
+        for (const std::uint64_t ordinal : out.requests)
+            m_shadow->requestForwarded(c.id, ordinal);
+    }
+    if (!it->second->enqueue(out.bytes.constData(), out.bytes.size(), m_options.maxPendingBytes)) {
         ++m_stats.dropped;
+        f.ended = true;
         MirrorConnection *m = it->second;
         m_conns.erase(it);
         m->resetNow(QStringLiteral("dropped: the local port is not keeping up"));
     }
 }
 
-void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t, std::int64_t)
-{
-    if (d != Direction::ClientToServer)
-        return;
-    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
-        ++m_stats.filtered; // its start cannot be mirrored truthfully any more
-        m_undecided.erase(u);
-        return;
-    }
-    auto it = m_conns.find(c.id);
-    if (it == m_conns.end())
-        return;
-    ++m_stats.gaps;
-    MirrorConnection *m = it->second;
-    m_conns.erase(it);
-    // Bytes after a gap cannot be delivered truthfully: end the local connection.
-    m->resetNow(QStringLiteral("gap: bytes missing from the capture"));
-}
-
 void MirrorSink::connectionClosed(TcpConnection &c)
 {
-    if (const auto u = m_undecided.find(c.id); u != m_undecided.end()) {
-        decide(c, u->second, true);
-        m_undecided.erase(u);
+    if (const auto fit = m_flows.find(c.id); fit != m_flows.end() && !fit->second.ended) {
+        Flow &f = fit->second;
+        f.finished = true;
+        m_out.clear();
+        f.framer.finish(c.lastTsNs, m_out);
+        deliver(c, f, m_out);
+        if (f.filterPending) {
+            ++m_stats.filtered; // ended before a request was seen
+            f.filterPending = false;
+            f.ended = true;
+        }
     }
     auto it = m_conns.find(c.id);
     if (it == m_conns.end())
@@ -205,9 +306,27 @@ void MirrorSink::connectionRemoved(TcpConnection &c)
 {
     // Local connections live on until their queued bytes are written.
     m_known.erase(c.id);
-    m_undecided.erase(c.id);
+    if (const auto fit = m_flows.find(c.id); fit != m_flows.end()) {
+        const RequestFramer::Counts counts = fit->second.framer.counts();
+        m_stats.add(counts);
+        if (m_conns.count(c.id) && fit->second.framer.isHttp())
+            m_lastCounts[c.id] = counts.toJson(); // for its local connection's end
+        m_flows.erase(fit);
+    }
     if (m_shadow)
         m_shadow->podEnded(c.id);
+}
+
+QJsonObject MirrorSink::requestCounts(std::uint64_t captureId)
+{
+    if (const auto it = m_flows.find(captureId); it != m_flows.end())
+        return it->second.framer.isHttp() ? it->second.framer.counts().toJson() : QJsonObject();
+    const auto last = m_lastCounts.find(captureId);
+    if (last == m_lastCounts.end())
+        return {};
+    QJsonObject o = last->second;
+    m_lastCounts.erase(last);
+    return o;
 }
 
 void MirrorSink::podExchange(std::uint64_t captureId, HttpExchange &&exchange)
@@ -267,7 +386,8 @@ void MirrorSink::finished(MirrorConnection *m, const QString &outcome)
     // gap and dropped outcomes were counted when they were decided
     if (m_shadow)
         m_shadow->localEnded(m->captureId(), outcome);
-    Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response());
+    Q_EMIT connectionEnded(m->captureId(), outcome, m->written(), m->response(),
+                           requestCounts(m->captureId()));
     Q_EMIT statsChanged();
     m->deleteLater();
 }

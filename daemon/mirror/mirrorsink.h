@@ -5,6 +5,7 @@
 #include "http/httpfilter.h"
 #include "http/httpparser.h"
 #include "http/shadowcomparator.h"
+#include "requestframer.h"
 
 #include <QHostAddress>
 #include <QJsonObject>
@@ -24,11 +25,15 @@ class ShadowCompare;
 
 // Mirrors the inbound (client → server) bytes of every tapped connection to a local port,
 // in order, as the engine reassembles them: one local TCP connection per captured one.
-// Policies: connections already open when capture began are skipped unless joining is
-// asked for; a gap closes the local connection (the bytes after it would be a lie); a
-// refused, slow or never-reading local port never blocks capture or other connections
-// (bounded buffer per connection, then that one is dropped and counted); FIN and RST are
-// mirrored. The local side's answers are read and kept (bounded) for comparison.
+// HTTP/1.x streams are handed over in whole requests (RequestFramer): a capture gap costs
+// only the requests whose bytes are incomplete, and the local connection goes on with the
+// next whole request (a fresh one when the local build already had part of a request, or
+// closed). Other streams are mirrored byte-exact and a gap ends their local connection (the
+// bytes after it would be a lie). Connections already open when capture began are skipped
+// unless joining is asked for; then they are joined at their next request. A refused, slow
+// or never-reading local port never blocks capture or other connections (bounded buffer per
+// connection, then that one is dropped and counted); FIN and RST are mirrored. The local
+// side's answers are read and kept (bounded) for comparison.
 class MirrorSink : public QObject, public CaptureSink
 {
     Q_OBJECT
@@ -69,6 +74,17 @@ public:
         quint64 localClosed = 0; // the local side closed before all bytes were written
         quint64 incomplete = 0;  // ended without the client's FIN being seen: RST
         quint64 filtered = 0;    // first request did not match the HTTP filter (or not HTTP)
+        // HTTP/1.x request accounting (RequestFramer::Counts, added up).
+        quint64 requestsSeen = 0;
+        quint64 requestsMirrored = 0;
+        quint64 requestsLost = 0;
+        bool requestsLostAtLeast = false;
+        quint64 bytesLost = 0;
+        quint64 resyncs = 0;
+        quint64 freshConnections = 0; // local connections opened again after a gap or close
+        quint64 notResyncable = 0;    // streams a gap ended (not HTTP/1.x)
+        quint64 joined = 0;           // joined mid-stream at a request boundary
+        void add(const RequestFramer::Counts &c);
 
         Stats &operator+=(const Stats &s);
         // Every count, by the names docs/ipc.md gives them.
@@ -78,7 +94,8 @@ public:
     explicit MirrorSink(const Options &options, QObject *parent = nullptr);
     ~MirrorSink() override;
 
-    const Stats &stats() const { return m_stats; }
+    // Finished connections' counts plus the live ones'.
+    Stats stats() const;
     int openConnections() const { return int(m_conns.size()); }
     // Refuses non-loopback targets unless `allowRemote` (the user typed the address).
     static bool targetAllowed(const QHostAddress &host, bool allowRemote);
@@ -101,8 +118,10 @@ public:
 
 Q_SIGNALS:
     void statsChanged();
+    // `requests`: RequestFramer::Counts::toJson() of the captured connection so far (empty
+    // for a stream that is not HTTP/1.x).
     void connectionEnded(quint64 captureId, const QString &outcome, quint64 bytesMirrored,
-                         const QByteArray &responseHead);
+                         const QByteArray &responseHead, const QJsonObject &requests);
 
 private:
     friend class MirrorConnection;
@@ -110,27 +129,42 @@ private:
     void markDirty(MirrorConnection *m);
     void wrote(MirrorConnection *m, const QByteArray &bytes);
     void readBack(MirrorConnection *m, const QByteArray &bytes);
-    // Filter: bytes of connections whose first request is not parsed yet.
-    struct Undecided
+    // One captured connection being mirrored: its framer and what was decided for it.
+    struct Flow
     {
-        HttpParser parser{HttpMessage::Kind::Request};
-        QByteArray bytes;
+        explicit Flow(const RequestFramer::Options &o)
+            : framer(o)
+        {}
+        RequestFramer framer;
+        bool midstream = false;     // joined at a request boundary: not compared
+        bool filterPending = false; // the HTTP filter waits for the first request
+        bool opened = false;        // a local connection was opened (now or before)
+        bool compared = false;      // shadow comparison follows it
+        bool needFresh = false;     // the next bytes go to a new local connection
+        bool ended = false;         // nothing more is handed out (stopped, dropped, closed)
+        bool finished = false;      // the captured stream is over
     };
-    // Opens the connection when its first request matches; false when it is left out.
-    bool decide(TcpConnection &c, Undecided &u, bool final);
-    static constexpr qsizetype MaxUndecidedBytes = 256 * 1024;
+    Flow *flowFor(TcpConnection &c);
+    void startFlow(TcpConnection &c, bool midstream);
+    void deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out);
+    void closeFlow(std::uint64_t id, Flow &f);
+    void retire(Flow &f);
 
     Options m_options;
-    Stats m_stats;
+    Stats m_stats; // finished flows and every local-connection outcome
     void open(const TcpConnection &c);
+    QJsonObject requestCounts(std::uint64_t captureId);
+    // Request counts of removed captured connections whose local connection lives on.
+    std::unordered_map<std::uint64_t, QJsonObject> m_lastCounts;
 
+    std::unordered_map<std::uint64_t, Flow> m_flows;               // by capture connection id
+    RequestFramer::Output m_out;                                   // reused per call
     std::unordered_map<std::uint64_t, MirrorConnection *> m_conns; // by capture connection id
     // Every live capture connection this sink has seen open (mirrored, skipped or dropped):
     // one it has not seen began before the mirror was switched on.
     std::unordered_set<std::uint64_t> m_known;
     std::vector<std::uint64_t> m_dirty; // capture ids with bytes waiting for writeOut()
     bool m_flushQueued = false;
-    std::unordered_map<std::uint64_t, Undecided> m_undecided;
     std::unique_ptr<ShadowCompare> m_shadow;
 };
 

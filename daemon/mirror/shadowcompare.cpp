@@ -88,6 +88,30 @@ void ShadowCompare::connectionStarted(std::uint64_t captureId)
     m_conns.try_emplace(captureId);
 }
 
+void ShadowCompare::requestForwarded(std::uint64_t captureId, std::uint64_t podIndex)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end())
+        return;
+    it->second.mapped = true;
+    it->second.forwarded.push_back(podIndex);
+}
+
+void ShadowCompare::localRestarted(std::uint64_t captureId)
+{
+    const auto it = m_conns.find(captureId);
+    if (it == m_conns.end())
+        return;
+    Conn &c = it->second;
+    // Requests sent on the old connection and never answered stay waiting on the pod side;
+    // the new connection's answers carry later numbers, so they end as not comparable.
+    c.local = HttpConversation();
+    c.forwarded.clear();
+    c.localBase = 0;
+    c.localEnded = false;
+    c.localOutcome.clear();
+}
+
 void ShadowCompare::localRequestBytes(std::uint64_t captureId, const char *data, qint64 size)
 {
     const auto it = m_conns.find(captureId);
@@ -104,8 +128,7 @@ void ShadowCompare::localResponseBytes(std::uint64_t captureId, const char *data
         return;
     Conn &c = it->second;
     c.local.serverData(reinterpret_cast<const std::uint8_t *>(data), std::size_t(size), nowNs());
-    for (HttpExchange &x : c.local.takeExchanges())
-        c.localAnswers.push_back(std::move(x));
+    takeLocal(c);
     pairUp(captureId, c);
 }
 
@@ -116,12 +139,30 @@ void ShadowCompare::localEnded(std::uint64_t captureId, const QString &outcome)
         return;
     Conn &c = it->second;
     c.local.finish(nowNs());
-    for (HttpExchange &x : c.local.takeExchanges())
-        c.localAnswers.push_back(std::move(x));
+    takeLocal(c);
     c.localEnded = true;
     c.localOutcome = outcome;
     pairUp(captureId, c);
     settleEnded(captureId, c);
+}
+
+void ShadowCompare::takeLocal(Conn &c)
+{
+    for (HttpExchange &x : c.local.takeExchanges()) {
+        if (c.mapped) {
+            // The local build's n-th request on this connection is the capture's forwarded one.
+            while (!c.forwarded.empty() && c.localBase < x.index) {
+                c.forwarded.pop_front();
+                ++c.localBase;
+            }
+            if (c.forwarded.empty())
+                continue; // more requests than were forwarded: cannot be numbered
+            x.index = c.forwarded.front();
+            c.forwarded.pop_front();
+            ++c.localBase;
+        }
+        c.localAnswers.push_back(std::move(x));
+    }
 }
 
 void ShadowCompare::podExchange(std::uint64_t captureId, HttpExchange &&exchange)
@@ -130,6 +171,20 @@ void ShadowCompare::podExchange(std::uint64_t captureId, HttpExchange &&exchange
     if (it == m_conns.end())
         return; // not mirrored from its first byte
     Conn &c = it->second;
+    if (!exchange.request.isComplete()
+        && exchange.request.incomplete == HttpMessage::Incomplete::Gap) {
+        // Lost to a capture gap: never mirrored, so nothing to compare (never a difference).
+        if (!exchange.hasResponse) {
+            ++m_counts.podUnanswered;
+            return;
+        }
+        verdict(captureId, exchange, nullptr,
+                ShadowComparator::localFailure(
+                        Kind::NotComparable, exchange.response.status,
+                        QStringLiteral("the capture lost part of this request: it was not "
+                                       "mirrored")));
+        return;
+    }
     c.pod.push_back(std::move(exchange));
     c.podSince.push_back(nowNs());
     pairUp(captureId, c);

@@ -51,6 +51,12 @@ public:
     void setTimeoutMs(int ms) { m_timeoutMs = ms; }
     // The mirror opened a local connection for this capture connection, from its first byte.
     void connectionStarted(std::uint64_t captureId);
+    // The mirror handed the capture's request number `podIndex` to the local build, as the
+    // next request on the current local connection (requests lost to capture gaps are not).
+    void requestForwarded(std::uint64_t captureId, std::uint64_t podIndex);
+    // The mirror goes on with a new local connection (after a gap cut a request, or after
+    // the local build closed): its requests are numbered afresh.
+    void localRestarted(std::uint64_t captureId);
     // Bytes the mirror wrote to the local socket (the requests as the local build got them).
     void localRequestBytes(std::uint64_t captureId, const char *data, qint64 size);
     // Bytes the local build answered.
@@ -77,11 +83,17 @@ private:
         std::deque<HttpExchange> pod;          // waiting for the local answer
         std::deque<HttpExchange> localAnswers; // waiting for the pod's exchange
         std::deque<std::int64_t> podSince;     // when each pod exchange started waiting
+        // Capture request numbers of the requests on the current local connection not yet
+        // answered, in order; the local conversation numbers them from localBase.
+        std::deque<std::uint64_t> forwarded;
+        std::uint64_t localBase = 0;
+        bool mapped = false; // requestForwarded() is used: local numbers map to the capture's
         bool localEnded = false;
         bool podEnded = false;
         QString localOutcome;
     };
     void pairUp(std::uint64_t captureId, Conn &c);
+    void takeLocal(Conn &c);
     void verdict(std::uint64_t captureId, const HttpExchange &pod, const HttpExchange *local,
                  const ShadowComparator::Verdict &v);
     void settleEnded(std::uint64_t captureId, Conn &c);

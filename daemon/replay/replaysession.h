@@ -42,7 +42,7 @@ public:
 
     bool start(QString *error);
     void stop();
-    const MirrorSink::Stats &stats() const { return m_sink.stats(); }
+    MirrorSink::Stats stats() const { return m_sink.stats(); }
     quint64 packetsRead() const { return m_packets; }
     bool finished() const { return m_done; }
 

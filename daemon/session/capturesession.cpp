@@ -468,12 +468,14 @@ void CaptureSession::wireMirror(PodTapPipeline *p)
     if (MirrorSink *m = p->mirror()) {
         connect(m, &MirrorSink::connectionEnded, this,
                 [this, p](quint64 id, const QString &outcome, quint64 bytes,
-                          const QByteArray &response) {
-                    m_mirrorBatch.append(QJsonObject{
-                            {QStringLiteral("id"), qint64(p->sessionId(id))},
-                            {QStringLiteral("outcome"), outcome},
-                            {QStringLiteral("bytesMirrored"), qint64(bytes)},
-                            {QStringLiteral("responseBytes"), qint64(response.size())}});
+                          const QByteArray &response, const QJsonObject &requests) {
+                    QJsonObject r{{QStringLiteral("id"), qint64(p->sessionId(id))},
+                                  {QStringLiteral("outcome"), outcome},
+                                  {QStringLiteral("bytesMirrored"), qint64(bytes)},
+                                  {QStringLiteral("responseBytes"), qint64(response.size())}};
+                    if (!requests.isEmpty())
+                        r[QStringLiteral("requests")] = requests;
+                    m_mirrorBatch.append(r);
                 });
     }
 }

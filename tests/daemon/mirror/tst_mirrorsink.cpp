@@ -108,7 +108,8 @@ QByteArray capture(const QList<Flow> &flows, bool midstreamExtra = false)
         pkt(f.clientPort, false, 901, end + 1, F | A);
     }
     if (midstreamExtra)
-        pkt(55555, true, 777, 1, PA, QByteArray("mid-stream bytes"));
+        pkt(55555, true, 777, 1, PA,
+            QByteArray("the tail of a body\r\nGET /next HTTP/1.1\r\nHost: pod\r\n\r\n"));
     return pcap.bytes();
 }
 
@@ -239,8 +240,12 @@ void TestMirrorSink::joinMidstreamWhenAsked()
     feed(engine, capture({}, true));
     engine.finish();
     QTRY_COMPARE_WITH_TIMEOUT(srv.received.size(), 1, 5000);
-    QTRY_COMPARE(srv.received[0], QByteArray("mid-stream bytes"));
+    // Joined at its next request, not at the arbitrary byte the capture began with.
+    QTRY_COMPARE(srv.received[0], QByteArray("GET /next HTTP/1.1\r\nHost: pod\r\n\r\n"));
     QCOMPARE(sink.stats().skippedMidstream, quint64(0));
+    QCOMPARE(sink.stats().joined, quint64(1));
+    QCOMPARE(sink.stats().requestsMirrored, quint64(1));
+    QCOMPARE(sink.stats().requestsLost, quint64(0));
 }
 
 void TestMirrorSink::gapClosesLocalConnection()

@@ -1,0 +1,246 @@
+#include "requestframer.h"
+
+#include <algorithm>
+
+namespace podtap {
+
+QJsonObject RequestFramer::Counts::toJson() const
+{
+    QJsonObject o{{QStringLiteral("seen"), qint64(requestsSeen)},
+                  {QStringLiteral("mirrored"), qint64(requestsMirrored)},
+                  {QStringLiteral("lost"), qint64(requestsLost)},
+                  {QStringLiteral("bytesLost"), qint64(bytesLost)},
+                  {QStringLiteral("resyncs"), qint64(resyncs)}};
+    if (lostAtLeast)
+        o[QStringLiteral("lostAtLeast")] = true;
+    if (bytesBeforeJoin > 0)
+        o[QStringLiteral("bytesBeforeJoin")] = qint64(bytesBeforeJoin);
+    return o;
+}
+
+RequestFramer::RequestFramer()
+    : RequestFramer(Options{})
+{}
+
+RequestFramer::RequestFramer(const Options &options)
+    : m_options(options)
+    , m_parser(HttpMessage::Kind::Request, [&options] {
+        HttpParser::Limits l = options.limits;
+        l.keepBodyBytes = 0; // framing only: bodies are forwarded, not kept
+        return l;
+    }())
+{
+    if (m_options.midstream) {
+        m_parser.startMidstream();
+        m_hadGap = true; // its start is missing: only a request boundary can be joined
+    }
+}
+
+const HttpMessage *RequestFramer::firstRequest() const
+{
+    if (m_haveFirst)
+        return &m_first;
+    return m_ordinal == 0 ? m_parser.messageInBody() : nullptr;
+}
+
+RequestFramer::Counts RequestFramer::counts() const
+{
+    Counts c = m_counts;
+    c.requestsSeen += m_parser.lostBetweenMessages();
+    c.requestsLost += m_parser.lostBetweenMessages();
+    c.lostAtLeast = m_parser.uncountedGaps() > 0;
+    c.resyncs = m_parser.resyncs();
+    c.bytesBeforeJoin = m_parser.bytesBeforeJoin();
+    const std::int64_t notHanded = std::int64_t(m_received) - std::int64_t(m_forwarded)
+                                   - std::int64_t(c.bytesBeforeJoin) - std::int64_t(m_held.size());
+    c.bytesLost = m_parser.gapBytes() + quint64(std::max<std::int64_t>(0, notHanded));
+    return c;
+}
+
+void RequestFramer::data(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs,
+                         Output &out)
+{
+    m_received += size;
+    if (m_mode == Mode::Stopped)
+        return;
+    if (m_mode == Mode::Raw) {
+        out.bytes.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
+        m_forwarded += size;
+        return;
+    }
+    m_held.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
+    m_parser.feed(bytes, size, tsNs);
+    collect(out);
+}
+
+void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
+{
+    m_hadGap = true;
+    if (m_mode == Mode::Stopped)
+        return;
+    if (m_mode == Mode::Raw) {
+        out.resetLocal = true;
+        stop(QStringLiteral("not HTTP/1.x: bytes after a capture gap cannot be delivered "
+                            "truthfully (only HTTP/1.x requests can be resynchronised)"));
+        return;
+    }
+    if (m_streaming) {
+        out.resetLocal = true; // the local build has the start of a request that cannot end
+        m_streaming = false;
+    }
+    m_parser.gap(bytes, tsNs);
+    // What is held is the start of the request the gap cut (or a partial first line).
+    m_held.clear();
+    m_heldFrom = m_parser.position();
+    collect(out);
+}
+
+void RequestFramer::finish(std::int64_t tsNs, Output &out)
+{
+    if (m_mode == Mode::Stopped || m_mode == Mode::Raw)
+        return;
+    m_parser.finish(tsNs);
+    collect(out);
+    if (m_mode == Mode::Detecting && !m_hadGap && !m_held.isEmpty()) {
+        // Too short to tell what it was: hand it on as it came.
+        out.bytes.append(m_held);
+        m_forwarded += std::uint64_t(m_held.size());
+        trim(m_heldFrom + std::uint64_t(m_held.size()));
+    }
+}
+
+void RequestFramer::take(std::uint64_t from, std::uint64_t to, Output &out)
+{
+    from = std::max(from, m_heldFrom);
+    const std::uint64_t heldEnd = m_heldFrom + std::uint64_t(m_held.size());
+    to = std::min(to, heldEnd);
+    if (to > from) {
+        out.bytes.append(m_held.constData() + (from - m_heldFrom), qsizetype(to - from));
+        m_forwarded += to - from;
+    }
+    trim(to);
+}
+
+void RequestFramer::trim(std::uint64_t upTo)
+{
+    if (upTo <= m_heldFrom)
+        return;
+    const qsizetype n = qsizetype(std::min<std::uint64_t>(upTo - m_heldFrom, m_held.size()));
+    if (n == m_held.size())
+        m_held.resize(0); // keeps the allocation for the next request
+    else
+        m_held.remove(0, n);
+    m_heldFrom += std::uint64_t(n);
+}
+
+void RequestFramer::stop(const QString &why)
+{
+    m_mode = Mode::Stopped;
+    m_stopReason = why;
+    m_streaming = false;
+    m_held.clear();
+    m_heldFrom = m_parser.position();
+}
+
+void RequestFramer::goRaw(std::uint64_t from, Output &out)
+{
+    if (from < m_heldFrom && m_hadGap) {
+        stop(QStringLiteral("HTTP/1.x framing broke where bytes were lost: the rest cannot "
+                            "be delivered truthfully"));
+        return;
+    }
+    m_mode = Mode::Raw;
+    m_streaming = false;
+    take(from, m_heldFrom + std::uint64_t(m_held.size()), out);
+    m_held = QByteArray();
+}
+
+void RequestFramer::collect(Output &out)
+{
+    if (m_parser.hasMessages()) {
+        for (HttpMessage &m : m_parser.takeMessages()) {
+            const std::uint64_t ordinal = m_ordinal++;
+            ++m_counts.requestsSeen;
+            if (!m_haveFirst) {
+                m_first = m;
+                m_haveFirst = true;
+            }
+            const std::uint64_t end = m.streamOffset + m.wireBytes;
+            // Empty lines before a request go with it, unless bytes were lost before it.
+            const std::uint64_t from = m.afterResync ? m.streamOffset : m_heldFrom;
+            switch (m.incomplete) {
+            case HttpMessage::Incomplete::No:
+                take(from, end, out);
+                ++m_counts.requestsMirrored;
+                out.requests.push_back(ordinal);
+                m_streaming = false;
+                if (m.method == "CONNECT" || m.headerCount("upgrade") > 0) {
+                    // What follows may be another protocol (RFC 9110 7.8, 9.3.6).
+                    goRaw(end, out);
+                    return;
+                }
+                break;
+            case HttpMessage::Incomplete::Gap:
+                ++m_counts.requestsLost;
+                m_streaming = false;
+                trim(end);
+                break;
+            case HttpMessage::Incomplete::Truncated:
+                take(from, end, out); // as captured: the mirror ends the stream with RST
+                m_streaming = false;
+                break;
+            case HttpMessage::Incomplete::HeadTooLarge:
+            case HttpMessage::Incomplete::Malformed:
+                // Not HTTP as this parser frames it: pass the rest on byte for byte.
+                goRaw(m_streaming ? m_heldFrom : from, out);
+                return;
+            }
+        }
+    }
+    switch (m_parser.state()) {
+    case HttpParser::State::NotHttp:
+        if (m_options.midstream && m_ordinal == 0)
+            stop(QStringLiteral("joined mid-stream, and no HTTP/1.x request begins in its "
+                                "bytes: a stream of another protocol cannot be joined "
+                                "truthfully"));
+        else if (m_hadGap)
+            stop(QStringLiteral("not HTTP/1.x (%1): bytes after a capture gap cannot be "
+                                "delivered truthfully")
+                         .arg(m_parser.error()));
+        else
+            goRaw(m_heldFrom, out);
+        return;
+    case HttpParser::State::Broken:
+        goRaw(m_heldFrom, out);
+        return;
+    case HttpParser::State::Tunnel:
+        goRaw(m_heldFrom, out);
+        return;
+    case HttpParser::State::Detecting:
+    case HttpParser::State::Resync:
+        break;
+    case HttpParser::State::Idle:
+    case HttpParser::State::Head:
+    case HttpParser::State::Body:
+        m_mode = Mode::Http;
+        break;
+    }
+    if (m_mode == Mode::Detecting && m_parser.isHttp())
+        m_mode = Mode::Http;
+    if (const HttpMessage *inBody = m_parser.messageInBody()) {
+        const std::uint64_t heldEnd = m_heldFrom + std::uint64_t(m_held.size());
+        if (m_streaming) {
+            take(m_heldFrom, heldEnd, out);
+        } else if (std::int64_t(heldEnd - std::max(m_heldFrom, inBody->streamOffset))
+                   >= m_options.holdLimit) {
+            // Too large to hold whole: the local build gets it as it comes.
+            take(inBody->afterResync ? inBody->streamOffset : m_heldFrom, heldEnd, out);
+            m_streaming = true;
+        }
+        return;
+    }
+    if (m_parser.state() == HttpParser::State::Resync)
+        trim(m_parser.pendingFrom()); // passed over: not a request
+}
+
+} // namespace podtap

@@ -1,0 +1,106 @@
+#pragma once
+
+#include "http/httpparser.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+#include <cstdint>
+#include <vector>
+
+namespace podtap {
+
+// Decides, for one captured client→server stream, which bytes a mirror may hand to the local
+// build: whole HTTP/1.x requests only, in order. A request is held until its last byte has
+// arrived (up to holdLimit, then it is streamed), so a capture gap costs exactly the requests
+// whose bytes are incomplete and the local connection goes on with the next whole one. After
+// a gap whose boundary is unknown the next request is found as HttpParser's Resync finds it.
+// A stream that is not HTTP/1.x (or switches protocols: CONNECT, Upgrade) is passed on
+// byte-exact; after lost bytes it cannot go on (stopped() says why). No sockets: MirrorSink
+// does the I/O.
+class RequestFramer
+{
+public:
+    struct Options
+    {
+        qsizetype holdLimit = 1024 * 1024; // a larger request is streamed as it arrives
+        bool midstream = false;            // joined mid-way: start at the next request
+        HttpParser::Limits limits;
+    };
+
+    // Per stream; MirrorSink::Stats adds them up per session.
+    struct Counts
+    {
+        quint64 requestsSeen = 0;     // whole or not, and at least one per lost-between gap
+        quint64 requestsMirrored = 0; // handed out whole
+        quint64 requestsLost = 0;     // touched by a gap (a minimum when lostAtLeast)
+        bool lostAtLeast = false;     // lost bytes may have held further whole requests
+        quint64 bytesLost = 0;        // missing from the capture, or received but not handed out
+        quint64 resyncs = 0;          // boundaries found again after a gap
+        quint64 bytesBeforeJoin = 0;  // mid-stream join: bytes before the first request
+        QJsonObject toJson() const;
+    };
+
+    // What one call produced, in stream order.
+    struct Output
+    {
+        // The local connection has part of a request: reset it; the next bytes go to a
+        // fresh one.
+        bool resetLocal = false;
+        QByteArray bytes; // to write, after the reset if any
+        // Capture request ordinals (HttpConversation::exchangesSeen numbering) of the whole
+        // requests in `bytes`, in order.
+        std::vector<std::uint64_t> requests;
+        void clear()
+        {
+            resetLocal = false;
+            bytes.clear();
+            requests.clear();
+        }
+    };
+
+    RequestFramer();
+    explicit RequestFramer(const Options &options);
+
+    void data(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs, Output &out);
+    void gap(std::uint64_t bytes, std::int64_t tsNs, Output &out);
+    // The captured stream ended: a request cut short by the end is handed out as captured
+    // (the mirror then closes with RST); bytes held while resynchronising are dropped.
+    void finish(std::int64_t tsNs, Output &out);
+
+    bool isHttp() const { return m_mode == Mode::Http; }
+    bool isRaw() const { return m_mode == Mode::Raw; }
+    // Nothing more can be handed out truthfully; why.
+    bool stopped() const { return m_mode == Mode::Stopped; }
+    const QString &stopReason() const { return m_stopReason; }
+    // The first request's head, as soon as it is parsed (for the mirror's HTTP filter).
+    const HttpMessage *firstRequest() const;
+    bool decided() const { return m_mode != Mode::Detecting; }
+    Counts counts() const;
+
+private:
+    enum class Mode : std::uint8_t { Detecting, Http, Raw, Stopped };
+    void collect(Output &out);
+    void goRaw(std::uint64_t from, Output &out);
+    void stop(const QString &why);
+    void take(std::uint64_t from, std::uint64_t to, Output &out);
+    void trim(std::uint64_t upTo);
+
+    Options m_options;
+    HttpParser m_parser;
+    Mode m_mode = Mode::Detecting;
+    QString m_stopReason;
+    QByteArray m_held; // stream bytes [m_heldFrom, m_parser.position()) minus gaps
+    std::uint64_t m_heldFrom = 0;
+    bool m_streaming = false; // the request in progress is being handed out as it comes
+    bool m_hadGap = false;
+    std::uint64_t m_ordinal = 0; // requests the parser produced
+    std::uint64_t m_received = 0;
+    std::uint64_t m_forwarded = 0;
+    Counts m_counts;
+    HttpMessage m_first;
+    bool m_haveFirst = false;
+};
+
+} // namespace podtap
