@@ -893,8 +893,12 @@ HttpParser::Candidate HttpParser::judgeCandidate(QByteArrayView from) const
         return Candidate::Reject;
     if (trial.isStopped())
         return Candidate::Reject; // what follows it is not a request: it was inside a body
-    if (trial.hasMessages())
-        return Candidate::Accept; // whole, and the bytes after it (if any) start a request
+    if (trial.hasMessages()) {
+        // Whole. Bytes after it that begin a request confirm it; with nothing after it yet,
+        // it may still be text inside a body that goes on: wait (flushResync, finish).
+        const bool more = trial.m_done.size() > 1 || trial.m_inMessage;
+        return more ? Candidate::Accept : Candidate::Whole;
+    }
     return std::size_t(from.size()) >= m_limits.resyncWindow ? Candidate::Accept : Candidate::Wait;
 }
 
@@ -918,10 +922,53 @@ std::size_t HttpParser::consumeResync(const std::uint8_t *data, std::size_t size
         const Candidate c = judgeCandidate(QByteArrayView(b + i, qsizetype(n - i)));
         if (c == Candidate::Reject)
             continue;
-        if (c == Candidate::Wait) {
+        if (c == Candidate::Wait || c == Candidate::Whole) {
             keepFrom = i;
             break;
         }
+        acceptAt(i);
+        return size;
+    }
+    // Nothing yet: keep only what may still begin a request.
+    if (keepFrom > 0) {
+        skip(keepFrom);
+        m_resyncBase += keepFrom;
+        m_resync.remove(0, qsizetype(keepFrom));
+        while (m_resyncTimes.size() > 1 && m_resyncTimes[1].first <= m_resyncBase)
+            m_resyncTimes.erase(m_resyncTimes.begin());
+    }
+    m_resyncScan = 0;
+    if (!m_sawStartLine && m_skipped + m_joinSkipped > MaxJoinScan) {
+        m_state = State::NotHttp;
+        m_error = QStringLiteral("no HTTP/1.x request found in %1 bytes")
+                          .arg(m_skipped + m_joinSkipped);
+        m_ignored += std::uint64_t(m_resync.size());
+        m_resync.clear();
+        m_resyncTimes.clear();
+    }
+    return size;
+}
+
+bool HttpParser::flushResync()
+{
+    if (m_state != State::Resync || m_resync.isEmpty())
+        return false;
+    if (methodAt(m_resync.constData(), std::size_t(m_resync.size())) != MethodAt::Yes
+        || judgeCandidate(QByteArrayView(m_resync)) != Candidate::Whole)
+        return false;
+    acceptAt(0);
+    return true;
+}
+
+bool HttpParser::resyncCandidateWaiting() const
+{
+    return m_state == State::Resync && !m_resync.isEmpty()
+           && methodAt(m_resync.constData(), std::size_t(m_resync.size())) == MethodAt::Yes;
+}
+
+void HttpParser::acceptAt(std::size_t i)
+{
+    {
         // Found: parse from here with the timestamps the bytes came with.
         skip(i);
         if (m_joining)
@@ -948,26 +995,7 @@ std::size_t HttpParser::consumeResync(const std::uint8_t *data, std::size_t size
                  times[t].second);
             off += len;
         }
-        return size;
     }
-    // Nothing yet: keep only what may still begin a request.
-    if (keepFrom > 0) {
-        skip(keepFrom);
-        m_resyncBase += keepFrom;
-        m_resync.remove(0, qsizetype(keepFrom));
-        while (m_resyncTimes.size() > 1 && m_resyncTimes[1].first <= m_resyncBase)
-            m_resyncTimes.erase(m_resyncTimes.begin());
-    }
-    m_resyncScan = 0;
-    if (!m_sawStartLine && m_skipped + m_joinSkipped > MaxJoinScan) {
-        m_state = State::NotHttp;
-        m_error = QStringLiteral("no HTTP/1.x request found in %1 bytes")
-                          .arg(m_skipped + m_joinSkipped);
-        m_ignored += std::uint64_t(m_resync.size());
-        m_resync.clear();
-        m_resyncTimes.clear();
-    }
-    return size;
 }
 
 void HttpParser::skip(std::uint64_t bytes)
@@ -986,6 +1014,8 @@ std::uint64_t HttpParser::pendingFrom() const
 
 void HttpParser::finish(std::int64_t tsNs)
 {
+    if (m_state == State::Resync)
+        flushResync(); // a whole request the stream ended with
     if (m_state == State::Resync) {
         skip(std::uint64_t(m_resync.size()));
         m_resync.clear();

@@ -63,6 +63,12 @@ public:
     void gap(std::uint64_t bytes, std::int64_t tsNs);
     // The stream ended (FIN, reset, end of capture).
     void finish(std::int64_t tsNs);
+    // Resync: a whole request was found with nothing after it yet to confirm it. When the
+    // stream has been quiet for a while (the caller's clock), a client that sends a request
+    // and waits is the likely story, not a body paused just after request-like text: accept
+    // it. True when it was accepted (messages follow). finish() does the same.
+    bool flushResync();
+    bool resyncCandidateWaiting() const;
     // Requests: the stream is joined mid-way (the connection was open before the capture):
     // its first message is the first request found as after a gap. Call before feed().
     void startMidstream();
@@ -158,7 +164,8 @@ private:
     // before m_resyncScan were rejected.
     void enterResync();
     std::size_t consumeResync(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
-    enum class Candidate : std::uint8_t { Reject, Wait, Accept };
+    enum class Candidate : std::uint8_t { Reject, Wait, Whole, Accept };
+    void acceptAt(std::size_t index);
     Candidate judgeCandidate(QByteArrayView from) const;
     QByteArray m_resync;
     std::vector<std::pair<std::uint64_t, std::int64_t>> m_resyncTimes; // (offset, ts) pieces

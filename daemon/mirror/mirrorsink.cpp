@@ -68,6 +68,21 @@ MirrorSink::MirrorSink(const Options &options, QObject *parent)
         m_shadow = std::make_unique<ShadowCompare>(m_options.compareOptions);
         m_shadow->setTimeoutMs(m_options.compareTimeoutMs);
     }
+    m_idle = new QTimer(this);
+    m_idle->setInterval(IdleTickMs);
+    connect(m_idle, &QTimer::timeout, this, &MirrorSink::idleTick);
+    m_idle->start();
+}
+
+void MirrorSink::idleTick()
+{
+    for (auto &[id, f] : m_flows) {
+        if (f.ended || !f.framer.waitingForConfirmation())
+            continue;
+        m_out.clear();
+        f.framer.idle(m_out);
+        deliver(id, f, m_out);
+    }
 }
 
 MirrorSink::~MirrorSink()
@@ -127,7 +142,7 @@ void MirrorSink::startFlow(TcpConnection &c, bool midstream)
     }
     if (midstream)
         return; // opened at its first whole request
-    open(c);
+    open(c.id);
     f.opened = true;
     if (m_shadow) {
         m_shadow->connectionStarted(c.id); // compared from its first byte
@@ -154,10 +169,10 @@ MirrorSink::Flow *MirrorSink::flowFor(TcpConnection &c)
     return &m_flows.find(c.id)->second;
 }
 
-void MirrorSink::open(const TcpConnection &c)
+void MirrorSink::open(std::uint64_t id)
 {
-    auto *m = new MirrorConnection(this, c.id, this);
-    m_conns.emplace(c.id, m);
+    auto *m = new MirrorConnection(this, id, this);
+    m_conns.emplace(id, m);
     ++m_stats.connections;
     m->connectTo(m_options.host, m_options.port);
 }
@@ -172,7 +187,7 @@ void MirrorSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, 
         return;
     m_out.clear();
     f->framer.data(bytes, size, tsNs, m_out);
-    deliver(c, *f, m_out);
+    deliver(c.id, *f, m_out);
 }
 
 void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs)
@@ -184,12 +199,12 @@ void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::in
         return;
     m_out.clear();
     f->framer.gap(bytes, tsNs, m_out);
-    deliver(c, *f, m_out);
+    deliver(c.id, *f, m_out);
 }
 
-void MirrorSink::deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out)
+void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
 {
-    auto it = m_conns.find(c.id);
+    auto it = m_conns.find(id);
     if (f.framer.stopped()) {
         // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.
         f.ended = true;
@@ -228,11 +243,11 @@ void MirrorSink::deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out)
             return;
         }
         if (!f.midstream) {
-            open(c);
+            open(id);
             f.opened = true;
-            it = m_conns.find(c.id);
+            it = m_conns.find(id);
             if (m_shadow) {
-                m_shadow->connectionStarted(c.id);
+                m_shadow->connectionStarted(id);
                 f.compared = true;
             }
         }
@@ -253,16 +268,16 @@ void MirrorSink::deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out)
             return; // its local connection ended for good (dropped, local error)
         if (f.opened)
             ++m_stats.freshConnections;
-        open(c);
+        open(id);
         f.opened = true;
         f.needFresh = false;
-        it = m_conns.find(c.id);
+        it = m_conns.find(id);
         if (m_shadow && f.compared)
-            m_shadow->localRestarted(c.id);
+            m_shadow->localRestarted(id);
     }
     if (m_shadow && f.compared) {
         for (const std::uint64_t ordinal : out.requests)
-            m_shadow->requestForwarded(c.id, ordinal);
+            m_shadow->requestForwarded(id, ordinal);
     }
     if (!it->second->enqueue(out.bytes.constData(), out.bytes.size(), m_options.maxPendingBytes)) {
         ++m_stats.dropped;
@@ -280,7 +295,7 @@ void MirrorSink::connectionClosed(TcpConnection &c)
         f.finished = true;
         m_out.clear();
         f.framer.finish(c.lastTsNs, m_out);
-        deliver(c, f, m_out);
+        deliver(c.id, f, m_out);
         if (f.filterPending) {
             ++m_stats.filtered; // ended before a request was seen
             f.filterPending = false;

@@ -11,6 +11,7 @@
 #include <QJsonObject>
 
 #include <QObject>
+#include <QTimer>
 #include <functional>
 #include <memory>
 
@@ -99,6 +100,7 @@ public:
     int openConnections() const { return int(m_conns.size()); }
     // Refuses non-loopback targets unless `allowRemote` (the user typed the address).
     static bool targetAllowed(const QHostAddress &host, bool allowRemote);
+    static constexpr int IdleTickMs = 50;
 
     // CaptureSink
     void connectionOpened(TcpConnection &c) override;
@@ -146,13 +148,15 @@ private:
     };
     Flow *flowFor(TcpConnection &c);
     void startFlow(TcpConnection &c, bool midstream);
-    void deliver(TcpConnection &c, Flow &f, RequestFramer::Output &out);
+    void deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out);
+    void idleTick();
     void closeFlow(std::uint64_t id, Flow &f);
     void retire(Flow &f);
 
     Options m_options;
     Stats m_stats; // finished flows and every local-connection outcome
-    void open(const TcpConnection &c);
+    void open(std::uint64_t id);
+    QTimer *m_idle = nullptr; // confirms requests found after a gap once the stream is quiet
     QJsonObject requestCounts(std::uint64_t captureId);
     // Request counts of removed captured connections whose local connection lives on.
     std::unordered_map<std::uint64_t, QJsonObject> m_lastCounts;

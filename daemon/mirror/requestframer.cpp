@@ -69,8 +69,22 @@ void RequestFramer::data(const std::uint8_t *bytes, std::size_t size, std::int64
         return;
     }
     m_held.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
+    m_idleTicks = 0;
     m_parser.feed(bytes, size, tsNs);
     collect(out);
+}
+
+void RequestFramer::idle(Output &out)
+{
+    if (m_mode == Mode::Stopped || !m_parser.resyncCandidateWaiting()) {
+        m_idleTicks = 0;
+        return;
+    }
+    if (++m_idleTicks < 2)
+        return;
+    m_idleTicks = 0;
+    if (m_parser.flushResync())
+        collect(out);
 }
 
 void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
@@ -191,6 +205,13 @@ void RequestFramer::collect(Output &out)
                 break;
             case HttpMessage::Incomplete::HeadTooLarge:
             case HttpMessage::Incomplete::Malformed:
+                if (m_hadGap) {
+                    // After lost bytes, framing that breaks means a wrong boundary: nothing
+                    // after it can be trusted.
+                    stop(QStringLiteral("HTTP/1.x framing broke after a capture gap (%1)")
+                                 .arg(m_parser.error()));
+                    return;
+                }
                 // Not HTTP as this parser frames it: pass the rest on byte for byte.
                 goRaw(m_streaming ? m_heldFrom : from, out);
                 return;
@@ -211,7 +232,11 @@ void RequestFramer::collect(Output &out)
             goRaw(m_heldFrom, out);
         return;
     case HttpParser::State::Broken:
-        goRaw(m_heldFrom, out);
+        if (m_hadGap)
+            stop(QStringLiteral("HTTP/1.x framing broke after a capture gap (%1)")
+                         .arg(m_parser.error()));
+        else
+            goRaw(m_heldFrom, out);
         return;
     case HttpParser::State::Tunnel:
         goRaw(m_heldFrom, out);

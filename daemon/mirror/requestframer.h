@@ -65,6 +65,10 @@ public:
 
     void data(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs, Output &out);
     void gap(std::uint64_t bytes, std::int64_t tsNs, Output &out);
+    // Called on a timer: a request found after a gap but not yet confirmed by the bytes after
+    // it is handed out once the stream stayed quiet for two calls (HttpParser::flushResync).
+    void idle(Output &out);
+    bool waitingForConfirmation() const { return m_parser.resyncCandidateWaiting(); }
     // The captured stream ended: a request cut short by the end is handed out as captured
     // (the mirror then closes with RST); bytes held while resynchronising are dropped.
     void finish(std::int64_t tsNs, Output &out);
@@ -95,6 +99,7 @@ private:
     std::uint64_t m_heldFrom = 0;
     bool m_streaming = false; // the request in progress is being handed out as it comes
     bool m_hadGap = false;
+    int m_idleTicks = 0;
     std::uint64_t m_ordinal = 0; // requests the parser produced
     std::uint64_t m_received = 0;
     std::uint64_t m_forwarded = 0;
