@@ -1,5 +1,7 @@
 #include "sessionrunner.h"
 
+#include "mirror/mirrorrequeststext.h"
+
 #include "comparereport.h"
 
 #include "capture/pcapwriter.h"
@@ -55,6 +57,8 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
                      mn("completed"), mn("open"), mn("bytesMirrored"), mn("responseBytes"),
                      mn("skippedMidstream"), mn("localErrors"), mn("gaps"), mn("dropped"),
                      mn("resets"), mn("localClosed"), mn("incomplete"));
+        if (const QString r = MirrorRequestsText::session(m); !r.isEmpty())
+            std::fprintf(to, "  mirror: %s\n", qPrintable(r));
     }
     std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
 }

@@ -49,6 +49,20 @@ int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
         if (m.value(QLatin1String("enabled")).toBool())
             mirror = QStringLiteral(" → ") + m.value(QLatin1String("to")).toString();
+        if (const qint64 seen = m.value(QLatin1String("requestsSeen")).toInteger(); seen > 0) {
+            const qint64 lost = m.value(QLatin1String("requestsLost")).toInteger();
+            mirror += QStringLiteral(" (%1/%2 requests mirrored%3)")
+                              .arg(m.value(QLatin1String("requestsMirrored")).toInteger())
+                              .arg(seen)
+                              .arg(lost > 0 ? QStringLiteral(", %1%2 lost")
+                                                      .arg(m.value(QLatin1String(
+                                                                           "requestsLostAtLeast"))
+                                                                           .toBool()
+                                                                   ? QStringLiteral("≥")
+                                                                   : QString())
+                                                      .arg(lost)
+                                            : QString());
+        }
         std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld  %s%s\n",
                      qPrintable(s.value(QLatin1String("id")).toString()),
                      qPrintable(s.value(QLatin1String("state")).toString()),

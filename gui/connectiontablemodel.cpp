@@ -1,5 +1,7 @@
 #include "connectiontablemodel.h"
 
+#include "mirror/mirrorrequeststext.h"
+
 #include "displayformat.h"
 
 #include <QBrush>
@@ -300,7 +302,7 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
                                : QStringLiteral("%1 (%2)").arg(r.gaps).arg(
                                        DisplayFormat::bytes(r.gapBytes));
         case Mirror:
-            return mirrorText(mirrorOf(r));
+            return mirrorCell(r);
         case HttpRequests:
             return r.http ? QString::number(r.httpRequests) : QString();
         case FirstRequest:
@@ -374,9 +376,11 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
                 return r.midstream ? QStringLiteral("joined mid-stream: mirrored only when "
                                                     "the mirror joins mid-stream")
                                    : QString();
-            return QStringLiteral("%1; %2 sent to the local port, %3 answered")
+            const QString requests = MirrorRequestsText::connectionLong(it->requests);
+            return QStringLiteral("%1; %2 sent to the local port, %3 answered%4")
                     .arg(m_strings.at(it->outcome), DisplayFormat::bytes(it->bytesMirrored),
-                         DisplayFormat::bytes(it->responseBytes));
+                         DisplayFormat::bytes(it->responseBytes),
+                         requests.isEmpty() ? QString() : QStringLiteral("; ") + requests);
         }
         return {};
     default:
@@ -439,6 +443,16 @@ QString ConnectionTableModel::mirrorOf(const Record &r) const
     return it == m_mirror.cend() ? QString() : m_strings.at(it->outcome);
 }
 
+QString ConnectionTableModel::mirrorCell(const Record &r) const
+{
+    const auto it = m_mirror.constFind(r.id);
+    if (it == m_mirror.cend())
+        return {};
+    const QString text = mirrorText(m_strings.at(it->outcome));
+    const QString requests = MirrorRequestsText::connectionShort(it->requests);
+    return requests.isEmpty() ? text : text + QStringLiteral(" · ") + requests;
+}
+
 QString ConnectionTableModel::mirrorText(const QString &outcome)
 {
     // MirrorSink's outcomes: "completed", "reset", "local-closed", "local-error: …",
@@ -470,7 +484,8 @@ void ConnectionTableModel::setMirrorOutcomes(const QJsonArray &ended)
             continue;
         m_mirror.insert(id, {intern(o.value(QLatin1String("outcome")).toString()),
                              o.value(QLatin1String("bytesMirrored")).toInteger(),
-                             o.value(QLatin1String("responseBytes")).toInteger()});
+                             o.value(QLatin1String("responseBytes")).toInteger(),
+                             o.value(QLatin1String("requests")).toObject()});
     }
     if (m_records.empty())
         return;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QJsonObject>
+
 #include <QAbstractTableModel>
 #include <QHash>
 #include <QJsonArray>
@@ -120,8 +122,10 @@ private:
         quint16 outcome = 0; // index into m_strings
         qint64 bytesMirrored = 0;
         qint64 responseBytes = 0;
+        QJsonObject requests; // RequestFramer counts (HTTP/1.x), empty otherwise
     };
     QString mirrorOf(const Record &r) const;
+    QString mirrorCell(const Record &r) const; // outcome and request counts
 
     std::vector<Record> m_records;
     QSet<qint64> m_ids;

@@ -2,6 +2,7 @@
 
 #include "daemonlink.h"
 #include "displayformat.h"
+#include "mirror/mirrorrequeststext.h"
 
 #include <QBrush>
 #include <QSet>
@@ -111,18 +112,21 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
                          DisplayFormat::bytes(num(s, "bytes")));
         case Mirror: {
             const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
-            return QStringLiteral("%1 connections mirrored (%2 completed, %3 open), %4 sent, %5 "
-                                  "answered; %6 skipped mid-stream, %7 local errors, %8 closed by "
-                                  "gaps, %9 dropped")
-                    .arg(num(m, "connections"))
-                    .arg(num(m, "completed"))
-                    .arg(num(m, "open"))
-                    .arg(DisplayFormat::bytes(num(m, "bytesMirrored")),
-                         DisplayFormat::bytes(num(m, "responseBytes")))
-                    .arg(num(m, "skippedMidstream"))
-                    .arg(num(m, "localErrors"))
-                    .arg(num(m, "gaps"))
-                    .arg(num(m, "dropped"));
+            const QString requests = MirrorRequestsText::session(m);
+            return QString(
+                    QStringLiteral("%1 connections mirrored (%2 completed, %3 open), %4 sent, %5 "
+                                   "answered; %6 skipped mid-stream, %7 local errors, %8 closed by "
+                                   "gaps, %9 dropped")
+                            .arg(num(m, "connections"))
+                            .arg(num(m, "completed"))
+                            .arg(num(m, "open"))
+                            .arg(DisplayFormat::bytes(num(m, "bytesMirrored")),
+                                 DisplayFormat::bytes(num(m, "responseBytes")))
+                            .arg(num(m, "skippedMidstream"))
+                            .arg(num(m, "localErrors"))
+                            .arg(num(m, "gaps"))
+                            .arg(num(m, "dropped"))
+                    + (requests.isEmpty() ? QString() : QStringLiteral("; ") + requests));
         }
         case Loss: {
             const QJsonObject loss = s.value(QLatin1String("loss")).toObject();

@@ -46,6 +46,10 @@ public:
     {
         m_sink.data(m_conn, m_dir, data, size, m_ts);
     }
+    void deliverBuffered(const std::uint8_t *data, std::size_t size, std::int64_t ts) override
+    {
+        m_sink.data(m_conn, m_dir, data, size, ts);
+    }
     void gap(std::uint64_t bytes) override { m_sink.gap(m_conn, m_dir, bytes, m_ts); }
 
 private:
@@ -181,7 +185,7 @@ void ConnectionTracker::process(const TcpSegment &s, const RawPacket &packet)
         theirs.peerAck(s.ack);
     if (s.payloadLength > 0) {
         Emitter out(*m_sink, *c, dir, s.tsNs);
-        StreamReassembler::Context ctx{out, st, m_budget, m_config.perConnectionBufferCap};
+        StreamReassembler::Context ctx{out, st, m_budget, m_config.perConnectionBufferCap, s.tsNs};
         mine.addSegment(syn ? s.seq + 1 : s.seq, s.payload, s.payloadCaptured, s.payloadLength,
                         ctx);
     }

@@ -90,14 +90,15 @@ void StreamReassembler::insert(std::uint64_t start, const std::uint8_t *data, st
     auto it = m_ooo.upper_bound(start);
     if (it != m_ooo.begin()) {
         auto prev = std::prev(it);
-        if (prev->first + prev->second.size() > start)
+        if (prev->first + prev->second.bytes.size() > start)
             it = prev;
     }
     std::uint64_t cur = start;
     bool stored = false;
     auto store = [&](std::uint64_t from, std::uint64_t to) {
         const std::uint8_t *p = data + (from - start);
-        m_ooo.emplace_hint(it, from, std::vector<std::uint8_t>(p, p + (to - from)));
+        m_ooo.emplace_hint(it, from,
+                           Piece{std::vector<std::uint8_t>(p, p + (to - from)), ctx.tsNs});
         m_buffered += to - from;
         ctx.budget.used += to - from;
         ctx.budget.peak = std::max(ctx.budget.peak, ctx.budget.used);
@@ -106,14 +107,14 @@ void StreamReassembler::insert(std::uint64_t start, const std::uint8_t *data, st
     bool conflict = false;
     while (it != m_ooo.end() && it->first < end) {
         const std::uint64_t pieceStart = it->first;
-        const std::uint64_t pieceEnd = pieceStart + it->second.size();
+        const std::uint64_t pieceEnd = pieceStart + it->second.bytes.size();
         if (pieceStart > cur)
             store(cur, pieceStart);
         // First copy wins; note when the retransmitted bytes differ.
         const std::uint64_t from = std::max(cur, pieceStart);
         const std::uint64_t to = std::min(end, pieceEnd);
         if (to > from
-            && std::memcmp(data + (from - start), it->second.data() + (from - pieceStart),
+            && std::memcmp(data + (from - start), it->second.bytes.data() + (from - pieceStart),
                            to - from)
                        != 0)
             conflict = true;
@@ -134,11 +135,12 @@ void StreamReassembler::drain(Context &ctx)
         auto it = m_ooo.begin();
         if (it->first > m_next)
             break;
-        const std::uint64_t size = it->second.size();
+        const std::uint64_t size = it->second.bytes.size();
         const std::uint64_t end = it->first + size;
         if (end > m_next) {
             const std::uint64_t skip = m_next - it->first;
-            ctx.out.deliver(it->second.data() + skip, std::size_t(end - m_next));
+            ctx.out.deliverBuffered(it->second.bytes.data() + skip, std::size_t(end - m_next),
+                                    it->second.tsNs);
             ctx.stats.bytes += end - m_next;
             m_next = end;
         }

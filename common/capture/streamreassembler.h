@@ -37,6 +37,11 @@ public:
     public:
         virtual ~Output() = default;
         virtual void deliver(const std::uint8_t *data, std::size_t size) = 0;
+        // Bytes that waited behind a hole, with the time their packet was captured.
+        virtual void deliverBuffered(const std::uint8_t *data, std::size_t size, std::int64_t)
+        {
+            deliver(data, size);
+        }
         virtual void gap(std::uint64_t bytes) = 0;
     };
 
@@ -46,6 +51,7 @@ public:
         DirectionStats &stats;
         BufferBudget &budget;
         std::uint64_t perConnectionCap;
+        std::int64_t tsNs = 0; // the packet being added (kept with bytes that must wait)
     };
 
     bool baseKnown() const { return m_baseKnown; }
@@ -77,7 +83,12 @@ private:
     void gapTo(std::uint64_t offset, Context &ctx);
     void enforceCaps(Context &ctx);
 
-    std::map<std::uint64_t, std::vector<std::uint8_t>> m_ooo; // non-overlapping pieces
+    struct Piece
+    {
+        std::vector<std::uint8_t> bytes;
+        std::int64_t tsNs = 0; // when its packet was captured: a sink may need real timing
+    };
+    std::map<std::uint64_t, Piece> m_ooo; // non-overlapping pieces
     std::uint64_t m_next = 0;
     std::uint64_t m_buffered = 0;
     std::uint64_t m_finOffset = 0;

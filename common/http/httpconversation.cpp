@@ -82,9 +82,6 @@ void HttpConversation::collectRequests()
                 m_responses.expectResponseTo(m.method);
                 m_headsSeen = m_requestsDone + 1;
             }
-            // Two complete requests waiting at once: the client pipelines.
-            if (!m_requestQueue.empty())
-                m_pipelined = true;
             if (!m_haveFirst && m_requestsDone == 0) {
                 m_first = m;
                 m_first.body.clear();
@@ -191,6 +188,10 @@ void HttpConversation::pair()
         m_requestQueue.pop_front();
         m_responseQueue.pop_front();
         m_interimQueue.pop_front();
+        // The next request began before this answer did: the client pipelines. (By the
+        // capture's clock: events may reach us in batches, out of their real interleaving.)
+        if (!m_requestQueue.empty() && m_requestQueue.front().firstByteNs < x.response.firstByteNs)
+            m_pipelined = true;
         m_ready.push_back(std::move(x));
     }
     releaseUnpairable();

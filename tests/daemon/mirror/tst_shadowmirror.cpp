@@ -78,7 +78,7 @@ struct Turn
 
 // One connection: handshake, then each turn's request then response, then FIN both ways.
 void addConnection(PcapBuilder &pcap, quint16 cport, const QList<Turn> &turns, qint64 &ts,
-                   int dropResponseBytes = 0, bool fin = true)
+                   int dropResponseBytes = 0, bool fin = true, int dropRequestOfTurn = -1)
 {
     quint32 cseq = 100, sseq = 900;
     auto pkt = [&](bool c2s, quint8 flags, const QByteArray &payload = {}) {
@@ -98,7 +98,10 @@ void addConnection(PcapBuilder &pcap, quint16 cport, const QList<Turn> &turns, q
     pkt(false, S | A);
     pkt(true, A);
     for (const Turn &t : turns) {
-        pkt(true, PA, t.request);
+        if (&t - turns.data() == dropRequestOfTurn)
+            cseq += quint32(t.request.size()); // lost by the capture; the ACKs prove it was sent
+        else
+            pkt(true, PA, t.request);
         if (dropResponseBytes > 0 && t.response.size() > dropResponseBytes * 2) {
             // A hole inside the answer's body: the peer's ACK proves it was sent.
             const qsizetype keep = t.response.size() - 3 * dropResponseBytes;
@@ -197,7 +200,47 @@ private Q_SLOTS:
     void captureGapIsNotCalledADifference();
     void filterDecidesOnTheFirstRequest();
     void replayRequestIsRebuilt();
+    void lostRequestCostsOnlyItself();
 };
+
+void TestShadowMirror::lostRequestCostsOnlyItself()
+{
+    // Five requests on one keep-alive connection; the capture lost the third one's packet.
+    // The mirror goes on with the fourth on the same local connection, and each later answer
+    // is compared with its own request's answer (the lost one's answer is not paired).
+    QList<Turn> turns;
+    QList<QByteArray> localAnswers;
+    for (int i = 0; i < 5; ++i) {
+        const QByteArray answer = json(200, "{\"n\":" + QByteArray::number(i) + "}");
+        turns << Turn{"GET /users/" + QByteArray::number(i) + " HTTP/1.1\r\nHost: shop\r\n\r\n",
+                      answer};
+        if (i != 2)
+            localAnswers << answer;
+    }
+    ScriptedServer local(localAnswers);
+    MirrorSink::Options o;
+    o.port = local.server.serverPort();
+    o.compare = true;
+    Chain chain(o);
+    QSignalSpy spy(chain.mirror.shadow(), &ShadowCompare::compared);
+    PcapBuilder pcap(PcapBuilder::Link::Sll2);
+    qint64 ts = 1'700'000'000'000'000;
+    addConnection(pcap, 40005, turns, ts, 0, true, 2);
+    CaptureEngine engine;
+    engine.setSink(&chain);
+    feed(engine, pcap.bytes());
+    engine.finish();
+    QTRY_COMPARE_WITH_TIMEOUT(spy.size(), 4, 10000);
+    QCOMPARE(verdicts(spy), QStringList(4, QStringLiteral("same")));
+    QCOMPARE(local.connections, 1);
+    QCOMPARE(local.requests.size(), 4);
+    QVERIFY(local.requests[2].startsWith("GET /users/3 "));
+    const MirrorSink::Stats st = chain.mirror.stats();
+    QCOMPARE(st.requestsMirrored, quint64(4));
+    QCOMPARE(st.requestsLost, quint64(1));
+    QVERIFY(st.requestsLostAtLeast); // a whole request's bytes: how many were in them is unknown
+    QCOMPARE(st.gaps, quint64(0));
+}
 
 void TestShadowMirror::pipelinedVerdictsInOrder()
 {
