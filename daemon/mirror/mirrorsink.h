@@ -5,7 +5,7 @@
 #include "http/httpfilter.h"
 #include "http/httpparser.h"
 #include "http/shadowcomparator.h"
-#include "requestframer.h"
+#include "http/requestframer.h"
 
 #include <QHostAddress>
 #include <QJsonObject>

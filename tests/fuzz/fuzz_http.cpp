@@ -18,6 +18,7 @@
 #include "http/httpfilter.h"
 #include "http/httpsink.h"
 #include "http/jsondiff.h"
+#include "http/requestframer.h"
 #include "http/routetemplate.h"
 #include "http/shadowcomparator.h"
 
@@ -236,6 +237,62 @@ private:
     bool m_havePrevious = false;
 };
 
+// The mirror's framer over the client script: without a gap it hands on every byte exactly
+// as it came (HTTP or not); with gaps, only bytes of the stream, never more than came, and
+// its counts add up.
+void checkFramer(const std::vector<Step> &steps, const HttpParser::Limits &limits,
+                 std::uint8_t seed, bool midstream)
+{
+    RequestFramer::Options o;
+    o.limits = limits;
+    o.holdLimit = 1 + qsizetype(seed) * 64;
+    o.midstream = midstream;
+    RequestFramer f(o);
+    RequestFramer::Output out;
+    QByteArray sent, all;
+    std::uint64_t requests = 0;
+    bool gaps = false;
+    std::minstd_rand rng(seed + 7u);
+    auto drain = [&] {
+        sent += out.bytes;
+        requests += out.requests.size();
+        out.clear();
+    };
+    std::int64_t ts = 0;
+    for (const Step &s : steps) {
+        if (s.gap) {
+            gaps = true;
+            f.gap(s.gap, ++ts, out);
+            drain();
+            continue;
+        }
+        all.append(reinterpret_cast<const char *>(s.data), qsizetype(s.size));
+        for (std::size_t off = 0; off < s.size;) {
+            const std::size_t piece = std::min<std::size_t>(s.size - off, 1 + rng() % 700);
+            f.data(s.data + off, piece, ++ts, out);
+            off += piece;
+            drain();
+            if (rng() % 8 == 0) {
+                f.idle(out);
+                f.idle(out);
+                drain();
+            }
+        }
+    }
+    f.finish(++ts, out);
+    drain();
+    const RequestFramer::Counts c = f.counts();
+    check(sent.size() <= all.size(), "the framer handed on more bytes than came");
+    if (!gaps && !midstream)
+        check(sent == all, "without a gap the framer is not byte-exact");
+    if (!gaps && !midstream)
+        check(!f.stopped(), "stopped without a gap");
+    check(requests == c.requestsMirrored, "mirrored requests miscounted");
+    check(c.requestsMirrored + c.requestsLost <= c.requestsSeen, "more requests than seen");
+    if (!gaps)
+        check(c.requestsLost == 0 && !c.lostAtLeast, "requests lost without a gap");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
@@ -263,6 +320,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         limits.keepBodyBytes = 16;
         limits.maxHeaders = 4;
     }
+
+    checkFramer(steps[0], limits, std::uint8_t(options * 31u + size), options & NoFinish);
 
     ExchangeChecker checker(limits);
     TcpConnection connection;

@@ -3,7 +3,7 @@
 // byte range (a capture gap), feeds the rest in segments of a given size, and checks that
 // exactly the requests the gap did not touch come out, byte for byte, and that the counts
 // say what was lost.
-#include "mirror/requestframer.h"
+#include "http/requestframer.h"
 
 #include <QTest>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "http/httpparser.h"
+#include "httpparser.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -115,8 +115,10 @@ void RequestFramer::finish(std::int64_t tsNs, Output &out)
         return;
     m_parser.finish(tsNs);
     collect(out);
-    if (m_mode == Mode::Detecting && !m_hadGap && !m_held.isEmpty()) {
-        // Too short to tell what it was: hand it on as it came.
+    if ((m_mode == Mode::Detecting || m_mode == Mode::Http)
+        && m_parser.state() != HttpParser::State::Resync && !m_held.isEmpty()) {
+        // A start line cut short by the end (or too short to tell what it was): hand it on
+        // as it came; the mirror ends the stream as the capture did.
         out.bytes.append(m_held);
         m_forwarded += std::uint64_t(m_held.size());
         trim(m_heldFrom + std::uint64_t(m_held.size()));
@@ -200,7 +202,9 @@ void RequestFramer::collect(Output &out)
                 trim(end);
                 break;
             case HttpMessage::Incomplete::Truncated:
-                take(from, end, out); // as captured: the mirror ends the stream with RST
+                // As captured (a head cut short counts no wire bytes yet): the mirror then
+                // ends the stream with RST.
+                take(from, std::max(end, m_heldFrom + std::uint64_t(m_held.size())), out);
                 m_streaming = false;
                 break;
             case HttpMessage::Incomplete::HeadTooLarge:
