@@ -4,10 +4,12 @@
 //   packet holds which bytes) with chosen client→server packets removed by
 //   podtap-pcaprewrite, replayed by `podtap replay FILE --to 127.0.0.1:PORT`;
 // - live: `podtap mirror` of a kubesim pod whose tap loses every 25th request packet between
-//   tcpdump and the exec WebSocket (kubesim's dropPackets fault, which also keeps them).
+//   tcpdump and the exec WebSocket (kubesim's dropPackets fault, which also keeps them); and of
+//   a pod whose keep-alive connections were open before the tap (joined at the next request).
 // Both land in a local trafficgen server that records every request it gets (id, bytes,
 // SHA-256). Invariants: a dropped packet costs at most the requests whose bytes it held; every
 // other request arrives once and byte-exact; nothing else arrives; the mirror's counts agree.
+#include <QDateTime>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
@@ -77,8 +79,11 @@ struct Verdict
     int delivered = 0;
 };
 
+// `unknown`: requests that may or may not arrive (sent before a mid-stream join); when there are
+// any, the loss counts are not checked (what precedes a join is not a loss).
 Verdict judge(const QHash<QString, SentRequest> &sent, const QSet<QString> &touched, int runs,
-              qint64 droppedBytes, const QList<QJsonObject> &received, const QJsonObject &stats)
+              qint64 droppedBytes, const QList<QJsonObject> &received, const QJsonObject &stats,
+              const QSet<QString> &unknown = {})
 {
     Verdict v;
     QSet<QString> got;
@@ -103,10 +108,10 @@ Verdict judge(const QHash<QString, SentRequest> &sent, const QSet<QString> &touc
     v.delivered = int(got.size());
     QSet<QString> missing;
     for (auto it = sent.cbegin(); it != sent.cend(); ++it)
-        if (!touched.contains(it.key()) && !got.contains(it.key()))
+        if (!touched.contains(it.key()) && !unknown.contains(it.key()) && !got.contains(it.key()))
             missing.insert(it.key());
     if (!missing.isEmpty())
-        v.lostUntouched << u"%1 requests no dropped packet touched did not arrive: %2"_s
+        v.lostUntouched << u"%1 requests that no drop touched did not arrive: %2"_s
                                    .arg(missing.size())
                                    .arg(sorted(missing).mid(0, 20).join(u' '));
 
@@ -132,6 +137,8 @@ Verdict judge(const QHash<QString, SentRequest> &sent, const QSet<QString> &touc
                 received.size());
     if (seen < mirrored)
         v.countProblems << u"requestsSeen %1 < requestsMirrored %2"_s.arg(seen).arg(mirrored);
+    if (!unknown.isEmpty())
+        return v;
     if (lost > touched.size())
         v.countProblems << u"requestsLost %1, but the drops touched only %2 requests"_s.arg(lost)
                                    .arg(touched.size());
@@ -673,7 +680,7 @@ QJsonObject TestMirrorResync::waitMirrorSettled(const QString &id, int timeoutMs
             last = m;
             quiet.restart();
         }
-        if (num(s, "mirror.connections") > 0
+        if (num(s, "mirror.connections") + num(s, "mirror.skippedMidstream") > 0
             && (num(s, "mirror.open") == 0 || quiet.elapsed() > 12000))
             return s;
         QTest::qWait(250);
@@ -686,10 +693,15 @@ QJsonObject TestMirrorResync::waitMirrorSettled(const QString &id, int timeoutMs
 void TestMirrorResync::liveMirrorAfterDroppedPackets_data()
 {
     QTest::addColumn<QString>("pod");
-    QTest::addColumn<QString>("slot"); // kubesim's client namespace of the pod
-    QTest::addColumn<bool>("lossy");
-    QTest::addRow("no-fault") << u"web"_s << u"c1"_s << false;
-    QTest::addRow("every-25th-request-packet-dropped") << u"lossy"_s << u"c2"_s << true;
+    QTest::addColumn<QString>("slot");   // kubesim's client namespace of the pod
+    QTest::addColumn<bool>("lossy");     // the pod's tap loses every 25th request packet
+    QTest::addColumn<bool>("midstream"); // the clients' connections are open before the tap
+    QTest::addColumn<int>("duration");   // seconds of client traffic
+    QTest::addRow("no-fault") << u"web"_s << u"c1"_s << false << false << 6;
+    QTest::addRow("every-25th-request-packet-dropped")
+            << u"lossy"_s << u"c2"_s << true << false << 6;
+    // Keep-alive connections already open when the tap starts: joined at their next request.
+    QTest::addRow("joined-mid-stream") << u"web"_s << u"c1"_s << false << true << 10;
 }
 
 void TestMirrorResync::liveMirrorAfterDroppedPackets()
@@ -697,6 +709,8 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
     QFETCH(QString, pod);
     QFETCH(QString, slot);
     QFETCH(bool, lossy);
+    QFETCH(bool, midstream);
+    QFETCH(int, duration);
     const QString tag = QString::fromLatin1(QTest::currentDataTag());
 
     quint16 port = 0;
@@ -704,6 +718,38 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
     m_bench.startServer(tag + u"-local"_s,
                         {u"--mode"_s, u"rest"_s, u"--record-requests"_s, localRecord}, &port);
     QVERIFY(port > 0);
+
+    // 4 keep-alive connections, small GETs at a fixed 80 requests/s: one request per packet
+    // (one write each, the next only after the answer), so a dropped packet's payload names
+    // the one request it cost. (The rate is what 4 connections sustain here with trafficgen's
+    // server: its header and body writes meet the client's delayed ACK.)
+    const QString sentRecord = m_bench.filePath(tag + u"-client-requests.jsonl"_s);
+    const QStringList clientArgs{u"--connect"_s,
+                                 m_podIp.value(pod) + u":8080"_s,
+                                 u"--connections"_s,
+                                 u"4"_s,
+                                 u"--concurrency"_s,
+                                 u"4"_s,
+                                 u"--requests-per-conn"_s,
+                                 u"0"_s,
+                                 u"--rate"_s,
+                                 u"80"_s,
+                                 u"--duration"_s,
+                                 QString::number(duration),
+                                 u"--response-size"_s,
+                                 u"256"_s,
+                                 u"--record"_s,
+                                 m_bench.filePath(tag + u"-client.jsonl"_s),
+                                 u"--record-requests"_s,
+                                 sentRecord,
+                                 u"--timeout"_s,
+                                 u"90"_s};
+    QProcess *client = nullptr;
+    if (midstream) {
+        client = m_bench.startClient(slot, clientArgs);
+        // Every connection open and busy before the tap exists.
+        QTRY_VERIFY_WITH_TIMEOUT(readRecords(sentRecord).size() >= 40, 30000);
+    }
 
     QProcess mirror;
     mirror.setProcessEnvironment(m_bench.environment());
@@ -719,34 +765,14 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
                                              .hasMatch()
                                      || mirror.state() != QProcess::Running,
                              60000);
+    // "capturing" follows tcpdump's "listening on": a request whose first byte was written
+    // after this moment is in the capture (an order of events, not a duration).
+    const double capturingSince = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
     QVERIFY2(capturing.hasMatch(), err.constData());
     const QString session = capturing.captured(1);
 
-    // 4 keep-alive connections, small GETs at a fixed 80 requests/s for 6 s: one request per
-    // packet (one write each, the next only after the answer), so a dropped packet's payload
-    // names the one request it cost. (The rate is what 4 connections sustain here with
-    // trafficgen's server: its header and body writes meet the client's delayed ACK.)
-    const QString sentRecord = m_bench.filePath(tag + u"-client-requests.jsonl"_s);
-    QProcess *client = m_bench.startClient(slot, {u"--connect"_s,
-                                                  m_podIp.value(pod) + u":8080"_s,
-                                                  u"--connections"_s,
-                                                  u"4"_s,
-                                                  u"--concurrency"_s,
-                                                  u"4"_s,
-                                                  u"--requests-per-conn"_s,
-                                                  u"0"_s,
-                                                  u"--rate"_s,
-                                                  u"80"_s,
-                                                  u"--duration"_s,
-                                                  u"6"_s,
-                                                  u"--response-size"_s,
-                                                  u"256"_s,
-                                                  u"--record"_s,
-                                                  m_bench.filePath(tag + u"-client.jsonl"_s),
-                                                  u"--record-requests"_s,
-                                                  sentRecord,
-                                                  u"--timeout"_s,
-                                                  u"90"_s});
+    if (!midstream)
+        client = m_bench.startClient(slot, clientArgs);
     QString why;
     QVERIFY2(m_bench.finishClient(client, tag + u"-client"_s, 120000, &why), qPrintable(why));
 
@@ -764,9 +790,20 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
     waitRecords(localRecord, at(stats, "requestsMirrored").toInteger(-1));
 
     QStringList problems;
-    const QHash<QString, SentRequest> sent = byId(readRecords(sentRecord), &problems);
+    const QList<QJsonObject> sentRecords = readRecords(sentRecord);
+    const QHash<QString, SentRequest> sent = byId(sentRecords, &problems);
     QVERIFY2(problems.isEmpty(), qPrintable(problems.mid(0, 10).join(u'\n')));
     QVERIFY2(sent.size() >= 300, qPrintable(u"only %1 requests sent"_s.arg(sent.size())));
+    QSet<QString> beforeTap; // mid-stream: sent before the capture began, may or may not arrive
+    if (midstream) {
+        for (const QJsonObject &r : sentRecords)
+            if (at(r, "ts").toDouble() <= capturingSince)
+                beforeTap.insert(str(r, "id"));
+        QVERIFY2(sent.size() - beforeTap.size() >= 100,
+                 qPrintable(u"only %1 of %2 requests were sent after the tap began"_s
+                                    .arg(sent.size() - beforeTap.size())
+                                    .arg(sent.size())));
+    }
 
     // The packets the fault removed: each one whole GET requests, named by their X-Request-Id.
     const QString dropLog = m_bench.filePath(u"state/lossy-dropped.pcap"_s);
@@ -806,10 +843,11 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
                  qPrintable(u"the capture itself lost packets: "_s + compact(summary)));
     }
     const QList<QJsonObject> received = readRecords(localRecord);
-    qInfo("%s: %lld requests sent, %d touched by drops; mirror %s", qPrintable(tag),
-          qlonglong(sent.size()), int(touched.size()), qPrintable(compact(stats)));
-    const Verdict v = judge(sent, touched, runs, droppedBytes, received, stats);
-    if (!lossy)
+    qInfo("%s: %lld requests sent (%lld before the tap), %d touched by drops; mirror %s",
+          qPrintable(tag), qlonglong(sent.size()), qlonglong(beforeTap.size()), int(touched.size()),
+          qPrintable(compact(stats)));
+    const Verdict v = judge(sent, touched, runs, droppedBytes, received, stats, beforeTap);
+    if (!lossy && !midstream)
         QVERIFY2(num(summary, "mirror.gaps") == 0 && v.delivered == sent.size(),
                  qPrintable(u"without a fault %1 of %2 requests arrived: %3"_s.arg(v.delivered)
                                     .arg(sent.size())

@@ -320,6 +320,7 @@ bool Client::exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn)
                                      + std::to_string(m_options.responseSize) + "\r\nX-Request-Id: "
                                      + std::to_string(index) + "-" + std::to_string(sent)
                                      + "\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+            const double sendTs = wallClock(); // before its first byte leaves
             if (!sendAll(fd, head.data(), head.size(), conn, &error)) {
                 setError(conn, error);
                 return false;
@@ -344,7 +345,7 @@ bool Client::exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn)
                     std::lock_guard lock(conn.mutex);
                     local = conn.record.local;
                 }
-                m_requestLog.writeLine(requestRecord(local, sent, wire));
+                m_requestLog.writeLine(requestRecord(local, sent, wire, sendTs));
             }
             ++sent;
         }

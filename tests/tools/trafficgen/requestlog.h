@@ -3,15 +3,25 @@
 #include "recordwriter.h"
 #include "sha256.h"
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace trafficgen {
 
+inline std::string timestamp(double seconds)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6f", seconds);
+    return buf;
+}
+
 // One request as it was on the wire, for `--record-requests` in http and raw modes (client: as
 // sent) and in `serve` (as received): which connection, its place there, the X-Request-Id, and
 // the exact bytes by count and SHA-256, so a test can say "this request arrived byte-exact".
-inline std::string requestRecord(const std::string &conn, std::uint64_t seq, std::string_view wire)
+// `ts` (wall-clock seconds, written when > 0): when the client began to send the request.
+inline std::string requestRecord(const std::string &conn, std::uint64_t seq, std::string_view wire,
+                                 double ts = 0)
 {
     Sha256 h;
     h.update(wire.data(), wire.size());
@@ -46,7 +56,8 @@ inline std::string requestRecord(const std::string &conn, std::uint64_t seq, std
         line.resize(200);
     return "{\"conn\":\"" + RecordWriter::escape(conn) + "\",\"seq\":" + std::to_string(seq)
            + ",\"id\":\"" + RecordWriter::escape(id) + "\",\"line\":\"" + RecordWriter::escape(line)
-           + "\",\"bytes\":" + std::to_string(wire.size()) + ",\"sha256\":\"" + h.hexPeek() + "\"}";
+           + "\",\"bytes\":" + std::to_string(wire.size()) + ",\"sha256\":\"" + h.hexPeek() + "\""
+           + (ts > 0 ? ",\"ts\":" + timestamp(ts) : std::string()) + "}";
 }
 
 } // namespace trafficgen
