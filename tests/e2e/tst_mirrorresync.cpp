@@ -174,14 +174,15 @@ QByteArray postRequest(const QByteArray &id, const QByteArray &body)
            + "\r\n\r\n" + body;
 }
 
-// Chunk data 'a'×40, 'b'×64, 'c'×30 (hex sizes 28, 40, 1e) and the last chunk.
-QByteArray chunkedRequest(const QByteArray &id)
+// Chunk data 'a'×40, 'b'×64, 'c'×30 (hex sizes 28, 40, 1e) and the last chunk (with a trailer
+// field when asked).
+QByteArray chunkedRequest(const QByteArray &id, bool trailer = false)
 {
     QByteArray r = "POST /upload HTTP/1.1\r\nHost: shop.example\r\nX-Request-Id: " + id
                    + "\r\nTransfer-Encoding: chunked\r\n\r\n";
     for (const auto &[c, n] : {std::pair{'a', 40}, std::pair{'b', 64}, std::pair{'c', 30}})
         r += QByteArray::number(n, 16) + "\r\n" + QByteArray(n, c) + "\r\n";
-    return r + "0\r\n\r\n";
+    return r + "0\r\n" + (trailer ? QByteArray("X-Checksum: 5eed\r\n") : QByteArray()) + "\r\n";
 }
 
 // A request line and headers with a blank line: a whole request head, inside a body.
@@ -192,12 +193,12 @@ const QByteArray FakeLine
         = "\r\nGET / HTTP/1.1\r\nHost: shop.example\r\n{\"not\": \"a header\"}\r\n";
 
 // r0 … r7: GET, GET, POST with a Content-Length body (`body`), GET, chunked POST, GET ×3.
-QList<QByteArray> baseRequests(const QByteArray &body)
+QList<QByteArray> baseRequests(const QByteArray &body, bool trailer = false)
 {
-    return {getRequest("r0", "/users/1"), getRequest("r1", "/catalog?page=2"),
-            postRequest("r2", body),      getRequest("r3", "/health"),
-            chunkedRequest("r4"),         getRequest("r5", "/users/5"),
-            getRequest("r6", "/users/6"), getRequest("r7", "/users/7")};
+    return {getRequest("r0", "/users/1"),  getRequest("r1", "/catalog?page=2"),
+            postRequest("r2", body),       getRequest("r3", "/health"),
+            chunkedRequest("r4", trailer), getRequest("r5", "/users/5"),
+            getRequest("r6", "/users/6"),  getRequest("r7", "/users/7")};
 }
 
 QByteArray plainBody()
@@ -497,6 +498,12 @@ void TestMirrorResync::replayAfterDroppedPackets_data()
         const qsizetype size = s.cut(4, "a\r\n40\r\n", false, 3);
         s.cut(4, "a\r\n40\r\n", true);
         row("chunk-size-line", s, {s.at(size)});
+    }
+    {
+        // r4's last chunk is followed by a trailer field; the gap takes the trailer.
+        Segmenter s(baseRequests(plainBody(), true));
+        const qsizetype trailer = s.cut(4, "X-Checksum:");
+        row("chunked-trailer", s, {s.at(trailer)});
     }
     {
         // One segment holds the end of r5 and the beginning of r6.
