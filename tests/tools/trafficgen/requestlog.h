@@ -20,8 +20,10 @@ inline std::string timestamp(double seconds)
 // sent) and in `serve` (as received): which connection, its place there, the X-Request-Id, and
 // the exact bytes by count and SHA-256, so a test can say "this request arrived byte-exact".
 // `ts` (wall-clock seconds, written when > 0): when the client began to send the request.
+// `error` (written when not empty): the bytes are no complete request (a server's record of
+// what it got instead: bad framing, or the connection ended inside a request).
 inline std::string requestRecord(const std::string &conn, std::uint64_t seq, std::string_view wire,
-                                 double ts = 0)
+                                 double ts = 0, const std::string &error = {})
 {
     Sha256 h;
     h.update(wire.data(), wire.size());
@@ -57,7 +59,9 @@ inline std::string requestRecord(const std::string &conn, std::uint64_t seq, std
     return "{\"conn\":\"" + RecordWriter::escape(conn) + "\",\"seq\":" + std::to_string(seq)
            + ",\"id\":\"" + RecordWriter::escape(id) + "\",\"line\":\"" + RecordWriter::escape(line)
            + "\",\"bytes\":" + std::to_string(wire.size()) + ",\"sha256\":\"" + h.hexPeek() + "\""
-           + (ts > 0 ? ",\"ts\":" + timestamp(ts) : std::string()) + "}";
+           + (ts > 0 ? ",\"ts\":" + timestamp(ts) : std::string())
+           + (error.empty() ? std::string() : ",\"error\":\"" + RecordWriter::escape(error) + "\"")
+           + "}";
 }
 
 } // namespace trafficgen

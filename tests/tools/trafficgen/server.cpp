@@ -96,7 +96,8 @@ void Server::serve(int fd, std::shared_ptr<LiveConnection> conn)
     m_registry.finish(conn);
 }
 
-void Server::logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire)
+void Server::logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire,
+                        const std::string &error)
 {
     if (!m_requestLog.isOpen())
         return;
@@ -105,7 +106,7 @@ void Server::logRequest(LiveConnection &conn, std::uint64_t seq, std::string_vie
         std::lock_guard lock(conn.mutex);
         remote = conn.record.remote;
     }
-    m_requestLog.writeLine(requestRecord(remote, seq, wire));
+    m_requestLog.writeLine(requestRecord(remote, seq, wire, 0, error));
 }
 
 namespace {
@@ -228,12 +229,16 @@ void Server::serveHttp(int fd, LiveConnection &conn)
             return;
         }
         if (in.size() > maxHeader && in.find("\r\n\r\n") == std::string::npos) {
+            logRequest(conn, seq, in, "request header too large");
             noteError(conn, "request header too large");
             return;
         }
         const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
         if (r <= 0) {
             noteReadEnd(r, conn);
+            if (!in.empty())
+                logRequest(conn, seq, in,
+                           r == 0 ? "EOF inside a request" : "reset inside a request");
             if (r == 0 && !in.empty()) {
                 std::lock_guard lock(conn.mutex);
                 conn.record.error = "EOF inside a request";
@@ -263,6 +268,8 @@ void Server::serveRest(int fd, LiveConnection &conn)
             if (status == HttpParser::Status::Error) {
                 const std::string reply = m_rest.badRequest(error);
                 sendAll(fd, reply.data(), reply.size(), conn, nullptr);
+                logRequest(conn, seq, std::string_view(in).substr(consumed),
+                           "bad request: " + error);
                 noteError(conn, "bad request: " + error);
                 return;
             }
@@ -299,6 +306,9 @@ void Server::serveRest(int fd, LiveConnection &conn)
         const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
         if (r <= 0) {
             noteReadEnd(r, conn);
+            if (!in.empty())
+                logRequest(conn, seq, in,
+                           r == 0 ? "EOF inside a request" : "reset inside a request");
             if (r == 0 && !in.empty()) {
                 std::lock_guard lock(conn.mutex);
                 conn.record.error = "EOF inside a request";

@@ -40,7 +40,8 @@ private:
     void serveEcho(int fd, LiveConnection &conn);
     void serveSink(int fd, LiveConnection &conn);
     void serveRest(int fd, LiveConnection &conn);
-    void logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire);
+    void logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire,
+                    const std::string &error = {});
 
     ServerOptions m_options;
     RestService m_rest{m_options.variant};
