@@ -767,11 +767,18 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
         QTRY_VERIFY_WITH_TIMEOUT(readRecords(sentRecord).size() >= 40, 30000);
     }
 
+    // Joining connections already open is asked for (by default they are skipped); it must
+    // then start at their next request.
+    QStringList mirrorArgs{u"mirror"_s, u"shop/"_s + pod,
+                           u"--port"_s, u"8080"_s,
+                           u"--to"_s,   u"127.0.0.1:"_s + QString::number(port),
+                           u"--json"_s, u"--context"_s,
+                           u"tapper"_s, u"--no-start"_s};
+    if (midstream)
+        mirrorArgs << u"--join-midstream"_s;
     QProcess mirror;
     mirror.setProcessEnvironment(m_bench.environment());
-    mirror.start(CliRunner::podtap(), {u"mirror"_s, u"shop/"_s + pod, u"--port"_s, u"8080"_s,
-                                       u"--to"_s, u"127.0.0.1:"_s + QString::number(port),
-                                       u"--json"_s, u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    mirror.start(CliRunner::podtap(), mirrorArgs);
     QVERIFY(mirror.waitForStarted());
     QByteArray err;
     QRegularExpressionMatch capturing;
