@@ -73,10 +73,10 @@ QStringList sorted(const QSet<QString> &s)
 // one) that held request bytes; `stats`: the mirror's counts (MirrorSink::Stats::toJson()).
 struct Verdict
 {
-    QStringList problems;      // byte-exactness and "nothing invented": current main too
-    QStringList lostUntouched; // requests no drop touched that did not arrive (needs resync)
+    QStringList problems;      // byte-exactness and "nothing invented" (held before resync too)
+    QStringList lostUntouched; // requests no drop touched that did not arrive
     QStringList incomplete;    // bytes that were no complete request reached the local server
-    QStringList countProblems; // the new counters (needs resync)
+    QStringList countProblems; // the request counters disagree with what happened
     int delivered = 0;
 };
 
@@ -428,8 +428,8 @@ void TestMirrorResync::cleanupTestCase()
     m_lab.reset();
 }
 
-// Problems of the kinds current main can already be held to fail the case at once; the
-// resync-dependent ones are reported together so one run shows all of them.
+// Wrong or invented bytes fail the case first; then delivery, partial requests and counts are
+// reported together, so one failure shows all of them.
 void TestMirrorResync::report(const Verdict &v, const char *what)
 {
     qInfo("%s: %d requests delivered", what, v.delivered);
