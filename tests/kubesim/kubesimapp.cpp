@@ -128,8 +128,19 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
     }
 #ifdef KUBESIM_HAVE_RUNTIME
     if (runtimeOk) {
-        for (const auto &f : std::as_const(m_scenario.faults.exec))
-            m_runtime->setExecFault(f.ns, f.pod, FaultSpec{f.cutAfterBytes, f.cutAfterMs, f.stall});
+        for (const auto &f : std::as_const(m_scenario.faults.exec)) {
+            FaultSpec spec;
+            spec.cutAfterBytes = f.cutAfterBytes;
+            spec.cutAfterMs = f.cutAfterMs;
+            spec.stall = f.stall;
+            spec.dropPackets.port = quint16(f.dropPort);
+            spec.dropPackets.every = f.dropEvery;
+            spec.dropPackets.ordinals = f.dropOrdinals;
+            spec.dropPackets.max = f.dropMax;
+            if (!f.dropLog.isEmpty())
+                spec.dropPackets.logPath = QDir(stateDir).absoluteFilePath(f.dropLog);
+            m_runtime->setExecFault(f.ns, f.pod, spec);
+        }
     }
 #endif
     m_server->finishSetup();

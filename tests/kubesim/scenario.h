@@ -104,6 +104,12 @@ struct ExecFault
     qint64 cutAfterBytes = -1;
     int cutAfterMs = -1;
     bool stall = false;
+    // dropPackets: {port, every, ordinals, max, log} (runtime README, "Fault knobs")
+    int dropPort = 0;
+    int dropEvery = 0;
+    QList<qint64> dropOrdinals;
+    int dropMax = 64;
+    QString dropLog; // relative: below kubesim's state folder
 };
 
 struct ScenarioFaults

@@ -358,7 +358,8 @@ Scenario parse(const YAML::Node &root)
         if (const YAML::Node list = seq(f, "exec")) {
             for (const auto &n : list) {
                 checkKeys(n, "exec fault",
-                          {"namespace", "pod", "cutAfterBytes", "cutAfterMs", "stall"});
+                          {"namespace", "pod", "cutAfterBytes", "cutAfterMs", "stall",
+                           "dropPackets"});
                 ExecFault e;
                 e.ns = optStr(n, "namespace", QStringLiteral("default"));
                 e.pod = reqStr(n, "pod", "exec fault");
@@ -367,6 +368,28 @@ Scenario parse(const YAML::Node &root)
                 e.cutAfterBytes = num<qint64>(n, "cutAfterBytes", -1);
                 e.cutAfterMs = num<int>(n, "cutAfterMs", -1);
                 e.stall = boolean(n, "stall", false);
+                if (const YAML::Node d = n["dropPackets"]) {
+                    checkKeys(d, "dropPackets", {"port", "every", "ordinals", "max", "log"});
+                    e.dropPort = num<int>(d, "port", 0);
+                    if (e.dropPort < 1 || e.dropPort > 65535)
+                        fail(d, "dropPackets needs a port 1-65535");
+                    e.dropEvery = num<int>(d, "every", 0);
+                    if (const YAML::Node o = d["ordinals"]) {
+                        if (!o.IsSequence())
+                            fail(o, "ordinals must be a list");
+                        for (const auto &x : o) {
+                            const qint64 v = x.as<qint64>(-1);
+                            if (v < 0)
+                                fail(x, "ordinals must be non-negative integers");
+                            e.dropOrdinals << v;
+                        }
+                    }
+                    e.dropMax = num<int>(d, "max", 64);
+                    e.dropLog = optStr(d, "log");
+                    if (e.dropEvery < 0 || e.dropMax < 0
+                        || (e.dropEvery == 0 && e.dropOrdinals.isEmpty()))
+                        fail(d, "dropPackets needs every > 0 or ordinals");
+                }
                 s.faults.exec << e;
             }
         }

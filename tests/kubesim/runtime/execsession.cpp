@@ -2,7 +2,9 @@
 
 #include "capabilityexec.h"
 #include "childprocess.h"
+#include "pcapdropfilter.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
@@ -233,8 +235,18 @@ void ExecSession::start(const QByteArray &method,
     if (m_request.tty)
         options.environment << QStringLiteral("TERM=xterm");
     m_child = new ChildProcess(this);
-    connect(m_child, &ChildProcess::stdoutData, this,
-            [this](const QByteArray &d) { sendChannel(1, d); });
+    if (m_context.fault.dropPackets.enabled()
+        && QFileInfo(m_request.argv.first()).fileName() == QLatin1String("tcpdump")) {
+        m_dropFilter = std::make_unique<PcapDropFilter>(m_context.fault.dropPackets);
+        qCInfo(lcExec) << "exec session drops captured packets by fault knob" << m_request.pod;
+    }
+    connect(m_child, &ChildProcess::stdoutData, this, [this](const QByteArray &d) {
+        if (!m_dropFilter) {
+            sendChannel(1, d);
+        } else if (const QByteArray kept = m_dropFilter->filter(d); !kept.isEmpty()) {
+            sendChannel(1, kept);
+        }
+    });
     connect(m_child, &ChildProcess::stderrData, this,
             [this](const QByteArray &d) { sendChannel(2, d); });
     connect(m_child, &ChildProcess::finished, this, &ExecSession::onChildFinished);
@@ -401,6 +413,10 @@ void ExecSession::updateBackPressure()
 
 void ExecSession::onChildFinished()
 {
+    if (m_dropFilter) {
+        if (const QByteArray rest = m_dropFilter->takeRemainder(); !rest.isEmpty())
+            sendChannel(1, rest);
+    }
     onExit(m_child->exitCode());
 }
 

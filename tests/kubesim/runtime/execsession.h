@@ -10,6 +10,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 class QTcpSocket;
@@ -17,6 +18,7 @@ class QTcpSocket;
 namespace kubesim {
 
 class ChildProcess;
+class PcapDropFilter;
 
 // Server side of one `pods/exec` WebSocket (kubernetes-wire.md §1): handshake and subprotocol
 // negotiation, channel framing, the command's lifetime, status on channel 3, close 1000, and the
@@ -82,6 +84,7 @@ private:
     Protocol m_protocol = Protocol::None;
     WebSocketCodec m_codec;
     ChildProcess *m_child = nullptr;
+    std::unique_ptr<PcapDropFilter> m_dropFilter; // the dropPackets fault, tcpdump only
     qint64 m_sentBytes = 0;
     bool m_upgraded = false;
     bool m_stalled = false;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QList>
 #include <QString>
 #include <QStringList>
 
@@ -49,12 +50,27 @@ struct ExecRequest
     bool stdinEnabled = false, stdoutEnabled = true, stderrEnabled = true, tty = false;
 };
 
+// Test-only capture loss: records removed from a tcpdump pcap stream on stdout before it goes
+// to the exec WebSocket (PcapDropFilter). Eligible: TCP packets with payload towards `port`,
+// counted from 0 in capture order; the stream stays a valid pcap.
+struct PacketDropSpec
+{
+    quint16 port = 0;       // 0 = off
+    int every = 0;          // drop eligible packets every-1, 2*every-1, … (0 = none this way)
+    QList<qint64> ordinals; // and these eligible packets (0-based)
+    int max = 64;           // at most this many drops per exec session
+    QString logPath;        // dropped records are appended here as a pcap file (optional)
+
+    bool enabled() const { return port != 0 && (every > 0 || !ordinals.isEmpty()) && max > 0; }
+};
+
 // Fault knobs applied to every later exec session of one pod.
 struct FaultSpec
 {
     qint64 cutAfterBytes = -1; // abort TCP after this many bytes following the 101 (no close frame)
     int cutAfterMs = -1;       // abort TCP this long after the 101
     bool stall = false;        // after the initial frame: neither read nor write any more
+    PacketDropSpec dropPackets; // tcpdump's stdout only (argv[0] "tcpdump")
 };
 
 } // namespace kubesim

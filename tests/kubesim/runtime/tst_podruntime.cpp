@@ -695,7 +695,7 @@ void TestPodRuntime::nonRootIdentity()
 
 void TestPodRuntime::faultCutAfterBytes()
 {
-    m_runtime->setExecFault(Ns, Pod, FaultSpec{5, -1, false});
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{5, -1, false, {}});
     const RawResult r = rawExec(appRequest({QStringLiteral("echo"), QStringLiteral("hello")}),
                                 {"v5.channel.k8s.io"});
     m_runtime->setExecFault(Ns, Pod, FaultSpec{});
@@ -706,7 +706,7 @@ void TestPodRuntime::faultCutAfterBytes()
 
 void TestPodRuntime::faultCutAfterMs()
 {
-    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, 300, false});
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, 300, false, {}});
     QElapsedTimer t;
     t.start();
     const RawResult r = rawExec(appRequest({QStringLiteral("sleep"), QStringLiteral("10")}),
@@ -720,7 +720,7 @@ void TestPodRuntime::faultCutAfterMs()
 
 void TestPodRuntime::faultStall()
 {
-    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, -1, true});
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, -1, true, {}});
     const RawResult r = rawExec(
             appRequest({QStringLiteral("echo"), QStringLiteral("hello")}), {"v5.channel.k8s.io"},
             {WebSocketCodec::encodeFrame(WebSocketCodec::Ping, "x", true)}, 20000, 1500);
@@ -739,7 +739,7 @@ void TestPodRuntime::orphanAfterCutAndScopedPkill()
                           QStringLiteral("-U"), QStringLiteral("-w"), QStringLiteral("-"),
                           QStringLiteral("tcp"), QStringLiteral("port"), QString::number(PodPort)},
                          true, QStringLiteral("nicolaka/netshoot:v0.16"));
-    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, 500, false});
+    m_runtime->setExecFault(Ns, Pod, FaultSpec{-1, 500, false, {}});
     const RawResult cut = rawExec(tap, {"v5.channel.k8s.io"});
     m_runtime->setExecFault(Ns, Pod, FaultSpec{});
     QVERIFY(cut.disconnected);

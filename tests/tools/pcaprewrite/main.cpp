@@ -17,7 +17,8 @@ namespace {
 
 const char usage[]
         = "usage: podtap-pcaprewrite IN OUT [--seed N] [--shift-isn DELTA] [--wrap-isn BYTES]\n"
-          "         [--split P] [--overlap P] [--drop-data P] [--retransmit-later P]\n"
+          "         [--split P] [--overlap P] [--drop-data P]\n"
+          "         [--drop-to PORT [--drop-index I,J,…] [--drop-syn]] [--retransmit-later P]\n"
           "         [--later K] [--duplicate P] [--permute WINDOW [--pin-fin]] [--fix-checksums]\n"
           "         [--report FILE]\n"
           "       podtap-pcaprewrite IN OUT --truncate-file N\n"
@@ -46,6 +47,23 @@ std::uint64_t number(const std::string &opt, const char *v)
     if (*end != '\0' || v[0] == '-')
         fail(opt + " needs a non-negative integer");
     return n;
+}
+
+// "3,7,12" → {3, 7, 12}
+std::vector<std::uint64_t> numberList(const std::string &opt, const char *v)
+{
+    std::vector<std::uint64_t> out;
+    std::string s(v);
+    std::size_t pos = 0;
+    while (pos <= s.size()) {
+        const std::size_t comma = std::min(s.find(',', pos), s.size());
+        const std::string item = s.substr(pos, comma - pos);
+        if (item.empty())
+            fail(opt + " needs a list of non-negative integers: 3,7,12");
+        out.push_back(number(opt, item.c_str()));
+        pos = comma + 1;
+    }
+    return out;
 }
 
 int truncateFile(const std::string &in, const std::string &out, std::uint64_t n)
@@ -86,6 +104,9 @@ int main(int argc, char **argv)
     std::uint32_t shift = 0, wrap = 0;
     double split = 0, overlap = 0, drop = 0, later = 0, dup = 0;
     std::size_t laterBy = 8, window = 0;
+    std::uint16_t dropTo = 0;
+    std::vector<std::uint64_t> dropIndex;
+    bool dropSyn = false;
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
         auto val = [&]() -> const char * {
@@ -107,6 +128,12 @@ int main(int argc, char **argv)
             overlap = probability(a, val());
         else if (a == "--drop-data")
             drop = probability(a, val());
+        else if (a == "--drop-to")
+            dropTo = std::uint16_t(number(a, val()));
+        else if (a == "--drop-index")
+            dropIndex = numberList(a, val());
+        else if (a == "--drop-syn")
+            dropSyn = true;
         else if (a == "--retransmit-later")
             later = probability(a, val());
         else if (a == "--later")
@@ -160,8 +187,12 @@ int main(int argc, char **argv)
         r.split(split);
     if (overlap > 0)
         r.overlap(overlap);
+    if ((dropTo == 0) != (dropIndex.empty() && !dropSyn))
+        fail("--drop-to PORT goes with --drop-index LIST and/or --drop-syn");
     if (drop > 0)
         r.dropData(drop);
+    if (dropTo != 0)
+        r.dropChosen(dropTo, dropIndex, dropSyn);
     if (later > 0)
         r.retransmitLater(later, laterBy);
     if (dup > 0)

@@ -291,6 +291,57 @@ void Rewriter::dropData(double p)
     m_packets = std::move(out);
 }
 
+void Rewriter::dropChosen(std::uint16_t port, const std::vector<std::uint64_t> &ordinals, bool syn)
+{
+    m_dropped = true;
+    const std::string suffix = ":" + std::to_string(port);
+    auto toPort = [&](const Packet &p) {
+        return p.dst.size() > suffix.size()
+               && p.dst.compare(p.dst.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    std::uint64_t ordinal = 0;
+    std::vector<Packet> out;
+    out.reserve(m_packets.size());
+    for (auto &pkt : m_packets) {
+        int dir = 0;
+        Connection *c = pkt.tcp ? find(pkt, &dir) : nullptr;
+        if (!c || !toPort(pkt)) {
+            out.push_back(std::move(pkt));
+            continue;
+        }
+        Direction &d = c->dir[dir];
+        const std::int64_t from = relative(d, pkt.seq());
+        const std::pair<std::int64_t, std::int64_t> range{from, from + pkt.payloadLen};
+        bool drop = false;
+        DroppedPacket info;
+        if (syn && (pkt.flags() & (SYN | ACK)) == SYN) {
+            drop = true;
+            info.syn = true;
+        } else if (pkt.payloadLen > 0) {
+            info.ordinal = ordinal;
+            drop = std::find(ordinals.begin(), ordinals.end(), ordinal) != ordinals.end();
+            ++ordinal;
+        }
+        if (drop) {
+            info.client = pkt.src;
+            info.offset = pkt.payloadLen > 0 ? from : 0;
+            info.length = pkt.payloadLen;
+            m_droppedList.push_back(info);
+            if (pkt.payloadLen > 0) {
+                d.dropped.push_back(range);
+                ++d.droppedPackets;
+            }
+            ++m_counts[info.syn ? "dropped_syn" : "dropped"];
+            continue;
+        }
+        if (pkt.payloadLen > 0)
+            d.kept.push_back(range);
+        out.push_back(std::move(pkt));
+    }
+    m_counts["eligible"] = ordinal;
+    m_packets = std::move(out);
+}
+
 void Rewriter::retransmitLater(double p, std::size_t distance)
 {
     std::vector<std::pair<std::size_t, Packet>> moved; // re-insert after this many kept packets
@@ -406,7 +457,18 @@ std::string Rewriter::reportJson(std::size_t inputRecords) const
         o << (first ? "" : ",") << '"' << k << "\":" << v;
         first = false;
     }
-    o << "},\"connections\":[";
+    o << '}';
+    if (!m_droppedList.empty()) {
+        o << ",\"dropped_list\":[";
+        for (std::size_t i = 0; i < m_droppedList.size(); ++i) {
+            const DroppedPacket &d = m_droppedList[i];
+            o << (i ? "," : "") << "{\"client\":\"" << d.client
+              << "\",\"syn\":" << (d.syn ? "true" : "false") << ",\"ordinal\":" << d.ordinal
+              << ",\"offset\":" << d.offset << ",\"length\":" << d.length << '}';
+        }
+        o << ']';
+    }
+    o << ",\"connections\":[";
     first = true;
     for (const auto &key : m_order) {
         const Connection &c = m_connections.at(key);

@@ -22,6 +22,9 @@ public:
     void split(double p);
     void overlap(double p);
     void dropData(double p);
+    // Drops chosen packets towards `port`: data segments by ordinal among the TCP segments with
+    // payload to that port (0-based, capture order), and with `syn` its SYNs (without ACK).
+    void dropChosen(std::uint16_t port, const std::vector<std::uint64_t> &ordinals, bool syn);
     void retransmitLater(double p, std::size_t distance);
     void duplicate(double p);
     // Shuffles records within windows; SYN and RST stay put (and FIN too with pinFin).
@@ -61,6 +64,15 @@ private:
     std::map<std::string, Connection> m_connections; // key: lower endpoint | higher endpoint
     std::vector<std::string> m_order;
     std::map<std::string, std::uint64_t> m_counts; // what each operation did
+    struct DroppedPacket
+    {
+        std::uint64_t ordinal = 0; // among data segments to the port; SYN: none
+        bool syn = false;
+        std::string client;
+        std::int64_t offset = 0; // from the client's ISN + 1
+        std::uint32_t length = 0;
+    };
+    std::vector<DroppedPacket> m_droppedList; // dropChosen()
     bool m_dropped = false;
 };
 

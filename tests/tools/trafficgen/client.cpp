@@ -3,6 +3,7 @@
 #include "httpparser.h"
 #include "netio.h"
 #include "payload.h"
+#include "requestlog.h"
 #include "restmix.h"
 
 #include <fcntl.h>
@@ -16,7 +17,9 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -40,6 +43,8 @@ int Client::run()
                      strerror(errno));
         return 1;
     }
+    if (m_options.mode == "raw" && !loadRawSegments(m_options.rawPath, m_rawSegments))
+        return 1;
     if (m_options.connections == 0 && m_options.duration <= 0) {
         std::fprintf(stderr, "client: --connections 0 needs --duration\n");
         return 1;
@@ -236,6 +241,7 @@ bool Client::runConnection(std::uint64_t index, LiveConnection &conn)
     sleepSeconds(m_options.idleBefore);
     const bool ok = m_options.mode == "bulk"   ? exchangeBulk(fd, index, conn)
                     : m_options.mode == "rest" ? exchangeRest(fd, index, conn)
+                    : m_options.mode == "raw"  ? exchangeRaw(fd, conn)
                                                : exchangeHttp(fd, index, conn);
     if (!ok) {
         ::close(fd);
@@ -314,12 +320,14 @@ bool Client::exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn)
                                      + std::to_string(m_options.responseSize) + "\r\nX-Request-Id: "
                                      + std::to_string(index) + "-" + std::to_string(sent)
                                      + "\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+            const double sendTs = wallClock(); // before its first byte leaves
             if (!sendAll(fd, head.data(), head.size(), conn, &error)) {
                 setError(conn, error);
                 return false;
             }
             Payload payload(m_options.seed ^ (index << 20) ^ sent);
             body.resize(std::min<std::uint64_t>(size, 256 * 1024));
+            std::string wire = m_requestLog.isOpen() ? head : std::string();
             for (std::uint64_t left = size; left > 0;) {
                 const std::size_t n = std::min<std::uint64_t>(left, body.size());
                 payload.fill(body.data(), n);
@@ -327,7 +335,17 @@ bool Client::exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn)
                     setError(conn, error);
                     return false;
                 }
+                if (m_requestLog.isOpen())
+                    wire.append(body.data(), n);
                 left -= n;
+            }
+            if (m_requestLog.isOpen()) {
+                std::string local;
+                {
+                    std::lock_guard lock(conn.mutex);
+                    local = conn.record.local;
+                }
+                m_requestLog.writeLine(requestRecord(local, sent, wire, sendTs));
             }
             ++sent;
         }
@@ -496,6 +514,62 @@ bool Client::exchangeRest(int fd, std::uint64_t index, LiveConnection &conn)
         return false;
     }
     return finishClose(fd, conn, true);
+}
+
+// Raw mode: the file's segments in order, each in its own TCP segment (TCP_NODELAY, and the
+// next write waits until the peer acked everything sent), so a test knows which packet carries
+// which bytes. Then FIN and read until the server's FIN; what the server answers is not checked.
+bool Client::exchangeRaw(int fd, LiveConnection &conn)
+{
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    std::string error;
+    for (const std::string &segment : m_rawSegments) {
+        if (!sendAll(fd, segment.data(), segment.size(), conn, &error)) {
+            setError(conn, error);
+            return false;
+        }
+        for (int i = 0; i < 5000; ++i) { // bounded: 5 s
+            int outq = 0;
+            if (ioctl(fd, SIOCOUTQ, &outq) != 0 || outq == 0)
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+    return finishClose(fd, conn, true);
+}
+
+bool Client::loadRawSegments(const std::string &path, std::vector<std::string> &segments)
+{
+    std::ifstream f(path, std::ios::binary);
+    const std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (!f.good() && !f.eof()) {
+        std::fprintf(stderr, "client: cannot read %s\n", path.c_str());
+        return false;
+    }
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+        const std::size_t nl = all.find('\n', pos);
+        std::size_t n = 0;
+        bool ok = nl != std::string::npos && nl > pos && nl - pos <= 9;
+        for (std::size_t i = pos; ok && i < nl; ++i) {
+            ok = all[i] >= '0' && all[i] <= '9';
+            n = n * 10 + std::size_t(all[i] - '0');
+        }
+        if (!ok || n == 0 || all.size() - (nl + 1) < n) {
+            std::fprintf(stderr,
+                         "client: %s: bad segment at byte %zu (want \"LENGTH\\n\" + bytes)\n",
+                         path.c_str(), pos);
+            return false;
+        }
+        segments.push_back(all.substr(nl + 1, n));
+        pos = nl + 1 + n;
+    }
+    if (segments.empty()) {
+        std::fprintf(stderr, "client: %s holds no segment\n", path.c_str());
+        return false;
+    }
+    return true;
 }
 
 bool Client::exchangeBulk(int fd, std::uint64_t index, LiveConnection &conn)

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace trafficgen {
 
@@ -18,7 +19,8 @@ struct ClientOptions
     std::optional<SockAddress> bind;
     std::string mode = "http"; // http | bulk | rest
     std::string recordPath;
-    std::string recordRequestsPath; // rest: one JSON line per request
+    std::string recordRequestsPath; // rest, http, raw: one JSON line per request
+    std::string rawPath;            // raw: the segments to send, "<length>\n<bytes>" each
     std::uint64_t connections = 1;  // 0 = unlimited (needs --duration)
     std::uint64_t concurrency = 1;
     std::uint64_t requestsPerConn = 1; // 0 = unlimited (needs --duration)
@@ -56,6 +58,8 @@ private:
     bool exchangeHttp(int fd, std::uint64_t index, LiveConnection &conn);
     bool exchangeBulk(int fd, std::uint64_t index, LiveConnection &conn);
     bool exchangeRest(int fd, std::uint64_t index, LiveConnection &conn);
+    bool exchangeRaw(int fd, LiveConnection &conn);
+    static bool loadRawSegments(const std::string &path, std::vector<std::string> &segments);
     bool finishClose(int fd, LiveConnection &conn, bool readToEof);
     bool pace(); // waits for the next rate slot; false once --duration is over
     bool timeLeft() const;
@@ -65,6 +69,7 @@ private:
     RecordWriter m_writer;
     RecordWriter m_requestLog; // --record-requests
     ConnectionRegistry m_registry{m_writer};
+    std::vector<std::string> m_rawSegments; // --raw-file
     std::chrono::steady_clock::time_point m_start;
     std::atomic<std::uint64_t> m_nextConnection{0};
     std::atomic<std::uint64_t> m_ticket{0};

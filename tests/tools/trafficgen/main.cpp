@@ -20,15 +20,15 @@ namespace {
 const char usage[]
         = "usage:\n"
           "  podtap-trafficgen serve --listen ADDR:PORT [--mode http|echo|sink|rest]\n"
-          "        [--variant prod|local] [--record FILE]\n"
+          "        [--variant prod|local] [--record FILE] [--record-requests FILE]\n"
           "        [--response-size N] [--stall-ms MS] [--rcvbuf N] [--sndbuf N] [--io-timeout S]\n"
-          "  podtap-trafficgen client --connect ADDR:PORT [--mode http|bulk|rest]\n"
+          "  podtap-trafficgen client --connect ADDR:PORT [--mode http|bulk|rest|raw]\n"
           "        [--connections N] [--concurrency C] [--requests-per-conn R]\n"
           "        [--request-size S] [--response-size S]\n"
           "        [--pipeline P] [--bulk-bytes B] [--rate RPS] [--duration SEC] [--timeout SEC]\n"
           "        [--bind ADDR[:PORT]] [--record FILE] [--idle-before SEC] [--idle-after SEC]\n"
           "        [--keepalive SEC] [--rst] [--hold-stdin] [--rcvbuf N] [--sndbuf N]\n"
-          "        [--io-timeout S] [--seed N] [--record-requests FILE]\n"
+          "        [--io-timeout S] [--seed N] [--record-requests FILE] [--raw-file FILE]\n"
           "ADDR is IPv4 or [IPv6]. Records are JSON Lines, one object per connection.\n";
 
 [[noreturn]] void fail(const std::string &msg)
@@ -113,6 +113,8 @@ int main(int argc, char **argv)
                     fail("--variant must be prod or local");
             } else if (a == "--record") {
                 o.recordPath = value(i);
+            } else if (a == "--record-requests") {
+                o.recordRequestsPath = value(i);
             } else if (a == "--response-size") {
                 o.responseSize = toU64(a, value(i));
             } else if (a == "--stall-ms") {
@@ -152,8 +154,10 @@ int main(int argc, char **argv)
                 o.bind = toAddress(a, value(i), true);
             } else if (a == "--mode") {
                 o.mode = value(i);
-                if (o.mode != "http" && o.mode != "bulk" && o.mode != "rest")
-                    fail("--mode must be http, bulk or rest");
+                if (o.mode != "http" && o.mode != "bulk" && o.mode != "rest" && o.mode != "raw")
+                    fail("--mode must be http, bulk, rest or raw");
+            } else if (a == "--raw-file") {
+                o.rawPath = value(i);
             } else if (a == "--record") {
                 o.recordPath = value(i);
             } else if (a == "--record-requests") {
@@ -202,6 +206,8 @@ int main(int argc, char **argv)
         }
         if (!haveConnect)
             fail("client needs --connect");
+        if ((o.mode == "raw") != !o.rawPath.empty())
+            fail("--mode raw and --raw-file go together");
         static Client *client = nullptr;
         Client c(o);
         client = &c;

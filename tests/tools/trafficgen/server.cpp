@@ -2,6 +2,7 @@
 
 #include "netio.h"
 #include "payload.h"
+#include "requestlog.h"
 
 #include <netinet/tcp.h>
 #include <unistd.h>
@@ -21,6 +22,11 @@ int Server::run()
 {
     if (!m_options.recordPath.empty() && !m_writer.open(m_options.recordPath)) {
         std::fprintf(stderr, "serve: cannot write %s: %s\n", m_options.recordPath.c_str(),
+                     strerror(errno));
+        return 1;
+    }
+    if (!m_options.recordRequestsPath.empty() && !m_requestLog.open(m_options.recordRequestsPath)) {
+        std::fprintf(stderr, "serve: cannot write %s: %s\n", m_options.recordRequestsPath.c_str(),
                      strerror(errno));
         return 1;
     }
@@ -90,6 +96,19 @@ void Server::serve(int fd, std::shared_ptr<LiveConnection> conn)
     m_registry.finish(conn);
 }
 
+void Server::logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire,
+                        const std::string &error)
+{
+    if (!m_requestLog.isOpen())
+        return;
+    std::string remote;
+    {
+        std::lock_guard lock(conn.mutex);
+        remote = conn.record.remote;
+    }
+    m_requestLog.writeLine(requestRecord(remote, seq, wire, 0, error));
+}
+
 namespace {
 
 void noteReadEnd(ssize_t r, LiveConnection &conn)
@@ -155,6 +174,7 @@ void Server::serveHttp(int fd, LiveConnection &conn)
     std::string in;
     std::vector<char> buf(64 * 1024);
     std::vector<char> body;
+    std::uint64_t seq = 0; // requests of this connection
     constexpr std::size_t maxHeader = 64 * 1024;
     for (;;) {
         std::size_t consumed = 0;
@@ -163,6 +183,8 @@ void Server::serveHttp(int fd, LiveConnection &conn)
         while (parseHttpHead(in, consumed, "x-response-size", head)) {
             if (in.size() - consumed < head.headerEnd + head.contentLength)
                 break; // body not complete yet
+            logRequest(conn, seq++,
+                       std::string_view(in).substr(consumed, head.headerEnd + head.contentLength));
             consumed += head.headerEnd + head.contentLength;
             std::size_t size = m_options.responseSize;
             if (!head.extraValue.empty())
@@ -207,12 +229,16 @@ void Server::serveHttp(int fd, LiveConnection &conn)
             return;
         }
         if (in.size() > maxHeader && in.find("\r\n\r\n") == std::string::npos) {
+            logRequest(conn, seq, in, "request header too large");
             noteError(conn, "request header too large");
             return;
         }
         const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
         if (r <= 0) {
             noteReadEnd(r, conn);
+            if (!in.empty())
+                logRequest(conn, seq, in,
+                           r == 0 ? "EOF inside a request" : "reset inside a request");
             if (r == 0 && !in.empty()) {
                 std::lock_guard lock(conn.mutex);
                 conn.record.error = "EOF inside a request";
@@ -231,6 +257,7 @@ void Server::serveRest(int fd, LiveConnection &conn)
     std::string in;
     std::vector<char> buf(64 * 1024);
     bool continueSent = false; // for the request at the start of `in`
+    std::uint64_t seq = 0;     // requests of this connection
     for (;;) {
         std::size_t consumed = 0;
         for (;;) {
@@ -241,6 +268,8 @@ void Server::serveRest(int fd, LiveConnection &conn)
             if (status == HttpParser::Status::Error) {
                 const std::string reply = m_rest.badRequest(error);
                 sendAll(fd, reply.data(), reply.size(), conn, nullptr);
+                logRequest(conn, seq, std::string_view(in).substr(consumed),
+                           "bad request: " + error);
                 noteError(conn, "bad request: " + error);
                 return;
             }
@@ -254,6 +283,7 @@ void Server::serveRest(int fd, LiveConnection &conn)
             }
             if (status == HttpParser::Status::NeedMore)
                 break;
+            logRequest(conn, seq++, std::string_view(in).substr(consumed, req.wireBytes));
             consumed += req.wireBytes;
             continueSent = false;
             bool close = false;
@@ -276,6 +306,9 @@ void Server::serveRest(int fd, LiveConnection &conn)
         const ssize_t r = recvSome(fd, buf.data(), buf.size(), conn);
         if (r <= 0) {
             noteReadEnd(r, conn);
+            if (!in.empty())
+                logRequest(conn, seq, in,
+                           r == 0 ? "EOF inside a request" : "reset inside a request");
             if (r == 0 && !in.empty()) {
                 std::lock_guard lock(conn.mutex);
                 conn.record.error = "EOF inside a request";

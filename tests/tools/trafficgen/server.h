@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace trafficgen {
 
@@ -16,6 +17,7 @@ struct ServerOptions
     std::string mode = "http";    // http | echo | sink | rest
     std::string variant = "prod"; // rest: prod | local
     std::string recordPath;
+    std::string recordRequestsPath;  // http/rest: one JSON line per request received
     std::size_t responseSize = 1024; // http: when the request names no size
     int stallMs = 0;                 // sink/echo: wait before the first read (zero-window tests)
     int rcvbuf = 0;
@@ -38,10 +40,13 @@ private:
     void serveEcho(int fd, LiveConnection &conn);
     void serveSink(int fd, LiveConnection &conn);
     void serveRest(int fd, LiveConnection &conn);
+    void logRequest(LiveConnection &conn, std::uint64_t seq, std::string_view wire,
+                    const std::string &error = {});
 
     ServerOptions m_options;
     RestService m_rest{m_options.variant};
     RecordWriter m_writer;
+    RecordWriter m_requestLog; // --record-requests
     ConnectionRegistry m_registry{m_writer};
 };
 
