@@ -4,8 +4,8 @@
 #include "http/httpexchange.h"
 #include "http/httpfilter.h"
 #include "http/httpparser.h"
-#include "http/shadowcomparator.h"
 #include "http/requestframer.h"
+#include "http/shadowcomparator.h"
 
 #include <QHostAddress>
 #include <QJsonObject>
