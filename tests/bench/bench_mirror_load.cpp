@@ -14,8 +14,9 @@
 // (p50/p99 of local $msec minus pod $msec of the same request: from the pod's answer to the
 // local answer, 1 ms resolution), CPU-seconds per million served requests of podtapd, of
 // kubesim (API server + exec relay, one thread) and of tcpdump (/proc/PID/stat utime+stime
-// over the row), and how often tcpdump was found blocked writing its stdout pipe (wchan
-// sampled every 2 ms: when the reader is too slow the ring fills behind it).
+// over the row), how often tcpdump was found blocked writing its stdout pipe (wchan sampled
+// every 2 ms: when the reader is too slow the ring fills behind it) and how long it waited,
+// runnable, for a CPU (/proc/PID/schedstat: while it waits, the ring fills too).
 //
 // --stage narrows the path to find where packets are lost at a given rate:
 //   mirror   the whole path (podtapd session: engine, store, mirror)
@@ -146,6 +147,15 @@ double cpuSecondsOf(qint64 pid)
     if (fields.size() < 13)
         return 0;
     return double(fields[11].toLongLong() + fields[12].toLongLong()) / double(sysconf(_SC_CLK_TCK));
+}
+
+// Time the process spent runnable but waiting for a CPU (/proc/PID/schedstat, 2nd field, ns).
+double runQueueSecondsOf(qint64 pid)
+{
+    QFile f(QStringLiteral("/proc/%1/schedstat").arg(pid));
+    if (pid <= 0 || !f.open(QIODevice::ReadOnly))
+        return 0;
+    return double(f.readAll().split(' ').value(1).toLongLong()) / 1e9;
 }
 
 // The tcpdump whose parent is `parent` (kubesim's exec children: ChildProcess execs in place).
@@ -341,6 +351,7 @@ struct Result
     double p50 = -1, p99 = -1;
     double cpuDaemon = 0, cpuKubesim = 0, cpuTcpdump = 0;
     double blocked = 0;
+    double tcpdumpWaitMs = 0; // runnable but not running
     QString note;
 };
 
@@ -560,7 +571,7 @@ Result Bench::runRow(const Row &row)
     m_podLog.mark();
     m_local.log().mark();
     const double daemon0 = cpuSecondsOf(daemonPid), kubesim0 = cpuSecondsOf(m_kubesim.pid()),
-                 tcpdump0 = cpuSecondsOf(tcpdump);
+                 tcpdump0 = cpuSecondsOf(tcpdump), wait0 = runQueueSecondsOf(tcpdump);
     WchanSampler sampler;
     if (tcpdump > 0)
         sampler.start(tcpdump);
@@ -606,6 +617,7 @@ Result Bench::runRow(const Row &row)
     r.cpuDaemon = cpuSecondsOf(daemonPid) - daemon0;
     r.cpuKubesim = cpuSecondsOf(m_kubesim.pid()) - kubesim0;
     r.cpuTcpdump = cpuSecondsOf(tcpdump) - tcpdump0;
+    r.tcpdumpWaitMs = (runQueueSecondsOf(tcpdump) - wait0) * 1000.0;
     stopStage(stage, &r);
     delete stage;
 
@@ -642,11 +654,11 @@ QString perMillion(double cpu, qint64 requests)
 
 void printHeader()
 {
-    std::printf("%-22s %8s %9s %7s %17s %8s %7s %7s %8s %8s %8s %7s  %s\n", "row", "req/s",
+    std::printf("%-22s %8s %9s %7s %17s %8s %7s %7s %8s %8s %8s %7s %7s  %s\n", "row", "req/s",
                 "packets/s", "kdrops", "delivered/served", "%", "p50 ms", "p99 ms", "podtapd",
-                "kubesim", "tcpdump", "blocked", "notes");
-    std::printf("%-22s %8s %9s %7s %17s %8s %7s %7s %8s %8s %8s %7s\n", "", "achieved", "", "", "",
-                "", "", "", "CPU-s/M", "CPU-s/M", "CPU-s/M", "stdout");
+                "kubesim", "tcpdump", "blocked", "tcpdump", "notes");
+    std::printf("%-22s %8s %9s %7s %17s %8s %7s %7s %8s %8s %8s %7s %7s\n", "", "achieved", "", "",
+                "", "", "", "", "CPU-s/M", "CPU-s/M", "CPU-s/M", "stdout", "rq ms");
 }
 
 void printRow(const QString &label, const Result &r)
@@ -661,15 +673,16 @@ void printRow(const QString &label, const Result &r)
     if (r.unreadAtStop > 0)
         notes += QStringLiteral("%1 unread at stop; ").arg(r.unreadAtStop);
     std::printf(
-            "%-22s %8.0f %9s %7s %17s %8s %7s %7s %8s %8s %8s %6.1f%%  %s\n", qPrintable(label),
-            r.seconds > 0 ? double(r.served) / r.seconds : 0.0,
+            "%-22s %8.0f %9s %7s %17s %8s %7s %7s %8s %8s %8s %6.1f%% %7.0f  %s\n",
+            qPrintable(label), r.seconds > 0 ? double(r.served) / r.seconds : 0.0,
             qPrintable(r.packets >= 0 && r.seconds > 0 ? num(double(r.packets) / r.seconds)
                                                        : QStringLiteral("-")),
             qPrintable(r.kernelDrops >= 0 ? QString::number(r.kernelDrops) : QStringLiteral("-")),
             qPrintable(ds), qPrintable(num(pct, 2)), qPrintable(num(r.p50, 0)),
             qPrintable(num(r.p99, 0)), qPrintable(perMillion(r.cpuDaemon, r.served)),
             qPrintable(perMillion(r.cpuKubesim, r.served)),
-            qPrintable(perMillion(r.cpuTcpdump, r.served)), r.blocked * 100.0, qPrintable(notes));
+            qPrintable(perMillion(r.cpuTcpdump, r.served)), r.blocked * 100.0, r.tcpdumpWaitMs,
+            qPrintable(notes));
     std::fflush(stdout);
 }
 
@@ -723,6 +736,7 @@ int Bench::run()
             m.cpuKubesim = med([](const Result &r) { return r.cpuKubesim; });
             m.cpuTcpdump = med([](const Result &r) { return r.cpuTcpdump; });
             m.blocked = med([](const Result &r) { return r.blocked; });
+            m.tcpdumpWaitMs = med([](const Result &r) { return r.tcpdumpWaitMs; });
             QStringList drops;
             for (const Result &r : std::as_const(all[i]))
                 drops << QString::number(r.kernelDrops);
