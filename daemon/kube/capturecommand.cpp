@@ -21,15 +21,25 @@ Result<QStringList> CaptureCommand::argv(const Options &o)
     // packets "received by filter" but never captured). Immediate mode uses TPACKET_V2,
     // one ring slot per packet sized from the snap length: with tcpdump's default 262144
     // a 16 MiB ring has only 32 slots and the kernel dropped 5,300-7,400 packets; with
-    // -s 65600 (the largest IPv4 packet, 65535, plus the 20-byte SLL2 header) the same
-    // 32 MiB of kernel memory holds 255 slots and dropped 0-45.
+    // -s 65600 (the largest IPv4 packet, 65535, plus the 20-byte SLL2 header) a slot takes
+    // 64 KiB, whatever the packet's size.
+    // -B 65536 (64 MiB, 1,024 slots) rather than 16384 (256 slots), from
+    // podtap-bench-mirror-load (issue 15): a SIGSTOPped tcpdump held 257 packets with 16 MiB
+    // and about 1,070 with 64 MiB; at 16k-20k requests/s (32k-40k packets/s) 256 slots are
+    // 6-8 ms, and on two busy cores tcpdump waits 1.2-1.7 s per 5 s for a CPU (schedstat)
+    // while never blocking on its stdout pipe, so the kernel dropped 0-4,136 packets per
+    // 5 s run (8 of 12 runs); with 64 MiB 1 of 12 runs dropped (570, at load 7). TPACKET_V3
+    // (no --immediate-mode) dropped nothing and cost a third of the CPU, but delayed the
+    // mirror by p50 110 ms, p99 730 ms at 2k requests/s (up to its 1 s block timeout at
+    // low rates): immediate mode stays. The ring is kernel memory of the node while
+    // tcpdump runs (packet_mmap pages are not charged to the pod's memory cgroup).
     QStringList a{QStringLiteral("tcpdump"),
                   QStringLiteral("-p"),
                   QStringLiteral("-i"),
                   QStringLiteral("any"),
                   QStringLiteral("--immediate-mode"),
                   QStringLiteral("-B"),
-                  QStringLiteral("16384"),
+                  QStringLiteral("65536"),
                   QStringLiteral("-U"),
                   QStringLiteral("-w"),
                   QStringLiteral("-"),

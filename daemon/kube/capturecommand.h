@@ -8,7 +8,7 @@ namespace podtap {
 
 // The tcpdump argv run in the tap, built only from validated parts and passed as an
 // argv array (never through a shell):
-// tcpdump -p -i any --immediate-mode -B 16384 -U -w - -s 65600 tcp port PORT.
+// tcpdump -p -i any --immediate-mode -B 65536 -U -w - -s 65600 tcp port PORT.
 class CaptureCommand
 {
 public:

@@ -5,6 +5,8 @@
 namespace podtap {
 
 namespace {
+// Above this much pending stdout, hand it on at once rather than after the read.
+constexpr qsizetype MaxPendingStdout = 1024 * 1024;
 constexpr char ChannelStdout = 1;
 constexpr char ChannelStderr = 2;
 constexpr char ChannelStatus = 3;
@@ -106,10 +108,21 @@ void ExecStream::onBinary(const QByteArray &message)
     case ChannelStdout:
         if (!payload.isEmpty()) {
             m_stdoutBytes += payload.size();
-            Q_EMIT stdoutData(message.mid(1));
+            if (m_stdoutPending.isEmpty())
+                m_stdoutPending = message.sliced(1);
+            else
+                m_stdoutPending.append(payload);
+            if (m_stdoutPending.size() >= MaxPendingStdout) {
+                flushStdout();
+            } else if (!m_flushQueued) {
+                // Runs once QWebSocket has parsed every message of this read.
+                m_flushQueued = true;
+                QMetaObject::invokeMethod(this, &ExecStream::flushStdout, Qt::QueuedConnection);
+            }
         }
         break;
     case ChannelStderr: {
+        flushStdout(); // tcpdump's lines (its final counts) follow the packets it wrote
         m_stderrPartial.append(payload);
         qsizetype nl;
         while ((nl = m_stderrPartial.indexOf('\n')) >= 0) {
@@ -130,6 +143,16 @@ void ExecStream::onBinary(const QByteArray &message)
     default:
         break; // unknown channels are ignored, as client-go does
     }
+}
+
+void ExecStream::flushStdout()
+{
+    m_flushQueued = false;
+    if (m_stdoutPending.isEmpty())
+        return;
+    QByteArray out;
+    out.swap(m_stdoutPending);
+    Q_EMIT stdoutData(out);
 }
 
 void ExecStream::onPingTimer()
@@ -154,6 +177,7 @@ void ExecStream::onError(QAbstractSocket::SocketError)
 
 void ExecStream::onDisconnected()
 {
+    flushStdout();
     if (!m_statusSeen) {
         if (!m_stderrPartial.isEmpty())
             Q_EMIT stderrLine(QString::fromUtf8(m_stderrPartial));
@@ -178,6 +202,7 @@ void ExecStream::finish(Outcome outcome)
 {
     if (m_finished)
         return;
+    flushStdout(); // what arrived before the end is delivered before it
     m_finished = true;
     m_running = false;
     m_pingTimer.stop();

@@ -12,8 +12,13 @@ namespace podtap {
 
 // One `exec` in a pod over the Kubernetes WebSocket protocol, offering
 // v5.channel.k8s.io then v4.channel.k8s.io. stdout arrives as raw bytes (the pcap stream),
-// stderr as lines, and channel 3's Status as the exit code. Pings every 5 s while no data
-// arrives; a stream with neither data nor pong for 60 s is declared dead (client-go's rule).
+// stderr as lines, and channel 3's Status as the exit code. stdout is handed on once per
+// socket read, not once per WebSocket message: every message QWebSocket parsed from one read
+// is gathered and emitted together (a queued call behind them), so the consumer's per-chunk
+// work (the mirror's socket writes, its queued flushes) is paid per read. Order with stderr
+// and the end is kept: pending stdout goes out before any stderr line and before finished(). Pings
+// every 5 s while no data arrives; a stream with neither data nor pong for 60 s is declared dead
+// (client-go's rule).
 class ExecStream : public QObject
 {
     Q_OBJECT
@@ -50,6 +55,7 @@ Q_SIGNALS:
 
 private:
     void onBinary(const QByteArray &message);
+    void flushStdout();
     void onDisconnected();
     void onError(QAbstractSocket::SocketError error);
     void onPingTimer();
@@ -63,6 +69,8 @@ private:
     QElapsedTimer m_sinceData; // since the last message: no pings while data flows
     QByteArray m_status;
     QByteArray m_stderrPartial;
+    QByteArray m_stdoutPending; // stdout of the messages parsed so far in this socket read
+    bool m_flushQueued = false;
     QString m_protocol;
     qint64 m_stdoutBytes = 0;
     int m_pingIntervalMs = 5000;

@@ -225,12 +225,13 @@ Scenario parse(const YAML::Node &root)
                 p.workload.kind = reqStr(w, "kind", "workload");
                 if (p.workload.kind != QLatin1String("http-echo")
                     && p.workload.kind != QLatin1String("rest")
+                    && p.workload.kind != QLatin1String("nginx")
                     && p.workload.kind != QLatin1String("none"))
-                    fail(w, "workload kind must be http-echo, rest or none");
+                    fail(w, "workload kind must be http-echo, rest, nginx or none");
                 p.workload.port = num<int>(w, "port", 0);
                 if (p.workload.kind != QLatin1String("none")
                     && (p.workload.port <= 0 || p.workload.port > 65535))
-                    fail(w, "http-echo and rest workloads need a port between 1 and 65535");
+                    fail(w, "http-echo, rest and nginx workloads need a port between 1 and 65535");
             }
             if (const YAML::Node t = n["traffic"]) {
                 checkKeys(t, "traffic", {"ratePerSecond", "requestSize", "connections"});

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void slowConsumerGetsTheWholeOutput();
+    void stdoutBeforeStderrAndEnd();
 
 private:
     QTemporaryDir m_dir;
@@ -98,7 +99,9 @@ void TstExecStream::slowConsumerGetsTheWholeOutput()
     connect(&exec, &ExecStream::stdoutData, this, [&](const QByteArray &b) {
         hash.addData(b);
         received += b.size();
-        QThread::usleep(8000); // ~4 MB/s: the server finishes seconds before we do
+        // ~4 MB/s whatever the chunk size (stdout comes once per socket read): the server
+        // finishes seconds before we do.
+        QThread::usleep(ulong(b.size() / 4));
     });
     connect(&exec, &ExecStream::finished, this, [&](const ExecStream::Outcome &o) {
         outcome = o;
@@ -110,6 +113,52 @@ void TstExecStream::slowConsumerGetsTheWholeOutput()
     QVERIFY2(outcome.success, qPrintable(outcome.message));
     QCOMPARE(received, qint64(data.size()));
     QCOMPARE(hash.result(), QCryptographicHash::hash(data, QCryptographicHash::Sha256));
+}
+
+// stdout is gathered per socket read: many small writes must still arrive whole and in
+// order, and a stderr line (tcpdump's final counts) or the end must never overtake stdout
+// written before it.
+void TstExecStream::stdoutBeforeStderrAndEnd()
+{
+    ExecStream exec(m_api.get());
+    QByteArray out;
+    int chunks = 0;
+    qint64 atStderr = -1, atEnd = -1;
+    bool done = false;
+    ExecStream::Outcome outcome;
+    connect(&exec, &ExecStream::stdoutData, this, [&](const QByteArray &b) {
+        out += b;
+        ++chunks;
+    });
+    connect(&exec, &ExecStream::stderrLine, this, [&](const QString &line) {
+        if (line == QLatin1String("end"))
+            atStderr = out.size();
+    });
+    connect(&exec, &ExecStream::finished, this, [&](const ExecStream::Outcome &o) {
+        outcome = o;
+        atEnd = out.size();
+        done = true;
+    });
+    // 3,000 writes of 6 bytes (printf is a shell builtin: one write each), then stderr. The
+    // pause lets kubesim relay the stdout pipe first (it reads its pipes independently).
+    exec.start(QStringLiteral("bench"), QStringLiteral("web"), QStringLiteral("app"),
+               {QStringLiteral("sh"), QStringLiteral("-c"),
+                QStringLiteral("i=1000; while [ $i -lt 4000 ]; do printf 'l%d\\n' $i; "
+                               "i=$((i+1)); done; sleep 0.3; echo end >&2; printf tail")});
+    QTRY_VERIFY_WITH_TIMEOUT(done, 60000);
+    QVERIFY2(outcome.success, qPrintable(outcome.message));
+    QByteArray expected;
+    for (int i = 1000; i < 4000; ++i)
+        expected += 'l' + QByteArray::number(i) + '\n';
+    // Every line written before "end" was delivered before it ("tail" may be too: kubesim reads
+    // its two pipes independently).
+    QVERIFY2(atStderr >= qint64(expected.size()), qPrintable(QString::number(atStderr)));
+    expected += "tail";
+    QCOMPARE(out, expected);
+    QCOMPARE(atEnd, qint64(expected.size()));
+    QCOMPARE(exec.stdoutBytes(), qint64(expected.size()));
+    qInfo("%d stdout chunks for 3,001 writes", chunks);
+    QVERIFY(chunks > 0);
 }
 
 QTEST_GUILESS_MAIN(TstExecStream)

@@ -329,14 +329,14 @@ void TestTapSpec::captureArgv()
     auto a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any --immediate-mode -B 16384 -U -w - -s 65600 tcp port "
+             QStringLiteral("tcpdump -p -i any --immediate-mode -B 65536 -U -w - -s 65600 tcp port "
                             "8080"));
     o.snapLength = 128;
     o.hosts = {QStringLiteral("198.18.0.7"), QStringLiteral("fd00::7")};
     a = CaptureCommand::argv(o);
     QVERIFY(a.ok());
     QCOMPARE(a.value().join(QLatin1Char(' ')),
-             QStringLiteral("tcpdump -p -i any --immediate-mode -B 16384 -U -w - -s 128 tcp port "
+             QStringLiteral("tcpdump -p -i any --immediate-mode -B 65536 -U -w - -s 128 tcp port "
                             "8080 and ( "
                             "host 198.18.0.7 "
                             "or host fd00::7 )"));

@@ -165,6 +165,20 @@ bool NetnsManager::cleanStale(QString *error)
             continue;
         dir.remove(f);
     }
+    // The nginx workload's folders ksim<pid>-<ns>-<pod>-nginx (config, logs, temp files).
+    static const QRegularExpression nginxRe(QStringLiteral("^ksim(\\d+)-.*-nginx$"));
+    const QStringList dirs = dir.entryList({QStringLiteral("ksim*-nginx")}, QDir::Dirs);
+    for (const QString &d : dirs) {
+        const auto m = nginxRe.match(d);
+        if (!m.hasMatch())
+            continue;
+        const qint64 pid = m.captured(1).toLongLong();
+        if (pid != ::getpid() && pidAlive(pid))
+            continue;
+        if (pid == ::getpid() && !m_created.isEmpty())
+            continue;
+        QDir(dir.filePath(d)).removeRecursively();
+    }
     return true;
 }
 

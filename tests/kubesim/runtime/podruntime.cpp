@@ -91,6 +91,14 @@ QString PodRuntime::trafficRecordPath(const QString &ns, const QString &pod, boo
            + (client ? QStringLiteral("-client.jsonl") : QStringLiteral("-server.jsonl"));
 }
 
+QString PodRuntime::nginxAccessLogPath(const QString &ns, const QString &pod) const
+{
+    const auto it = m_pods.constFind(key(ns, pod));
+    if (it == m_pods.cend() || it->spec.workload.kind != QLatin1String("nginx"))
+        return {};
+    return WorkloadProcess::nginxDir(recordPrefix(ns, pod)) + QStringLiteral("/access.log");
+}
+
 bool PodRuntime::hasPod(const QString &ns, const QString &pod) const
 {
     return m_pods.contains(key(ns, pod));

@@ -43,6 +43,10 @@ public:
     // podtap-trafficgen's JSON Lines record (SHA-256 + byte count per connection) of the pod's
     // server or client side; empty with the built-in fallback. Kept after shutdown.
     QString trafficRecordPath(const QString &ns, const QString &pod, bool client) const;
+    // The nginx workload's access log (one line per answered request: "$msec $connection
+    // $connection_requests $status \"$request\" \"$http_x_request_id\""); empty when the pod
+    // does not run nginx. Kept after shutdown, like the records.
+    QString nginxAccessLogPath(const QString &ns, const QString &pod) const;
     // The client namespace's addresses (where the traffic generator of this pod runs).
     QString clientIp(const QString &ns, const QString &pod) const;
     // Namespace name for `ip netns exec` (tests, debugging); empty when unknown.

@@ -22,7 +22,7 @@ struct ContainerSecurity
 
 struct WorkloadSpec
 {
-    QString kind; // "http-echo" | "rest" | "none"
+    QString kind; // "http-echo" | "rest" | "nginx" | "none"
     quint16 port = 0;
 };
 

@@ -2,8 +2,10 @@
 #include "execsession.h"
 #include "podruntime.h"
 #include "websocketcodec.h"
+#include "workloadprocess.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QSignalSpy>
@@ -191,6 +193,7 @@ private:
 private Q_SLOTS:
     void initTestCase();
     void httpEchoAnswersFromClientNamespace();
+    void nginxWorkloadLogsEveryRequest();
     void execEchoOverTlsWithQWebSocket();
     void tlsLargeOutput();
     void execExitCode();
@@ -286,6 +289,61 @@ void TestPodRuntime::httpEchoAnswersFromClientNamespace()
         QCOMPARE(rc, 0);
         QCOMPARE(body, QByteArray("200"));
     }
+}
+
+void TestPodRuntime::nginxWorkloadLogsEveryRequest()
+{
+    QVERIFY(m_runtime->nginxAccessLogPath(Ns, Pod).isEmpty()); // http-echo has no such log
+    if (!QFileInfo(WorkloadProcess::nginxProgram()).isExecutable())
+        QSKIP("the nginx workload needs /usr/sbin/nginx (apt-get install nginx-light)");
+    const QString pod = QStringLiteral("nginx");
+    PodSpec spec;
+    spec.ns = Ns;
+    spec.name = pod;
+    spec.workload = {QStringLiteral("nginx"), PodPort};
+    spec.traffic = TrafficSpec{50, 0, 2};
+    QString ip, ipv6, error;
+    QVERIFY2(m_runtime->startPod(spec, &ip, &ipv6, &error), qPrintable(error));
+    const QString log = m_runtime->nginxAccessLogPath(Ns, pod);
+    QVERIFY(log.startsWith(m_state.path()));
+
+    // Both address families from the client namespace, found in the log by their request id.
+    const QString client = m_runtime->clientNetns(Ns, pod);
+    int n = 0;
+    for (const QString &url : {QStringLiteral("http://%1:%2/a").arg(ip).arg(PodPort),
+                               QStringLiteral("http://[%1]:%2/b").arg(ipv6).arg(PodPort)}) {
+        int rc = -1;
+        const QByteArray body
+                = run({QStringLiteral("ip"), QStringLiteral("netns"), QStringLiteral("exec"),
+                       client, QStringLiteral("curl"), QStringLiteral("-s"),
+                       QStringLiteral("--max-time"), QStringLiteral("5"), QStringLiteral("-H"),
+                       QStringLiteral("X-Request-Id: curl-%1").arg(n++), url},
+                      &rc);
+        QCOMPARE(rc, 0);
+        QCOMPARE(body, QByteArray("ok\n"));
+    }
+    // "$msec $connection $connection_requests $status \"$request\" \"$http_x_request_id\""
+    static const QRegularExpression line(
+            QStringLiteral(R"(^\d+\.\d{3} \d+ \d+ 200 "(GET|POST) \S+ HTTP/1\.1" "[^"]+"$)"));
+    QByteArrayList lines;
+    QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QFile f(log);
+                if (!f.open(QIODevice::ReadOnly))
+                    return false;
+                lines = f.readAll().split('\n');
+                lines.removeAll(QByteArray());
+                return lines.size() >= 20;
+            }(),
+            10000);
+    int curl = 0, keptAlive = 0;
+    for (const QByteArray &l : std::as_const(lines)) {
+        QVERIFY2(line.match(QString::fromLatin1(l)).hasMatch(), l.constData());
+        curl += l.contains("\"curl-") ? 1 : 0;
+        keptAlive += l.split(' ').value(2).toInt() > 1 ? 1 : 0; // the generator's keep-alive
+    }
+    QCOMPARE(curl, 2);
+    QVERIFY(keptAlive > 0);
 }
 
 RawResult TestPodRuntime::rawExec(const ExecRequest &req, const QList<QByteArray> &protocols,

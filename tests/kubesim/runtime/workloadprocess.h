@@ -13,7 +13,7 @@ class ChildProcess;
 
 // The processes that make one pod alive: its workload server in the pod namespace and the
 // optional traffic generator in the pod's client namespace. Uses podtap-trafficgen when found,
-// else a built-in echo server and a curl loop.
+// else a built-in echo server and a curl loop; the `nginx` workload runs Debian's nginx.
 class WorkloadProcess : public QObject
 {
     Q_OBJECT
@@ -28,9 +28,21 @@ public:
 
     // True when `port` is in LISTEN state in the namespace `pid` lives in (/proc/PID/net/tcp*).
     static bool isListening(qint64 pid, quint16 port);
+    // The nginx workload's folder for a record prefix: config, pid, logs and temp files.
+    static QString nginxDir(const QString &recordPrefix)
+    {
+        return recordPrefix + QStringLiteral("-nginx");
+    }
+    // nginx.conf of the nginx workload: one process, a fixed "ok\n" 200 on `port` (IPv4 and
+    // IPv6), connections kept for hours, every request logged unbuffered to DIR/access.log.
+    static QByteArray nginxConfig(const QString &dir, quint16 port);
+    // Where the nginx binary is looked for: $PODTAP_NGINX, else /usr/sbin/nginx.
+    static QString nginxProgram();
 
 private:
     bool startServer(QString *error);
+    bool startNginx(quint16 port, QString *error);
+    bool waitListening(quint16 port, const QString &what, QString *error);
     bool startTraffic(QString *error);
 
     NetnsManager::PodNetwork m_net;
