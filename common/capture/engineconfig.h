@@ -16,8 +16,11 @@ struct EngineConfig
     std::uint64_t globalBufferCap = 256ull * 1024 * 1024;
     // A connection with no packet for this long is closed (flushed with gaps).
     std::int64_t idleTimeoutNs = 300ll * 1000 * 1000 * 1000;
-    // A hole the peer has acknowledged is declared a gap after this long.
-    std::int64_t holeTimeoutNs = 1000ll * 1000 * 1000;
+    // A hole the peer has acknowledged is declared a gap after this long (capture time, from
+    // when bytes behind it were captured). The receiver has those bytes, so no retransmission
+    // will fill it: the wait only covers packets the capture reorders, which is microseconds
+    // (one ring per socket). 1 s held every mirrored request behind a lost packet that long.
+    std::int64_t holeTimeoutNs = 200ll * 1000 * 1000;
     // Closed connections stay known this long so late ACKs are attributed to them.
     std::int64_t closedLingerNs = 30ll * 1000 * 1000 * 1000;
     // Connections tracked at once; beyond it the longest idle one is closed.

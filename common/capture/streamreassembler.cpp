@@ -208,8 +208,9 @@ void StreamReassembler::checkHole(std::int64_t nowNs, std::int64_t timeoutNs, Co
         return;
     }
     if (m_holeSinceNs < 0) {
-        m_holeSinceNs = nowNs;
-        return;
+        m_holeSinceNs = holeSeenSince(nowNs);
+        if (nowNs - m_holeSinceNs < timeoutNs)
+            return;
     }
     if (nowNs - m_holeSinceNs < timeoutNs)
         return;
@@ -219,7 +220,17 @@ void StreamReassembler::checkHole(std::int64_t nowNs, std::int64_t timeoutNs, Co
         to = std::min(to, m_ooo.begin()->first);
     gapTo(to, ctx);
     drain(ctx);
-    m_holeSinceNs = hasHole() ? nowNs : -1;
+    // The next hole waits from when bytes behind it were captured, not from now: timed from
+    // now, each hole of a lossy stream added a whole timeout to everything behind it.
+    m_holeSinceNs = hasHole() ? holeSeenSince(nowNs) : -1;
+}
+
+std::int64_t StreamReassembler::holeSeenSince(std::int64_t nowNs) const
+{
+    // Bytes beyond the hole arrived at their packet's time: the hole is at least that old.
+    if (!m_ooo.empty())
+        return std::min(nowNs, m_ooo.begin()->second.tsNs);
+    return nowNs;
 }
 
 void StreamReassembler::flush(Context &ctx)

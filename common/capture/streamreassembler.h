@@ -82,6 +82,7 @@ private:
     void drain(Context &ctx);
     void gapTo(std::uint64_t offset, Context &ctx);
     void enforceCaps(Context &ctx);
+    std::int64_t holeSeenSince(std::int64_t nowNs) const;
 
     struct Piece
     {

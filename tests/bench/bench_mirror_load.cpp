@@ -80,6 +80,9 @@ struct Options
     int repeat = 1;
     QString stage = QStringLiteral("mirror");
     QString dir = QStringLiteral("/tmp/podtap-bench-mirror-load");
+    // kubesim drops every Nth captured client→server data packet on its way to podtapd
+    // (its dropPackets exec fault): loss the mirror must resynchronise after. 0: none.
+    int dropEvery = 0;
 };
 
 QList<int> intList(const QString &s)
@@ -119,11 +122,13 @@ Options parse(const QStringList &args)
             o.stage = value();
         else if (a == QLatin1String("--dir"))
             o.dir = value();
+        else if (a == QLatin1String("--drop-every"))
+            o.dropEvery = std::max(0, value().toInt());
         else {
             std::fprintf(stderr,
                          "usage: %s [--rates R,R..] [--connections C,C..] [--new-conns N] "
                          "[--seconds S] [--repeat N] [--stage mirror|capture|tcpdump] "
-                         "[--dir DIR]\n",
+                         "[--dir DIR] [--drop-every N]\n",
                          Tool);
             std::exit(a == QLatin1String("--help") ? 0 : 2);
         }
@@ -348,6 +353,8 @@ struct Result
     qint64 kernelDrops = -1, lostOnTheWay = -1, unreadAtStop = -1;
     qint64 served = 0, delivered = 0, answered = 0;
     qint64 mirrorGaps = -1;
+    qint64 requestsMirrored = -1, requestsLost = -1, resyncs = -1;
+    bool lostAtLeast = false;
     double p50 = -1, p99 = -1;
     double cpuDaemon = 0, cpuKubesim = 0, cpuTcpdump = 0;
     double blocked = 0;
@@ -411,7 +418,23 @@ bool Bench::setUp(QString *error)
     for (const char *sub : {"state", "daemon", "local"})
         QDir(m_o.dir + QLatin1Char('/') + QLatin1String(sub)).removeRecursively();
     QDir().mkpath(m_o.dir);
-    if (!m_kubesim.start(QStringLiteral(BENCH_SCENARIO), m_o.dir, error))
+    QString scenario = QStringLiteral(BENCH_SCENARIO);
+    if (m_o.dropEvery > 0) {
+        // The same cluster, with kubesim's packet-drop fault on the pod's taps.
+        QFile base(scenario);
+        QFile lossy(m_o.dir + QStringLiteral("/mirror-load-lossy.yaml"));
+        if (!base.open(QIODevice::ReadOnly) || !lossy.open(QIODevice::WriteOnly))
+            fail(QStringLiteral("cannot write %1").arg(lossy.fileName()));
+        lossy.write(base.readAll());
+        lossy.write(QStringLiteral("faults:\n  exec:\n    - namespace: %1\n      pod: %2\n"
+                                   "      dropPackets: {port: %3, every: %4, max: 1000000}\n")
+                            .arg(Ns, PodName)
+                            .arg(PodPort)
+                            .arg(m_o.dropEvery)
+                            .toUtf8());
+        scenario = lossy.fileName();
+    }
+    if (!m_kubesim.start(scenario, m_o.dir, error))
         return false;
     // The pod nginx's log: kubesim names it after its PID (PodRuntime::nginxAccessLogPath()).
     m_podLog = AccessLog(QStringLiteral("%1/state/ksim%2-%3-%4-nginx/access.log")
@@ -541,7 +564,12 @@ void Bench::stopStage(QProcess *p, Result *r)
         r->kernelDrops = loss[QLatin1String("kernelDrops")].toInteger();
         r->lostOnTheWay = loss[QLatin1String("lostOnTheWay")].toInteger();
         r->unreadAtStop = loss[QLatin1String("unreadAtStop")].toInteger();
-        r->mirrorGaps = s[QLatin1String("mirror")].toObject()[QLatin1String("gaps")].toInteger();
+        const QJsonObject m = s[QLatin1String("mirror")].toObject();
+        r->mirrorGaps = m[QLatin1String("gaps")].toInteger();
+        r->requestsMirrored = m[QLatin1String("requestsMirrored")].toInteger(-1);
+        r->requestsLost = m[QLatin1String("requestsLost")].toInteger(-1);
+        r->resyncs = m[QLatin1String("resyncs")].toInteger(-1);
+        r->lostAtLeast = m[QLatin1String("requestsLostAtLeast")].toBool();
         return;
     }
     // tcpdump's own counts ("N packets captured", "N packets dropped by kernel").
@@ -668,6 +696,14 @@ void printRow(const QString &label, const Result &r)
     QString notes = r.note;
     if (r.mirrorGaps > 0)
         notes += QStringLiteral("%1 closed by gaps; ").arg(r.mirrorGaps);
+    if (r.requestsLost > 0 || r.resyncs > 0) {
+        // What the mirror counted: every request that did not arrive should be in it.
+        notes += QStringLiteral("counted lost %1%2, %3 resyncs, unaccounted %4; ")
+                         .arg(r.lostAtLeast ? QStringLiteral("≥") : QString())
+                         .arg(r.requestsLost)
+                         .arg(r.resyncs)
+                         .arg(r.served - r.delivered - r.requestsLost);
+    }
     if (r.lostOnTheWay > 0)
         notes += QStringLiteral("%1 lost on the way; ").arg(r.lostOnTheWay);
     if (r.unreadAtStop > 0)
