@@ -45,7 +45,12 @@ QString MirrorRequestsText::session(const QJsonObject &m)
     c.fresh = m.value(QLatin1String("freshConnections")).toInteger();
     if (c.seen == 0 && c.bytesLost == 0)
         return {};
-    return QStringLiteral("%1 HTTP requests: %2").arg(n(c.seen), details(c));
+    QString s = QStringLiteral("%1 HTTP requests: %2").arg(n(c.seen), details(c));
+    if (const qint64 joined = m.value(QLatin1String("joined")).toInteger(); joined > 0)
+        s += QStringLiteral("; %1 %2 joined mid-stream at the next request")
+                     .arg(n(joined), joined == 1 ? QStringLiteral("connection")
+                                                 : QStringLiteral("connections"));
+    return s;
 }
 
 QString MirrorRequestsText::connectionShort(const QJsonObject &r)
