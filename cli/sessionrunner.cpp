@@ -68,6 +68,8 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
 {
     QJsonObject params = startParams;
     params[QLatin1String("subscribe")] = true;
+    // The CLI prints no HTTP exchanges: each would cost podtapd a serialisation for it.
+    params[QLatin1String("skipEvents")] = QJsonArray{QStringLiteral("http")};
     params[QLatin1String("stopWithClient")] = !options.detach;
     params[QLatin1String("pcap")] = options.pcapOut != nullptr;
     // Its events may arrive with the reply, before the handlers below exist.

@@ -284,7 +284,7 @@ void IpcServer::broadcastEvent(const QString &stream, const QString &name, const
 void IpcServer::publish(const QString &stream, const QString &name, const QJsonObject &data)
 {
     for (IpcPeer *p : peers())
-        if (p->isSubscribed(stream))
+        if (p->isSubscribed(stream) && p->wants(stream, name))
             p->publishEvent(stream, name, data);
 }
 

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
+#include <QStringList>
 
 #include <functional>
 
@@ -34,9 +35,27 @@ public:
     void sendEvent(const QString &stream, const QString &name, const QJsonObject &data);
     QString clientName() const { return m_clientName; }
     // Event streams ("sessions", "session/3", …) this client asked for.
-    void subscribe(const QString &stream) { m_subscriptions.insert(stream); }
-    void unsubscribe(const QString &stream) { m_subscriptions.remove(stream); }
+    // `skip`: event names of that stream the client does not want (each costs the daemon a
+    // serialisation per client: a CLI has no use for "http" exchanges at 20k/s).
+    void subscribe(const QString &stream, const QStringList &skip = {})
+    {
+        m_subscriptions.insert(stream);
+        if (skip.isEmpty())
+            m_skip.remove(stream);
+        else
+            m_skip.insert(stream, QSet<QString>(skip.begin(), skip.end()));
+    }
+    void unsubscribe(const QString &stream)
+    {
+        m_subscriptions.remove(stream);
+        m_skip.remove(stream);
+    }
     bool isSubscribed(const QString &stream) const { return m_subscriptions.contains(stream); }
+    bool wants(const QString &stream, const QString &name) const
+    {
+        const auto it = m_skip.constFind(stream);
+        return it == m_skip.cend() || !it->contains(name);
+    }
     // Sends an event unless the client is so far behind (MaxPendingBytes) that it would
     // grow the daemon's memory: then it is counted and an "events-lost" event says so.
     void publishEvent(const QString &stream, const QString &name, const QJsonObject &data);
@@ -61,6 +80,7 @@ private:
     bool m_handshaken = false;
     QString m_clientName;
     QSet<QString> m_subscriptions;
+    QHash<QString, QSet<QString>> m_skip;           // stream → event names not wanted
     QHash<QString, QPair<quint64, quint64>> m_lost; // stream → (events, binary bytes)
 };
 

@@ -281,7 +281,7 @@ void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
     watch(s);
     // Subscribing in the same request means no event can be missed.
     if (params.value(QLatin1String("subscribe")).toBool())
-        peer->subscribe(streamOf(sid));
+        peer->subscribe(streamOf(sid), skipEvents(params));
     if (params.value(QLatin1String("pcap")).toBool()) {
         peer->subscribe(streamOf(sid) + QStringLiteral("/pcap"));
         s->setPcapWanted(true);
@@ -381,6 +381,15 @@ void SessionManager::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
     s->stop();
 }
 
+QStringList SessionManager::skipEvents(const QJsonObject &params)
+{
+    QStringList skip;
+    for (const QJsonValue v : params.value(QLatin1String("skipEvents")).toArray())
+        if (v.isString())
+            skip << v.toString();
+    return skip;
+}
+
 void SessionManager::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on)
 {
     const QString what = params.value(QLatin1String("stream")).toString();
@@ -400,7 +409,7 @@ void SessionManager::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &para
     }
     const bool pcap = params.value(QLatin1String("pcap")).toBool();
     if (on) {
-        peer->subscribe(stream);
+        peer->subscribe(stream, skipEvents(params));
         if (pcap && s) {
             peer->subscribe(stream + QStringLiteral("/pcap"));
             s->setPcapWanted(true);

@@ -45,6 +45,8 @@ private:
     void get(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void stop(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on);
+    // session.start/subscribe `skipEvents`: event names the client does not want.
+    static QStringList skipEvents(const QJsonObject &params);
     void mirror(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packets(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packet(IpcPeer *peer, qint64 id, const QJsonObject &params);
