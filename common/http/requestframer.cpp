@@ -4,6 +4,18 @@
 
 namespace podtap {
 
+RequestFramer::Counts &RequestFramer::Counts::operator+=(const Counts &c)
+{
+    requestsSeen += c.requestsSeen;
+    requestsMirrored += c.requestsMirrored;
+    requestsLost += c.requestsLost;
+    lostAtLeast = lostAtLeast || c.lostAtLeast;
+    bytesLost += c.bytesLost;
+    resyncs += c.resyncs;
+    bytesBeforeJoin += c.bytesBeforeJoin;
+    return *this;
+}
+
 QJsonObject RequestFramer::Counts::toJson() const
 {
     QJsonObject o{{QStringLiteral("seen"), qint64(requestsSeen)},

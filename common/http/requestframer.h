@@ -39,6 +39,7 @@ public:
         quint64 bytesLost = 0;        // missing from the capture, or received but not handed out
         quint64 resyncs = 0;          // boundaries found again after a gap
         quint64 bytesBeforeJoin = 0;  // mid-stream join: bytes before the first request
+        Counts &operator+=(const Counts &c);
         QJsonObject toJson() const;
     };
 

@@ -22,12 +22,7 @@ MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
     localClosed += s.localClosed;
     incomplete += s.incomplete;
     filtered += s.filtered;
-    requestsSeen += s.requestsSeen;
-    requestsMirrored += s.requestsMirrored;
-    requestsLost += s.requestsLost;
-    requestsLostAtLeast = requestsLostAtLeast || s.requestsLostAtLeast;
-    bytesLost += s.bytesLost;
-    resyncs += s.resyncs;
+    requests += s.requests;
     freshConnections += s.freshConnections;
     notResyncable += s.notResyncable;
     joined += s.joined;
@@ -49,12 +44,12 @@ QJsonObject MirrorSink::Stats::toJson() const
                        {QStringLiteral("filtered"), qint64(filtered)},
                        {QStringLiteral("bytesMirrored"), qint64(bytesMirrored)},
                        {QStringLiteral("responseBytes"), qint64(responseBytes)},
-                       {QStringLiteral("requestsSeen"), qint64(requestsSeen)},
-                       {QStringLiteral("requestsMirrored"), qint64(requestsMirrored)},
-                       {QStringLiteral("requestsLost"), qint64(requestsLost)},
-                       {QStringLiteral("requestsLostAtLeast"), requestsLostAtLeast},
-                       {QStringLiteral("bytesLost"), qint64(bytesLost)},
-                       {QStringLiteral("resyncs"), qint64(resyncs)},
+                       {QStringLiteral("requestsSeen"), qint64(requests.requestsSeen)},
+                       {QStringLiteral("requestsMirrored"), qint64(requests.requestsMirrored)},
+                       {QStringLiteral("requestsLost"), qint64(requests.requestsLost)},
+                       {QStringLiteral("requestsLostAtLeast"), requests.lostAtLeast},
+                       {QStringLiteral("bytesLost"), qint64(requests.bytesLost)},
+                       {QStringLiteral("resyncs"), qint64(requests.resyncs)},
                        {QStringLiteral("freshConnections"), qint64(freshConnections)},
                        {QStringLiteral("notResyncable"), qint64(notResyncable)},
                        {QStringLiteral("joined"), qint64(joined)}};
@@ -96,21 +91,11 @@ bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
     return allowRemote || host.isLoopback();
 }
 
-void MirrorSink::Stats::add(const RequestFramer::Counts &c)
-{
-    requestsSeen += c.requestsSeen;
-    requestsMirrored += c.requestsMirrored;
-    requestsLost += c.requestsLost;
-    requestsLostAtLeast = requestsLostAtLeast || c.lostAtLeast;
-    bytesLost += c.bytesLost;
-    resyncs += c.resyncs;
-}
-
 MirrorSink::Stats MirrorSink::stats() const
 {
     Stats s = m_stats;
     for (const auto &[id, f] : m_flows)
-        s.add(f.framer.counts());
+        s.requests += f.framer.counts();
     return s;
 }
 
@@ -323,7 +308,7 @@ void MirrorSink::connectionRemoved(TcpConnection &c)
     m_known.erase(c.id);
     if (const auto fit = m_flows.find(c.id); fit != m_flows.end()) {
         const RequestFramer::Counts counts = fit->second.framer.counts();
-        m_stats.add(counts);
+        m_stats.requests += counts;
         if (m_conns.count(c.id) && fit->second.framer.isHttp())
             m_lastCounts[c.id] = counts.toJson(); // for its local connection's end
         m_flows.erase(fit);

@@ -75,17 +75,11 @@ public:
         quint64 localClosed = 0; // the local side closed before all bytes were written
         quint64 incomplete = 0;  // ended without the client's FIN being seen: RST
         quint64 filtered = 0;    // first request did not match the HTTP filter (or not HTTP)
-        // HTTP/1.x request accounting (RequestFramer::Counts, added up).
-        quint64 requestsSeen = 0;
-        quint64 requestsMirrored = 0;
-        quint64 requestsLost = 0;
-        bool requestsLostAtLeast = false;
-        quint64 bytesLost = 0;
-        quint64 resyncs = 0;
+        // HTTP/1.x request accounting: every connection's RequestFramer counts, added up.
+        RequestFramer::Counts requests;
         quint64 freshConnections = 0; // local connections opened again after a gap or close
         quint64 notResyncable = 0;    // streams a gap ended (not HTTP/1.x)
         quint64 joined = 0;           // joined mid-stream at a request boundary
-        void add(const RequestFramer::Counts &c);
 
         Stats &operator+=(const Stats &s);
         // Every count, by the names docs/ipc.md gives them.

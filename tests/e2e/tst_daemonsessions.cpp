@@ -275,16 +275,10 @@ void TestDaemonSessions::mirrorDeliversExactBytes()
                           u"--no-start"_s});
     QVERIFY(mirror.waitForStarted());
     QByteArray err;
-    QRegularExpressionMatch capturing;
-    const QRegularExpression capturingLine(u"podtap: session (\\S+) capturing"_s);
-    QTRY_VERIFY_WITH_TIMEOUT((capturing = capturingLine.match(
-                                      QString::fromUtf8(err += mirror.readAllStandardError())))
-                                             .hasMatch()
-                                     || mirror.state() != QProcess::Running,
-                             60000);
+    const QString capturedSession = CliRunner::waitForCapturing(&mirror, &err);
     m_bench.keep(u"mirror.stderr"_s, err);
-    QVERIFY2(capturing.hasMatch(), err.constData());
-    m_mirrorSession = capturing.captured(1);
+    QVERIFY2(!capturedSession.isEmpty(), err.constData());
+    m_mirrorSession = capturedSession;
     const qint64 setupMs = clock.elapsed();
 
     // 500 short connections, 20 at a time, 3 POSTs each; 5 long keep-alive connections that

@@ -802,18 +802,12 @@ void TestMirrorResync::liveMirrorAfterDroppedPackets()
     mirror.start(CliRunner::podtap(), mirrorArgs);
     QVERIFY(mirror.waitForStarted());
     QByteArray err;
-    QRegularExpressionMatch capturing;
-    const QRegularExpression capturingLine(u"podtap: session (\\S+) capturing"_s);
-    QTRY_VERIFY_WITH_TIMEOUT((capturing = capturingLine.match(
-                                      QString::fromUtf8(err += mirror.readAllStandardError())))
-                                             .hasMatch()
-                                     || mirror.state() != QProcess::Running,
-                             60000);
+    const QString capturedSession = CliRunner::waitForCapturing(&mirror, &err);
     // "capturing" follows tcpdump's "listening on": a request whose first byte was written
     // after this moment is in the capture (an order of events, not a duration).
     const double capturingSince = double(QDateTime::currentMSecsSinceEpoch()) / 1000.0;
-    QVERIFY2(capturing.hasMatch(), err.constData());
-    const QString session = capturing.captured(1);
+    QVERIFY2(!capturedSession.isEmpty(), err.constData());
+    const QString session = capturedSession;
 
     if (!midstream)
         client = m_bench.startClient(slot, clientArgs);

@@ -331,15 +331,9 @@ void TestShadowCompare::mirrorFindsExactlyTheDifferences()
                   reportFile, u"--json"_s, u"--context"_s, u"tapper"_s, u"--no-start"_s});
     QVERIFY(mirror.waitForStarted());
     QByteArray err;
-    QRegularExpressionMatch capturing;
-    const QRegularExpression capturingLine(u"podtap: session (\\S+) capturing"_s);
-    QTRY_VERIFY_WITH_TIMEOUT((capturing = capturingLine.match(
-                                      QString::fromUtf8(err += mirror.readAllStandardError())))
-                                             .hasMatch()
-                                     || mirror.state() != QProcess::Running,
-                             60000);
-    QVERIFY2(capturing.hasMatch(), err.constData());
-    m_session = capturing.captured(1);
+    const QString capturedSession = CliRunner::waitForCapturing(&mirror, &err);
+    QVERIFY2(!capturedSession.isEmpty(), err.constData());
+    m_session = capturedSession;
     const qint64 setupMs = clock.elapsed();
 
     // 40 keep-alive connections × 60 requests, 8 in flight (pipelined), ~15 % POSTs of which

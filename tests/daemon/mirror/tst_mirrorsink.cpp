@@ -244,8 +244,8 @@ void TestMirrorSink::joinMidstreamWhenAsked()
     QTRY_COMPARE(srv.received[0], QByteArray("GET /next HTTP/1.1\r\nHost: pod\r\n\r\n"));
     QCOMPARE(sink.stats().skippedMidstream, quint64(0));
     QCOMPARE(sink.stats().joined, quint64(1));
-    QCOMPARE(sink.stats().requestsMirrored, quint64(1));
-    QCOMPARE(sink.stats().requestsLost, quint64(0));
+    QCOMPARE(sink.stats().requests.requestsMirrored, quint64(1));
+    QCOMPARE(sink.stats().requests.requestsLost, quint64(0));
 }
 
 void TestMirrorSink::gapClosesLocalConnection()

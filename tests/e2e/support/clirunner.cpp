@@ -1,6 +1,9 @@
 #include "clirunner.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
+#include <QRegularExpression>
+#include <QTest>
 
 QString CliRunner::podtap()
 {
@@ -46,5 +49,21 @@ void CliRunner::stop(QProcess *process, int graceMs, int killWaitMs)
     if (!process->waitForFinished(graceMs)) {
         process->kill();
         process->waitForFinished(killWaitMs);
+    }
+}
+
+QString CliRunner::waitForCapturing(QProcess *process, QByteArray *err, int timeoutMs)
+{
+    static const QRegularExpression line(QStringLiteral("podtap: session (\\S+) capturing"));
+    QElapsedTimer t;
+    t.start();
+    while (true) {
+        *err += process->readAllStandardError();
+        const QRegularExpressionMatch m = line.match(QString::fromUtf8(*err));
+        if (m.hasMatch())
+            return m.captured(1);
+        if (process->state() != QProcess::Running || t.elapsed() > timeoutMs)
+            return {};
+        QTest::qWait(20);
     }
 }

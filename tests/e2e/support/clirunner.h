@@ -27,6 +27,10 @@ public:
                       int timeoutMs = 60000, const QString &workDir = {});
     // "$ COMMAND ARGS\nexit N\nSTDERR\n": one run as a test's cli.log keeps it.
     static QByteArray transcript(const QString &command, const QStringList &args, const Result &r);
+    // Reads a started `podtap mirror|capture` process's stderr (into `err`) until it says
+    // "podtap: session ID capturing"; the session ID, or empty when it ended or timed out
+    // first (then `err` says why). The event loop runs meanwhile.
+    static QString waitForCapturing(QProcess *process, QByteArray *err, int timeoutMs = 60000);
     // SIGTERM, SIGKILL when it has not ended after `graceMs`.
     static void stop(QProcess *process, int graceMs = 10000, int killWaitMs = 5000);
 };
