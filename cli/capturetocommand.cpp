@@ -1,4 +1,5 @@
 #include "capturetocommand.h"
+#include "privatefile.h"
 
 #include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
@@ -156,7 +157,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                          qPrintable(file.errorString()));
             return 1;
         }
-        file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        PrivateFile::restrict(file);
         device = &file;
     }
     std::unique_ptr<PcapWriter> writer;

@@ -1,4 +1,5 @@
 #include "comparereport.h"
+#include "privatefile.h"
 
 #include <QFile>
 #include <QHash>
@@ -175,7 +176,7 @@ bool CompareReport::write(const QString &path, const QJsonObject &context, QStri
         *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());
         return false;
     }
-    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    PrivateFile::restrict(f);
     const QByteArray doc = QJsonDocument(toJson(context)).toJson(QJsonDocument::Indented);
     if (f.write(doc) != doc.size() || !f.flush()) {
         *error = QStringLiteral("cannot write %1: %2").arg(path, f.errorString());

@@ -1,4 +1,5 @@
 #include "mirrorcommand.h"
+#include "privatefile.h"
 
 #include "daemonconnection.h"
 #include "kubeclicontext.h"
@@ -236,7 +237,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             return 1;
         }
         if (path != QLatin1String("-"))
-            pcapFile.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+            PrivateFile::restrict(pcapFile);
     }
     auto client = daemon.open(p, err);
     if (!client)

@@ -1,4 +1,5 @@
 #include "contextguard.h"
+#include "privatefile.h"
 
 #include <QDir>
 #include <QFile>
@@ -55,7 +56,7 @@ bool ContextGuard::save(const QStringList &patterns, const QString &file, QStrin
             *error = f.errorString();
         return false;
     }
-    f.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    PrivateFile::restrict(f);
     f.write("# podtap context guard: one glob per line (* and ?, whole name, any case).\n"
             "# Tapping a matching kubeconfig context needs an explicit confirmation.\n");
     for (const QString &p : patterns)

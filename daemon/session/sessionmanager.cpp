@@ -1,4 +1,5 @@
 #include "sessionmanager.h"
+#include "privatefile.h"
 
 #include "capturesession.h"
 #include "guard/contextguard.h"
@@ -74,7 +75,7 @@ QString SessionManager::nextId() const
         max = std::max(max, it.key().toInt());
     m_lastId = max + 1;
     if (last.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-        last.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        PrivateFile::restrict(last);
         last.write(QByteArray::number(m_lastId) + '\n');
     }
     return QString::number(m_lastId);
