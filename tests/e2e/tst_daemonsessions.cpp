@@ -158,23 +158,17 @@ void TestDaemonSessions::finishClient(QProcess *client, const QString &name, int
 QJsonObject TestDaemonSessions::waitMirrorSettled(const QString &id, qint64 connections,
                                                   int timeoutMs)
 {
-    QElapsedTimer t, quiet;
-    t.start();
-    quiet.start();
-    QJsonObject s;
-    QJsonObject last;
-    while (t.elapsed() < timeoutMs) {
-        s = m_bench.liveSummary(id);
-        const QJsonObject m = at(s, "mirror").toObject();
-        if (m != last) {
-            last = m;
-            quiet.restart();
-        }
-        if (num(s, "mirror.connections") + num(s, "mirror.skippedMidstream") >= connections
-            && (num(s, "mirror.open") == 0 || (lossReported(s) && quiet.elapsed() > 12000)))
-            return s;
-        QTest::qWait(250);
-    }
+    bool settled = false;
+    const QJsonObject s = m_bench.waitSummary(
+            id, "mirror", timeoutMs,
+            [connections](const QJsonObject &s, qint64 quietMs) {
+                return num(s, "mirror.connections") + num(s, "mirror.skippedMidstream")
+                               >= connections
+                       && (num(s, "mirror.open") == 0 || (lossReported(s) && quietMs > 12000));
+            },
+            &settled);
+    if (settled)
+        return s;
     qWarning("the mirror of session %s did not settle in %d ms: %s", qPrintable(id), timeoutMs,
              qPrintable(pretty(at(s, "mirror").toObject())));
     return s;

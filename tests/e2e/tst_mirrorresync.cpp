@@ -706,22 +706,16 @@ QJsonObject TestMirrorResync::waitMirrorSettled(const QString &id, int timeoutMs
     // All captured connections ended with the clients' FINs: nothing is open towards the local
     // port any more. A FIN lost with a dropped packet is not possible (only payload is dropped),
     // but the mirror may wait for its linger: then it is enough that nothing changed for 12 s.
-    QElapsedTimer t, quiet;
-    t.start();
-    quiet.start();
-    QJsonObject s, last;
-    while (t.elapsed() < timeoutMs) {
-        s = m_bench.liveSummary(id);
-        const QJsonObject m = at(s, "mirror").toObject();
-        if (m != last) {
-            last = m;
-            quiet.restart();
-        }
-        if (num(s, "mirror.connections") + num(s, "mirror.skippedMidstream") > 0
-            && (num(s, "mirror.open") == 0 || quiet.elapsed() > 12000))
-            return s;
-        QTest::qWait(250);
-    }
+    bool settled = false;
+    const QJsonObject s = m_bench.waitSummary(
+            id, "mirror", timeoutMs,
+            [](const QJsonObject &s, qint64 quietMs) {
+                return num(s, "mirror.connections") + num(s, "mirror.skippedMidstream") > 0
+                       && (num(s, "mirror.open") == 0 || quietMs > 12000);
+            },
+            &settled);
+    if (settled)
+        return s;
     qWarning("the mirror of session %s did not settle: %s", qPrintable(id),
              qPrintable(pretty(at(s, "mirror").toObject())));
     return s;

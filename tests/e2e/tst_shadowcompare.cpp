@@ -262,24 +262,18 @@ void TestShadowCompare::finishClient(QProcess *client, const QString &name, int 
 // comparison's own timeout (10 s).
 QJsonObject TestShadowCompare::waitCompared(const QString &id, qint64 requests, int timeoutMs)
 {
-    QElapsedTimer t, quiet;
-    t.start();
-    quiet.start();
-    QJsonObject s, last;
-    while (t.elapsed() < timeoutMs) {
-        s = m_bench.liveSummary(id);
-        const QJsonObject c = at(s, "compare").toObject();
-        if (c != last) {
-            last = c;
-            quiet.restart();
-        }
-        const bool open = num(s, "mirror.open") > 0;
-        if (!open && num(s, "compare.compared") + num(s, "compare.podUnanswered") >= requests)
-            return s;
-        if (lossReported(s) && quiet.elapsed() > 12000)
-            return s;
-        QTest::qWait(250);
-    }
+    bool settled = false;
+    const QJsonObject s = m_bench.waitSummary(
+            id, "compare", timeoutMs,
+            [requests](const QJsonObject &s, qint64 quietMs) {
+                const bool open = num(s, "mirror.open") > 0;
+                return (!open
+                        && num(s, "compare.compared") + num(s, "compare.podUnanswered") >= requests)
+                       || (lossReported(s) && quietMs > 12000);
+            },
+            &settled);
+    if (settled)
+        return s;
     qWarning("session %s did not compare %lld requests in %d ms: %s", qPrintable(id),
              qlonglong(requests), timeoutMs, qPrintable(compact(at(s, "compare").toObject())));
     return s;

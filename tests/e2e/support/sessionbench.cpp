@@ -1,7 +1,9 @@
 #include "sessionbench.h"
 
+#include "jsonhelpers.h"
 #include "trafficgencommand.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -101,6 +103,33 @@ QJsonObject SessionBench::liveSummary(const QString &id)
         if (s[QLatin1String("id")].toString() == id)
             return s.toObject();
     return {};
+}
+
+QJsonObject SessionBench::waitSummary(const QString &id, const char *watched, int timeoutMs,
+                                      const std::function<bool(const QJsonObject &, qint64)> &done,
+                                      bool *settled)
+{
+    QElapsedTimer t, quiet;
+    t.start();
+    quiet.start();
+    QJsonObject s, last;
+    while (t.elapsed() < timeoutMs) {
+        s = liveSummary(id);
+        const QJsonObject w = podtap::test::at(s, watched).toObject();
+        if (w != last) {
+            last = w;
+            quiet.restart();
+        }
+        if (done(s, quiet.elapsed())) {
+            if (settled)
+                *settled = true;
+            return s;
+        }
+        QTest::qWait(250);
+    }
+    if (settled)
+        *settled = false;
+    return s;
 }
 
 QProcess *SessionBench::startServer(const QString &name, const QStringList &args, quint16 *port)

@@ -12,6 +12,8 @@
 #include <QStringList>
 #include <QTemporaryDir>
 
+#include <functional>
+
 class QProcess;
 
 // The bench of the tests that drive podtapd's sessions through the real CLI: a folder of
@@ -53,6 +55,12 @@ public:
     // `podtap sessions --json --no-start`; empty when it failed.
     QJsonObject sessionList();
     QJsonObject liveSummary(const QString &id);
+    // Polls liveSummary(id) every 250 ms until `done(summary, quietMs)` is true or
+    // `timeoutMs` passed; quietMs: how long the summary's `watched` object ("mirror",
+    // "compare") has not changed. The last summary; *settled says whether `done` ended it.
+    QJsonObject waitSummary(const QString &id, const char *watched, int timeoutMs,
+                            const std::function<bool(const QJsonObject &, qint64)> &done,
+                            bool *settled = nullptr);
 
     // A trafficgen server on 127.0.0.1 (stderr in NAME.stderr): its port in `port`, 0 if none.
     QProcess *startServer(const QString &name, const QStringList &args, quint16 *port);
