@@ -4,6 +4,7 @@
 #include <QJsonDocument>
 #include <QNetworkProxy>
 #include <QNetworkReply>
+#include <QProcessEnvironment>
 #include <QTimer>
 
 namespace podtap {
@@ -23,16 +24,22 @@ KubeApiClient::KubeApiClient(const ClusterAccess &access, ExecCredentialPlugin *
     , m_access(access)
     , m_plugins(plugins)
 {
-    const QString proxy = access.cluster().proxyUrl;
-    if (!proxy.isEmpty()) {
-        const QUrl u(proxy);
-        const bool socks = u.scheme().startsWith(QLatin1String("socks5"));
-        m_nam.setProxy(QNetworkProxy(socks ? QNetworkProxy::Socks5Proxy : QNetworkProxy::HttpProxy,
-                                     u.host(), quint16(u.port(socks ? 1080 : 3128)), u.userName(),
-                                     u.password()));
-    } else {
+    setProxyEnvironment(QProcessEnvironment::systemEnvironment());
+}
+
+void KubeApiClient::setProxyEnvironment(const QProcessEnvironment &environment)
+{
+    auto route = ProxyRoute::choose(m_access.server(), m_access.cluster().proxyUrl, environment);
+    if (!route) {
+        // Refused at the first request (prepare), never silently sent direct.
+        m_proxyError = route.error();
+        m_route = {};
         m_nam.setProxy(QNetworkProxy::NoProxy);
+        return;
     }
+    m_proxyError.clear();
+    m_route = route.value();
+    m_nam.setProxy(m_route.proxy);
 }
 
 void KubeApiClient::addQueryValue(QUrlQuery &query, const QString &key, const QString &value)
@@ -54,6 +61,8 @@ QUrl KubeApiClient::urlFor(const QString &path, const QUrlQuery &query) const
 
 Result<QNetworkRequest> KubeApiClient::prepare(const QString &path, const QUrlQuery &query) const
 {
+    if (!m_proxyError.isEmpty())
+        return Result<QNetworkRequest>::failure(m_proxyError);
     QNetworkRequest req(urlFor(path, query));
     if (m_access.server().scheme() == QLatin1String("https")) {
         auto ssl = m_access.tlsConfiguration(*m_plugins);
@@ -107,8 +116,13 @@ void KubeApiClient::send(const QByteArray &verb, const QString &path, const QUrl
         r.httpCode = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         r.body = reply->readAll();
         if (r.httpCode == 0) {
-            r.transportError = QStringLiteral("cannot reach %1: %2")
-                                       .arg(m_access.server().toString(), reply->errorString());
+            // Name the proxy when there is one: "Proxy connection refused" alone does not say
+            // that HTTPS_PROXY came from the terminal's environment.
+            const QString via
+                    = m_route.direct() ? QString() : QLatin1Char(' ') + m_route.describe();
+            r.transportError
+                    = QStringLiteral("cannot reach %1%2: %3")
+                              .arg(m_access.server().toString(), via, reply->errorString());
         } else {
             const QJsonDocument doc = QJsonDocument::fromJson(r.body);
             if (doc.isObject())

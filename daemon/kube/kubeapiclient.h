@@ -2,6 +2,7 @@
 
 #include "clusteraccess.h"
 #include "kubestatus.h"
+#include "proxyroute.h"
 
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -46,9 +47,13 @@ public:
 
     const ClusterAccess &access() const { return m_access; }
     ExecCredentialPlugin *plugins() const { return m_plugins; }
-    // The kubeconfig's proxy-url (or none: the environment's proxies are never used, like
-    // kubectl with a proxy-url, and exec WebSockets must take the same route).
+    // The route to the server (ProxyRoute: the kubeconfig's proxy-url, else HTTPS_PROXY /
+    // NO_PROXY as kubectl reads them); exec WebSockets and watches take the same route.
     QNetworkProxy proxy() const { return m_nam.proxy(); }
+    const ProxyRoute::Choice &route() const { return m_route; }
+    // The environment the proxy variables come from: this process's until a client's
+    // (the terminal that asked) is given. A bad proxy setting fails every request, clearly.
+    void setProxyEnvironment(const QProcessEnvironment &environment);
 
     // `path` starts with /api or /apis. `context` guards the callback's lifetime.
     void request(const QByteArray &verb, const QString &path, const QUrlQuery &query,
@@ -76,6 +81,8 @@ private:
     ClusterAccess m_access;
     ExecCredentialPlugin *m_plugins;
     QNetworkAccessManager m_nam;
+    ProxyRoute::Choice m_route;
+    QString m_proxyError;
 };
 
 } // namespace podtap

@@ -83,9 +83,10 @@ public:
             return false;
         }
         const QJsonObject env = params.value(QLatin1String("environment")).toObject();
+        QProcessEnvironment pe;
         if (!env.isEmpty()) {
-            // The client's environment reaches exec plugins only; it is never logged.
-            QProcessEnvironment pe;
+            // The client's environment reaches exec plugins and the proxy choice (HTTPS_PROXY,
+            // NO_PROXY) only; it is never logged.
             for (auto it = env.begin(); it != env.end(); ++it)
                 pe.insert(it.key(), it.value().toString());
             m_plugins.setEnvironment(pe);
@@ -95,6 +96,8 @@ public:
         if (m_ns.isEmpty())
             m_ns = access->defaultNamespace();
         m_api = new KubeApiClient(access.value(), &m_plugins, this);
+        if (!env.isEmpty())
+            m_api->setProxyEnvironment(pe);
         return true;
     }
 

@@ -182,13 +182,15 @@ void CaptureSession::start()
     audit(m_config.mirrorPort > 0 ? QStringLiteral("mirror-start")
                                   : QStringLiteral("capture-start"),
           QJsonObject{{QStringLiteral("outcome"), QStringLiteral("started")}});
-    if (!m_config.environment.isEmpty()) {
-        QProcessEnvironment env;
-        for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
-            env.insert(it.key(), it.value());
+    QProcessEnvironment env;
+    for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
+        env.insert(it.key(), it.value());
+    if (!m_config.environment.isEmpty())
         m_plugins.setEnvironment(env);
-    }
     m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    // The terminal's HTTPS_PROXY / NO_PROXY, as kubectl there would use them.
+    if (!m_config.environment.isEmpty())
+        m_api->setProxyEnvironment(env);
     resolve();
 }
 

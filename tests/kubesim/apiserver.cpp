@@ -154,7 +154,13 @@ void ApiServer::finishSetup()
     m_store.compact();
 }
 
-bool ApiServer::listen(const QSslConfiguration &tls, quint16 port, QString *error)
+QHostAddress ApiServer::address() const
+{
+    return m_server ? m_server->serverAddress() : QHostAddress();
+}
+
+bool ApiServer::listen(const QSslConfiguration &tls, const QHostAddress &address, quint16 port,
+                       QString *error)
 {
     m_server = new QSslServer(this);
     m_server->setSslConfiguration(tls);
@@ -163,7 +169,7 @@ bool ApiServer::listen(const QSslConfiguration &tls, quint16 port, QString *erro
             [](QSslSocket *, QAbstractSocket::SocketError err) {
                 qCDebug(lcApi) << "TLS connection error" << err;
             });
-    if (!m_server->listen(QHostAddress::LocalHost, port)) {
+    if (!m_server->listen(address, port)) {
         *error = m_server->errorString();
         return false;
     }
@@ -365,7 +371,7 @@ void ApiServer::dispatch(HttpConnection *conn, const HttpRequest &req, const Use
     if (p == QLatin1String("/version"))
         doc = Discovery::version();
     else if (p == QLatin1String("/api"))
-        doc = Discovery::apiVersions(QStringLiteral("127.0.0.1:%1").arg(port()));
+        doc = Discovery::apiVersions(QStringLiteral("%1:%2").arg(address().toString()).arg(port()));
     else if (p == QLatin1String("/apis"))
         doc = Discovery::apiGroupList();
     else if (p == QLatin1String("/api/v1"))

@@ -6,6 +6,7 @@
 #include "scenario.h"
 
 #include <QHash>
+#include <QHostAddress>
 #include <QJsonObject>
 #include <QObject>
 #include <QSet>
@@ -46,7 +47,9 @@ public:
     void addPod(const ScenarioPod &pod, const QString &podIp, const QString &podIpv6);
     void finishSetup(); // deployments, services… after every pod exists
 
-    bool listen(const QSslConfiguration &tls, quint16 port, QString *error);
+    bool listen(const QSslConfiguration &tls, const QHostAddress &address, quint16 port,
+                QString *error);
+    QHostAddress address() const;
     quint16 port() const;
     ObjectStore *store() { return &m_store; }
 

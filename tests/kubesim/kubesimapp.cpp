@@ -12,6 +12,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QHostAddress>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
 #include <QSslKey>
@@ -72,8 +73,15 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
     m_ca = std::make_unique<CertAuthority>();
     if (!m_ca->init(error))
         return false;
-    const IssuedCert serverCert = m_ca->issueServer({QStringLiteral("localhost")},
-                                                    {QStringLiteral("127.0.0.1")}, error);
+    const QHostAddress listenAddress(options.address);
+    if (listenAddress.isNull()) {
+        *error = QStringLiteral("--address %1 is not an IP address").arg(options.address);
+        return false;
+    }
+    const IssuedCert serverCert
+            = options.serverNames.isEmpty()
+                      ? m_ca->issueServer({QStringLiteral("localhost")}, {options.address}, error)
+                      : m_ca->issueServer(options.serverNames, {}, error);
     if (serverCert.certPem.isEmpty())
         return false;
 
@@ -187,7 +195,7 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
     tls.setPeerVerifyMode(QSslSocket::QueryPeer); // token users present no certificate
     tls.setProtocol(QSsl::TlsV1_2OrLater);
     tls.setAllowedNextProtocols({QByteArrayLiteral("http/1.1")});
-    if (!m_server->listen(tls, options.port, error))
+    if (!m_server->listen(tls, listenAddress, options.port, error))
         return false;
 
     QString defaultNs;
@@ -202,7 +210,11 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
 
 QString KubesimApp::serverUrl() const
 {
-    return QStringLiteral("https://127.0.0.1:%1").arg(m_server ? m_server->port() : 0);
+    QUrl url;
+    url.setScheme(QStringLiteral("https"));
+    url.setHost(m_server ? m_server->address().toString() : QStringLiteral("127.0.0.1"));
+    url.setPort(m_server ? m_server->port() : 0);
+    return url.toString();
 }
 
 void KubesimApp::shutdown()

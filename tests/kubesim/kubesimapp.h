@@ -19,6 +19,12 @@ struct KubesimOptions
     QString scenarioPath, kubeconfigOut, stateDir;
     QStringList rbacFiles; // Role/RoleBinding manifests bound to the scenario's users
     quint16 port = 0;
+    // The address the API server listens on, and the one the kubeconfig names. A
+    // non-loopback one lets tests route through a proxy (kubectl never proxies loopback).
+    QString address = QStringLiteral("127.0.0.1");
+    // Names for the serving certificate. Set: the certificate holds only these (no IP), so
+    // a client must verify with the kubeconfig's tls-server-name. Empty: localhost + address.
+    QStringList serverNames;
     bool requireRuntime = false;
 };
 

@@ -28,8 +28,7 @@ int main(int argc, char **argv)
     const QCommandLineOption kubeconfig(QStringLiteral("kubeconfig-out"),
                                         QStringLiteral("Where to write the kubeconfig."),
                                         QStringLiteral("path"));
-    const QCommandLineOption port(QStringLiteral("port"),
-                                  QStringLiteral("TCP port on 127.0.0.1 (0 = any)."),
+    const QCommandLineOption port(QStringLiteral("port"), QStringLiteral("TCP port (0 = any)."),
                                   QStringLiteral("port"), QStringLiteral("0"));
     const QCommandLineOption stateDir(QStringLiteral("state-dir"),
                                       QStringLiteral("Runtime state directory."),
@@ -42,7 +41,17 @@ int main(int argc, char **argv)
                                                  "ClusterRoleBinding) bound to the scenario's "
                                                  "users; repeatable."),
                                   QStringLiteral("file"));
-    parser.addOptions({scenario, kubeconfig, port, stateDir, requireRuntime, rbac});
+    const QCommandLineOption address(QStringLiteral("address"),
+                                     QStringLiteral("IP address to listen on (default 127.0.0.1); "
+                                                    "the kubeconfig names it."),
+                                     QStringLiteral("ip"), QStringLiteral("127.0.0.1"));
+    const QCommandLineOption serverName(
+            QStringLiteral("server-name"),
+            QStringLiteral("DNS name for the serving certificate, which then holds no IP "
+                           "address (clients verify with tls-server-name); repeatable."),
+            QStringLiteral("name"));
+    parser.addOptions(
+            {scenario, kubeconfig, port, stateDir, requireRuntime, rbac, address, serverName});
     parser.process(app);
     if (!parser.isSet(scenario) || !parser.isSet(kubeconfig)) {
         std::fputs("podtap-kubesim: --scenario and --kubeconfig-out are required\n", stderr);
@@ -56,6 +65,8 @@ int main(int argc, char **argv)
     opts.port = quint16(parser.value(port).toUInt());
     opts.requireRuntime = parser.isSet(requireRuntime);
     opts.rbacFiles = parser.values(rbac);
+    opts.address = parser.value(address);
+    opts.serverNames = parser.values(serverName);
 
     kubesim::KubesimApp kubesim;
     QObject::connect(signals, &kubesim::SignalWatcher::terminationRequested, &app, [&kubesim](int) {

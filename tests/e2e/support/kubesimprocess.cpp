@@ -49,7 +49,7 @@ bool KubesimProcess::start(const QString &scenario, const QString &workDir, QStr
            && !deadline.hasExpired())
         m_process.waitForReadyRead(100);
     const QByteArray ready = m_process.readLine();
-    if (!ready.startsWith("kubesim ready https://127.0.0.1:")) {
+    if (!ready.startsWith("kubesim ready https://")) {
         *error = QStringLiteral("no ready line from podtap-kubesim (got \"%1\")")
                          .arg(QString::fromUtf8(ready.trimmed()));
         return false;
