@@ -127,10 +127,19 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     const QCommandLineOption writeOpt(QStringList{QStringLiteral("w"), QStringLiteral("write")},
                                       QStringLiteral("Also stream the pcap to FILE (- = stdout)."),
                                       QStringLiteral("FILE"));
+    const QCommandLineOption formatOpt(
+            QStringLiteral("format"),
+            QStringLiteral("-w format: pcap (default) or pcapng (one interface per pod, losses "
+                           "recorded as interface statistics)."),
+            QStringLiteral("pcap|pcapng"), QStringLiteral("pcap"));
+    // The Wireshark extcap's: when the reader of -w goes away, stop rather than store on.
+    QCommandLineOption readerOpt(QStringLiteral("stop-when-reader-leaves"),
+                                 QStringLiteral("Stop the session when -w cannot be written."));
+    readerOpt.setFlags(QCommandLineOption::HiddenFromHelp);
     if (mirror)
         p.addOption(toOpt);
     else
-        p.addOption(writeOpt);
+        p.addOptions({writeOpt, formatOpt, readerOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap ") + QLatin1String(name));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(portOpt)
@@ -138,7 +147,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
         std::fprintf(err,
                      "usage: podtap %s TARGET --port N%s [--join-midstream] [--one-pod] "
                      "[--detach] [--duration S] [--json] [--context C] [-n NS]\n",
-                     name, mirror ? " --to [HOST:]PORT" : " [-w FILE|-]");
+                     name, mirror ? " --to [HOST:]PORT" : " [-w FILE|- [--format pcap|pcapng]]");
         if (!p.errorText().isEmpty())
             std::fprintf(err, "podtap %s: %s\n", name, qPrintable(p.errorText()));
         return 1;
@@ -218,6 +227,12 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     }
     // -w: the session's live pcap, packet-buffered (a pipe into Wireshark sees it at once).
     QFile pcapFile;
+    if (!mirror && p.value(formatOpt) != QLatin1String("pcap")
+        && p.value(formatOpt) != QLatin1String("pcapng")) {
+        std::fprintf(err, "podtap capture: --format is pcap or pcapng, not '%s'\n",
+                     qPrintable(p.value(formatOpt)));
+        return 1;
+    }
     if (!mirror && p.isSet(writeOpt)) {
         if (p.isSet(detachOpt)) {
             std::fprintf(err, "podtap capture: -w streams to this terminal; it cannot --detach "
@@ -244,6 +259,8 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
         return DaemonConnection::ExitNoDaemon;
     SessionRunner::Options o;
     o.pcapOut = pcapFile.isOpen() ? &pcapFile : nullptr;
+    o.pcapng = !mirror && p.value(formatOpt) == QLatin1String("pcapng");
+    o.stopWhenOutputFails = !mirror && p.isSet(readerOpt);
     o.detach = p.isSet(detachOpt);
     o.json = p.isSet(jsonOpt);
     o.verbose = p.isSet(verboseOpt);

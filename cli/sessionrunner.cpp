@@ -8,11 +8,13 @@
 #include "kube/capturecommand.h"
 #include "unixsignalwatcher.h"
 
+#include <QDateTime>
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QJsonDocument>
 
 #include <csignal>
+#include <cstring>
 
 namespace podtap {
 
@@ -72,6 +74,8 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     params[QLatin1String("skipEvents")] = QJsonArray{QStringLiteral("http")};
     params[QLatin1String("stopWithClient")] = !options.detach;
     params[QLatin1String("pcap")] = options.pcapOut != nullptr;
+    if (options.pcapng)
+        params[QLatin1String("pcapFormat")] = QStringLiteral("pcapng");
     // Its events may arrive with the reply, before the handlers below exist.
     client.holdEvents();
     const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
@@ -101,16 +105,20 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
     QJsonObject final;
     CompareReport report;
     const QString stream = QStringLiteral("session/") + id;
-    const QString pcapStream = stream + QStringLiteral("/pcap");
+    const QString pcapStream
+            = stream + (options.pcapng ? QStringLiteral("/pcapng") : QStringLiteral("/pcap"));
     QObject guard;
     // Live pcap: "pcap-link" names the link type before its first record.
     int pcapLink = -1;
     bool headerWritten = false;
     quint64 pcapPackets = 0;
     bool pcapFailed = false;
+    quint32 pcapngInterfaces = 0;
     auto writeHeader = [&](int linkType) {
         headerWritten = true;
-        options.pcapOut->write(PcapWriter::pcapHeader(linkType, CaptureCommand::DefaultSnapLength));
+        if (!options.pcapng) // podtapd sends the pcapng section header itself
+            options.pcapOut->write(
+                    PcapWriter::pcapHeader(linkType, CaptureCommand::DefaultSnapLength));
     };
     if (options.pcapOut) {
         QObject::connect(
@@ -121,13 +129,38 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                         writeHeader(pcapLink > 0 ? pcapLink : PcapWriter::Options().linkType);
                     if (options.pcapOut->write(record) != record.size()) {
                         pcapFailed = true;
+                        if (options.stopWhenOutputFails) {
+                            std::fprintf(err,
+                                         "podtap: the capture's reader went away (%s); stopping "
+                                         "session %s\n",
+                                         qPrintable(options.pcapOut->errorString()),
+                                         qPrintable(id));
+                            client.request(QStringLiteral("session.stop"),
+                                           QJsonObject{{QStringLiteral("id"), id}}, &guard,
+                                           [](const IpcClient::Reply &) {});
+                            return;
+                        }
                         std::fprintf(err,
                                      "podtap: cannot write the pcap output (%s); "
                                      "the session keeps storing: podtap export %s\n",
                                      qPrintable(options.pcapOut->errorString()), qPrintable(id));
                         return;
                     }
-                    ++pcapPackets;
+                    if (!options.pcapng) {
+                        ++pcapPackets;
+                        return;
+                    }
+                    // Whole pcapng blocks: count the packets and the interfaces.
+                    for (qsizetype at = 0; at + 8 <= record.size();) {
+                        quint32 type = 0, length = 0;
+                        std::memcpy(&type, record.constData() + at, 4);
+                        std::memcpy(&length, record.constData() + at + 4, 4);
+                        if (length < 12)
+                            break;
+                        pcapPackets += type == 6 ? 1 : 0;
+                        pcapngInterfaces += type == 1 ? 1 : 0;
+                        at += length;
+                    }
                 });
     }
     QObject::connect(&client, &IpcClient::event, &guard, [&](const QJsonObject &e) {
@@ -145,6 +178,18 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                 if (!headerWritten)
                     pcapLink = link;
             } else if (name == QLatin1String("events-lost")) {
+                const qint64 lostBytes = data.value(QLatin1String("binaryBytes")).toInteger();
+                if (options.pcapng && pcapngInterfaces > 0 && !pcapFailed) {
+                    // Said in the capture too, where Wireshark shows it.
+                    PcapWriter::InterfaceStatistics st;
+                    st.tsNs = QDateTime::currentMSecsSinceEpoch() * 1000000;
+                    st.comment = QStringLiteral("podtap: %1 bytes of the live capture could not "
+                                                "be delivered in time here; session %2 stored "
+                                                "them (podtap export %2)")
+                                         .arg(lostBytes)
+                                         .arg(id);
+                    options.pcapOut->write(PcapWriter::pcapngStatistics(0, st));
+                }
                 std::fprintf(err,
                              "podtap: warning: %lld bytes of live pcap could not be sent "
                              "to this terminal in time; the session stored them (podtap "

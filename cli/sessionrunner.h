@@ -24,6 +24,11 @@ public:
         // Live pcap (classic, ns timestamps) written here as packets arrive, packet-buffered;
         // a valid empty file when none came.
         QIODevice *pcapOut = nullptr;
+        // pcapOut gets pcapng instead: one interface per pod, the losses as interface
+        // statistics at the end (what the Wireshark extcap writes).
+        bool pcapng = false;
+        // The reader of pcapOut went away (Wireshark closed the pipe): stop the session.
+        bool stopWhenOutputFails = false;
         // Shadow comparison: a live summary line, the differing routes at the end, and the
         // JSON report written to `reportPath` (if set).
         bool compare = false;

@@ -146,6 +146,28 @@ void PcapWriter::appendPcapngPacket(QByteArray &out, const RawPacket &p, std::ui
     u32(out, total);
 }
 
+QByteArray PcapWriter::pcapngStatistics(std::uint32_t interfaceId, const InterfaceStatistics &s)
+{
+    QByteArray isb;
+    const auto ts = std::uint64_t(s.tsNs);
+    u32(isb, interfaceId);
+    u32(isb, std::uint32_t(ts >> 32));
+    u32(isb, std::uint32_t(ts & 0xffffffff));
+    option(isb, 1, s.comment.toUtf8()); // opt_comment
+    auto u64 = [](std::int64_t v) {
+        QByteArray b;
+        u32(b, std::uint32_t(std::uint64_t(v) & 0xffffffff));
+        u32(b, std::uint32_t(std::uint64_t(v) >> 32));
+        return b;
+    };
+    if (s.received >= 0)
+        option(isb, 4, u64(s.received)); // isb_ifrecv
+    if (s.dropped >= 0)
+        option(isb, 5, u64(s.dropped)); // isb_ifdrop
+    endOfOptions(isb);
+    return block(5, isb);
+}
+
 bool PcapWriter::begin()
 {
     if (m_options.format == Format::Pcap) {

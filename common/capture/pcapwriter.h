@@ -55,6 +55,16 @@ public:
     static QByteArray pcapngInterface(int linkType, const Options &options);
     static void appendPcapngPacket(QByteArray &out, const RawPacket &packet,
                                    std::uint32_t interfaceId, const QString &comment = {});
+    // An interface statistics block: what `interfaceId` received and lost, at `tsNs`
+    // (Wireshark shows them in Capture File Properties; negative counts are left out).
+    struct InterfaceStatistics
+    {
+        std::int64_t tsNs = 0;
+        std::int64_t received = -1; // isb_ifrecv
+        std::int64_t dropped = -1;  // isb_ifdrop
+        QString comment;            // opt_comment
+    };
+    static QByteArray pcapngStatistics(std::uint32_t interfaceId, const InterfaceStatistics &s);
 
 private:
     bool writeOut(bool force);

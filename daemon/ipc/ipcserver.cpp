@@ -126,9 +126,10 @@ void IpcPeer::publishEvent(const QString &stream, const QString &name, const QJs
     sendEvent(stream, name, data);
 }
 
-bool IpcPeer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data)
+bool IpcPeer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data,
+                            bool essential)
 {
-    if (pendingBytes() > MaxPendingBytes) {
+    if (!essential && pendingBytes() > MaxPendingBytes) {
         m_lost[stream].second += quint64(data.size());
         return false;
     }
@@ -288,13 +289,14 @@ void IpcServer::publish(const QString &stream, const QString &name, const QJsonO
             p->publishEvent(stream, name, data);
 }
 
-int IpcServer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data)
+int IpcServer::publishBinary(const QString &stream, quint32 streamId, const QByteArray &data,
+                             bool essential)
 {
     int subscribed = 0;
     for (IpcPeer *p : peers()) {
         if (p->isSubscribed(stream)) {
             ++subscribed;
-            p->publishBinary(stream, streamId, data);
+            p->publishBinary(stream, streamId, data, essential);
         }
     }
     return subscribed;

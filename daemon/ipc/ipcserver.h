@@ -59,8 +59,10 @@ public:
     // Sends an event unless the client is so far behind (MaxPendingBytes) that it would
     // grow the daemon's memory: then it is counted and an "events-lost" event says so.
     void publishEvent(const QString &stream, const QString &name, const QJsonObject &data);
-    // Same for binary data; false when dropped.
-    bool publishBinary(const QString &stream, quint32 streamId, const QByteArray &data);
+    // Same for binary data; false when dropped. `essential` data is never dropped (a block
+    // later data depends on, such as a pcapng interface description): it is small and rare.
+    bool publishBinary(const QString &stream, quint32 streamId, const QByteArray &data,
+                       bool essential = false);
     static constexpr qint64 MaxPendingBytes = 64ll * 1024 * 1024;
     // Bytes queued towards this client (for back-pressure decisions).
     qint64 pendingBytes() const;
@@ -108,7 +110,8 @@ public:
     // To the clients subscribed to `stream` only.
     void publish(const QString &stream, const QString &name, const QJsonObject &data);
     // Returns how many clients are subscribed (0: nobody wants it any more).
-    int publishBinary(const QString &stream, quint32 streamId, const QByteArray &data);
+    int publishBinary(const QString &stream, quint32 streamId, const QByteArray &data,
+                      bool essential = false);
     QList<IpcPeer *> peers();
 
 private:

@@ -115,6 +115,12 @@ void CaptureSession::finishIfDone()
     m_ended = QDateTime::currentDateTimeUtc();
     closeSpool();
     publishStats();
+    if (m_pcapng) {
+        QList<LivePcapng::PodLoss> loss;
+        for (const PodTapPipeline *p : std::as_const(m_pipelines))
+            loss.append({p->index(), p->kernelDrops(), p->lostOnTheWay(), p->unreadAtStop()});
+        Q_EMIT pcapngBytes(m_pcapng->statistics(loss, m_ended.toMSecsSinceEpoch() * 1000000), true);
+    }
     Q_EMIT finished(QLatin1String(PodTapPipeline::stateName(m_state)), m_reason);
 }
 
@@ -509,7 +515,20 @@ Result<bool> CaptureSession::setMirror(const QString &host, int port, bool joinM
     return true;
 }
 
-void CaptureSession::podPacket(const RawPacket &packet, std::uint64_t connectionId,
+QByteArray CaptureSession::startPcapng()
+{
+    if (!m_pcapng) {
+        m_pcapng = std::make_unique<LivePcapng>(
+                QStringLiteral("podtap session %1: %2, tcp port %3, context %4")
+                        .arg(m_id, m_config.target)
+                        .arg(m_podPort > 0 ? m_podPort : m_config.port)
+                        .arg(m_config.context),
+                m_podPort > 0 ? m_podPort : m_config.port);
+    }
+    return m_pcapng->header();
+}
+
+void CaptureSession::podPacket(int podIndex, const RawPacket &packet, std::uint64_t connectionId,
                                std::uint8_t direction, std::uint8_t tcpFlags)
 {
     ++m_packets;
@@ -518,6 +537,15 @@ void CaptureSession::podPacket(const RawPacket &packet, std::uint64_t connection
         m_spool->append(packet, connectionId, direction, tcpFlags);
     if (m_pcapWanted)
         Q_EMIT pcapBytes(PcapWriter::pcapRecord(packet), packet.linkType);
+    if (m_pcapng) {
+        QString label;
+        for (const PodTapPipeline *p : std::as_const(m_pipelines))
+            if (p->index() == podIndex)
+                label = p->pod().ns + QLatin1Char('/') + p->pod().name;
+        bool newInterface = false;
+        const QByteArray blocks = m_pcapng->packet(packet, podIndex, label, &newInterface);
+        Q_EMIT pcapngBytes(blocks, newInterface);
+    }
 }
 
 void CaptureSession::podConnectionClosed(const QJsonObject &c)

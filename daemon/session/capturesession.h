@@ -1,6 +1,7 @@
 #pragma once
 
 #include "kube/execcredentialplugin.h"
+#include "livepcapng.h"
 #include "mirror/shadowcompare.h"
 #include "podtappipeline.h"
 #include "sessionconfig.h"
@@ -55,6 +56,10 @@ public:
     bool isFinished() const { return m_finished; }
     // Someone reads the live pcap (pcapBytes); serialising records costs otherwise.
     void setPcapWanted(bool wanted) { m_pcapWanted = wanted; }
+    // The live capture as pcapng (pcapngBytes): one interface per pod, losses at the end.
+    // Returns what a reader joining now needs first (section header, interfaces so far).
+    QByteArray startPcapng();
+    void stopPcapng() { m_pcapng.reset(); }
     QString storeDir() const { return m_storeDir; }
     // Writes out what the spool buffers (packets, index, connections) now, not at its timer.
     void flushStore();
@@ -62,8 +67,8 @@ public:
     QJsonObject mirrorStats() const;
 
     // PacketObserver
-    void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
-                   std::uint8_t tcpFlags) override;
+    void podPacket(int podIndex, const RawPacket &packet, std::uint64_t connectionId,
+                   std::uint8_t direction, std::uint8_t tcpFlags) override;
     void podConnectionClosed(const QJsonObject &summary) override;
     void podHttpExchange(const QJsonObject &record) override;
     void podCompared(const QJsonObject &record) override;
@@ -79,6 +84,8 @@ Q_SIGNALS:
     void httpExchanges(const QJsonArray &exchanges);
     void compared(const QJsonArray &verdicts);
     void pcapBytes(const QByteArray &bytes, int linkType);
+    // pcapng blocks (startPcapng); the last ones, before finished(), hold the losses.
+    void pcapngBytes(const QByteArray &blocks, bool essential);
     void finished(const QString &state, const QString &reason);
 
 private:
@@ -115,6 +122,7 @@ private:
     bool m_stopping = false;
     bool m_finished = false;
     bool m_pcapWanted = false;
+    std::unique_ptr<LivePcapng> m_pcapng;
     QTimer m_statsTimer;
     QTimer m_followTimer;
     QTimer m_durationTimer;

@@ -70,7 +70,7 @@ PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index
         ++m_receivedInStream;
         m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
         m_sinceLastPacket.start();
-        m_observer->podPacket(p, 0, 255, 0);
+        m_observer->podPacket(m_index, p, 0, 255, 0);
     });
     // Capture time moves on while no packet comes: idle connections and holes the peer
     // acknowledged must still be settled (gaps declared, mirrors closed).
@@ -382,7 +382,7 @@ void PodTapPipeline::packet(TcpConnection &c, Direction d, const TcpSegment &s, 
     m_loopbackInStream += PacketDecoder::isLinuxLoopback(p) ? 1 : 0;
     m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
     m_sinceLastPacket.start();
-    m_observer->podPacket(p, sessionId(c.id), std::uint8_t(d), s.flags);
+    m_observer->podPacket(m_index, p, sessionId(c.id), std::uint8_t(d), s.flags);
 }
 
 void PodTapPipeline::data(TcpConnection &c, Direction d, const std::uint8_t *bytes,

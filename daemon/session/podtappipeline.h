@@ -41,12 +41,13 @@ public:
     Q_ENUM(State)
     static const char *stateName(State s);
 
-    // Receives every packet of the pod with its session-wide connection id (0: not TCP).
+    // Receives every packet of the pod (its index()) with its session-wide connection id
+    // (0: not TCP).
     class PacketObserver
     {
     public:
         virtual ~PacketObserver() = default;
-        virtual void podPacket(const RawPacket &packet, std::uint64_t connectionId,
+        virtual void podPacket(int podIndex, const RawPacket &packet, std::uint64_t connectionId,
                                std::uint8_t direction, std::uint8_t tcpFlags)
                 = 0;
         // Both streams are over (FIN, reset, idle, end of capture): the connection's summary,

@@ -202,6 +202,14 @@ void SessionManager::watch(CaptureSession *s)
                 if (m_server->publishBinary(pcapStream, quint32(sid.toUInt()), record) == 0)
                     s->setPcapWanted(false);
             });
+    // The same capture as pcapng blocks for readers that asked for it (pcapFormat).
+    const QString pcapngStream = stream + QStringLiteral("/pcapng");
+    connect(s, &CaptureSession::pcapngBytes, this,
+            [this, s, pcapngStream, sid](const QByteArray &blocks, bool essential) {
+                if (m_server->publishBinary(pcapngStream, quint32(sid.toUInt()), blocks, essential)
+                    == 0)
+                    s->stopPcapng();
+            });
     connect(s, &CaptureSession::finished, this,
             [this, s, publish](const QString &state, const QString &reason) {
                 QJsonObject data = s->summary();
@@ -212,6 +220,19 @@ void SessionManager::watch(CaptureSession *s)
                                   QStringLiteral("finished"), data);
                 m_server->publish(QStringLiteral("sessions"), QStringLiteral("changed"), data);
             });
+}
+
+void SessionManager::subscribePcap(IpcPeer *peer, CaptureSession *s, const QJsonObject &params)
+{
+    const QString stream = streamOf(s->id());
+    if (params.value(QLatin1String("pcapFormat")).toString() == QLatin1String("pcapng")) {
+        // This reader's section header and the interfaces so far, before any packet block.
+        peer->subscribe(stream + QStringLiteral("/pcapng"));
+        peer->sendBinary(quint32(s->id().toUInt()), s->startPcapng());
+        return;
+    }
+    peer->subscribe(stream + QStringLiteral("/pcap"));
+    s->setPcapWanted(true);
 }
 
 QString SessionManager::protectedBy(const SessionConfig &config, QString *context) const
@@ -283,10 +304,8 @@ void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
     // Subscribing in the same request means no event can be missed.
     if (params.value(QLatin1String("subscribe")).toBool())
         peer->subscribe(streamOf(sid), skipEvents(params));
-    if (params.value(QLatin1String("pcap")).toBool()) {
-        peer->subscribe(streamOf(sid) + QStringLiteral("/pcap"));
-        s->setPcapWanted(true);
-    }
+    if (params.value(QLatin1String("pcap")).toBool())
+        subscribePcap(peer, s, params);
     // A foreground CLI session ends with its terminal (closed, killed): no orphan taps.
     if (params.value(QLatin1String("stopWithClient")).toBool()) {
         QPointer<CaptureSession> guarded(s);
@@ -411,13 +430,12 @@ void SessionManager::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &para
     const bool pcap = params.value(QLatin1String("pcap")).toBool();
     if (on) {
         peer->subscribe(stream, skipEvents(params));
-        if (pcap && s) {
-            peer->subscribe(stream + QStringLiteral("/pcap"));
-            s->setPcapWanted(true);
-        }
+        if (pcap && s)
+            subscribePcap(peer, s, params);
     } else {
         peer->unsubscribe(stream);
         peer->unsubscribe(stream + QStringLiteral("/pcap"));
+        peer->unsubscribe(stream + QStringLiteral("/pcapng"));
     }
     QJsonObject r{{QStringLiteral("stream"), stream}};
     if (s)

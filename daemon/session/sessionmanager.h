@@ -65,6 +65,9 @@ private:
     // The context guard: the context `config` taps if it is protected (the pattern it
     // matches), else an empty string.
     QString protectedBy(const SessionConfig &config, QString *context) const;
+    // The live capture for `peer`: classic pcap records, or pcapng blocks when the params
+    // say pcapFormat "pcapng" (then the section header goes to this peer at once).
+    void subscribePcap(IpcPeer *peer, CaptureSession *s, const QJsonObject &params);
     // The session named by params.id, or nullptr after answering "not-found".
     CaptureSession *liveSession(IpcPeer *peer, qint64 id, const QJsonObject &params) const;
     // The stored session sid, with a running session's buffered data written out first.

@@ -97,7 +97,7 @@ struct Options
 class NullObserver : public PodTapPipeline::PacketObserver
 {
 public:
-    void podPacket(const RawPacket &, std::uint64_t, std::uint8_t, std::uint8_t) override {}
+    void podPacket(int, const RawPacket &, std::uint64_t, std::uint8_t, std::uint8_t) override {}
     void podConnectionClosed(const QJsonObject &) override {}
 };
 

@@ -223,7 +223,7 @@ std::vector<std::uint8_t> randomBytes(std::size_t size, std::uint64_t seed)
 
 // ------------------------------------------------------------------ the store
 
-void SpoolObserver::podPacket(const RawPacket &packet, std::uint64_t connectionId,
+void SpoolObserver::podPacket(int, const RawPacket &packet, std::uint64_t connectionId,
                               std::uint8_t direction, std::uint8_t tcpFlags)
 {
     if (m_spool->isOpen())

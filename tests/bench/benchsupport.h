@@ -105,8 +105,8 @@ public:
     explicit SpoolObserver(SessionSpool *spool)
         : m_spool(spool)
     {}
-    void podPacket(const RawPacket &packet, std::uint64_t connectionId, std::uint8_t direction,
-                   std::uint8_t tcpFlags) override;
+    void podPacket(int podIndex, const RawPacket &packet, std::uint64_t connectionId,
+                   std::uint8_t direction, std::uint8_t tcpFlags) override;
     void podConnectionClosed(const QJsonObject &summary) override;
 
 private:
