@@ -74,6 +74,8 @@ expected_files=(
   ./usr/share/zsh/vendor-completions/_podtap
   ./usr/share/man/man1/podtap.1.gz ./usr/share/man/man1/podtapd.1.gz
   ./usr/share/doc/podtap/copyright ./usr/share/doc/podtap/changelog.gz
+  # Wireshark's global extcap folder (tshark -G folders: "Extcap path")
+  "./usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)/wireshark/extcap/podtap-extcap"
 )
 if grep -q ' ./usr/bin/podtap-gui$' "$tmp/contents"; then
   expected_files+=(./usr/share/applications/podtap-gui.desktop
@@ -95,7 +97,7 @@ if [ -e "$tmp/root/usr/share/icons/hicolor/48x48/apps/podtap.png" ]; then
   expect "the 48x48 icon is a 48 x 48 PNG" \
     grep -q 'PNG image data, 48 x 48' <(file "$tmp/root/usr/share/icons/hicolor/48x48/apps/podtap.png")
 fi
-expect "binaries are stripped" test -z "$(file "$tmp"/root/usr/bin/* | grep -v ', stripped' || true)"
+expect "binaries are stripped" test -z "$(file "$tmp"/root/usr/bin/* "$tmp"/root/usr/lib/*/wireshark/extcap/* | grep -v ', stripped' || true)"
 
 # 3. lintian.
 if ! command -v lintian >/dev/null; then
@@ -166,6 +168,9 @@ if [ -z "$skip" ]; then
     [ $up -eq 0 ] || cat "$tmp/podtapd.log" "$tmp/status.txt"
     expect "installed unit verifies (systemd-analyze)" test -z "$(XDG_RUNTIME_DIR=$tmp/run systemd-analyze --user verify /usr/lib/systemd/user/podtapd.service 2>&1)"
     expect "man podtap finds the page" test "$(man -w podtap 2>/dev/null)" = /usr/share/man/man1/podtap.1.gz
+    if command -v tshark >/dev/null; then # Wireshark finds the installed extcap by itself
+      expect "tshark -D lists the podtap interface" grep -q '\. podtap (Kubernetes pod' <(tshark -D 2>/dev/null)
+    fi
     t=$(now)
     if DEBIAN_FRONTEND=noninteractive apt-get purge -y -q podtap >"$tmp/purge.log" 2>&1; then
       installed_by_us=0
@@ -175,6 +180,7 @@ if [ -z "$skip" ]; then
       fail "apt-get purge podtap"
     fi
     expect "nothing left in /usr/bin" test ! -e /usr/bin/podtap -a ! -e /usr/bin/podtapd
+    expect "no extcap left behind" test -z "$(ls /usr/lib/*/wireshark/extcap/podtap-extcap 2>/dev/null || true)"
   else
     cat "$tmp/apt.log"
     fail "apt-get install $deb"
