@@ -31,11 +31,14 @@ Q_SIGNALS:
     void ended();
 
 private:
+    void open(const QNetworkRequest &request);
+
     KubeApiClient *m_api;
     QString m_path;
     QUrlQuery m_query;
     QPointer<QNetworkReply> m_reply;
     JsonObjectStream m_stream;
+    bool m_stopped = false;
 };
 
 } // namespace podtap

@@ -4,6 +4,7 @@
 
 #include "auditlog.h"
 #include "capture/pcapwriter.h"
+#include "kube/credentialcache.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
 #include "kube/tapspec.h"
@@ -182,13 +183,20 @@ void CaptureSession::start()
     audit(m_config.mirrorPort > 0 ? QStringLiteral("mirror-start")
                                   : QStringLiteral("capture-start"),
           QJsonObject{{QStringLiteral("outcome"), QStringLiteral("started")}});
+    if (!m_credentials) {
+        m_ownCredentials = std::make_unique<CredentialCache>();
+        m_credentials = m_ownCredentials.get();
+    }
+    m_api = std::make_unique<KubeApiClient>(access.value(), m_credentials);
     if (!m_config.environment.isEmpty()) {
         QProcessEnvironment env;
         for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
             env.insert(it.key(), it.value());
-        m_plugins.setEnvironment(env);
+        m_api->setPluginEnvironment(env);
     }
-    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    if (m_api->access().needsExecCredential())
+        Q_EMIT progress(QStringLiteral("getting credentials from the exec plugin %1")
+                                .arg(m_api->access().user().exec->command));
     resolve();
 }
 
