@@ -111,7 +111,7 @@ void CredentialCache::runPlugin(const CredentialSource &source)
     run->setTimeout(m_timeoutMs);
     e.run = run;
     ++m_runs;
-    qCDebug(lcCreds) << "running exec plugin" << source.config.command;
+    qCDebug(lcCreds) << "running an exec plugin"; // nothing from the kubeconfig in logs
     const QByteArray key = source.key;
     run->start([this, key, run](const Result<ExecCredential> &r) { finished(key, run, r); });
 }
@@ -119,18 +119,18 @@ void CredentialCache::runPlugin(const CredentialSource &source)
 void CredentialCache::finished(const QByteArray &key, ExecCredentialPlugin *run,
                                const Result<ExecCredential> &result)
 {
-    run->deleteLater(); // we are inside its QProcess's signal
+    run->deleteWhenStopped(); // we may be inside its QProcess's signal
     auto it = m_entries.find(key);
     if (it == m_entries.end() || it->run != run)
         return;
-    if (!run->stderrText().isEmpty() && result)
-        qCInfo(lcCreds).noquote() << "exec plugin" << run->stderrText();
     it->run = nullptr;
     if (result) {
         it->credential = result.value();
         it->obtained = QDateTime::currentDateTimeUtc();
     } else {
-        qCWarning(lcCreds).noquote() << result.error();
+        // The error (with the plugin's stderr) goes to the requesters, not to the log: a
+        // plugin's output is the user's business.
+        qCInfo(lcCreds) << "an exec plugin run failed";
     }
     // A callback may get() again (a retry): it sees the new state and its own waiter list.
     const QList<Waiter> waiters = std::exchange(it->waiters, {});

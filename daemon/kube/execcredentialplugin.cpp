@@ -8,6 +8,11 @@
 #include <QProcess>
 #include <QStandardPaths>
 
+#include <csignal>
+
+#include <sys/types.h>
+#include <unistd.h>
+
 namespace podtap {
 
 namespace {
@@ -146,8 +151,11 @@ ExecCredentialPlugin::ExecCredentialPlugin(const ExecPluginConfig &config,
 {
     m_timeout.setSingleShot(true);
     connect(&m_timeout, &QTimer::timeout, this, [this] {
-        m_process.disconnect(this);
-        m_process.kill();
+        // The plugin's whole process group: a wrapper script's children (a `sleep`, a
+        // browser login helper) would otherwise outlive it.
+        if (m_process.processId() > 0)
+            ::kill(-pid_t(m_process.processId()), SIGKILL);
+        m_process.kill(); // finished() follows once it is reaped, after finish() below
         finish(Result<ExecCredential>::failure(
                 QStringLiteral("exec plugin %1 did not finish within %2 s and was stopped")
                         .arg(m_program)
@@ -210,12 +218,24 @@ void ExecCredentialPlugin::start(Callback done)
                QString::fromUtf8(execInfo(m_config, m_cluster)));
     m_process.setProcessEnvironment(env);
     m_process.setStandardInputFile(QProcess::nullDevice());
+    // Its own process group, so that a timeout stops what the plugin started too.
+    m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
     m_timeout.start(m_timeoutMs);
     m_process.start(m_program, m_config.args);
 }
 
+void ExecCredentialPlugin::deleteWhenStopped()
+{
+    if (m_process.state() == QProcess::NotRunning)
+        deleteLater();
+    else
+        connect(&m_process, &QProcess::finished, this, &QObject::deleteLater);
+}
+
 void ExecCredentialPlugin::onFinished(int exitCode, QProcess::ExitStatus status)
 {
+    if (m_finished)
+        return; // killed after the timeout, already reported
     m_stderr = QString::fromLocal8Bit(m_process.readAllStandardError()).trimmed().left(2000);
     if (status != QProcess::NormalExit || exitCode != 0) {
         finish(Result<ExecCredential>::failure(

@@ -60,7 +60,7 @@ public:
     // AWS_PROFILE, CLOUDSDK_CONFIG… are what the plugin expects).
     ExecCredentialPlugin(const ExecPluginConfig &config, const KubeCluster &cluster,
                          const QProcessEnvironment &environment = {}, QObject *parent = nullptr);
-    // A plugin still running is killed.
+    // A plugin still running is killed (and reaped: only at shutdown, see deleteWhenStopped).
     ~ExecCredentialPlugin() override;
 
     void setTimeout(int ms) { m_timeoutMs = ms; }
@@ -71,6 +71,9 @@ public:
     bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
     // What the plugin printed on stderr (e.g. "run aws sso login"), once it ended.
     QString stderrText() const { return m_stderr; }
+    // deleteLater() once the process has ended (a plugin killed after the timeout is reaped
+    // by the event loop, never waited for).
+    void deleteWhenStopped();
 
 private:
     void finish(const Result<ExecCredential> &result);

@@ -232,6 +232,8 @@ void TestCredentialCache::hangingPluginFailsEveryWaiter()
                  qPrintable(a->result->error()));
     QCOMPARE(cache.running(), 0);
     QCOMPARE(cache.runs(), 1);
+    // The killed run is reaped by the event loop, then deleted (never waited for).
+    QTRY_COMPARE(cache.findChildren<ExecCredentialPlugin *>().size(), 0);
 }
 
 void TestCredentialCache::rejectionRerunsOnce()

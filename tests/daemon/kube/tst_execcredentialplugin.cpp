@@ -110,12 +110,12 @@ void TestExecCredentialPlugin::tokenAndClusterInfo()
 void TestExecCredentialPlugin::hangingPluginIsStopped()
 {
     // A plugin waiting for a login that never comes: stopped after the timeout, and the error
-    // names it. The process must be gone, not left behind.
+    // names it. The process and what it started must be gone, not left behind.
     QTemporaryDir dir;
     ExecPluginConfig cfg;
     cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
     cfg.command = writeScript(dir, QStringLiteral("hangs"),
-                              "echo $$ > \"$(dirname \"$0\")/pid\"\nexec sleep 60\n");
+                              "sleep 60 &\necho $! > \"$(dirname \"$0\")/pid\"\nwait\n");
     QElapsedTimer t;
     t.start();
     auto r = runPlugin(cfg, {}, 700);
