@@ -22,7 +22,7 @@ WatchStream::~WatchStream()
 
 void WatchStream::stop()
 {
-    m_stopped = true; // also when the request still waits for an exec credential
+    ++m_generation; // also drops a start() still waiting for an exec credential
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -32,10 +32,10 @@ void WatchStream::stop()
 
 void WatchStream::start()
 {
-    m_stopped = false;
-    m_api->prepare(m_path, m_query, this, [this](const Result<QNetworkRequest> &req) {
-        if (m_stopped)
-            return;
+    const quint64 generation = ++m_generation;
+    m_api->prepare(m_path, m_query, this, [this, generation](const Result<QNetworkRequest> &req) {
+        if (generation != m_generation)
+            return; // stopped or restarted meanwhile
         if (!req) {
             Q_EMIT failed(req.error());
             return;

@@ -38,7 +38,7 @@ private:
     QUrlQuery m_query;
     QPointer<QNetworkReply> m_reply;
     JsonObjectStream m_stream;
-    bool m_stopped = false;
+    quint64 m_generation = 0; // of start()/stop(): a stale credential callback does nothing
 };
 
 } // namespace podtap
