@@ -33,7 +33,7 @@ bool KubeCliContext::open(const QCommandLineParser &p, FILE *err, const QString 
     for (const QString &w : access->warnings())
         std::fprintf(err, "podtap: warning: %s\n", qPrintable(w));
     m_ns = p.isSet(m_namespace) ? p.value(m_namespace) : access->defaultNamespace();
-    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    m_api = std::make_unique<KubeApiClient>(access.value(), &m_credentials);
     return true;
 }
 

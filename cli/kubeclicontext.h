@@ -1,7 +1,7 @@
 #pragma once
 
 #include "kube/clusteraccess.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/kubeapiclient.h"
 #include "kube/tapprofile.h"
 
@@ -37,7 +37,7 @@ private:
     QCommandLineOption m_kubeconfig;
     QCommandLineOption m_context;
     QCommandLineOption m_namespace;
-    ExecCredentialPlugin m_plugins;
+    CredentialCache m_credentials;
     std::unique_ptr<KubeApiClient> m_api;
     QString m_ns;
 };

@@ -15,7 +15,8 @@ constexpr int ShutdownStopMs = 20000;
 
 DaemonService::DaemonService(const QString &storeRoot, QObject *parent)
     : QObject(parent)
-    , m_sessions(&m_server, storeRoot)
+    , m_sessions(&m_server, storeRoot, &m_credentials)
+    , m_kube(&m_credentials)
     , m_started(QDateTime::currentDateTimeUtc())
 {
     m_server.setServerName(QStringLiteral("podtapd/") + QLatin1String(versionString()));

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ipc/ipcserver.h"
+#include "kube/credentialcache.h"
 #include "kube/kubebrowser.h"
 #include "session/sessionmanager.h"
 
@@ -28,6 +29,8 @@ private:
     void handle(IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params);
 
     IpcServer m_server;
+    // Exec plugin credentials of every session and kube.* request (in memory only).
+    CredentialCache m_credentials;
     SessionManager m_sessions;
     KubeBrowser m_kube;
     QDateTime m_started;

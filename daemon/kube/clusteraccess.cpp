@@ -140,7 +140,13 @@ Result<ClusterAccess> ClusterAccess::fromKubeconfig(const Kubeconfig &config,
     return a;
 }
 
-Result<QSslConfiguration> ClusterAccess::tlsConfiguration(ExecCredentialPlugin &plugins) const
+bool ClusterAccess::needsExecCredential() const
+{
+    return m_authKind == AuthKind::ExecPlugin && m_server.scheme() == QLatin1String("https");
+}
+
+Result<QSslConfiguration>
+ClusterAccess::tlsConfiguration(const ExecCredential *execCredential) const
 {
     using R = Result<QSslConfiguration>;
     QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
@@ -181,12 +187,9 @@ Result<QSslConfiguration> ClusterAccess::tlsConfiguration(ExecCredentialPlugin &
             return R::failure(f.error());
         keyPem = f.value();
     }
-    if (certPem.isEmpty() && m_authKind == AuthKind::ExecPlugin) {
-        auto cred = plugins.credential(m_user.name, *m_user.exec, m_cluster);
-        if (!cred)
-            return R::failure(cred.error());
-        certPem = cred->clientCertificatePem;
-        keyPem = cred->clientKeyPem;
+    if (certPem.isEmpty() && m_authKind == AuthKind::ExecPlugin && execCredential) {
+        certPem = execCredential->clientCertificatePem;
+        keyPem = execCredential->clientKeyPem;
     }
     if (!certPem.isEmpty()) {
         const QList<QSslCertificate> chain = QSslCertificate::fromData(certPem, QSsl::Pem);
@@ -204,7 +207,7 @@ Result<QSslConfiguration> ClusterAccess::tlsConfiguration(ExecCredentialPlugin &
     return ssl;
 }
 
-Result<HeaderList> ClusterAccess::authHeaders(ExecCredentialPlugin &plugins) const
+Result<HeaderList> ClusterAccess::authHeaders(const ExecCredential *execCredential) const
 {
     HeaderList h;
     if (m_server.scheme() != QLatin1String("https"))
@@ -227,14 +230,15 @@ Result<HeaderList> ClusterAccess::authHeaders(ExecCredentialPlugin &plugins) con
                                     .toUtf8()
                                     .toBase64()});
         break;
-    case AuthKind::ExecPlugin: {
-        auto cred = plugins.credential(m_user.name, *m_user.exec, m_cluster);
-        if (!cred)
-            return Result<HeaderList>::failure(cred.error());
-        if (!cred->token.isEmpty())
-            h.append({QByteArrayLiteral("Authorization"), "Bearer " + cred->token.toUtf8()});
+    case AuthKind::ExecPlugin:
+        if (!execCredential)
+            return Result<HeaderList>::failure(
+                    QStringLiteral("user \"%1\": no credential from the exec plugin")
+                            .arg(m_user.name));
+        if (!execCredential->token.isEmpty())
+            h.append({QByteArrayLiteral("Authorization"),
+                      "Bearer " + execCredential->token.toUtf8()});
         break;
-    }
     case AuthKind::ClientCertificate:
     case AuthKind::None:
         break;
@@ -246,12 +250,6 @@ Result<HeaderList> ClusterAccess::authHeaders(ExecCredentialPlugin &plugins) con
     for (const QString &g : m_user.impersonateGroups)
         h.append({QByteArrayLiteral("Impersonate-Group"), g.toUtf8()});
     return h;
-}
-
-void ClusterAccess::credentialsRejected(ExecCredentialPlugin &plugins) const
-{
-    if (m_authKind == AuthKind::ExecPlugin)
-        plugins.invalidate(m_user.name, m_cluster.name);
 }
 
 } // namespace podtap

@@ -35,13 +35,14 @@ public:
     // e.g. TLS verification disabled by the kubeconfig: shown to the user.
     const QStringList &warnings() const { return m_warnings; }
 
-    // TLS for this cluster: CA, client certificate (from the kubeconfig or the exec
-    // plugin), verification mode. Runs the exec plugin when it supplies certificates.
-    Result<QSslConfiguration> tlsConfiguration(ExecCredentialPlugin &plugins) const;
+    // True when requests need the exec plugin's credential (exec auth over https: client-go
+    // sends no credentials to plain http).
+    bool needsExecCredential() const;
+    // TLS for this cluster: CA, client certificate (from the kubeconfig or `execCredential`,
+    // what the exec plugin returned when needsExecCredential()), verification mode.
+    Result<QSslConfiguration> tlsConfiguration(const ExecCredential *execCredential) const;
     // Authorization and Impersonate-* headers; re-reads tokenFile each call.
-    Result<HeaderList> authHeaders(ExecCredentialPlugin &plugins) const;
-    // After a 401: drop cached exec credentials so the next request re-runs the plugin.
-    void credentialsRejected(ExecCredentialPlugin &plugins) const;
+    Result<HeaderList> authHeaders(const ExecCredential *execCredential) const;
 
 private:
     KubeContext m_context;

@@ -8,16 +8,17 @@
 #include <QProcess>
 #include <QStandardPaths>
 
+#include <csignal>
+
+#include <sys/types.h>
+#include <unistd.h>
+
 namespace podtap {
 
 namespace {
 const QLatin1String ApiV1("client.authentication.k8s.io/v1");
 const QLatin1String ApiV1beta1("client.authentication.k8s.io/v1beta1");
 
-QString cacheKey(const QString &user, const QString &cluster)
-{
-    return user + QLatin1Char('\n') + cluster;
-}
 } // namespace
 
 QStringList ExecCredentialPlugin::extraSearchDirs()
@@ -140,81 +141,127 @@ Result<ExecCredential> ExecCredentialPlugin::parseOutput(const QByteArray &out,
     return cred;
 }
 
-Result<ExecCredential> ExecCredentialPlugin::run(const ExecPluginConfig &config,
-                                                 const KubeCluster &cluster, int timeoutMs,
-                                                 const QProcessEnvironment &environment)
+ExecCredentialPlugin::ExecCredentialPlugin(const ExecPluginConfig &config,
+                                           const KubeCluster &cluster,
+                                           const QProcessEnvironment &environment, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_cluster(cluster)
+    , m_environment(environment.isEmpty() ? QProcessEnvironment::systemEnvironment() : environment)
 {
-    const QProcessEnvironment base
-            = environment.isEmpty() ? QProcessEnvironment::systemEnvironment() : environment;
-    if (config.apiVersion != ApiV1 && config.apiVersion != ApiV1beta1)
-        return Result<ExecCredential>::failure(
-                QStringLiteral("exec plugin apiVersion '%1' is not supported (use %2 or %3)")
-                        .arg(config.apiVersion, ApiV1, ApiV1beta1));
-    if (config.interactiveMode == QLatin1String("Always"))
-        return Result<ExecCredential>::failure(
-                QStringLiteral("the exec plugin '%1' requires an interactive terminal "
-                               "(interactiveMode: Always); "
-                               "log in from a terminal first or change interactiveMode")
-                        .arg(config.command));
-    QStringList searched;
-    const QString program
-            = findCommand(config.command, &searched, base.value(QStringLiteral("PATH")));
-    if (program.isEmpty()) {
-        QString msg = QStringLiteral("exec plugin '%1' not found; looked in %2")
-                              .arg(config.command, searched.join(QStringLiteral(", ")));
-        if (!config.installHint.isEmpty())
-            msg += QStringLiteral("\n") + config.installHint.trimmed();
-        return Result<ExecCredential>::failure(msg);
+    m_timeout.setSingleShot(true);
+    connect(&m_timeout, &QTimer::timeout, this, [this] {
+        // The plugin's whole process group: a wrapper script's children (a `sleep`, a
+        // browser login helper) would otherwise outlive it.
+        if (m_process.processId() > 0)
+            ::kill(-pid_t(m_process.processId()), SIGKILL);
+        m_process.kill(); // finished() follows once it is reaped, after finish() below
+        finish(Result<ExecCredential>::failure(
+                QStringLiteral("exec plugin %1 did not finish within %2 s and was stopped")
+                        .arg(m_program)
+                        .arg(m_timeoutMs / 1000)));
+    });
+    connect(&m_process, &QProcess::finished, this, &ExecCredentialPlugin::onFinished);
+    connect(&m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
+        if (e != QProcess::FailedToStart)
+            return; // crashes and exits are reported by finished()
+        finish(Result<ExecCredential>::failure(QStringLiteral("exec plugin %1 could not start: %2")
+                                                       .arg(m_program, m_process.errorString())));
+    });
+}
+
+ExecCredentialPlugin::~ExecCredentialPlugin()
+{
+    m_process.disconnect(this);
+    if (m_process.state() != QProcess::NotRunning) {
+        m_process.kill();
+        // Reaps the killed child (SIGKILL: returns at once) rather than leaving a zombie.
+        m_process.waitForFinished(1000);
     }
-    QProcess p;
-    QProcessEnvironment env = base;
-    for (const auto &kv : config.env)
+}
+
+void ExecCredentialPlugin::start(Callback done)
+{
+    m_done = std::move(done);
+    const auto failLater = [this](const QString &message) {
+        QMetaObject::invokeMethod(
+                this, [this, message] { finish(Result<ExecCredential>::failure(message)); },
+                Qt::QueuedConnection);
+    };
+    if (m_config.apiVersion != ApiV1 && m_config.apiVersion != ApiV1beta1) {
+        failLater(QStringLiteral("exec plugin apiVersion '%1' is not supported (use %2 or %3)")
+                          .arg(m_config.apiVersion, ApiV1, ApiV1beta1));
+        return;
+    }
+    if (m_config.interactiveMode == QLatin1String("Always")) {
+        failLater(QStringLiteral("the exec plugin '%1' requires an interactive terminal "
+                                 "(interactiveMode: Always); "
+                                 "log in from a terminal first or change interactiveMode")
+                          .arg(m_config.command));
+        return;
+    }
+    QStringList searched;
+    m_program
+            = findCommand(m_config.command, &searched, m_environment.value(QStringLiteral("PATH")));
+    if (m_program.isEmpty()) {
+        QString msg = QStringLiteral("exec plugin '%1' not found; looked in %2")
+                              .arg(m_config.command, searched.join(QStringLiteral(", ")));
+        if (!m_config.installHint.isEmpty())
+            msg += QStringLiteral("\n") + m_config.installHint.trimmed();
+        failLater(msg);
+        return;
+    }
+    QProcessEnvironment env = m_environment;
+    for (const auto &kv : m_config.env)
         env.insert(kv.first, kv.second);
     env.insert(QStringLiteral("KUBERNETES_EXEC_INFO"),
-               QString::fromUtf8(execInfo(config, cluster)));
-    p.setProcessEnvironment(env);
-    p.setStandardInputFile(QProcess::nullDevice());
-    p.start(program, config.args);
-    if (!p.waitForStarted(timeoutMs))
-        return Result<ExecCredential>::failure(
-                QStringLiteral("exec plugin %1 could not start: %2").arg(program, p.errorString()));
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished(1000);
-        return Result<ExecCredential>::failure(
-                QStringLiteral("exec plugin %1 did not finish within %2 s")
-                        .arg(program)
-                        .arg(timeoutMs / 1000));
-    }
-    if (p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0) {
-        const QString err = QString::fromLocal8Bit(p.readAllStandardError()).trimmed().left(2000);
-        return Result<ExecCredential>::failure(
-                QStringLiteral("exec plugin %1 failed (exit code %2)%3")
-                        .arg(program)
-                        .arg(p.exitCode())
-                        .arg(err.isEmpty() ? QString() : QStringLiteral(": ") + err));
-    }
-    return parseOutput(p.readAllStandardOutput(), config.apiVersion);
+               QString::fromUtf8(execInfo(m_config, m_cluster)));
+    m_process.setProcessEnvironment(env);
+    m_process.setStandardInputFile(QProcess::nullDevice());
+    // Its own process group, so that a timeout stops what the plugin started too.
+    m_process.setChildProcessModifier([] { ::setpgid(0, 0); });
+    m_timeout.start(m_timeoutMs);
+    m_process.start(m_program, m_config.args);
 }
 
-Result<ExecCredential> ExecCredentialPlugin::credential(const QString &userName,
-                                                        const ExecPluginConfig &config,
-                                                        const KubeCluster &cluster)
+void ExecCredentialPlugin::deleteWhenStopped()
 {
-    const QString key = cacheKey(userName, cluster.name);
-    auto it = m_cache.constFind(key);
-    if (it != m_cache.cend() && !it->expired(QDateTime::currentDateTimeUtc()))
-        return *it;
-    ++m_runs;
-    auto fresh = run(config, cluster, 60000, m_environment);
-    if (fresh)
-        m_cache.insert(key, fresh.value());
-    return fresh;
+    if (m_process.state() == QProcess::NotRunning)
+        deleteLater();
+    else
+        connect(&m_process, &QProcess::finished, this, &QObject::deleteLater);
 }
 
-void ExecCredentialPlugin::invalidate(const QString &userName, const QString &clusterName)
+void ExecCredentialPlugin::onFinished(int exitCode, QProcess::ExitStatus status)
 {
-    m_cache.remove(cacheKey(userName, clusterName));
+    if (m_finished)
+        return; // killed after the timeout, already reported
+    m_stderr = QString::fromLocal8Bit(m_process.readAllStandardError()).trimmed().left(2000);
+    if (status != QProcess::NormalExit || exitCode != 0) {
+        finish(Result<ExecCredential>::failure(
+                QStringLiteral("exec plugin %1 failed (%2)%3")
+                        .arg(m_program,
+                             status == QProcess::NormalExit
+                                     ? QStringLiteral("exit code %1").arg(exitCode)
+                                     : QStringLiteral("it crashed"),
+                             m_stderr.isEmpty() ? QString() : QStringLiteral(": ") + m_stderr)));
+        return;
+    }
+    auto parsed = parseOutput(m_process.readAllStandardOutput(), m_config.apiVersion);
+    if (!parsed)
+        parsed = Result<ExecCredential>::failure(
+                QStringLiteral("exec plugin %1: %2").arg(m_program, parsed.error()));
+    finish(parsed);
+}
+
+void ExecCredentialPlugin::finish(const Result<ExecCredential> &result)
+{
+    if (m_finished)
+        return;
+    m_finished = true;
+    m_timeout.stop();
+    if (m_done)
+        std::exchange(m_done, {})(result);
 }
 
 } // namespace podtap

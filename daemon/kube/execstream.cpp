@@ -66,22 +66,26 @@ void ExecStream::start(const QString &ns, const QString &pod, const QString &con
                        const QStringList &argv)
 {
     m_running = true;
-    auto req = m_api->prepare(QString(), {});
-    if (!req) {
-        finish({false, -1, false, req.error()});
-        return;
-    }
-    QNetworkRequest ws = req.value();
-    ws.setUrl(execUrl(*m_api, ns, pod, container, argv));
-    ws.setRawHeader("Accept", QByteArray()); // not part of the upgrade kubectl sends
-    m_socket.setSslConfiguration(ws.sslConfiguration());
-    m_socket.setProxy(m_api->proxy()); // the REST requests' route (kubeconfig proxy-url)
-    QWebSocketHandshakeOptions options;
-    // v5 adds the CLOSE signal; v4 is what legacy kubelet paths speak.
-    options.setSubprotocols(
-            {QStringLiteral("v5.channel.k8s.io"), QStringLiteral("v4.channel.k8s.io")});
-    m_socket.setMaxAllowedIncomingMessageSize(64 * 1024 * 1024);
-    m_socket.open(ws, options);
+    // The request waits here while an exec credential plugin runs; abort() meanwhile ends it.
+    m_api->prepare(QString(), {}, this, [=, this](const Result<QNetworkRequest> &req) {
+        if (m_finished)
+            return;
+        if (!req) {
+            finish({false, -1, false, req.error()});
+            return;
+        }
+        QNetworkRequest ws = req.value();
+        ws.setUrl(execUrl(*m_api, ns, pod, container, argv));
+        ws.setRawHeader("Accept", QByteArray()); // not part of the upgrade kubectl sends
+        m_socket.setSslConfiguration(ws.sslConfiguration());
+        m_socket.setProxy(m_api->proxy()); // the REST requests' route (kubeconfig proxy-url)
+        QWebSocketHandshakeOptions options;
+        // v5 adds the CLOSE signal; v4 is what legacy kubelet paths speak.
+        options.setSubprotocols(
+                {QStringLiteral("v5.channel.k8s.io"), QStringLiteral("v4.channel.k8s.io")});
+        m_socket.setMaxAllowedIncomingMessageSize(64 * 1024 * 1024);
+        m_socket.open(ws, options);
+    });
 }
 
 void ExecStream::abort()

@@ -18,12 +18,13 @@ QString KubeApiClient::Response::errorText() const
     return status.explain();
 }
 
-KubeApiClient::KubeApiClient(const ClusterAccess &access, ExecCredentialPlugin *plugins,
+KubeApiClient::KubeApiClient(const ClusterAccess &access, CredentialCache *credentials,
                              QObject *parent)
     : QObject(parent)
     , m_access(access)
-    , m_plugins(plugins)
+    , m_credentials(credentials)
 {
+    setPluginEnvironment({});
     setProxyEnvironment(QProcessEnvironment::systemEnvironment());
 }
 
@@ -59,20 +60,51 @@ QUrl KubeApiClient::urlFor(const QString &path, const QUrlQuery &query) const
     return url;
 }
 
-Result<QNetworkRequest> KubeApiClient::prepare(const QString &path, const QUrlQuery &query) const
+void KubeApiClient::setPluginEnvironment(const QProcessEnvironment &environment)
+{
+    if (m_access.needsExecCredential())
+        m_source = CredentialSource::make(*m_access.user().exec, m_access.cluster(), environment);
+}
+
+void KubeApiClient::withCredential(CredentialCallback callback)
+{
+    if (!m_access.needsExecCredential()) {
+        callback(ExecCredential());
+        return;
+    }
+    m_credentials->get(m_source, this, std::move(callback));
+}
+
+void KubeApiClient::prepare(const QString &path, const QUrlQuery &query, QObject *context,
+                            PrepareCallback callback)
+{
+    const bool guarded = context != nullptr;
+    withCredential(
+            [=, this, context = QPointer<QObject>(context)](const Result<ExecCredential> &cred) {
+                if (guarded && !context)
+                    return;
+                if (!cred)
+                    callback(Result<QNetworkRequest>::failure(cred.error()));
+                else
+                    callback(build(path, query, &cred.value()));
+            });
+}
+
+Result<QNetworkRequest> KubeApiClient::build(const QString &path, const QUrlQuery &query,
+                                             const ExecCredential *execCredential) const
 {
     if (!m_proxyError.isEmpty())
         return Result<QNetworkRequest>::failure(m_proxyError);
     QNetworkRequest req(urlFor(path, query));
     if (m_access.server().scheme() == QLatin1String("https")) {
-        auto ssl = m_access.tlsConfiguration(*m_plugins);
+        auto ssl = m_access.tlsConfiguration(execCredential);
         if (!ssl)
             return Result<QNetworkRequest>::failure(ssl.error());
         req.setSslConfiguration(ssl.value());
         if (!m_access.cluster().tlsServerName.isEmpty())
             req.setPeerVerifyName(m_access.cluster().tlsServerName);
     }
-    auto headers = m_access.authHeaders(*m_plugins);
+    auto headers = m_access.authHeaders(execCredential);
     if (!headers)
         return Result<QNetworkRequest>::failure(headers.error());
     for (const auto &h : headers.value())
@@ -97,48 +129,54 @@ void KubeApiClient::send(const QByteArray &verb, const QString &path, const QUrl
                          const QByteArray &body, const QByteArray &contentType,
                          QPointer<QObject> context, bool guarded, Callback callback, bool retried)
 {
-    auto req = prepare(path, query);
-    if (!req) {
-        Response r;
-        r.transportError = req.error();
-        QTimer::singleShot(0, this, [=] {
+    withCredential([=, this](const Result<ExecCredential> &cred) {
+        if (guarded && !context)
+            return;
+        auto req = cred ? build(path, query, &cred.value())
+                        : Result<QNetworkRequest>::failure(cred.error());
+        if (!req) {
+            Response r;
+            r.transportError = req.error();
+            QTimer::singleShot(0, this, [=] {
+                if (!guarded || context)
+                    callback(r);
+            });
+            return;
+        }
+        if (!contentType.isEmpty())
+            req->setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+        QNetworkReply *reply = m_nam.sendCustomRequest(req.value(), verb, body);
+        const ExecCredential used = cred.value();
+        connect(reply, &QNetworkReply::finished, this, [=, this] {
+            reply->deleteLater();
+            Response r;
+            r.httpCode = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            r.body = reply->readAll();
+            if (r.httpCode == 0) {
+                // Name the proxy when there is one: "Proxy connection refused" alone does not
+                // say that HTTPS_PROXY came from the terminal's environment.
+                const QString via
+                        = m_route.direct() ? QString() : QLatin1Char(' ') + m_route.describe();
+                r.transportError
+                        = QStringLiteral("cannot reach %1%2: %3")
+                                  .arg(m_access.server().toString(), via, reply->errorString());
+            } else {
+                const QJsonDocument doc = QJsonDocument::fromJson(r.body);
+                if (doc.isObject())
+                    r.json = doc.object();
+                if (!r.ok())
+                    r.status = KubeStatus::fromBody(r.httpCode, r.body);
+            }
+            if (r.httpCode == 401 && !retried && m_access.needsExecCredential()) {
+                // The exec credential was rejected: re-run the plugin once (one run shared by
+                // every request rejected with this credential) and retry once.
+                m_credentials->reject(m_source.key, used);
+                send(verb, path, query, body, contentType, context, guarded, callback, true);
+                return;
+            }
             if (!guarded || context)
                 callback(r);
         });
-        return;
-    }
-    if (!contentType.isEmpty())
-        req->setHeader(QNetworkRequest::ContentTypeHeader, contentType);
-    QNetworkReply *reply = m_nam.sendCustomRequest(req.value(), verb, body);
-    connect(reply, &QNetworkReply::finished, this, [=, this] {
-        reply->deleteLater();
-        Response r;
-        r.httpCode = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        r.body = reply->readAll();
-        if (r.httpCode == 0) {
-            // Name the proxy when there is one: "Proxy connection refused" alone does not say
-            // that HTTPS_PROXY came from the terminal's environment.
-            const QString via
-                    = m_route.direct() ? QString() : QLatin1Char(' ') + m_route.describe();
-            r.transportError
-                    = QStringLiteral("cannot reach %1%2: %3")
-                              .arg(m_access.server().toString(), via, reply->errorString());
-        } else {
-            const QJsonDocument doc = QJsonDocument::fromJson(r.body);
-            if (doc.isObject())
-                r.json = doc.object();
-            if (!r.ok())
-                r.status = KubeStatus::fromBody(r.httpCode, r.body);
-        }
-        if (r.httpCode == 401 && !retried
-            && m_access.authKind() == ClusterAccess::AuthKind::ExecPlugin) {
-            // The exec credential was rejected: re-run the plugin once and retry once.
-            m_access.credentialsRejected(*m_plugins);
-            send(verb, path, query, body, contentType, context, guarded, callback, true);
-            return;
-        }
-        if (!guarded || context)
-            callback(r);
     });
 }
 

@@ -3,7 +3,7 @@
 #include "guard/contextguard.h"
 #include "ipc/ipcserver.h"
 #include "kube/clusteraccess.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
 #include "kube/podinfo.h"
@@ -35,10 +35,11 @@ QString str(const QJsonObject &o, const char *key)
 class Job : public QObject
 {
 public:
-    Job(IpcPeer *peer, qint64 id, int timeoutMs, QObject *parent)
+    Job(IpcPeer *peer, qint64 id, int timeoutMs, CredentialCache *credentials, QObject *parent)
         : QObject(parent)
         , m_peer(peer)
         , m_id(id)
+        , m_credentials(credentials)
     {
         // A client that disconnected gets nothing: drop its work at once.
         connect(peer, &IpcPeer::closed, this, &QObject::deleteLater);
@@ -82,6 +83,11 @@ public:
             fail(QStringLiteral("context"), access.error());
             return false;
         }
+        m_context = access->contextName();
+        m_ns = str(params, "namespace").trimmed();
+        if (m_ns.isEmpty())
+            m_ns = access->defaultNamespace();
+        m_api = new KubeApiClient(access.value(), m_credentials, this);
         const QJsonObject env = params.value(QLatin1String("environment")).toObject();
         QProcessEnvironment pe;
         if (!env.isEmpty()) {
@@ -89,13 +95,8 @@ public:
             // NO_PROXY) only; it is never logged.
             for (auto it = env.begin(); it != env.end(); ++it)
                 pe.insert(it.key(), it.value().toString());
-            m_plugins.setEnvironment(pe);
+            m_api->setPluginEnvironment(pe);
         }
-        m_context = access->contextName();
-        m_ns = str(params, "namespace").trimmed();
-        if (m_ns.isEmpty())
-            m_ns = access->defaultNamespace();
-        m_api = new KubeApiClient(access.value(), &m_plugins, this);
         if (!env.isEmpty())
             m_api->setProxyEnvironment(pe);
         return true;
@@ -130,7 +131,7 @@ private:
     QPointer<IpcPeer> m_peer;
     qint64 m_id;
     bool m_done = false;
-    ExecCredentialPlugin m_plugins;
+    CredentialCache *m_credentials;
     KubeApiClient *m_api = nullptr;
     QString m_ns;
     QString m_context;
@@ -266,8 +267,9 @@ QJsonObject serviceJson(const QJsonObject &raw, const QJsonArray &pods)
 
 } // namespace
 
-KubeBrowser::KubeBrowser(QObject *parent)
+KubeBrowser::KubeBrowser(CredentialCache *credentials, QObject *parent)
     : QObject(parent)
+    , m_credentials(credentials)
 {}
 
 KubeBrowser::~KubeBrowser() = default;
@@ -289,7 +291,7 @@ bool KubeBrowser::handle(IpcPeer *peer, qint64 id, const QString &method, const 
 
 void KubeBrowser::contexts(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    auto *job = new Job(peer, id, m_timeoutMs, this);
+    auto *job = new Job(peer, id, m_timeoutMs, m_credentials, this);
     QStringList files;
     for (const QJsonValue v : params.value(QLatin1String("kubeconfig")).toArray())
         files << v.toString();
@@ -329,7 +331,7 @@ void KubeBrowser::contexts(IpcPeer *peer, qint64 id, const QJsonObject &params)
 
 void KubeBrowser::namespaces(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    auto *job = new Job(peer, id, m_timeoutMs, this);
+    auto *job = new Job(peer, id, m_timeoutMs, m_credentials, this);
     if (!job->open(params))
         return;
     job->api()->get(
@@ -360,7 +362,7 @@ void KubeBrowser::namespaces(IpcPeer *peer, qint64 id, const QJsonObject &params
 
 void KubeBrowser::targets(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    auto *job = new Job(peer, id, m_timeoutMs, this);
+    auto *job = new Job(peer, id, m_timeoutMs, m_credentials, this);
     if (!job->open(params))
         return;
     struct Kind
@@ -446,7 +448,7 @@ void KubeBrowser::targets(IpcPeer *peer, qint64 id, const QJsonObject &params)
 
 void KubeBrowser::preflight(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    auto *job = new Job(peer, id, m_timeoutMs, this);
+    auto *job = new Job(peer, id, m_timeoutMs, m_credentials, this);
     const QString targetText = str(params, "target").trimmed();
     const int port = params.value(QLatin1String("port")).toInt();
     if (targetText.isEmpty()) {

@@ -22,6 +22,7 @@ WatchStream::~WatchStream()
 
 void WatchStream::stop()
 {
+    ++m_generation; // also drops a start() still waiting for an exec credential
     if (m_reply) {
         m_reply->disconnect(this);
         m_reply->abort();
@@ -31,12 +32,22 @@ void WatchStream::stop()
 
 void WatchStream::start()
 {
-    auto req = m_api->prepare(m_path, m_query);
-    if (!req) {
-        Q_EMIT failed(req.error());
-        return;
-    }
-    m_reply = m_api->network()->get(req.value());
+    const quint64 generation = ++m_generation;
+    m_api->prepare(m_path, m_query, this, [this, generation](const Result<QNetworkRequest> &req) {
+        if (generation != m_generation)
+            return; // stopped or restarted meanwhile
+        if (!req) {
+            Q_EMIT failed(req.error());
+            return;
+        }
+        open(req.value());
+    });
+}
+
+void WatchStream::open(const QNetworkRequest &request)
+{
+    const QNetworkRequest req = request;
+    m_reply = m_api->network()->get(req);
     QNetworkReply *reply = m_reply;
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
         const int code = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();

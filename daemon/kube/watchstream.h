@@ -31,11 +31,14 @@ Q_SIGNALS:
     void ended();
 
 private:
+    void open(const QNetworkRequest &request);
+
     KubeApiClient *m_api;
     QString m_path;
     QUrlQuery m_query;
     QPointer<QNetworkReply> m_reply;
     JsonObjectStream m_stream;
+    quint64 m_generation = 0; // of start()/stop(): a stale credential callback does nothing
 };
 
 } // namespace podtap

@@ -4,6 +4,7 @@
 
 #include "auditlog.h"
 #include "capture/pcapwriter.h"
+#include "kube/credentialcache.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
 #include "kube/tapspec.h"
@@ -188,15 +189,22 @@ void CaptureSession::start()
     audit(m_config.mirrorPort > 0 ? QStringLiteral("mirror-start")
                                   : QStringLiteral("capture-start"),
           QJsonObject{{QStringLiteral("outcome"), QStringLiteral("started")}});
-    QProcessEnvironment env;
-    for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
-        env.insert(it.key(), it.value());
-    if (!m_config.environment.isEmpty())
-        m_plugins.setEnvironment(env);
-    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
-    // The terminal's HTTPS_PROXY / NO_PROXY, as kubectl there would use them.
-    if (!m_config.environment.isEmpty())
+    if (!m_credentials) {
+        m_ownCredentials = std::make_unique<CredentialCache>();
+        m_credentials = m_ownCredentials.get();
+    }
+    m_api = std::make_unique<KubeApiClient>(access.value(), m_credentials);
+    if (!m_config.environment.isEmpty()) {
+        QProcessEnvironment env;
+        for (auto it = m_config.environment.cbegin(); it != m_config.environment.cend(); ++it)
+            env.insert(it.key(), it.value());
+        m_api->setPluginEnvironment(env);
+        // The terminal's HTTPS_PROXY / NO_PROXY, as kubectl there would use them.
         m_api->setProxyEnvironment(env);
+    }
+    if (m_api->access().needsExecCredential())
+        Q_EMIT progress(QStringLiteral("getting credentials from the exec plugin %1")
+                                .arg(m_api->access().user().exec->command));
     resolve();
 }
 

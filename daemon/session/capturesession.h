@@ -1,6 +1,5 @@
 #pragma once
 
-#include "kube/execcredentialplugin.h"
 #include "livepcapng.h"
 #include "mirror/shadowcompare.h"
 #include "podtappipeline.h"
@@ -19,6 +18,7 @@
 namespace podtap {
 
 class AuditLog;
+class CredentialCache;
 class KubeApiClient;
 class SessionSpool;
 
@@ -41,6 +41,8 @@ public:
     // Before start(): where injections and start/stop go (not owned; may be null), and
     // whether the context is one the context guard protects (summary "protected").
     void setAudit(AuditLog *log, bool protectedContext);
+    // Before start(): the daemon's exec credential cache (not owned; must outlive us).
+    void setCredentialCache(CredentialCache *credentials) { m_credentials = credentials; }
     bool isProtected() const { return m_protected; }
 
     void start();
@@ -108,7 +110,8 @@ private:
     QString m_storeDir;
     QDateTime m_started;
     QDateTime m_ended;
-    ExecCredentialPlugin m_plugins;
+    CredentialCache *m_credentials = nullptr;
+    std::unique_ptr<CredentialCache> m_ownCredentials; // when no daemon cache was given
     std::unique_ptr<KubeApiClient> m_api;
     std::unique_ptr<SessionSpool> m_spool;
     QList<PodTapPipeline *> m_pipelines;

@@ -44,9 +44,11 @@ QString sessionIdParam(const QJsonObject &params)
 }
 } // namespace
 
-SessionManager::SessionManager(IpcServer *server, const QString &storeRoot, QObject *parent)
+SessionManager::SessionManager(IpcServer *server, const QString &storeRoot,
+                               CredentialCache *credentials, QObject *parent)
     : QObject(parent)
     , m_server(server)
+    , m_credentials(credentials)
     , m_store(storeRoot)
 {}
 
@@ -299,6 +301,7 @@ void SessionManager::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
     const QString sid = nextId();
     auto *s = new CaptureSession(sid, config.value(), m_store.sessionDir(sid), this);
     s->setAudit(&m_audit, !pattern.isEmpty());
+    s->setCredentialCache(m_credentials);
     m_sessions.insert(sid, s);
     watch(s);
     // Subscribing in the same request means no event can be missed.

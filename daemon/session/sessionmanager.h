@@ -16,6 +16,7 @@
 namespace podtap {
 
 class CaptureSession;
+class CredentialCache;
 class IpcPeer;
 class IpcServer;
 class HttpReplaySession;
@@ -28,7 +29,9 @@ class SessionManager : public QObject
     Q_OBJECT
 
 public:
-    SessionManager(IpcServer *server, const QString &storeRoot, QObject *parent = nullptr);
+    // `credentials`: the daemon's exec credential cache, shared by every session.
+    SessionManager(IpcServer *server, const QString &storeRoot, CredentialCache *credentials,
+                   QObject *parent = nullptr);
     ~SessionManager() override;
 
     Result<bool> open();
@@ -80,6 +83,7 @@ private:
     void updatePcapWanted(CaptureSession *s);
 
     IpcServer *m_server;
+    CredentialCache *m_credentials;
     CaptureStore m_store;
     AuditLog m_audit;
     QMap<QString, CaptureSession *> m_sessions; // live and finished since the daemon started

@@ -27,7 +27,7 @@
 #include "certauthority.h"
 #include "kube/capturecommand.h"
 #include "kube/clusteraccess.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/execstream.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
@@ -553,7 +553,7 @@ private:
 };
 
 // Kubeconfig → ClusterAccess → KubeApiClient, as the CLI builds it.
-std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, ExecCredentialPlugin *plugins)
+std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, CredentialCache *credentials)
 {
     const auto config = Kubeconfig::loadFile(kubeconfig);
     if (!config)
@@ -561,7 +561,7 @@ std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, ExecCredent
     const auto access = ClusterAccess::fromKubeconfig(config.value());
     if (!access)
         die(access.error());
-    return std::make_unique<KubeApiClient>(access.value(), plugins);
+    return std::make_unique<KubeApiClient>(access.value(), credentials);
 }
 
 // GET the pod, then TapInjector (inject, or reuse the running tap). Empty on failure.
@@ -634,8 +634,8 @@ double clientToFirstPacket(const QString &kubeconfig, const QStringList &argv)
 {
     QElapsedTimer t;
     t.start();
-    ExecCredentialPlugin plugins;
-    auto api = makeClient(kubeconfig, &plugins);
+    CredentialCache credentials;
+    auto api = makeClient(kubeconfig, &credentials);
     bool reused = false;
     QString error;
     const QString tap = ensureTap(api.get(), &reused, &error);
@@ -769,8 +769,8 @@ int main(int argc, char **argv)
     QString error;
     if (!kubesim.start(o, &error))
         die(error);
-    ExecCredentialPlugin plugins;
-    auto api = makeClient(kubesim.kubeconfig(), &plugins);
+    CredentialCache credentials;
+    auto api = makeClient(kubesim.kubeconfig(), &credentials);
     QElapsedTimer injectTimer;
     injectTimer.start();
     bool reused = false;

@@ -38,7 +38,7 @@
 
 #include "capture/captureengine.h"
 #include "kube/capturecommand.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/execstream.h"
 #include "kube/kubeapiclient.h"
 #include "kube/tapcapture.h"
@@ -916,8 +916,8 @@ int main(int argc, char **argv)
     QString error;
     if (!kubesim.start(o.kubesim, o.scenario, o.dir, &error))
         fail(error);
-    ExecCredentialPlugin plugins;
-    auto api = makeClient(kubesim.kubeconfig(), &plugins, &error);
+    CredentialCache credentials;
+    auto api = makeClient(kubesim.kubeconfig(), &credentials, &error);
     if (!api)
         fail(error);
     Cluster k;

@@ -1,7 +1,7 @@
 #include "benchsupport.h"
 
 #include "kube/clusteraccess.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
 #include "kube/tapinjector.h"
@@ -445,7 +445,7 @@ QString KubesimProcess::clientNetns(int pod) const
     return QStringLiteral("ksim%1-c%2").arg(pid()).arg(pod);
 }
 
-std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, ExecCredentialPlugin *plugins,
+std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, CredentialCache *credentials,
                                           QString *error)
 {
     const auto config = Kubeconfig::loadFile(kubeconfig);
@@ -458,7 +458,7 @@ std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, ExecCredent
         *error = access.error();
         return nullptr;
     }
-    return std::make_unique<KubeApiClient>(access.value(), plugins);
+    return std::make_unique<KubeApiClient>(access.value(), credentials);
 }
 
 QString ensureTap(KubeApiClient *api, const QString &ns, const QString &pod, PodInfo *info,

@@ -22,7 +22,7 @@ class QEventLoop;
 
 namespace podtap {
 
-class ExecCredentialPlugin;
+class CredentialCache;
 class KubeApiClient;
 class SessionSpool;
 
@@ -200,7 +200,7 @@ private:
 };
 
 // Kubeconfig → ClusterAccess → KubeApiClient, as the CLI builds it; nullptr + error on failure.
-std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, ExecCredentialPlugin *plugins,
+std::unique_ptr<KubeApiClient> makeClient(const QString &kubeconfig, CredentialCache *credentials,
                                           QString *error);
 
 // GET the pod, then TapInjector (inject, or reuse the running tap). Empty on failure.

@@ -1,8 +1,10 @@
 #include "execcredentialplugin.h"
 
 #include <QDateTime>
+#include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QThread>
 
 #include <cstdio>
 
@@ -10,8 +12,9 @@ namespace kubesim {
 
 int ExecCredentialPlugin::run(const QStringList &args)
 {
-    QString token, apiVersion;
+    QString token, apiVersion, runsFile;
     int ttl = 0;
+    int sleepMs = 0;
     for (int i = 0; i + 1 < args.size(); ++i) {
         if (args.at(i) == QLatin1String("--token"))
             token = args.at(++i);
@@ -19,7 +22,21 @@ int ExecCredentialPlugin::run(const QStringList &args)
             ttl = args.at(++i).toInt();
         else if (args.at(i) == QLatin1String("--api-version"))
             apiVersion = args.at(++i);
+        else if (args.at(i) == QLatin1String("--sleep-ms"))
+            sleepMs = args.at(++i).toInt();
+        else if (args.at(i) == QLatin1String("--runs-file"))
+            runsFile = args.at(++i);
     }
+    if (!runsFile.isEmpty()) {
+        QFile f(runsFile);
+        if (!f.open(QIODevice::Append)) {
+            std::fprintf(stderr, "exec-credential: cannot write %s\n", qPrintable(runsFile));
+            return 2;
+        }
+        f.write("run\n");
+    }
+    if (sleepMs > 0)
+        QThread::msleep(static_cast<unsigned long>(sleepMs));
     if (token.isEmpty()) {
         std::fputs("exec-credential: --token is required\n", stderr);
         return 2;

@@ -3,11 +3,14 @@
 #include "kube/execcredentialplugin.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <optional>
 
 using namespace podtap;
 
@@ -33,12 +36,20 @@ QByteArray plugin(const QByteArray &apiVersion, const QByteArray &expiry)
            + "}}' \"$1\"\n";
 }
 
-int runs(const QTemporaryDir &dir)
+// One asynchronous run, waited for in the test's event loop.
+Result<ExecCredential> runPlugin(const ExecPluginConfig &cfg, const KubeCluster &cluster,
+                                 int timeoutMs = ExecCredentialPlugin::DefaultTimeoutMs)
 {
-    QFile f(dir.filePath(QStringLiteral("runs")));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    return f.readAll().count('\n');
+    ExecCredentialPlugin p(cfg, cluster);
+    p.setTimeout(timeoutMs);
+    std::optional<Result<ExecCredential>> out;
+    p.start([&](const Result<ExecCredential> &r) { out = r; });
+    // Even an error found before the process starts is reported from the event loop.
+    if (out)
+        return Result<ExecCredential>::failure(QStringLiteral("called back inside start()"));
+    if (!QTest::qWaitFor([&] { return out.has_value(); }, timeoutMs + 10000))
+        return Result<ExecCredential>::failure(QStringLiteral("never called back"));
+    return *out;
 }
 } // namespace
 
@@ -49,8 +60,7 @@ class TestExecCredentialPlugin : public QObject
 private Q_SLOTS:
     void tokenAndClusterInfo_data();
     void tokenAndClusterInfo();
-    void cachedUntilExpiry();
-    void invalidateAfter401();
+    void hangingPluginIsStopped();
     void apiVersionMismatch();
     void missingCommandShowsHintAndPlaces();
     void failingPluginShowsStderr();
@@ -78,7 +88,7 @@ void TestExecCredentialPlugin::tokenAndClusterInfo()
     cluster.server = QStringLiteral("https://127.0.0.1:6443");
     cluster.certificateAuthorityData = "PEM";
     cluster.execExtension[QLatin1String("audience")] = QStringLiteral("foo");
-    auto cred = ExecCredentialPlugin::run(cfg, cluster);
+    auto cred = runPlugin(cfg, cluster);
     QVERIFY2(cred.ok(), qPrintable(cred.error()));
     QCOMPARE(cred->token, QStringLiteral("tok-abc"));
     QVERIFY(!cred->expiration.isValid());
@@ -97,48 +107,28 @@ void TestExecCredentialPlugin::tokenAndClusterInfo()
              QStringLiteral("foo"));
 }
 
-void TestExecCredentialPlugin::cachedUntilExpiry()
+void TestExecCredentialPlugin::hangingPluginIsStopped()
 {
+    // A plugin waiting for a login that never comes: stopped after the timeout, and the error
+    // names it. The process and what it started must be gone, not left behind.
     QTemporaryDir dir;
     ExecPluginConfig cfg;
     cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
-    KubeCluster cluster;
-    cluster.name = QStringLiteral("c");
-    ExecCredentialPlugin cache;
-
-    // Far future: one run serves every request.
-    cfg.command = writeScript(
-            dir, QStringLiteral("p1"),
-            plugin(cfg.apiVersion.toLatin1(), ",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\""));
-    for (int i = 0; i < 3; ++i)
-        QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
-    QCOMPARE(runs(dir), 1);
-
-    // Already expired: every request re-runs the plugin.
-    ExecCredentialPlugin cache2;
-    cfg.command = writeScript(
-            dir, QStringLiteral("p2"),
-            plugin(cfg.apiVersion.toLatin1(), ",\"expirationTimestamp\":\"2000-01-01T00:00:00Z\""));
-    for (int i = 0; i < 3; ++i)
-        QVERIFY(cache2.credential(QStringLiteral("u"), cfg, cluster).ok());
-    QCOMPARE(runs(dir), 4);
-}
-
-void TestExecCredentialPlugin::invalidateAfter401()
-{
-    QTemporaryDir dir;
-    ExecPluginConfig cfg;
-    cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1beta1");
-    cfg.command = writeScript(dir, QStringLiteral("p"), plugin(cfg.apiVersion.toLatin1(), ""));
-    KubeCluster cluster;
-    cluster.name = QStringLiteral("c");
-    ExecCredentialPlugin cache;
-    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
-    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
-    QCOMPARE(runs(dir), 1);
-    cache.invalidate(QStringLiteral("u"), QStringLiteral("c"));
-    QVERIFY(cache.credential(QStringLiteral("u"), cfg, cluster).ok());
-    QCOMPARE(runs(dir), 2);
+    cfg.command = writeScript(dir, QStringLiteral("hangs"),
+                              "sleep 60 &\necho $! > \"$(dirname \"$0\")/pid\"\nwait\n");
+    QElapsedTimer t;
+    t.start();
+    auto r = runPlugin(cfg, {}, 700);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QLatin1String("did not finish within"))
+                     && r.error().contains(cfg.command),
+             qPrintable(r.error()));
+    QVERIFY2(t.elapsed() < 5000, "the timeout did not stop the run");
+    QFile pidFile(dir.filePath(QStringLiteral("pid")));
+    QVERIFY(pidFile.open(QIODevice::ReadOnly));
+    const QString pid = QString::fromLatin1(pidFile.readAll().trimmed());
+    QVERIFY(!pid.isEmpty());
+    QTRY_VERIFY(!QFile::exists(QStringLiteral("/proc/") + pid));
 }
 
 void TestExecCredentialPlugin::apiVersionMismatch()
@@ -148,7 +138,7 @@ void TestExecCredentialPlugin::apiVersionMismatch()
     cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
     cfg.command = writeScript(dir, QStringLiteral("p"),
                               plugin("client.authentication.k8s.io/v1beta1", ""));
-    auto r = ExecCredentialPlugin::run(cfg, {});
+    auto r = runPlugin(cfg, {});
     QVERIFY(!r.ok());
     QVERIFY2(r.error().contains(
                      QLatin1String("plugin returned version client.authentication.k8s.io/v1beta1")),
@@ -162,7 +152,7 @@ void TestExecCredentialPlugin::missingCommandShowsHintAndPlaces()
     cfg.command = QStringLiteral("gke-gcloud-auth-plugin-that-is-not-installed");
     cfg.installHint = QStringLiteral("Install gke-gcloud-auth-plugin for use with kubectl by "
                                      "following https://cloud.google.com/…");
-    auto r = ExecCredentialPlugin::run(cfg, {});
+    auto r = runPlugin(cfg, {});
     QVERIFY(!r.ok());
     QVERIFY2(r.error().contains(cfg.installHint), qPrintable(r.error()));
     QVERIFY2(r.error().contains(QLatin1String("/.local/bin")), qPrintable(r.error()));
@@ -176,7 +166,7 @@ void TestExecCredentialPlugin::failingPluginShowsStderr()
     cfg.apiVersion = QStringLiteral("client.authentication.k8s.io/v1");
     cfg.command = writeScript(dir, QStringLiteral("p"),
                               "echo 'token expired, run aws sso login' >&2\nexit 255\n");
-    auto r = ExecCredentialPlugin::run(cfg, {});
+    auto r = runPlugin(cfg, {});
     QVERIFY(!r.ok());
     QVERIFY2(r.error().contains(QLatin1String("aws sso login")), qPrintable(r.error()));
     QVERIFY2(r.error().contains(QLatin1String("exit code 255")), qPrintable(r.error()));

@@ -1,7 +1,7 @@
 // ExecStream against kubesim's exec (root: kubesim's pods are network namespaces).
 
 #include "kube/clusteraccess.h"
-#include "kube/execcredentialplugin.h"
+#include "kube/credentialcache.h"
 #include "kube/execstream.h"
 #include "kube/kubeapiclient.h"
 #include "kube/kubeconfig.h"
@@ -30,7 +30,7 @@ private Q_SLOTS:
 private:
     QTemporaryDir m_dir;
     QProcess m_kubesim;
-    ExecCredentialPlugin m_plugins;
+    CredentialCache m_credentials;
     std::unique_ptr<KubeApiClient> m_api;
 };
 
@@ -57,7 +57,7 @@ void TstExecStream::initTestCase()
     QVERIFY2(config.ok(), qPrintable(config.error()));
     const auto access = ClusterAccess::fromKubeconfig(config.value());
     QVERIFY2(access.ok(), qPrintable(access.error()));
-    m_api = std::make_unique<KubeApiClient>(access.value(), &m_plugins);
+    m_api = std::make_unique<KubeApiClient>(access.value(), &m_credentials);
 }
 
 void TstExecStream::cleanupTestCase()

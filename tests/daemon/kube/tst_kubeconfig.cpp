@@ -240,8 +240,7 @@ void TestKubeconfig::authHeaders()
     QVERIFY2(access.ok(), qPrintable(access.error()));
     QCOMPARE(access->authKind(), ClusterAccess::AuthKind::TokenFile);
     QCOMPARE(access->defaultNamespace(), QStringLiteral("team-b"));
-    ExecCredentialPlugin plugins;
-    auto h = access->authHeaders(plugins);
+    auto h = access->authHeaders(nullptr);
     QVERIFY(h.ok());
     QVERIFY(h->contains(
             {QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer first-token")}));
@@ -250,7 +249,7 @@ void TestKubeconfig::authHeaders()
     QVERIFY(h->contains({QByteArrayLiteral("Impersonate-Group"), QByteArrayLiteral("g2")}));
     // tokenFile is re-read: a rotated token is used without reloading the kubeconfig.
     writeFile(dir.filePath(QStringLiteral("sub/bob.token")), "rotated\n");
-    h = access->authHeaders(plugins);
+    h = access->authHeaders(nullptr);
     QVERIFY(h->contains({QByteArrayLiteral("Authorization"), QByteArrayLiteral("Bearer rotated")}));
 }
 
