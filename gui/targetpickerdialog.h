@@ -75,7 +75,7 @@ private:
     QLineEdit *m_search;
     QTreeView *m_targetView;
     QComboBox *m_port;
-    QComboBox *m_profile; // tap profile: "default" | "nonroot" (item data)
+    QComboBox *m_profile; // tap profile: "default" | "nonroot" | "baseline" (item data)
     QLabel *m_status;
     QTreeView *m_checklistView;
     QLabel *m_verdict;
