@@ -199,6 +199,12 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
 
 TargetPickerDialog::~TargetPickerDialog() = default;
 
+void TargetPickerDialog::setTapProfile(const QString &profile)
+{
+    if (const int i = m_profile->findData(profile); i >= 0)
+        m_profile->setCurrentIndex(i);
+}
+
 void TargetPickerDialog::setKubeconfig(const QStringList &files)
 {
     m_kubeconfig = files;

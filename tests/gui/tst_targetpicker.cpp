@@ -390,8 +390,12 @@ void TestTargetPicker::baselineProfileOffered()
     QVERIFY(m_preflightSpy->wait(AnswerMs));
     QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
 
-    // Chosen by the user only: checked again, with the node runtime item of this profile.
-    profile->setCurrentIndex(profile->findData(u"baseline"_s));
+    // Preselected as the main window does from Settings (an unknown name changes nothing),
+    // shown in the combo box and checked again, with the node runtime item of this profile.
+    m_dialog->setTapProfile(u"root"_s);
+    QCOMPARE(profile->currentData().toString(), u"default"_s);
+    m_dialog->setTapProfile(u"baseline"_s);
+    QCOMPARE(profile->currentData().toString(), u"baseline"_s);
     QVERIFY(m_preflightSpy->wait(AnswerMs));
     QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
     PreflightChecklistModel *checks = m_dialog->checklistModel();

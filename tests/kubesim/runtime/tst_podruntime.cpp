@@ -209,8 +209,8 @@ private Q_SLOTS:
     void capabilitiesAreExact();
     void runtimeDefaults_data();
     void runtimeDefaults();
-    void baselineTapPerRuntime_data();
-    void baselineTapPerRuntime();
+    void tapProfilePerRuntime_data();
+    void tapProfilePerRuntime();
     void nonRootFileCapabilityTap_data();
     void nonRootFileCapabilityTap();
     void nonRootIdentity();
@@ -715,42 +715,66 @@ void TestPodRuntime::runtimeDefaults()
     QCOMPARE(error, u"unknown container runtime \"rkt\""_qs);
 }
 
-// The baseline tap through a real exec: on containerd tcpdump holds exactly NET_RAW and
-// captures; on CRI-O it holds nothing and tcpdump fails with its own message.
-void TestPodRuntime::baselineTapPerRuntime_data()
+// Each tap profile through a real exec on each node runtime: the baseline tap keeps NET_RAW
+// only where the runtime's default set has it (containerd, not CRI-O) and then holds exactly
+// NET_RAW; the default and nonroot taps add NET_RAW after drop ALL, so the runtime does not
+// matter. Where NET_RAW is missing, tcpdump fails with its own message.
+void TestPodRuntime::tapProfilePerRuntime_data()
 {
     QTest::addColumn<QString>("runtime");
+    QTest::addColumn<QString>("profile");
     QTest::addColumn<bool>("captures");
-    QTest::addRow("containerd") << u"containerd"_qs << true;
-    QTest::addRow("cri-o") << u"cri-o"_qs << false;
+    for (const QString &runtime : {u"containerd"_qs, u"cri-o"_qs}) {
+        const bool crio = runtime == u"cri-o"_qs;
+        QTest::addRow("%s, baseline", qPrintable(runtime)) << runtime << u"baseline"_qs << !crio;
+        QTest::addRow("%s, default", qPrintable(runtime)) << runtime << u"default"_qs << true;
+        QTest::addRow("%s, nonroot", qPrintable(runtime)) << runtime << u"nonroot"_qs << true;
+    }
 }
 
-void TestPodRuntime::baselineTapPerRuntime()
+void TestPodRuntime::tapProfilePerRuntime()
 {
     QFETCH(QString, runtime);
+    QFETCH(QString, profile);
     QFETCH(bool, captures);
-    auto baseline = [&](const QStringList &argv) {
-        ExecRequest req = tapRequest(argv, false, u"docker.io/nicolaka/netshoot:v0.16"_qs);
-        req.security.capDrop = baselineDrop();
-        req.security.capAdd.clear();
+    auto tap = [&](const QStringList &argv) {
+        ExecRequest req;
+        if (profile == u"nonroot"_qs) {
+            // The nonroot contract (daemon/kube/tapspec.cpp): uid 65532, escalation unset.
+            req = tapRequest(argv, true, u"example.com/podtap/tcpdump-nonroot:1.0"_qs);
+            req.security.allowPrivilegeEscalation.reset();
+            req.security.runAsUser = 65532;
+            req.security.runAsGroup = 65532;
+            req.security.runAsNonRoot = true;
+        } else {
+            req = tapRequest(argv, true, u"docker.io/nicolaka/netshoot:v0.16"_qs);
+        }
+        if (profile == u"baseline"_qs) {
+            req.security.capDrop = baselineDrop();
+            req.security.capAdd.clear();
+        }
         req.security.runtime = runtime;
         return req;
     };
-    const RawResult status = rawExec(baseline({u"grep"_qs, u"Cap"_qs, u"/proc/self/status"_qs}),
-                                     {"v5.channel.k8s.io"});
-    auto field = [&](const char *name) {
-        const auto m = QRegularExpression(QLatin1String(name) + u":\\s+([0-9a-f]+)"_qs)
-                               .match(QString::fromLatin1(status.channel(1)));
-        return m.hasMatch() ? m.captured(1).toULongLong(nullptr, 16) : ~0ULL;
-    };
-    const quint64 expected = captures ? 1ULL << 13 : 0ULL; // CAP_NET_RAW is 13
-    QCOMPARE(field("CapBnd"), expected);
-    QCOMPARE(field("CapEff"), expected);
+    const quint64 netRaw = 1ULL << 13; // CAP_NET_RAW
+    if (profile != u"nonroot"_qs) {
+        // Any process of the tap (here grep): its sets, as the kernel sees them. (In the
+        // nonroot image only tcpdump gets NET_RAW, through its file capability.)
+        const RawResult status = rawExec(tap({u"grep"_qs, u"Cap"_qs, u"/proc/self/status"_qs}),
+                                         {"v5.channel.k8s.io"});
+        auto field = [&](const char *name) {
+            const auto m = QRegularExpression(QLatin1String(name) + u":\\s+([0-9a-f]+)"_qs)
+                                   .match(QString::fromLatin1(status.channel(1)));
+            return m.hasMatch() ? m.captured(1).toULongLong(nullptr, 16) : ~0ULL;
+        };
+        QCOMPARE(field("CapBnd"), captures ? netRaw : 0ULL);
+        QCOMPARE(field("CapEff"), captures ? netRaw : 0ULL);
+    }
 
-    const RawResult r = rawExec(
-            baseline({u"tcpdump"_qs, u"-i"_qs, u"any"_qs, u"-U"_qs, u"-w"_qs, u"-"_qs, u"-c"_qs,
-                      u"1"_qs, u"tcp"_qs, u"port"_qs, QString::number(PodPort)}),
-            {"v5.channel.k8s.io"}, {}, 60000);
+    const RawResult r
+            = rawExec(tap({u"tcpdump"_qs, u"-i"_qs, u"any"_qs, u"-U"_qs, u"-w"_qs, u"-"_qs,
+                           u"-c"_qs, u"1"_qs, u"tcp"_qs, u"port"_qs, QString::number(PodPort)}),
+                      {"v5.channel.k8s.io"}, {}, 60000);
     if (captures) {
         QVERIFY2(r.channel(2).contains("listening on any"), r.channel(2).constData());
         QCOMPARE(r.channel(3), ExecSession::successStatus());
