@@ -68,9 +68,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                                          : 60; // client-go's rule
     if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
         || !stallOk || stallSeconds < 1) {
-        std::fprintf(err, "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
-                          "[--tap-profile default|nonroot] [--duration S] [--stall-timeout S] "
-                          "[--context C] [-n NS]\n");
+        std::fprintf(err,
+                     "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
+                     "[--tap-profile default|nonroot|baseline] [--duration S] [--stall-timeout S] "
+                     "[--context C] [-n NS]\n");
         return 1;
     }
     const auto profile = KubeCliContext::tapProfile(p, profileOpt, "capture", err);
@@ -191,6 +192,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     TapInjector injector(kube.api());
     TapCapture capture(kube.api());
     capture.setStallTimeout(stallSeconds * 1000);
+    capture.setTap(*profile, target->pod.nodeName, report->nodeRuntime);
     QObject::connect(&injector, &TapInjector::progress, &loop,
                      [&](const QString &m) { std::fprintf(err, "podtap: %s\n", qPrintable(m)); });
     QObject::connect(&injector, &TapInjector::failed, &loop, [&](const QString &m) {

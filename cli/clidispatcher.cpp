@@ -34,7 +34,7 @@ constexpr Command Commands[] = {
         {"pods", "[--kubeconfig F] [--context C] [-n NS] [--json]",
          "pods with phase, readiness, TCP ports and any podtap tap", &PodsCommand::run},
         {"preflight",
-         "TARGET [--port N] [--image IMG] [--tap-profile default|nonroot] [--json]\n"
+         "TARGET [--port N] [--image IMG] [--tap-profile default|nonroot|baseline] [--json]\n"
          "        [--context C] [-n NS]",
          "what the cluster allows, checked before anything is touched (exit 4: a check failed)",
          &PreflightCommand::run},
@@ -58,7 +58,7 @@ constexpr Command Commands[] = {
         {"capture",
          "TARGET --port N [-w FILE|-] [--duration S] [--detach] [--image IMG] [--context C]\n"
          "        [-n NS] [--max-bytes MIB] [--max-age S] [--one-pod] [--json] [--direct]\n"
-         "        [--tap-profile default|nonroot]  (nonroot: uid 65532, needs --image)\n"
+         "        [--tap-profile default|nonroot|baseline]  (nonroot: uid 65532, needs --image)\n"
          "        [--yes-i-mean-production]  (a context the context guard protects)\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
          "tap the pod (NET_RAW only) in a stored podtapd session; -w also streams its pcap; "

@@ -185,7 +185,7 @@ int ExtcapCommand::config(const QStringList &arguments, const QString &reloadOpt
                  "target port)}{group=Target}\n"
                  "arg {number=4}{call=--tap-profile}{display=Tap profile}{type=selector}"
                  "{tooltip=How the tap holds NET_RAW, its only capability}{group=Tap}\n");
-    for (const TapProfile t : {TapProfile::Default, TapProfile::NonRoot})
+    for (const TapProfile t : {TapProfile::Default, TapProfile::Baseline, TapProfile::NonRoot})
         std::fprintf(out, "value {arg=4}{value=%s}{display=%s}%s\n", qPrintable(tapProfileName(t)),
                      qPrintable(clean(tapProfileTradeOff(t))),
                      t == TapProfile::Default ? "{default=true}" : "");

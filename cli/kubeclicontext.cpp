@@ -42,8 +42,10 @@ QCommandLineOption KubeCliContext::tapProfileOption()
     return QCommandLineOption(
             QStringLiteral("tap-profile"),
             QStringLiteral("Tap security profile: default (tcpdump as root, NET_RAW only, no "
-                           "privilege escalation) or nonroot (uid 65532, NET_RAW through the "
-                           "image's file capability, escalation allowed; needs --image)."),
+                           "privilege escalation), nonroot (uid 65532, NET_RAW through the "
+                           "image's file capability, escalation allowed; needs --image) or "
+                           "baseline (adds nothing, drops all but NET_RAW: admitted by Pod "
+                           "Security baseline; needs a containerd or Docker node)."),
             QStringLiteral("PROFILE"), QStringLiteral("default"));
 }
 
@@ -54,8 +56,8 @@ std::optional<TapProfile> KubeCliContext::tapProfile(const QCommandLineParser &p
     const QString name = parser.value(option);
     const auto profile = tapProfileFromName(name);
     if (!profile)
-        std::fprintf(err, "podtap %s: unknown tap profile '%s' (default or nonroot)\n", command,
-                     qPrintable(name));
+        std::fprintf(err, "podtap %s: unknown tap profile '%s' (%s)\n", command, qPrintable(name),
+                     qPrintable(tapProfileChoices()));
     return profile;
 }
 

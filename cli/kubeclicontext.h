@@ -26,7 +26,7 @@ public:
     KubeApiClient *api() { return m_api.get(); }
     QString ns() const { return m_ns; }
 
-    // --tap-profile default|nonroot, shared by capture, mirror and preflight.
+    // --tap-profile default|nonroot|baseline, shared by capture, mirror and preflight.
     static QCommandLineOption tapProfileOption();
     // The profile asked for (default when not set); prints why and returns nullopt otherwise.
     static std::optional<TapProfile> tapProfile(const QCommandLineParser &parser,

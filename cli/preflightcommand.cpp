@@ -28,8 +28,9 @@ int PreflightCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap preflight"));
     if (!p.parse(args) || p.positionalArguments().size() != 1) {
-        std::fprintf(err, "usage: podtap preflight TARGET [--port N] [--image IMG] "
-                          "[--tap-profile default|nonroot] [--json] [--context C] [-n NS]\n");
+        std::fprintf(err,
+                     "usage: podtap preflight TARGET [--port N] [--image IMG] "
+                     "[--tap-profile default|nonroot|baseline] [--json] [--context C] [-n NS]\n");
         return 1;
     }
     const auto profile = KubeCliContext::tapProfile(p, profileOpt, "preflight", err);

@@ -582,6 +582,7 @@ void MainWindow::showInfo(const QString &text)
 void MainWindow::newSession()
 {
     TargetPickerDialog dialog(m_link, this);
+    dialog.setTapProfile(Settings::tapProfile());
     if (dialog.exec() != QDialog::Accepted)
         return;
     const SessionController::StartRequest r = dialog.request();

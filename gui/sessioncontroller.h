@@ -27,7 +27,7 @@ public:
         bool joinMidstream = false;
         bool compare = false; // HTTP shadow comparison of the local build's answers
         QString image;        // empty: Settings (whose default is the daemon's)
-        // Tap profile (docs/tap-contract.md#profiles): empty or "default", or "nonroot".
+        // Tap profile (docs/tap-contract.md#profiles): empty or "default", "nonroot" or "baseline".
         QString tapProfile;
         // The user typed the name of a context the context guard protects (podtapd refuses
         // it otherwise with "protected-context").

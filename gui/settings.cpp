@@ -11,6 +11,7 @@ namespace podtap {
 namespace {
 const QString KubeconfigKey = QStringLiteral("kube/kubeconfig");
 const QString ImageKey = QStringLiteral("tap/image");
+const QString ProfileKey = QStringLiteral("tap/profile");
 const QString MaxMbKey = QStringLiteral("capture/maxMegabytes");
 const QString MaxAgeKey = QStringLiteral("capture/maxAgeSeconds");
 const QString DurationKey = QStringLiteral("capture/durationSeconds");
@@ -43,8 +44,9 @@ void setValue(const QString &key, const QVariant &v)
 
 QStringList Settings::knownKeys()
 {
-    return {KubeconfigKey, ImageKey,       MaxMbKey,     MaxAgeKey,      DurationKey, JoinKey,
-            MirrorPortKey, MirrorPortsKey, MinimizedKey, RecentCountKey, RecentKey,   WiresharkKey};
+    return {KubeconfigKey,  ImageKey,  ProfileKey,    MaxMbKey,       MaxAgeKey,
+            DurationKey,    JoinKey,   MirrorPortKey, MirrorPortsKey, MinimizedKey,
+            RecentCountKey, RecentKey, WiresharkKey};
 }
 
 QString Settings::fileName()
@@ -75,6 +77,24 @@ QString Settings::tapImage()
 void Settings::setTapImage(const QString &image)
 {
     setValue(ImageKey, image.trimmed());
+}
+
+QStringList Settings::tapProfiles()
+{
+    // daemon/kube/tapprofile.h names them; the daemon validates what is sent.
+    return {QStringLiteral("default"), QStringLiteral("nonroot"), QStringLiteral("baseline")};
+}
+
+QString Settings::tapProfile()
+{
+    const QString profile = value(ProfileKey, QString()).toString().trimmed();
+    return tapProfiles().contains(profile) ? profile : QStringLiteral("default");
+}
+
+void Settings::setTapProfile(const QString &profile)
+{
+    setValue(ProfileKey, tapProfiles().contains(profile.trimmed()) ? profile.trimmed()
+                                                                   : QStringLiteral("default"));
 }
 
 QString Settings::imageWarning(const QString &imageIn)

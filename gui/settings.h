@@ -25,6 +25,11 @@ public:
     static void setKubeconfigPaths(const QStringList &paths);
     static QString tapImage();
     static void setTapImage(const QString &image);
+    // The tap profile the target picker starts with (the user still sees and may change it
+    // there): "default", "nonroot" or "baseline"; anything else reads as "default".
+    static QStringList tapProfiles();
+    static QString tapProfile();
+    static void setTapProfile(const QString &profile);
     // Why `image` deserves a second look (floating tag, not the default, …); empty if fine.
     static QString imageWarning(const QString &image);
 

@@ -4,6 +4,7 @@
 #include "settings.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -31,6 +32,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     : QDialog(parent)
     , m_kubeconfig(new QPlainTextEdit(this))
     , m_image(new QLineEdit(this))
+    , m_profile(new QComboBox(this))
     , m_imageWarning(new QLabel(this))
     , m_maxMb(spinBox(QStringLiteral("maxMegabytes"), 1000000, QStringLiteral(" MB"), this))
     , m_maxAgeMinutes(
@@ -54,6 +56,15 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     m_kubeconfig->setMaximumHeight(m_kubeconfig->fontMetrics().height() * 4 + 12);
     m_image->setObjectName(QStringLiteral("tapImage"));
     m_image->setPlaceholderText(QLatin1String(Settings::DefaultImage));
+    m_profile->setObjectName(QStringLiteral("tapProfile"));
+    m_profile->addItem(QStringLiteral("Default: root, no privilege escalation"),
+                       QStringLiteral("default"));
+    m_profile->addItem(QStringLiteral("Non-root: uid 65532, needs a tap image built for it"),
+                       QStringLiteral("nonroot"));
+    m_profile->addItem(QStringLiteral("Baseline: adds nothing, for Pod Security \"baseline\""),
+                       QStringLiteral("baseline"));
+    m_profile->setToolTip(QStringLiteral("The profile a new session starts with; the target "
+                                         "picker shows it and preflight checks it."));
     m_imageWarning->setObjectName(QStringLiteral("imageWarning"));
     m_imageWarning->setWordWrap(true);
     m_imageWarning->setStyleSheet(QStringLiteral("QLabel { color: #8a4b00; }"));
@@ -77,6 +88,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     m_kubeconfig->setPlainText(Settings::kubeconfigPaths().join(QLatin1Char('\n')));
     const QString image = Settings::tapImage();
     m_image->setText(image == QLatin1String(Settings::DefaultImage) ? QString() : image);
+    m_profile->setCurrentIndex(qMax(0, m_profile->findData(Settings::tapProfile())));
     m_maxMb->setValue(int(qMin<qint64>(Settings::maxMegabytes(), m_maxMb->maximum())));
     m_maxAgeMinutes->setValue(int(qMin<qint64>(Settings::maxAgeSeconds() / 60, 100000)));
     m_durationMinutes->setValue(Settings::durationSeconds() / 60);
@@ -94,6 +106,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     kubeForm->addRow(QStringLiteral("&Kubeconfig files:"), m_kubeconfig);
     kubeForm->addRow(QStringLiteral("Tap &image:"), m_image);
     kubeForm->addRow(m_imageWarning);
+    kubeForm->addRow(QStringLiteral("Tap p&rofile:"), m_profile);
     auto *capture = new QGroupBox(QStringLiteral("Capture limits (per session)"), this);
     auto *captureForm = new QFormLayout(capture);
     captureForm->addRow(QStringLiteral("Keep at most:"), m_maxMb);
@@ -140,6 +153,7 @@ void SettingsDialog::save()
 {
     Settings::setKubeconfigPaths(m_kubeconfig->toPlainText().split(QLatin1Char('\n')));
     Settings::setTapImage(m_image->text());
+    Settings::setTapProfile(m_profile->currentData().toString());
     Settings::setMaxMegabytes(m_maxMb->value());
     Settings::setMaxAgeSeconds(qint64(m_maxAgeMinutes->value()) * 60);
     Settings::setDurationSeconds(m_durationMinutes->value() * 60);

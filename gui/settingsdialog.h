@@ -3,6 +3,7 @@
 #include <QDialog>
 
 class QCheckBox;
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPlainTextEdit;
@@ -30,6 +31,7 @@ private:
 
     QPlainTextEdit *m_kubeconfig;
     QLineEdit *m_image;
+    QComboBox *m_profile;
     QLabel *m_imageWarning;
     QSpinBox *m_maxMb;
     QSpinBox *m_maxAgeMinutes;

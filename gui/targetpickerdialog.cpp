@@ -135,11 +135,16 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
                        QStringLiteral("default"));
     m_profile->addItem(QStringLiteral("Non-root: uid 65532, privilege escalation allowed"),
                        QStringLiteral("nonroot"));
+    m_profile->addItem(QStringLiteral("Baseline: adds nothing, for Pod Security \"baseline\""),
+                       QStringLiteral("baseline"));
     auto *profileNote = new QLabel(
-            QStringLiteral("Both hold only NET_RAW: Default runs tcpdump as root with privilege "
+            QStringLiteral("All hold only NET_RAW: Default runs tcpdump as root with privilege "
                            "escalation off, Non-root runs it as uid 65532 but must allow privilege "
                            "escalation (NET_RAW comes from a file capability on tcpdump) and needs "
-                           "a tap image built for it (Settings, tap image)."),
+                           "a tap image built for it (Settings, tap image). Baseline adds no "
+                           "capability and drops every other one, so Pod Security \"baseline\" "
+                           "admits it; it keeps NET_RAW from the node runtime's defaults "
+                           "(containerd, Docker; not CRI-O)."),
             this);
     profileNote->setObjectName(QStringLiteral("tapProfileNote"));
     profileNote->setWordWrap(true);
@@ -193,6 +198,12 @@ TargetPickerDialog::TargetPickerDialog(DaemonLink *link, QWidget *parent)
 }
 
 TargetPickerDialog::~TargetPickerDialog() = default;
+
+void TargetPickerDialog::setTapProfile(const QString &profile)
+{
+    if (const int i = m_profile->findData(profile); i >= 0)
+        m_profile->setCurrentIndex(i);
+}
 
 void TargetPickerDialog::setKubeconfig(const QStringList &files)
 {

@@ -40,6 +40,9 @@ public:
     // Kubeconfig files to use (empty: $KUBECONFIG's, as the CLI does); reloads the contexts.
     void setKubeconfig(const QStringList &files);
     SessionController::StartRequest request() const;
+    // Preselects a tap profile ("default", "nonroot", "baseline"; others are ignored): the
+    // main window passes Settings' choice, which the user still sees and may change here.
+    void setTapProfile(const QString &profile);
     // Why Start is disabled, or empty.
     QString problem() const;
     // Waits this long after the last change of target or port before running preflight.
@@ -75,7 +78,7 @@ private:
     QLineEdit *m_search;
     QTreeView *m_targetView;
     QComboBox *m_port;
-    QComboBox *m_profile; // tap profile: "default" | "nonroot" (item data)
+    QComboBox *m_profile; // tap profile: "default" | "nonroot" | "baseline" (item data)
     QLabel *m_status;
     QTreeView *m_checklistView;
     QLabel *m_verdict;

@@ -40,7 +40,9 @@ const QStringList LimitKeys{QStringLiteral("max_megabytes"), QStringLiteral("max
 const QStringList OptionKeys{QStringLiteral("join_midstream"), QStringLiteral("all_pods")};
 const QStringList HttpKeys{QStringLiteral("methods"), QStringLiteral("path"),
                            QStringLiteral("headers")};
-const QStringList Profiles{QStringLiteral("default"), QStringLiteral("nonroot")};
+// The tap profiles (daemon/kube/tapprofile.h; common does not link the daemon's library).
+const QStringList Profiles{QStringLiteral("default"), QStringLiteral("nonroot"),
+                           QStringLiteral("baseline")};
 
 QString scalarText(const YAML::Node &n)
 {
@@ -226,7 +228,8 @@ ProjectConfig::Mirror parseMirror(const YAML::Node &key, const YAML::Node &n)
         if (const YAML::Node v = tap["profile"]) {
             m.profile = string(v, where + QStringLiteral(".tap.profile"));
             if (!Profiles.contains(m.profile))
-                fail(v, QStringLiteral("unknown tap profile '%1' in %2.tap (default or nonroot)")
+                fail(v, QStringLiteral(
+                                "unknown tap profile '%1' in %2.tap (default, nonroot or baseline)")
                                 .arg(m.profile, where));
         }
     }

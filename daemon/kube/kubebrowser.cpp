@@ -472,13 +472,13 @@ void KubeBrowser::preflight(IpcPeer *peer, qint64 id, const QJsonObject &params)
                                                                     : str(params, "tapProfile");
     const auto profile = tapProfileFromName(profileName);
     if (!profile) {
-        job->fail(QStringLiteral("invalid"),
-                  QStringLiteral("unknown tap profile '%1' (default or nonroot)").arg(profileName));
+        job->fail(QStringLiteral("invalid"), QStringLiteral("unknown tap profile '%1' (%2)")
+                                                     .arg(profileName, tapProfileChoices()));
         return;
     }
     QString image = str(params, "image").trimmed();
     // The nonroot profile has no default image: preflight's image item says why.
-    if (image.isEmpty() && *profile == TapProfile::Default)
+    if (image.isEmpty() && *profile != TapProfile::NonRoot)
         image = QLatin1String(TapSpec::DefaultImage);
     // The context guard, shown before anything starts (session.start enforces it).
     const ContextGuard guard = ContextGuard::load();

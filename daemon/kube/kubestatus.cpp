@@ -88,13 +88,28 @@ int KubeStatus::exitCode() const
 QString KubeStatus::explain() const
 {
     if (isPodSecurity()) {
+        const QString level = podSecurityLevel();
+        // baseline restricts only `add`: the baseline profile (no add) is admitted there.
+        // restricted requires drop [ALL] and allows adding only NET_BIND_SERVICE: no
+        // container there can hold NET_RAW (docs/tap-contract.md, "Profiles").
+        const QString what
+                = level == QLatin1String("baseline")
+                          ? QStringLiteral(" Or use --tap-profile baseline, which adds no "
+                                           "capability and is admitted by \"baseline\" (it needs "
+                                           "a containerd or Docker node).")
+                  : level == QLatin1String("restricted")
+                          ? QStringLiteral(" \"restricted\" requires dropping ALL capabilities "
+                                           "and allows adding only NET_BIND_SERVICE, so no "
+                                           "container there can hold NET_RAW and no tap profile "
+                                           "can capture.")
+                          : QString();
         return QStringLiteral(
                        "Pod Security admission refused the tap: the namespace enforces the \"%1\" "
                        "level, "
                        "which does not allow adding NET_RAW (%2). Ask a cluster admin to label the "
                        "namespace pod-security.kubernetes.io/enforce=privileged, or tap a pod in a "
-                       "namespace that allows it.")
-                .arg(podSecurityLevel(), podSecurityViolations().join(QStringLiteral("; ")));
+                       "namespace that allows it.%3")
+                .arg(level, podSecurityViolations().join(QStringLiteral("; ")), what);
     }
     if (httpCode == 401)
         return QStringLiteral("The cluster did not accept your credentials (401 Unauthorized): %1. "

@@ -75,7 +75,7 @@ QList<Preflight::Verb> Preflight::contractVerbs()
 }
 
 PreflightItem Preflight::podSecurityItem(const QString &ns, const QString &level, bool readable,
-                                         const QString &readError)
+                                         const QString &readError, TapProfile profile)
 {
     PreflightItem i;
     i.id = QStringLiteral("podsecurity");
@@ -98,17 +98,120 @@ PreflightItem Preflight::podSecurityItem(const QString &ns, const QString &level
                                   .arg(ns);
         return i;
     }
+    if (level == QLatin1String("baseline") && profile == TapProfile::Baseline) {
+        // psa check_capabilities_baseline.go looks at capabilities.add only.
+        i.why = QStringLiteral("namespace %1 enforces Pod Security \"baseline\", which restricts "
+                               "only capabilities.add: the baseline-profile tap adds nothing and "
+                               "keeps NET_RAW from the runtime's default set")
+                        .arg(ns);
+        return i;
+    }
     i.status = PreflightItem::Status::Fail;
+    if (level == QLatin1String("restricted")) {
+        // psa check_capabilities_restricted.go: drop must contain ALL, add may hold only
+        // NET_BIND_SERVICE; runAsNonRoot is required too.
+        i.why = QStringLiteral(
+                        "namespace %1 enforces Pod Security \"restricted\" (label "
+                        "pod-security.kubernetes.io/enforce=restricted), which requires every "
+                        "container to drop ALL capabilities and allows adding back only "
+                        "NET_BIND_SERVICE: no container there can hold NET_RAW, so no tap can "
+                        "capture (the default and nonroot profiles add NET_RAW, the baseline "
+                        "profile keeps it by not dropping it; all three are refused)")
+                        .arg(ns);
+        i.ask = QStringLiteral("kubectl label namespace %1 "
+                               "pod-security.kubernetes.io/enforce=baseline --overwrite (then "
+                               "--tap-profile baseline), or "
+                               "pod-security.kubernetes.io/enforce=privileged (any profile); or "
+                               "tap a pod in another namespace")
+                        .arg(ns);
+        return i;
+    }
     i.why = QStringLiteral(
                     "namespace %1 enforces Pod Security \"%2\" (label "
                     "pod-security.kubernetes.io/enforce=%2), "
-                    "which rejects any container that adds NET_RAW; the tap would be refused")
-                    .arg(ns, level);
+                    "which rejects any container that adds NET_RAW; the %3-profile tap would be "
+                    "refused")
+                    .arg(ns, level, tapProfileName(profile));
+    if (level == QLatin1String("baseline")) {
+        i.why += QStringLiteral("; --tap-profile baseline adds nothing and would be admitted");
+        i.ask = QStringLiteral("nothing: use --tap-profile baseline (NET_RAW then comes from the "
+                               "runtime's default set: containerd or Docker nodes); or kubectl "
+                               "label namespace %1 pod-security.kubernetes.io/enforce=privileged "
+                               "--overwrite")
+                        .arg(ns);
+        return i;
+    }
     i.ask = QStringLiteral("kubectl label namespace %1 "
                            "pod-security.kubernetes.io/enforce=privileged --overwrite "
                            "(or tap the pod in a namespace that allows NET_RAW)")
                     .arg(ns);
     return i;
+}
+
+PreflightItem Preflight::nodeRuntimeItem(const QString &node, const QString &runtimeVersion,
+                                         const QString &readError)
+{
+    PreflightItem i;
+    i.id = QStringLiteral("runtime");
+    i.title = QStringLiteral("Node runtime (baseline profile)");
+    const QString scheme = runtimeVersion.section(QStringLiteral("://"), 0, 0).toLower();
+    if (!readError.isEmpty() || runtimeVersion.isEmpty()) {
+        i.status = PreflightItem::Status::Warn;
+        i.why = QStringLiteral("could not read node %1 (%2), so its container runtime is unknown: "
+                               "the baseline tap holds NET_RAW only where the runtime grants it "
+                               "by default (containerd, Docker; not CRI-O since 1.18)")
+                        .arg(node, readError.isEmpty()
+                                           ? QStringLiteral("no containerRuntimeVersion")
+                                           : readError);
+        return i;
+    }
+    if (scheme == QLatin1String("containerd") || scheme == QLatin1String("docker")) {
+        i.why = QStringLiteral("node %1 runs %2, whose default capabilities include NET_RAW: the "
+                               "baseline tap holds exactly NET_RAW")
+                        .arg(node, runtimeVersion);
+        return i;
+    }
+    i.status = PreflightItem::Status::Warn;
+    if (scheme == QLatin1String("cri-o")) {
+        // CRI-O 1.18 removed NET_RAW (with MKNOD, SYS_CHROOT, AUDIT_WRITE) from
+        // default_capabilities (crio.conf; cri-o pkg/config DefaultCapabilities).
+        i.why = QStringLiteral("node %1 runs %2: CRI-O's default capabilities have not included "
+                               "NET_RAW since 1.18, so unless its crio.conf adds it the baseline "
+                               "tap holds no capability and tcpdump will be refused")
+                        .arg(node, runtimeVersion);
+        i.ask = QStringLiteral("a namespace that allows adding NET_RAW (Pod Security privileged, "
+                               "then the default profile), or NET_RAW in the node's CRI-O "
+                               "default_capabilities");
+        return i;
+    }
+    i.why = QStringLiteral("node %1 runs %2, whose default capabilities podtap does not know: the "
+                           "baseline tap holds NET_RAW only if they include it")
+                    .arg(node, runtimeVersion);
+    return i;
+}
+
+std::optional<TapProfile> Preflight::alternativeProfile(TapProfile refused, bool byPodSecurity)
+{
+    if (byPodSecurity)
+        return refused == TapProfile::Baseline ? std::nullopt
+                                               : std::optional<TapProfile>(TapProfile::Baseline);
+    return refused == TapProfile::NonRoot ? TapProfile::Default : TapProfile::NonRoot;
+}
+
+QString Preflight::useProfileAsk(TapProfile profile)
+{
+    switch (profile) {
+    case TapProfile::NonRoot:
+        return QStringLiteral("nothing: use --tap-profile nonroot --image IMAGE (an image whose "
+                              "tcpdump has cap_net_raw+ep; docs/tap-contract.md, \"Profiles\")");
+    case TapProfile::Baseline:
+        return QStringLiteral("nothing: use --tap-profile baseline (it adds no capability; "
+                              "NET_RAW comes from the runtime's default set, so the node must run "
+                              "containerd or Docker; docs/tap-contract.md, \"Profiles\")");
+    case TapProfile::Default:
+        break;
+    }
+    return QStringLiteral("nothing: use --tap-profile default");
 }
 
 PreflightItem Preflight::imageItem(const QString &image, TapProfile profile)
@@ -182,7 +285,7 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
         PreflightReport report;
         QList<PreflightItem> rbac;
         // Answers that arrive in any order, listed in a fixed one.
-        std::optional<PreflightItem> podSecurity, admission;
+        std::optional<PreflightItem> podSecurity, admission, runtime;
         int pending = 0;
         Callback done;
     };
@@ -246,7 +349,7 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     auto finishOne = [st] {
         if (--st->pending > 0)
             return;
-        for (const auto &i : {st->podSecurity, st->admission})
+        for (const auto &i : {st->podSecurity, st->runtime, st->admission})
             if (i)
                 st->report.items << *i;
         st->report.items << st->rbac;
@@ -257,7 +360,9 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     // A running tap of this profile is reused: nothing would be sent, nothing to admit.
     const bool dryRun
             = st->report.existingTap.isEmpty() && image_.status != PreflightItem::Status::Fail;
-    st->pending = int(verbs.size()) + 1 + (dryRun ? 1 : 0);
+    // The baseline tap's NET_RAW comes from the node runtime's default set: say which it is.
+    const bool readNode = profile == TapProfile::Baseline && !pod.nodeName.isEmpty();
+    st->pending = int(verbs.size()) + 1 + (dryRun ? 1 : 0) + (readNode ? 1 : 0);
     if (!dryRun && !st->report.existingTap.isEmpty()) {
         PreflightItem a;
         a.id = QStringLiteral("admission");
@@ -267,11 +372,9 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
         st->admission = a;
     }
     if (dryRun) {
-        const TapProfile other
-                = profile == TapProfile::Default ? TapProfile::NonRoot : TapProfile::Default;
         dryRunTap(
                 api, pod, image, profile, context,
-                [st, api, pod, image, profile, other, context,
+                [st, api, pod, image, profile, context,
                  finishOne](const KubeApiClient::Response &r) {
                     PreflightItem a;
                     a.id = QStringLiteral("admission");
@@ -297,52 +400,70 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
                         return;
                     }
                     a.status = PreflightItem::Status::Fail;
-                    a.why = QStringLiteral("%1: the %2-profile tap would be refused: %3")
-                                    .arg(how, tapProfileName(profile), r.status.message);
+                    const QString level = r.status.podSecurityLevel();
+                    a.why = r.status.isPodSecurity()
+                                    ? QStringLiteral("%1: the %2-profile tap would be refused by "
+                                                     "PodSecurity \"%3\": %4")
+                                              .arg(how, tapProfileName(profile), level,
+                                                   r.status.message)
+                                    : QStringLiteral("%1: the %2-profile tap would be refused: %3")
+                                              .arg(how, tapProfileName(profile), r.status.message);
+                    const auto alternative = alternativeProfile(profile, r.status.isPodSecurity());
+                    if (!alternative) {
+                        // The baseline tap refused by Pod Security: "restricted" (or a pod
+                        // that breaks baseline on its own); no profile can help.
+                        a.ask = level == QLatin1String("restricted")
+                                        ? podSecurityItem(pod.ns, level, true, {}, profile).ask
+                                        : QStringLiteral("kubectl label namespace %1 "
+                                                         "pod-security.kubernetes.io/"
+                                                         "enforce=privileged --overwrite")
+                                                  .arg(pod.ns);
+                        st->admission = a;
+                        finishOne();
+                        return;
+                    }
+                    const TapProfile other = *alternative;
                     // Which profile would this namespace admit?
-                    dryRunTap(
-                            api, pod, image, other, context,
-                            [st, a, other, pod, finishOne](const KubeApiClient::Response &o) {
-                                PreflightItem item = a;
-                                if (o.ok()) {
-                                    item.why += QStringLiteral("; the %1 profile would be "
-                                                               "admitted (dry run)")
-                                                        .arg(tapProfileName(other));
-                                    item.ask
-                                            = other == TapProfile::NonRoot
-                                                      ? QStringLiteral("nothing: use --tap-profile "
-                                                                       "nonroot --image IMAGE (an "
-                                                                       "image whose tcpdump has "
-                                                                       "cap_net_raw+ep; "
-                                                                       "docs/tap-contract.md, "
-                                                                       "\"Profiles\")")
-                                                      : QStringLiteral("nothing: use --tap-profile "
-                                                                       "default");
-                                } else {
-                                    item.why += QStringLiteral("; the %1 profile would not be "
-                                                               "admitted either (%2)")
-                                                        .arg(tapProfileName(other),
-                                                             o.status.message.isEmpty()
-                                                                     ? o.errorText()
-                                                                     : o.status.message);
-                                    item.ask
-                                            = o.status.isPodSecurity()
-                                                      ? QStringLiteral("kubectl label namespace %1 "
-                                                                       "pod-security.kubernetes.io/"
-                                                                       "enforce=privileged "
-                                                                       "--overwrite (Pod Security "
-                                                                       "forbids NET_RAW in both "
-                                                                       "profiles)")
-                                                                .arg(pod.ns)
-                                                      : QStringLiteral("an exception for the tap "
-                                                                       "(NET_RAW only) from the "
-                                                                       "owners of the admission "
-                                                                       "policy in namespace %1")
-                                                                .arg(pod.ns);
-                                }
-                                st->admission = item;
-                                finishOne();
-                            });
+                    dryRunTap(api, pod, image, other, context,
+                              [st, a, other, pod, finishOne](const KubeApiClient::Response &o) {
+                                  PreflightItem item = a;
+                                  if (o.ok()) {
+                                      item.why += QStringLiteral("; the %1 profile would be "
+                                                                 "admitted (dry run): "
+                                                                 "--tap-profile %1")
+                                                          .arg(tapProfileName(other));
+                                      item.ask = useProfileAsk(other);
+                                  } else {
+                                      item.why += QStringLiteral("; the %1 profile would not be "
+                                                                 "admitted either (%2)")
+                                                          .arg(tapProfileName(other),
+                                                               o.status.message.isEmpty()
+                                                                       ? o.errorText()
+                                                                       : o.status.message);
+                                      const QString otherLevel = o.status.podSecurityLevel();
+                                      item.ask
+                                              = otherLevel == QLatin1String("restricted")
+                                                        ? podSecurityItem(pod.ns, otherLevel, true,
+                                                                          {}, other)
+                                                                  .ask
+                                                : o.status.isPodSecurity()
+                                                        ? QStringLiteral(
+                                                                  "kubectl label namespace %1 "
+                                                                  "pod-security.kubernetes.io/"
+                                                                  "enforce=privileged "
+                                                                  "--overwrite (Pod Security "
+                                                                  "forbids NET_RAW in every "
+                                                                  "profile)")
+                                                                  .arg(pod.ns)
+                                                        : QStringLiteral("an exception for the tap "
+                                                                         "(NET_RAW only) from the "
+                                                                         "owners of the admission "
+                                                                         "policy in namespace %1")
+                                                                  .arg(pod.ns);
+                                  }
+                                  st->admission = item;
+                                  finishOne();
+                              });
                 });
     }
     for (const Verb &v : verbs) {
@@ -399,12 +520,27 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
                     finishOne();
                 });
     }
+    if (readNode) {
+        api->get(QStringLiteral("/api/v1/nodes/%1").arg(pod.nodeName), {}, context,
+                 [st, pod, finishOne](const KubeApiClient::Response &r) {
+                     const QString version
+                             = r.json[QLatin1String("status")][QLatin1String("nodeInfo")]
+                                     [QLatin1String("containerRuntimeVersion")]
+                                             .toString();
+                     if (r.ok())
+                         st->report.nodeRuntime = version;
+                     st->runtime = nodeRuntimeItem(pod.nodeName, r.ok() ? version : QString(),
+                                                   r.ok() ? QString() : r.errorText());
+                     finishOne();
+                 });
+    }
     api->get(QStringLiteral("/api/v1/namespaces/%1").arg(pod.ns), {}, context,
-             [st, pod, finishOne](const KubeApiClient::Response &r) {
+             [st, pod, profile, finishOne](const KubeApiClient::Response &r) {
                  const QString level = r.json[QLatin1String("metadata")][QLatin1String("labels")]
                                              [QLatin1String("pod-security.kubernetes.io/enforce")]
                                                      .toString();
-                 PreflightItem item = podSecurityItem(pod.ns, level, r.ok(), r.errorText());
+                 PreflightItem item
+                         = podSecurityItem(pod.ns, level, r.ok(), r.errorText(), profile);
                  if (r.httpCode == 403) {
                      if (const auto gen = RbacGenerator::forPod(pod.ns, pod.name))
                          item.ask

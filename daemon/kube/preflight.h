@@ -28,6 +28,9 @@ struct PreflightReport
 {
     QList<PreflightItem> items;
     QString existingTap; // a running podtap tap to reuse, if any
+    // The node's status.nodeInfo.containerRuntimeVersion ("containerd://1.7.13"), read for
+    // the baseline profile only; empty when not read or not readable.
+    QString nodeRuntime;
 
     bool passed() const;
     QJsonArray toJson() const;
@@ -61,9 +64,22 @@ public:
                     TapProfile profile, QObject *context, Callback callback);
     // The image item: syntax, pinning, and for the nonroot profile an image that can work.
     static PreflightItem imageItem(const QString &image, TapProfile profile);
-    // What a Pod Security level means for the tap.
+    // What a Pod Security level means for the tap of `profile`.
     static PreflightItem podSecurityItem(const QString &ns, const QString &enforceLevel,
-                                         bool readable, const QString &readError);
+                                         bool readable, const QString &readError,
+                                         TapProfile profile = TapProfile::Default);
+    // What the node's container runtime means for the baseline profile, whose NET_RAW comes
+    // from the runtime's default capabilities. `runtimeVersion` is
+    // status.nodeInfo.containerRuntimeVersion; `readError` is set when the node could not be
+    // read (a namespace-scoped user usually may not: nodes are cluster-scoped).
+    static PreflightItem nodeRuntimeItem(const QString &node, const QString &runtimeVersion,
+                                         const QString &readError);
+    // The profile to dry-run when `profile` is refused: Pod Security "baseline" refuses `add:
+    // [NET_RAW]`, which the baseline profile does not use; a webhook refusing root (Kyverno's
+    // require-run-as-nonroot) admits the nonroot profile. None when nothing else can help.
+    static std::optional<TapProfile> alternativeProfile(TapProfile refused, bool byPodSecurity);
+    // The sentence and the `ask` of `podtap --tap-profile P` for a profile that was admitted.
+    static QString useProfileAsk(TapProfile profile);
 };
 
 } // namespace podtap

@@ -67,13 +67,11 @@ void TapCapture::onStderr(const QString &line)
                                 .arg(line);
         break;
     case CaptureCommand::StderrKind::PermissionDenied:
+        // tcpdump prints the refusal, then libpcap's detail ("(socket: Operation not
+        // permitted)"): the first line names the device, keep it.
+        if (!m_fatalStderr)
+            m_fatalReason = permissionDeniedReason(line, m_profile, m_node, m_nodeRuntime);
         m_fatalStderr = true;
-        m_fatalReason
-                = QStringLiteral(
-                          "tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW "
-                          "(a nonroot-profile tap gets it only from a tcpdump carrying the file "
-                          "capability cap_net_raw+ep)")
-                          .arg(line);
         break;
     case CaptureCommand::StderrKind::Counts:
         CaptureCommand::parseCounts(line, &m_counts);
@@ -82,6 +80,38 @@ void TapCapture::onStderr(const QString &line)
         break;
     }
     Q_EMIT statusLine(line);
+}
+
+QString TapCapture::permissionDeniedReason(const QString &line, TapProfile profile,
+                                           const QString &node, const QString &nodeRuntime)
+{
+    if (profile == TapProfile::Baseline) {
+        // The baseline tap adds nothing: it holds NET_RAW only if the runtime's default set
+        // has it. CRI-O's has not since 1.18 (containerd's and Docker's have).
+        const bool crio = nodeRuntime.startsWith(QLatin1String("cri-o://"));
+        const QString runtime
+                = nodeRuntime.isEmpty()
+                          ? QStringLiteral("node %1's container runtime could not be read; "
+                                           "CRI-O, for one, has not granted NET_RAW by default "
+                                           "since 1.18")
+                                    .arg(node.isEmpty() ? QStringLiteral("the") : node)
+                  : crio ? QStringLiteral("node %1 runs %2, and CRI-O has not granted NET_RAW by "
+                                          "default since 1.18")
+                                   .arg(node, nodeRuntime)
+                         : QStringLiteral("node %1 runs %2, whose default set lacks NET_RAW here")
+                                   .arg(node, nodeRuntime);
+        return QStringLiteral(
+                       "tcpdump may not capture in the tap (\"%1\"): a baseline-profile tap adds "
+                       "no capability and holds NET_RAW only when the node's runtime grants it "
+                       "by default; %2. Ask for a namespace that allows adding NET_RAW (Pod "
+                       "Security privileged, then the default profile), or tap a pod on a "
+                       "containerd or Docker node")
+                .arg(line, runtime);
+    }
+    return QStringLiteral("tcpdump may not capture in the tap (\"%1\"): the tap lacks NET_RAW "
+                          "(a nonroot-profile tap gets it only from a tcpdump carrying the file "
+                          "capability cap_net_raw+ep)")
+            .arg(line);
 }
 
 void TapCapture::killOrphanThen(std::function<void()> next)

@@ -3,6 +3,7 @@
 #include "capturecommand.h"
 #include "execstream.h"
 #include "kubeapiclient.h"
+#include "tapprofile.h"
 
 #include <QObject>
 #include <QPointer>
@@ -32,6 +33,18 @@ public:
     int restarts() const { return m_restarts; }
     void setMaxRestarts(int n) { m_maxRestarts = n; }
     void setStallTimeout(int ms) { m_stallMs = ms; }
+    // The tap's profile and its node (name, status.nodeInfo.containerRuntimeVersion or empty
+    // when unknown): they decide why tcpdump may have been refused NET_RAW.
+    void setTap(TapProfile profile, const QString &node, const QString &nodeRuntime)
+    {
+        m_profile = profile;
+        m_node = node;
+        m_nodeRuntime = nodeRuntime;
+    }
+    // Why tcpdump was refused (its stderr `line`) and what to do, for a tap of `profile` on
+    // `node` (running `nodeRuntime`, empty when unknown).
+    static QString permissionDeniedReason(const QString &line, TapProfile profile,
+                                          const QString &node, const QString &nodeRuntime);
 
     // `pkill -f` with this capture's exact command line: stops its tcpdump and no other.
     static QStringList killArgv(const QStringList &captureArgv);
@@ -68,6 +81,8 @@ private:
     bool m_fatalStderr = false;
     QString m_fatalReason;
     CaptureCommand::Counts m_counts;
+    TapProfile m_profile = TapProfile::Default;
+    QString m_node, m_nodeRuntime;
 };
 
 } // namespace podtap

@@ -88,6 +88,9 @@ void TapInjector::inject()
                             .arg(m_name, m_image,
                                  m_profile == TapProfile::NonRoot
                                          ? QStringLiteral(", uid %1").arg(NonRootTapUid)
+                                 : m_profile == TapProfile::Baseline
+                                         ? QStringLiteral(" kept from the runtime's defaults, "
+                                                          "nothing added")
                                          : QString(),
                                  m_pod.ns, m_pod.name));
     m_timeout.start();

@@ -25,8 +25,18 @@ bool TapSpec::isTapName(const QString &name)
 QJsonObject TapSpec::securityContext(TapProfile profile)
 {
     QJsonObject caps;
-    caps[QLatin1String("drop")] = QJsonArray{QStringLiteral("ALL")};
-    caps[QLatin1String("add")] = QJsonArray{QStringLiteral("NET_RAW")};
+    if (profile == TapProfile::Baseline) {
+        // No `add` at all (Pod Security baseline only restricts `add`): every capability but
+        // NET_RAW is dropped by name, so the runtime's default set leaves NET_RAW alone.
+        QJsonArray drop;
+        for (const QString &c : linuxCapabilities())
+            if (c != QLatin1String("NET_RAW"))
+                drop.append(c);
+        caps[QLatin1String("drop")] = drop;
+    } else {
+        caps[QLatin1String("drop")] = QJsonArray{QStringLiteral("ALL")};
+        caps[QLatin1String("add")] = QJsonArray{QStringLiteral("NET_RAW")};
+    }
     QJsonObject sc;
     sc[QLatin1String("capabilities")] = caps;
     sc[QLatin1String("readOnlyRootFilesystem")] = true;
@@ -105,7 +115,7 @@ bool TapSpec::hasContractSecurityContext(const QJsonObject &c, TapProfile profil
 
 std::optional<TapProfile> TapSpec::contractProfile(const QJsonObject &c)
 {
-    for (const TapProfile p : {TapProfile::Default, TapProfile::NonRoot})
+    for (const TapProfile p : tapProfiles())
         if (hasContractSecurityContext(c, p))
             return p;
     return std::nullopt;

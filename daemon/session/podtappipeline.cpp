@@ -120,6 +120,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
         if (i.status == PreflightItem::Status::Warn)
             Q_EMIT warning(QStringLiteral("%1: %2").arg(i.title, i.why));
 
+    m_nodeRuntime = report.nodeRuntime;
     CaptureCommand::Options co;
     co.port = m_port;
     const auto argv = CaptureCommand::argv(co);
@@ -160,6 +161,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
                 auto *capture = new TapCapture(m_api, this);
                 m_capture = capture;
                 capture->setStallTimeout(m_stallMs);
+                capture->setTap(m_profile, m_pod.nodeName, m_nodeRuntime);
                 setState(State::WaitingForTap, QStringLiteral("starting tcpdump"));
                 connect(capture, &TapCapture::streamStarted, this, [this](int attempt) {
                     if (attempt > 0)

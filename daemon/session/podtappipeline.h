@@ -130,6 +130,7 @@ private:
     int m_port;
     QString m_image;
     TapProfile m_profile = TapProfile::Default;
+    QString m_nodeRuntime; // the node's containerRuntimeVersion, when preflight read it
     PacketObserver *m_observer;
     CaptureEngine m_engine;
     std::unique_ptr<MirrorSink> m_mirror;

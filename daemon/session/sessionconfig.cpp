@@ -1,6 +1,7 @@
 #include "sessionconfig.h"
 
 #include "http/httpfilter.h"
+#include "kube/tapprofile.h"
 #include "kube/targetresolver.h"
 #include "mirror/mirrorsink.h"
 
@@ -80,9 +81,9 @@ Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
                                              "address (give the address explicitly to allow it)")
                                       .arg(c.mirrorHost));
     }
-    if (c.tapProfile != QLatin1String("default") && c.tapProfile != QLatin1String("nonroot"))
-        return R::failure(
-                QStringLiteral("unknown tap profile '%1' (default or nonroot)").arg(c.tapProfile));
+    if (!tapProfileFromName(c.tapProfile))
+        return R::failure(QStringLiteral("unknown tap profile '%1' (%2)")
+                                  .arg(c.tapProfile, tapProfileChoices()));
     if (const auto filter = HttpFilter::fromJson(c.httpFilter); !filter)
         return R::failure(filter.error());
     if (c.maxPods < 1 || c.maxPods > 256)

@@ -25,7 +25,8 @@ struct SessionConfig
     QString image; // empty: the pinned default
     // The tap's security profile (docs/tap-contract.md): "default" runs tcpdump as root with
     // only NET_RAW and no privilege escalation; "nonroot" runs it as a fixed non-zero uid
-    // with NET_RAW reaching tcpdump through file capabilities (escalation left unset).
+    // with NET_RAW reaching tcpdump through file capabilities (escalation left unset);
+    // "baseline" adds nothing and drops all but NET_RAW (Pod Security baseline admits it).
     QString tapProfile = QStringLiteral("default");
     // The user confirmed tapping a protected (production) context (the context guard).
     bool confirmProtected = false;

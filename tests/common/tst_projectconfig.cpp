@@ -119,6 +119,12 @@ void TestProjectConfig::sessionParams()
     QCOMPARE(p[u"port"_s].toInt(), 9090);
     QCOMPARE(p[u"tapProfile"_s].toString(), u"nonroot"_s);
     QCOMPARE(p[u"allPods"_s].toBool(), false);
+    // The baseline profile (Pod Security "baseline" namespaces) travels the same way.
+    QByteArray baseline = Valid;
+    baseline.replace("profile: nonroot", "profile: baseline");
+    const auto b = ProjectConfigParser::parse(baseline, u".podtap.yaml"_s);
+    QVERIFY2(b.ok(), qPrintable(b.error()));
+    QCOMPARE(b->find(u"web"_s)->sessionParams(0)[u"tapProfile"_s].toString(), u"baseline"_s);
     QCOMPARE(p[u"limits"_s][u"maxBytes"_s].toInteger(), 64ll * 1024 * 1024);
     const QJsonObject m = p[u"mirror"_s].toObject();
     QCOMPARE(m[u"port"_s].toInt(), 19090);
@@ -188,8 +194,8 @@ void TestProjectConfig::errors_data()
                                   "service/NAME)"_s;
     QTest::addRow("bad profile")
             << head + ports + "    tap: {profile: root}\n"
-            << u".podtap.yaml:5:20: unknown tap profile 'root' in mirrors.web.tap (default or "
-               "nonroot)"_s;
+            << u".podtap.yaml:5:20: unknown tap profile 'root' in mirrors.web.tap (default, "
+               "nonroot or baseline)"_s;
     QTest::addRow("target syntax as name")
             << QByteArray("mirrors:\n  shop/web:\n    target: x\n") + ports
             << u".podtap.yaml:2:3: mirror name 'shop/web' must be a bare word (letters, digits, "

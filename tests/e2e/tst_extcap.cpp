@@ -405,6 +405,34 @@ void TestExtcap::refusedPreflightReachesTshark()
                                                    QStringLiteral("locked")});
     QVERIFY(!pod.isEmpty());
     QVERIFY(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().isEmpty());
+    // … and names the profile that Pod Security baseline admits, which Wireshark offers.
+    QVERIFY2(r.err.contains("--tap-profile baseline"), r.err.constData());
+    const QString pcapng = m_dir.filePath(QStringLiteral("baseline.pcapng"));
+    const Run b
+            = tshark({QStringLiteral("-i"), QStringLiteral("podtap"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.context:tapper"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.namespace:locked"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.target:pod/vault"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.port:8080"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.tapprofile:baseline"), QStringLiteral("-o"),
+                      QStringLiteral("extcap.podtap.duration:3"), QStringLiteral("-w"), pcapng});
+    QVERIFY2(b.code == 0 && !b.err.contains("Error by extcap pipe"), b.err.constData());
+    const Run info = CliRunner::run(QStringLiteral("capinfos"), {pcapng});
+    QVERIFY2(info.code == 0 && info.out.contains("Capture comment:     podtap session"),
+             QByteArray(info.out + info.err).constData());
+    // The tap it added adds no capability: what Pod Security baseline admitted.
+    const QJsonArray taps
+            = m_kubesim
+                      .kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
+                                    QStringLiteral("vault"), QStringLiteral("-n"),
+                                    QStringLiteral("locked")})[QLatin1String("spec")]
+                                                              [QLatin1String("ephemeralContainers")]
+                      .toArray();
+    QCOMPARE(taps.size(), 1);
+    const QJsonObject caps
+            = taps[0][QLatin1String("securityContext")][QLatin1String("capabilities")].toObject();
+    QVERIFY(!caps.contains(QLatin1String("add")));
+    QVERIFY(!caps[QLatin1String("drop")].toArray().contains(QStringLiteral("NET_RAW")));
 }
 
 void TestExtcap::captureFilterIsRefused()

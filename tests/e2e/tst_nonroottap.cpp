@@ -309,7 +309,8 @@ void TestNonRootTap::unknownProfileRefused()
     const Run r = podtap({QStringLiteral("preflight"), QStringLiteral("guarded/api"),
                           QStringLiteral("--tap-profile"), QStringLiteral("root")});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains("unknown tap profile 'root' (default or nonroot)"), r.err.constData());
+    QVERIFY2(r.err.contains("unknown tap profile 'root' (default, nonroot or baseline)"),
+             r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestNonRootTap)

@@ -10,6 +10,7 @@
 #include "settingsdialog.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -75,6 +76,7 @@ void TestSettings::defaults()
 {
     QCOMPARE(Settings::kubeconfigPaths(), QStringList());
     QCOMPARE(Settings::tapImage(), u"docker.io/nicolaka/netshoot:v0.16"_s);
+    QCOMPARE(Settings::tapProfile(), u"default"_s);
     QCOMPARE(Settings::maxMegabytes(), qint64(0));
     QCOMPARE(Settings::maxAgeSeconds(), qint64(0));
     QCOMPARE(Settings::durationSeconds(), 0);
@@ -89,6 +91,7 @@ void TestSettings::roundTrip()
 {
     Settings::setKubeconfigPaths({u"/a/config"_s, u"  "_s, u" /b/config "_s});
     Settings::setTapImage(u"registry.example:5000/tools/tap@sha256:"_s + QString(64, u'a'));
+    Settings::setTapProfile(u"baseline"_s);
     Settings::setMaxMegabytes(512);
     Settings::setMaxAgeSeconds(3600);
     Settings::setDurationSeconds(600);
@@ -98,6 +101,7 @@ void TestSettings::roundTrip()
     Settings::setRecentTargetCount(7);
     Settings::setWiresharkSetting(u"/opt/wireshark/bin/wireshark"_s);
     QCOMPARE(Settings::kubeconfigPaths(), QStringList({u"/a/config"_s, u"/b/config"_s}));
+    QCOMPARE(Settings::tapProfile(), u"baseline"_s);
     QCOMPARE(Settings::tapImage(),
              u"registry.example:5000/tools/tap@sha256:"_s + QString(64, u'a'));
     QCOMPARE(Settings::maxMegabytes(), qint64(512));
@@ -115,7 +119,9 @@ void TestSettings::roundTrip()
         s.setValue(u"mirror/defaultLocalPort"_s, 70000);
         s.setValue(u"recent/count"_s, -3);
         s.setValue(u"capture/maxMegabytes"_s, u"lots"_s);
+        s.setValue(u"tap/profile"_s, u"privileged"_s);
     }
+    QCOMPARE(Settings::tapProfile(), u"default"_s);
     QCOMPARE(Settings::defaultMirrorPort(), 9000);
     QCOMPARE(Settings::recentTargetCount(), 0);
     QCOMPARE(Settings::maxMegabytes(), qint64(0));
@@ -161,7 +167,10 @@ void TestSettings::dialog()
     auto *port = dialog.findChild<QSpinBox *>(u"defaultMirrorPort"_s);
     auto *maxMb = dialog.findChild<QSpinBox *>(u"maxMegabytes"_s);
     auto *minimized = dialog.findChild<QCheckBox *>(u"startMinimized"_s);
-    QVERIFY(image && kube && port && maxMb && minimized);
+    auto *profile = dialog.findChild<QComboBox *>(u"tapProfile"_s);
+    QVERIFY(image && kube && port && maxMb && minimized && profile);
+    QCOMPARE(profile->currentData().toString(), u"default"_s);
+    QCOMPARE(profile->count(), 3);
     QCOMPARE(port->value(), 9100);
     QVERIFY(image->text().isEmpty()); // the default shows as the placeholder
     dialog.show();
@@ -173,6 +182,7 @@ void TestSettings::dialog()
     port->setValue(9200);
     maxMb->setValue(256);
     minimized->setChecked(true);
+    profile->setCurrentIndex(profile->findData(u"baseline"_s));
     dialog.adjustSize(); // the warning label grew
     QTest::qWait(50);
     const QString shot = podtap::test::saveScreenshot(&dialog, u"settings"_s);
@@ -185,6 +195,7 @@ void TestSettings::dialog()
     QCOMPARE(Settings::defaultMirrorPort(), 9200);
     QCOMPARE(Settings::maxMegabytes(), qint64(256));
     QCOMPARE(Settings::startMinimized(), true);
+    QCOMPARE(Settings::tapProfile(), u"baseline"_s);
 
     // Cancel writes nothing.
     podtap::SettingsDialog second;
@@ -289,6 +300,7 @@ void TestSettings::onlyKnownKeysNoSecrets()
     qputenv("PODTAP_TEST_TOKEN", "s3cr3t-t0ken-value");
     Settings::setKubeconfigPaths({u"/home/me/.kube/config"_s});
     Settings::setTapImage(u"nicolaka/netshoot:v0.16"_s);
+    Settings::setTapProfile(u"nonroot"_s);
     Settings::setMaxMegabytes(1);
     Settings::setMaxAgeSeconds(2);
     Settings::setDurationSeconds(3);

@@ -59,6 +59,7 @@ private Q_SLOTS:
     void workloadsAndServices();
     void restrictedNamespaceFails();
     void nonRootProfileNeedsImage();
+    void baselineProfileOffered();
     void missingRbacFails();
     void emptyStates();
     void noKubeconfig();
@@ -375,6 +376,46 @@ void TestTargetPicker::nonRootProfileNeedsImage()
     QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
     QVERIFY(!podtap::SessionController::startParams(m_dialog->request())
                      .contains(QLatin1String("tapProfile")));
+}
+
+void TestTargetPicker::baselineProfileOffered()
+{
+    openOn(u"shop"_s);
+    auto *profile = child<QComboBox>(u"tapProfile"_s);
+    QVERIFY(profile->findData(u"baseline"_s) >= 0);
+    const QString note = child<QLabel>(u"tapProfileNote"_s)->text();
+    QVERIFY2(note.contains(u"Baseline adds no capability") && note.contains(u"not CRI-O"),
+             qPrintable(note));
+    QVERIFY(select(u"web"_s));
+    QVERIFY(m_preflightSpy->wait(AnswerMs));
+    QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
+
+    // Preselected as the main window does from Settings (an unknown name changes nothing),
+    // shown in the combo box and checked again, with the node runtime item of this profile.
+    m_dialog->setTapProfile(u"root"_s);
+    QCOMPARE(profile->currentData().toString(), u"default"_s);
+    m_dialog->setTapProfile(u"baseline"_s);
+    QCOMPARE(profile->currentData().toString(), u"baseline"_s);
+    QVERIFY(m_preflightSpy->wait(AnswerMs));
+    QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
+    PreflightChecklistModel *checks = m_dialog->checklistModel();
+    int runtimeRow = -1;
+    for (int row = 0; row < checks->rowCount(); ++row)
+        if (checks->index(row, 0).data(PreflightChecklistModel::IdRole).toString() == u"runtime"_s)
+            runtimeRow = row;
+    QVERIFY(runtimeRow >= 0);
+    // This user may not read nodes (cluster-scoped): the runtime is unknown, a warning the
+    // user acknowledges, as every warning.
+    QCOMPARE(checks->index(runtimeRow, PreflightChecklistModel::StatusColumn).data().toString(),
+             u"warn"_s);
+    QVERIFY(!startButton()->isEnabled());
+    child<QCheckBox>(u"startAnyway"_s)->setChecked(true);
+    QVERIFY(startButton()->isEnabled());
+    QCOMPARE(m_dialog->request().tapProfile, u"baseline"_s);
+    QCOMPARE(podtap::SessionController::startParams(m_dialog->request())
+                     .value(QLatin1String("tapProfile"))
+                     .toString(),
+             u"baseline"_s);
 }
 
 void TestTargetPicker::missingRbacFails()

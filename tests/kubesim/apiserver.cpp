@@ -101,6 +101,8 @@ ApiServer::ApiServer(const Scenario &scenario, CertAuthority *ca, PodRuntime *ru
         m_unauthorizedPending.insert(u);
     for (const auto &ns : scenario.namespaces)
         m_store.create(QStringLiteral("namespaces"), ObjectFactory::namespaceObject(ns));
+    for (const auto &node : scenario.nodes)
+        m_store.create(QStringLiteral("nodes"), ObjectFactory::nodeObject(node));
 }
 
 ApiServer::~ApiServer() = default;
@@ -1020,6 +1022,11 @@ void ApiServer::handleExec(HttpConnection *conn, const HttpRequest &req, const U
     er.tty = queryFlag(req, QStringLiteral("tty"));
     er.security = CapabilityExec::securityFromJson(
             found.value(QStringLiteral("securityContext")).toObject());
+    // The node's runtime decides the default capabilities the exec starts from.
+    const QString nodeName = spec.value(QStringLiteral("nodeName")).toString();
+    for (const auto &node : m_scenario.nodes)
+        if (node.name == nodeName)
+            er.security.runtime = node.runtime;
     QSslSocket *socket = conn->detachSocket();
     m_runtime->handleExecUpgrade(socket, req.method, req.target, req.headers, er);
 #else

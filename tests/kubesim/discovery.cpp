@@ -19,6 +19,7 @@ struct ResourceDef
 // Verbs: only what kubesim implements (the discovery document is what kubectl trusts).
 const ResourceDef kResources[] = {
         {"v1", "namespaces", "namespace", "Namespace", false, "get,list,watch", "ns", false},
+        {"v1", "nodes", "node", "Node", false, "get,list", "no", false},
         {"v1", "pods", "pod", "Pod", true, "get,list,watch", "po", true},
         {"v1", "pods/attach", "", "PodAttachOptions", true, "create,get", "", false},
         {"v1", "pods/ephemeralcontainers", "", "Pod", true, "get,patch,update", "", false},

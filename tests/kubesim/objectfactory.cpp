@@ -16,9 +16,9 @@ QJsonObject labelsObject(const QMap<QString, QString> &labels)
     return o;
 }
 
-QString containerId(const QString &seed)
+QString containerId(const QString &seed, const QString &runtime)
 {
-    return QStringLiteral("containerd://")
+    return runtime + QStringLiteral("://")
            + QString::fromLatin1(
                    QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
@@ -113,6 +113,35 @@ QJsonObject ObjectFactory::namespaceObject(const ScenarioNamespace &ns)
              QJsonObject{{QStringLiteral("phase"), QStringLiteral("Active")}}}};
 }
 
+QJsonObject ObjectFactory::nodeObject(const ScenarioNode &node)
+{
+    const QString now = nowTimestamp();
+    const QJsonObject nodeInfo{
+            {QStringLiteral("architecture"), QStringLiteral("amd64")},
+            {QStringLiteral("operatingSystem"), QStringLiteral("linux")},
+            {QStringLiteral("osImage"), QStringLiteral("Debian GNU/Linux 12 (bookworm)")},
+            {QStringLiteral("kubeletVersion"), QStringLiteral("v1.32.4")},
+            {QStringLiteral("kubeProxyVersion"), QStringLiteral("v1.32.4")},
+            {QStringLiteral("containerRuntimeVersion"), node.containerRuntimeVersion()}};
+    const QJsonArray conditions{
+            QJsonObject{{QStringLiteral("type"), QStringLiteral("Ready")},
+                        {QStringLiteral("status"), QStringLiteral("True")},
+                        {QStringLiteral("reason"), QStringLiteral("KubeletReady")},
+                        {QStringLiteral("lastHeartbeatTime"), now},
+                        {QStringLiteral("lastTransitionTime"), now}}};
+    return {{QStringLiteral("kind"), QStringLiteral("Node")},
+            {QStringLiteral("apiVersion"), QStringLiteral("v1")},
+            {QStringLiteral("metadata"),
+             QJsonObject{
+                     {QStringLiteral("name"), node.name},
+                     {QStringLiteral("labels"),
+                      QJsonObject{{QStringLiteral("kubernetes.io/hostname"), node.name},
+                                  {QStringLiteral("kubernetes.io/os"), QStringLiteral("linux")}}}}},
+            {QStringLiteral("spec"), QJsonObject()},
+            {QStringLiteral("status"), QJsonObject{{QStringLiteral("conditions"), conditions},
+                                                   {QStringLiteral("nodeInfo"), nodeInfo}}}};
+}
+
 QJsonObject ObjectFactory::podObject(const ScenarioPod &pod, const QString &podIp,
                                      const QString &podIpv6)
 {
@@ -145,18 +174,19 @@ QJsonObject ObjectFactory::podObject(const ScenarioPod &pod, const QString &podI
             co.insert(QStringLiteral("securityContext"), sc);
         containers.append(co);
         const QJsonObject img = imageIdFor(c.image);
-        statuses.append(QJsonObject{
-                {QStringLiteral("name"), c.name},
-                {QStringLiteral("state"),
-                 QJsonObject{{QStringLiteral("running"),
-                              QJsonObject{{QStringLiteral("startedAt"), now}}}}},
-                {QStringLiteral("lastState"), QJsonObject()},
-                {QStringLiteral("ready"), true},
-                {QStringLiteral("restartCount"), 0},
-                {QStringLiteral("image"), img.value(QStringLiteral("image"))},
-                {QStringLiteral("imageID"), img.value(QStringLiteral("imageID"))},
-                {QStringLiteral("containerID"), containerId(pod.ns + pod.name + c.name)},
-                {QStringLiteral("started"), true}});
+        statuses.append(
+                QJsonObject{{QStringLiteral("name"), c.name},
+                            {QStringLiteral("state"),
+                             QJsonObject{{QStringLiteral("running"),
+                                          QJsonObject{{QStringLiteral("startedAt"), now}}}}},
+                            {QStringLiteral("lastState"), QJsonObject()},
+                            {QStringLiteral("ready"), true},
+                            {QStringLiteral("restartCount"), 0},
+                            {QStringLiteral("image"), img.value(QStringLiteral("image"))},
+                            {QStringLiteral("imageID"), img.value(QStringLiteral("imageID"))},
+                            {QStringLiteral("containerID"),
+                             containerId(pod.ns + pod.name + c.name, pod.nodeRuntime)},
+                            {QStringLiteral("started"), true}});
     }
     QJsonArray conditions;
     for (const char *type :
@@ -175,7 +205,7 @@ QJsonObject ObjectFactory::podObject(const ScenarioPod &pod, const QString &podI
             {QStringLiteral("dnsPolicy"), QStringLiteral("ClusterFirst")},
             {QStringLiteral("serviceAccountName"), QStringLiteral("default")},
             {QStringLiteral("serviceAccount"), QStringLiteral("default")},
-            {QStringLiteral("nodeName"), QStringLiteral("kubesim-node")},
+            {QStringLiteral("nodeName"), pod.node},
             {QStringLiteral("securityContext"), QJsonObject()},
             {QStringLiteral("schedulerName"), QStringLiteral("default-scheduler")},
             {QStringLiteral("enableServiceLinks"), true},

@@ -14,6 +14,8 @@ class ObjectFactory
 public:
     static QString nowTimestamp();
     static QJsonObject namespaceObject(const ScenarioNamespace &ns);
+    // A Ready node with status.nodeInfo.containerRuntimeVersion.
+    static QJsonObject nodeObject(const ScenarioNode &node);
     static QJsonObject podObject(const ScenarioPod &pod, const QString &podIp,
                                  const QString &podIpv6);
     static QJsonObject deploymentObject(const ScenarioWorkloadObject &d,

@@ -41,9 +41,32 @@ struct ScenarioTraffic
     int connections = 0;
 };
 
+// A node and its container runtime, whose default capabilities an exec'd process starts from
+// (CapabilityExec::defaultCapabilities).
+struct ScenarioNode
+{
+    QString name = QStringLiteral("kubesim-node");
+    QString runtime = QStringLiteral("containerd"); // containerd | cri-o
+    // status.nodeInfo.containerRuntimeVersion; empty: RUNTIME://the version below.
+    QString runtimeVersion;
+
+    static QString defaultVersion(const QString &runtime)
+    {
+        return runtime == QLatin1String("cri-o") ? QStringLiteral("cri-o://1.29.1")
+                                                 : QStringLiteral("containerd://1.7.13");
+    }
+    QString containerRuntimeVersion() const
+    {
+        return runtimeVersion.isEmpty() ? defaultVersion(runtime) : runtimeVersion;
+    }
+};
+
 struct ScenarioPod
 {
     QString ns, name;
+    // The node it runs on (spec.nodeName) and that node's runtime, resolved by the loader.
+    QString node = QStringLiteral("kubesim-node");
+    QString nodeRuntime = QStringLiteral("containerd");
     QMap<QString, QString> labels;
     QList<ScenarioContainer> containers;
     ScenarioWorkload workload;
@@ -132,6 +155,7 @@ struct ScenarioAdmissionPolicy
 
 struct Scenario
 {
+    QList<ScenarioNode> nodes; // never empty after loading: kubesim-node (containerd)
     QList<ScenarioNamespace> namespaces;
     QList<ScenarioPod> pods;
     QList<ScenarioWorkloadObject> deployments, statefulsets;

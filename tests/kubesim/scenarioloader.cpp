@@ -163,10 +163,32 @@ Scenario parse(const YAML::Node &root)
     if (root.IsNull())
         return s;
     checkKeys(root, "scenario",
-              {"images", "namespaces", "pods", "deployments", "statefulsets", "services", "users",
-               "faults", "containerStartMs", "admission"});
+              {"images", "nodes", "namespaces", "pods", "deployments", "statefulsets", "services",
+               "users", "faults", "containerStartMs", "admission"});
     s.images = strList(root, "images");
     s.containerStartMs = num<int>(root, "containerStartMs", 300);
+
+    if (const YAML::Node list = seq(root, "nodes")) {
+        for (const auto &n : list) {
+            checkKeys(n, "node", {"name", "runtime", "runtimeVersion"});
+            ScenarioNode node;
+            node.name = reqStr(n, "name", "node");
+            node.runtime = optStr(n, "runtime", QStringLiteral("containerd"));
+            if (node.runtime != QLatin1String("containerd")
+                && node.runtime != QLatin1String("cri-o"))
+                fail(n, "node runtime must be containerd or cri-o");
+            node.runtimeVersion = optStr(n, "runtimeVersion");
+            if (!node.runtimeVersion.isEmpty()
+                && !node.runtimeVersion.startsWith(node.runtime + QStringLiteral("://")))
+                fail(n, "runtimeVersion must start with " + node.runtime.toStdString() + "://");
+            for (const auto &other : std::as_const(s.nodes))
+                if (other.name == node.name)
+                    fail(n, "duplicate node " + node.name.toStdString());
+            s.nodes << node;
+        }
+    }
+    if (s.nodes.isEmpty())
+        s.nodes << ScenarioNode{};
 
     QSet<QString> nsNames;
     if (const YAML::Node list = seq(root, "namespaces")) {
@@ -194,9 +216,20 @@ Scenario parse(const YAML::Node &root)
     if (const YAML::Node list = seq(root, "pods")) {
         for (const auto &n : list) {
             checkKeys(n, "pod",
-                      {"name", "namespace", "labels", "containers", "workload", "traffic"});
+                      {"name", "namespace", "node", "labels", "containers", "workload", "traffic"});
             ScenarioPod p;
             p.name = reqStr(n, "name", "pod");
+            // Without `node:` a pod runs on the first node.
+            p.node = optStr(n, "node", s.nodes.first().name);
+            bool nodeKnown = false;
+            for (const auto &node : std::as_const(s.nodes)) {
+                if (node.name == p.node) {
+                    nodeKnown = true;
+                    p.nodeRuntime = node.runtime;
+                }
+            }
+            if (!nodeKnown)
+                fail(n, "node \"" + p.node.toStdString() + "\" is not declared under nodes");
             p.ns = optStr(n, "namespace", QStringLiteral("default"));
             requireNs(n, p.ns);
             p.labels = strMap(n, "labels");

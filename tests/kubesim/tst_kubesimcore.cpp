@@ -44,6 +44,7 @@ private Q_SLOTS:
     void admissionPolicy();
     void scenarioErrors_data();
     void scenarioErrors();
+    void scenarioNodes();
     void normalizeImage_data();
     void normalizeImage();
 };
@@ -253,6 +254,20 @@ void TstKubesimCore::podSecurity_data()
                        "securityContext.allowPrivilegeEscalation=false), unrestricted "
                        "capabilities (container \"t\" must not include \"NET_RAW\" in "
                        "securityContext.capabilities.add)");
+    // The baseline tap profile: no add, every capability but NET_RAW dropped by name.
+    const QByteArray baselineTap
+            = R"({"allowPrivilegeEscalation":false,"capabilities":{"drop":["CHOWN","DAC_OVERRIDE","DAC_READ_SEARCH","FOWNER","FSETID","KILL","SETGID","SETUID","SETPCAP","LINUX_IMMUTABLE","NET_BIND_SERVICE","NET_BROADCAST","NET_ADMIN","IPC_LOCK","IPC_OWNER","SYS_MODULE","SYS_RAWIO","SYS_CHROOT","SYS_PTRACE","SYS_PACCT","SYS_ADMIN","SYS_BOOT","SYS_NICE","SYS_RESOURCE","SYS_TIME","SYS_TTY_CONFIG","MKNOD","LEASE","AUDIT_WRITE","AUDIT_CONTROL","SETFCAP","MAC_OVERRIDE","MAC_ADMIN","SYSLOG","WAKE_ALARM","BLOCK_SUSPEND","AUDIT_READ","PERFMON","BPF","CHECKPOINT_RESTORE"]},"readOnlyRootFilesystem":true,"seccompProfile":{"type":"RuntimeDefault"}})";
+    QTest::addRow("baseline admits the baseline tap")
+            << QStringLiteral("baseline") << baselineTap << QString();
+    QTest::addRow("privileged admits the baseline tap")
+            << QStringLiteral("privileged") << baselineTap << QString();
+    QTest::addRow("restricted baseline tap")
+            << QStringLiteral("restricted") << baselineTap
+            << QStringLiteral("violates PodSecurity \"restricted:latest\": unrestricted "
+                              "capabilities (container \"t\" must set "
+                              "securityContext.capabilities.drop=[\"ALL\"]), runAsNonRoot != true "
+                              "(pod or container \"t\" must set "
+                              "securityContext.runAsNonRoot=true)");
     QTest::addRow("restricted tap")
             << QStringLiteral("restricted") << tap
             << QStringLiteral("violates PodSecurity \"restricted:latest\": unrestricted "
@@ -357,6 +372,20 @@ void TstKubesimCore::scenarioErrors_data()
             << QByteArray("pods:\n  - name: a\n    containers:\n      - {name: c, image: i, "
                           "securityContext: {privileged: true}}\n")
             << QStringLiteral("t.yaml: line 4: unknown key \"privileged\" in securityContext");
+    QTest::addRow("bad node runtime")
+            << QByteArray("nodes:\n  - {name: n1, runtime: docker}\n")
+            << QStringLiteral("t.yaml: line 2: node runtime must be containerd or cri-o");
+    QTest::addRow("runtimeVersion of another runtime")
+            << QByteArray("nodes:\n  - {name: n1, runtime: cri-o, runtimeVersion: "
+                          "containerd://1.7.13}\n")
+            << QStringLiteral("t.yaml: line 2: runtimeVersion must start with cri-o://");
+    QTest::addRow("duplicate node")
+            << QByteArray("nodes:\n  - {name: n1}\n  - {name: n1, runtime: cri-o}\n")
+            << QStringLiteral("t.yaml: line 3: duplicate node n1");
+    QTest::addRow("undeclared node")
+            << QByteArray("nodes:\n  - {name: n1}\npods:\n  - name: a\n    node: n2\n"
+                          "    containers: [{name: c, image: i}]\n")
+            << QStringLiteral("t.yaml: line 4: node \"n2\" is not declared under nodes");
     QTest::addRow("bad key type") << QByteArray(
             "users:\n  - name: u\n    auth: client-cert\n    keyType: dsa\n")
                                   << QStringLiteral("t.yaml: line 4: keyType must be ec or rsa");
@@ -369,6 +398,48 @@ void TstKubesimCore::scenarioErrors()
     const auto r = ScenarioLoader::loadData(yaml, QStringLiteral("t.yaml"));
     QVERIFY(!r.ok());
     QVERIFY2(r.error().startsWith(error), qPrintable(r.error()));
+}
+
+void TstKubesimCore::scenarioNodes()
+{
+    // No nodes: one containerd node; pods without `node:` run on the first node.
+    const auto plain = ScenarioLoader::loadData(
+            "pods:\n  - name: a\n    containers: [{name: c, image: i}]\n", QStringLiteral("t"));
+    QVERIFY2(plain.ok(), qPrintable(plain.error()));
+    QCOMPARE(plain.value().nodes.size(), 1);
+    QCOMPARE(plain.value().nodes.first().name, QStringLiteral("kubesim-node"));
+    QCOMPARE(plain.value().pods.first().node, QStringLiteral("kubesim-node"));
+    QCOMPARE(plain.value().pods.first().nodeRuntime, QStringLiteral("containerd"));
+
+    const auto r = ScenarioLoader::loadData("nodes:\n  - {name: n1}\n"
+                                            "  - {name: n2, runtime: cri-o}\n"
+                                            "  - {name: n3, runtime: cri-o, runtimeVersion: "
+                                            "\"cri-o://1.30.0\"}\n"
+                                            "pods:\n  - name: a\n    node: n2\n"
+                                            "    containers: [{name: c, image: i}]\n"
+                                            "  - name: b\n    containers: [{name: c, image: i}]\n",
+                                            QStringLiteral("t"));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const Scenario &s = r.value();
+    QCOMPARE(s.pods.at(0).node, QStringLiteral("n2"));
+    QCOMPARE(s.pods.at(0).nodeRuntime, QStringLiteral("cri-o"));
+    QCOMPARE(s.pods.at(1).node, QStringLiteral("n1"));
+    QCOMPARE(s.pods.at(1).nodeRuntime, QStringLiteral("containerd"));
+    auto version = [](const ScenarioNode &n) {
+        return ObjectFactory::nodeObject(n)[QLatin1String("status")][QLatin1String("nodeInfo")]
+                                           [QLatin1String("containerRuntimeVersion")]
+                                                   .toString();
+    };
+    QCOMPARE(version(s.nodes.at(0)), QStringLiteral("containerd://1.7.13"));
+    QCOMPARE(version(s.nodes.at(1)), QStringLiteral("cri-o://1.29.1"));
+    QCOMPARE(version(s.nodes.at(2)), QStringLiteral("cri-o://1.30.0"));
+    const QJsonObject pod = ObjectFactory::podObject(s.pods.at(0), QStringLiteral("10.0.0.1"), {});
+    QCOMPARE(pod[QLatin1String("spec")][QLatin1String("nodeName")].toString(),
+             QStringLiteral("n2"));
+    QVERIFY(pod[QLatin1String("status")][QLatin1String("containerStatuses")][0]
+               [QLatin1String("containerID")]
+                       .toString()
+                       .startsWith(QLatin1String("cri-o://")));
 }
 
 void TstKubesimCore::normalizeImage_data()

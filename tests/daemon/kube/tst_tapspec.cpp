@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
+#include <QSet>
 #include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 using namespace podtap;
+using namespace Qt::StringLiterals;
 
 class TestTapSpec : public QObject
 {
@@ -32,6 +34,11 @@ private Q_SLOTS:
     void profilesOnTheWire_data();
     void profilesOnTheWire();
     void nonRootProfileIsExactlyItsContract();
+    void baselineProfileIsExactlyItsContract();
+    void baselinePodSecurityAndRuntimeItems_data();
+    void baselinePodSecurityAndRuntimeItems();
+    void alternativeProfiles();
+    void permissionDeniedNamesTheRuntime();
     void reuseMatchesProfile_data();
     void reuseMatchesProfile();
     void nonRootImageItem_data();
@@ -106,6 +113,23 @@ void TestTapSpec::profilesOnTheWire_data()
                           R"("readOnlyRootFilesystem":true,"runAsGroup":65532,"runAsNonRoot":true,)"
                           R"("runAsUser":65532,"seccompProfile":{"type":"RuntimeDefault"}},)"
                           R"("terminationMessagePolicy":"File"}]}})");
+    // No "add" at all; every capability of Linux 5.9+ but NET_RAW dropped, kernel order.
+    QTest::addRow("baseline")
+            << int(TapProfile::Baseline)
+            << QByteArray(R"({"spec":{"ephemeralContainers":[{"command":["sleep","infinity"],)"
+                          R"("image":"docker.io/nicolaka/netshoot:v0.16","imagePullPolicy":)"
+                          R"("IfNotPresent","name":"podtap-abcde","securityContext":)"
+                          R"({"allowPrivilegeEscalation":false,"capabilities":{"drop":[)"
+                          R"("CHOWN","DAC_OVERRIDE","DAC_READ_SEARCH","FOWNER","FSETID","KILL",)"
+                          R"("SETGID","SETUID","SETPCAP","LINUX_IMMUTABLE","NET_BIND_SERVICE",)"
+                          R"("NET_BROADCAST","NET_ADMIN","IPC_LOCK","IPC_OWNER","SYS_MODULE",)"
+                          R"("SYS_RAWIO","SYS_CHROOT","SYS_PTRACE","SYS_PACCT","SYS_ADMIN",)"
+                          R"("SYS_BOOT","SYS_NICE","SYS_RESOURCE","SYS_TIME","SYS_TTY_CONFIG",)"
+                          R"("MKNOD","LEASE","AUDIT_WRITE","AUDIT_CONTROL","SETFCAP",)"
+                          R"("MAC_OVERRIDE","MAC_ADMIN","SYSLOG","WAKE_ALARM","BLOCK_SUSPEND",)"
+                          R"("AUDIT_READ","PERFMON","BPF","CHECKPOINT_RESTORE"]},)"
+                          R"("readOnlyRootFilesystem":true,"seccompProfile":)"
+                          R"({"type":"RuntimeDefault"}},"terminationMessagePolicy":"File"}]}})");
 }
 
 void TestTapSpec::profilesOnTheWire()
@@ -162,6 +186,162 @@ void TestTapSpec::nonRootProfileIsExactlyItsContract()
              std::optional<TapProfile>(TapProfile::Default));
     QVERIFY(!tapProfileFromName(QStringLiteral("root")));
     QCOMPARE(tapProfileName(TapProfile::NonRoot), QStringLiteral("nonroot"));
+}
+
+void TestTapSpec::baselineProfileIsExactlyItsContract()
+{
+    // 41 capabilities, CAP_CHOWN (0) … CAP_CHECKPOINT_RESTORE (40), no duplicates, no prefix.
+    const QStringList all = linuxCapabilities();
+    QCOMPARE(all.size(), 41);
+    QCOMPARE(QSet<QString>(all.cbegin(), all.cend()).size(), 41);
+    QCOMPARE(all.indexOf(QStringLiteral("NET_RAW")), 13); // CAP_NET_RAW is 13
+    QCOMPARE(all.last(), QStringLiteral("CHECKPOINT_RESTORE"));
+    for (const QString &c : all)
+        QVERIFY2(!c.startsWith(QLatin1String("CAP_")) && c == c.toUpper(), qPrintable(c));
+
+    const QJsonObject c
+            = TapSpec::container(QStringLiteral("podtap-abcde"),
+                                 QLatin1String(TapSpec::DefaultImage), TapProfile::Baseline);
+    const QJsonObject sc = c[QLatin1String("securityContext")].toObject();
+    QCOMPARE(sc.keys(),
+             (QStringList{QStringLiteral("allowPrivilegeEscalation"),
+                          QStringLiteral("capabilities"), QStringLiteral("readOnlyRootFilesystem"),
+                          QStringLiteral("seccompProfile")}));
+    QCOMPARE(sc[QLatin1String("allowPrivilegeEscalation")].toBool(true), false);
+    const QJsonObject caps = sc[QLatin1String("capabilities")].toObject();
+    QCOMPARE(caps.keys(), QStringList{QStringLiteral("drop")}); // no "add" at all
+    QStringList drop;
+    for (const QJsonValue v : caps[QLatin1String("drop")].toArray())
+        drop << v.toString();
+    QCOMPARE(drop.size(), 40);
+    QVERIFY(!drop.contains(QStringLiteral("NET_RAW")));
+    QVERIFY(!drop.contains(QStringLiteral("ALL")));
+    QStringList expected = all;
+    expected.removeOne(QStringLiteral("NET_RAW"));
+    QCOMPARE(drop, expected);
+
+    // Exact per profile, in every direction.
+    QCOMPARE(TapSpec::contractProfile(c), std::optional<TapProfile>(TapProfile::Baseline));
+    QVERIFY(!TapSpec::hasContractSecurityContext(c, TapProfile::Default));
+    QVERIFY(!TapSpec::hasContractSecurityContext(c, TapProfile::NonRoot));
+    QVERIFY(!TapSpec::hasContractSecurityContext(TapSpec::container(QStringLiteral("podtap-x")),
+                                                 TapProfile::Baseline));
+    // One capability fewer dropped (here SYS_ADMIN kept) is not the contract.
+    QJsonObject wider = sc;
+    QJsonArray fewer = caps[QLatin1String("drop")].toArray();
+    fewer.removeAt(int(expected.indexOf(QStringLiteral("SYS_ADMIN"))));
+    wider[QLatin1String("capabilities")] = QJsonObject{{QStringLiteral("drop"), fewer}};
+    QJsonObject wc = c;
+    wc[QLatin1String("securityContext")] = wider;
+    QVERIFY(!TapSpec::contractProfile(wc));
+
+    QCOMPARE(tapProfileFromName(QStringLiteral("baseline")),
+             std::optional<TapProfile>(TapProfile::Baseline));
+    QCOMPARE(tapProfileName(TapProfile::Baseline), QStringLiteral("baseline"));
+    QCOMPARE(tapProfiles().size(), 3);
+    // The baseline tap keeps the default image: netshoot's tcpdump runs as root.
+    QCOMPARE(
+            Preflight::imageItem(QLatin1String(TapSpec::DefaultImage), TapProfile::Baseline).status,
+            PreflightItem::Status::Ok);
+}
+
+void TestTapSpec::baselinePodSecurityAndRuntimeItems_data()
+{
+    QTest::addColumn<QString>("level");
+    QTest::addColumn<int>("profile");
+    QTest::addColumn<QString>("status");
+    QTest::addColumn<QString>("whyHas");
+    QTest::addColumn<QString>("askHas");
+    QTest::addRow("baseline admits the baseline profile")
+            << u"baseline"_s << int(TapProfile::Baseline) << u"ok"_s
+            << u"restricts only capabilities.add"_s << QString();
+    QTest::addRow("baseline refuses default, names the flag")
+            << u"baseline"_s << int(TapProfile::Default) << u"fail"_s
+            << u"--tap-profile baseline adds nothing and would be admitted"_s
+            << u"use --tap-profile baseline"_s;
+    QTest::addRow("baseline refuses nonroot")
+            << u"baseline"_s << int(TapProfile::NonRoot) << u"fail"_s
+            << u"the nonroot-profile tap would be refused"_s << u"--tap-profile baseline"_s;
+    for (const TapProfile p : tapProfiles())
+        QTest::addRow("restricted refuses %s", qPrintable(tapProfileName(p)))
+                << u"restricted"_s << int(p) << u"fail"_s
+                << u"allows adding back only NET_BIND_SERVICE: no container there can hold "
+                   "NET_RAW, so no tap can capture"_s
+                << u"enforce=baseline --overwrite (then --tap-profile baseline)"_s;
+    QTest::addRow("privileged admits baseline") << u"privileged"_s << int(TapProfile::Baseline)
+                                                << u"ok"_s << u"privileged"_s << QString();
+}
+
+void TestTapSpec::baselinePodSecurityAndRuntimeItems()
+{
+    QFETCH(QString, level);
+    QFETCH(int, profile);
+    QFETCH(QString, status);
+    QFETCH(QString, whyHas);
+    QFETCH(QString, askHas);
+    const PreflightItem i
+            = Preflight::podSecurityItem(u"locked"_s, level, true, {}, TapProfile(profile));
+    QCOMPARE(QLatin1String(PreflightItem::statusName(i.status)), status);
+    QVERIFY2(i.why.contains(whyHas), qPrintable(i.why));
+    if (askHas.isEmpty())
+        QVERIFY2(i.ask.isEmpty(), qPrintable(i.ask));
+    else
+        QVERIFY2(i.ask.contains(askHas), qPrintable(i.ask));
+}
+
+void TestTapSpec::alternativeProfiles()
+{
+    // Pod Security refuses `add: [NET_RAW]`: only the baseline profile can help.
+    QCOMPARE(Preflight::alternativeProfile(TapProfile::Default, true),
+             std::optional<TapProfile>(TapProfile::Baseline));
+    QCOMPARE(Preflight::alternativeProfile(TapProfile::NonRoot, true),
+             std::optional<TapProfile>(TapProfile::Baseline));
+    QVERIFY(!Preflight::alternativeProfile(TapProfile::Baseline, true));
+    // A webhook refusing root: the nonroot profile (and back).
+    QCOMPARE(Preflight::alternativeProfile(TapProfile::Default, false),
+             std::optional<TapProfile>(TapProfile::NonRoot));
+    QCOMPARE(Preflight::alternativeProfile(TapProfile::Baseline, false),
+             std::optional<TapProfile>(TapProfile::NonRoot));
+    QCOMPARE(Preflight::alternativeProfile(TapProfile::NonRoot, false),
+             std::optional<TapProfile>(TapProfile::Default));
+    QVERIFY(Preflight::useProfileAsk(TapProfile::Baseline).contains(u"--tap-profile baseline"));
+
+    // The node runtime item.
+    auto runtime = [](const QString &version, const QString &error) {
+        return Preflight::nodeRuntimeItem(u"n1"_s, version, error);
+    };
+    QCOMPARE(runtime(u"containerd://1.7.13"_s, {}).status, PreflightItem::Status::Ok);
+    QVERIFY(runtime(u"containerd://1.7.13"_s, {}).why.contains(u"holds exactly NET_RAW"));
+    QCOMPARE(runtime(u"docker://25.0.3"_s, {}).status, PreflightItem::Status::Ok);
+    const PreflightItem crio = runtime(u"cri-o://1.29.1"_s, {});
+    QCOMPARE(crio.status, PreflightItem::Status::Warn);
+    QVERIFY2(crio.why.contains(u"node n1 runs cri-o://1.29.1")
+                     && crio.why.contains(u"not included NET_RAW since 1.18"),
+             qPrintable(crio.why));
+    QVERIFY(!crio.ask.isEmpty());
+    const PreflightItem forbidden = runtime({}, u"403 Forbidden"_s);
+    QCOMPARE(forbidden.status, PreflightItem::Status::Warn);
+    QVERIFY2(forbidden.why.contains(u"container runtime is unknown"), qPrintable(forbidden.why));
+    QCOMPARE(runtime(u"kata://3.0"_s, {}).status, PreflightItem::Status::Warn);
+}
+
+void TestTapSpec::permissionDeniedNamesTheRuntime()
+{
+    const QString line
+            = u"tcpdump: any: You don't have permission to perform this capture on that device"_s;
+    const QString crio = TapCapture::permissionDeniedReason(line, TapProfile::Baseline, u"n2"_s,
+                                                            u"cri-o://1.29.1"_s);
+    QVERIFY2(crio.contains(line), qPrintable(crio));
+    QVERIFY2(crio.contains(u"node n2 runs cri-o://1.29.1, and CRI-O has not granted NET_RAW by "
+                           "default since 1.18"),
+             qPrintable(crio));
+    QVERIFY2(crio.contains(u"allows adding NET_RAW"), qPrintable(crio));
+    const QString unknown
+            = TapCapture::permissionDeniedReason(line, TapProfile::Baseline, u"n2"_s, {});
+    QVERIFY2(unknown.contains(u"could not be read"), qPrintable(unknown));
+    // Other profiles keep their explanation.
+    QVERIFY(TapCapture::permissionDeniedReason(line, TapProfile::NonRoot, u"n2"_s, {})
+                    .contains(u"cap_net_raw+ep"));
 }
 
 namespace {

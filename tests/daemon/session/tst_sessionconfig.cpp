@@ -80,6 +80,9 @@ void TestSessionConfig::sessions_data()
     QTest::addRow("bad profile") << QByteArray(
             R"({"target":"web","port":80,"tapProfile":"privileged"})")
                                  << QStringLiteral("unknown tap profile 'privileged'");
+    QTest::addRow("baseline profile")
+            << QByteArray(R"({"target":"web","port":80,"tapProfile":"baseline"})")
+            << QStringLiteral("ok context=");
     QTest::addRow("remote mirror")
             << QByteArray(R"({"target":"web","port":80,"mirror":{"host":"10.0.0.1","port":9}})")
             << QStringLiteral("refusing to mirror pod traffic to 10.0.0.1");

@@ -101,8 +101,18 @@ QString CapabilityExec::verifyRunAsNonRoot(const QString &image, const Container
     return {};
 }
 
-QStringList CapabilityExec::defaultCapabilities()
+QStringList CapabilityExec::defaultCapabilities(const QString &runtime)
 {
+    if (runtime == QLatin1String("cri-o"))
+        // cri-o pkg/config/config.go DefaultCapabilities (crio.conf default_capabilities).
+        return {QStringLiteral("chown"),  QStringLiteral("dac_override"),
+                QStringLiteral("fowner"), QStringLiteral("fsetid"),
+                QStringLiteral("kill"),   QStringLiteral("net_bind_service"),
+                QStringLiteral("setgid"), QStringLiteral("setpcap"),
+                QStringLiteral("setuid")};
+    if (runtime != QLatin1String("containerd"))
+        return {};
+    // containerd oci/spec.go defaultUnixCaps (the same set as Docker's and Moby's).
     return {QStringLiteral("audit_write"),  QStringLiteral("chown"),
             QStringLiteral("dac_override"), QStringLiteral("fowner"),
             QStringLiteral("fsetid"),       QStringLiteral("kill"),
@@ -198,7 +208,11 @@ std::optional<QStringList> CapabilityExec::grantedCapabilities(const ContainerSe
         out.sort();
         return out;
     }
-    const QStringList defaults = defaultCapabilities();
+    const QStringList defaults = defaultCapabilities(security.runtime);
+    if (defaults.isEmpty()) {
+        *error = QStringLiteral("unknown container runtime \"%1\"").arg(security.runtime);
+        return std::nullopt;
+    }
     QSet<QString> set;
     if (!dropAll)
         set = QSet<QString>(defaults.cbegin(), defaults.cend()) - drop;

@@ -32,10 +32,13 @@ public:
     // container may start, else its message (shown as CreateContainerConfigError).
     static QString verifyRunAsNonRoot(const QString &image, const ContainerSecurity &security,
                                       const QString &podDescription, const QString &container);
-    // Docker/containerd default set, lower-case setpriv names.
-    static QStringList defaultCapabilities();
+    // A runtime's default set, lower-case setpriv names: "containerd" (also Docker's,
+    // NET_RAW included) or "cri-o" (since 1.18 without NET_RAW, MKNOD, SYS_CHROOT,
+    // AUDIT_WRITE). Empty for a runtime kubesim does not know.
+    static QStringList defaultCapabilities(const QString &runtime = QStringLiteral("containerd"));
     static QStringList allCapabilities();
-    // Runtime default minus drop plus add (ALL handled as containerd does); sorted lower-case.
+    // The runtime's default (security.runtime) minus drop plus add (ALL handled as containerd
+    // does); sorted lower-case.
     static std::optional<QStringList> grantedCapabilities(const ContainerSecurity &security,
                                                           QString *error);
     // The full argv (setpriv … -- argv) for an exec in a container with this image and context.

@@ -18,6 +18,9 @@ struct ContainerSecurity
     std::optional<qint64> runAsGroup;
     std::optional<bool> runAsNonRoot;
     bool readOnlyRootFilesystem = false; // accepted, not emulated (the host filesystem is shared)
+    // The node's container runtime, whose default capability set the process starts from:
+    // "containerd" or "cri-o" (CapabilityExec::defaultCapabilities).
+    QString runtime = QStringLiteral("containerd");
 };
 
 struct WorkloadSpec

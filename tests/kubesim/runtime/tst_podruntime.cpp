@@ -1,4 +1,5 @@
 // Integration tests of kubesim's pod runtime: real namespaces, real processes, real WebSockets.
+#include "capabilityexec.h"
 #include "execsession.h"
 #include "podruntime.h"
 #include "websocketcodec.h"
@@ -206,6 +207,10 @@ private Q_SLOTS:
     void tapWithoutNetRawFails();
     void droppingImageFails();
     void capabilitiesAreExact();
+    void runtimeDefaults_data();
+    void runtimeDefaults();
+    void tapProfilePerRuntime_data();
+    void tapProfilePerRuntime();
     void nonRootFileCapabilityTap_data();
     void nonRootFileCapabilityTap();
     void nonRootIdentity();
@@ -644,6 +649,141 @@ void TestPodRuntime::capabilitiesAreExact()
                                              true, QStringLiteral("nicolaka/netshoot:v0.16")),
                                   {"v5.channel.k8s.io"});
     QVERIFY(nnp.channel(1).contains("NoNewPrivs:\t1"));
+}
+
+namespace {
+// The baseline tap profile's drop list: every capability but NET_RAW, no add
+// (daemon/kube/tapspec.cpp; tst_tapspec pins it on the wire).
+QStringList baselineDrop()
+{
+    QStringList drop;
+    for (const QString &c : CapabilityExec::allCapabilities())
+        if (c != QLatin1String("net_raw"))
+            drop << c.toUpper();
+    return drop;
+}
+} // namespace
+
+// What an exec'd process gets: the node runtime's default set − drop + add.
+void TestPodRuntime::runtimeDefaults_data()
+{
+    QTest::addColumn<QString>("runtime");
+    QTest::addColumn<QStringList>("drop");
+    QTest::addColumn<QStringList>("add");
+    QTest::addColumn<QStringList>("granted");
+    const QStringList containerd{
+            u"audit_write"_qs, u"chown"_qs,     u"dac_override"_qs, u"fowner"_qs,
+            u"fsetid"_qs,      u"kill"_qs,      u"mknod"_qs,        u"net_bind_service"_qs,
+            u"net_raw"_qs,     u"setfcap"_qs,   u"setgid"_qs,       u"setpcap"_qs,
+            u"setuid"_qs,      u"sys_chroot"_qs};
+    // CRI-O 1.18+: no NET_RAW, MKNOD, SYS_CHROOT, AUDIT_WRITE (nor SETFCAP).
+    const QStringList crio{u"chown"_qs,  u"dac_override"_qs, u"fowner"_qs,
+                           u"fsetid"_qs, u"kill"_qs,         u"net_bind_service"_qs,
+                           u"setgid"_qs, u"setpcap"_qs,      u"setuid"_qs};
+    QTest::addRow("containerd, nothing asked")
+            << u"containerd"_qs << QStringList() << QStringList() << containerd;
+    QTest::addRow("cri-o, nothing asked") << u"cri-o"_qs << QStringList() << QStringList() << crio;
+    QTest::addRow("containerd, baseline profile")
+            << u"containerd"_qs << baselineDrop() << QStringList() << QStringList{u"net_raw"_qs};
+    QTest::addRow("cri-o, baseline profile")
+            << u"cri-o"_qs << baselineDrop() << QStringList() << QStringList();
+    QTest::addRow("cri-o, default profile")
+            << u"cri-o"_qs << QStringList{u"ALL"_qs} << QStringList{u"NET_RAW"_qs}
+            << QStringList{u"net_raw"_qs};
+    QTest::addRow("containerd, CAP_ prefix")
+            << u"containerd"_qs << QStringList{u"ALL"_qs} << QStringList{u"CAP_NET_RAW"_qs}
+            << QStringList{u"net_raw"_qs};
+}
+
+void TestPodRuntime::runtimeDefaults()
+{
+    QFETCH(QString, runtime);
+    QFETCH(QStringList, drop);
+    QFETCH(QStringList, add);
+    QFETCH(QStringList, granted);
+    ContainerSecurity s;
+    s.runtime = runtime;
+    s.capDrop = drop;
+    s.capAdd = add;
+    QString error;
+    const auto caps = CapabilityExec::grantedCapabilities(s, &error);
+    QVERIFY2(caps, qPrintable(error));
+    QCOMPARE(*caps, granted);
+
+    s.runtime = u"rkt"_qs;
+    QVERIFY(!CapabilityExec::grantedCapabilities(s, &error));
+    QCOMPARE(error, u"unknown container runtime \"rkt\""_qs);
+}
+
+// Each tap profile through a real exec on each node runtime: the baseline tap keeps NET_RAW
+// only where the runtime's default set has it (containerd, not CRI-O) and then holds exactly
+// NET_RAW; the default and nonroot taps add NET_RAW after drop ALL, so the runtime does not
+// matter. Where NET_RAW is missing, tcpdump fails with its own message.
+void TestPodRuntime::tapProfilePerRuntime_data()
+{
+    QTest::addColumn<QString>("runtime");
+    QTest::addColumn<QString>("profile");
+    QTest::addColumn<bool>("captures");
+    for (const QString &runtime : {u"containerd"_qs, u"cri-o"_qs}) {
+        const bool crio = runtime == u"cri-o"_qs;
+        QTest::addRow("%s, baseline", qPrintable(runtime)) << runtime << u"baseline"_qs << !crio;
+        QTest::addRow("%s, default", qPrintable(runtime)) << runtime << u"default"_qs << true;
+        QTest::addRow("%s, nonroot", qPrintable(runtime)) << runtime << u"nonroot"_qs << true;
+    }
+}
+
+void TestPodRuntime::tapProfilePerRuntime()
+{
+    QFETCH(QString, runtime);
+    QFETCH(QString, profile);
+    QFETCH(bool, captures);
+    auto tap = [&](const QStringList &argv) {
+        ExecRequest req;
+        if (profile == u"nonroot"_qs) {
+            // The nonroot contract (daemon/kube/tapspec.cpp): uid 65532, escalation unset.
+            req = tapRequest(argv, true, u"example.com/podtap/tcpdump-nonroot:1.0"_qs);
+            req.security.allowPrivilegeEscalation.reset();
+            req.security.runAsUser = 65532;
+            req.security.runAsGroup = 65532;
+            req.security.runAsNonRoot = true;
+        } else {
+            req = tapRequest(argv, true, u"docker.io/nicolaka/netshoot:v0.16"_qs);
+        }
+        if (profile == u"baseline"_qs) {
+            req.security.capDrop = baselineDrop();
+            req.security.capAdd.clear();
+        }
+        req.security.runtime = runtime;
+        return req;
+    };
+    const quint64 netRaw = 1ULL << 13; // CAP_NET_RAW
+    if (profile != u"nonroot"_qs) {
+        // Any process of the tap (here grep): its sets, as the kernel sees them. (In the
+        // nonroot image only tcpdump gets NET_RAW, through its file capability.)
+        const RawResult status = rawExec(tap({u"grep"_qs, u"Cap"_qs, u"/proc/self/status"_qs}),
+                                         {"v5.channel.k8s.io"});
+        auto field = [&](const char *name) {
+            const auto m = QRegularExpression(QLatin1String(name) + u":\\s+([0-9a-f]+)"_qs)
+                                   .match(QString::fromLatin1(status.channel(1)));
+            return m.hasMatch() ? m.captured(1).toULongLong(nullptr, 16) : ~0ULL;
+        };
+        QCOMPARE(field("CapBnd"), captures ? netRaw : 0ULL);
+        QCOMPARE(field("CapEff"), captures ? netRaw : 0ULL);
+    }
+
+    const RawResult r
+            = rawExec(tap({u"tcpdump"_qs, u"-i"_qs, u"any"_qs, u"-U"_qs, u"-w"_qs, u"-"_qs,
+                           u"-c"_qs, u"1"_qs, u"tcp"_qs, u"port"_qs, QString::number(PodPort)}),
+                      {"v5.channel.k8s.io"}, {}, 60000);
+    if (captures) {
+        QVERIFY2(r.channel(2).contains("listening on any"), r.channel(2).constData());
+        QCOMPARE(r.channel(3), ExecSession::successStatus());
+    } else {
+        QVERIFY2(r.channel(2).contains("You don't have permission to perform this capture")
+                         || r.channel(2).contains("Operation not permitted"),
+                 r.channel(2).constData());
+        QCOMPARE(r.channel(3), ExecSession::exitCodeStatus(1));
+    }
 }
 
 // The nonroot tap profile (docs/tap-contract.md#profiles): uid 65532, NET_RAW reaching
