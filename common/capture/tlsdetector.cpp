@@ -138,8 +138,7 @@ void TlsDetector::readServerName(std::size_t recordLength)
 {
     // ClientHello (RFC 8446 4.1.2): type(1) length(3) legacy_version(2) random(32)
     // session_id<0..32> cipher_suites<2..2^16-2> compression<1..2^8-1> extensions<8..2^16-1>.
-    const ByteReader r(reinterpret_cast<const std::uint8_t *>(m_buf.constData()) + 5,
-                       recordLength);
+    const ByteReader r(reinterpret_cast<const std::uint8_t *>(m_buf.constData()) + 5, recordLength);
     std::size_t off = 4 + 2 + 32;
     std::uint8_t u8 = 0;
     std::uint16_t u16 = 0;

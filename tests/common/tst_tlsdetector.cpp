@@ -184,8 +184,7 @@ void TestTlsDetector::notTls_data()
             << QByteArray("\x16\x03\x03\x00\x30\x02", 6) + random(48, 1) << false;
     QTest::addRow("version 3.9") << QByteArray("\x16\x03\x09\x00\x30\x01", 6) + random(48, 2)
                                  << false;
-    QTest::addRow("SSL 2 style") << QByteArray("\x80\x2e\x01\x03\x01", 5) + random(44, 3)
-                                 << false;
+    QTest::addRow("SSL 2 style") << QByteArray("\x80\x2e\x01\x03\x01", 5) + random(44, 3) << false;
     QTest::addRow("zero length") << QByteArray("\x17\x03\x03\x00\x00", 5) << false;
     QTest::addRow("too long") << QByteArray("\x17\x03\x03\x48\x01", 5) + random(100, 4) << false;
     QTest::addRow("binary protocol") << QByteArray("\x00\x00\x00\x2a\x01\x02", 6) << false;
