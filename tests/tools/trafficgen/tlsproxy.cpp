@@ -134,7 +134,8 @@ void TlsProxy::serve(int fd)
         char buf[16384];
         bool clientOpen = true, appOpen = true;
         while (clientOpen || appOpen) {
-            pollfd p[2] = {{fd, POLLIN, 0}, {up, POLLIN, 0}};
+            // A side that ended is not polled: its EOF would wake poll() at once, forever.
+            pollfd p[2] = {{clientOpen ? fd : -1, POLLIN, 0}, {appOpen ? up : -1, POLLIN, 0}};
             // Decrypted bytes OpenSSL already holds are not visible to poll().
             const bool pending = clientOpen && SSL_pending(ssl) > 0;
             const int r = ::poll(p, 2, pending ? 0 : m_options.ioTimeoutSec * 1000);
