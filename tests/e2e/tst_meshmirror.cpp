@@ -5,8 +5,11 @@
 // real tcpdump on "any", so it sees every connection twice: TLS on eth0, plaintext on lo.
 // - preflight names the sidecar (and says nothing of a mesh for a pod without one);
 // - `podtap mirror` sends the local server exactly the plaintext requests, each once, and not
-//   one TLS byte; its counts and its summary say how many TLS connections were left out.
+//   one TLS byte; its counts and its summary say how many TLS connections were left out;
+// - with --join-midstream, a TLS connection open before the tap is still never mirrored, and
+//   the sidecar's plaintext connection is joined at its next request.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -32,6 +35,7 @@ private Q_SLOTS:
     void initTestCase();
     void preflightNamesTheSidecar();
     void mirrorsOnlyThePlaintextHop();
+    void joinedTlsConnectionIsNotMirrored();
     void cleanup();
     void cleanupTestCase();
 
@@ -190,6 +194,84 @@ void TestMeshMirror::mirrorsOnlyThePlaintextHop()
     const SessionBench::Run list = m_bench.podtap({u"sessions"_s, u"--no-start"_s});
     QVERIFY2(list.out.contains(said), list.out.constData());
     qInfo("podtap sessions: %s", list.out.trimmed().split('\n').last().constData());
+}
+
+void TestMeshMirror::joinedTlsConnectionIsNotMirrored()
+{
+    // A keep-alive TLS connection open before the tap (openssl s_client, real TLS 1.3): the
+    // mirror joins connections mid-stream when asked, but the TLS one starts with an
+    // application_data record and must never be mirrored; the sidecar's plaintext connection
+    // to the app, open as long, is joined at its next request.
+    quint16 port = 0;
+    const QString localRecord = m_bench.filePath(u"joined-local-requests.jsonl"_s);
+    m_bench.startServer(u"joined-local"_s,
+                        {u"--mode"_s, u"http"_s, u"--record-requests"_s, localRecord}, &port);
+    QVERIFY(port > 0);
+
+    QProcess tls;
+    tls.start(u"ip"_s, {u"netns"_s, u"exec"_s, m_bench.kubesim().netns(u"c1"_s), u"openssl"_s,
+                        u"s_client"_s, u"-connect"_s, m_podIp.value(u"reviews"_s) + u":8080"_s,
+                        u"-tls1_3"_s, u"-servername"_s, u"reviews.shop"_s, u"-no_ign_eof"_s});
+    QVERIFY(tls.waitForStarted());
+    QByteArray tlsOut;
+    auto request = [&tls, &tlsOut](const QByteArray &path) {
+        tls.write("GET " + path + " HTTP/1.1\r\nHost: reviews\r\nX-Response-Size: 16\r\n\r\n");
+        const qsizetype answers = tlsOut.count("HTTP/1.1 200");
+        QElapsedTimer t;
+        t.start();
+        while (tlsOut.count("HTTP/1.1 200") == answers && t.elapsed() < 15000) {
+            tls.waitForReadyRead(200);
+            tlsOut += tls.readAllStandardOutput();
+        }
+        return tlsOut.count("HTTP/1.1 200") > answers;
+    };
+    QVERIFY2(request("/before-the-tap"), tlsOut.constData());
+
+    QProcess mirror;
+    mirror.setProcessEnvironment(m_bench.environment());
+    mirror.start(CliRunner::podtap(),
+                 {u"mirror"_s, u"shop/reviews"_s, u"--port"_s, u"8080"_s, u"--to"_s,
+                  u"127.0.0.1:"_s + QString::number(port), u"--join-midstream"_s, u"--json"_s,
+                  u"--context"_s, u"tapper"_s, u"--no-start"_s});
+    QVERIFY(mirror.waitForStarted());
+    QByteArray err;
+    const QString session = CliRunner::waitForCapturing(&mirror, &err);
+    QVERIFY2(!session.isEmpty(), err.constData());
+    QVERIFY2(request("/after-the-tap-1"), tlsOut.constData());
+    QVERIFY2(request("/after-the-tap-2"), tlsOut.constData());
+    tls.closeWriteChannel();
+    QVERIFY(tls.waitForFinished(15000));
+    m_bench.keep(u"s_client.out"_s, tlsOut + tls.readAllStandardError());
+
+    bool settled = false;
+    const QJsonObject live = m_bench.waitSummary(
+            session, "mirror", 60000,
+            [](const QJsonObject &s, qint64) {
+                return num(s, "mirror.tlsNotMirrored") >= 1
+                       && num(s, "mirror.requestsMirrored") >= 2 && num(s, "mirror.open") == 0;
+            },
+            &settled);
+    ::kill(pid_t(mirror.processId()), SIGINT);
+    QVERIFY(mirror.waitForFinished(60000));
+    m_bench.keep(u"joined-mirror.stderr"_s, err + mirror.readAllStandardError());
+    QVERIFY2(settled, qPrintable(pretty(at(live, "mirror").toObject())));
+    qInfo("mirror: %s", qPrintable(compact(at(live, "mirror").toObject())));
+
+    // The sidecar's hop was joined at the next request: both later requests, whole, once;
+    // nothing from before the tap, no TLS byte.
+    QTRY_VERIFY_WITH_TIMEOUT(readRecords(localRecord).size() >= 2, 10000);
+    QTest::qWait(300);
+    QStringList lines;
+    for (const QJsonObject &r : readRecords(localRecord)) {
+        QVERIFY2(!r.contains(u"error"_s), qPrintable(u"not a request: "_s + compact(r)));
+        lines << str(r, "line");
+    }
+    QCOMPARE(lines,
+             (QStringList{u"GET /after-the-tap-1 HTTP/1.1"_s, u"GET /after-the-tap-2 HTTP/1.1"_s}));
+    QCOMPARE(num(live, "mirror.tlsNotMirrored"), qint64(1));
+    QCOMPARE(num(live, "mirror.joined"), qint64(1)); // the plaintext hop, not the TLS one
+    QCOMPARE(num(live, "mirror.localHops"), qint64(1));
+    QCOMPARE(num(live, "mirror.connections"), qint64(1));
 }
 
 QTEST_GUILESS_MAIN(TestMeshMirror)
