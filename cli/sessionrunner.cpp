@@ -61,6 +61,8 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
                      mn("resets"), mn("localClosed"), mn("incomplete"));
         if (const QString r = MirrorRequestsText::session(m); !r.isEmpty())
             std::fprintf(to, "  mirror: %s\n", qPrintable(r));
+        if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
+            std::fprintf(to, "  mirror: %s\n", qPrintable(t));
     }
     std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
 }

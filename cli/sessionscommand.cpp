@@ -1,6 +1,7 @@
 #include "sessionscommand.h"
 
 #include "daemonconnection.h"
+#include "mirror/mirrorrequeststext.h"
 
 #include <QCommandLineParser>
 #include <QJsonArray>
@@ -63,6 +64,8 @@ int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                                                       .arg(lost)
                                             : QString());
         }
+        if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
+            mirror += QStringLiteral("; ") + t;
         std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld  %s%s\n",
                      qPrintable(s.value(QLatin1String("id")).toString()),
                      qPrintable(s.value(QLatin1String("state")).toString()),

@@ -112,7 +112,9 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
                          DisplayFormat::bytes(num(s, "bytes")));
         case Mirror: {
             const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
-            const QString requests = MirrorRequestsText::session(m);
+            QString requests = MirrorRequestsText::session(m);
+            if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
+                requests += (requests.isEmpty() ? QString() : QStringLiteral("; ")) + t;
             return QString(
                     QStringLiteral("%1 connections mirrored (%2 completed, %3 open), %4 sent, %5 "
                                    "answered; %6 skipped mid-stream, %7 local errors, %8 closed by "
@@ -182,10 +184,14 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         case Mirror: {
             const QJsonObject m = s.value(QLatin1String("mirror")).toObject();
             const qint64 conns = num(m, "connections");
+            const qint64 tls = num(m, "tlsNotMirrored");
+            const QString tlsText = tls > 0 ? QStringLiteral(", %1 TLS not mirrored")
+                                                      .arg(DisplayFormat::count(tls))
+                                            : QString();
             if (m.value(QLatin1String("enabled")).toBool())
-                return QStringLiteral("→ %1: %2 conn, %3")
+                return QStringLiteral("→ %1: %2 conn, %3%4")
                         .arg(str(m, "to"), DisplayFormat::count(conns),
-                             DisplayFormat::bytes(num(m, "bytesMirrored")));
+                             DisplayFormat::bytes(num(m, "bytesMirrored")), tlsText);
             return conns > 0 ? QStringLiteral("off (%1 conn mirrored)").arg(conns)
                              : QStringLiteral("off");
         }

@@ -1,6 +1,7 @@
 #include "requestframer.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace podtap {
 
@@ -36,6 +37,7 @@ RequestFramer::RequestFramer()
 
 RequestFramer::RequestFramer(const Options &options)
     : m_options(options)
+    , m_tls(options.midstream)
     , m_parser(HttpMessage::Kind::Request, [&options] {
         HttpParser::Limits l = options.limits;
         l.keepBodyBytes = 0; // framing only: bodies are forwarded, not kept
@@ -63,8 +65,11 @@ RequestFramer::Counts RequestFramer::counts() const
     c.lostAtLeast = m_parser.uncountedGaps() > 0;
     c.resyncs = m_parser.resyncs();
     c.bytesBeforeJoin = m_parser.bytesBeforeJoin();
+    if (m_mode == Mode::Tls)
+        return c; // never meant to be handed out: nothing is lost
     const std::int64_t notHanded = std::int64_t(m_received) - std::int64_t(m_forwarded)
-                                   - std::int64_t(c.bytesBeforeJoin) - std::int64_t(m_held.size());
+                                   - std::int64_t(c.bytesBeforeJoin) - std::int64_t(m_held.size())
+                                   - std::int64_t(m_tlsHeld.size());
     c.bytesLost = m_parser.gapBytes() + quint64(std::max<std::int64_t>(0, notHanded));
     return c;
 }
@@ -73,6 +78,47 @@ void RequestFramer::data(const std::uint8_t *bytes, std::size_t size, std::int64
                          Output &out)
 {
     m_received += size;
+    if (m_mode == Mode::Tls && m_tls.wantsMore())
+        m_tls.feed(bytes, size); // the rest of the ClientHello, for its server name
+    if (m_mode == Mode::Stopped || m_mode == Mode::Tls)
+        return;
+    if (!tlsDecided()) {
+        switch (m_tls.feed(bytes, size)) {
+        case TlsDetector::Verdict::Undecided:
+            m_tlsHeld.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
+            return;
+        case TlsDetector::Verdict::Tls:
+            m_mode = Mode::Tls; // its bytes are ciphertext: nothing for the local build
+            m_tlsHeld = QByteArray();
+            return;
+        case TlsDetector::Verdict::NotTls:
+            if (!m_tlsHeld.isEmpty()) {
+                const QByteArray held = std::exchange(m_tlsHeld, QByteArray());
+                feedPlain(reinterpret_cast<const std::uint8_t *>(held.constData()),
+                          std::size_t(held.size()), tsNs, out);
+            }
+            break;
+        }
+    }
+    feedPlain(bytes, size, tsNs, out);
+}
+
+void RequestFramer::settleTls(std::int64_t tsNs, Output &out)
+{
+    // Bytes lost or the stream ended before the detector could tell: what was held is taken
+    // as plain (too short to be a ClientHello), as before TLS was looked for.
+    if (tlsDecided())
+        return;
+    m_tls.giveUp();
+    const QByteArray held = std::exchange(m_tlsHeld, QByteArray());
+    if (!held.isEmpty())
+        feedPlain(reinterpret_cast<const std::uint8_t *>(held.constData()),
+                  std::size_t(held.size()), tsNs, out);
+}
+
+void RequestFramer::feedPlain(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs,
+                              Output &out)
+{
     if (m_mode == Mode::Stopped)
         return;
     if (m_mode == Mode::Raw) {
@@ -101,6 +147,9 @@ void RequestFramer::idle(Output &out)
 
 void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
 {
+    if (m_mode == Mode::Tls)
+        return;
+    settleTls(tsNs, out);
     m_hadGap = true;
     if (m_mode == Mode::Stopped)
         return;
@@ -123,6 +172,9 @@ void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
 
 void RequestFramer::finish(std::int64_t tsNs, Output &out)
 {
+    if (m_mode == Mode::Tls)
+        return;
+    settleTls(tsNs, out);
     if (m_mode == Mode::Stopped || m_mode == Mode::Raw)
         return;
     m_parser.finish(tsNs);

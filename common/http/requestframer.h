@@ -2,6 +2,8 @@
 
 #include "httpparser.h"
 
+#include "capture/tlsdetector.h"
+
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
@@ -17,8 +19,9 @@ namespace podtap {
 // whose bytes are incomplete and the local connection goes on with the next whole one. After
 // a gap whose boundary is unknown the next request is found as HttpParser's Resync finds it.
 // A stream that is not HTTP/1.x (or switches protocols: CONNECT, Upgrade) is passed on
-// byte-exact; after lost bytes it cannot go on (stopped() says why). No sockets: MirrorSink
-// does the I/O.
+// byte-exact; after lost bytes it cannot go on (stopped() says why). A TLS stream (a ClientHello,
+// or TLS records when joined mid-way; TlsDetector) is never handed out: isTls(). No sockets:
+// MirrorSink does the I/O.
 class RequestFramer
 {
 public:
@@ -76,16 +79,23 @@ public:
 
     bool isHttp() const { return m_mode == Mode::Http; }
     bool isRaw() const { return m_mode == Mode::Raw; }
+    // TLS (a service-mesh sidecar's inbound hop): none of its bytes are handed out.
+    bool isTls() const { return m_mode == Mode::Tls; }
+    const TlsDetector &tls() const { return m_tls; }
     // Nothing more can be handed out truthfully; why.
     bool stopped() const { return m_mode == Mode::Stopped; }
     const QString &stopReason() const { return m_stopReason; }
     // The first request's head, as soon as it is parsed (for the mirror's HTTP filter).
     const HttpMessage *firstRequest() const;
     bool decided() const { return m_mode != Mode::Detecting; }
+    // Whether it is TLS is known (a plain stream is known from its first byte).
+    bool tlsDecided() const { return m_tls.verdict() != TlsDetector::Verdict::Undecided; }
     Counts counts() const;
 
 private:
-    enum class Mode : std::uint8_t { Detecting, Http, Raw, Stopped };
+    enum class Mode : std::uint8_t { Detecting, Http, Raw, Stopped, Tls };
+    void feedPlain(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs, Output &out);
+    void settleTls(std::int64_t tsNs, Output &out);
     void collect(Output &out);
     void goRaw(std::uint64_t from, Output &out);
     void stop(const QString &why);
@@ -93,6 +103,8 @@ private:
     void trim(std::uint64_t upTo);
 
     Options m_options;
+    TlsDetector m_tls;
+    QByteArray m_tlsHeld; // bytes held until the TLS detector decides
     HttpParser m_parser;
     Mode m_mode = Mode::Detecting;
     QString m_stopReason;

@@ -53,6 +53,20 @@ QString MirrorRequestsText::session(const QJsonObject &m)
     return s;
 }
 
+QString MirrorRequestsText::tls(const QJsonObject &m)
+{
+    const qint64 tls = m.value(QLatin1String("tlsNotMirrored")).toInteger();
+    if (tls <= 0)
+        return {};
+    const QString what
+            = tls == 1 ? QStringLiteral("TLS connection") : QStringLiteral("TLS connections");
+    if (m.value(QLatin1String("localHops")).toInteger() > 0)
+        return QStringLiteral("%1 %2 not mirrored; the plaintext hop on lo is").arg(n(tls), what);
+    return QStringLiteral("%1 %2 not mirrored (encrypted; no plaintext hop on lo was captured: "
+                          "tap the app's port behind the sidecar)")
+            .arg(n(tls), what);
+}
+
 QString MirrorRequestsText::connectionShort(const QJsonObject &r)
 {
     const qint64 seen = r.value(QLatin1String("seen")).toInteger();

@@ -20,6 +20,10 @@ public:
     static QString connectionShort(const QJsonObject &requests);
     // "120 requests seen, 118 mirrored, at least 2 lost to capture gaps (4,210 bytes), 1 resync"
     static QString connectionLong(const QJsonObject &requests);
+    // TLS connections a session left out (a service-mesh sidecar's inbound hop), from the
+    // "mirror" object's tlsNotMirrored and localHops: "3 TLS connections not mirrored; the
+    // plaintext hop on lo is". Empty when there were none.
+    static QString tls(const QJsonObject &mirror);
 
 private:
     struct Counts

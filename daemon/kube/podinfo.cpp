@@ -31,6 +31,34 @@ ContainerStateInfo parseStatus(const QJsonObject &s)
     }
     return c;
 }
+
+QString findMeshSidecar(const QJsonObject &meta, const QJsonObject &spec)
+{
+    static const QLatin1String proxies[]
+            = {QLatin1String("istio-proxy"), QLatin1String("linkerd-proxy")};
+    for (const QJsonValue c : spec.value(QLatin1String("containers")).toArray())
+        for (const QLatin1String &p : proxies)
+            if (c[QLatin1String("name")].toString() == p)
+                return p;
+    QString init;
+    for (const QJsonValue c : spec.value(QLatin1String("initContainers")).toArray()) {
+        const QString name = c[QLatin1String("name")].toString();
+        for (const QLatin1String &p : proxies)
+            if (name == p
+                && c[QLatin1String("restartPolicy")].toString() == QLatin1String("Always"))
+                return p; // a native sidecar (Kubernetes 1.28+)
+        if (name == QLatin1String("istio-init"))
+            init = QStringLiteral("istio-proxy");
+        else if (name == QLatin1String("linkerd-init"))
+            init = QStringLiteral("linkerd-proxy");
+    }
+    const QJsonObject annotations = meta.value(QLatin1String("annotations")).toObject();
+    if (annotations.contains(QLatin1String("sidecar.istio.io/status")))
+        return QStringLiteral("istio-proxy");
+    if (annotations.contains(QLatin1String("linkerd.io/proxy-version")))
+        return QStringLiteral("linkerd-proxy");
+    return init;
+}
 } // namespace
 
 PodInfo PodInfo::fromJson(const QJsonObject &pod)
@@ -74,6 +102,7 @@ PodInfo PodInfo::fromJson(const QJsonObject &pod)
         p.ephemeralContainers.append(e.toObject());
     for (const QJsonValue s : status.value(QLatin1String("ephemeralContainerStatuses")).toArray())
         p.ephemeralStatuses.append(parseStatus(s.toObject()));
+    p.meshSidecar = findMeshSidecar(meta, spec);
     return p;
 }
 

@@ -56,6 +56,11 @@ struct PodInfo
     QList<ContainerStateInfo> containerStatuses;
     QList<QJsonObject> ephemeralContainers; // spec objects as the server returned them
     QList<ContainerStateInfo> ephemeralStatuses;
+    // A service-mesh sidecar's name ("istio-proxy", "linkerd-proxy") when the pod has one:
+    // such a container (or a native sidecar: an init container with restartPolicy Always),
+    // the injectors' annotations (sidecar.istio.io/status, linkerd.io/proxy-version) or their
+    // init containers (istio-init, linkerd-init). Empty otherwise.
+    QString meshSidecar;
 
     static PodInfo fromJson(const QJsonObject &pod);
     int restarts() const;

@@ -308,6 +308,19 @@ void Preflight::run(KubeApiClient *api, const PodInfo &pod, const QString &image
     }
     st->report.items << podItem;
 
+    // A service-mesh sidecar takes inbound connections as TLS (RFC 8446) and forwards them
+    // in plaintext over lo: podtap mirrors only the latter (MirrorSink, TlsDetector).
+    if (!pod.meshSidecar.isEmpty()) {
+        PreflightItem mesh;
+        mesh.id = QStringLiteral("mesh");
+        mesh.title = QStringLiteral("Service mesh");
+        mesh.why = QStringLiteral("pod has a service-mesh sidecar (%1): inbound connections "
+                                  "arrive as TLS on eth0 and are mirrored from the plaintext hop "
+                                  "on lo")
+                           .arg(pod.meshSidecar);
+        st->report.items << mesh;
+    }
+
     // An existing tap (ephemeral containers can never be removed: reuse, don't pile up).
     PreflightItem tapItem;
     tapItem.id = QStringLiteral("tap");

@@ -15,7 +15,7 @@ namespace podtap {
 struct PreflightItem
 {
     enum class Status { Ok, Warn, Fail };
-    QString id; // rbac.patch-ephemeralcontainers, podsecurity, pod, tap, image, admission
+    QString id; // rbac.patch-ephemeralcontainers, podsecurity, pod, tap, image, admission, mesh
     QString title;
     Status status = Status::Ok;
     QString why;

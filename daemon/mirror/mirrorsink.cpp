@@ -7,6 +7,22 @@
 
 namespace podtap {
 
+namespace {
+bool loopback(const Endpoint &e)
+{
+    static constexpr std::array<std::uint8_t, 16> v6Loopback{0, 0, 0, 0, 0, 0, 0, 0,
+                                                             0, 0, 0, 0, 0, 0, 0, 1};
+    return e.family == 4 ? e.addr[0] == 127 : e.addr == v6Loopback;
+}
+
+// The sidecar → app hop: on lo, either 127.0.0.1 to 127.0.0.1 or the pod IP to itself.
+bool localHop(const TcpConnection &c)
+{
+    return (loopback(c.client) && loopback(c.server))
+           || (c.client.family == c.server.family && c.client.addr == c.server.addr);
+}
+} // namespace
+
 MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
 {
     connections += s.connections;
@@ -26,6 +42,8 @@ MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
     freshConnections += s.freshConnections;
     notResyncable += s.notResyncable;
     joined += s.joined;
+    tlsNotMirrored += s.tlsNotMirrored;
+    localHops += s.localHops;
     return *this;
 }
 
@@ -52,7 +70,9 @@ QJsonObject MirrorSink::Stats::toJson() const
                        {QStringLiteral("resyncs"), qint64(requests.resyncs)},
                        {QStringLiteral("freshConnections"), qint64(freshConnections)},
                        {QStringLiteral("notResyncable"), qint64(notResyncable)},
-                       {QStringLiteral("joined"), qint64(joined)}};
+                       {QStringLiteral("joined"), qint64(joined)},
+                       {QStringLiteral("tlsNotMirrored"), qint64(tlsNotMirrored)},
+                       {QStringLiteral("localHops"), qint64(localHops)}};
 }
 
 MirrorSink::MirrorSink(const Options &options, QObject *parent)
@@ -119,6 +139,7 @@ void MirrorSink::startFlow(TcpConnection &c, bool midstream)
     o.midstream = midstream;
     Flow &f = m_flows.try_emplace(c.id, o).first->second;
     f.midstream = midstream;
+    f.localHop = localHop(c);
     if (midstream)
         ++m_stats.joined;
     if (!m_options.httpFilter.isEmpty()) {
@@ -127,12 +148,32 @@ void MirrorSink::startFlow(TcpConnection &c, bool midstream)
     }
     if (midstream)
         return; // opened at its first whole request
-    open(c.id);
+    // Opened once its first bytes show it is not TLS (the first byte, for a plain stream).
+    f.pendingOpen = true;
+}
+
+void MirrorSink::openFlow(std::uint64_t id, Flow &f)
+{
+    f.pendingOpen = false;
+    open(id);
     f.opened = true;
+    if (f.localHop)
+        ++m_stats.localHops;
     if (m_shadow) {
-        m_shadow->connectionStarted(c.id); // compared from its first byte
+        m_shadow->connectionStarted(id); // compared from its first byte
         f.compared = true;
     }
+}
+
+void MirrorSink::tlsFound(Flow &f)
+{
+    f.ended = true;
+    f.pendingOpen = false;
+    f.filterPending = false;
+    if (f.midstream)
+        --m_stats.joined; // it was never joined: no request boundary in TLS
+    ++m_stats.tlsNotMirrored;
+    Q_EMIT statsChanged();
 }
 
 MirrorSink::Flow *MirrorSink::flowFor(TcpConnection &c)
@@ -189,6 +230,12 @@ void MirrorSink::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::in
 
 void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
 {
+    if (f.framer.isTls()) {
+        tlsFound(f); // nothing was handed out, and no local connection was opened
+        return;
+    }
+    if (f.pendingOpen && f.framer.tlsDecided())
+        openFlow(id, f);
     auto it = m_conns.find(id);
     if (f.framer.stopped()) {
         // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.
@@ -228,13 +275,8 @@ void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
             return;
         }
         if (!f.midstream) {
-            open(id);
-            f.opened = true;
+            openFlow(id, f);
             it = m_conns.find(id);
-            if (m_shadow) {
-                m_shadow->connectionStarted(id);
-                f.compared = true;
-            }
         }
     }
     if (out.bytes.isEmpty())
@@ -253,6 +295,8 @@ void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
             return; // its local connection ended for good (dropped, local error)
         if (f.opened)
             ++m_stats.freshConnections;
+        else if (f.localHop)
+            ++m_stats.localHops;
         open(id);
         f.opened = true;
         f.needFresh = false;
@@ -281,6 +325,8 @@ void MirrorSink::connectionClosed(TcpConnection &c)
         m_out.clear();
         f.framer.finish(c.lastTsNs, m_out);
         deliver(c.id, f, m_out);
+        if (f.pendingOpen && !f.ended)
+            openFlow(c.id, f); // no byte came: the open and close are mirrored as before
         if (f.filterPending) {
             ++m_stats.filtered; // ended before a request was seen
             f.filterPending = false;

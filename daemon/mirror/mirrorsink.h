@@ -29,7 +29,10 @@ class ShadowCompare;
 // HTTP/1.x streams are handed over in whole requests (RequestFramer): a capture gap costs
 // only the requests whose bytes are incomplete, and the local connection goes on with the
 // next whole request (a fresh one when the local build already had part of a request, or
-// closed). Other streams are mirrored byte-exact and a gap ends their local connection (the
+// closed). TLS streams (a service-mesh sidecar's inbound hop on eth0) are never mirrored: the
+// local connection is opened only once a stream's first bytes show it is not TLS, and the
+// sidecar's plaintext hop to the app on lo is mirrored like any other. Other streams are
+// mirrored byte-exact and a gap ends their local connection (the
 // bytes after it would be a lie). Connections already open when capture began are skipped
 // unless joining is asked for; then they are joined at their next request. A refused, slow
 // or never-reading local port never blocks capture or other connections (bounded buffer per
@@ -80,6 +83,12 @@ public:
         quint64 freshConnections = 0; // local connections opened again after a gap or close
         quint64 notResyncable = 0;    // streams a gap ended (not HTTP/1.x)
         quint64 joined = 0;           // joined mid-stream at a request boundary
+        // Captured connections found to be TLS (ClientHello, or TLS records when joined): not
+        // mirrored, no local connection. Not part of `connections`.
+        quint64 tlsNotMirrored = 0;
+        // Local connections of captured ones on a local hop (both ends loopback, or one
+        // address): a sidecar's plaintext hop to the app.
+        quint64 localHops = 0;
 
         Stats &operator+=(const Stats &s);
         // Every count, by the names docs/ipc.md gives them.
@@ -135,6 +144,8 @@ private:
         bool midstream = false;     // joined at a request boundary: not compared
         bool filterPending = false; // the HTTP filter waits for the first request
         bool opened = false;        // a local connection was opened (now or before)
+        bool pendingOpen = false;   // opened at the first bytes, once they are known not TLS
+        bool localHop = false;      // both ends loopback or one address (a sidecar's hop)
         bool compared = false;      // shadow comparison follows it
         bool needFresh = false;     // the next bytes go to a new local connection
         bool ended = false;         // nothing more is handed out (stopped, dropped, closed)
@@ -142,6 +153,9 @@ private:
     };
     Flow *flowFor(TcpConnection &c);
     void startFlow(TcpConnection &c, bool midstream);
+    void openFlow(std::uint64_t id, Flow &f);
+    // The framer found TLS: nothing of it is mirrored.
+    void tlsFound(Flow &f);
     void deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out);
     void idleTick();
     void closeFlow(std::uint64_t id, Flow &f);

@@ -116,6 +116,8 @@ bool KubesimApp::start(const KubesimOptions &options, QString *error)
             spec.name = pod.name;
             spec.workload.kind = pod.workload.kind;
             spec.workload.port = quint16(pod.workload.port);
+            if (pod.sidecar)
+                spec.sidecar = SidecarSpec{pod.sidecar->kind, quint16(pod.sidecar->port)};
             if (pod.traffic)
                 spec.traffic = TrafficSpec{pod.traffic->ratePerSecond, pod.traffic->requestSize,
                                            pod.traffic->connections};

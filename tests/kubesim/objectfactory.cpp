@@ -225,6 +225,8 @@ QJsonObject ObjectFactory::podObject(const ScenarioPod &pod, const QString &podI
     QJsonObject md{{QStringLiteral("name"), pod.name}, {QStringLiteral("namespace"), pod.ns}};
     if (!pod.labels.isEmpty())
         md.insert(QStringLiteral("labels"), labelsObject(pod.labels));
+    if (!pod.annotations.isEmpty())
+        md.insert(QStringLiteral("annotations"), labelsObject(pod.annotations));
     return {{QStringLiteral("kind"), QStringLiteral("Pod")},
             {QStringLiteral("apiVersion"), QStringLiteral("v1")},
             {QStringLiteral("metadata"), md},

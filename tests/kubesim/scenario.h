@@ -61,6 +61,14 @@ struct ScenarioNode
     }
 };
 
+// A service-mesh sidecar: terminates TLS on `port` and forwards plaintext to the workload's
+// port on 127.0.0.1; the pod's inbound connections to the workload port are redirected to it.
+struct ScenarioSidecar
+{
+    QString kind; // "tls-terminator"
+    int port = 15006;
+};
+
 struct ScenarioPod
 {
     QString ns, name;
@@ -68,8 +76,10 @@ struct ScenarioPod
     QString node = QStringLiteral("kubesim-node");
     QString nodeRuntime = QStringLiteral("containerd");
     QMap<QString, QString> labels;
+    QMap<QString, QString> annotations;
     QList<ScenarioContainer> containers;
     ScenarioWorkload workload;
+    std::optional<ScenarioSidecar> sidecar;
     std::optional<ScenarioTraffic> traffic;
 };
 

@@ -216,7 +216,8 @@ Scenario parse(const YAML::Node &root)
     if (const YAML::Node list = seq(root, "pods")) {
         for (const auto &n : list) {
             checkKeys(n, "pod",
-                      {"name", "namespace", "node", "labels", "containers", "workload", "traffic"});
+                      {"name", "namespace", "node", "labels", "annotations", "containers",
+                       "workload", "sidecar", "traffic"});
             ScenarioPod p;
             p.name = reqStr(n, "name", "pod");
             // Without `node:` a pod runs on the first node.
@@ -233,6 +234,7 @@ Scenario parse(const YAML::Node &root)
             p.ns = optStr(n, "namespace", QStringLiteral("default"));
             requireNs(n, p.ns);
             p.labels = strMap(n, "labels");
+            p.annotations = strMap(n, "annotations");
             const YAML::Node cs = seq(n, "containers");
             if (!cs || cs.size() == 0)
                 fail(n, "pod needs at least one container");
@@ -266,6 +268,22 @@ Scenario parse(const YAML::Node &root)
                     && (p.workload.port <= 0 || p.workload.port > 65535))
                     fail(w, "http-echo, rest and nginx workloads need a port between 1 and 65535");
             }
+            if (const YAML::Node sc = n["sidecar"]) {
+                checkKeys(sc, "sidecar", {"kind", "port"});
+                ScenarioSidecar side;
+                side.kind = reqStr(sc, "kind", "sidecar");
+                if (side.kind != QLatin1String("tls-terminator"))
+                    fail(sc, "sidecar kind must be tls-terminator");
+                side.port = num<int>(sc, "port", 15006);
+                if (side.port <= 0 || side.port > 65535)
+                    fail(sc, "sidecar port must be between 1 and 65535");
+                if (p.workload.kind == QLatin1String("none") || p.workload.port == 0)
+                    fail(sc, "a sidecar forwards to the pod's workload: give the pod a workload "
+                             "with a port");
+                if (side.port == p.workload.port)
+                    fail(sc, "the sidecar port must differ from the workload port");
+                p.sidecar = side;
+            }
             if (const YAML::Node t = n["traffic"]) {
                 checkKeys(t, "traffic", {"ratePerSecond", "requestSize", "connections"});
                 ScenarioTraffic tr;
@@ -273,6 +291,9 @@ Scenario parse(const YAML::Node &root)
                 tr.requestSize = num<int>(t, "requestSize", 0);
                 tr.connections = num<int>(t, "connections", 0);
                 p.traffic = tr;
+                if (p.sidecar)
+                    fail(t, "traffic speaks plaintext HTTP, but the sidecar takes TLS on the pod "
+                            "port: drive a sidecar pod with a TLS client (curl -k https://…)");
             }
             const QString key = p.ns + QLatin1Char('/') + p.name;
             if (podKeys.contains(key))

@@ -389,6 +389,23 @@ void TstKubesimCore::scenarioErrors_data()
     QTest::addRow("bad key type") << QByteArray(
             "users:\n  - name: u\n    auth: client-cert\n    keyType: dsa\n")
                                   << QStringLiteral("t.yaml: line 4: keyType must be ec or rsa");
+    const QByteArray pod("pods:\n  - name: a\n    containers: [{name: c, image: i}]\n");
+    QTest::addRow("bad sidecar kind")
+            << pod + "    workload: {kind: http-echo, port: 8080}\n    sidecar: {kind: envoy}\n"
+            << QStringLiteral("t.yaml: line 5: sidecar kind must be tls-terminator");
+    QTest::addRow("sidecar without workload")
+            << pod + "    sidecar: {kind: tls-terminator, port: 15006}\n"
+            << QStringLiteral("t.yaml: line 4: a sidecar forwards to the pod's workload");
+    QTest::addRow("sidecar on the workload port")
+            << pod
+                       + "    workload: {kind: http-echo, port: 8080}\n"
+                         "    sidecar: {kind: tls-terminator, port: 8080}\n"
+            << QStringLiteral("t.yaml: line 5: the sidecar port must differ");
+    QTest::addRow("sidecar with plaintext traffic")
+            << pod
+                       + "    workload: {kind: http-echo, port: 8080}\n"
+                         "    sidecar: {kind: tls-terminator}\n    traffic: {ratePerSecond: 1}\n"
+            << QStringLiteral("t.yaml: line 6: traffic speaks plaintext HTTP");
 }
 
 void TstKubesimCore::scenarioErrors()

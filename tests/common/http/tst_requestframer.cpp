@@ -80,12 +80,15 @@ struct Result
     std::vector<std::uint64_t> requests;
     int resets = 0;
     RequestFramer::Counts counts;
+    bool tls = false;
 };
 
 Result run(const QByteArray &stream, qsizetype gapFrom, qsizetype gapTo, qsizetype segment,
-           bool idleAtEnd = true)
+           bool idleAtEnd = true, bool midstream = false)
 {
-    RequestFramer f;
+    RequestFramer::Options o;
+    o.midstream = midstream;
+    RequestFramer f(o);
     RequestFramer::Output out;
     Result r;
     auto drain = [&] {
@@ -116,7 +119,20 @@ Result run(const QByteArray &stream, qsizetype gapFrom, qsizetype gapTo, qsizety
     f.finish(stream.size(), out);
     drain();
     r.counts = f.counts();
+    r.tls = f.isTls();
     return r;
+}
+
+// A TLS stream's first flight as a mesh client sends it: a ClientHello record (the handshake
+// body's bytes do not matter to the framer), then application_data records.
+QByteArray tlsStream()
+{
+    QByteArray hello("\x16\x03\x01\x00\x60\x01\x00\x00\x5c\x03\x03", 11);
+    hello += QByteArray(0x60 - 6, '\x42');
+    QByteArray s = hello;
+    for (int i = 0; i < 3; ++i)
+        s += QByteArray("\x17\x03\x03\x01\x00", 5) + QByteArray(0x100, char(0x80 + i));
+    return s;
 }
 
 } // namespace
@@ -136,6 +152,9 @@ private Q_SLOTS:
     void notHttpStopsAtAGap();
     void largeRequestIsStreamedAndResetOnGap();
     void pipelinedBurstGap();
+    void tlsIsNeverHandedOut_data();
+    void tlsIsNeverHandedOut();
+    void shortStreamIsNotHeldForTls();
 };
 
 void TestRequestFramer::noGapIsByteExact_data()
@@ -327,6 +346,58 @@ void TestRequestFramer::pipelinedBurstGap()
     QCOMPARE(r.counts.requestsMirrored, 6u);
     QVERIFY(r.counts.lostAtLeast);
     QVERIFY(r.counts.requestsLost >= 1 && r.counts.requestsLost <= 4);
+}
+
+void TestRequestFramer::tlsIsNeverHandedOut_data()
+{
+    QTest::addColumn<qsizetype>("from"); // where the capture joined
+    QTest::addColumn<qsizetype>("segment");
+    QTest::addColumn<bool>("midstream");
+    for (const qsizetype seg : {1, 5, 6, 1448})
+        QTest::addRow("ClientHello, %lld-byte segments", qlonglong(seg))
+                << qsizetype(0) << seg << false;
+    QTest::addRow("joined at a record") << qsizetype(0x65) << qsizetype(1448) << true;
+    QTest::addRow("joined inside a record") << qsizetype(0x65 + 40) << qsizetype(100) << true;
+}
+
+void TestRequestFramer::tlsIsNeverHandedOut()
+{
+    QFETCH(qsizetype, from);
+    QFETCH(qsizetype, segment);
+    QFETCH(bool, midstream);
+    const QByteArray stream = tlsStream().mid(from);
+    const Result r = run(stream, 0, 0, segment, true, midstream);
+    QVERIFY(r.tls);
+    QVERIFY(r.bytes.isEmpty());
+    QCOMPARE(r.resets, 0);
+    QCOMPARE(r.counts.requestsSeen, 0u);
+    QCOMPARE(r.counts.bytesLost, 0u); // not meant for the local build: nothing lost
+}
+
+void TestRequestFramer::shortStreamIsNotHeldForTls()
+{
+    // Too short to tell (a record type byte, then the end or a gap): handed on as before.
+    for (const bool gap : {false, true}) {
+        RequestFramer f;
+        RequestFramer::Output out;
+        f.data(reinterpret_cast<const std::uint8_t *>("\x16\x03"), 2, 0, out);
+        QVERIFY(out.bytes.isEmpty());
+        QVERIFY(!f.tlsDecided());
+        if (gap) {
+            f.gap(10, 2, out);
+            QVERIFY(f.tlsDecided());
+            QVERIFY(!f.isTls());
+        } else {
+            f.finish(2, out);
+            QCOMPARE(out.bytes, QByteArray("\x16\x03"));
+        }
+    }
+    // HTTP is known from its first byte: nothing waits for the detector.
+    RequestFramer f;
+    RequestFramer::Output out;
+    f.data(reinterpret_cast<const std::uint8_t *>("G"), 1, 0, out);
+    QVERIFY(f.tlsDecided());
+    QVERIFY(!f.isTls());
 }
 
 QTEST_GUILESS_MAIN(TestRequestFramer)

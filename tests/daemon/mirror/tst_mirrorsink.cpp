@@ -1,6 +1,7 @@
 // Mirroring to a real local TCP server: exact bytes per connection, and the policies for
 // mid-stream joins, gaps, resets, refused and never-reading local ports.
 #include "capture/captureengine.h"
+#include "mirror/mirrorrequeststext.h"
 #include "mirror/mirrorsink.h"
 #include "pcapbuilder.h"
 
@@ -66,6 +67,7 @@ struct Flow
 {
     quint16 clientPort;
     QByteArray request;
+    quint32 localHopIp = 0; // both ends this address (a sidecar's hop on lo); 0: two hosts
 };
 
 // Builds a capture with full handshakes and FIN closes for `flows`, interleaved.
@@ -74,8 +76,10 @@ QByteArray capture(const QList<Flow> &flows, bool midstreamExtra = false)
     PcapBuilder pcap(PcapBuilder::Link::Sll2);
     qint64 ts = 1'700'000'000'000'000;
     auto pkt = [&](quint16 cport, bool c2s, quint32 seq, quint32 ack, quint8 flags,
-                   const QByteArray &payload = {}) {
+                   const QByteArray &payload = {}, quint32 localHopIp = 0) {
         PcapBuilder::Tcp t;
+        if (localHopIp)
+            t.srcIp = t.dstIp = localHopIp;
         t.srcPort = c2s ? cport : 8080;
         t.dstPort = c2s ? 8080 : cport;
         if (!c2s)
@@ -87,16 +91,17 @@ QByteArray capture(const QList<Flow> &flows, bool midstreamExtra = false)
         pcap.add(t, ts += 5);
     };
     for (const Flow &f : flows) {
-        pkt(f.clientPort, true, 100, 0, S);
-        pkt(f.clientPort, false, 900, 101, S | A);
-        pkt(f.clientPort, true, 101, 901, A);
+        pkt(f.clientPort, true, 100, 0, S, {}, f.localHopIp);
+        pkt(f.clientPort, false, 900, 101, S | A, {}, f.localHopIp);
+        pkt(f.clientPort, true, 101, 901, A, {}, f.localHopIp);
     }
     for (int off = 0;; off += 1000) {
         bool any = false;
         for (const Flow &f : flows) {
             if (off < f.request.size()) {
                 any = true;
-                pkt(f.clientPort, true, 101 + quint32(off), 901, PA, f.request.mid(off, 1000));
+                pkt(f.clientPort, true, 101 + quint32(off), 901, PA, f.request.mid(off, 1000),
+                    f.localHopIp);
             }
         }
         if (!any)
@@ -104,8 +109,8 @@ QByteArray capture(const QList<Flow> &flows, bool midstreamExtra = false)
     }
     for (const Flow &f : flows) {
         const quint32 end = 101 + quint32(f.request.size());
-        pkt(f.clientPort, true, end, 901, F | A);
-        pkt(f.clientPort, false, 901, end + 1, F | A);
+        pkt(f.clientPort, true, end, 901, F | A, {}, f.localHopIp);
+        pkt(f.clientPort, false, 901, end + 1, F | A, {}, f.localHopIp);
     }
     if (midstreamExtra)
         pkt(55555, true, 777, 1, PA,
@@ -138,6 +143,7 @@ private Q_SLOTS:
     void resetIsMirrored();
     void refusedPortNeverBlocksCapture();
     void neverReadingPortIsDroppedNotBuffered();
+    void tlsIsLeftOutPlaintextHopMirrored();
     void remoteTargetsNeedConsent();
 };
 
@@ -354,7 +360,6 @@ void TestMirrorSink::neverReadingPortIsDroppedNotBuffered()
     t.seq = 100;
     pcap.add(t, 1);
     feed(engine, pcap.bytes());
-    QTRY_COMPARE_WITH_TIMEOUT(srv.received.size(), 1, 5000);
     quint32 seq = 101;
     for (int i = 0; i < 1100 && sink.stats().dropped == 0; ++i) {
         PcapBuilder p2;
@@ -367,6 +372,9 @@ void TestMirrorSink::neverReadingPortIsDroppedNotBuffered()
         engine.beginStream();
         feed(engine, p2.bytes());
         QCoreApplication::processEvents();
+        // The local connection opens with the first bytes (they show it is not TLS).
+        if (i == 0)
+            QTRY_COMPARE_WITH_TIMEOUT(srv.received.size(), 1, 5000);
     }
     QCOMPARE(sink.stats().dropped, quint64(1));
     QCOMPARE(sink.openConnections(), 0);
@@ -379,6 +387,49 @@ void TestMirrorSink::remoteTargetsNeedConsent()
     QVERIFY(MirrorSink::targetAllowed(QHostAddress::LocalHostIPv6, false));
     QVERIFY(!MirrorSink::targetAllowed(QHostAddress(QStringLiteral("198.18.0.5")), false));
     QVERIFY(MirrorSink::targetAllowed(QHostAddress(QStringLiteral("198.18.0.5")), true));
+}
+
+void TestMirrorSink::tlsIsLeftOutPlaintextHopMirrored()
+{
+    // A mesh pod's inbound request as the tap sees it: TLS from the client on eth0, and the
+    // sidecar's plaintext to the app on 127.0.0.1. Only the plaintext reaches the local port,
+    // and the TLS connection never even opens a local connection.
+    QByteArray tls("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
+    tls += QByteArray(0x200 - 6, '\x5a');
+    tls += QByteArray("\x17\x03\x03\x04\x00", 5) + pattern(0x400, 3);
+    const QByteArray plain("GET /reviews/1 HTTP/1.1\r\nHost: reviews\r\n\r\n"
+                           "GET /reviews/2 HTTP/1.1\r\nHost: reviews\r\n\r\n");
+    RecordingServer srv;
+    MirrorSink::Options o;
+    o.port = srv.server.serverPort();
+    MirrorSink sink(o);
+    CaptureEngine engine;
+    engine.setSink(&sink);
+    feed(engine, capture({{41000, tls}, {41001, plain, 0x7f000001}}));
+    engine.finish();
+    QTRY_COMPARE(sink.stats().completed, quint64(1));
+    QTRY_COMPARE(srv.received.size(), 1);
+    QTRY_COMPARE(srv.received.at(0), plain);
+    const MirrorSink::Stats s = sink.stats();
+    QCOMPARE(s.tlsNotMirrored, quint64(1));
+    QCOMPARE(s.localHops, quint64(1));
+    QCOMPARE(s.connections, quint64(1));
+    QCOMPARE(s.bytesMirrored, quint64(plain.size()));
+    QCOMPARE(s.requests.requestsMirrored, quint64(2));
+    QCOMPARE(s.requests.bytesLost, quint64(0));
+    QCOMPARE(s.notResyncable, quint64(0));
+    const QJsonObject j = s.toJson();
+    QCOMPARE(j.value(QLatin1String("tlsNotMirrored")).toInteger(), 1);
+    QCOMPARE(j.value(QLatin1String("localHops")).toInteger(), 1);
+    QCOMPARE(MirrorRequestsText::tls(j),
+             QStringLiteral("1 TLS connection not mirrored; the plaintext hop on lo is"));
+    QJsonObject noHop = j;
+    noHop[QLatin1String("localHops")] = 0;
+    noHop[QLatin1String("tlsNotMirrored")] = 3;
+    QVERIFY(MirrorRequestsText::tls(noHop).startsWith(
+            QLatin1String("3 TLS connections not mirrored (encrypted; no plaintext hop")));
+    noHop[QLatin1String("tlsNotMirrored")] = 0;
+    QVERIFY(MirrorRequestsText::tls(noHop).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestMirrorSink)

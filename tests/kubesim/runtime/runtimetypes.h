@@ -29,6 +29,15 @@ struct WorkloadSpec
     quint16 port = 0;
 };
 
+// A TLS-terminating service-mesh sidecar (Istio's/Linkerd's inbound proxy): listens on `port`
+// in the pod namespace, forwards plaintext to 127.0.0.1:<workload port>, and an iptables REDIRECT
+// in the pod's PREROUTING sends inbound connections to the workload port to it.
+struct SidecarSpec
+{
+    QString kind; // "tls-terminator"
+    quint16 port = 15006;
+};
+
 // A traffic generator running in the pod's client namespace, sending HTTP requests to the pod.
 struct TrafficSpec
 {
@@ -42,6 +51,7 @@ struct PodSpec
 {
     QString ns, name;
     WorkloadSpec workload;
+    std::optional<SidecarSpec> sidecar;
     std::optional<TrafficSpec> traffic;
 };
 

@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLoggingCategory>
+#include <QProcess>
 #include <QThread>
 
 #include <cmath>
@@ -53,7 +54,7 @@ bool WorkloadProcess::isListening(qint64 pid, quint16 port)
 
 bool WorkloadProcess::start(QString *error)
 {
-    return startServer(error) && startTraffic(error);
+    return startServer(error) && startSidecar(error) && startTraffic(error);
 }
 
 bool WorkloadProcess::startServer(QString *error)
@@ -98,16 +99,17 @@ bool WorkloadProcess::startServer(QString *error)
     o.pipeStderr = false;
     if (!m_server->start(o, error))
         return false;
-    return waitListening(port, m_trafficGen + QStringLiteral(" serve"), error);
+    return waitListening(m_server, port, m_trafficGen + QStringLiteral(" serve"), error);
 }
 
-bool WorkloadProcess::waitListening(quint16 port, const QString &what, QString *error)
+bool WorkloadProcess::waitListening(ChildProcess *p, quint16 port, const QString &what,
+                                    QString *error)
 {
     // Ready when the port listens, so the generator (and tests) never race the server.
     QElapsedTimer t;
     t.start();
-    while (!isListening(m_server->pid(), port)) {
-        if (!m_server->isRunning() || t.elapsed() > 5000) {
+    while (!isListening(p->pid(), port)) {
+        if (!p->isRunning() || t.elapsed() > 5000) {
             *error = QStringLiteral("%1 did not listen on port %2 in pod %3/%4")
                              .arg(what)
                              .arg(port)
@@ -207,12 +209,66 @@ bool WorkloadProcess::startNginx(quint16 port, QString *error)
     o.pipeStderr = false;
     if (!m_server->start(o, error))
         return false;
-    if (waitListening(port, program, error))
+    if (waitListening(m_server, port, program, error))
         return true;
     QFile log(dir + QStringLiteral("/error.log"));
     if (log.open(QIODevice::ReadOnly))
         *error += QStringLiteral(": ") + QString::fromUtf8(log.readAll().right(400)).trimmed();
     return false;
+}
+
+bool WorkloadProcess::startSidecar(QString *error)
+{
+    if (!m_spec.sidecar)
+        return true;
+    const SidecarSpec &side = *m_spec.sidecar;
+    const quint16 appPort = m_spec.workload.port ? m_spec.workload.port : 8080;
+    if (m_trafficGen.isEmpty()) {
+        *error = QStringLiteral("the %1 sidecar of pod %2/%3 needs podtap-trafficgen (its "
+                                "tls-proxy; build it, or set PODTAP_TRAFFICGEN)")
+                         .arg(side.kind, m_spec.ns, m_spec.name);
+        return false;
+    }
+    // As Istio's sidecar before 1.10 and Linkerd's do: plaintext to the app on 127.0.0.1, so
+    // the hop is on lo. The proxy's own connection is locally generated and never passes
+    // PREROUTING, so it is not redirected back to itself.
+    m_sidecar = new ChildProcess(this);
+    ChildProcess::Options o;
+    o.argv = {m_trafficGen,
+              QStringLiteral("tls-proxy"),
+              QStringLiteral("--listen"),
+              QStringLiteral("[::]:%1").arg(side.port),
+              QStringLiteral("--forward"),
+              QStringLiteral("127.0.0.1:%1").arg(appPort)};
+    o.netnsPath = NetnsManager::netnsPath(m_net.podNs);
+    o.pipeStdout = false;
+    o.pipeStderr = false;
+    if (!m_sidecar->start(o, error)
+        || !waitListening(m_sidecar, side.port, m_trafficGen + QStringLiteral(" tls-proxy"), error))
+        return false;
+    // istio-init's rule: every inbound TCP connection to the app port goes to the sidecar.
+    for (const char *tool : {"iptables", "ip6tables"}) {
+        QProcess p;
+        p.start(QStringLiteral("ip"),
+                {QStringLiteral("netns"), QStringLiteral("exec"), m_net.podNs, QLatin1String(tool),
+                 QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("nat"),
+                 QStringLiteral("-A"), QStringLiteral("PREROUTING"), QStringLiteral("-p"),
+                 QStringLiteral("tcp"), QStringLiteral("--dport"), QString::number(appPort),
+                 QStringLiteral("-j"), QStringLiteral("REDIRECT"), QStringLiteral("--to-ports"),
+                 QString::number(side.port)});
+        if (!p.waitForFinished(10000) || p.exitStatus() != QProcess::NormalExit
+            || p.exitCode() != 0) {
+            *error = QStringLiteral("%1 REDIRECT for the sidecar of pod %2/%3 failed (Debian: "
+                                    "apt-get install iptables): %4")
+                             .arg(QLatin1String(tool), m_spec.ns, m_spec.name,
+                                  p.error() == QProcess::FailedToStart
+                                          ? p.errorString()
+                                          : QString::fromLocal8Bit(p.readAllStandardError())
+                                                    .trimmed());
+            return false;
+        }
+    }
+    return true;
 }
 
 bool WorkloadProcess::startTraffic(QString *error)
@@ -284,6 +340,8 @@ void WorkloadProcess::stop()
     // SIGTERM first: trafficgen then records its open connections.
     if (m_traffic)
         m_traffic->terminateAndWait(500);
+    if (m_sidecar)
+        m_sidecar->terminateAndWait(500);
     if (m_server)
         m_server->terminateAndWait(500);
     if (m_builtin)

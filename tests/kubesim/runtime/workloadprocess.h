@@ -12,8 +12,10 @@ class BuiltinHttpEcho;
 class ChildProcess;
 
 // The processes that make one pod alive: its workload server in the pod namespace and the
-// optional traffic generator in the pod's client namespace. Uses podtap-trafficgen when found,
-// else a built-in echo server and a curl loop; the `nginx` workload runs Debian's nginx.
+// optional traffic generator in the pod's client namespace, and a TLS-terminating sidecar
+// (podtap-trafficgen tls-proxy + an iptables REDIRECT) for service-mesh pods. Uses
+// podtap-trafficgen when found, else a built-in echo server and a curl loop; the `nginx` workload
+// runs Debian's nginx.
 class WorkloadProcess : public QObject
 {
     Q_OBJECT
@@ -42,7 +44,8 @@ public:
 private:
     bool startServer(QString *error);
     bool startNginx(quint16 port, QString *error);
-    bool waitListening(quint16 port, const QString &what, QString *error);
+    bool waitListening(ChildProcess *p, quint16 port, const QString &what, QString *error);
+    bool startSidecar(QString *error);
     bool startTraffic(QString *error);
 
     NetnsManager::PodNetwork m_net;
@@ -51,6 +54,7 @@ private:
     QString m_recordPrefix; // <prefix>-server.jsonl / <prefix>-client.jsonl (trafficgen records)
     BuiltinHttpEcho *m_builtin = nullptr;
     ChildProcess *m_server = nullptr;
+    ChildProcess *m_sidecar = nullptr; // tls-terminator: podtap-trafficgen tls-proxy
     ChildProcess *m_traffic = nullptr;
 };
 

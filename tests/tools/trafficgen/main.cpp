@@ -3,6 +3,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "tlsproxy.h"
 
 #include <csignal>
 #include <cstdio>
@@ -29,6 +30,7 @@ const char usage[]
           "        [--bind ADDR[:PORT]] [--record FILE] [--idle-before SEC] [--idle-after SEC]\n"
           "        [--keepalive SEC] [--rst] [--hold-stdin] [--rcvbuf N] [--sndbuf N]\n"
           "        [--io-timeout S] [--seed N] [--record-requests FILE] [--raw-file FILE]\n"
+          "  podtap-trafficgen tls-proxy --listen ADDR:PORT --forward ADDR:PORT [--io-timeout S]\n"
           "ADDR is IPv4 or [IPv6]. Records are JSON Lines, one object per connection.\n";
 
 [[noreturn]] void fail(const std::string &msg)
@@ -217,6 +219,28 @@ int main(int argc, char **argv)
             _exit(130);
         });
         return c.run();
+    }
+    if (command == "tls-proxy") {
+        TlsProxyOptions o;
+        bool haveListen = false, haveForward = false;
+        for (int i = 2; i < argc; ++i) {
+            const std::string a = argv[i];
+            if (a == "--listen") {
+                o.listen = toAddress(a, value(i));
+                haveListen = true;
+            } else if (a == "--forward") {
+                o.forward = toAddress(a, value(i));
+                haveForward = true;
+            } else if (a == "--io-timeout") {
+                o.ioTimeoutSec = static_cast<int>(toU64(a, value(i)));
+            } else {
+                fail("unknown option " + a);
+            }
+        }
+        if (!haveListen || !haveForward)
+            fail("tls-proxy needs --listen and --forward");
+        handleSignals([](int) { _exit(0); });
+        return TlsProxy(o).run();
     }
     if (command == "--help" || command == "-h" || command == "help") {
         std::fputs(usage, stdout);
