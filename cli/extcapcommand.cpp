@@ -1,13 +1,18 @@
 #include "extcapcommand.h"
 
+#include "ipc/daemonlauncher.h"
+#include "ipc/ipcclient.h"
 #include "kube/kubeconfig.h"
 #include "kube/podinfo.h"
 #include "kube/tapprofile.h"
 #include "kubeclicontext.h"
 #include "mirrorcommand.h"
+#include "readerwatch.h"
+#include "unixsignalwatcher.h"
 #include "version.h"
 
 #include <QCommandLineParser>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 
@@ -54,12 +59,13 @@ struct Options
     QCommandLineOption profile{QStringLiteral("tap-profile"), {}, QStringLiteral("P")};
     QCommandLineOption duration{QStringLiteral("duration"), {}, QStringLiteral("S")};
     QCommandLineOption production{QStringLiteral("yes-i-mean-production")};
+    QCommandLineOption session{QStringLiteral("session"), {}, QStringLiteral("ID")};
 
     void addTo(QCommandLineParser &p) const
     {
-        p.addOptions({interfaces, version, interface, dlts,       config,   reload,    capture,
-                      fifo,       filter,  controlIn, controlOut, debug,    debugFile, context,
-                      ns,         target,  port,      profile,    duration, production});
+        p.addOptions({interfaces, version, interface, dlts,       config,   reload,     capture,
+                      fifo,       filter,  controlIn, controlOut, debug,    debugFile,  context,
+                      ns,         target,  port,      profile,    duration, production, session});
     }
 };
 
@@ -179,9 +185,9 @@ int ExtcapCommand::config(const QStringList &arguments, const QString &reloadOpt
                  "arg {number=2}{call=--target}{display=Pod or workload}{type=selector}"
                  "{tooltip=pod/NAME, deployment/NAME, statefulset/NAME or a Service; every pod "
                  "of a workload is tapped and becomes an interface of the capture}"
-                 "{required=true}{reload=true}{placeholder=Load from the cluster}{group=Target}\n"
+                 "{reload=true}{placeholder=Load from the cluster}{group=Target}\n"
                  "arg {number=3}{call=--port}{display=Port}{type=unsigned}{range=1,65535}"
-                 "{required=true}{tooltip=The pod's TCP port (a Service port is mapped to its "
+                 "{tooltip=The pod's TCP port (a Service port is mapped to its "
                  "target port)}{group=Target}\n"
                  "arg {number=4}{call=--tap-profile}{display=Tap profile}{type=selector}"
                  "{tooltip=How the tap holds NET_RAW, its only capability}{group=Tap}\n");
@@ -192,7 +198,11 @@ int ExtcapCommand::config(const QStringList &arguments, const QString &reloadOpt
     std::fprintf(out, "arg {number=5}{call=--duration}{display=Stop after (seconds, 0: when "
                       "stopped)}{type=unsigned}{default=0}{group=Capture}\n"
                       "arg {number=6}{call=--yes-i-mean-production}{display=Tap a context the "
-                      "context guard protects}{type=boolflag}{group=Capture}\n");
+                      "context guard protects}{type=boolflag}{group=Capture}\n"
+                      "arg {number=7}{call=--session}{display=Or a running session}"
+                      "{type=string}{tooltip=The ID of a session podtapd runs (podtap sessions): "
+                      "its live capture instead of a new session; it goes on when Wireshark "
+                      "stops}{group=Target}\n");
     return 0;
 }
 
@@ -206,7 +216,7 @@ int ExtcapCommand::capture(const QStringList &arguments, FILE *out, FILE *err)
     // extcap that ended: held open here from the start, every refusal below reaches it as
     // "Error by extcap pipe: <our stderr>" instead of a capture that never ends.
     QFile fifo(p.value(o.fifo));
-    if (!fifo.fileName().isEmpty() && !fifo.open(QIODevice::WriteOnly)) {
+    if (!fifo.fileName().isEmpty() && !fifo.open(QIODevice::WriteOnly | QIODevice::Unbuffered)) {
         std::fprintf(err, "podtap-extcap: cannot open the FIFO %s: %s\n",
                      qPrintable(fifo.fileName()), qPrintable(fifo.errorString()));
         return 1;
@@ -219,14 +229,16 @@ int ExtcapCommand::capture(const QStringList &arguments, FILE *out, FILE *err)
                      "filter.\n");
         return 1;
     }
+    // Wireshark closing the FIFO must reach us as a failed write, not kill us.
+    std::signal(SIGPIPE, SIG_IGN);
+    if (!p.value(o.session).isEmpty() && fifo.isOpen())
+        return follow(p.value(o.session), &fifo, err);
     if (p.value(o.fifo).isEmpty() || p.value(o.target).isEmpty() || p.value(o.port).isEmpty()) {
-        std::fprintf(err, "podtap-extcap: a capture needs --fifo, --target and --port (set Pod "
-                          "or workload and Port in the interface's options)\n");
+        std::fprintf(err, "podtap-extcap: a capture needs --target and --port (set Pod or "
+                          "workload and Port in the interface's options), or --session\n");
         return 1;
     }
-    // Wireshark closing the FIFO must reach us as a failed write, not kill us: the session
-    // is then stopped cleanly (and its stored capture kept).
-    std::signal(SIGPIPE, SIG_IGN);
+    // A closed FIFO stops the session cleanly (its stored capture kept).
     QStringList args{p.value(o.target),        QStringLiteral("--port"),
                      p.value(o.port),          QStringLiteral("-w"),
                      p.value(o.fifo),          QStringLiteral("--format"),
@@ -253,6 +265,70 @@ int ExtcapCommand::capture(const QStringList &arguments, FILE *out, FILE *err)
             std::fwrite(said, 1, saidSize, err);
         std::free(said);
     }
+    return rc;
+}
+
+int ExtcapCommand::follow(const QString &sessionId, QFile *fifo, FILE *err)
+{
+    IpcClient client;
+    client.connectToDaemon(DaemonLauncher::socketPath(), QStringLiteral("podtap-extcap"));
+    if (!client.waitForReady(3000)) {
+        std::fprintf(err, "podtap-extcap: podtapd is not running (no answer on %s)\n",
+                     qPrintable(DaemonLauncher::socketPath()));
+        return 2;
+    }
+    // The section header comes with the reply: hold it until the handlers exist.
+    client.holdEvents();
+    const auto subscribed = client.requestAndWait(
+            QStringLiteral("session.subscribe"),
+            QJsonObject{{QStringLiteral("id"), sessionId},
+                        {QStringLiteral("pcap"), true},
+                        {QStringLiteral("pcapFormat"), QStringLiteral("pcapng")},
+                        {QStringLiteral("skipEvents"), QJsonArray{QStringLiteral("http")}}});
+    if (!subscribed.ok) {
+        std::fprintf(err, "podtap-extcap: session %s: %s\n", qPrintable(sessionId),
+                     qPrintable(subscribed.errorMessage));
+        return 3;
+    }
+    QEventLoop loop;
+    int rc = -1;
+    const QString stream = QStringLiteral("session/") + sessionId;
+    QObject::connect(&client, &IpcClient::binary, &loop, [&](quint32, const QByteArray &blocks) {
+        if (rc < 0 && fifo->write(blocks) != blocks.size()) {
+            rc = 0; // Wireshark stopped reading: the session goes on
+            loop.quit();
+        }
+    });
+    QObject::connect(&client, &IpcClient::event, &loop, [&](const QJsonObject &e) {
+        if (e.value(QLatin1String("stream")).toString() == stream
+            && e.value(QLatin1String("event")).toString() == QLatin1String("finished")) {
+            rc = 0;
+            loop.quit();
+        }
+    });
+    QObject::connect(&client, &IpcClient::disconnected, &loop, [&] {
+        std::fprintf(err, "podtap-extcap: lost the connection to podtapd\n");
+        rc = 2;
+        loop.quit();
+    });
+    UnixSignalWatcher signals({SIGINT, SIGTERM});
+    QObject::connect(&signals, &UnixSignalWatcher::received, &loop, [&] {
+        rc = 0;
+        loop.quit();
+    });
+    // Wireshark stopped while the pod is quiet: no write would tell.
+    ReaderWatch reader(fifo->handle());
+    QObject::connect(&reader, &ReaderWatch::gone, &loop, [&] {
+        rc = 0;
+        loop.quit();
+    });
+    client.releaseEvents();
+    if (rc < 0)
+        loop.exec();
+    fifo->flush();
+    if (client.isReady())
+        client.requestAndWait(QStringLiteral("session.unsubscribe"),
+                              QJsonObject{{QStringLiteral("id"), sessionId}}, 2000);
     return rc;
 }
 

@@ -2,6 +2,8 @@
 
 #include <QStringList>
 
+class QFile;
+
 #include <cstdio>
 
 namespace podtap {
@@ -23,6 +25,9 @@ private:
     // `reloadOption` set: only that option's values (Wireshark's reload button).
     static int config(const QStringList &arguments, const QString &reloadOption, FILE *out);
     static int capture(const QStringList &arguments, FILE *out, FILE *err);
+    // --session ID: a running session's live capture (the GUI's "Open live in Wireshark");
+    // the session goes on when Wireshark stops.
+    static int follow(const QString &sessionId, QFile *fifo, FILE *err);
 };
 
 } // namespace podtap

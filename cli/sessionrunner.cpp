@@ -6,15 +6,18 @@
 
 #include "capture/pcapwriter.h"
 #include "kube/capturecommand.h"
+#include "readerwatch.h"
 #include "unixsignalwatcher.h"
 
 #include <QDateTime>
 #include <QEventLoop>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 
 #include <csignal>
 #include <cstring>
+#include <memory>
 
 namespace podtap {
 
@@ -262,6 +265,23 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
         rc = 2;
         loop.quit();
     });
+    // The reader of a pipe may go while the pod is quiet, when no write would tell.
+    std::unique_ptr<ReaderWatch> reader;
+    if (options.pcapOut && options.stopWhenOutputFails) {
+        if (auto *file = qobject_cast<QFile *>(options.pcapOut)) {
+            reader = std::make_unique<ReaderWatch>(file->handle());
+            QObject::connect(reader.get(), &ReaderWatch::gone, &guard, [&] {
+                if (pcapFailed)
+                    return;
+                pcapFailed = true;
+                std::fprintf(err, "podtap: the capture's reader went away; stopping session %s\n",
+                             qPrintable(id));
+                client.request(QStringLiteral("session.stop"),
+                               QJsonObject{{QStringLiteral("id"), id}}, &guard,
+                               [](const IpcClient::Reply &) {});
+            });
+        }
+    }
     UnixSignalWatcher signals({SIGINT, SIGTERM, SIGHUP});
     QObject::connect(&signals, &UnixSignalWatcher::received, &guard, [&] {
         std::fprintf(err,

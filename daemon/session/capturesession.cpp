@@ -318,6 +318,11 @@ void CaptureSession::addPod(const PodInfo &pod)
     p->setStallTimeout(m_config.stallTimeoutSeconds * 1000);
     p->setTapProfile(tapProfileFromName(m_config.tapProfile).value_or(TapProfile::Default));
     m_pipelines << p;
+    if (m_pcapng) {
+        const QByteArray idb = m_pcapng->declare(p->index(), pod.ns + QLatin1Char('/') + pod.name);
+        if (!idb.isEmpty())
+            Q_EMIT pcapngBytes(idb, true);
+    }
     wireMirror(p);
     connect(p, &PodTapPipeline::tapReady, this, [this, p](const QString &tap, bool reused) {
         audit(reused ? QStringLiteral("reuse") : QStringLiteral("inject"),
@@ -532,6 +537,8 @@ QByteArray CaptureSession::startPcapng()
                         .arg(m_podPort > 0 ? m_podPort : m_config.port)
                         .arg(m_config.context),
                 m_podPort > 0 ? m_podPort : m_config.port);
+        for (const PodTapPipeline *p : std::as_const(m_pipelines))
+            m_pcapng->declare(p->index(), p->pod().ns + QLatin1Char('/') + p->pod().name);
     }
     return m_pcapng->header();
 }

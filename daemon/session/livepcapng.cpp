@@ -31,6 +31,15 @@ QByteArray LivePcapng::header() const
     return out;
 }
 
+QByteArray LivePcapng::declare(int podIndex, const QString &podLabel, int linkType)
+{
+    for (const Interface &i : std::as_const(m_interfaces))
+        if (i.podIndex == podIndex && i.linkType == linkType)
+            return {};
+    m_interfaces.append({podIndex, linkType, podLabel});
+    return interfaceBlock(m_interfaces.constLast());
+}
+
 QByteArray LivePcapng::packet(const RawPacket &packet, int podIndex, const QString &podLabel,
                               bool *newInterface)
 {

@@ -31,6 +31,10 @@ public:
     QByteArray header() const;
     // `packet` as an enhanced packet block, preceded by an interface description block the
     // first time its pod and link type are seen. `podLabel` names the pod ("shop/web-1").
+    // Declares a pod's interface before its first packet (with the link type `tcpdump -i any`
+    // writes): Wireshark's dumpcap starts a pcapng pipe capture only once it has read an
+    // interface, so a quiet pod must not keep it waiting. Empty when already declared.
+    QByteArray declare(int podIndex, const QString &podLabel, int linkType = 276);
     // `newInterface` tells that the blocks hold a description later packets depend on.
     QByteArray packet(const RawPacket &packet, int podIndex, const QString &podLabel,
                       bool *newInterface = nullptr);

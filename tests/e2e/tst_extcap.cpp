@@ -88,6 +88,7 @@ private Q_SLOTS:
     void tsharkListsTheInterface();
     void configParsesWithContextsAndTargets();
     void captureThroughTshark();
+    void attachToARunningSession();
     void refusedPreflightReachesTshark();
     void captureFilterIsRefused();
 
@@ -382,6 +383,70 @@ void TestExtcap::captureThroughTshark()
                  r[QLatin1String("received")][QLatin1String("sha256")].toString());
     }
     QCOMPARE(total, 12);
+}
+
+void TestExtcap::attachToARunningSession()
+{
+    // The GUI's "Open live in Wireshark": a session podtapd already runs, joined by tshark,
+    // goes on after tshark stops.
+    const Run started = CliRunner::run(
+            Podtap,
+            {QStringLiteral("capture"), QStringLiteral("pod/web"), QStringLiteral("-n"),
+             QStringLiteral("shop"), QStringLiteral("--port"), QStringLiteral("8080"),
+             QStringLiteral("--context"), QStringLiteral("tapper"), QStringLiteral("--detach")},
+            m_env);
+    QVERIFY2(started.code == 0, started.err.constData());
+    const QString id = QString::fromUtf8(started.out).trimmed();
+    QVERIFY(!id.isEmpty());
+    const QString pcapng = m_dir.filePath(QStringLiteral("attached.pcapng"));
+    QProcess shark;
+    shark.setProcessEnvironment(m_env);
+    shark.start(QStringLiteral("unshare"),
+                {QStringLiteral("--mount"), QStringLiteral("--propagation"),
+                 QStringLiteral("private"), QStringLiteral("sh"), QStringLiteral("-c"),
+                 QStringLiteral("mount --bind \"$0\" \"$1\" && shift && exec tshark \"$@\""),
+                 m_ourDir, m_extcapDir, QStringLiteral("-i"), QStringLiteral("podtap"),
+                 QStringLiteral("-o"), QStringLiteral("extcap.podtap.session:") + id,
+                 QStringLiteral("-a"), QStringLiteral("duration:4"), QStringLiteral("-w"), pcapng});
+    QVERIFY(shark.waitForStarted());
+    QTest::qWait(1500);
+    const Run pods = CliRunner::run(Podtap,
+                                    {QStringLiteral("pods"), QStringLiteral("-n"),
+                                     QStringLiteral("shop"), QStringLiteral("--json"),
+                                     QStringLiteral("--context"), QStringLiteral("tapper")},
+                                    m_env);
+    QString ip;
+    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[QLatin1String("pods")].toArray())
+        if (p[QLatin1String("name")].toString() == QLatin1String("web"))
+            ip = p[QLatin1String("ip")].toString();
+    const Run gen
+            = CliRunner::run(QStringLiteral("ip"),
+                             TrafficgenCommand::clientInNetns(
+                                     m_kubesim.netns(QStringLiteral("c1")),
+                                     {QStringLiteral("--connect"), ip + QStringLiteral(":8080"),
+                                      QStringLiteral("--mode"), QStringLiteral("http"),
+                                      QStringLiteral("--connections"), QStringLiteral("3"),
+                                      QStringLiteral("--requests-per-conn"), QStringLiteral("2"),
+                                      QStringLiteral("--timeout"), QStringLiteral("20")}));
+    QCOMPARE(gen.code, 0);
+    QVERIFY(shark.state() == QProcess::NotRunning || shark.waitForFinished(30000));
+    const QByteArray err = shark.readAllStandardError();
+    QVERIFY2(shark.exitCode() == 0 && !err.contains("Error by extcap pipe"), err.constData());
+
+    const Run count = CliRunner::run(QStringLiteral("tshark"),
+                                     {QStringLiteral("-r"), pcapng, QStringLiteral("-T"),
+                                      QStringLiteral("fields"), QStringLiteral("-e"),
+                                      QStringLiteral("frame.interface_name")});
+    QVERIFY2(count.code == 0, count.err.constData());
+    QVERIFY2(count.out.count("shop/web\n") >= 3 * 2 * 4, count.out.constData()); // ≥ 4 per exchange
+    // tshark is gone, the session is not.
+    const Run sessions = CliRunner::run(
+            Podtap,
+            {QStringLiteral("sessions"), QStringLiteral("--json"), QStringLiteral("--no-start")},
+            m_env);
+    QVERIFY2(sessions.out.contains("\"state\": \"capturing\""), sessions.out.constData());
+    const Run stop = CliRunner::run(Podtap, {QStringLiteral("stop"), id}, m_env);
+    QVERIFY2(stop.code == 0, stop.err.constData());
 }
 
 void TestExtcap::refusedPreflightReachesTshark()
