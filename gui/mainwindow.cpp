@@ -401,6 +401,13 @@ void MainWindow::createActions()
     m_wiresharkAction->setObjectName(QStringLiteral("wiresharkAction"));
     m_wiresharkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_W));
     connect(m_wiresharkAction, &QAction::triggered, this, &MainWindow::openInWireshark);
+    m_wiresharkLiveAction = new QAction(QStringLiteral("Open &live in Wireshark"), this);
+    m_wiresharkLiveAction->setObjectName(QStringLiteral("wiresharkLiveAction"));
+    connect(m_wiresharkLiveAction, &QAction::triggered, this, [this] {
+        const QString id = selectedSessionId();
+        if (!id.isEmpty())
+            m_wireshark->openLive(id);
+    });
 
     m_settingsAction = new QAction(QStringLiteral("Se&ttings…"), this);
     m_settingsAction->setObjectName(QStringLiteral("settingsAction"));
@@ -421,6 +428,7 @@ void MainWindow::createActions()
     file->addAction(m_newAction);
     file->addAction(m_exportAction);
     file->addAction(m_wiresharkAction);
+    file->addAction(m_wiresharkLiveAction);
     file->addAction(m_replayAction);
     file->addSeparator();
     file->addAction(m_settingsAction);
@@ -433,6 +441,7 @@ void MainWindow::createActions()
     session->addAction(m_stopAction);
     session->addAction(m_mirrorAction);
     session->addAction(m_stopMirrorAction);
+    session->addAction(m_wiresharkLiveAction);
 
     QToolBar *tools = addToolBar(QStringLiteral("Session"));
     tools->setObjectName(QStringLiteral("sessionToolBar"));
@@ -517,6 +526,12 @@ void MainWindow::updateActions()
                                                              "connections) and open it in "
                                                              "Wireshark")
                                             : WiresharkLauncher::unavailableReason());
+    m_wiresharkLiveAction->setEnabled(wireshark && connected && running);
+    m_wiresharkLiveAction->setToolTip(
+            wireshark ? QStringLiteral("Follow the running session in Wireshark, live, through "
+                                       "podtap's capture interface; the session goes on when "
+                                       "Wireshark stops")
+                      : WiresharkLauncher::unavailableReason());
 }
 
 void MainWindow::updatePlaceholders()

@@ -114,6 +114,7 @@ private:
     QAction *m_startDaemonAction = nullptr;
     QAction *m_replayAction = nullptr;
     QAction *m_wiresharkAction = nullptr;
+    QAction *m_wiresharkLiveAction = nullptr;
     QAction *m_settingsAction = nullptr;
     RecentTargets *m_recent = nullptr;
     ProjectMirrors *m_project = nullptr;

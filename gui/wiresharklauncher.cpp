@@ -5,6 +5,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QProcess>
@@ -76,6 +77,52 @@ void WiresharkLauncher::open(const QString &sessionId, const QList<qint64> &conn
                 }
                 Q_EMIT launched(program, path, pid);
             });
+}
+
+QString WiresharkLauncher::installedExtcap()
+{
+    const QString env = qEnvironmentVariable("PODTAP_WIRESHARK_EXTCAP");
+    if (!env.isEmpty())
+        return QFileInfo(env).isExecutable() ? env : QString();
+    QStringList candidates{QStringLiteral(PODTAP_WIRESHARK_EXTCAP_PATH)};
+    for (const QString &lib : {QStringLiteral("/usr/lib"), QStringLiteral("/usr/local/lib")}) {
+        candidates << lib + QStringLiteral("/wireshark/extcap/podtap-extcap");
+        for (const QString &arch : QDir(lib).entryList({QStringLiteral("*-linux-gnu*")},
+                                                       QDir::Dirs | QDir::NoDotAndDotDot))
+            candidates << lib + QLatin1Char('/') + arch
+                                  + QStringLiteral("/wireshark/extcap/podtap-extcap");
+    }
+    for (const QString &c : std::as_const(candidates))
+        if (QFileInfo(c).isExecutable())
+            return c;
+    return {};
+}
+
+void WiresharkLauncher::openLive(const QString &sessionId)
+{
+    const QString program = Settings::wiresharkProgram();
+    if (program.isEmpty()) {
+        Q_EMIT failed(unavailableReason());
+        return;
+    }
+    if (installedExtcap().isEmpty()) {
+        Q_EMIT failed(QStringLiteral("podtap-extcap is not in Wireshark's extcap folder (%1), so "
+                                     "Wireshark cannot capture from podtap: install the podtap "
+                                     "package, or copy podtap-extcap there")
+                              .arg(QStringLiteral(PODTAP_WIRESHARK_EXTCAP_PATH)));
+        return;
+    }
+    // Wireshark passes our environment on to the extcap, so it finds this podtapd
+    // ($PODTAP_SOCKET, $XDG_RUNTIME_DIR).
+    const QStringList args{QStringLiteral("-k"), QStringLiteral("-i"), QStringLiteral("podtap"),
+                           QStringLiteral("-o"),
+                           QStringLiteral("extcap.podtap.session:") + sessionId};
+    qint64 pid = 0;
+    if (!QProcess::startDetached(program, args, QString(), &pid)) {
+        Q_EMIT failed(QStringLiteral("could not start %1").arg(program));
+        return;
+    }
+    Q_EMIT launched(program, QStringLiteral("session %1 (live)").arg(sessionId), pid);
 }
 
 } // namespace podtap

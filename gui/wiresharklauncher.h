@@ -28,6 +28,14 @@ public:
     static QString unavailableReason();
 
     void open(const QString &sessionId, const QList<qint64> &connections = {});
+    // "Open live in Wireshark": Wireshark on podtap-extcap's interface, joined to the running
+    // session (`-k -i podtap -o extcap.podtap.session:ID`); the session goes on when
+    // Wireshark stops. Needs podtap-extcap in Wireshark's extcap folder (the package puts it
+    // there).
+    void openLive(const QString &sessionId);
+    // Where podtap-extcap is installed for Wireshark ($PODTAP_WIRESHARK_EXTCAP, else the
+    // global extcap folders of Debian's and a /usr/local Wireshark); empty when nowhere.
+    static QString installedExtcap();
 
 Q_SIGNALS:
     void launched(const QString &program, const QString &file, qint64 pid);

@@ -84,6 +84,7 @@ private Q_SLOTS:
     void quickMirrorToLocalServer();
     void replayStoredSession();
     void openInWireshark();
+    void openLiveInWireshark();
     void quickMirrorFailure();
     void protectedContextsNeverQuick();
     void projectMirrorFromTray();
@@ -516,6 +517,54 @@ void TestTrayActions::openInWireshark()
     qInfo("Wireshark got %s: %lld packets (session: %lld)", qPrintable(file), packets,
           m_sessions->summary(m_mirrored).value(u"packets").toInteger());
     QCOMPARE(packets, m_sessions->summary(m_mirrored).value(u"packets").toInteger());
+}
+
+void TestTrayActions::openLiveInWireshark()
+{
+    if (m_mirrored.isEmpty())
+        QSKIP("needs the session recorded by quickMirrorToLocalServer");
+    // A stopped session has nothing live to follow.
+    {
+        podtap::MainWindow window(m_link.get(), m_sessions.get(), m_controller.get());
+        window.selectSession(m_mirrored);
+        auto *action = window.findChild<QAction *>(u"wiresharkLiveAction"_s);
+        QVERIFY(action);
+        QCOMPARE(action->isEnabled(), m_sessions->isRunning(m_sessions->rowOf(m_mirrored)));
+    }
+    const QString argsFile = m_fixture.filePath(u"wireshark-live-args.txt"_s);
+    const QString script = m_fixture.filePath(u"fake-wireshark-live"_s);
+    {
+        QFile f(script);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile.toLocal8Bit() + ".tmp'\nmv '"
+                + argsFile.toLocal8Bit() + ".tmp' '" + argsFile.toLocal8Bit() + "'\n");
+    }
+    QFile::setPermissions(script,
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    qputenv("PODTAP_WIRESHARK", script.toLocal8Bit());
+    podtap::WiresharkLauncher launcher(m_link.get());
+    QSignalSpy launched(&launcher, &podtap::WiresharkLauncher::launched);
+    QSignalSpy failed(&launcher, &podtap::WiresharkLauncher::failed);
+
+    // Without the extcap in Wireshark's folder, Wireshark would show no podtap interface.
+    qputenv("PODTAP_WIRESHARK_EXTCAP", m_fixture.filePath(u"no-such-extcap"_s).toLocal8Bit());
+    launcher.openLive(u"7"_s);
+    QCOMPARE(failed.size(), 1);
+    QVERIFY2(failed.at(0).at(0).toString().contains(u"podtap-extcap is not in Wireshark's"_s),
+             qPrintable(failed.at(0).at(0).toString()));
+    QVERIFY(launched.isEmpty());
+
+    // With it: Wireshark starts capturing at once on podtap's interface, joined to session 7
+    // (tst_extcap runs the same -o through the real tshark).
+    qputenv("PODTAP_WIRESHARK_EXTCAP", script.toLocal8Bit());
+    launcher.openLive(u"7"_s);
+    QCOMPARE(launched.size(), 1);
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(argsFile), 10000);
+    QFile args(argsFile);
+    QVERIFY(args.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(args.readAll()).split(u'\n', Qt::SkipEmptyParts),
+             (QStringList{u"-k"_s, u"-i"_s, u"podtap"_s, u"-o"_s, u"extcap.podtap.session:7"_s}));
+    qunsetenv("PODTAP_WIRESHARK_EXTCAP");
 }
 
 void TestTrayActions::quickMirrorFailure()
