@@ -96,6 +96,8 @@ private:
     // tshark ARGS in a mount namespace whose Wireshark extcap folder holds only podtap-extcap.
     Run tshark(const QStringList &args, int timeoutMs = 90000) const;
     Run extcap(const QStringList &args) const;
+    QStringList unshareArgs(const QStringList &tsharkArgs) const;
+    void startTshark(QProcess *process, const QStringList &args) const;
 
     QTemporaryDir m_dir;
     KubesimProcess m_kubesim;
@@ -105,17 +107,28 @@ private:
     QString m_ourDir;    // what the test mounts over it
 };
 
+QStringList TestExtcap::unshareArgs(const QStringList &tsharkArgs) const
+{
+    return QStringList{QStringLiteral("--mount"),
+                       QStringLiteral("--propagation"),
+                       QStringLiteral("private"),
+                       QStringLiteral("sh"),
+                       QStringLiteral("-c"),
+                       QStringLiteral("mount --bind \"$0\" \"$1\" && shift && exec tshark \"$@\""),
+                       m_ourDir,
+                       m_extcapDir}
+           + tsharkArgs;
+}
+
 Run TestExtcap::tshark(const QStringList &args, int timeoutMs) const
 {
-    QStringList argv{QStringLiteral("--mount"),
-                     QStringLiteral("--propagation"),
-                     QStringLiteral("private"),
-                     QStringLiteral("sh"),
-                     QStringLiteral("-c"),
-                     QStringLiteral("mount --bind \"$0\" \"$1\" && shift && exec tshark \"$@\""),
-                     m_ourDir,
-                     m_extcapDir};
-    return CliRunner::run(QStringLiteral("unshare"), argv + args, m_env, timeoutMs);
+    return CliRunner::run(QStringLiteral("unshare"), unshareArgs(args), m_env, timeoutMs);
+}
+
+void TestExtcap::startTshark(QProcess *process, const QStringList &args) const
+{
+    process->setProcessEnvironment(m_env);
+    process->start(QStringLiteral("unshare"), unshareArgs(args));
 }
 
 Run TestExtcap::extcap(const QStringList &args) const
@@ -251,30 +264,13 @@ void TestExtcap::captureThroughTshark()
 {
     const QString pcapng = m_dir.filePath(QStringLiteral("wireshark.pcapng"));
     QProcess shark;
-    shark.setProcessEnvironment(m_env);
-    shark.start(QStringLiteral("unshare"),
-                {QStringLiteral("--mount"),
-                 QStringLiteral("--propagation"),
-                 QStringLiteral("private"),
-                 QStringLiteral("sh"),
-                 QStringLiteral("-c"),
-                 QStringLiteral("mount --bind \"$0\" \"$1\" && shift && exec tshark \"$@\""),
-                 m_ourDir,
-                 m_extcapDir,
-                 QStringLiteral("-i"),
-                 QStringLiteral("podtap"),
-                 QStringLiteral("-o"),
-                 QStringLiteral("extcap.podtap.context:tapper"),
-                 QStringLiteral("-o"),
-                 QStringLiteral("extcap.podtap.namespace:shop"),
-                 QStringLiteral("-o"),
-                 QStringLiteral("extcap.podtap.target:deployment/web"),
-                 QStringLiteral("-o"),
-                 QStringLiteral("extcap.podtap.port:8080"),
-                 QStringLiteral("-o"),
-                 QStringLiteral("extcap.podtap.duration:5"),
-                 QStringLiteral("-w"),
-                 pcapng});
+    startTshark(&shark,
+                {QStringLiteral("-i"), QStringLiteral("podtap"), QStringLiteral("-o"),
+                 QStringLiteral("extcap.podtap.context:tapper"), QStringLiteral("-o"),
+                 QStringLiteral("extcap.podtap.namespace:shop"), QStringLiteral("-o"),
+                 QStringLiteral("extcap.podtap.target:deployment/web"), QStringLiteral("-o"),
+                 QStringLiteral("extcap.podtap.port:8080"), QStringLiteral("-o"),
+                 QStringLiteral("extcap.podtap.duration:5"), QStringLiteral("-w"), pcapng});
     QVERIFY(shark.waitForStarted());
     // The extcap says nothing while it works (Wireshark would take it for an error): the
     // session in podtapd tells when tcpdump runs.
@@ -400,14 +396,9 @@ void TestExtcap::attachToARunningSession()
     QVERIFY(!id.isEmpty());
     const QString pcapng = m_dir.filePath(QStringLiteral("attached.pcapng"));
     QProcess shark;
-    shark.setProcessEnvironment(m_env);
-    shark.start(QStringLiteral("unshare"),
-                {QStringLiteral("--mount"), QStringLiteral("--propagation"),
-                 QStringLiteral("private"), QStringLiteral("sh"), QStringLiteral("-c"),
-                 QStringLiteral("mount --bind \"$0\" \"$1\" && shift && exec tshark \"$@\""),
-                 m_ourDir, m_extcapDir, QStringLiteral("-i"), QStringLiteral("podtap"),
-                 QStringLiteral("-o"), QStringLiteral("extcap.podtap.session:") + id,
-                 QStringLiteral("-a"), QStringLiteral("duration:4"), QStringLiteral("-w"), pcapng});
+    startTshark(&shark, {QStringLiteral("-i"), QStringLiteral("podtap"), QStringLiteral("-o"),
+                         QStringLiteral("extcap.podtap.session:") + id, QStringLiteral("-a"),
+                         QStringLiteral("duration:4"), QStringLiteral("-w"), pcapng});
     QVERIFY(shark.waitForStarted());
     QTest::qWait(1500);
     const Run pods = CliRunner::run(Podtap,

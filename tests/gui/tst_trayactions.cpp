@@ -446,6 +446,19 @@ void TestTrayActions::replayStoredSession()
     QVERIFY(!controller.isRunning());
 }
 
+// A stand-in for Wireshark that writes its argv, one per line, to `argsFile` (atomically).
+static bool writeArgvRecorder(const QString &script, const QString &argsFile)
+{
+    QFile f(script);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    f.write("#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile.toLocal8Bit() + ".tmp'\nmv '"
+            + argsFile.toLocal8Bit() + ".tmp' '" + argsFile.toLocal8Bit() + "'\n");
+    f.close();
+    return QFile::setPermissions(script, QFileDevice::ReadOwner | QFileDevice::WriteOwner
+                                                 | QFileDevice::ExeOwner);
+}
+
 void TestTrayActions::openInWireshark()
 {
     if (m_mirrored.isEmpty())
@@ -469,14 +482,7 @@ void TestTrayActions::openInWireshark()
 
     const QString argsFile = m_fixture.filePath(u"wireshark-args.txt"_s);
     const QString script = m_fixture.filePath(u"fake-wireshark"_s);
-    {
-        QFile f(script);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile.toLocal8Bit() + ".tmp'\nmv '"
-                + argsFile.toLocal8Bit() + ".tmp' '" + argsFile.toLocal8Bit() + "'\n");
-    }
-    QFile::setPermissions(script,
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QVERIFY(writeArgvRecorder(script, argsFile));
     qputenv("PODTAP_WIRESHARK", script.toLocal8Bit());
     QVERIFY(podtap::WiresharkLauncher::isAvailable());
     {
@@ -533,14 +539,7 @@ void TestTrayActions::openLiveInWireshark()
     }
     const QString argsFile = m_fixture.filePath(u"wireshark-live-args.txt"_s);
     const QString script = m_fixture.filePath(u"fake-wireshark-live"_s);
-    {
-        QFile f(script);
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write("#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + argsFile.toLocal8Bit() + ".tmp'\nmv '"
-                + argsFile.toLocal8Bit() + ".tmp' '" + argsFile.toLocal8Bit() + "'\n");
-    }
-    QFile::setPermissions(script,
-                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    QVERIFY(writeArgvRecorder(script, argsFile));
     qputenv("PODTAP_WIRESHARK", script.toLocal8Bit());
     podtap::WiresharkLauncher launcher(m_link.get());
     QSignalSpy launched(&launcher, &podtap::WiresharkLauncher::launched);
