@@ -41,13 +41,20 @@ std::unique_ptr<IpcClient> DaemonConnection::open(const QCommandLineParser &pars
                                                   bool startIfNeeded)
 {
     const QString path = socketPath(parser, m_socket);
-    auto tryConnect = [&path](int timeoutMs) {
+    QString refusal;
+    auto tryConnect = [&path, &refusal](int timeoutMs) {
         auto client = std::make_unique<IpcClient>();
         client->connectToDaemon(path, QStringLiteral("podtap-cli"));
-        return client->waitForReady(timeoutMs) ? std::move(client) : nullptr;
+        const bool ready = client->waitForReady(timeoutMs);
+        refusal = client->refusal();
+        return ready ? std::move(client) : nullptr;
     };
     if (auto client = tryConnect(3000))
         return client;
+    if (!refusal.isEmpty()) { // never start a daemon beside a socket that is not ours
+        std::fprintf(err, "podtap: %s\n", qPrintable(refusal));
+        return nullptr;
+    }
     if (!startIfNeeded || parser.isSet(m_noStart)) {
         std::fprintf(err, "podtap: podtapd is not running (no answer on %s)\n", qPrintable(path));
         return nullptr;

@@ -2,8 +2,10 @@
 
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QTimer>
 
+#include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
 
@@ -58,6 +60,22 @@ QString IpcClient::defaultSocketPath()
 void IpcClient::connectToDaemon(const QString &socketPath, const QString &clientName)
 {
     m_clientName = clientName;
+    struct stat st = {};
+    const QByteArray path = QFile::encodeName(socketPath);
+    if (::lstat(path.constData(), &st) == 0
+        && (!S_ISSOCK(st.st_mode) || st.st_uid != ::geteuid())) {
+        m_refusal = S_ISSOCK(st.st_mode)
+                            ? QStringLiteral("%1 belongs to uid %2, not to you (uid %3): refusing "
+                                             "to send it anything")
+                                      .arg(socketPath)
+                                      .arg(st.st_uid)
+                                      .arg(::geteuid())
+                            : QStringLiteral("%1 is not a socket: refusing to use it")
+                                      .arg(socketPath);
+        QTimer::singleShot(0, this, [this] { Q_EMIT failed(m_refusal); });
+        return;
+    }
+    m_refusal.clear();
     m_socket.connectToServer(socketPath);
 }
 
@@ -140,6 +158,8 @@ bool IpcClient::waitForReady(int timeoutMs)
 {
     if (m_ready)
         return true;
+    if (!m_refusal.isEmpty())
+        return false;
     QEventLoop loop;
     QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
     connect(this, &IpcClient::ready, &loop, &QEventLoop::quit);

@@ -49,6 +49,9 @@ public:
     // the reply, in the same read, before the caller is ready.
     void holdEvents() { m_holding = true; }
     void releaseEvents();
+    // Why connectToDaemon() would not talk to that socket (not a socket, or another user's:
+    // someone else's "podtapd" must never see our requests); empty when it tried.
+    QString refusal() const { return m_refusal; }
 
 Q_SIGNALS:
     void ready(const QJsonObject &welcome);
@@ -69,6 +72,7 @@ private:
     };
 
     QLocalSocket m_socket;
+    QString m_refusal;
     IpcFrameDecoder m_decoder;
     bool m_holding = false;
     QList<IpcFrame> m_held;

@@ -209,6 +209,10 @@ Result<bool> IpcServer::listen(const QString &socketPath)
     if (!QDir::isAbsolutePath(socketPath))
         return R::failure(QStringLiteral("the socket path must be absolute: %1").arg(socketPath));
     const QString dir = QFileInfo(socketPath).absolutePath();
+    // Only a folder made here is made private: chmod'ing one the user named (--socket
+    // ~/projects/x.sock) would lock them out of their own folder. The socket itself is 0600
+    // and every peer's uid is checked, so a shared folder does not open it to others.
+    const bool created = !QFileInfo::exists(dir);
     if (!QDir().mkpath(dir))
         return R::failure(QStringLiteral("cannot create %1").arg(dir));
     struct stat st
@@ -218,7 +222,8 @@ Result<bool> IpcServer::listen(const QString &socketPath)
         return R::failure(
                 QStringLiteral("%1 is not owned by you: refusing to put the daemon socket there")
                         .arg(dir));
-    if ((st.st_mode & 0777) != 0700 && ::chmod(QFile::encodeName(dir).constData(), 0700) != 0)
+    if (created && (st.st_mode & 0777) != 0700
+        && ::chmod(QFile::encodeName(dir).constData(), 0700) != 0)
         return R::failure(QStringLiteral("cannot make %1 private (0700)").arg(dir));
 
     if (QFileInfo::exists(socketPath)) {

@@ -48,6 +48,8 @@ private Q_SLOTS:
     void staleSocketIsReplacedLiveOneIsNot();
     void rapidConnectDisconnectLeaksNothing();
     void otherUidIsRefused();
+    void aFolderItDidNotCreateIsNotChmodded();
+    void anotherUsersSocketIsNotSpokenTo();
     void subscriptionsAndSlowReaders();
     void eventsRightBehindAReplyWaitForTheCaller();
 
@@ -251,6 +253,54 @@ void TestIpcServer::rapidConnectDisconnectLeaksNothing()
     cycle(1000);
     QTest::qWait(100);
     QCOMPARE(openFds(), before);
+}
+
+void TestIpcServer::aFolderItDidNotCreateIsNotChmodded()
+{
+    // The user's own folder, readable by their group: --socket there must not lock it.
+    const QString dir = m_dir->filePath(QStringLiteral("projects"));
+    QVERIFY(QDir().mkpath(dir));
+    QCOMPARE(::chmod(QFile::encodeName(dir).constData(), 0750), 0);
+    const QString path = dir + QStringLiteral("/podtapd.sock");
+    QVERIFY(m_server->listen(path).ok());
+    struct stat st = {};
+    QCOMPARE(::stat(QFile::encodeName(dir).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0750));
+    QCOMPARE(::stat(QFile::encodeName(path).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, mode_t(0600)); // the socket is private all the same
+    IpcClient c;
+    c.connectToDaemon(path, QStringLiteral("test"));
+    QVERIFY(c.waitForReady(5000));
+}
+
+void TestIpcServer::anotherUsersSocketIsNotSpokenTo()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    // Not a socket at all.
+    const QString file = m_dir->filePath(QStringLiteral("plain-file.sock"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+    }
+    IpcClient notSocket;
+    QSignalSpy failedPlain(&notSocket, &IpcClient::failed);
+    notSocket.connectToDaemon(file, QStringLiteral("test"));
+    QVERIFY(!notSocket.waitForReady(5000));
+    QVERIFY2(notSocket.refusal().contains(QLatin1String("is not a socket")),
+             qPrintable(notSocket.refusal()));
+    QTRY_COMPARE(failedPlain.size(), 1);
+    if (geteuid() != 0)
+        QSKIP("needs root to give the socket to another uid");
+    // A live socket that another user owns (a rogue "podtapd" in a shared folder): refused
+    // before a byte is sent, at once rather than after a timeout.
+    QCOMPARE(::chown(QFile::encodeName(m_path).constData(), 65534, 65534), 0);
+    IpcClient c;
+    QElapsedTimer t;
+    t.start();
+    c.connectToDaemon(m_path, QStringLiteral("test"));
+    QVERIFY(!c.waitForReady(5000));
+    QVERIFY(t.elapsed() < 1000);
+    QVERIFY2(c.refusal().contains(QLatin1String("belongs to uid 65534")), qPrintable(c.refusal()));
 }
 
 void TestIpcServer::otherUidIsRefused()
