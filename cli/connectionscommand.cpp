@@ -42,12 +42,12 @@ int ConnectionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QString sid = p.positionalArguments().constFirst();
     QJsonArray list;
     for (qint64 from = 0;;) {
-        const auto r = client->requestAndWait(
-                QStringLiteral("session.connections"),
-                QJsonObject{{QStringLiteral("id"), sid},
-                            {QStringLiteral("open"), p.isSet(openOpt)},
-                            {QStringLiteral("from"), from},
-                            {QStringLiteral("count"), PageSize}});
+        const auto r
+                = client->requestAndWait(QStringLiteral("session.connections"),
+                                         QJsonObject{{QStringLiteral("id"), sid},
+                                                     {QStringLiteral("open"), p.isSet(openOpt)},
+                                                     {QStringLiteral("from"), from},
+                                                     {QStringLiteral("count"), PageSize}});
         if (!r.ok) {
             std::fprintf(err, "podtap connections: %s\n", qPrintable(r.errorMessage));
             return r.errorCode == QLatin1String("not-found") ? 3 : 1;
@@ -58,15 +58,15 @@ int ConnectionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
             // The daemon filters; an older one does not know "open" and sends all.
             if (p.isSet(openOpt) && !c.value(QLatin1String("open")).toBool())
                 continue;
-            QJsonObject o{{QStringLiteral("id"), c.value(QLatin1String("id")).toInteger()},
-                          {QStringLiteral("client"), c.value(QLatin1String("client"))},
-                          {QStringLiteral("server"), c.value(QLatin1String("server"))},
-                          {QStringLiteral("state"), c.value(QLatin1String("state"))},
-                          {QStringLiteral("open"), c.value(QLatin1String("open")).toBool()},
-                          {QStringLiteral("c2s"),
-                           directionOut(c.value(QLatin1String("c2s")).toObject())},
-                          {QStringLiteral("s2c"),
-                           directionOut(c.value(QLatin1String("s2c")).toObject())}};
+            QJsonObject o{
+                    {QStringLiteral("id"), c.value(QLatin1String("id")).toInteger()},
+                    {QStringLiteral("client"), c.value(QLatin1String("client"))},
+                    {QStringLiteral("server"), c.value(QLatin1String("server"))},
+                    {QStringLiteral("state"), c.value(QLatin1String("state"))},
+                    {QStringLiteral("open"), c.value(QLatin1String("open")).toBool()},
+                    {QStringLiteral("c2s"), directionOut(c.value(QLatin1String("c2s")).toObject())},
+                    {QStringLiteral("s2c"),
+                     directionOut(c.value(QLatin1String("s2c")).toObject())}};
             list.append(o);
         }
         from += page.size();
@@ -82,8 +82,9 @@ int ConnectionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         return 0;
     }
     if (list.isEmpty()) {
-        std::fprintf(out, p.isSet(openOpt) ? "no open connections in session %s\n"
-                                           : "no connections in session %s\n",
+        std::fprintf(out,
+                     p.isSet(openOpt) ? "no open connections in session %s\n"
+                                      : "no connections in session %s\n",
                      qPrintable(sid));
         return 0;
     }

@@ -92,9 +92,8 @@ QJsonArray TestLiveConnections::connections(const QString &id, const QStringList
 QString TestLiveConnections::startCapture()
 {
     // orders-0: 20 requests a second over one keep-alive connection opened before the tap.
-    const SessionBench::Run r = m_bench.podtap(
-            {u"capture"_s, u"shop/orders-0"_s, u"--port"_s, u"9090"_s, u"--detach"_s,
-             u"--no-start"_s});
+    const SessionBench::Run r = m_bench.podtap({u"capture"_s, u"shop/orders-0"_s, u"--port"_s,
+                                                u"9090"_s, u"--detach"_s, u"--no-start"_s});
     if (r.code != 0) {
         qWarning("capture failed: %s", r.err.constData());
         return {};
@@ -130,8 +129,8 @@ void TestLiveConnections::openConnectionsListedLive()
         // The documented shape, exactly these keys.
         const QStringList keys = c.keys();
         QCOMPARE(QSet<QString>(keys.cbegin(), keys.cend()),
-                 (QSet<QString>{u"id"_s, u"client"_s, u"server"_s, u"state"_s, u"open"_s,
-                                u"c2s"_s, u"s2c"_s}));
+                 (QSet<QString>{u"id"_s, u"client"_s, u"server"_s, u"state"_s, u"open"_s, u"c2s"_s,
+                                u"s2c"_s}));
         for (const char *d : {"c2s", "s2c"}) {
             const QJsonObject dir = c.value(QLatin1String(d)).toObject();
             const QStringList dirKeys = dir.keys();
@@ -241,17 +240,17 @@ void TestLiveConnections::eventsReportOpenedThenProgress()
     int withProgress = 0;
     for (auto it = seen.cbegin(); it != seen.cend(); ++it) {
         const Seen &s = it.value();
-        QVERIFY2(s.opened <= 1, qPrintable(u"connection %1 opened %2 times"_s.arg(it.key())
-                                                   .arg(s.opened)));
+        QVERIFY2(s.opened <= 1,
+                 qPrintable(u"connection %1 opened %2 times"_s.arg(it.key()).arg(s.opened)));
         QVERIFY2(!s.shrank, qPrintable(u"connection %1's counters went down"_s.arg(it.key())));
         if (s.opened == 0 && !s.progressMs.isEmpty())
             QFAIL(qPrintable(u"connection %1: progress before opened"_s.arg(it.key())));
         // At most once a second (the stats tick is 500 ms; 900 ms leaves timer jitter).
         for (qsizetype i = 1; i < s.progressMs.size(); ++i)
             QVERIFY2(s.progressMs.at(i) - s.progressMs.at(i - 1) >= 900,
-                     qPrintable(u"connection %1: progress %2 ms after the previous one"_s
-                                        .arg(it.key())
-                                        .arg(s.progressMs.at(i) - s.progressMs.at(i - 1))));
+                     qPrintable(
+                             u"connection %1: progress %2 ms after the previous one"_s.arg(it.key())
+                                     .arg(s.progressMs.at(i) - s.progressMs.at(i - 1))));
         withProgress += s.progressMs.size() >= 3 ? 1 : 0;
     }
     QVERIFY2(withProgress > 0, "no open connection got progress records while its traffic ran");
