@@ -125,6 +125,7 @@ private Q_SLOTS:
     void openRowsUpdateInPlace();
     void endedRowNeverReopens();
     void fluidAt100k();
+    void progressAt100k();
 };
 
 void TestConnectionTableModel::openRowsUpdateInPlace_data()
@@ -607,6 +608,64 @@ void TestConnectionTableModel::fluidAt100k()
     qInfo("  re-sort 100,000 rows by start: %.1f ms; filter \"10.0.3.\": %.1f ms; clear filter: "
           "%.1f ms",
           resortMs, filterMs, unfilterMs);
+}
+
+// The live case: 100,000 rows, 10,000 of them open, and the daemon's largest batch (4,000
+// progress records, CaptureSession::MaxLivePerTick) applied twice a second under a sorted
+// proxy and a visible view. Timings are printed, never asserted.
+void TestConnectionTableModel::progressAt100k()
+{
+    constexpr int Rows = 100000;
+    constexpr int Open = 10000;
+    constexpr int PerTick = 4000;
+    constexpr int Ticks = 20;
+    ConnectionTableModel model;
+    model.updateConnections(batch(0, Rows - Open));
+    QJsonArray opened;
+    for (qint64 n = Rows - Open; n < Rows; ++n)
+        opened.append(openConnection(n, 1));
+    model.updateConnections(opened);
+    ConnectionFilterModel proxy(&model);
+    proxy.sort(ConnectionTableModel::Packets, Qt::DescendingOrder);
+    QTableView view;
+    view.setModel(&proxy);
+    view.verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    view.resize(1200, 800);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+
+    QList<QJsonArray> ticks;
+    for (int k = 0; k < Ticks; ++k) {
+        QJsonArray progress;
+        for (int i = 0; i < PerTick; ++i) {
+            const qint64 n = Rows - Open + (qint64(k) * PerTick + i) % Open;
+            progress.append(openConnection(n, 2 + k * 10 + n % 7));
+        }
+        ticks << progress;
+    }
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QList<double> updateMs, stallMs;
+    QElapsedTimer t;
+    for (const QJsonArray &progress : std::as_const(ticks)) {
+        t.start();
+        QCOMPARE(model.updateConnections(progress), PerTick);
+        const double updated = double(t.nsecsElapsed()) / 1e6;
+        view.viewport()->repaint();
+        updateMs << updated;
+        stallMs << double(t.nsecsElapsed()) / 1e6;
+    }
+    QCOMPARE(model.rowCount(), Rows);
+    QCOMPARE(inserted.count(), 0);
+    QCOMPARE(removed.count(), 0);
+    QVERIFY(sortedBy(proxy, ConnectionTableModel::Packets, Qt::DescendingOrder));
+    const Stats u = statsOf(updateMs), st = statsOf(stallMs);
+    qInfo("%d progress records per tick into %d rows (%d open), sorted proxy (packets) and a "
+          "visible view:",
+          PerTick, Rows, Open);
+    qInfo("  update per tick: avg %.2f ms, p95 %.2f ms, max %.2f ms", u.avg, u.p95, u.max);
+    qInfo("  UI-thread stall per tick (update + repaint): avg %.2f ms, max %.2f ms", st.avg,
+          st.max);
 }
 
 QTEST_MAIN(TestConnectionTableModel)
