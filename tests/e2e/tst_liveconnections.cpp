@@ -245,9 +245,11 @@ void TestLiveConnections::eventsReportOpenedThenProgress()
         QVERIFY2(!s.shrank, qPrintable(u"connection %1's counters went down"_s.arg(it.key())));
         if (s.opened == 0 && !s.progressMs.isEmpty())
             QFAIL(qPrintable(u"connection %1: progress before opened"_s.arg(it.key())));
-        // At most once a second (the stats tick is 500 ms; 900 ms leaves timer jitter).
+        // At most once a second: sent on 500 ms ticks at least 1000 ms apart; one sent every
+        // tick would arrive ~500 ms apart. 700 ms leaves room for delivery jitter on a
+        // loaded machine.
         for (qsizetype i = 1; i < s.progressMs.size(); ++i)
-            QVERIFY2(s.progressMs.at(i) - s.progressMs.at(i - 1) >= 900,
+            QVERIFY2(s.progressMs.at(i) - s.progressMs.at(i - 1) >= 700,
                      qPrintable(
                              u"connection %1: progress %2 ms after the previous one"_s.arg(it.key())
                                      .arg(s.progressMs.at(i) - s.progressMs.at(i - 1))));
