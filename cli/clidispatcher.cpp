@@ -1,6 +1,7 @@
 #include "clidispatcher.h"
 
 #include "capturetocommand.h"
+#include "connectionscommand.h"
 #include "contextscommand.h"
 #include "exportcommand.h"
 #include "inspectcommand.h"
@@ -65,6 +66,9 @@ constexpr Command Commands[] = {
          "--direct -w: in this process, no daemon",
          &CaptureToCommand::run},
         {"sessions", "[--json]", "running and stored sessions of podtapd", &SessionsCommand::run},
+        {"connections", "SESSION [--open] [--json]",
+         "a session's connections: ended ones from the store, open ones with live counters",
+         &ConnectionsCommand::run},
         {"stop", "SESSION [--json]",
          "stop a session (tcpdump stops, the tap stays, the store closes)", &StopCommand::run},
         {"export",

@@ -187,7 +187,8 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
         params[QLatin1String("environment")] = environment;
         params[QLatin1String("confirmProtected")] = p.isSet(confirmOpt);
         params[QLatin1String("subscribe")] = true;
-        params[QLatin1String("skipEvents")] = QJsonArray{QStringLiteral("http")};
+        params[QLatin1String("skipEvents")]
+                = QJsonArray{QStringLiteral("http"), QStringLiteral("connections")};
         params[QLatin1String("stopWithClient")] = !detach;
         const ProjectConfig::PortMapping &m = mirror->ports.at(i);
         const QString label = QStringLiteral("%1 %2→%3").arg(name).arg(m.remote).arg(m.local);

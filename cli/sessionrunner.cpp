@@ -75,8 +75,10 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
 {
     QJsonObject params = startParams;
     params[QLatin1String("subscribe")] = true;
-    // The CLI prints no HTTP exchanges: each would cost podtapd a serialisation for it.
-    params[QLatin1String("skipEvents")] = QJsonArray{QStringLiteral("http")};
+    // The CLI prints no HTTP exchanges and no connection rows (`podtap connections` asks for
+    // them): each would cost podtapd a serialisation for it.
+    params[QLatin1String("skipEvents")]
+            = QJsonArray{QStringLiteral("http"), QStringLiteral("connections")};
     params[QLatin1String("stopWithClient")] = !options.detach;
     params[QLatin1String("pcap")] = options.pcapOut != nullptr;
     if (options.pcapng)

@@ -26,16 +26,20 @@ QJsonObject ConnectionFeed::pageParams(qint64 from) const
 qint64 ConnectionFeed::addPage(const QJsonObject &result, qint64 from)
 {
     const QJsonArray page = result.value(QLatin1String("connections")).toArray();
-    m_model->appendConnections(page);
+    // Open connections may already be rows (from events): updated in place.
+    m_model->updateConnections(page);
     const qint64 next = from + page.size();
     return !page.isEmpty() && next < storedTotal() ? next : -1;
 }
 
 void ConnectionFeed::onSessionEvent(const QString &name, const QJsonObject &data)
 {
-    if (name == QLatin1String("connections"))
-        m_model->appendConnections(data.value(QLatin1String("ended")).toArray());
-    else if (name == QLatin1String("mirror"))
+    if (name == QLatin1String("connections")) {
+        // New rows first, then their progress, then the ended: each row keyed by id.
+        m_model->updateConnections(data.value(QLatin1String("opened")).toArray());
+        m_model->updateConnections(data.value(QLatin1String("progress")).toArray());
+        m_model->updateConnections(data.value(QLatin1String("ended")).toArray());
+    } else if (name == QLatin1String("mirror"))
         m_model->setMirrorOutcomes(data.value(QLatin1String("ended")).toArray());
 }
 

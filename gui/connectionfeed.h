@@ -7,8 +7,10 @@ namespace podtap {
 class ConnectionTableModel;
 
 // Fills a ConnectionTableModel with one session's connections: the stored ones page by page
-// (session.connections), then, for a running session, the stream's batched "connections"
-// events. After a reconnect or lost events it pages again; the model drops what it has.
+// (session.connections: ended, then open), then, for a running session, the stream's batched
+// "connections" events (opened, progress, ended), each applied by id so an open row is
+// updated in place. After a reconnect or lost events it pages again; the model drops what it
+// has.
 class ConnectionFeed : public PagedFeed
 {
     Q_OBJECT

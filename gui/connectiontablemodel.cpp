@@ -51,6 +51,9 @@ ConnectionTableModel::Record ConnectionTableModel::fromJson(const QJsonObject &c
     r.state = intern(c.value(QLatin1String("state")).toString());
     r.closeReason = intern(c.value(QLatin1String("closeReason")).toString());
     r.midstream = c.value(QLatin1String("midstream")).toBool();
+    r.open = c.value(QLatin1String("open")).toBool(); // absent (older daemons): ended
+    if (r.open)
+        r.liveMirror = intern(c.value(QLatin1String("mirror")).toString());
     r.firstNs = n(c, "firstNs");
     r.lastNs = n(c, "lastNs");
     r.bytesIn = n(in, "bytes");
@@ -111,6 +114,7 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
                 return true;
             });
             m_dropped += drop;
+            invalidateRows();
             endResetModel();
         } else if (drop > 0) {
             beginRemoveRows({}, 0, int(drop - 1));
@@ -120,6 +124,7 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
             }
             m_records.erase(m_records.begin(), m_records.begin() + drop);
             m_dropped += drop;
+            invalidateRows();
             endRemoveRows();
         }
         if (incoming > m_maxRows) { // a batch larger than the cap: keep its newest rows
@@ -134,6 +139,9 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
     beginInsertRows({}, first, first + int(batch.size()) - 1);
     m_records.insert(m_records.end(), std::make_move_iterator(batch.begin()),
                      std::make_move_iterator(batch.end()));
+    if (m_rowOfValid)
+        for (int row = first; row < int(m_records.size()); ++row)
+            m_rowOf.insert(m_records[std::size_t(row)].id, row);
     endInsertRows();
     if (m_sortColumn >= 0) {
         // Sort the batch, then one linear merge: O(n) per batch instead of a per-row
@@ -148,6 +156,62 @@ int ConnectionTableModel::appendConnections(const QJsonArray &connections)
         });
     }
     return int(batch.size());
+}
+
+int ConnectionTableModel::rowOf(qint64 id)
+{
+    if (!m_rowOfValid) {
+        m_rowOf.clear();
+        m_rowOf.reserve(qsizetype(m_records.size()));
+        for (int row = 0; row < int(m_records.size()); ++row)
+            m_rowOf.insert(m_records[std::size_t(row)].id, row);
+        m_rowOfValid = true;
+    }
+    return m_rowOf.value(id, -1);
+}
+
+int ConnectionTableModel::updateConnections(const QJsonArray &connections)
+{
+    QJsonArray fresh;
+    std::vector<int> changed;
+    for (const QJsonValue v : connections) {
+        const QJsonObject c = v.toObject();
+        const qint64 id = c.value(QLatin1String("id")).toInteger(-1);
+        if (id < 0)
+            continue;
+        if (!m_ids.contains(id)) {
+            fresh.append(c);
+            continue;
+        }
+        const int row = rowOf(id);
+        if (row < 0)
+            continue;
+        Record &r = m_records[std::size_t(row)];
+        // Ended already: a live record is older news (a page read before the end).
+        if (!r.open && c.value(QLatin1String("open")).toBool())
+            continue;
+        r = fromJson(c);
+        changed.push_back(row);
+    }
+    if (!changed.empty()) {
+        std::sort(changed.begin(), changed.end());
+        changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+        for (std::size_t i = 0; i < changed.size();) {
+            std::size_t j = i;
+            while (j + 1 < changed.size() && changed[j + 1] == changed[j] + 1)
+                ++j;
+            Q_EMIT dataChanged(index(changed[i], 0), index(changed[j], ColumnCount - 1));
+            i = j + 1;
+        }
+        const auto cmp = [this](const Record &a, const Record &b) {
+            return inOrder(a, b);
+        };
+        if (m_sortColumn >= 0 && !std::is_sorted(m_records.begin(), m_records.end(), cmp))
+            relayout([this, cmp] { std::stable_sort(m_records.begin(), m_records.end(), cmp); });
+    }
+    if (!fresh.isEmpty())
+        appendConnections(fresh);
+    return int(changed.size());
 }
 
 void ConnectionTableModel::sort(int column, Qt::SortOrder order)
@@ -175,6 +239,7 @@ void ConnectionTableModel::relayout(F &&reorder)
         rowOf.insert(ids.constLast(), -1);
     }
     reorder();
+    invalidateRows();
     if (!before.isEmpty()) {
         for (int r = 0; r < int(m_records.size()); ++r) {
             const auto it = rowOf.find(m_records[std::size_t(r)].id);
@@ -198,6 +263,8 @@ void ConnectionTableModel::clear()
     m_records.clear();
     m_records.shrink_to_fit();
     m_ids.clear();
+    m_rowOf.clear();
+    m_rowOfValid = true;
     m_mirror.clear();
     m_dropped = 0;
     m_hasHttp = false;
@@ -213,7 +280,8 @@ QString ConnectionTableModel::stateText(const Record &r) const
 {
     const QString &state = m_strings.at(r.state);
     const QString &reason = m_strings.at(r.closeReason);
-    QString text = reason.isEmpty() || reason == state
+    QString text = r.open ? state + QStringLiteral(" (open)") // the daemon's close reason "open"
+                   : reason.isEmpty() || reason == state
                            ? state
                            : state + QStringLiteral(" (") + reason + QLatin1Char(')');
     if (r.midstream)
@@ -353,7 +421,7 @@ QVariant ConnectionTableModel::data(const QModelIndex &index, int role) const
     case Qt::ForegroundRole:
         if ((index.column() == Gaps && r.gaps > 0)
             || (index.column() == Retransmissions && r.retransmissions > 0)
-            || (index.column() == Mirror && !mirrorOf(r).isEmpty()
+            || (index.column() == Mirror && m_mirror.contains(r.id)
                 && mirrorOf(r) != QLatin1String("completed"))
             || (index.column() == LastStatus && r.httpLastStatus >= 500)
             || (index.column() == HttpRequests && r.httpErrors > 0))
@@ -440,14 +508,16 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
 QString ConnectionTableModel::mirrorOf(const Record &r) const
 {
     const auto it = m_mirror.constFind(r.id);
-    return it == m_mirror.cend() ? QString() : m_strings.at(it->outcome);
+    if (it == m_mirror.cend())
+        return r.open ? m_strings.at(r.liveMirror) : QString();
+    return m_strings.at(it->outcome);
 }
 
 QString ConnectionTableModel::mirrorCell(const Record &r) const
 {
     const auto it = m_mirror.constFind(r.id);
     if (it == m_mirror.cend())
-        return {};
+        return r.open ? m_strings.at(r.liveMirror) : QString(); // "mirroring", "waiting", …
     const QString text = mirrorText(m_strings.at(it->outcome));
     const QString requests = MirrorRequestsText::connectionShort(it->requests);
     return requests.isEmpty() ? text : text + QStringLiteral(" · ") + requests;

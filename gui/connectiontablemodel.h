@@ -12,8 +12,9 @@
 
 namespace podtap {
 
-// The ended connections of one session, as podtapd reports them (session.connections pages
-// and the session stream's batched "connections" events). Built to stay fluid at 100,000
+// The connections of one session, as podtapd reports them (session.connections pages and the
+// session stream's batched "connections" events): open ones updated in place by id as their
+// progress arrives, then ended. Built to stay fluid at 100,000
 // rows and thousands of new rows a second: thin records, strings made only in data() for the
 // rows a view paints, one beginInsertRows per batch, duplicates (a page overlapping events)
 // dropped by id, and the oldest block removed beyond maxRows.
@@ -56,6 +57,12 @@ public:
     // Adds the connections not yet in the model, in one insertion; returns how many. When
     // sorted, they are appended and then merged into place with one layout change.
     int appendConnections(const QJsonArray &connections);
+    // Adds the connections not yet in the model (as appendConnections) and updates the rows of
+    // those already in it in place: one dataChanged per run of adjacent rows, no removal or
+    // insertion; a sorted model whose order an update broke re-sorts with one layout change.
+    // A row that has ended is never taken back to open by a late live record. Returns how
+    // many rows were updated.
+    int updateConnections(const QJsonArray &connections);
     // Keeps the rows sorted by `column` (raw values; stable, so ties stay in arrival order)
     // from now on, also as rows arrive; -1 = arrival order for new rows.
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
@@ -97,6 +104,8 @@ private:
         quint16 state = 0;       // index into m_strings
         quint16 closeReason = 0; // index into m_strings
         bool midstream = false;
+        bool open = false;      // still open: live counters, updated in place
+        quint16 liveMirror = 0; // an open connection's mirror state (index into m_strings)
         bool http = false;
         quint32 httpRequests = 0;
         quint32 httpErrors = 0; // 5xx answers
@@ -127,8 +136,14 @@ private:
     QString mirrorOf(const Record &r) const;
     QString mirrorCell(const Record &r) const; // outcome and request counts
 
+    // The row of a connection id; rebuilt (O(rows)) after rows moved or were removed.
+    int rowOf(qint64 id);
+    void invalidateRows() { m_rowOfValid = false; }
+
     std::vector<Record> m_records;
     QSet<qint64> m_ids;
+    QHash<qint64, int> m_rowOf;
+    bool m_rowOfValid = true;
     // By connection id, not row: rows move when sorted, outcomes can come first.
     QHash<qint64, MirrorOutcome> m_mirror;
     // State and close-reason texts repeat: one copy each.

@@ -571,9 +571,9 @@ void MainWindow::updatePlaceholders()
         m_connectionStack->showMessage(QStringLiteral("Loading connections…"), QString());
     } else if (m_sessions->isRunning(m_sessions->rowOf(m_followed))) {
         m_connectionStack->showMessage(
-                QStringLiteral("No connection has ended yet"),
-                QStringLiteral("Connections appear here as soon as they close; the "
-                               "sessions table counts the open ones."));
+                QStringLiteral("No connection yet"),
+                QStringLiteral("Connections appear here as soon as their first packet is "
+                               "captured, open ones with live counters."));
     } else {
         m_connectionStack->showMessage(QStringLiteral("No connections"),
                                        QStringLiteral("This session recorded no complete "

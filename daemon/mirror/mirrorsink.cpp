@@ -111,6 +111,18 @@ bool MirrorSink::targetAllowed(const QHostAddress &host, bool allowRemote)
     return allowRemote || host.isLoopback();
 }
 
+QString MirrorSink::liveState(std::uint64_t captureId) const
+{
+    if (m_conns.count(captureId) > 0)
+        return QStringLiteral("mirroring");
+    if (const auto it = m_flows.find(captureId); it != m_flows.end()) {
+        if (it->second.ended)
+            return QStringLiteral("ended");
+        return QStringLiteral("waiting");
+    }
+    return m_known.count(captureId) > 0 ? QStringLiteral("skipped") : QString();
+}
+
 MirrorSink::Stats MirrorSink::stats() const
 {
     Stats s = m_stats;

@@ -101,6 +101,11 @@ public:
     // Finished connections' counts plus the live ones'.
     Stats stats() const;
     int openConnections() const { return int(m_conns.size()); }
+    // What the mirror does with a live capture connection now (the live connections view):
+    // "mirroring" (a local connection is open), "waiting" (for its first bytes or request),
+    // "ended" (nothing more is handed out: TLS, stopped, dropped), "skipped" (never mirrored,
+    // e.g. open before the mirror began) or "" (the sink has not seen it).
+    QString liveState(std::uint64_t captureId) const;
     // Refuses non-loopback targets unless `allowRemote` (the user typed the address).
     static bool targetAllowed(const QHostAddress &host, bool allowRemote);
     static constexpr int IdleTickMs = 50;

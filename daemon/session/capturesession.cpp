@@ -36,6 +36,7 @@ CaptureSession::CaptureSession(const QString &id, const SessionConfig &config,
     // left empty, preflight fails and says why.
     if (m_config.image.isEmpty() && m_config.tapProfile != QLatin1String("nonroot"))
         m_config.image = QLatin1String(TapSpec::DefaultImage);
+    m_liveClock.start();
     m_statsTimer.setInterval(StatsIntervalMs);
     connect(&m_statsTimer, &QTimer::timeout, this, &CaptureSession::publishStats);
     m_followTimer.setInterval(FollowIntervalMs);
@@ -669,10 +670,25 @@ QJsonObject CaptureSession::summary() const
     return o;
 }
 
+QList<QJsonObject> CaptureSession::openConnections() const
+{
+    QList<QJsonObject> all;
+    for (const PodTapPipeline *p : std::as_const(m_pipelines))
+        all.append(p->openConnections());
+    std::sort(all.begin(), all.end(), [](const QJsonObject &a, const QJsonObject &b) {
+        return a.value(QLatin1String("id")).toInteger() < b.value(QLatin1String("id")).toInteger();
+    });
+    return all;
+}
+
 void CaptureSession::publishStats()
 {
-    if (!m_endedBatch.isEmpty()) {
-        Q_EMIT connectionsEnded(m_endedBatch);
+    QJsonArray opened, progress;
+    int budget = MaxLivePerTick;
+    for (PodTapPipeline *p : std::as_const(m_pipelines))
+        budget -= p->takeLiveConnections(m_liveClock.elapsed(), budget, &opened, &progress);
+    if (!m_endedBatch.isEmpty() || !opened.isEmpty() || !progress.isEmpty()) {
+        Q_EMIT connectionsChanged(opened, progress, m_endedBatch);
         m_endedBatch = QJsonArray();
     }
     if (!m_mirrorBatch.isEmpty()) {

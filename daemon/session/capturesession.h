@@ -66,6 +66,11 @@ public:
     // Writes out what the spool buffers (packets, index, connections) now, not at its timer.
     void flushStore();
     QJsonObject summary() const;
+    // Every connection still open, across pods, in id order ("open": true).
+    QList<QJsonObject> openConnections() const;
+    // The most open-connection records one stats tick publishes (opened + progress); the
+    // rest follow at the next ticks. Bounds an event's size at 10k new connections a second.
+    static constexpr int MaxLivePerTick = 4000;
     QJsonObject mirrorStats() const;
 
     // PacketObserver
@@ -81,7 +86,11 @@ Q_SIGNALS:
     void progress(const QString &message);
     void preflight(const QString &pod, const QJsonArray &items, bool passed);
     void statsUpdated(const QJsonObject &summary);
-    void connectionsEnded(const QJsonArray &connections);
+    // Once per stats tick when any list is non-empty: connections opened since the last tick,
+    // open ones whose counters moved (each at most once per ProgressIntervalMs), and ended
+    // ones (docs/ipc.md, "connections" event).
+    void connectionsChanged(const QJsonArray &opened, const QJsonArray &progress,
+                            const QJsonArray &ended);
     void mirrorConnectionsEnded(const QJsonArray &connections);
     void httpExchanges(const QJsonArray &exchanges);
     void compared(const QJsonArray &verdicts);
@@ -130,7 +139,8 @@ private:
     QTimer m_followTimer;
     QTimer m_durationTimer;
     QElapsedTimer m_drainClock;
-    QJsonArray m_endedBatch; // closed since the last stats event (shown live)
+    QElapsedTimer m_liveClock; // paces the open connections' progress
+    QJsonArray m_endedBatch;   // closed since the last stats event (shown live)
     QJsonArray m_mirrorBatch;
     QJsonArray m_httpBatch;    // exchanges since the last stats event
     QJsonArray m_compareBatch; // verdicts since the last stats event

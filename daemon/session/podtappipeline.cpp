@@ -9,6 +9,9 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
+#include <vector>
+
 namespace podtap {
 
 namespace {
@@ -362,6 +365,7 @@ QJsonObject PodTapPipeline::connectionJson(const TcpConnection &c, std::uint64_t
             {QStringLiteral("state"), QLatin1String(podtap::stateName(c.state))},
             {QStringLiteral("closeReason"), QLatin1String(closeReasonName(c.closeReason))},
             {QStringLiteral("midstream"), c.midstream},
+            {QStringLiteral("open"), !c.isClosed()},
             {QStringLiteral("firstNs"), qint64(c.firstTsNs)},
             {QStringLiteral("lastNs"), qint64(c.lastTsNs)},
             {QStringLiteral("c2s"), directionJson(c.statsFor(Direction::ClientToServer))},
@@ -370,8 +374,85 @@ QJsonObject PodTapPipeline::connectionJson(const TcpConnection &c, std::uint64_t
 
 // --- CaptureSink -----------------------------------------------------------------------
 
+QJsonObject PodTapPipeline::summaryJson(const TcpConnection &c, bool live) const
+{
+    QJsonObject summary = connectionJson(c, sessionId(c.id));
+    if (const auto it = m_httpSummaries.find(c.id); it != m_httpSummaries.end()) {
+        summary[QLatin1String("http")]
+                = QJsonObject{{QStringLiteral("requests"), qint64(it->second.requests)},
+                              {QStringLiteral("errors"), qint64(it->second.errors)},
+                              {QStringLiteral("first"), it->second.first},
+                              {QStringLiteral("lastStatus"), it->second.lastStatus}};
+    }
+    // A closed connection's mirror outcome comes with the "mirror" event instead.
+    if (live && m_mirror) {
+        if (const QString state = m_mirror->liveState(c.id); !state.isEmpty())
+            summary[QLatin1String("mirror")] = state;
+    }
+    return summary;
+}
+
+quint64 PodTapPipeline::liveVersion(const TcpConnection &c) const
+{
+    const auto &in = c.statsFor(Direction::ClientToServer);
+    const auto &out = c.statsFor(Direction::ServerToClient);
+    quint64 v = in.packets + out.packets + in.gapBytes + out.gapBytes;
+    if (const auto it = m_httpSummaries.find(c.id); it != m_httpSummaries.end())
+        v += it->second.requests;
+    return v;
+}
+
+int PodTapPipeline::takeLiveConnections(qint64 nowMs, int budget, QJsonArray *opened,
+                                        QJsonArray *progress)
+{
+    int taken = 0;
+    // New connections first: a row appears before any row is refreshed.
+    for (auto &[id, live] : m_open) {
+        if (taken >= budget)
+            return taken;
+        if (live.lastSentMs >= 0)
+            continue;
+        live.lastSentMs = nowMs;
+        live.version = liveVersion(*live.connection);
+        opened->append(summaryJson(*live.connection, true));
+        ++taken;
+    }
+    if (taken >= budget)
+        return taken;
+    // Then the changed ones not sent within the interval, least recently sent first, so a
+    // budget too small for all of them still reaches each in turn.
+    std::vector<std::pair<qint64, LiveConnection *>> due;
+    for (auto &[id, live] : m_open) {
+        if (nowMs - live.lastSentMs < ProgressIntervalMs)
+            continue;
+        if (liveVersion(*live.connection) != live.version)
+            due.emplace_back(live.lastSentMs, &live);
+    }
+    const auto n = std::min(due.size(), std::size_t(budget - taken));
+    std::partial_sort(due.begin(), due.begin() + std::ptrdiff_t(n), due.end(),
+                      [](const auto &a, const auto &b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < n; ++i) {
+        LiveConnection &live = *due[i].second;
+        live.lastSentMs = nowMs;
+        live.version = liveVersion(*live.connection);
+        progress->append(summaryJson(*live.connection, true));
+        ++taken;
+    }
+    return taken;
+}
+
+QList<QJsonObject> PodTapPipeline::openConnections() const
+{
+    QList<QJsonObject> out;
+    out.reserve(qsizetype(m_open.size()));
+    for (const auto &[id, live] : m_open)
+        out.append(summaryJson(*live.connection, true));
+    return out;
+}
+
 void PodTapPipeline::connectionOpened(TcpConnection &c)
 {
+    m_open[c.id] = LiveConnection{&c};
     m_http.connectionOpened(c);
     if (m_mirror)
         m_mirror->connectionOpened(c);
@@ -407,19 +488,13 @@ void PodTapPipeline::connectionClosed(TcpConnection &c)
     m_http.connectionClosed(c); // the last exchanges reach the mirror before its close
     if (m_mirror)
         m_mirror->connectionClosed(c);
-    QJsonObject summary = connectionJson(c, sessionId(c.id));
-    if (const auto it = m_httpSummaries.find(c.id); it != m_httpSummaries.end()) {
-        summary[QLatin1String("http")]
-                = QJsonObject{{QStringLiteral("requests"), qint64(it->second.requests)},
-                              {QStringLiteral("errors"), qint64(it->second.errors)},
-                              {QStringLiteral("first"), it->second.first},
-                              {QStringLiteral("lastStatus"), it->second.lastStatus}};
-    }
-    m_observer->podConnectionClosed(summary);
+    m_open.erase(c.id);
+    m_observer->podConnectionClosed(summaryJson(c, false));
 }
 
 void PodTapPipeline::connectionRemoved(TcpConnection &c)
 {
+    m_open.erase(c.id);
     m_http.connectionRemoved(c);
     m_httpSummaries.erase(c.id);
     if (m_mirror)

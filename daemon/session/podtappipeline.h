@@ -108,6 +108,15 @@ public:
 
     static QJsonObject connectionJson(const TcpConnection &c, std::uint64_t sessionId);
 
+    // The live view of the pod's open connections (docs/ipc.md, "connections" event). Those
+    // opened since the last call go to `opened`; open ones that changed and were last sent at
+    // least ProgressIntervalMs ago go to `progress`. At most `budget` records in all: the
+    // rest wait for a later call (least recently sent first then). Returns how many.
+    int takeLiveConnections(qint64 nowMs, int budget, QJsonArray *opened, QJsonArray *progress);
+    // Every connection of the pod still open, as takeLiveConnections reports them.
+    QList<QJsonObject> openConnections() const;
+    static constexpr qint64 ProgressIntervalMs = 1000;
+
 Q_SIGNALS:
     void stateChanged(podtap::PodTapPipeline::State state, const QString &reason);
     void preflightDone(const QJsonArray &items, bool passed);
@@ -144,6 +153,16 @@ private:
         int lastStatus = 0;
     };
     std::unordered_map<std::uint64_t, HttpSummary> m_httpSummaries; // by engine id
+    // The summary of a connection: counters, its HTTP summary; `live` adds the mirror state.
+    QJsonObject summaryJson(const TcpConnection &c, bool live) const;
+    struct LiveConnection
+    {
+        const TcpConnection *connection = nullptr; // valid until connectionClosed
+        qint64 lastSentMs = -1;                    // -1: not reported yet ("opened")
+        quint64 version = 0; // packets + gap bytes + requests when last reported
+    };
+    quint64 liveVersion(const TcpConnection &c) const;
+    std::unordered_map<std::uint64_t, LiveConnection> m_open; // by engine id
     QPointer<TapInjector> m_injector;
     QPointer<TapCapture> m_capture;
     QTimer m_clock;

@@ -178,9 +178,13 @@ void SessionManager::watch(CaptureSession *s)
         // A session list shows live counts too, without polling.
         m_server->publish(QStringLiteral("sessions"), QStringLiteral("stats"), summary);
     });
-    connect(s, &CaptureSession::connectionsEnded, this, [publish](const QJsonArray &c) {
-        publish("connections", QJsonObject{{QStringLiteral("ended"), c}});
-    });
+    connect(s, &CaptureSession::connectionsChanged, this,
+            [publish](const QJsonArray &opened, const QJsonArray &progress,
+                      const QJsonArray &ended) {
+                publish("connections", QJsonObject{{QStringLiteral("opened"), opened},
+                                                   {QStringLiteral("progress"), progress},
+                                                   {QStringLiteral("ended"), ended}});
+            });
     connect(s, &CaptureSession::mirrorConnectionsEnded, this, [publish](const QJsonArray &c) {
         publish("mirror", QJsonObject{{QStringLiteral("ended"), c}});
     });
@@ -597,12 +601,28 @@ void SessionManager::packet(IpcPeer *peer, qint64 id, const QJsonObject &params)
 
 void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const auto stored = openStored(sessionIdParam(params));
+    const QString sid = sessionIdParam(params);
+    const auto stored = openStored(sid);
     if (!stored) {
         peer->replyError(id, QStringLiteral("not-found"), stored.error());
         return;
     }
-    const QList<QJsonObject> all = stored->connections();
+    // The store holds the ended connections; a running session's open ones are only in its
+    // pipelines: they follow the ended ones, flagged "open".
+    const bool onlyOpen = params.value(QLatin1String("open")).toBool();
+    QList<QJsonObject> all;
+    if (!onlyOpen) {
+        all = stored->connections();
+        for (QJsonObject &c : all)
+            if (!c.contains(QLatin1String("open")))
+                c[QLatin1String("open")] = false; // stored before the flag existed
+    }
+    qsizetype open = 0;
+    if (CaptureSession *s = m_sessions.value(sid); s && !s->isFinished()) {
+        const QList<QJsonObject> live = s->openConnections();
+        open = live.size();
+        all.append(live);
+    }
     const int from = std::max(0, params.value(QLatin1String("from")).toInt());
     const int count
             = std::clamp(params.value(QLatin1String("count")).toInt(1000), 0, MaxPacketsPerPage);
@@ -610,6 +630,7 @@ void SessionManager::connections(IpcPeer *peer, qint64 id, const QJsonObject &pa
     for (int i = from; i < all.size() && i < from + count; ++i)
         out.append(all.at(i));
     peer->reply(id, QJsonObject{{QStringLiteral("total"), int(all.size())},
+                                {QStringLiteral("open"), qint64(open)},
                                 {QStringLiteral("connections"), out}});
 }
 

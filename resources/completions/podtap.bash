@@ -5,7 +5,7 @@
 # contexts from `podtap contexts`, pods from `podtap pods`, sessions from a running podtapd
 # (`podtap sessions --no-start`: completing never starts the daemon).
 
-_podtap_commands="inspect contexts pods preflight rbac mirror capture sessions stop export replay status"
+_podtap_commands="inspect contexts pods preflight rbac mirror capture sessions connections stop export replay status"
 
 _podtap_options()
 {
@@ -18,6 +18,7 @@ _podtap_options()
         mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n --yes-i-mean-production --compare --report --ignore-header --http-method --http-path --http-header" ;;
         capture) echo "--port -w --duration --detach --image --tap-profile --context -n --max-bytes --max-age --one-pod --json --direct --yes-i-mean-production" ;;
         sessions) echo "--json" ;;
+        connections) echo "--open --json" ;;
         stop) echo "--json" ;;
         export) echo "-o --format --filter --connections --from --until --json" ;;
         replay) echo "--to --speed --max --port --join-midstream --connections --json --http --rate --percent --concurrency --header --keep-auth --compare --report --ignore-header" ;;
@@ -95,7 +96,7 @@ _podtap()
     # The positional argument.
     case $cmd in
         inspect) _podtap_files "$cur" ;;
-        stop | export | replay)
+        stop | export | replay | connections)
             local ids
             ids=$(podtap sessions --no-start 2>/dev/null | awk 'NR > 1 { print $1 }')
             _podtap_reply -W "$ids" -- "$cur"
