@@ -88,6 +88,11 @@ QString RetentionPolicy::sizeText(qint64 bytes)
     return trimNumber(v) + QLatin1String(units[i]);
 }
 
+QString RetentionPolicy::usageText(qint64 bytes)
+{
+    return bytes <= 0 ? QStringLiteral("0") : sizeText(bytes);
+}
+
 QString RetentionPolicy::durationText(qint64 secs)
 {
     if (secs <= 0)

@@ -30,6 +30,7 @@ public:
     // and months are both "m" elsewhere, so the unit is always written.
     static Result<qint64> parseDuration(const QString &text);
     static QString sizeText(qint64 bytes);    // "2G", "1.5G", "300M", "off"
+    static QString usageText(qint64 bytes);   // "1.5G", "300M", "0"
     static QString durationText(qint64 secs); // "7d", "90m", "off"
 
     QJsonObject toJson() const; // {"quotaBytes", "maxAgeSecs", "quota": "2G", "maxAge": "7d"}

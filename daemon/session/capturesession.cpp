@@ -268,9 +268,18 @@ void CaptureSession::resolve()
                 }
                 connect(m_spool.get(), &SessionSpool::failed, this, [this](const QString &why) {
                     ++m_storeErrors;
-                    fail(QStringLiteral("the capture store failed: %1 (everything stored "
-                                        "before is intact)")
-                                 .arg(why));
+                    // ENOSPC/EDQUOT on any store write (SessionSpool, SpoolFile and
+                    // JsonLinesWriter all say "disk full while …"): the session stops.
+                    if (why.startsWith(QLatin1String("disk full")))
+                        fail(QStringLiteral("the disk holding the store is full: %1 (everything "
+                                            "stored before is intact and readable; free space, "
+                                            "remove sessions with podtap rm or lower the "
+                                            "store quota)")
+                                     .arg(why));
+                    else
+                        fail(QStringLiteral("the capture store failed: %1 (everything stored "
+                                            "before is intact)")
+                                     .arg(why));
                 });
 
                 const bool workload = m_kind != QLatin1String("pod");
