@@ -774,7 +774,11 @@ void SessionManager::remove(IpcPeer *peer, qint64 id, const QJsonObject &params)
             message = QStringLiteral("session %1 is still running: stop it first").arg(sid);
         } else {
             diskBytes = m_store.diskBytes(sid);
-            const auto r = m_store.remove(sid);
+            const bool inMemoryOnly
+                    = m_sessions.contains(sid) && !QFileInfo::exists(m_store.sessionDir(sid));
+            // A session that failed before it stored anything has no folder: it only leaves
+            // memory.
+            const auto r = inMemoryOnly ? Result<bool>(true) : m_store.remove(sid);
             if (!r) {
                 code = QStringLiteral("not-found");
                 message = r.error();
