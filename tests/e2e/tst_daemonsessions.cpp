@@ -869,14 +869,14 @@ void TestDaemonSessions::execCutKeepsStoreValid()
 
 void TestDaemonSessions::diskFullStopsSession()
 {
-    // A second daemon whose store is a 1 MiB tmpfs: the session fails with the reason, the
+    // A second daemon whose store is a 4 MiB tmpfs: the session fails with the reason, the
     // CLI exits 6, and what was stored before stays readable.
     if (geteuid() != 0)
         QSKIP("mounting a tmpfs needs root");
     const QString tiny = m_bench.filePath(u"tiny"_s);
     QDir().mkpath(tiny);
     if (QProcess::execute(u"mount"_s,
-                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=1m"_s, u"tmpfs"_s, tiny})
+                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=4m"_s, u"tmpfs"_s, tiny})
         != 0)
         QSKIP("cannot mount a tmpfs here");
     struct Unmount // whatever happens below, the tmpfs goes
@@ -906,7 +906,7 @@ void TestDaemonSessions::diskFullStopsSession()
     const QString record = m_bench.filePath(u"tiny-client.jsonl"_s);
     QProcess *client
             = startClient(u"c1"_s, u"web"_s,
-                          {u"--connections"_s, u"200"_s, u"--concurrency"_s, u"4"_s,
+                          {u"--connections"_s, u"500"_s, u"--concurrency"_s, u"4"_s,
                            u"--requests-per-conn"_s, u"3"_s, u"--request-size"_s, u"2000"_s,
                            u"--response-size"_s, u"4000"_s, u"--timeout"_s, u"60"_s},
                           record);
