@@ -50,11 +50,22 @@ int main(int argc, char **argv)
     p.addOptions({socketOpt, storeOpt, quotaOpt, ageOpt, lingerOpt});
     p.process(app);
 
+    // Checked here so that the message names the option; never read as 0 (no limit).
     QJsonObject retention;
-    if (p.isSet(quotaOpt))
+    if (p.isSet(quotaOpt)) {
+        if (const auto q = podtap::RetentionPolicy::parseSize(p.value(quotaOpt)); !q) {
+            std::fprintf(stderr, "podtapd: --store-quota: %s\n", qPrintable(q.error()));
+            return 1;
+        }
         retention.insert(QStringLiteral("quota"), p.value(quotaOpt));
-    if (p.isSet(ageOpt))
+    }
+    if (p.isSet(ageOpt)) {
+        if (const auto a = podtap::RetentionPolicy::parseDuration(p.value(ageOpt)); !a) {
+            std::fprintf(stderr, "podtapd: --store-max-age: %s\n", qPrintable(a.error()));
+            return 1;
+        }
         retention.insert(QStringLiteral("maxAge"), p.value(ageOpt));
+    }
     podtap::DaemonService service(p.value(storeOpt));
     if (p.isSet(lingerOpt)) {
         const auto linger = podtap::RetentionPolicy::parseDuration(p.value(lingerOpt));

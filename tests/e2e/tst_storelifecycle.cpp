@@ -245,6 +245,16 @@ void TestStoreLifecycle::retentionCommand()
     QCOMPARE(bare.code, 1);
     QVERIFY2(bare.err.contains("'7' is not a duration"), bare.err.constData());
 
+    // podtapd refuses to start with one, naming the option.
+    QProcess daemon;
+    daemon.start(PodtapdProcess::program(),
+                 {u"--socket"_s, m_bench.filePath(u"run/refused.sock"_s), u"--store"_s,
+                  m_bench.filePath(u"refused-store"_s), u"--store-quota"_s, u"lots"_s});
+    QVERIFY(daemon.waitForFinished(10000));
+    QCOMPARE(daemon.exitCode(), 1);
+    const QByteArray daemonErr = daemon.readAllStandardError();
+    QVERIFY2(daemonErr.contains("--store-quota: 'lots' is not a size"), daemonErr.constData());
+
     seed(u"201"_s, 3 * 3600, 300000); // 3 hours old
     const auto set = m_bench.podtap({u"retention"_s, u"--quota"_s, u"1G"_s, u"--max-age"_s, u"2h"_s,
                                      u"--json"_s, u"--no-start"_s});
