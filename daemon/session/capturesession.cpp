@@ -10,8 +10,11 @@
 #include "kube/tapspec.h"
 #include "kube/targetresolver.h"
 #include "store/sessionspool.h"
+#include "store/storeio.h"
 
 #include <QLoggingCategory>
+
+#include <cerrno>
 
 Q_LOGGING_CATEGORY(lcSession, "podtap.session")
 
@@ -263,7 +266,13 @@ void CaptureSession::resolve()
                 const auto created = m_spool->create(m_storeDir, meta, limits, wo);
                 if (!created) {
                     m_spool.reset();
-                    fail(created.error());
+                    const bool full = created.error().contains(StoreIo::errnoText(ENOSPC))
+                                      || created.error().contains(StoreIo::errnoText(EDQUOT));
+                    fail(full ? QStringLiteral("the disk holding the store is full: %1 (free "
+                                               "space, remove sessions with podtap rm or lower "
+                                               "the store quota)")
+                                         .arg(created.error())
+                              : created.error());
                     return;
                 }
                 connect(m_spool.get(), &SessionSpool::failed, this, [this](const QString &why) {

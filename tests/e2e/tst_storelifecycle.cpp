@@ -33,6 +33,7 @@ private Q_SLOTS:
     void retentionAtStartup();
     void quotaAndRmAroundARealSession();
     void retentionCommand();
+    void fullDiskAtStart();
 
 private:
     // A stored session as an older podtapd left it: meta.json and a capture file of `bytes`.
@@ -271,6 +272,48 @@ void TestStoreLifecycle::retentionCommand()
              qint64(7200));
     const auto shown = m_bench.podtap({u"retention"_s, u"--no-start"_s});
     QVERIFY2(shown.out.contains("quota 1G, stopped sessions kept for 2h"), shown.out.constData());
+}
+
+void TestStoreLifecycle::fullDiskAtStart()
+{
+    // A store on a 4 MiB tmpfs that is already full: the session cannot even create its
+    // files, and says why in the words the user needs.
+    const QString tiny = m_bench.filePath(u"full"_s);
+    QVERIFY(QDir().mkpath(tiny));
+    if (QProcess::execute(u"mount"_s,
+                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=4m"_s, u"tmpfs"_s, tiny})
+        != 0)
+        QSKIP("cannot mount a tmpfs here (needs root)");
+    struct Unmount
+    {
+        QString dir;
+        ~Unmount() { QProcess::execute(u"umount"_s, {u"-l"_s, dir}); }
+    } unmount{tiny};
+    const QString socket = m_bench.filePath(u"run/full.sock"_s);
+    QProcess daemon;
+    daemon.setProcessEnvironment(m_bench.environment());
+    daemon.setStandardErrorFile(m_bench.filePath(u"podtapd-full.log"_s));
+    daemon.start(PodtapdProcess::program(),
+                 {u"--socket"_s, socket, u"--store"_s, tiny + u"/captures"_s});
+    QVERIFY(daemon.waitForStarted());
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(socket), 10000);
+    // Fill the disk: real blocks, not a sparse file.
+    QFile filler(tiny + u"/filler"_s);
+    QVERIFY(filler.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
+    const QByteArray block(64 * 1024, 'x');
+    while (filler.write(block) == block.size()) {
+    }
+    filler.close();
+    const auto r = m_bench.podtap({u"capture"_s, u"shop/web"_s, u"--port"_s, u"8080"_s,
+                                   u"--context"_s, u"tapper"_s, u"--socket"_s, socket,
+                                   u"--no-start"_s, u"--duration"_s, u"30"_s},
+                                  60000);
+    daemon.terminate();
+    daemon.waitForFinished(20000);
+    QVERIFY2(r.code != 0, r.err.constData());
+    QVERIFY2(r.err.contains("the disk holding the store is full: ")
+                     && r.err.contains("No space left on device"),
+             r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestStoreLifecycle)
