@@ -5,6 +5,7 @@
 #include "appicons.h"
 #include "daemonlink.h"
 #include "daemonprocess.h"
+#include "ipc/ipcclient.h"
 #include "mainwindow.h"
 #include "placeholderstack.h"
 #include "screenshot.h"
@@ -372,6 +373,21 @@ void TestMainWindow::deleteWithConfirmation()
     QCOMPARE(sessions.summaryAt(0).value(u"id").toString(), u"8"_s);
     QVERIFY(!QFileInfo::exists(store + u"/7"_s));
     QVERIFY(QFileInfo::exists(store + u"/8/meta.json"_s));
+    // A live summary carries no disk use: the last one known stays shown.
+    const QString disk8 = sessions.index(0, SessionListModel::Disk).data().toString();
+    QVERIFY(!disk8.isEmpty());
+    QJsonObject live = sessions.summaryAt(0);
+    live.remove(u"diskBytes"_s);
+    live[u"packets"_s] = 99;
+    sessions.applySummary(live);
+    QCOMPARE(sessions.index(0, SessionListModel::Disk).data().toString(), disk8);
+    // Removed elsewhere (podtap rm, retention): the "removed" event drops the row.
+    podtap::IpcClient other;
+    other.connectToDaemon(socket, u"tst_mainwindow"_s);
+    QVERIFY(other.waitForReady(5000));
+    const auto rm = other.requestAndWait(u"session.delete"_s, QJsonObject{{u"id"_s, u"8"_s}});
+    QVERIFY2(rm.ok, qPrintable(rm.errorMessage));
+    QTRY_COMPARE(sessions.rowCount(), 0);
     daemon.terminate();
 }
 
