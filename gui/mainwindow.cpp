@@ -449,8 +449,6 @@ void MainWindow::createActions()
     session->addAction(m_stopAction);
     session->addAction(m_mirrorAction);
     session->addAction(m_stopMirrorAction);
-    session->addSeparator();
-    session->addAction(m_deleteAction);
 
     QToolBar *tools = addToolBar(QStringLiteral("Session"));
     tools->setObjectName(QStringLiteral("sessionToolBar"));
@@ -464,6 +462,9 @@ void MainWindow::createActions()
     tools->addAction(m_exportAction);
     tools->addAction(m_wiresharkAction);
     tools->addAction(m_replayAction);
+    // Last in the Session menu, apart: the one action that destroys data.
+    session->addSeparator();
+    session->addAction(m_deleteAction);
 }
 
 QString MainWindow::selectedSessionId() const
