@@ -25,6 +25,7 @@ private Q_SLOTS:
     void neverRunningOrDamaged();
     void policySavedLoadedAndOverridden();
     void badOverrideRefused();
+    void periodicPass();
 
 private:
     void seed(const QString &id, qint64 endedSecsAgo, qint64 bytes, bool ended = true);
@@ -137,6 +138,23 @@ void TestStoreRetention::badOverrideRefused()
     // "12" is 12 bytes (a bare size is bytes); "7" has no unit: refused.
     QVERIFY(!loaded);
     QVERIFY2(loaded.error().contains(u"'7' is not a duration"_s), qPrintable(loaded.error()));
+}
+
+void TestStoreRetention::periodicPass()
+{
+    // A session that expires while podtapd runs goes at the next periodic pass (every 5 min
+    // in podtapd; 50 ms here), with nothing else happening.
+    StoreRetention r(m_store.get(), {});
+    QVERIFY(r.load(QJsonObject{{u"maxAge"_s, u"1h"_s}}));
+    QSignalSpy removed(&r, &StoreRetention::removed);
+    r.setInterval(50);
+    r.start();
+    QTest::qWait(120);
+    QCOMPARE(removed.size(), 0);
+    seed(u"9"_s, 2 * 3600, 100);
+    QTRY_COMPARE(removed.size(), 1);
+    QCOMPARE(removed.first().at(0).toString(), u"9"_s);
+    QVERIFY(removed.first().at(1).toString().contains(u"1h"_s));
 }
 
 QTEST_GUILESS_MAIN(TestStoreRetention)
