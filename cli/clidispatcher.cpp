@@ -10,6 +10,8 @@
 #include "preflightcommand.h"
 #include "rbaccommand.h"
 #include "replaycommand.h"
+#include "retentioncommand.h"
+#include "rmcommand.h"
 #include "sessionscommand.h"
 #include "statuscommand.h"
 #include "stopcommand.h"
@@ -71,6 +73,12 @@ constexpr Command Commands[] = {
          &ConnectionsCommand::run},
         {"stop", "SESSION [--json]",
          "stop a session (tcpdump stops, the tap stays, the store closes)", &StopCommand::run},
+        {"rm", "SESSION… | --all-stopped [--json]",
+         "remove stored sessions and their files (never a running one)", &RmCommand::run},
+        {"retention", "[--quota SIZE] [--max-age DURATION] [--json]",
+         "show or set how much the capture store keeps (default 2G and 7d; the oldest "
+         "stopped sessions go first)",
+         &RetentionCommand::run},
         {"export",
          "SESSION -o FILE [--format pcap|pcapng] [--filter BPF] [--connections ID,…]\n"
          "        [--from T] [--until T] [--json]",

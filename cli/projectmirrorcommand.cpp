@@ -152,6 +152,16 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
     auto client = daemon.open(p, err);
     if (!client)
         return DaemonConnection::ExitNoDaemon;
+    // The project's store retention (store: in .podtap.yaml) applies before its sessions start.
+    if (!config->storeRetention.isEmpty()) {
+        const auto set
+                = client->requestAndWait(QStringLiteral("store.retention"), config->storeRetention);
+        if (!set.ok) {
+            std::fprintf(err, "podtap: %s: store: %s\n", qPrintable(file),
+                         qPrintable(set.errorMessage));
+            return 1;
+        }
+    }
     const bool detach = p.isSet(detachOpt);
     QList<Running> sessions;
     QEventLoop loop;

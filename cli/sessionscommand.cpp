@@ -2,6 +2,7 @@
 
 #include "daemonconnection.h"
 #include "mirror/mirrorrequeststext.h"
+#include "retentionpolicy.h"
 
 #include <QCommandLineParser>
 #include <QJsonArray>
@@ -42,8 +43,8 @@ int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         std::fprintf(out, "no sessions (start one with `podtap mirror` or `podtap capture`)\n");
         return 0;
     }
-    std::fprintf(out, "%-5s %-16s %-12s %10s %12s %7s  %s\n", "ID", "STATE", "STARTED", "PACKETS",
-                 "BYTES", "CONNS", "TARGET");
+    std::fprintf(out, "%-5s %-16s %-12s %10s %12s %7s %7s  %s\n", "ID", "STATE", "STARTED",
+                 "PACKETS", "BYTES", "CONNS", "DISK", "TARGET");
     for (const QJsonValue v : std::as_const(all)) {
         const QJsonObject s = v.toObject();
         QString mirror;
@@ -66,13 +67,17 @@ int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         }
         if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
             mirror += QStringLiteral("; ") + t;
-        std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld  %s%s\n",
+        // Disk use: what the store holds for it (a live session's grows; "-" when none).
+        const QJsonValue disk = s.value(QLatin1String("diskBytes"));
+        std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld %7s  %s%s\n",
                      qPrintable(s.value(QLatin1String("id")).toString()),
                      qPrintable(s.value(QLatin1String("state")).toString()),
                      qPrintable(s.value(QLatin1String("started")).toString().mid(5, 11)),
                      s.value(QLatin1String("packets")).toInteger(),
                      s.value(QLatin1String("bytes")).toInteger(),
                      s.value(QLatin1String("connections")).toInteger(),
+                     qPrintable(disk.isDouble() ? RetentionPolicy::usageText(disk.toInteger())
+                                                : QStringLiteral("-")),
                      qPrintable(s.value(QLatin1String("title")).toString()), qPrintable(mirror));
     }
     return 0;

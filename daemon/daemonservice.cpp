@@ -24,10 +24,10 @@ DaemonService::DaemonService(const QString &storeRoot, QObject *parent)
                                const QJsonObject &params) { handle(peer, id, method, params); });
 }
 
-Result<bool> DaemonService::start(const QString &socketPath)
+Result<bool> DaemonService::start(const QString &socketPath, const QJsonObject &retention)
 {
     // The store first: a daemon that cannot keep captures must not accept sessions.
-    const auto store = m_sessions.open();
+    const auto store = m_sessions.open(retention);
     if (!store)
         return store;
     return m_server.listen(socketPath);

@@ -19,7 +19,9 @@ class DaemonService : public QObject
 public:
     explicit DaemonService(const QString &storeRoot, QObject *parent = nullptr);
 
-    Result<bool> start(const QString &socketPath);
+    // `retention`: podtapd's --store-quota/--store-max-age ({"quota", "maxAge"}), applied over
+    // the policy saved in the store.
+    Result<bool> start(const QString &socketPath, const QJsonObject &retention = {});
     // Stops every session (tcpdump stopped, stores closed), then quits the event loop.
     void shutdown();
     IpcServer *server() { return &m_server; }

@@ -31,6 +31,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QStatusBar>
@@ -230,6 +232,13 @@ MainWindow::MainWindow(DaemonLink *link, SessionListModel *sessions, SessionCont
                                  : QStringLiteral("Session %1: mirror off").arg(id));
                 m_sessions->refresh();
             });
+    connect(m_controller, &SessionController::removed, this,
+            [this](const QStringList &ids, qint64 bytes) {
+                for (const QString &id : ids)
+                    m_sessions->applyRemoved(id); // the "removed" event may come later
+                showInfo(QStringLiteral("Deleted session %1 (%2 freed)")
+                                 .arg(ids.join(QStringLiteral(", ")), DisplayFormat::bytes(bytes)));
+            });
     connect(m_controller, &SessionController::exported, this,
             [this](const QString &id, const QString &path, qint64 packets, qint64 bytes) {
                 showInfo(QStringLiteral("Session %1: %2 packets (%3) exported to %4")
@@ -385,6 +394,13 @@ void MainWindow::createActions()
     m_exportAction->setToolTip(QStringLiteral("Save the selected session as pcap or pcapng"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportSelected);
 
+    m_deleteAction = new QAction(QStringLiteral("&Delete…"), this);
+    m_deleteAction->setObjectName(QStringLiteral("deleteAction"));
+    m_deleteAction->setShortcut(QKeySequence::Delete);
+    m_deleteAction->setToolTip(QStringLiteral("Delete the selected stopped session and its "
+                                              "stored files"));
+    connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteSelected);
+
     m_startDaemonAction = new QAction(QStringLiteral("Start pod&tapd"), this);
     m_startDaemonAction->setObjectName(QStringLiteral("startDaemonAction"));
     m_startDaemonAction->setToolTip(QStringLiteral("Start the podtap daemon if it is not running"));
@@ -455,6 +471,9 @@ void MainWindow::createActions()
     tools->addAction(m_exportAction);
     tools->addAction(m_wiresharkAction);
     tools->addAction(m_replayAction);
+    // Last in the Session menu, apart: the one action that destroys data.
+    session->addSeparator();
+    session->addAction(m_deleteAction);
 }
 
 QString MainWindow::selectedSessionId() const
@@ -519,6 +538,8 @@ void MainWindow::updateActions()
     m_exportAction->setEnabled(connected && row >= 0
                                && s.value(QLatin1String("state")).toString()
                                           != QLatin1String("damaged"));
+    // Never a running session: stop it first (podtapd refuses it too).
+    m_deleteAction->setEnabled(connected && row >= 0 && !running);
     m_replayAction->setEnabled(connected);
     const bool wireshark = m_wiresharkAvailable;
     m_wiresharkAction->setEnabled(wireshark && m_exportAction->isEnabled());
@@ -670,6 +691,30 @@ void MainWindow::exportSelected()
                                 classic ? QStringLiteral("pcap") : QStringLiteral("pcapng"));
 }
 
+void MainWindow::deleteSelected()
+{
+    const QString id = selectedSessionId();
+    const int row = m_sessions->rowOf(id);
+    if (id.isEmpty() || m_sessions->isRunning(row))
+        return;
+    const QJsonObject s = m_sessions->summaryAt(row);
+    QMessageBox box(QMessageBox::Warning, QStringLiteral("Delete session %1").arg(id),
+                    QStringLiteral("Delete session %1 (%2) and its stored capture?")
+                            .arg(id, s.value(QLatin1String("title")).toString()),
+                    QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("deleteConfirmation"));
+    box.setInformativeText(
+            QStringLiteral("%1 of packets, connections and requests are removed from the disk; "
+                           "this cannot be undone. Export it first to keep a copy.")
+                    .arg(DisplayFormat::bytes(s.value(QLatin1String("diskBytes")).toInteger())));
+    QPushButton *remove = box.addButton(QStringLiteral("Delete"), QMessageBox::DestructiveRole);
+    remove->setObjectName(QStringLiteral("confirmDelete"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    box.exec();
+    if (box.clickedButton() == remove)
+        m_controller->remove({id});
+}
+
 void MainWindow::replaySelected()
 {
     // Not modal, one per request: a long replay must not block the window.
@@ -693,9 +738,27 @@ void MainWindow::openInWireshark()
 
 void MainWindow::editSettings()
 {
-    SettingsDialog dialog(this);
+    SettingsDialog dialog(this, m_link);
     if (dialog.exec() == QDialog::Accepted && m_recent)
         m_recent->reload(); // the count may have changed
+    if (const QJsonObject change = dialog.retentionChange();
+        dialog.result() == QDialog::Accepted && !change.isEmpty())
+        m_link->request(
+                QStringLiteral("store.retention"), change, this, [this](const IpcClient::Reply &r) {
+                    if (!r.ok) {
+                        showProblem(QStringLiteral("Store retention not changed: ")
+                                    + r.errorMessage);
+                        return;
+                    }
+                    const QJsonObject p = r.result.value(QLatin1String("retention")).toObject();
+                    showInfo(QStringLiteral("Store retention: at most %1, stopped sessions "
+                                            "kept %2; %3 sessions removed")
+                                     .arg(p.value(QLatin1String("quota")).toString(),
+                                          p.value(QLatin1String("maxAge")).toString())
+                                     .arg(r.result.value(QLatin1String("removed"))
+                                                  .toArray()
+                                                  .size()));
+                });
     m_wiresharkAvailable = WiresharkLauncher::isAvailable();
     updateActions();
 }

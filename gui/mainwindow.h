@@ -64,6 +64,8 @@ public Q_SLOTS:
     void mirrorSelected();
     void stopMirrorSelected();
     void exportSelected();
+    // Deletes the selected stopped session from the store, after a confirmation.
+    void deleteSelected();
     void replaySelected();
     void openInWireshark();
     void editSettings();
@@ -111,6 +113,7 @@ private:
     QAction *m_mirrorAction = nullptr;
     QAction *m_stopMirrorAction = nullptr;
     QAction *m_exportAction = nullptr;
+    QAction *m_deleteAction = nullptr;
     QAction *m_startDaemonAction = nullptr;
     QAction *m_replayAction = nullptr;
     QAction *m_wiresharkAction = nullptr;

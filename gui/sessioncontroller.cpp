@@ -104,6 +104,32 @@ void SessionController::stop(const QString &id)
                     });
 }
 
+void SessionController::remove(const QStringList &ids)
+{
+    m_link->request(QStringLiteral("session.delete"),
+                    QJsonObject{{QStringLiteral("ids"), QJsonArray::fromStringList(ids)}}, this,
+                    [this](const IpcClient::Reply &r) {
+                        if (!r.ok) {
+                            Q_EMIT failed(QStringLiteral("Delete"), r.errorMessage);
+                            return;
+                        }
+                        QStringList gone;
+                        qint64 bytes = 0;
+                        for (const QJsonValue v :
+                             r.result.value(QLatin1String("removed")).toArray()) {
+                            gone << v[QLatin1String("id")].toString();
+                            bytes += v[QLatin1String("diskBytes")].toInteger();
+                        }
+                        if (!gone.isEmpty())
+                            Q_EMIT removed(gone, bytes);
+                        QStringList why;
+                        for (const QJsonValue v : r.result.value(QLatin1String("errors")).toArray())
+                            why << v[QLatin1String("message")].toString();
+                        if (!why.isEmpty())
+                            Q_EMIT failed(QStringLiteral("Delete"), why.join(QLatin1Char('\n')));
+                    });
+}
+
 void SessionController::setMirror(const QString &id, int port, bool joinMidstream, bool compare)
 {
     m_link->request(QStringLiteral("session.mirror"),

@@ -49,12 +49,16 @@ public:
     void setMirror(const QString &id, int port, bool joinMidstream = false, bool compare = false);
     // format: "pcap" or "pcapng"; path absolute.
     void exportSession(const QString &id, const QString &path, const QString &format);
+    // Removes stopped sessions and their files from the store (session.delete); a running
+    // one is refused by podtapd.
+    void remove(const QStringList &ids);
 
 Q_SIGNALS:
     void started(const QJsonObject &summary);
     void stopped(const QString &id, const QJsonObject &summary);
     void mirrorChanged(const QString &id, const QJsonObject &mirror);
     void exported(const QString &id, const QString &path, qint64 packets, qint64 bytes);
+    void removed(const QStringList &ids, qint64 diskBytes);
     // podtapd refused `request` because the context guard protects `context`; start it again
     // with confirmProtected once the user typed the context's name.
     void confirmationNeeded(const podtap::SessionController::StartRequest &request,

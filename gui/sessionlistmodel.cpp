@@ -98,7 +98,8 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
             return QBrush(Qt::darkRed);
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() == Packets || index.column() == Connections || index.column() == Id)
+        if (index.column() == Packets || index.column() == Connections || index.column() == Id
+            || index.column() == Disk)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
@@ -156,6 +157,8 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
             return lossPackets(s) + num(s, "gapBytes");
         case Started:
             return str(s, "started");
+        case Disk:
+            return num(s, "diskBytes");
         default:
             return data(index, Qt::DisplayRole);
         }
@@ -209,6 +212,10 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         }
         case Started:
             return DisplayFormat::dateTime(str(s, "started"));
+        case Disk:
+            return s.contains(QLatin1String("diskBytes"))
+                           ? DisplayFormat::bytes(num(s, "diskBytes"))
+                           : QString();
         default:
             return {};
         }
@@ -238,6 +245,8 @@ QVariant SessionListModel::headerData(int section, Qt::Orientation orientation, 
         return QStringLiteral("Loss");
     case Started:
         return QStringLiteral("Started");
+    case Disk:
+        return QStringLiteral("Disk");
     default:
         return {};
     }
@@ -303,7 +312,11 @@ void SessionListModel::update(int row, const QJsonObject &summary, bool inDaemon
     Row &r = m_rows[row];
     const QString before = str(r.summary, "state");
     const QString after = str(summary, "state");
+    const QJsonValue disk = r.summary.value(QLatin1String("diskBytes"));
     r.summary = summary;
+    // Live summaries (stats, status) do not carry the disk use: the last known one stays.
+    if (!summary.contains(QLatin1String("diskBytes")) && !disk.isUndefined())
+        r.summary.insert(QStringLiteral("diskBytes"), disk);
     r.inDaemon = inDaemon;
     Q_EMIT dataChanged(index(row, 0), index(row, ColumnCount - 1));
     if (after == QLatin1String("failed") && !isFinalState(before))
@@ -377,6 +390,16 @@ void SessionListModel::applySnapshot(const QJsonArray &inDaemon, const QJsonArra
     Q_EMIT loaded();
 }
 
+void SessionListModel::applyRemoved(const QString &id)
+{
+    const int row = rowOf(id);
+    if (row < 0)
+        return;
+    beginRemoveRows({}, row, row);
+    m_rows.removeAt(row);
+    endRemoveRows();
+}
+
 void SessionListModel::refresh()
 {
     if (!m_link || m_listPending)
@@ -411,8 +434,14 @@ void SessionListModel::onEvent(const QJsonObject &event)
     const QString name = str(event, "event");
     const QJsonObject data = event.value(QLatin1String("data")).toObject();
     if (stream == QLatin1String("sessions")) {
-        if (name == QLatin1String("added") || name == QLatin1String("changed"))
+        if (name == QLatin1String("added") || name == QLatin1String("changed")) {
+            const bool ended = isFinalState(str(data, "state"))
+                               && !isFinalState(str(summary(str(data, "id")), "state"));
             applySummary(data);
+            if (ended)
+                refresh(); // its final disk use, and what retention removed meanwhile
+        } else if (name == QLatin1String("removed"))
+            applyRemoved(str(data, "id"));
         else if (name == QLatin1String("events-lost"))
             refresh();
         return;

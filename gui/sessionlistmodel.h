@@ -14,14 +14,27 @@ class DaemonLink;
 // earlier runs. Loaded with session.list whenever the link (re)connects, kept live by the
 // "sessions" stream (added, changed), by "stats" of the session streams the GUI follows, and
 // by a daemon.status poll each second while a session runs (the "sessions" stream carries
-// state changes only). Rows are sorted by session id; a row keeps its place when it changes,
-// and the rows stay as they were while the daemon is away.
+// state changes only, and "removed" when a session's files were deleted). Disk: what the
+// store holds for the session as session.list last said (live summaries do not carry it). Rows are
+// sorted by session id; a row keeps its place when it changes, and the rows stay as they were while
+// the daemon is away.
 class SessionListModel : public QAbstractTableModel
 {
     Q_OBJECT
 
 public:
-    enum Column { Id, Target, State, Packets, Connections, Mirror, Loss, Started, ColumnCount };
+    enum Column {
+        Id,
+        Target,
+        State,
+        Packets,
+        Connections,
+        Mirror,
+        Loss,
+        Started,
+        Disk,
+        ColumnCount
+    };
     enum Role {
         SessionIdRole = Qt::UserRole + 1,
         SummaryRole, // the daemon's summary (QJsonObject)
@@ -52,6 +65,8 @@ public:
     // What the daemon answers, applied; public so that a test can feed the model.
     void applySnapshot(const QJsonArray &inDaemon, const QJsonArray &stored);
     void applySummary(const QJsonObject &summary);
+    // The session and its files are gone from the store (rm, GUI delete, retention).
+    void applyRemoved(const QString &id);
 
 public Q_SLOTS:
     void refresh();

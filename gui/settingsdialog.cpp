@@ -1,6 +1,9 @@
 #include "settingsdialog.h"
 
+#include "daemonlink.h"
+#include "displayformat.h"
 #include "loginautostart.h"
+#include "retentionpolicy.h"
 #include "settings.h"
 
 #include <QCheckBox>
@@ -28,7 +31,7 @@ QSpinBox *spinBox(const QString &name, int max, const QString &suffix, QWidget *
 }
 } // namespace
 
-SettingsDialog::SettingsDialog(QWidget *parent)
+SettingsDialog::SettingsDialog(QWidget *parent, DaemonLink *link)
     : QDialog(parent)
     , m_kubeconfig(new QPlainTextEdit(this))
     , m_image(new QLineEdit(this))
@@ -46,6 +49,9 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     , m_saveError(new QLabel(this))
     , m_recentCount(new QSpinBox(this))
     , m_wireshark(new QLineEdit(this))
+    , m_storeQuota(new QLineEdit(this))
+    , m_storeMaxAge(new QLineEdit(this))
+    , m_storeUse(new QLabel(this))
 {
     setWindowTitle(QStringLiteral("podtap settings"));
     setMinimumWidth(480); // room for the image warning without a tall, narrow label
@@ -112,6 +118,46 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     captureForm->addRow(QStringLiteral("Keep at most:"), m_maxMb);
     captureForm->addRow(QStringLiteral("Drop packets older than:"), m_maxAgeMinutes);
     captureForm->addRow(QStringLiteral("Stop after:"), m_durationMinutes);
+    // The store's retention belongs to podtapd (the CLI and .podtap.yaml set it too): shown
+    // once the daemon answered, sent by the main window after OK.
+    m_storeQuota->setObjectName(QStringLiteral("storeQuota"));
+    m_storeQuota->setPlaceholderText(QStringLiteral("e.g. 2G, 500M, off"));
+    m_storeMaxAge->setObjectName(QStringLiteral("storeMaxAge"));
+    m_storeMaxAge->setPlaceholderText(QStringLiteral("e.g. 7d, 12h, off"));
+    m_storeUse->setObjectName(QStringLiteral("storeUse"));
+    m_storeUse->setWordWrap(true);
+    m_storeQuota->setEnabled(false);
+    m_storeMaxAge->setEnabled(false);
+    m_storeUse->setText(QStringLiteral("podtapd is not connected: its retention cannot be shown."));
+    if (link && link->isConnected()) {
+        m_storeUse->setText(QStringLiteral("Asking podtapd…"));
+        link->request(
+                QStringLiteral("store.retention"), {}, this, [this](const IpcClient::Reply &r) {
+                    if (!r.ok) {
+                        m_storeUse->setText(r.errorMessage);
+                        return;
+                    }
+                    const QJsonObject p = r.result.value(QLatin1String("retention")).toObject();
+                    m_loadedQuota = p.value(QLatin1String("quota")).toString();
+                    m_loadedMaxAge = p.value(QLatin1String("maxAge")).toString();
+                    m_storeQuota->setText(m_loadedQuota);
+                    m_storeMaxAge->setText(m_loadedMaxAge);
+                    m_storeQuota->setEnabled(true);
+                    m_storeMaxAge->setEnabled(true);
+                    m_storeUse->setText(
+                            QStringLiteral("%1 used in %2. The oldest stopped sessions are "
+                                           "removed first; a running one never.")
+                                    .arg(DisplayFormat::bytes(
+                                                 r.result.value(QLatin1String("diskBytes"))
+                                                         .toInteger()),
+                                         r.result.value(QLatin1String("store")).toString()));
+                });
+    }
+    auto *storeBox = new QGroupBox(QStringLiteral("Capture store (all sessions)"), this);
+    auto *storeForm = new QFormLayout(storeBox);
+    storeForm->addRow(QStringLiteral("Total size at most:"), m_storeQuota);
+    storeForm->addRow(QStringLiteral("Keep stopped sessions for:"), m_storeMaxAge);
+    storeForm->addRow(m_storeUse);
     auto *mirror = new QGroupBox(QStringLiteral("Mirror and desktop"), this);
     auto *mirrorForm = new QFormLayout(mirror);
     mirrorForm->addRow(QStringLiteral("Default local &port:"), m_mirrorPort);
@@ -131,6 +177,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(kube);
     layout->addWidget(capture);
+    layout->addWidget(storeBox);
     layout->addWidget(mirror);
     layout->addWidget(secrets);
     layout->addWidget(m_saveError);
@@ -164,8 +211,33 @@ void SettingsDialog::save()
     Settings::setWiresharkSetting(m_wireshark->text());
 }
 
+QJsonObject SettingsDialog::retentionChange() const
+{
+    if (m_loadedQuota.isEmpty())
+        return {};
+    QJsonObject change;
+    const QString quota = m_storeQuota->text().trimmed();
+    const QString age = m_storeMaxAge->text().trimmed();
+    if (quota != m_loadedQuota)
+        change.insert(QStringLiteral("quota"), quota);
+    if (age != m_loadedMaxAge)
+        change.insert(QStringLiteral("maxAge"), age);
+    return change;
+}
+
 void SettingsDialog::accept()
 {
+    // A size or duration podtapd would refuse is refused here, before anything is saved.
+    if (!m_loadedQuota.isEmpty()) {
+        const auto quota = RetentionPolicy::parseSize(m_storeQuota->text());
+        const auto age = RetentionPolicy::parseDuration(m_storeMaxAge->text());
+        if (!quota || !age) {
+            m_saveError->setText(!quota ? QStringLiteral("Store size: ") + quota.error()
+                                        : QStringLiteral("Keep stopped sessions: ") + age.error());
+            m_saveError->show();
+            return;
+        }
+    }
     save();
     if (m_startAtLogin->isChecked() != LoginAutostart::isEnabled()) {
         QString error;

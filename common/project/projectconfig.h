@@ -60,6 +60,9 @@ struct ProjectConfig
 
     QString file; // the file read (as given)
     QList<Mirror> mirrors;
+    // `store: {quota: 10G, max_age: 3d}`: podtapd's store retention while this project's
+    // mirrors run, as store.retention params ({"quota", "maxAge"}); empty when not given.
+    QJsonObject storeRetention;
 
     const Mirror *find(const QString &name) const;
     QStringList names() const;

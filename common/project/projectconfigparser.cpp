@@ -1,5 +1,7 @@
 #include "projectconfigparser.h"
 
+#include "retentionpolicy.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -27,7 +29,9 @@ struct ConfigError
     throw ConfigError{n.Mark(), message};
 }
 
-const QStringList TopKeys{QStringLiteral("version"), QStringLiteral("mirrors")};
+const QStringList TopKeys{QStringLiteral("version"), QStringLiteral("mirrors"),
+                          QStringLiteral("store")};
+const QStringList StoreKeys{QStringLiteral("quota"), QStringLiteral("max_age")};
 const QStringList MirrorKeys{
         QStringLiteral("description"), QStringLiteral("context"), QStringLiteral("namespace"),
         QStringLiteral("target"),      QStringLiteral("ports"),   QStringLiteral("tap"),
@@ -274,6 +278,23 @@ ProjectConfig parseRoot(const YAML::Node &root)
         fail(mirrors, QStringLiteral("mirrors must map names to mirrors (mirrors: {web: "
                                      "{target: …, ports: […]}})"));
     ProjectConfig c;
+    if (const YAML::Node store = root["store"]) {
+        checkKeys(store, QStringLiteral("store"), StoreKeys);
+        // Sizes and durations with units (RetentionPolicy); never read as 0 when malformed.
+        if (const YAML::Node q = store["quota"]) {
+            const auto bytes = RetentionPolicy::parseSize(string(q, QStringLiteral("store.quota")));
+            if (!bytes)
+                fail(q, QStringLiteral("store.quota: ") + bytes.error());
+            c.storeRetention.insert(QStringLiteral("quota"), scalarText(q));
+        }
+        if (const YAML::Node a = store["max_age"]) {
+            const auto secs
+                    = RetentionPolicy::parseDuration(string(a, QStringLiteral("store.max_age")));
+            if (!secs)
+                fail(a, QStringLiteral("store.max_age: ") + secs.error());
+            c.storeRetention.insert(QStringLiteral("maxAge"), scalarText(a));
+        }
+    }
     // yaml-cpp keeps duplicate keys: a second mirror of the same name is an error here.
     QMap<QString, int> lines;
     for (const auto &kv : mirrors) {
@@ -341,6 +362,8 @@ QStringList ProjectConfigParser::knownKeys()
 {
     QStringList keys = TopKeys;
     keys << QStringLiteral("mirrors.*");
+    for (const QString &k : StoreKeys)
+        keys << QStringLiteral("store.") + k;
     for (const QString &k : MirrorKeys)
         keys << QStringLiteral("mirrors.*.") + k;
     for (const QString &k : PortKeys)

@@ -10,8 +10,11 @@
 #include "kube/tapspec.h"
 #include "kube/targetresolver.h"
 #include "store/sessionspool.h"
+#include "store/storeio.h"
 
 #include <QLoggingCategory>
+
+#include <cerrno>
 
 Q_LOGGING_CATEGORY(lcSession, "podtap.session")
 
@@ -264,14 +267,29 @@ void CaptureSession::resolve()
                 const auto created = m_spool->create(m_storeDir, meta, limits, wo);
                 if (!created) {
                     m_spool.reset();
-                    fail(created.error());
+                    const bool full = created.error().contains(StoreIo::errnoText(ENOSPC))
+                                      || created.error().contains(StoreIo::errnoText(EDQUOT));
+                    fail(full ? QStringLiteral("the disk holding the store is full: %1 (free "
+                                               "space, remove sessions with podtap rm or lower "
+                                               "the store quota)")
+                                         .arg(created.error())
+                              : created.error());
                     return;
                 }
                 connect(m_spool.get(), &SessionSpool::failed, this, [this](const QString &why) {
                     ++m_storeErrors;
-                    fail(QStringLiteral("the capture store failed: %1 (everything stored "
-                                        "before is intact)")
-                                 .arg(why));
+                    // ENOSPC/EDQUOT on any store write (SessionSpool, SpoolFile and
+                    // JsonLinesWriter all say "disk full while …"): the session stops.
+                    if (why.startsWith(QLatin1String("disk full")))
+                        fail(QStringLiteral("the disk holding the store is full: %1 (everything "
+                                            "stored before is intact and readable; free space, "
+                                            "remove sessions with podtap rm or lower the "
+                                            "store quota)")
+                                     .arg(why));
+                    else
+                        fail(QStringLiteral("the capture store failed: %1 (everything stored "
+                                            "before is intact)")
+                                     .arg(why));
                 });
 
                 const bool workload = m_kind != QLatin1String("pod");

@@ -11,6 +11,7 @@
 #include "replay/replaysession.h"
 #include "store/captureexporter.h"
 #include "store/storedsession.h"
+#include "store/storelog.h"
 #include "store/storequeries.h"
 
 #include <QDeadlineTimer>
@@ -50,16 +51,52 @@ SessionManager::SessionManager(IpcServer *server, const QString &storeRoot,
     , m_server(server)
     , m_credentials(credentials)
     , m_store(storeRoot)
-{}
+    , m_retention(&m_store, [this] { return runningIds(); })
+{
+    connect(&m_retention, &StoreRetention::removed, this,
+            [this](const QString &sid, const QString &reason, qint64 diskBytes) {
+                release(sid);
+                m_server->publish(QStringLiteral("sessions"), QStringLiteral("removed"),
+                                  QJsonObject{{QStringLiteral("id"), sid},
+                                              {QStringLiteral("reason"), reason},
+                                              {QStringLiteral("diskBytes"), diskBytes}});
+            });
+}
 
 SessionManager::~SessionManager()
 {
     qDeleteAll(m_sessions);
 }
 
-Result<bool> SessionManager::open()
+Result<bool> SessionManager::open(const QJsonObject &retention)
 {
-    return m_store.open();
+    const auto opened = m_store.open();
+    if (!opened)
+        return opened;
+    const auto loaded = m_retention.load(retention);
+    if (!loaded)
+        return loaded;
+    m_retention.enforce();
+    m_retention.start();
+    return true;
+}
+
+QSet<QString> SessionManager::runningIds() const
+{
+    QSet<QString> out;
+    for (auto it = m_sessions.cbegin(); it != m_sessions.cend(); ++it)
+        if (!it.value()->isFinished())
+            out.insert(it.key());
+    return out;
+}
+
+void SessionManager::release(const QString &sid)
+{
+    CaptureSession *s = m_sessions.value(sid);
+    if (!s || !s->isFinished())
+        return;
+    m_sessions.remove(sid);
+    s->deleteLater();
 }
 
 QString SessionManager::nextId() const
@@ -128,6 +165,7 @@ bool SessionManager::handle(IpcPeer *peer, qint64 id, const QString &method,
             {QStringLiteral("session.requests"), &SessionManager::requests},
             {QStringLiteral("session.export"), &SessionManager::exportSession},
             {QStringLiteral("session.delete"), &SessionManager::remove},
+            {QStringLiteral("store.retention"), &SessionManager::retention},
             {QStringLiteral("replay.start"), &SessionManager::replayStart},
             {QStringLiteral("replay.stop"), &SessionManager::replayStop},
     };
@@ -225,6 +263,11 @@ void SessionManager::watch(CaptureSession *s)
                 m_server->publish(streamOf(s->id()) + QStringLiteral("/pcap"),
                                   QStringLiteral("finished"), data);
                 m_server->publish(QStringLiteral("sessions"), QStringLiteral("changed"), data);
+                // The store grew by this session: retention runs once it is closed. After a
+                // while the session leaves memory; its meta.json answers for it from then on.
+                QTimer::singleShot(0, this, [this] { m_retention.enforce(); });
+                QTimer::singleShot(m_finishedLingerMs, this,
+                                   [this, sid = s->id()] { release(sid); });
             });
 }
 
@@ -338,7 +381,13 @@ void SessionManager::list(IpcPeer *peer, qint64 id)
     for (const QJsonObject &m : m_store.list(live))
         if (!live.contains(m.value(QLatin1String("id")).toString()))
             stored.append(m);
-    peer->reply(id, QJsonObject{{QStringLiteral("sessions"), liveSummaries()},
+    QJsonArray sessions;
+    for (const CaptureSession *s : std::as_const(m_sessions)) {
+        QJsonObject summary = s->summary();
+        summary.insert(QStringLiteral("diskBytes"), m_store.diskBytes(s->id()));
+        sessions.append(summary);
+    }
+    peer->reply(id, QJsonObject{{QStringLiteral("sessions"), sessions},
                                 {QStringLiteral("stored"), stored}});
 }
 
@@ -386,6 +435,13 @@ CaptureSession *SessionManager::liveSession(IpcPeer *peer, qint64 id,
 
 void SessionManager::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
+    if (!m_sessions.contains(sessionIdParam(params))) {
+        // Finished and out of memory: its stored meta is its summary.
+        if (const auto stored = openStored(sessionIdParam(params))) {
+            peer->reply(id, QJsonObject{{QStringLiteral("session"), stored->meta()}});
+            return;
+        }
+    }
     CaptureSession *s = liveSession(peer, id, params);
     if (!s)
         return;
@@ -709,19 +765,104 @@ void SessionManager::exportSession(IpcPeer *peer, qint64 id, const QJsonObject &
 
 void SessionManager::remove(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const QString sid = sessionIdParam(params);
-    if (CaptureSession *s = m_sessions.value(sid); s && !s->isFinished()) {
-        peer->replyError(id, QStringLiteral("busy"),
-                         QStringLiteral("session %1 is still running: stop it first").arg(sid));
+    // {"id": "3"}, {"ids": ["3", "4"]} or {"allStopped": true}. One id keeps the old answers
+    // (an error when it cannot go); a list answers what went and why the others did not.
+    const bool allStopped = params.value(QLatin1String("allStopped")).toBool();
+    const bool many = allStopped || params.contains(QLatin1String("ids"));
+    QStringList ids;
+    if (allStopped) {
+        const QSet<QString> running = runningIds();
+        for (const QJsonObject &m : m_store.list(running)) {
+            const QString sid = m.value(QLatin1String("id")).toString();
+            if (!running.contains(sid))
+                ids << sid;
+        }
+    } else if (many) {
+        for (const QJsonValue v : params.value(QLatin1String("ids")).toArray())
+            ids << (v.isDouble() ? QString::number(v.toInteger()) : v.toString());
+    } else {
+        ids << sessionIdParam(params);
+    }
+    QJsonArray removed;
+    QJsonArray errors;
+    QString firstCode;
+    for (const QString &sid : std::as_const(ids)) {
+        QString code;
+        QString message;
+        qint64 diskBytes = 0;
+        if (CaptureSession *s = m_sessions.value(sid); s && !s->isFinished()) {
+            code = QStringLiteral("busy");
+            message = QStringLiteral("session %1 is still running: stop it first").arg(sid);
+        } else {
+            diskBytes = m_store.diskBytes(sid);
+            const bool inMemoryOnly
+                    = m_sessions.contains(sid) && !QFileInfo::exists(m_store.sessionDir(sid));
+            // A session that failed before it stored anything has no folder: it only leaves
+            // memory.
+            const auto r = inMemoryOnly ? Result<bool>(true) : m_store.remove(sid);
+            if (!r) {
+                code = QStringLiteral("not-found");
+                message = r.error();
+            }
+        }
+        if (!code.isEmpty()) {
+            if (firstCode.isEmpty())
+                firstCode = code;
+            errors.append(QJsonObject{{QStringLiteral("id"), sid},
+                                      {QStringLiteral("code"), code},
+                                      {QStringLiteral("message"), message}});
+            continue;
+        }
+        release(sid);
+        qCInfo(lcStore).noquote()
+                << QStringLiteral("removed stored session %1 (%2 bytes): asked by a client")
+                           .arg(sid)
+                           .arg(diskBytes);
+        removed.append(
+                QJsonObject{{QStringLiteral("id"), sid}, {QStringLiteral("diskBytes"), diskBytes}});
+        m_server->publish(
+                QStringLiteral("sessions"), QStringLiteral("removed"),
+                QJsonObject{{QStringLiteral("id"), sid},
+                            {QStringLiteral("reason"), QStringLiteral("removed by request")},
+                            {QStringLiteral("diskBytes"), diskBytes}});
+    }
+    if (!many && !errors.isEmpty()) {
+        peer->replyError(id, firstCode,
+                         errors.first().toObject().value(QLatin1String("message")).toString());
         return;
     }
-    const auto r = m_store.remove(sid);
-    if (!r) {
-        peer->replyError(id, QStringLiteral("not-found"), r.error());
-        return;
+    peer->reply(id, QJsonObject{{QStringLiteral("removed"), removed},
+                                {QStringLiteral("errors"), errors}});
+}
+
+void SessionManager::retention(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    QJsonArray removed;
+    if (params.contains(QLatin1String("quota")) || params.contains(QLatin1String("maxAge"))
+        || params.contains(QLatin1String("quotaBytes"))
+        || params.contains(QLatin1String("maxAgeSecs"))) {
+        const auto policy = m_retention.policy().updated(params);
+        if (!policy) {
+            peer->replyError(id, QStringLiteral("invalid"), policy.error());
+            return;
+        }
+        const auto saved = m_retention.setPolicy(policy.value());
+        if (!saved) {
+            peer->replyError(id, QStringLiteral("store"), saved.error());
+            return;
+        }
+        for (const RetentionPolicy::Removal &r : m_retention.enforce())
+            removed.append(QJsonObject{{QStringLiteral("id"), r.id},
+                                       {QStringLiteral("reason"), r.reason},
+                                       {QStringLiteral("diskBytes"), r.diskBytes}});
     }
-    delete m_sessions.take(sid);
-    peer->reply(id, {});
+    qint64 used = 0;
+    for (const QJsonObject &m : m_store.list(runningIds()))
+        used += m.value(QLatin1String("diskBytes")).toInteger();
+    peer->reply(id, QJsonObject{{QStringLiteral("retention"), m_retention.policy().toJson()},
+                                {QStringLiteral("store"), m_store.root()},
+                                {QStringLiteral("diskBytes"), used},
+                                {QStringLiteral("removed"), removed}});
 }
 
 void SessionManager::replayStart(IpcPeer *peer, qint64 id, const QJsonObject &params)

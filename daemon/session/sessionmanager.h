@@ -5,6 +5,7 @@
 #include "sessionconfig.h"
 #include "store/capturestore.h"
 #include "store/storedsession.h"
+#include "store/storeretention.h"
 
 #include <QJsonObject>
 #include <QMap>
@@ -34,7 +35,12 @@ public:
                    QObject *parent = nullptr);
     ~SessionManager() override;
 
-    Result<bool> open();
+    // Opens the store and applies its retention: `retention` holds podtapd's --store-quota /
+    // --store-max-age ({"quota": "10G", "maxAge": "3d"}), over what was saved in the store.
+    Result<bool> open(const QJsonObject &retention = {});
+    // How long a finished session stays in memory (its events, subscribe) before only its
+    // stored meta answers for it.
+    void setFinishedLingerMs(int ms) { m_finishedLingerMs = ms; }
     // True when the method is ours (answered, now or later).
     bool handle(IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params);
     QJsonArray liveSummaries() const;
@@ -61,6 +67,11 @@ private:
     void requests(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void exportSession(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void remove(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    // store.retention: the policy and the store's use; with quota/maxAge, sets and applies it.
+    void retention(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    QSet<QString> runningIds() const;
+    // The finished session leaves memory: from now on the store's meta answers for it.
+    void release(const QString &sid);
     void replayStart(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void replayStop(IpcPeer *peer, qint64 id, const QJsonObject &params);
 
@@ -104,6 +115,8 @@ private:
     void runReplay(IpcPeer *peer, qint64 id, const QJsonObject &params, Session *r,
                    QMap<QString, QPointer<Session>> &running,
                    const std::function<ReplayEvents(const QString &stream)> &wire);
+    StoreRetention m_retention;
+    int m_finishedLingerMs = 10000;
     int m_nextReplay = 1;
     mutable int m_lastId = 0;
 };

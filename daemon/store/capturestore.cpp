@@ -110,7 +110,9 @@ QList<QJsonObject> CaptureStore::list(const QSet<QString> &liveIds) const
         meta.insert(QStringLiteral("storedPackets"), qint64(count - std::min(first, count)));
         meta.insert(QStringLiteral("firstPacket"), qint64(first));
         meta.insert(QStringLiteral("files"), qint64(files.size()));
-        meta.insert(QStringLiteral("diskBytes"), session->diskBytes());
+        // Everything the session keeps on disk (captures, indexes, jsonl, meta): what
+        // removing it frees, what retention counts.
+        meta.insert(QStringLiteral("diskBytes"), diskBytes(id));
         if (!meta.contains(QStringLiteral("ended")) && !liveIds.contains(id)) {
             meta.insert(QStringLiteral("lastState"), meta.value(QStringLiteral("state")));
             meta.insert(QStringLiteral("state"), QStringLiteral("interrupted"));
@@ -125,6 +127,16 @@ QList<QJsonObject> CaptureStore::list(const QSet<QString> &liveIds) const
                                   < b.value(QStringLiteral("id")).toString();
     });
     return out;
+}
+
+qint64 CaptureStore::diskBytes(const QString &id) const
+{
+    if (!isValidId(id))
+        return 0;
+    qint64 total = 0;
+    for (const QFileInfo &f : QDir(sessionDir(id)).entryInfoList(QDir::Files | QDir::Hidden))
+        total += f.size();
+    return total;
 }
 
 Result<bool> CaptureStore::remove(const QString &id)

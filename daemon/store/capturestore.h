@@ -30,11 +30,14 @@ public:
 
     // Every stored session's meta (id, state, started, ended, packets, bytes, target…), oldest
     // first, with what is on disk now: packets (session-wide count up to the last index
-    // record), storedPackets (still on disk), firstPacket, diskBytes, files. A session that
+    // record), storedPackets (still on disk), firstPacket, diskBytes (every file of its folder),
+    // files (spool files). A session that
     // never ended (no "ended") and whose id is not in `liveIds` is reported with state
     // "interrupted" (the daemon died); its last recorded state is in "lastState".
     QList<QJsonObject> list(const QSet<QString> &liveIds = {}) const;
     Result<bool> remove(const QString &id);
+    // What session `id` holds on disk now: every file of its folder (0 when it has none).
+    qint64 diskBytes(const QString &id) const;
 
 private:
     QString m_root;

@@ -328,8 +328,18 @@ void SessionSpool::writeMeta(bool durable)
         meta.insert(QStringLiteral("lastPacket"), isoFromNs(m_lastPacketNs));
     meta.insert(QStringLiteral("updated"), StoreIo::nowIso());
     QString error;
-    if (!m_metaFile->write(meta, durable, &error))
+    if (!m_metaFile->write(meta, durable, &error)) {
         qCWarning(lcStore).noquote() << error;
+        // A full disk stops the session wherever it shows first (the final, durable rewrite
+        // at close has its preallocated spare and must not fail the session it closes).
+        if (!durable
+            && (error.contains(StoreIo::errnoText(ENOSPC))
+                || error.contains(StoreIo::errnoText(EDQUOT)))) {
+            fail(QStringLiteral("disk full while writing ") % m_dir % QLatin1Char('/')
+                 % SessionLayout::metaFile() % QStringLiteral(": ") % error);
+            return;
+        }
+    }
     m_metaDirty = false;
     m_metaPackets = m_packets;
     m_sinceMeta.restart();

@@ -106,6 +106,12 @@ void TestProjectConfig::validConfig()
     QVERIFY(db->allPods);
     QVERIFY(db->http.isEmpty());
     QVERIFY(!c->find(u"nope"_s));
+    QVERIFY(c->storeRetention.isEmpty()); // not given: podtapd's own retention applies
+    const auto withStore = ProjectConfigParser::parse(
+            QByteArray("store: {quota: 10G, max_age: 3d}\n") + Valid, u".podtap.yaml"_s);
+    QVERIFY2(withStore.ok(), qPrintable(withStore.error()));
+    QCOMPARE(withStore->storeRetention,
+             (QJsonObject{{u"quota"_s, u"10G"_s}, {u"maxAge"_s, u"3d"_s}}));
 }
 
 void TestProjectConfig::sessionParams()
@@ -160,6 +166,17 @@ void TestProjectConfig::errors_data()
             << head + ports + "    colour: red\n"
             << u".podtap.yaml:5:5: unknown key 'colour' in mirrors.web (known: description, "
                "context, namespace, target, ports, tap, limits, options, http)"_s;
+    QTest::addRow("store quota without unit")
+            << QByteArray("store: {quota: lots}\n") + head + ports
+            << u".podtap.yaml:1:16: store.quota: 'lots' is not a size: write a number with a "
+               "unit such as 500M, 10G or 1T (K/M/G/T are powers of 1024), or off for no limit"_s;
+    QTest::addRow("store age without unit")
+            << QByteArray("store:\n  max_age: 7\n") + head + ports
+            << u".podtap.yaml:2:12: store.max_age: '7' is not a duration: write a number with a "
+               "unit, s, m (minutes), h, d or w, such as 90m or 7d, or off for no limit"_s;
+    QTest::addRow("store unknown key")
+            << QByteArray("store: {max_size: 1G}\n") + head + ports
+            << u".podtap.yaml:1:9: unknown key 'max_size' in store (known: quota, max_age)"_s;
     QTest::addRow("port not a number")
             << head + "    ports:\n      - {remote: http, local: 18080}\n"
             << u".podtap.yaml:5:18: mirrors.web.ports[0].remote must be a whole number"_s;

@@ -869,14 +869,14 @@ void TestDaemonSessions::execCutKeepsStoreValid()
 
 void TestDaemonSessions::diskFullStopsSession()
 {
-    // A second daemon whose store is a 1 MiB tmpfs: the session fails with the reason, the
+    // A second daemon whose store is a 4 MiB tmpfs: the session fails with the reason, the
     // CLI exits 6, and what was stored before stays readable.
     if (geteuid() != 0)
         QSKIP("mounting a tmpfs needs root");
     const QString tiny = m_bench.filePath(u"tiny"_s);
     QDir().mkpath(tiny);
     if (QProcess::execute(u"mount"_s,
-                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=1m"_s, u"tmpfs"_s, tiny})
+                          {u"-t"_s, u"tmpfs"_s, u"-o"_s, u"size=4m"_s, u"tmpfs"_s, tiny})
         != 0)
         QSKIP("cannot mount a tmpfs here");
     struct Unmount // whatever happens below, the tmpfs goes
@@ -906,7 +906,7 @@ void TestDaemonSessions::diskFullStopsSession()
     const QString record = m_bench.filePath(u"tiny-client.jsonl"_s);
     QProcess *client
             = startClient(u"c1"_s, u"web"_s,
-                          {u"--connections"_s, u"200"_s, u"--concurrency"_s, u"4"_s,
+                          {u"--connections"_s, u"500"_s, u"--concurrency"_s, u"4"_s,
                            u"--requests-per-conn"_s, u"3"_s, u"--request-size"_s, u"2000"_s,
                            u"--response-size"_s, u"4000"_s, u"--timeout"_s, u"60"_s},
                           record);
@@ -919,11 +919,21 @@ void TestDaemonSessions::diskFullStopsSession()
     daemon.waitForFinished(20000);
     const QJsonObject s = QJsonDocument::fromJson(out).object();
     const QString store = str(s, "store");
+    // Every capture file the session left is readable by Wireshark's own tools.
     qint64 stored = 0;
-    for (const QString &f : QDir(store).entryList({u"*.pcapng"_s}, QDir::Files, QDir::Name))
-        stored += std::max<qint64>(0, capinfosPackets(store + QLatin1Char('/') + f));
+    int files = 0;
+    for (const QString &f : QDir(store).entryList({u"*.pcapng"_s}, QDir::Files, QDir::Name)) {
+        QByteArray info;
+        const qint64 n = capinfosPackets(store + QLatin1Char('/') + f, &info);
+        QVERIFY2(n >= 0, qPrintable(f + u": "_s + QString::fromUtf8(info)));
+        stored += n;
+        ++files;
+    }
+    QVERIFY(files > 0);
     QCOMPARE(capture.exitCode(), 6);
-    QVERIFY2(err.contains("No space left on device") && err.contains("stored before is intact"),
+    QVERIFY2(err.contains("the disk holding the store is full: ")
+                     && err.contains("No space left on device")
+                     && err.contains("stored before is intact"),
              err.constData());
     QCOMPARE(str(s, "state"), u"failed"_s);
     QVERIFY2(stored > 0, "nothing readable was kept before the disk filled");

@@ -274,7 +274,8 @@ void TestProjectMirror::projectMirrorTwoPorts()
     startServer({}, u"127.0.0.1:0"_s, recordB, &localB);
     QVERIFY(localA > 0 && localB > 0);
     const QString dir = m_dir.filePath(u"project"_s);
-    writeProject(dir, QStringLiteral("mirrors:\n"
+    writeProject(dir, QStringLiteral("store: {quota: 3G, max_age: 12h}\n"
+                                     "mirrors:\n"
                                      "  web:\n"
                                      "    context: tapper\n"
                                      "    namespace: shop\n"
@@ -298,6 +299,11 @@ void TestProjectMirror::projectMirrorTwoPorts()
     QVERIFY2(err.count(" capturing (web ") == 2, err.constData());
     QVERIFY2(err.contains(QByteArray("(web 8080→" + QByteArray::number(localA) + ')')),
              err.constData());
+    // The project's store: applied to podtapd before its sessions started.
+    const auto retention = m_client.requestAndWait(u"store.retention"_s);
+    QVERIFY2(retention.ok, qPrintable(retention.errorMessage));
+    QCOMPARE(retention.result[u"retention"_s][u"quota"_s].toString(), u"3G"_s);
+    QCOMPARE(retention.result[u"retention"_s][u"maxAge"_s].toString(), u"12h"_s);
 
     const QString sentA = m_dir.filePath(u"sent-8080.jsonl"_s);
     const QString sentB = m_dir.filePath(u"sent-9090.jsonl"_s);

@@ -19,6 +19,7 @@
 #include "../e2e/support/trafficgencommand.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -250,6 +251,9 @@ void TestGuiSessions::liveSessionThroughTheGui()
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         window.selectSession(id);
+        // A running session cannot be deleted (podtapd refuses it too).
+        auto *deleteAction = window.findChild<QAction *>(u"deleteAction"_s);
+        QVERIFY(deleteAction && !deleteAction->isEnabled());
         QTRY_COMPARE_WITH_TIMEOUT(window.connectionModel()->rowCount(), 220, 30000);
         window.findChild<QTableView *>(u"connectionsView"_s)
                 ->sortByColumn(ConnectionTableModel::BytesOut, Qt::DescendingOrder);
@@ -340,6 +344,12 @@ void TestGuiSessions::liveSessionThroughTheGui()
     QTRY_COMPARE(state(), u"stopped"_s);
     QVERIFY(!sessions.isRunning(sessions.rowOf(id)));
     QCOMPARE(failed.size(), 0);
+    // Its disk use, re-read when it ended, is what its folder holds.
+    QTRY_VERIFY(sessions.summary(id).value(u"diskBytes").toInteger() > 100000);
+    QVERIFY(!sessions.index(sessions.rowOf(id), SessionListModel::Disk)
+                     .data()
+                     .toString()
+                     .isEmpty());
 
     // The stored session pages back in (session.connections), as after a restart.
     ConnectionTableModel stored;

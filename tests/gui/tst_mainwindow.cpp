@@ -5,24 +5,34 @@
 #include "appicons.h"
 #include "daemonlink.h"
 #include "daemonprocess.h"
+#include "ipc/ipcclient.h"
 #include "mainwindow.h"
 #include "placeholderstack.h"
 #include "screenshot.h"
 #include "sessioncontroller.h"
 #include "sessionlistmodel.h"
+#include "settingsdialog.h"
 #include "traycontroller.h"
 
 #include <QAbstractItemModelTester>
 #include <QAction>
+#include <QApplication>
+#include <QDateTime>
 #include <QDir>
+#include <QFileInfo>
 #include <QImage>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenu>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <memory>
 
@@ -55,6 +65,43 @@ QStringList actionTexts(const QMenu *menu)
     return out;
 }
 
+// A stored session as podtapd leaves it: meta.json and a capture file of `bytes`.
+bool seedSession(const QString &store, const QString &id, qint64 bytes)
+{
+    const QString dir = store + u'/' + id;
+    if (!QDir().mkpath(dir))
+        return false;
+    const QString when = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    QFile meta(dir + u"/meta.json"_s);
+    QFile capture(dir + u"/capture-000001.pcapng"_s);
+    return meta.open(QIODevice::WriteOnly)
+           && meta.write(QJsonDocument(QJsonObject{{u"id"_s, id},
+                                                   {u"title"_s, QString(u"shop/web:8080 #"_s + id)},
+                                                   {u"state"_s, u"stopped"_s},
+                                                   {u"started"_s, when},
+                                                   {u"ended"_s, when}})
+                                 .toJson())
+                      > 0
+           && capture.open(QIODevice::WriteOnly) && capture.resize(bytes);
+}
+
+// Clicks `button` (an object name, or "cancel") of the next modal message box.
+void answerNextMessageBox(const QString &button, QString *text)
+{
+    QTimer::singleShot(0, qApp, [button, text] {
+        auto *box = qobject_cast<QMessageBox *>(QApplication::activeModalWidget());
+        if (!box) {
+            answerNextMessageBox(button, text); // not shown yet
+            return;
+        }
+        *text = box->text() + u'\n' + box->informativeText();
+        if (button == u"cancel"_s)
+            box->button(QMessageBox::Cancel)->click();
+        else
+            box->findChild<QPushButton *>(button)->click();
+    });
+}
+
 void saveScreenshot(QWidget *w, const QString &name)
 {
     const QString path = podtap::test::saveScreenshot(w, name);
@@ -75,6 +122,8 @@ private Q_SLOTS:
     void trayMenuListsRunningSessions();
     void windowFollowsDaemonAndSessions();
     void closingKeepsAppInTray();
+    void deleteWithConfirmation();
+    void storeRetentionInSettings();
 
 private:
     QTemporaryDir m_dir;
@@ -270,6 +319,111 @@ void TestMainWindow::windowFollowsDaemonAndSessions()
     QVERIFY(!sessionsStack->isShowingMessage());
     QCOMPARE(window.selectedSessionId(), id);
     QVERIFY(!exportAction->isEnabled());
+}
+
+void TestMainWindow::deleteWithConfirmation()
+{
+    if (!QFile::exists(DaemonProcess::program()))
+        QSKIP("podtapd was not built");
+    const QString store = m_dir.filePath(u"delete-store"_s);
+    QVERIFY(seedSession(store, u"7"_s, 3 * 1024 * 1024));
+    QVERIFY(seedSession(store, u"8"_s, 1000));
+    const QString socket = m_dir.filePath(u"run/delete.sock"_s);
+    DaemonProcess daemon(socket, store, m_dir.filePath(u"podtapd-delete.log"_s));
+    QString error;
+    QVERIFY2(daemon.start(&error), qPrintable(error));
+    DaemonLink::Options o;
+    o.socketPath = socket;
+    o.startDaemon = false;
+    DaemonLink link(o);
+    SessionListModel sessions(&link);
+    QAbstractItemModelTester tester(&sessions);
+    podtap::SessionController controller(&link);
+    podtap::MainWindow window(&link, &sessions, &controller);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    link.start();
+    QTRY_COMPARE(sessions.rowCount(), 2);
+    auto *deleteAction = window.findChild<QAction *>(u"deleteAction"_s);
+    QVERIFY(deleteAction);
+    // The session list shows each session's disk use.
+    const int row = sessions.rowOf(u"7"_s);
+    QVERIFY2(sessions.index(row, SessionListModel::Disk).data().toString().startsWith(u"3"_s),
+             qPrintable(sessions.index(row, SessionListModel::Disk).data().toString()));
+    QVERIFY(sessions.index(row, SessionListModel::Disk)
+                    .data(SessionListModel::SortRole)
+                    .toLongLong()
+            > 3 * 1024 * 1024);
+
+    window.selectSession(u"7"_s);
+    QTRY_VERIFY(deleteAction->isEnabled());
+    // Cancelled: nothing happens.
+    QString asked;
+    answerNextMessageBox(u"cancel"_s, &asked);
+    deleteAction->trigger();
+    QVERIFY2(asked.contains(u"Delete session 7"_s) && asked.contains(u"cannot be undone"_s),
+             qPrintable(asked));
+    QTest::qWait(200);
+    QCOMPARE(sessions.rowCount(), 2);
+    QVERIFY(QFileInfo::exists(store + u"/7/meta.json"_s));
+    // Confirmed: the row and every file go.
+    answerNextMessageBox(u"confirmDelete"_s, &asked);
+    deleteAction->trigger();
+    QTRY_COMPARE(sessions.rowCount(), 1);
+    QCOMPARE(sessions.summaryAt(0).value(u"id").toString(), u"8"_s);
+    QVERIFY(!QFileInfo::exists(store + u"/7"_s));
+    QVERIFY(QFileInfo::exists(store + u"/8/meta.json"_s));
+    // A live summary carries no disk use: the last one known stays shown.
+    const QString disk8 = sessions.index(0, SessionListModel::Disk).data().toString();
+    QVERIFY(!disk8.isEmpty());
+    QJsonObject live = sessions.summaryAt(0);
+    live.remove(u"diskBytes"_s);
+    live[u"packets"_s] = 99;
+    sessions.applySummary(live);
+    QCOMPARE(sessions.index(0, SessionListModel::Disk).data().toString(), disk8);
+    // Removed elsewhere (podtap rm, retention): the "removed" event drops the row.
+    podtap::IpcClient other;
+    other.connectToDaemon(socket, u"tst_mainwindow"_s);
+    QVERIFY(other.waitForReady(5000));
+    const auto rm = other.requestAndWait(u"session.delete"_s, QJsonObject{{u"id"_s, u"8"_s}});
+    QVERIFY2(rm.ok, qPrintable(rm.errorMessage));
+    QTRY_COMPARE(sessions.rowCount(), 0);
+    daemon.terminate();
+}
+
+void TestMainWindow::storeRetentionInSettings()
+{
+    if (!QFile::exists(DaemonProcess::program()))
+        QSKIP("podtapd was not built");
+    const QString socket = m_dir.filePath(u"run/retention.sock"_s);
+    DaemonProcess daemon(socket, m_dir.filePath(u"retention-store"_s),
+                         m_dir.filePath(u"podtapd-retention.log"_s));
+    QString error;
+    QVERIFY2(daemon.start(&error), qPrintable(error));
+    DaemonLink::Options o;
+    o.socketPath = socket;
+    o.startDaemon = false;
+    DaemonLink link(o);
+    link.start();
+    QTRY_VERIFY(link.isConnected());
+    podtap::SettingsDialog dialog(nullptr, &link);
+    auto *quota = dialog.findChild<QLineEdit *>(u"storeQuota"_s);
+    auto *age = dialog.findChild<QLineEdit *>(u"storeMaxAge"_s);
+    auto *saveError = dialog.findChild<QLabel *>(u"saveError"_s);
+    QVERIFY(quota && age && saveError);
+    // podtapd's defaults, as it reports them.
+    QTRY_COMPARE(quota->text(), u"2G"_s);
+    QCOMPARE(age->text(), u"7d"_s);
+    QVERIFY(dialog.retentionChange().isEmpty());
+    // A size podtapd would refuse is refused here, and the dialog stays open.
+    dialog.show();
+    quota->setText(u"lots"_s);
+    dialog.accept();
+    QVERIFY(dialog.isVisible());
+    QVERIFY2(saveError->text().contains(u"'lots' is not a size"_s), qPrintable(saveError->text()));
+    quota->setText(u"10G"_s);
+    QCOMPARE(dialog.retentionChange(), (QJsonObject{{u"quota"_s, u"10G"_s}}));
+    daemon.terminate();
 }
 
 void TestMainWindow::closingKeepsAppInTray()

@@ -56,8 +56,9 @@ bool PodtapdProcess::start(const QProcessEnvironment &env, QString *error)
     m_process.setProcessEnvironment(env);
     m_process.setStandardOutputFile(logPath(), QIODevice::Append);
     m_process.setStandardErrorFile(logPath(), QIODevice::Append);
-    m_process.start(program(), {QStringLiteral("--socket"), socketPath(), QStringLiteral("--store"),
-                                storePath()});
+    m_process.start(program(), QStringList{QStringLiteral("--socket"), socketPath(),
+                                           QStringLiteral("--store"), storePath()}
+                                       + m_extraArgs);
     if (!m_process.waitForStarted()) {
         *error = m_process.errorString();
         return false;

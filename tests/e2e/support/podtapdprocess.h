@@ -4,6 +4,7 @@
 #include <QProcess>
 #include <QProcessEnvironment>
 #include <QString>
+#include <QStringList>
 
 // podtapd under test, with everything of its own below the test's folder DIR: DIR/run (0700)
 // is XDG_RUNTIME_DIR and holds the socket, DIR/state-home is XDG_STATE_HOME and holds the
@@ -24,6 +25,8 @@ public:
     // XDG_RUNTIME_DIR, XDG_STATE_HOME, PODTAP_SOCKET.
     QProcessEnvironment environment(const QString &kubeconfig) const;
 
+    // More podtapd options for the next start() (--store-quota 4M, --release-after 1s, …).
+    void setExtraArguments(const QStringList &args) { m_extraArgs = args; }
     // Starts podtapd on socketPath() and storePath(); false and `error` when it did not start.
     bool start(const QProcessEnvironment &env, QString *error);
     // Until `podtap sessions --json --no-start` succeeds (at most 15 s): this daemon answers,
@@ -44,4 +47,5 @@ public:
 private:
     QProcess m_process;
     QString m_dir;
+    QStringList m_extraArgs;
 };
