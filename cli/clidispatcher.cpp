@@ -59,8 +59,9 @@ constexpr Command Commands[] = {
          "session; one per port of a project mirror)",
          &MirrorCommand::runMirror},
         {"capture",
-         "TARGET --port N [-w FILE|-] [--duration S] [--detach] [--image IMG] [--context C]\n"
-         "        [-n NS] [--max-bytes MIB] [--max-age S] [--one-pod] [--json] [--direct]\n"
+         "TARGET --port N [-w FILE|- [--format pcap|pcapng]] [--duration S] [--detach]\n"
+         "        [--image IMG] [--context C] [-n NS] [--max-bytes MIB] [--max-age S] [--one-pod]\n"
+         "        [--json] [--direct]\n"
          "        [--tap-profile default|nonroot|baseline]  (nonroot: uid 65532, needs --image)\n"
          "        [--yes-i-mean-production]  (a context the context guard protects)\n"
          "        TARGET: [context/]namespace/pod, pod/X, deployment/X, statefulset/X, service/X",
