@@ -24,11 +24,15 @@
 //                       answered 2 ms later, as the daemon's session.rows would
 // The packet list's rows come from a source computing them (PacketListModel::setFetcher),
 // built on the UI thread: what parsing the daemon's JSON page would cost is counted.
+// With --daemon SOCKET --stored-session ID (not --session: QApplication takes that one),
+// the packet list is also fed by a real podtapd (session.rows) and scrolled the same way,
+// unfiltered and filtered to one direction.
 // Ratios against the bare model and the idle window are printed; the target is no stall over
 // 50 ms.
 
 #include "connectionfiltermodel.h"
 #include "connectiontablemodel.h"
+#include "daemonlink.h"
 #include "packetlistmodel.h"
 #include "packettimelinewidget.h"
 #include "tablesetup.h"
@@ -61,6 +65,8 @@ struct Options
     int seconds = 3;        // each live phase
     qint64 stored = 10'000'000;
     int runs = 3;
+    QString daemonSocket; // with --stored-session: also scroll a real podtapd's stored session
+    QString session;
 };
 
 // The UI thread's heartbeat: the worst gap between ticks beyond the interval.
@@ -219,6 +225,104 @@ PhaseResult runPhase(Heartbeat &hb, qint64 total, int batchSize, Build build, In
     return r;
 }
 
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Scrolls `view` at 60 Hz for `seconds`: three page steps, then a jump anywhere (a dragged
+// scroll bar). Returns the worst UI stall.
+double scrollPhase(Heartbeat &hb, QTableView &view, int seconds, unsigned seed)
+{
+    QScrollBar *bar = view.verticalScrollBar();
+    std::mt19937 rng(seed);
+    int step = 0;
+    QTimer scroll;
+    scroll.setTimerType(Qt::PreciseTimer);
+    scroll.setInterval(16);
+    QObject::connect(&scroll, &QTimer::timeout, &scroll, [&] {
+        if (++step % 4 == 0)
+            bar->setValue(std::uniform_int_distribution<int>(0, bar->maximum())(rng));
+        else
+            bar->setValue(bar->value() + bar->pageStep());
+    });
+    hb.restart();
+    hb.resetWorst();
+    scroll.start();
+    breathe(seconds * 1000);
+    scroll.stop();
+    return hb.worstMs();
+}
+
+// The packet list fed by a real podtapd (session.rows over its socket), scrolled as above,
+// unfiltered and filtered to one direction (a view the daemon builds over the whole index).
+// Returns false with a message when the daemon or the session is not there.
+bool daemonRuns(Heartbeat &hb, const Options &o, const QString &socket, const QString &session,
+                double *worstMedian)
+{
+    DaemonLink::Options lo;
+    lo.socketPath = socket;
+    lo.startDaemon = false;
+    lo.clientName = QStringLiteral("podtap-bench-gui");
+    DaemonLink link(lo);
+    link.start();
+    QElapsedTimer wait;
+    wait.start();
+    while (!link.isConnected() && wait.elapsed() < 10000)
+        breathe(20);
+    if (!link.isConnected()) {
+        std::printf("daemon: no podtapd answers on %s\n", qPrintable(socket));
+        return false;
+    }
+    for (const int direction : {-1, 0}) {
+        std::vector<double> stalls;
+        qint64 rows = 0;
+        double firstCountMs = 0, countMs = 0;
+        for (int run = 0; run < o.runs; ++run) {
+            PacketListModel packets(&link);
+            QTableView view;
+            podtap::TableSetup::apply(&view);
+            view.setModel(&packets);
+            view.resize(1200, 700);
+            view.show();
+            PacketListModel::Filter f;
+            f.direction = direction;
+            QString error;
+            QObject::connect(&packets, &PacketListModel::failed, &packets,
+                             [&error](const QString &m) { error = m; });
+            wait.restart();
+            packets.setSource(session, f);
+            while (!packets.isCounted() && wait.elapsed() < 120000)
+                breathe(5);
+            countMs = double(wait.elapsed());
+            if (run == 0)
+                firstCountMs = countMs;
+            if (!error.isEmpty() || packets.rowCount() == 0) {
+                std::printf("daemon: session %s: %s\n", qPrintable(session),
+                            error.isEmpty() ? "no packets" : qPrintable(error));
+                return false;
+            }
+            rows = packets.rowCount();
+            stalls.push_back(scrollPhase(hb, view, o.seconds, 99u + unsigned(run)));
+            wait.restart();
+            while (packets.isLoading() && wait.elapsed() < 10000)
+                breathe(10);
+            const int top = view.rowAt(0);
+            if (top < 0 || packets.packetNumber(top) < 0) {
+                std::printf("daemon: the rows shown were not loaded\n");
+                return false;
+            }
+        }
+        std::printf("daemon %s: %lld rows (counted in %.0f ms, then %.0f ms with the view "
+                    "cached), scroll worst UI stall median of %d %.2f ms\n",
+                    direction < 0 ? "unfiltered" : "direction 0", rows, firstCountMs, countMs,
+                    o.runs, median(stalls));
+        *worstMedian = std::max(*worstMedian, median(stalls));
+    }
+    return true;
+}
+
 struct LiveRun
 {
     double idle = 0, live = 0, scroll = 0;
@@ -297,24 +401,7 @@ LiveRun liveRun(Heartbeat &hb, const Options &o, unsigned seed)
     wait.restart();
     while (packets.rowCount() != store.total && wait.elapsed() < 5000)
         breathe(10);
-    QScrollBar *bar = packetView.verticalScrollBar();
-    std::mt19937 rng(seed);
-    int step = 0;
-    QTimer scroll;
-    scroll.setTimerType(Qt::PreciseTimer);
-    scroll.setInterval(16);
-    QObject::connect(&scroll, &QTimer::timeout, &scroll, [&] {
-        if (++step % 4 == 0)
-            bar->setValue(std::uniform_int_distribution<int>(0, bar->maximum())(rng));
-        else
-            bar->setValue(bar->value() + bar->pageStep());
-    });
-    hb.restart();
-    hb.resetWorst();
-    scroll.start();
-    breathe(o.seconds * 1000);
-    scroll.stop();
-    r.scroll = hb.worstMs();
+    r.scroll = scrollPhase(hb, packetView, o.seconds, seed);
     // What the view shows now is loaded and right.
     wait.restart();
     while (packets.isLoading() && wait.elapsed() < 5000)
@@ -323,12 +410,6 @@ LiveRun liveRun(Heartbeat &hb, const Options &o, unsigned seed)
     r.ok = r.ok && packets.rowCount() == o.stored && top >= 0 && packets.packetNumber(top) == top
            && packets.cachedPages() <= PacketListModel::MaxPages;
     return r;
-}
-
-double median(std::vector<double> v)
-{
-    std::sort(v.begin(), v.end());
-    return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 } // namespace
@@ -363,14 +444,20 @@ int main(int argc, char **argv)
             o.stored = std::clamp<qint64>(next(), 1, std::numeric_limits<int>::max());
         else if (a == QLatin1String("--runs"))
             o.runs = std::max(1, int(next()));
+        else if (a == QLatin1String("--daemon") && i + 1 < args.size())
+            o.daemonSocket = args.at(++i);
+        else if (a == QLatin1String("--stored-session") && i + 1 < args.size())
+            o.session = args.at(++i);
         else if (a == QLatin1String("--small")) {
             o.connections = 10000;
             o.packets = 100000;
             o.seconds = 1;
         } else {
-            std::fprintf(stderr, "usage: podtap-bench-gui [--connections N] [--packets M] "
-                                 "[--conn-batch B] [--packet-batch P] [--seconds S] "
-                                 "[--stored P] [--runs R] [--small]\n");
+            std::fprintf(
+                    stderr,
+                    "usage: podtap-bench-gui [--connections N] [--packets M] "
+                    "[--conn-batch B] [--packet-batch P] [--seconds S] "
+                    "[--stored P] [--runs R] [--daemon SOCKET --stored-session ID] [--small]\n");
             return 2;
         }
     }
@@ -496,8 +583,12 @@ int main(int argc, char **argv)
                 o.runs, idleMedian, liveMedian, idleMedian > 0 ? liveMedian / idleMedian : 0.0,
                 o.stored, scrollMedian, idleMedian > 0 ? scrollMedian / idleMedian : 0.0);
 
+    double daemonMedian = 0;
+    if (!o.daemonSocket.isEmpty() && !daemonRuns(hb, o, o.daemonSocket, o.session, &daemonMedian))
+        countsMatch = false;
+
     const double worstStall = std::max({view.stallMs, packets.stallMs, timeline.stallMs,
-                                        bare.stallMs, liveMedian, scrollMedian});
+                                        bare.stallMs, liveMedian, scrollMedian, daemonMedian});
     std::printf("view/bare per-batch ratio %.2f (avg), %.2f (worst)\n",
                 bare.batch.avg > 0 ? view.batch.avg / bare.batch.avg : 0.0,
                 bare.batch.worst > 0 ? view.batch.worst / bare.batch.worst : 0.0);
