@@ -1,9 +1,12 @@
 // The packet views against a real podtapd that captured a real pod (kubesim) while
-// podtap-trafficgen talked to it: session.histogram, the filtered session.packets and
+// podtap-trafficgen talked to it: session.histogram, the filtered session.packets,
+// session.rows (any range, filtered by connection/direction/flags, each row's Info) and
 // session.stream through the IPC (the stream's bytes are exactly what trafficgen recorded it
 // sent and received, SHA-256 included), then the window's Timeline | Packets | Stream pane:
 // the timeline counts every packet, clicking a bin lists that bin's packets, a connection's
-// list has its packet count, the hex pane shows the packet's bytes, follow stream shows the
+// list has its packet count and the requests' and responses' first lines in its Info column,
+// the direction and flag filters narrow it, the hex pane shows the packet's bytes, follow
+// stream shows the
 // request and response. Screenshots: tests/gui/screenshots/packets.png, follow-stream.png.
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
@@ -25,6 +28,7 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -149,6 +153,16 @@ void TestPacketViews::capturedSession()
     QCOMPARE(summary.value(u"state").toString(), u"capturing"_s);
     const QString podIp = summary.value(u"pods").toArray().at(0).toObject().value(u"ip").toString();
 
+    // A live packet list follows the running session: one insertion per poll.
+    podtap::PacketListModel live(m_link.get());
+    QAbstractItemModelTester liveTester(&live,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy liveInserted(&live, &QAbstractItemModel::rowsInserted);
+    live.setSource(m_session, {}, true);
+    QTRY_VERIFY(live.isCounted());
+    QElapsedTimer liveClock;
+    liveClock.start();
+
     QProcess client;
     client.setProcessChannelMode(QProcess::MergedChannels);
     const QString record = m_fixture.filePath(u"client.jsonl"_s);
@@ -166,6 +180,20 @@ void TestPacketViews::capturedSession()
         if (!line.trimmed().isEmpty())
             m_records << QJsonDocument::fromJson(line).object();
     QCOMPARE(m_records.size(), Connections);
+    // Everything trafficgen exchanged reached the live list, in few insertions.
+    QTRY_VERIFY_WITH_TIMEOUT(
+            live.rowCount() > 0
+                    && live.rowCount()
+                               == call(u"session.rows"_s, {{u"id"_s, m_session}, {u"count"_s, 0}})
+                                          .result.value(u"total"_s)
+                                          .toInteger(),
+            10000);
+    QVERIFY(live.rowCount() >= Connections * 10);
+    QVERIFY2(
+            liveInserted.size() <= liveClock.elapsed() / podtap::PacketListModel::PollMs + 2,
+            qPrintable(
+                    u"%1 insertions in %2 ms"_s.arg(liveInserted.size()).arg(liveClock.elapsed())));
+    live.setLive(false);
 
     // Every connection ended: stop, so the store holds all of it and nothing moves.
     QTRY_VERIFY_WITH_TIMEOUT(
