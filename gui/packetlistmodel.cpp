@@ -216,6 +216,8 @@ void PacketListModel::onAnswer(const Result<Page> &answer, qint64 page, quint64 
     }
     const bool first = !m_counted;
     applyTotal(answer->first, answer->total);
+    if (!answer->running)
+        m_pollTimer.stop(); // the session ended: what is stored now is all there will be
     if (first) {
         m_counted = true;
         Q_EMIT counted(m_total);
@@ -365,6 +367,7 @@ void PacketListModel::defaultFetch(const Query &q, QObject *context, Done done)
                         p.first = r.result.value(QLatin1String("first")).toInteger();
                         p.total = r.result.value(QLatin1String("total")).toInteger();
                         p.offset = r.result.value(QLatin1String("offset")).toInteger();
+                        p.running = r.result.value(QLatin1String("running")).toBool();
                         const QJsonArray rows = r.result.value(QLatin1String("rows")).toArray();
                         p.rows.reserve(size_t(rows.size()));
                         for (const QJsonValue v : rows) {

@@ -72,6 +72,7 @@ public:
         qint64 first = 0; // the session's first stored packet (moves when the store rotates)
         qint64 total = 0; // rows in the list now
         qint64 offset = 0;
+        bool running = true; // false: the session will not grow, a live list stops polling
         std::vector<Row> rows;
     };
     using Done = std::function<void(const Result<Page> &)>;
@@ -96,6 +97,7 @@ public:
     // Lists `sessionId`'s packets matching `filter`; `live` polls for new ones.
     void setSource(const QString &sessionId, const Filter &filter, bool live = false);
     void setLive(bool live);
+    bool isLive() const { return m_pollTimer.isActive(); }
     void setFetcher(Fetcher fetcher);
     QString sessionId() const { return m_session; }
     const Filter &filter() const { return m_filter; }

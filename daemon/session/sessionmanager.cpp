@@ -552,9 +552,12 @@ void SessionManager::rows(IpcPeer *peer, qint64 id, const QJsonObject &params)
     m_rowViews.append({key, view});
     while (m_rowViews.size() > MaxRowViews)
         m_rowViews.removeFirst();
+    // A client following a running session polls; a finished one tells it to stop.
+    const CaptureSession *live = m_sessions.value(sid);
+    const bool running = live && !live->isFinished();
     answerFromWorker(peer, id,
-                     [session = std::move(stored.value()), view, offset, count,
-                      withInfo]() -> Result<QJsonObject> {
+                     [session = std::move(stored.value()), view, offset, count, withInfo,
+                      running]() -> Result<QJsonObject> {
                          const PacketRows::Page page = view->page(session, quint64(offset), count);
                          QList<PacketIndexEntry> entries;
                          entries.reserve(page.rows.size());
@@ -572,6 +575,7 @@ void SessionManager::rows(IpcPeer *peer, qint64 id, const QJsonObject &params)
                          return QJsonObject{{QStringLiteral("first"), qint64(page.first)},
                                             {QStringLiteral("total"), qint64(page.total)},
                                             {QStringLiteral("offset"), qint64(page.offset)},
+                                            {QStringLiteral("running"), running},
                                             {QStringLiteral("rows"), out}};
                      });
 }

@@ -25,6 +25,7 @@ struct FakeStore
     qint64 first = 0;
     qint64 total = 10'000'000;
     bool fail = false;
+    bool running = true;
     int answered = 0;
     QList<PacketListModel::Query> queries;
 
@@ -47,6 +48,7 @@ struct FakeStore
                 PacketListModel::Page p;
                 p.first = first;
                 p.offset = q.offset;
+                p.running = running;
                 // Only the unfiltered and the "direction" filter are needed here: each keeps
                 // every other packet, so row r is packet first + 2r + direction.
                 const bool halved = q.filter.direction >= 0;
@@ -180,6 +182,12 @@ void TestPacketListModel::liveGrowthIsOneInsertion()
     model.fetchRow(1000);
     QTRY_VERIFY(model.rowAt(1000));
     QCOMPARE(model.packetNumber(1000), 1000);
+    // The session ended: the next poll says so and polling stops.
+    QVERIFY(model.isLive());
+    store.running = false;
+    QTRY_VERIFY_WITH_TIMEOUT(!model.isLive(), 3000);
+    model.setLive(true);
+    QVERIFY(model.isLive());
     // Not live: no more polling.
     model.setLive(false);
     const int sent = model.requestsSent();

@@ -193,7 +193,7 @@ void TestPacketViews::capturedSession()
             liveInserted.size() <= liveClock.elapsed() / podtap::PacketListModel::PollMs + 2,
             qPrintable(
                     u"%1 insertions in %2 ms"_s.arg(liveInserted.size()).arg(liveClock.elapsed())));
-    live.setLive(false);
+    QVERIFY(live.isLive());
 
     // Every connection ended: stop, so the store holds all of it and nothing moves.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -202,6 +202,8 @@ void TestPacketViews::capturedSession()
             30000);
     const auto stopped = call(u"session.stop"_s, {{u"id"_s, m_session}});
     QVERIFY2(stopped.ok, qPrintable(stopped.errorMessage));
+    // The stopped session's next poll tells the live list to stop polling.
+    QTRY_VERIFY_WITH_TIMEOUT(!live.isLive(), 5000);
     const auto page = call(u"session.connections"_s,
                            {{u"id"_s, m_session}, {u"from"_s, 0}, {u"count"_s, 1000}});
     for (const QJsonValue v : page.result.value(u"connections"_s).toArray())
