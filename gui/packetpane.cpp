@@ -93,6 +93,12 @@ PacketPane::PacketPane(DaemonLink *link, QWidget *parent)
     connect(m_packetView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &PacketPane::onPacketSelected);
     connect(m_packets, &PacketListModel::failed, m_packetInfo, &QLabel::setText);
+    // A row selected before its page arrived shows its bytes once the page is there.
+    connect(m_packets, &PacketListModel::pageLoaded, this, [this](qint64 offset, int rows) {
+        const int row = m_packetView->selectionModel()->currentIndex().row();
+        if (row >= offset && row < offset + rows && m_packets->packetNumber(row) != m_requested)
+            onPacketSelected();
+    });
     connect(m_direction, &QComboBox::currentIndexChanged, this, [this] { relist(); });
     connect(m_flags, &QComboBox::currentIndexChanged, this, [this] { relist(); });
     // A running session: stay at the newest packet unless the user scrolled away from it.
@@ -149,6 +155,7 @@ void PacketPane::showTimeRange(qint64 fromNs, qint64 toNs)
 void PacketPane::listPackets(qint64 fromNs, qint64 toNs)
 {
     ++m_packetGeneration;
+    m_requested = -1;
     m_hex->setBytes({});
     PacketListModel::Filter f;
     f.connections = m_connections;
@@ -178,6 +185,7 @@ void PacketPane::onPacketSelected()
     const int row = m_packetView->selectionModel()->currentIndex().row();
     const qint64 n = m_packets->packetNumber(row);
     const quint64 generation = ++m_packetGeneration;
+    m_requested = n;
     if (n < 0 || !m_link) {
         m_hex->setBytes({});
         return;

@@ -76,6 +76,7 @@ private:
     HexView *m_hex;
     FollowStreamView *m_stream;
     quint64 m_packetGeneration = 0;
+    qint64 m_requested = -1; // the packet whose bytes were last asked for (-1: none)
 };
 
 } // namespace podtap

@@ -741,6 +741,21 @@ void TestPacketViews::paneInTheWindow()
     QVERIFY2(stream->toPlainText().contains(u"abc\n[10 bytes missing]\ndef"_s),
              qPrintable(stream->toPlainText()));
     QVERIFY(stream->toPlainText().contains(u"truncated"_s));
+
+    // A row selected before its page arrived: its bytes follow the page.
+    pane->setConnections({});
+    QTRY_VERIFY(model->isCounted() && !model->isLoading());
+    QCOMPARE(qint64(model->rowCount()), m_totalPackets);
+    const int farRow = model->rowCount() - 1;
+    QVERIFY(farRow >= podtap::PacketListModel::PageSize); // not on the first page
+    QVERIFY(!model->rowAt(farRow));
+    pane->tabs()->setCurrentIndex(podtap::PacketPane::PacketsTab);
+    QSignalSpy farShown(pane, &podtap::PacketPane::packetShown);
+    pane->packetView()->setCurrentIndex(model->index(farRow, 0));
+    model->fetchRow(farRow);
+    QTRY_COMPARE(farShown.size(), 1);
+    QCOMPARE(farShown.at(0).at(0).toLongLong(), model->packetNumber(farRow));
+    QCOMPARE(farShown.at(0).at(0).toLongLong(), m_allPackets.at(farRow).value(u"n"_s).toInteger());
 }
 
 QTEST_MAIN(TestPacketViews)
