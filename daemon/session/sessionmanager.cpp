@@ -27,6 +27,8 @@ namespace podtap {
 
 namespace {
 constexpr int MaxPacketsPerPage = 10000;
+constexpr int MaxRowsPerPage = 1000; // session.rows reads each row's bytes for its Info
+constexpr int MaxRowViews = 4;       // filtered packet lists kept (8 B per matching packet)
 
 QJsonObject entryJson(quint64 number, const PacketIndexEntry &e)
 {
@@ -159,6 +161,7 @@ bool SessionManager::handle(IpcPeer *peer, qint64 id, const QString &method,
             {QStringLiteral("session.mirror"), &SessionManager::mirror},
             {QStringLiteral("session.packets"), &SessionManager::packets},
             {QStringLiteral("session.packet"), &SessionManager::packet},
+            {QStringLiteral("session.rows"), &SessionManager::rows},
             {QStringLiteral("session.histogram"), &SessionManager::histogram},
             {QStringLiteral("session.stream"), &SessionManager::stream},
             {QStringLiteral("session.connections"), &SessionManager::connections},
@@ -571,6 +574,70 @@ void SessionManager::packets(IpcPeer *peer, qint64 id, const QJsonObject &params
     peer->reply(id, QJsonObject{{QStringLiteral("first"), qint64(first)},
                                 {QStringLiteral("total"), qint64(total)},
                                 {QStringLiteral("packets"), out}});
+}
+
+void SessionManager::rows(IpcPeer *peer, qint64 id, const QJsonObject &params)
+{
+    const QString sid = sessionIdParam(params);
+    auto stored = openStored(sid);
+    if (!stored) {
+        peer->replyError(id, QStringLiteral("not-found"), stored.error());
+        return;
+    }
+    auto filter = PacketRows::Filter::fromParams(params);
+    if (!filter) {
+        peer->replyError(id, QStringLiteral("invalid"), filter.error());
+        return;
+    }
+    const qint64 offset = params.value(QLatin1String("offset")).toInteger(0);
+    if (offset < 0) {
+        peer->replyError(id, QStringLiteral("invalid"),
+                         QStringLiteral("offset must be 0 or more (got %1)").arg(offset));
+        return;
+    }
+    const int count
+            = std::clamp(params.value(QLatin1String("count")).toInt(256), 0, MaxRowsPerPage);
+    const bool withInfo = params.value(QLatin1String("info")).toBool(true);
+    // The same filter on the same session reuses its view: later pages are lookups and a
+    // running session's view only scans what arrived since.
+    const QString key = sid % QLatin1Char('|') % filter->key();
+    std::shared_ptr<PacketRows> view;
+    for (qsizetype i = 0; i < m_rowViews.size(); ++i)
+        if (m_rowViews.at(i).first == key) {
+            view = m_rowViews.takeAt(i).second;
+            break;
+        }
+    if (!view)
+        view = std::make_shared<PacketRows>(filter.value());
+    m_rowViews.append({key, view});
+    while (m_rowViews.size() > MaxRowViews)
+        m_rowViews.removeFirst();
+    // A client following a running session polls; a finished one tells it to stop.
+    const CaptureSession *live = m_sessions.value(sid);
+    const bool running = live && !live->isFinished();
+    answerFromWorker(peer, id,
+                     [session = std::move(stored.value()), view, offset, count, withInfo,
+                      running]() -> Result<QJsonObject> {
+                         const PacketRows::Page page = view->page(session, quint64(offset), count);
+                         QList<PacketIndexEntry> entries;
+                         entries.reserve(page.rows.size());
+                         for (const auto &r : page.rows)
+                             entries << r.second;
+                         const QStringList info
+                                 = withInfo ? PacketRows::info(session, entries) : QStringList();
+                         QJsonArray out;
+                         for (qsizetype i = 0; i < page.rows.size(); ++i) {
+                             QJsonObject row = entryJson(page.rows.at(i).first, entries.at(i));
+                             if (withInfo)
+                                 row[QLatin1String("info")] = info.value(i);
+                             out.append(row);
+                         }
+                         return QJsonObject{{QStringLiteral("first"), qint64(page.first)},
+                                            {QStringLiteral("total"), qint64(page.total)},
+                                            {QStringLiteral("offset"), qint64(page.offset)},
+                                            {QStringLiteral("running"), running},
+                                            {QStringLiteral("rows"), out}};
+                     });
 }
 
 void SessionManager::answerFromWorker(IpcPeer *peer, qint64 id,

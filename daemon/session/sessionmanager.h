@@ -4,6 +4,7 @@
 #include "replay/replaysession.h"
 #include "sessionconfig.h"
 #include "store/capturestore.h"
+#include "store/packetrows.h"
 #include "store/storedsession.h"
 #include "store/storeretention.h"
 
@@ -13,6 +14,7 @@
 #include <QPointer>
 
 #include <functional>
+#include <memory>
 
 namespace podtap {
 
@@ -59,6 +61,8 @@ private:
     void mirror(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packets(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void packet(IpcPeer *peer, qint64 id, const QJsonObject &params);
+    // session.rows: a range of a (filtered) packet list, with each row's Info.
+    void rows(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void histogram(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void stream(IpcPeer *peer, qint64 id, const QJsonObject &params);
     // Runs `work` on a thread and answers with its result ("invalid" with its message).
@@ -97,6 +101,8 @@ private:
     CredentialCache *m_credentials;
     CaptureStore m_store;
     AuditLog m_audit;
+    // Filtered packet lists recently asked for (session id + filter key), newest last.
+    QList<QPair<QString, std::shared_ptr<PacketRows>>> m_rowViews;
     QMap<QString, CaptureSession *> m_sessions; // live and finished since the daemon started
     QMap<QString, QPointer<ReplaySession>> m_replays;
     QMap<QString, QPointer<HttpReplaySession>> m_httpReplays;

@@ -9,14 +9,30 @@
 //   connections/bare    N connections into ConnectionTableModel alone (the baseline)
 //   connections/view    the same into ConnectionTableModel + ConnectionFilterModel (sorted by
 //                       bytes out, as a user leaves it) + a shown QTableView
-//   packets/view        M packets into PacketListModel + a shown QTableView, in pages as
-//                       session.packets returns them
+//   packets/page        M packets arriving into the windowed PacketListModel + a shown
+//                       QTableView following the newest row, one poll per batch
 //   timeline            M packets binned into 4,096-bin histograms (as session.histogram
 //                       answers), set on a shown PacketTimelineWidget and repainted
-// Ratios against the bare model are printed; the target is no stall over 50 ms.
+// Then the live load, each phase timed by the heartbeat alone, 3 runs, medians printed:
+//   idle                the window (connection table + packet list) shown, nothing arriving:
+//                       the baseline of the same run
+//   live                10k new connections/s (batches every 100 ms) into the connection
+//                       table while 100k packets/s arrive in the packet list, which follows
+//                       the newest row as a running session's does
+//   scroll              the packet list over 10 M stored packets, scrolled at 60 Hz (page
+//                       steps and jumps anywhere, as a dragged scroll bar does); pages are
+//                       answered 2 ms later, as the daemon's session.rows would
+// The packet list's rows come from a source computing them (PacketListModel::setFetcher),
+// built on the UI thread: what parsing the daemon's JSON page would cost is counted.
+// With --daemon SOCKET --stored-session ID (not --session: QApplication takes that one),
+// the packet list is also fed by a real podtapd (session.rows) and scrolled the same way,
+// unfiltered and filtered to one direction.
+// Ratios against the bare model and the idle window are printed; the target is no stall over
+// 50 ms.
 
 #include "connectionfiltermodel.h"
 #include "connectiontablemodel.h"
+#include "daemonlink.h"
 #include "packetlistmodel.h"
 #include "packettimelinewidget.h"
 #include "tablesetup.h"
@@ -26,11 +42,14 @@
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QScrollBar>
 #include <QTableView>
 #include <QTimer>
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
+#include <random>
 #include <vector>
 
 using namespace podtap;
@@ -42,7 +61,12 @@ struct Options
     int connections = 100000;
     qint64 packets = 1000000;
     int connBatch = 1000;
-    int packetBatch = PacketListModel::PageSize; // as the app pages session.packets
+    int packetBatch = 2000; // packets per poll of a running session
+    int seconds = 3;        // each live phase
+    qint64 stored = 10'000'000;
+    int runs = 3;
+    QString daemonSocket; // with --stored-session: also scroll a real podtapd's stored session
+    QString session;
 };
 
 // The UI thread's heartbeat: the worst gap between ticks beyond the interval.
@@ -129,18 +153,40 @@ QJsonArray connectionBatch(int first, int count)
     return out;
 }
 
-QJsonArray packetBatch(qint64 first, int count)
+// A stored session made of arithmetic, answered like session.rows `delayMs` later.
+struct SyntheticStore
 {
-    QJsonArray out;
-    for (qint64 n = first; n < first + count; ++n)
-        out.append(QJsonObject{{QStringLiteral("n"), n},
-                               {QStringLiteral("ts"), 1700000000000000000ll + n * 20000},
-                               {QStringLiteral("connection"), n / 10 + 1},
-                               {QStringLiteral("direction"), int(n % 2)},
-                               {QStringLiteral("length"), 60 + n % 1400},
-                               {QStringLiteral("flags"), 0x18}});
-    return out;
-}
+    qint64 total = 0;
+    int delayMs = 0;
+    PacketListModel::Fetcher fetcher()
+    {
+        return [this](const PacketListModel::Query &q, QObject *context,
+                      PacketListModel::Done done) {
+            QTimer::singleShot(delayMs, context, [this, q, done] {
+                PacketListModel::Page p;
+                p.total = total;
+                p.offset = q.offset;
+                const qint64 end = std::min(total, q.offset + q.count);
+                p.rows.reserve(size_t(std::max<qint64>(0, end - q.offset)));
+                for (qint64 n = q.offset; n < end; ++n) {
+                    PacketListModel::Row r;
+                    r.number = n;
+                    r.tsNs = 1700000000000000000ll + n * 10000;
+                    r.connection = n / 10 + 1;
+                    r.direction = quint8(n % 2);
+                    r.length = quint32(60 + n % 1400);
+                    r.flags = 0x18;
+                    r.info = QStringLiteral("40000 → 8080 [PSH, ACK] Seq=%1 Ack=%2 Win=502 Len=%3")
+                                     .arg(n * 1400)
+                                     .arg(n * 7)
+                                     .arg(n % 1400);
+                    p.rows.push_back(std::move(r));
+                }
+                done(p);
+            });
+        };
+    }
+};
 
 struct PhaseResult
 {
@@ -179,6 +225,193 @@ PhaseResult runPhase(Heartbeat &hb, qint64 total, int batchSize, Build build, In
     return r;
 }
 
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// Scrolls `view` at 60 Hz for `seconds`: three page steps, then a jump anywhere (a dragged
+// scroll bar). Returns the worst UI stall.
+double scrollPhase(Heartbeat &hb, QTableView &view, int seconds, unsigned seed)
+{
+    QScrollBar *bar = view.verticalScrollBar();
+    std::mt19937 rng(seed);
+    int step = 0;
+    QTimer scroll;
+    scroll.setTimerType(Qt::PreciseTimer);
+    scroll.setInterval(16);
+    QObject::connect(&scroll, &QTimer::timeout, &scroll, [&] {
+        if (++step % 4 == 0)
+            bar->setValue(std::uniform_int_distribution<int>(0, bar->maximum())(rng));
+        else
+            bar->setValue(bar->value() + bar->pageStep());
+    });
+    hb.restart();
+    hb.resetWorst();
+    scroll.start();
+    breathe(seconds * 1000);
+    scroll.stop();
+    return hb.worstMs();
+}
+
+// The packet list fed by a real podtapd (session.rows over its socket), scrolled as above,
+// unfiltered and filtered to one direction (a view the daemon builds over the whole index).
+// Returns false with a message when the daemon or the session is not there.
+bool daemonRuns(Heartbeat &hb, const Options &o, const QString &socket, const QString &session,
+                double *worstMedian)
+{
+    DaemonLink::Options lo;
+    lo.socketPath = socket;
+    lo.startDaemon = false;
+    lo.clientName = QStringLiteral("podtap-bench-gui");
+    DaemonLink link(lo);
+    link.start();
+    QElapsedTimer wait;
+    wait.start();
+    while (!link.isConnected() && wait.elapsed() < 10000)
+        breathe(20);
+    if (!link.isConnected()) {
+        std::printf("daemon: no podtapd answers on %s\n", qPrintable(socket));
+        return false;
+    }
+    for (const int direction : {-1, 0}) {
+        std::vector<double> stalls;
+        qint64 rows = 0;
+        double firstCountMs = 0, countMs = 0;
+        for (int run = 0; run < o.runs; ++run) {
+            PacketListModel packets(&link);
+            QTableView view;
+            podtap::TableSetup::apply(&view);
+            view.setModel(&packets);
+            view.resize(1200, 700);
+            view.show();
+            PacketListModel::Filter f;
+            f.direction = direction;
+            QString error;
+            QObject::connect(&packets, &PacketListModel::failed, &packets,
+                             [&error](const QString &m) { error = m; });
+            wait.restart();
+            packets.setSource(session, f);
+            while (!packets.isCounted() && wait.elapsed() < 120000)
+                breathe(5);
+            countMs = double(wait.elapsed());
+            if (run == 0)
+                firstCountMs = countMs;
+            if (!error.isEmpty() || packets.rowCount() == 0) {
+                std::printf("daemon: session %s: %s\n", qPrintable(session),
+                            error.isEmpty() ? "no packets" : qPrintable(error));
+                return false;
+            }
+            rows = packets.rowCount();
+            stalls.push_back(scrollPhase(hb, view, o.seconds, 99u + unsigned(run)));
+            wait.restart();
+            while (packets.isLoading() && wait.elapsed() < 10000)
+                breathe(10);
+            const int top = view.rowAt(0);
+            if (top < 0 || packets.packetNumber(top) < 0) {
+                std::printf("daemon: the rows shown were not loaded\n");
+                return false;
+            }
+        }
+        std::printf("daemon %s: %lld rows (counted in %.0f ms, then %.0f ms with the view "
+                    "cached), scroll worst UI stall median of %d %.2f ms\n",
+                    direction < 0 ? "unfiltered" : "direction 0", rows, firstCountMs, countMs,
+                    o.runs, median(stalls));
+        *worstMedian = std::max(*worstMedian, median(stalls));
+    }
+    return true;
+}
+
+struct LiveRun
+{
+    double idle = 0, live = 0, scroll = 0;
+    bool ok = true;
+};
+
+// One run of the live phases (see the top of the file) in one window-like pair of views.
+LiveRun liveRun(Heartbeat &hb, const Options &o, unsigned seed)
+{
+    LiveRun r;
+    ConnectionTableModel connections;
+    ConnectionFilterModel filter(&connections);
+    QTableView connectionView;
+    podtap::TableSetup::apply(&connectionView);
+    connectionView.setModel(&filter);
+    connectionView.sortByColumn(ConnectionTableModel::BytesOut, Qt::DescendingOrder);
+    connectionView.resize(1200, 400);
+    connectionView.show();
+    SyntheticStore store;
+    store.delayMs = 2;
+    PacketListModel packets(nullptr);
+    packets.setFetcher(store.fetcher());
+    QTableView packetView;
+    podtap::TableSetup::apply(&packetView);
+    packetView.setModel(&packets);
+    packetView.resize(1200, 400);
+    packetView.show();
+    bool follow = true;
+    QObject::connect(&packets, &QAbstractItemModel::rowsInserted, &packetView, [&] {
+        if (follow)
+            packetView.scrollToBottom();
+    });
+    packets.setSource(QStringLiteral("bench"), {}, true);
+    breathe(100);
+
+    hb.restart();
+    hb.resetWorst();
+    breathe(o.seconds * 1000);
+    r.idle = hb.worstMs();
+
+    // 10 batches a second: 1,000 connections and 10,000 packets each. The connections'
+    // JSON is built before the phase (the daemon's work, not the UI's).
+    const int batches = o.seconds * 10;
+    std::vector<QJsonArray> input;
+    for (int b = 0; b < batches + 2; ++b)
+        input.push_back(connectionBatch(b * 1000, 1000));
+    int fed = 0;
+    QTimer feed;
+    feed.setTimerType(Qt::PreciseTimer);
+    feed.setInterval(100);
+    QObject::connect(&feed, &QTimer::timeout, &feed, [&] {
+        if (fed >= int(input.size()))
+            return;
+        connections.appendConnections(input[size_t(fed++)]);
+        store.total += 10000;
+    });
+    hb.restart();
+    hb.resetWorst();
+    feed.start();
+    breathe(o.seconds * 1000);
+    feed.stop();
+    r.live = hb.worstMs();
+    packets.refresh();
+    breathe(50);
+    QElapsedTimer wait;
+    wait.start();
+    while ((packets.isLoading() || packets.rowCount() != store.total) && wait.elapsed() < 5000)
+        breathe(10);
+    r.ok = r.ok && packets.rowCount() == store.total && filter.rowCount() == fed * 1000;
+
+    // 10 M stored packets, scrolled at 60 Hz: three page steps, then a jump anywhere.
+    follow = false;
+    packets.setLive(false);
+    store.total = o.stored;
+    packets.refresh();
+    wait.restart();
+    while (packets.rowCount() != store.total && wait.elapsed() < 5000)
+        breathe(10);
+    r.scroll = scrollPhase(hb, packetView, o.seconds, seed);
+    // What the view shows now is loaded and right.
+    wait.restart();
+    while (packets.isLoading() && wait.elapsed() < 5000)
+        breathe(10);
+    const int top = packetView.rowAt(0);
+    r.ok = r.ok && packets.rowCount() == o.stored && top >= 0 && packets.packetNumber(top) == top
+           && packets.cachedPages() <= PacketListModel::MaxPages;
+    return r;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -205,18 +438,32 @@ int main(int argc, char **argv)
             o.connBatch = std::max(1, int(next()));
         else if (a == QLatin1String("--packet-batch"))
             o.packetBatch = std::max(1, int(next()));
+        else if (a == QLatin1String("--seconds"))
+            o.seconds = std::max(1, int(next()));
+        else if (a == QLatin1String("--stored"))
+            o.stored = std::clamp<qint64>(next(), 1, std::numeric_limits<int>::max());
+        else if (a == QLatin1String("--runs"))
+            o.runs = std::max(1, int(next()));
+        else if (a == QLatin1String("--daemon") && i + 1 < args.size())
+            o.daemonSocket = args.at(++i);
+        else if (a == QLatin1String("--stored-session") && i + 1 < args.size())
+            o.session = args.at(++i);
         else if (a == QLatin1String("--small")) {
             o.connections = 10000;
             o.packets = 100000;
+            o.seconds = 1;
         } else {
-            std::fprintf(stderr, "usage: podtap-bench-gui [--connections N] [--packets M] "
-                                 "[--conn-batch B] [--packet-batch P] [--small]\n");
+            std::fprintf(
+                    stderr,
+                    "usage: podtap-bench-gui [--connections N] [--packets M] "
+                    "[--conn-batch B] [--packet-batch P] [--seconds S] "
+                    "[--stored P] [--runs R] [--daemon SOCKET --stored-session ID] [--small]\n");
             return 2;
         }
     }
-    std::printf("podtap-bench-gui: %d connections in batches of %d, %lld packets in pages of "
-                "%d, platform %s\n",
-                o.connections, o.connBatch, o.packets, o.packetBatch,
+    std::printf("podtap-bench-gui: %d connections in batches of %d, %lld packets in polls of "
+                "%d, live phases %d s, %d runs, platform %s\n",
+                o.connections, o.connBatch, o.packets, o.packetBatch, o.seconds, o.runs,
                 qPrintable(QGuiApplication::platformName()));
     Heartbeat hb;
     bool countsMatch = true;
@@ -249,22 +496,31 @@ int main(int argc, char **argv)
     }
     print("connections/view", view, "rows", o.connBatch);
 
+    // New packets arrive by polls: each grows the list by a batch in one insertion.
     PhaseResult packets;
     {
+        SyntheticStore store;
         PacketListModel model(nullptr);
+        model.setFetcher(store.fetcher());
         QTableView table;
         podtap::TableSetup::apply(&table);
         table.setModel(&model);
         table.resize(1200, 700);
         table.show();
+        model.setSource(QStringLiteral("bench"), {});
         breathe(50);
-        packets = runPhase(hb, o.packets, o.packetBatch, packetBatch, [&](const QJsonArray &a) {
-            model.appendEntries(a);
-            table.scrollToBottom(); // following the newest page costs the most
-        });
+        packets = runPhase(
+                hb, o.packets, o.packetBatch, [&](qint64 first, int n) { return first + n; },
+                [&](qint64 total) {
+                    store.total = total;
+                    model.refresh();
+                    while (model.isLoading() || model.rowCount() < total)
+                        QCoreApplication::processEvents();
+                    table.scrollToBottom(); // following the newest page costs the most
+                });
         countsMatch = countsMatch && model.rowCount() == o.packets;
     }
-    print("packets/view", packets, "rows", o.packetBatch);
+    print("packets/page", packets, "rows", o.packetBatch);
 
     // The timeline: each batch's packets binned (what the daemon does, not timed here) and
     // the answer shown, as follow mode refreshes it.
@@ -308,8 +564,31 @@ int main(int argc, char **argv)
     }
     print("timeline", timeline, "packets", o.packetBatch);
 
-    const double worstStall
-            = std::max({view.stallMs, packets.stallMs, timeline.stallMs, bare.stallMs});
+    std::vector<double> idle, live, scroll;
+    for (int run = 0; run < o.runs; ++run) {
+        const LiveRun r = liveRun(hb, o, 1234u + unsigned(run));
+        std::printf("run %d: idle %.2f ms, live (10k connections/s + 100k packets/s) %.2f ms, "
+                    "scroll (%lld packets) %.2f ms worst UI stall\n",
+                    run + 1, r.idle, r.live, o.stored, r.scroll);
+        idle.push_back(r.idle);
+        live.push_back(r.live);
+        scroll.push_back(r.scroll);
+        countsMatch = countsMatch && r.ok;
+    }
+    const double idleMedian = median(idle);
+    const double liveMedian = median(live);
+    const double scrollMedian = median(scroll);
+    std::printf("median of %d: worst UI stall idle %.2f ms, live %.2f ms (%.1fx idle), "
+                "scroll at %lld packets %.2f ms (%.1fx idle)\n",
+                o.runs, idleMedian, liveMedian, idleMedian > 0 ? liveMedian / idleMedian : 0.0,
+                o.stored, scrollMedian, idleMedian > 0 ? scrollMedian / idleMedian : 0.0);
+
+    double daemonMedian = 0;
+    if (!o.daemonSocket.isEmpty() && !daemonRuns(hb, o, o.daemonSocket, o.session, &daemonMedian))
+        countsMatch = false;
+
+    const double worstStall = std::max({view.stallMs, packets.stallMs, timeline.stallMs,
+                                        bare.stallMs, liveMedian, scrollMedian, daemonMedian});
     std::printf("view/bare per-batch ratio %.2f (avg), %.2f (worst)\n",
                 bare.batch.avg > 0 ? view.batch.avg / bare.batch.avg : 0.0,
                 bare.batch.worst > 0 ? view.batch.worst / bare.batch.worst : 0.0);

@@ -1,9 +1,12 @@
 // The packet views against a real podtapd that captured a real pod (kubesim) while
-// podtap-trafficgen talked to it: session.histogram, the filtered session.packets and
+// podtap-trafficgen talked to it: session.histogram, the filtered session.packets,
+// session.rows (any range, filtered by connection/direction/flags, each row's Info) and
 // session.stream through the IPC (the stream's bytes are exactly what trafficgen recorded it
 // sent and received, SHA-256 included), then the window's Timeline | Packets | Stream pane:
 // the timeline counts every packet, clicking a bin lists that bin's packets, a connection's
-// list has its packet count, the hex pane shows the packet's bytes, follow stream shows the
+// list has its packet count and the requests' and responses' first lines in its Info column,
+// the direction and flag filters narrow it, the hex pane shows the packet's bytes, follow
+// stream shows the
 // request and response. Screenshots: tests/gui/screenshots/packets.png, follow-stream.png.
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
@@ -25,6 +28,7 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -57,6 +61,7 @@ private Q_SLOTS:
     void hexFormat();
     void capturedSession();
     void daemonQueries();
+    void rowsQuery();
     void badRequests();
     void paneInTheWindow();
 
@@ -75,6 +80,9 @@ private:
     QList<QJsonObject> m_records;           // trafficgen's, one per connection
     QHash<QString, QJsonObject> m_byClient; // session connection by client address
     QHash<qint64, qint64> m_indexCount;     // packets per connection id, counted unfiltered
+    QHash<qint64, qint64> m_c2sCount;       // client → pod packets per connection id
+    qint64 m_synCount = 0;                  // packets with SYN set
+    QList<QJsonObject> m_allPackets;        // session.packets, every packet in order
 };
 
 void TestPacketViews::initTestCase()
@@ -145,6 +153,16 @@ void TestPacketViews::capturedSession()
     QCOMPARE(summary.value(u"state").toString(), u"capturing"_s);
     const QString podIp = summary.value(u"pods").toArray().at(0).toObject().value(u"ip").toString();
 
+    // A live packet list follows the running session: one insertion per poll.
+    podtap::PacketListModel live(m_link.get());
+    QAbstractItemModelTester liveTester(&live,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy liveInserted(&live, &QAbstractItemModel::rowsInserted);
+    live.setSource(m_session, {}, true);
+    QTRY_VERIFY(live.isCounted());
+    QElapsedTimer liveClock;
+    liveClock.start();
+
     QProcess client;
     client.setProcessChannelMode(QProcess::MergedChannels);
     const QString record = m_fixture.filePath(u"client.jsonl"_s);
@@ -162,6 +180,20 @@ void TestPacketViews::capturedSession()
         if (!line.trimmed().isEmpty())
             m_records << QJsonDocument::fromJson(line).object();
     QCOMPARE(m_records.size(), Connections);
+    // Everything trafficgen exchanged reached the live list, in few insertions.
+    QTRY_VERIFY_WITH_TIMEOUT(
+            live.rowCount() > 0
+                    && live.rowCount()
+                               == call(u"session.rows"_s, {{u"id"_s, m_session}, {u"count"_s, 0}})
+                                          .result.value(u"total"_s)
+                                          .toInteger(),
+            10000);
+    QVERIFY(live.rowCount() >= Connections * 10);
+    QVERIFY2(
+            liveInserted.size() <= liveClock.elapsed() / podtap::PacketListModel::PollMs + 2,
+            qPrintable(
+                    u"%1 insertions in %2 ms"_s.arg(liveInserted.size()).arg(liveClock.elapsed())));
+    QVERIFY(live.isLive());
 
     // Every connection ended: stop, so the store holds all of it and nothing moves.
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -170,6 +202,8 @@ void TestPacketViews::capturedSession()
             30000);
     const auto stopped = call(u"session.stop"_s, {{u"id"_s, m_session}});
     QVERIFY2(stopped.ok, qPrintable(stopped.errorMessage));
+    // The stopped session's next poll tells the live list to stop polling.
+    QTRY_VERIFY_WITH_TIMEOUT(!live.isLive(), 5000);
     const auto page = call(u"session.connections"_s,
                            {{u"id"_s, m_session}, {u"from"_s, 0}, {u"count"_s, 1000}});
     for (const QJsonValue v : page.result.value(u"connections"_s).toArray())
@@ -186,8 +220,16 @@ void TestPacketViews::capturedSession()
         QVERIFY(p.ok);
         const QJsonArray list = p.result.value(u"packets"_s).toArray();
         QVERIFY(!list.isEmpty());
-        for (const QJsonValue v : list)
-            ++m_indexCount[v.toObject().value(u"connection").toInteger()];
+        for (const QJsonValue v : list) {
+            const QJsonObject o = v.toObject();
+            const qint64 c = o.value(u"connection").toInteger();
+            ++m_indexCount[c];
+            if (o.value(u"direction").toInt() == 0)
+                ++m_c2sCount[c];
+            if (o.value(u"flags").toInt() & 0x02)
+                ++m_synCount;
+            m_allPackets << o;
+        }
         from += list.size();
     }
     qInfo("session %s: %lld packets, %d connections", qPrintable(m_session), m_totalPackets,
@@ -313,6 +355,89 @@ void TestPacketViews::daemonQueries()
                      + other.at(busiest).toInteger());
 }
 
+void TestPacketViews::rowsQuery()
+{
+    if (m_session.isEmpty())
+        QSKIP("no captured session (capturedSession failed)");
+    // Unfiltered: rows are the index by position; any range, each with its Info.
+    const qint64 mid = m_totalPackets / 2;
+    const auto page
+            = call(u"session.rows"_s, {{u"id"_s, m_session}, {u"offset"_s, mid}, {u"count"_s, 50}});
+    QVERIFY2(page.ok, qPrintable(page.errorMessage));
+    QCOMPARE(page.result.value(u"total"_s).toInteger(), m_totalPackets);
+    QCOMPARE(page.result.value(u"offset"_s).toInteger(), mid);
+    const QJsonArray rows = page.result.value(u"rows"_s).toArray();
+    QCOMPARE(rows.size(), int(std::min<qint64>(50, m_totalPackets - mid)));
+    for (int i = 0; i < rows.size(); ++i) {
+        QJsonObject row = rows.at(i).toObject();
+        QVERIFY(!row.value(u"info"_s).toString().isEmpty());
+        row.remove(u"info"_s);
+        QCOMPARE(row, m_allPackets.at(int(mid) + i));
+    }
+    // Info: every connection's first packet is its SYN; requests and responses show their
+    // first lines (trafficgen POSTs, the pod answers 200).
+    int syns = 0, posts = 0, oks = 0;
+    for (qint64 off = 0; off < m_totalPackets; off += 1000) {
+        const auto p = call(u"session.rows"_s,
+                            {{u"id"_s, m_session}, {u"offset"_s, off}, {u"count"_s, 1000}});
+        QVERIFY(p.ok);
+        for (const QJsonValue v : p.result.value(u"rows"_s).toArray()) {
+            const QString info = v.toObject().value(u"info"_s).toString();
+            syns += info.contains(u"[SYN]"_s) && info.contains(u" Seq="_s)
+                    && info.contains(u" Len=0"_s);
+            posts += info.startsWith(u"POST /"_s) && info.endsWith(u" HTTP/1.1"_s);
+            oks += info.startsWith(u"HTTP/1.1 200"_s);
+        }
+    }
+    QVERIFY2(syns >= Connections, qPrintable(QString::number(syns)));
+    QCOMPARE(posts, Connections * 3);
+    QCOMPARE(oks, Connections * 3);
+
+    // Filtered on the daemon: one connection's client → pod packets, SYNs of the session.
+    const qint64 id = m_byClient.value(m_records.constFirst().value(u"local").toString())
+                              .value(u"id")
+                              .toInteger();
+    const auto c2s = call(u"session.rows"_s, {{u"id"_s, m_session},
+                                              {u"connection"_s, id},
+                                              {u"direction"_s, 0},
+                                              {u"count"_s, 1000},
+                                              {u"info"_s, false}});
+    QVERIFY2(c2s.ok, qPrintable(c2s.errorMessage));
+    QCOMPARE(c2s.result.value(u"total"_s).toInteger(), m_c2sCount.value(id));
+    const QJsonArray c2sRows = c2s.result.value(u"rows"_s).toArray();
+    QCOMPARE(qint64(c2sRows.size()), m_c2sCount.value(id));
+    qint64 last = -1;
+    for (const QJsonValue v : c2sRows) {
+        const QJsonObject o = v.toObject();
+        QCOMPARE(o.value(u"connection"_s).toInteger(), id);
+        QCOMPARE(o.value(u"direction"_s).toInt(), 0);
+        QVERIFY(!o.contains(u"info"_s));
+        QVERIFY(o.value(u"n"_s).toInteger() > last);
+        last = o.value(u"n"_s).toInteger();
+    }
+    // The same view, another range: a lookup in the cached view, same numbers.
+    const auto tail = call(u"session.rows"_s, {{u"id"_s, m_session},
+                                               {u"connection"_s, id},
+                                               {u"direction"_s, 0},
+                                               {u"offset"_s, 2},
+                                               {u"count"_s, 3}});
+    QVERIFY(tail.ok);
+    QCOMPARE(tail.result.value(u"rows"_s).toArray().at(0).toObject().value(u"n"_s),
+             c2sRows.at(2).toObject().value(u"n"_s));
+    const auto syn
+            = call(u"session.rows"_s, {{u"id"_s, m_session}, {u"flags"_s, 0x02}, {u"count"_s, 0}});
+    QVERIFY(syn.ok);
+    QCOMPARE(syn.result.value(u"total"_s).toInteger(), m_synCount);
+    QVERIFY(syn.result.value(u"rows"_s).toArray().isEmpty());
+    // Past the end: the total, no rows.
+    const auto past = call(u"session.rows"_s, {{u"id"_s, m_session},
+                                               {u"flags"_s, 0x02},
+                                               {u"offset"_s, m_synCount + 5},
+                                               {u"count"_s, 10}});
+    QVERIFY(past.ok);
+    QVERIFY(past.result.value(u"rows"_s).toArray().isEmpty());
+}
+
 void TestPacketViews::badRequests()
 {
     if (m_session.isEmpty())
@@ -358,6 +483,27 @@ void TestPacketViews::badRequests()
              {{u"id"_s, traversal}},
              u"not-found"_s,
              u"is not a capture session id"_s},
+            {u"session.rows"_s,
+             {{u"id"_s, m_session}, {u"direction"_s, 2}},
+             u"invalid"_s,
+             u"direction must be 0"_s},
+            {u"session.rows"_s,
+             {{u"id"_s, m_session}, {u"flags"_s, 256}},
+             u"invalid"_s,
+             u"flags must be"_s},
+            {u"session.rows"_s,
+             {{u"id"_s, m_session}, {u"connection"_s, u"x"_s}},
+             u"invalid"_s,
+             u"connection must be"_s},
+            {u"session.rows"_s,
+             {{u"id"_s, m_session}, {u"offset"_s, -1}},
+             u"invalid"_s,
+             u"offset must be"_s},
+            {u"session.rows"_s,
+             {{u"id"_s, m_session}, {u"fromNs"_s, 10}, {u"toNs"_s, 5}},
+             u"invalid"_s,
+             u"is after"_s},
+            {u"session.rows"_s, {{u"id"_s, traversal}}, u"not-found"_s, u"is not a capture"_s},
             {u"replay.start"_s,
              {{u"source"_s, traversal}, {u"port"_s, 9}},
              u"not-found"_s,
@@ -415,15 +561,16 @@ void TestPacketViews::paneInTheWindow()
     QCOMPARE(clicked.at(0).at(1).toLongLong(), range.second);
     QCOMPARE(pane->tabs()->currentIndex(), int(podtap::PacketPane::PacketsTab));
     podtap::PacketListModel *model = pane->packetModel();
+    // The list is windowed: rows arrive when asked for. Ask for every row, page by page.
     const auto fetchAll = [model] {
-        for (int i = 0; i < 10000; ++i) {
-            if (!QTest::qWaitFor([model] { return !model->isLoading(); }, 10000))
+        if (!QTest::qWaitFor([model] { return model->isCounted(); }, 10000))
+            return false;
+        for (int r = 0; r < model->rowCount(); r += podtap::PacketListModel::PageSize) {
+            model->fetchRow(r);
+            if (!QTest::qWaitFor([model, r] { return model->rowAt(r) != nullptr; }, 10000))
                 return false;
-            if (model->atEnd())
-                return true;
-            model->fetchMore({});
         }
-        return false;
+        return QTest::qWaitFor([model] { return !model->isLoading(); }, 10000);
     };
     QVERIFY(fetchAll());
     QCOMPARE(qint64(model->rowCount()), binCount);
@@ -473,6 +620,25 @@ void TestPacketViews::paneInTheWindow()
             > 200)
             dataRow = r;
     QVERIFY(dataRow >= 0);
+    // Info: the three requests' and responses' first lines, each in its direction.
+    int requestLines = 0, statusLines = 0;
+    for (int r = 0; r < model->rowCount(); ++r) {
+        const QString info = model->index(r, podtap::PacketListModel::Info).data().toString();
+        const QString dir = model->index(r, podtap::PacketListModel::Direction).data().toString();
+        if (info.startsWith(u"POST /"_s) && info.endsWith(u" HTTP/1.1"_s)) {
+            QCOMPARE(dir, u"→ pod"_s);
+            ++requestLines;
+        } else if (info.startsWith(u"HTTP/1.1 200"_s)) {
+            QCOMPARE(dir, u"← pod"_s);
+            ++statusLines;
+        } else {
+            QVERIFY2(info.contains(u" Seq="_s) && info.contains(u" Len="_s), qPrintable(info));
+        }
+    }
+    QCOMPARE(requestLines, 3);
+    QCOMPARE(statusLines, 3);
+    QCOMPARE(model->headerData(podtap::PacketListModel::Info, Qt::Horizontal).toString(),
+             u"Info"_s);
     pane->tabs()->setCurrentIndex(podtap::PacketPane::PacketsTab);
     QSignalSpy shown(pane, &podtap::PacketPane::packetShown);
     pane->packetView()->setCurrentIndex(model->index(dataRow, 0));
@@ -486,6 +652,23 @@ void TestPacketViews::paneInTheWindow()
     QCOMPARE(pane->hexView()->bytes(), bytes);
     QVERIFY(pane->hexView()->toPlainText().contains(podtap::HexView::format(bytes.left(64))));
     QTest::qWait(100);
+
+    // The list's own filters narrow it on the daemon: this connection's client → pod
+    // packets, then its SYN (and back to all of them).
+    pane->setDirectionFilter(0);
+    QVERIFY(fetchAll());
+    QCOMPARE(qint64(model->rowCount()), m_c2sCount.value(id));
+    for (int r = 0; r < model->rowCount(); ++r)
+        QCOMPARE(model->index(r, podtap::PacketListModel::Direction).data().toString(), u"→ pod"_s);
+    pane->setFlagsFilter(0x02);
+    QVERIFY(fetchAll());
+    QCOMPARE(model->rowCount(), 1);
+    QVERIFY(model->index(0, podtap::PacketListModel::Info).data().toString().contains(u"[SYN]"_s));
+    pane->setDirectionFilter(-1);
+    pane->setFlagsFilter(0);
+    QVERIFY(fetchAll());
+    QCOMPARE(qint64(model->rowCount()), m_indexCount.value(id));
+    pane->packetView()->setCurrentIndex(model->index(dataRow, 0));
 
     // Screenshot: the timeline above the list and hex pane.
     {
@@ -558,6 +741,21 @@ void TestPacketViews::paneInTheWindow()
     QVERIFY2(stream->toPlainText().contains(u"abc\n[10 bytes missing]\ndef"_s),
              qPrintable(stream->toPlainText()));
     QVERIFY(stream->toPlainText().contains(u"truncated"_s));
+
+    // A row selected before its page arrived: its bytes follow the page.
+    pane->setConnections({});
+    QTRY_VERIFY(model->isCounted() && !model->isLoading());
+    QCOMPARE(qint64(model->rowCount()), m_totalPackets);
+    const int farRow = model->rowCount() - 1;
+    QVERIFY(farRow >= podtap::PacketListModel::PageSize); // not on the first page
+    QVERIFY(!model->rowAt(farRow));
+    pane->tabs()->setCurrentIndex(podtap::PacketPane::PacketsTab);
+    QSignalSpy farShown(pane, &podtap::PacketPane::packetShown);
+    pane->packetView()->setCurrentIndex(model->index(farRow, 0));
+    model->fetchRow(farRow);
+    QTRY_COMPARE(farShown.size(), 1);
+    QCOMPARE(farShown.at(0).at(0).toLongLong(), model->packetNumber(farRow));
+    QCOMPARE(farShown.at(0).at(0).toLongLong(), m_allPackets.at(farRow).value(u"n"_s).toInteger());
 }
 
 QTEST_MAIN(TestPacketViews)
