@@ -8,11 +8,14 @@
 #include "connectiontablemodel.h"
 #include "daemonlink.h"
 #include "livedaemonfixture.h"
+#include "screenshot.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>
+#include <QHeaderView>
 #include <QJsonArray>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTest>
 
 #include <memory>
@@ -133,6 +136,20 @@ void TestLiveConnectionsView::openRowsUpdateInPlace()
                     .data()
                     .toString()
                     .contains(u"(open)"_s));
+
+    // The open row as the connections table shows it, for the README (scripts/screenshots).
+    {
+        QTableView view;
+        view.setModel(&model);
+        view.verticalHeader()->hide();
+        view.resize(1280, 110);
+        view.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&view));
+        QTest::qWait(1200); // one more progress update, drawn
+        const QString shot = podtap::test::saveScreenshot(&view, u"live-connections"_s);
+        QVERIFY(!shot.isEmpty());
+        qInfo("screenshot: %s", qPrintable(shot));
+    }
 
     // Stopped: the same row ends in place.
     const auto stopped
