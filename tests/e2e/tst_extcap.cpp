@@ -98,6 +98,8 @@ private:
     Run extcap(const QStringList &args) const;
     QStringList unshareArgs(const QStringList &tsharkArgs) const;
     void startTshark(QProcess *process, const QStringList &args) const;
+    // shop/web's pod IP, as `podtap pods` reports it (empty, with a warning, when it does not).
+    QString webPodIp() const;
 
     QTemporaryDir m_dir;
     KubesimProcess m_kubesim;
@@ -134,6 +136,20 @@ void TestExtcap::startTshark(QProcess *process, const QStringList &args) const
 Run TestExtcap::extcap(const QStringList &args) const
 {
     return CliRunner::run(extcapProgram(), args, m_env, 30000);
+}
+
+QString TestExtcap::webPodIp() const
+{
+    const Run pods = CliRunner::run(Podtap,
+                                    {QStringLiteral("pods"), QStringLiteral("-n"),
+                                     QStringLiteral("shop"), QStringLiteral("--json"),
+                                     QStringLiteral("--context"), QStringLiteral("tapper")},
+                                    m_env);
+    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[QLatin1String("pods")].toArray())
+        if (p[QLatin1String("name")].toString() == QLatin1String("web"))
+            return p[QLatin1String("ip")].toString();
+    qWarning("no pod shop/web in: %s %s", pods.out.constData(), pods.err.constData());
+    return {};
 }
 
 void TestExtcap::initTestCase()
@@ -286,16 +302,8 @@ void TestExtcap::captureThroughTshark()
     QVERIFY2(shark.state() == QProcess::Running, err.constData());
 
     // Real traffic from kubesim's client namespace for this pod while tshark captures.
-    const Run pods = CliRunner::run(Podtap,
-                                    {QStringLiteral("pods"), QStringLiteral("-n"),
-                                     QStringLiteral("shop"), QStringLiteral("--json"),
-                                     QStringLiteral("--context"), QStringLiteral("tapper")},
-                                    m_env);
-    QString ip;
-    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[QLatin1String("pods")].toArray())
-        if (p[QLatin1String("name")].toString() == QLatin1String("web"))
-            ip = p[QLatin1String("ip")].toString();
-    QVERIFY2(!ip.isEmpty(), pods.out.constData());
+    const QString ip = webPodIp();
+    QVERIFY(!ip.isEmpty());
     const QString record = m_dir.filePath(QStringLiteral("client.jsonl"));
     const Run gen
             = CliRunner::run(QStringLiteral("ip"),
@@ -401,15 +409,8 @@ void TestExtcap::attachToARunningSession()
                          QStringLiteral("duration:4"), QStringLiteral("-w"), pcapng});
     QVERIFY(shark.waitForStarted());
     QTest::qWait(1500);
-    const Run pods = CliRunner::run(Podtap,
-                                    {QStringLiteral("pods"), QStringLiteral("-n"),
-                                     QStringLiteral("shop"), QStringLiteral("--json"),
-                                     QStringLiteral("--context"), QStringLiteral("tapper")},
-                                    m_env);
-    QString ip;
-    for (const QJsonValue p : QJsonDocument::fromJson(pods.out)[QLatin1String("pods")].toArray())
-        if (p[QLatin1String("name")].toString() == QLatin1String("web"))
-            ip = p[QLatin1String("ip")].toString();
+    const QString ip = webPodIp();
+    QVERIFY(!ip.isEmpty());
     const Run gen
             = CliRunner::run(QStringLiteral("ip"),
                              TrafficgenCommand::clientInNetns(
