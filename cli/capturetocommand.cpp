@@ -1,11 +1,11 @@
 #include "capturetocommand.h"
 #include "privatefile.h"
 
-#include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
 #include "capture/pcapwriter.h"
 #include "guard/contextguard.h"
 #include "kube/capturecommand.h"
+#include "kube/capturestreamaccounting.h"
 #include "kube/preflight.h"
 #include "kube/tapcapture.h"
 #include "kube/tapinjector.h"
@@ -172,12 +172,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         writer = std::make_unique<PcapWriter>(device, wo);
         writer->begin();
     };
-    quint64 packets = 0, received = 0;
-    qint64 loopbackInStream = 0; // see CaptureCommand::Counts::unread()
-    qint64 bytesInStream = 0;
+    quint64 packets = 0;
+    CaptureStreamAccounting account; // the same books as podtapd's pipeline keeps
     reader.setPacketCallback([&](const RawPacket &pkt) {
-        ++received;
-        loopbackInStream += PacketDecoder::isLinuxLoopback(pkt) ? 1 : 0;
+        account.packetArrived(pkt);
         if (!writer) {
             startWriter(pkt.linkType);
         } else if (pkt.linkType != reader.linkType()) {
@@ -208,26 +206,18 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     QObject::connect(&capture, &TapCapture::streamStarted, &loop, [&](int attempt) {
         if (attempt > 0)
             reader.beginStream();
-        loopbackInStream = 0;
-        bytesInStream = 0;
+        account.beginStream();
     });
     QObject::connect(&capture, &TapCapture::pcapData, &loop, [&](const QByteArray &b) {
-        bytesInStream += b.size();
+        account.bytesArrived(b.size());
         reader.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
     });
     QObject::connect(&capture, &TapCapture::warning, &loop, [&](const QString &m) {
         std::fprintf(err, "podtap: warning: %s\n", qPrintable(m));
     });
-    // tcpdump's own count of what it wrote is the check that nothing was lost on the way.
-    qint64 tcpdumpCaptured = 0;
-    bool everyStreamCounted = true;
     QObject::connect(&capture, &TapCapture::countsReported, &loop,
                      [&](const CaptureCommand::Counts &c) {
-                         if (c.captured < 0)
-                             everyStreamCounted = false;
-                         else
-                             tcpdumpCaptured += c.captured;
-                         if (const qint64 unread = c.unread(loopbackInStream); unread > 0)
+                         if (const qint64 unread = account.streamEnded(c).unread; unread > 0)
                              std::fprintf(err,
                                           "podtap: warning: %lld packets were still in the tap's "
                                           "capture buffer when tcpdump stopped: those bytes are "
@@ -256,7 +246,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     injector.start(target->pod, image);
     loop.exec();
     // A last stream that never sent a byte (stalled, cut at once) is not a damaged one.
-    if (bytesInStream > 0)
+    if (account.streamHasBytes())
         reader.endOfStream();
     // No packet at all still leaves a valid, empty capture (tcpdump -i any's link type).
     if (!writer)
@@ -267,14 +257,16 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     for (const auto &e : reader.errors())
         std::fprintf(err, "podtap: stream %u at byte %llu: %s\n", e.streamId,
                      static_cast<unsigned long long>(e.streamOffset), e.message.c_str());
-    if (everyStreamCounted && tcpdumpCaptured > qint64(received))
+    // Summed over the streams, as the daemon's session summary sums its pods.
+    const qint64 captured = account.tcpdumpCaptured();
+    const qint64 received = qint64(account.received());
+    if (account.everyStreamCounted() && captured > received)
         std::fprintf(err,
-                     "podtap: warning: tcpdump wrote %lld packets but only %llu arrived: %lld "
+                     "podtap: warning: tcpdump wrote %lld packets but only %lld arrived: %lld "
                      "were lost on the way\n",
-                     static_cast<long long>(tcpdumpCaptured),
-                     static_cast<unsigned long long>(received),
-                     static_cast<long long>(tcpdumpCaptured - qint64(received)));
-    else if (!everyStreamCounted)
+                     static_cast<long long>(captured), static_cast<long long>(received),
+                     static_cast<long long>(captured - received));
+    else if (!account.everyStreamCounted())
         std::fprintf(err, "podtap: note: a capture stream ended without tcpdump's counts, so "
                           "losses at its end cannot be ruled out\n");
     return rc;
