@@ -1,11 +1,12 @@
 #include "capturetocommand.h"
+#include "auditlog.h"
 #include "privatefile.h"
 
-#include "capture/packetdecoder.h"
 #include "capture/pcapstreamreader.h"
 #include "capture/pcapwriter.h"
 #include "guard/contextguard.h"
 #include "kube/capturecommand.h"
+#include "kube/capturestreamaccounting.h"
 #include "kube/preflight.h"
 #include "kube/tapcapture.h"
 #include "kube/tapinjector.h"
@@ -18,7 +19,9 @@
 #include <QEventLoop>
 
 #include <QFile>
+#include <QJsonObject>
 #include <QSaveFile>
+#include <QScopeGuard>
 #include <QTimer>
 #include <algorithm>
 
@@ -90,7 +93,34 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     // The context guard, as podtapd applies it to sessions (no daemon here to ask).
     const QString context = kube.api()->access().contextName();
     const ContextGuard guard = ContextGuard::load();
-    if (guard.isProtected(context) && !confirmedProtected) {
+    const bool isProtected = guard.isProtected(context);
+    // The nonroot profile has no default image: preflight's image item explains what it needs.
+    const QString image = p.isSet(imageOpt) || *profile == TapProfile::NonRoot
+                                  ? p.value(imageOpt)
+                                  : QLatin1String(TapSpec::DefaultImage);
+    // The audit trail podtapd keeps for its sessions (same file, same fields): cluster
+    // actions are recorded whichever way they were taken. "session" says it ran here.
+    AuditLog auditLog;
+    const QString targetName = p.positionalArguments().constFirst();
+    QString auditNamespace = kube.ns();
+    const int requestedPort = co.port;
+    auto audit = [&](const QString &event, QJsonObject e) {
+        e[QLatin1String("session")] = QStringLiteral("direct");
+        e[QLatin1String("context")] = context;
+        e[QLatin1String("namespace")] = auditNamespace;
+        e[QLatin1String("target")] = targetName;
+        e[QLatin1String("port")] = requestedPort;
+        e[QLatin1String("image")] = image;
+        e[QLatin1String("profile")] = tapProfileName(*profile);
+        e[QLatin1String("protected")] = isProtected;
+        if (isProtected)
+            e[QLatin1String("confirmed")] = confirmedProtected;
+        auditLog.append(event, e);
+    };
+    if (isProtected && !confirmedProtected) {
+        audit(QStringLiteral("refused"),
+              QJsonObject{{QStringLiteral("outcome"),
+                           QStringLiteral("refused: protected context not confirmed")}});
         std::fprintf(err,
                      "podtap capture: context '%s' is protected (it matches '%s' in %s): nothing "
                      "was touched. Add --yes-i-mean-production to tap it anyway.\n",
@@ -98,22 +128,30 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                      qPrintable(guard.file()));
         return 1;
     }
-    if (guard.isProtected(context))
+    if (isProtected)
         std::fprintf(err, "podtap: *** PROTECTED CONTEXT %s ***\n", qPrintable(context));
-    const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
-                                              kube.ns(), co.port, err);
-    if (!target)
+    audit(QStringLiteral("capture-start"),
+          QJsonObject{{QStringLiteral("outcome"), QStringLiteral("started")}});
+    // Every way out from here ends the audited capture, as a podtapd session's end does.
+    QString stopOutcome = QStringLiteral("failed");
+    quint64 packets = 0;
+    const auto auditStop = qScopeGuard([&] {
+        audit(QStringLiteral("capture-stop"),
+              QJsonObject{{QStringLiteral("outcome"),
+                           QStringLiteral("%1 (%2 packets)").arg(stopOutcome).arg(packets)}});
+    });
+    const auto target = TargetWaiter::resolve(kube.api(), targetName, kube.ns(), co.port, err);
+    if (!target) {
+        stopOutcome = QStringLiteral("failed: %1 was not resolved").arg(targetName);
         return 1;
+    }
+    auditNamespace = target->pod.ns;
     if (target->port > 0 && target->port != co.port) {
         // A Service port maps to the pods' targetPort: capture what the pod really sees.
         std::fprintf(err, "podtap: service port %d is pod port %d\n", co.port, target->port);
         co.port = target->port;
         argv = CaptureCommand::argv(co);
     }
-    // The nonroot profile has no default image: preflight's image item explains what it needs.
-    const QString image = p.isSet(imageOpt) || *profile == TapProfile::NonRoot
-                                  ? p.value(imageOpt)
-                                  : QLatin1String(TapSpec::DefaultImage);
 
     QEventLoop loop;
     int rc = 0;
@@ -133,6 +171,8 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         std::fprintf(err,
                      "podtap capture: preflight failed; nothing was changed in the cluster.\n%s",
                      qPrintable(report->toText()));
+        stopOutcome = QStringLiteral("failed: preflight failed; nothing was changed in the "
+                                     "cluster.");
         return 4;
     }
     for (const auto &i : report->items)
@@ -148,6 +188,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     if (path == QLatin1String("-")) {
         if (!stdoutFile.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered)) {
             std::fprintf(err, "podtap capture: cannot write to stdout\n");
+            stopOutcome = QStringLiteral("failed: cannot write to stdout");
             return 1;
         }
         device = &stdoutFile;
@@ -156,6 +197,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
             std::fprintf(err, "podtap capture: cannot write %s: %s\n", qPrintable(path),
                          qPrintable(file.errorString()));
+            stopOutcome = QStringLiteral("failed: cannot write %1").arg(path);
             return 1;
         }
         PrivateFile::restrict(file);
@@ -172,12 +214,9 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         writer = std::make_unique<PcapWriter>(device, wo);
         writer->begin();
     };
-    quint64 packets = 0, received = 0;
-    qint64 loopbackInStream = 0; // see CaptureCommand::Counts::unread()
-    qint64 bytesInStream = 0;
+    CaptureStreamAccounting account; // the same books as podtapd's pipeline keeps
     reader.setPacketCallback([&](const RawPacket &pkt) {
-        ++received;
-        loopbackInStream += PacketDecoder::isLinuxLoopback(pkt) ? 1 : 0;
+        account.packetArrived(pkt);
         if (!writer) {
             startWriter(pkt.linkType);
         } else if (pkt.linkType != reader.linkType()) {
@@ -197,37 +236,39 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                      [&](const QString &m) { std::fprintf(err, "podtap: %s\n", qPrintable(m)); });
     QObject::connect(&injector, &TapInjector::failed, &loop, [&](const QString &m) {
         std::fprintf(err, "podtap capture: %s\n", qPrintable(m));
+        audit(QStringLiteral("inject-failed"),
+              QJsonObject{{QStringLiteral("pod"), target->pod.name},
+                          {QStringLiteral("outcome"), m}});
+        stopOutcome = QStringLiteral("failed: ") + m.section(QLatin1Char('\n'), 0, 0);
         finish(5);
     });
     QObject::connect(&injector, &TapInjector::ready, &loop, [&](const QString &tap, bool reused) {
         std::fprintf(err, "podtap: %s tap %s in %s/%s; capturing tcp port %d\n",
                      reused ? "reusing" : "started", qPrintable(tap), qPrintable(target->pod.ns),
                      qPrintable(target->pod.name), co.port);
+        audit(reused ? QStringLiteral("reuse") : QStringLiteral("inject"),
+              QJsonObject{{QStringLiteral("pod"), target->pod.name},
+                          {QStringLiteral("tap"), tap},
+                          {QStringLiteral("outcome"),
+                           reused ? QStringLiteral("running tap reused")
+                                  : QStringLiteral("tap added and running")}});
         capture.start(target->pod.ns, target->pod.name, tap, argv.value());
     });
     QObject::connect(&capture, &TapCapture::streamStarted, &loop, [&](int attempt) {
         if (attempt > 0)
             reader.beginStream();
-        loopbackInStream = 0;
-        bytesInStream = 0;
+        account.beginStream();
     });
     QObject::connect(&capture, &TapCapture::pcapData, &loop, [&](const QByteArray &b) {
-        bytesInStream += b.size();
+        account.bytesArrived(b.size());
         reader.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
     });
     QObject::connect(&capture, &TapCapture::warning, &loop, [&](const QString &m) {
         std::fprintf(err, "podtap: warning: %s\n", qPrintable(m));
     });
-    // tcpdump's own count of what it wrote is the check that nothing was lost on the way.
-    qint64 tcpdumpCaptured = 0;
-    bool everyStreamCounted = true;
     QObject::connect(&capture, &TapCapture::countsReported, &loop,
                      [&](const CaptureCommand::Counts &c) {
-                         if (c.captured < 0)
-                             everyStreamCounted = false;
-                         else
-                             tcpdumpCaptured += c.captured;
-                         if (const qint64 unread = c.unread(loopbackInStream); unread > 0)
+                         if (const qint64 unread = account.streamEnded(c).unread; unread > 0)
                              std::fprintf(err,
                                           "podtap: warning: %lld packets were still in the tap's "
                                           "capture buffer when tcpdump stopped: those bytes are "
@@ -239,6 +280,9 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     QObject::connect(&capture, &TapCapture::stopped, &loop, [&](bool ok, const QString &why) {
         if (!ok)
             std::fprintf(err, "podtap capture: %s\n", qPrintable(why));
+        stopOutcome = ok ? QStringLiteral("stopped") : QStringLiteral("failed");
+        if (!why.isEmpty())
+            stopOutcome += QStringLiteral(": ") + why.section(QLatin1Char('\n'), 0, 0);
         finish(ok ? 0 : 6);
     });
 
@@ -247,6 +291,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     QObject::connect(&signals, &UnixSignalWatcher::received, &loop, [&] {
         std::fprintf(err, "podtap: stopping (the tap stays in the pod; tcpdump is stopped)\n");
         capture.stop();
+        stopOutcome = QStringLiteral("stopped");
         QTimer::singleShot(15000, &loop, [&] { finish(0); });
     });
     if (p.isSet(durationOpt))
@@ -256,7 +301,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     injector.start(target->pod, image);
     loop.exec();
     // A last stream that never sent a byte (stalled, cut at once) is not a damaged one.
-    if (bytesInStream > 0)
+    if (account.streamHasBytes())
         reader.endOfStream();
     // No packet at all still leaves a valid, empty capture (tcpdump -i any's link type).
     if (!writer)
@@ -267,14 +312,16 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     for (const auto &e : reader.errors())
         std::fprintf(err, "podtap: stream %u at byte %llu: %s\n", e.streamId,
                      static_cast<unsigned long long>(e.streamOffset), e.message.c_str());
-    if (everyStreamCounted && tcpdumpCaptured > qint64(received))
+    // Summed over the streams, as the daemon's session summary sums its pods.
+    const qint64 captured = account.tcpdumpCaptured();
+    const qint64 received = qint64(account.received());
+    if (account.everyStreamCounted() && captured > received)
         std::fprintf(err,
-                     "podtap: warning: tcpdump wrote %lld packets but only %llu arrived: %lld "
+                     "podtap: warning: tcpdump wrote %lld packets but only %lld arrived: %lld "
                      "were lost on the way\n",
-                     static_cast<long long>(tcpdumpCaptured),
-                     static_cast<unsigned long long>(received),
-                     static_cast<long long>(tcpdumpCaptured - qint64(received)));
-    else if (!everyStreamCounted)
+                     static_cast<long long>(captured), static_cast<long long>(received),
+                     static_cast<long long>(captured - received));
+    else if (!account.everyStreamCounted())
         std::fprintf(err, "podtap: note: a capture stream ended without tcpdump's counts, so "
                           "losses at its end cannot be ruled out\n");
     return rc;

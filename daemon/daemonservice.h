@@ -2,7 +2,7 @@
 
 #include "ipc/ipcserver.h"
 #include "kube/credentialcache.h"
-#include "kube/kubebrowser.h"
+#include "kubebrowser.h"
 #include "session/sessionmanager.h"
 
 #include <QDateTime>

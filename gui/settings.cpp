@@ -81,7 +81,7 @@ void Settings::setTapImage(const QString &image)
 
 QStringList Settings::tapProfiles()
 {
-    // daemon/kube/tapprofile.h names them; the daemon validates what is sent.
+    // common/kube/tapprofile.h names them; the daemon validates what is sent.
     return {QStringLiteral("default"), QStringLiteral("nonroot"), QStringLiteral("baseline")};
 }
 

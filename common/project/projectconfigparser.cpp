@@ -44,7 +44,7 @@ const QStringList LimitKeys{QStringLiteral("max_megabytes"), QStringLiteral("max
 const QStringList OptionKeys{QStringLiteral("join_midstream"), QStringLiteral("all_pods")};
 const QStringList HttpKeys{QStringLiteral("methods"), QStringLiteral("path"),
                            QStringLiteral("headers")};
-// The tap profiles (daemon/kube/tapprofile.h; common does not link the daemon's library).
+// The tap profiles (common/kube/tapprofile.h; podtap_common does not link podtap_kube).
 const QStringList Profiles{QStringLiteral("default"), QStringLiteral("nonroot"),
                            QStringLiteral("baseline")};
 

@@ -1,6 +1,5 @@
 #include "podtappipeline.h"
 
-#include "capture/packetdecoder.h"
 #include "http/routetemplate.h"
 #include "kube/kubeapiclient.h"
 #include "kube/tapcapture.h"
@@ -69,8 +68,7 @@ PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index
 {
     m_engine.setSink(this);
     m_engine.setOtherPacketCallback([this](const RawPacket &p) {
-        ++m_received;
-        ++m_receivedInStream;
+        m_account.packetArrived(p);
         m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
         m_sinceLastPacket.start();
         m_observer->podPacket(m_index, p, 0, 255, 0);
@@ -193,7 +191,7 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
                             }
                         });
                 connect(capture, &TapCapture::stopped, this, [this](bool ok, const QString &why) {
-                    if (m_bytesInStream > 0)
+                    if (m_account.streamHasBytes())
                         m_engine.endOfStream();
                     finishEngine();
                     setState(ok ? State::Stopped : State::Failed, why);
@@ -229,7 +227,7 @@ void PodTapPipeline::stop()
 
 void PodTapPipeline::feedPcap(const QByteArray &b)
 {
-    m_bytesInStream += b.size();
+    m_account.bytesArrived(b.size());
     m_engine.feed(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
     // The bytes this chunk completed go to the local sockets now, not a loop pass later.
     if (m_mirror)
@@ -239,9 +237,7 @@ void PodTapPipeline::feedPcap(const QByteArray &b)
 void PodTapPipeline::beginStream()
 {
     m_engine.beginStream();
-    m_receivedInStream = 0;
-    m_loopbackInStream = 0;
-    m_bytesInStream = 0;
+    m_account.beginStream();
 }
 
 void PodTapPipeline::finishEngine()
@@ -255,29 +251,23 @@ void PodTapPipeline::finishEngine()
 
 void PodTapPipeline::onCounts(const CaptureCommand::Counts &c)
 {
-    if (c.captured < 0)
+    const auto loss = m_account.streamEnded(c);
+    if (!loss.counted)
         Q_EMIT progress(QStringLiteral("note: a capture stream of %1 ended without tcpdump's "
                                        "counts, so losses at its end cannot be ruled out")
                                 .arg(m_pod.name));
-    if (c.droppedByKernel > 0)
-        m_kernelDrops += c.droppedByKernel;
-    if (c.captured >= 0 && c.captured > m_receivedInStream) {
-        const qint64 lost = c.captured - m_receivedInStream;
-        m_lostOnTheWay += lost;
+    if (loss.lostOnTheWay > 0)
         Q_EMIT warning(QStringLiteral("%1: tcpdump wrote %2 packets but only %3 arrived: %4 were "
                                       "lost on the way")
                                .arg(m_pod.name)
-                               .arg(c.captured)
-                               .arg(m_receivedInStream)
-                               .arg(lost));
-    }
-    if (const qint64 unread = c.unread(m_loopbackInStream); unread > 0) {
-        m_unread += unread;
+                               .arg(loss.captured)
+                               .arg(loss.received)
+                               .arg(loss.lostOnTheWay));
+    if (loss.unread > 0)
         Q_EMIT warning(QStringLiteral("%1: %2 packets were still in the tap's capture buffer when "
                                       "tcpdump stopped: those bytes are missing")
                                .arg(m_pod.name)
-                               .arg(unread));
-    }
+                               .arg(loss.unread));
 }
 
 void PodTapPipeline::tick()
@@ -350,10 +340,10 @@ QJsonObject PodTapPipeline::toJson() const
                        {QStringLiteral("ip"), m_pod.podIp},
                        {QStringLiteral("state"), QLatin1String(stateName(m_state))},
                        {QStringLiteral("reason"), m_reason},
-                       {QStringLiteral("packets"), qint64(m_received)},
-                       {QStringLiteral("kernelDrops"), m_kernelDrops},
-                       {QStringLiteral("lostOnTheWay"), m_lostOnTheWay},
-                       {QStringLiteral("unreadAtStop"), m_unread}};
+                       {QStringLiteral("packets"), qint64(m_account.received())},
+                       {QStringLiteral("kernelDrops"), m_account.kernelDrops()},
+                       {QStringLiteral("lostOnTheWay"), m_account.lostOnTheWay()},
+                       {QStringLiteral("unreadAtStop"), m_account.unreadAtStop()}};
 }
 
 QJsonObject PodTapPipeline::connectionJson(const TcpConnection &c, std::uint64_t sessionId)
@@ -460,9 +450,7 @@ void PodTapPipeline::connectionOpened(TcpConnection &c)
 
 void PodTapPipeline::packet(TcpConnection &c, Direction d, const TcpSegment &s, const RawPacket &p)
 {
-    ++m_received;
-    ++m_receivedInStream;
-    m_loopbackInStream += PacketDecoder::isLinuxLoopback(p) ? 1 : 0;
+    m_account.packetArrived(p);
     m_lastTsNs = std::max(m_lastTsNs, p.tsNs);
     m_sinceLastPacket.start();
     m_observer->podPacket(m_index, p, sessionId(c.id), std::uint8_t(d), s.flags);

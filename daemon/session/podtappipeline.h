@@ -4,6 +4,7 @@
 #include "capture/capturesink.h"
 #include "http/httpsink.h"
 #include "kube/capturecommand.h"
+#include "kube/capturestreamaccounting.h"
 #include "kube/podinfo.h"
 #include "kube/preflight.h"
 #include "mirror/mirrorsink.h"
@@ -91,10 +92,10 @@ public:
         return (std::uint64_t(m_index) << 40) | engineId;
     }
     const CaptureEngine &engine() const { return m_engine; }
-    quint64 packetsReceived() const { return m_received; }
-    qint64 kernelDrops() const { return m_kernelDrops; }
-    qint64 lostOnTheWay() const { return m_lostOnTheWay; }
-    qint64 unreadAtStop() const { return m_unread; }
+    quint64 packetsReceived() const { return m_account.received(); }
+    qint64 kernelDrops() const { return m_account.kernelDrops(); }
+    qint64 lostOnTheWay() const { return m_account.lostOnTheWay(); }
+    qint64 unreadAtStop() const { return m_account.unreadAtStop(); }
     QJsonObject toJson() const;
 
     // CaptureSink
@@ -173,13 +174,7 @@ private:
     int m_stallMs = 60000;
     bool m_stopping = false;
     bool m_engineFinished = false;
-    quint64 m_received = 0;        // packets of this pod, all streams
-    qint64 m_receivedInStream = 0; // since the current stream began
-    qint64 m_loopbackInStream = 0;
-    qint64 m_bytesInStream = 0;
-    qint64 m_kernelDrops = 0;
-    qint64 m_lostOnTheWay = 0;
-    qint64 m_unread = 0;
+    CaptureStreamAccounting m_account; // this pod's streams and losses
 };
 
 } // namespace podtap

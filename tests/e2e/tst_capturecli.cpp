@@ -16,6 +16,7 @@
 #include "support/trafficgencommand.h"
 
 #include <csignal>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -44,6 +45,12 @@ private:
     Run podtap(const QStringList &args, const QString &context = QStringLiteral("tapper"),
                int timeoutMs = 60000);
     QJsonObject kubectlJson(const QStringList &args) const { return m_kubesim.kubectlJson(args); }
+    // The CLI's environment: the scenario's kubeconfig, and an XDG state folder of the test's
+    // own, where `capture --direct` keeps its audit trail.
+    QProcessEnvironment environment() const;
+    QString auditPath() const { return m_dir.filePath(QStringLiteral("state/podtap/audit.log")); }
+    // The audit log's entries for `target`, in order (a line that is not JSON fails the test).
+    QList<QJsonObject> auditEntries(const QString &target) const;
 
     QTemporaryDir m_dir;
     KubesimProcess m_kubesim;
@@ -55,7 +62,35 @@ Run TestCaptureCli::podtap(const QStringList &args, const QString &context, int 
     QStringList all = args;
     if (!context.isEmpty())
         all << QStringLiteral("--context") << context;
-    return CliRunner::run(Podtap, all, CliRunner::environment(m_kubeconfig), timeoutMs);
+    return CliRunner::run(Podtap, all, environment(), timeoutMs);
+}
+
+QProcessEnvironment TestCaptureCli::environment() const
+{
+    QProcessEnvironment env = CliRunner::environment(m_kubeconfig);
+    env.insert(QStringLiteral("XDG_STATE_HOME"), m_dir.filePath(QStringLiteral("state")));
+    return env;
+}
+
+QList<QJsonObject> TestCaptureCli::auditEntries(const QString &target) const
+{
+    QList<QJsonObject> out;
+    QFile f(auditPath());
+    if (!f.open(QIODevice::ReadOnly))
+        return out;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.isEmpty())
+            continue;
+        QJsonParseError pe;
+        const QJsonObject o = QJsonDocument::fromJson(line, &pe).object();
+        if (pe.error != QJsonParseError::NoError) {
+            QTest::qFail(line.constData(), __FILE__, __LINE__);
+            return {};
+        }
+        if (o[QLatin1String("target")].toString() == target)
+            out << o;
+    }
+    return out;
 }
 
 void TestCaptureCli::initTestCase()
@@ -151,6 +186,14 @@ void TestCaptureCli::preflightPodSecurity()
             = kubectlJson({QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("vault"),
                            QStringLiteral("-n"), QStringLiteral("locked")});
     QVERIFY(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().isEmpty());
+    // Audited like a podtapd session that failed its preflight: started, then stopped.
+    const QList<QJsonObject> audit = auditEntries(QStringLiteral("locked/vault"));
+    QCOMPARE(audit.size(), 2);
+    QCOMPARE(audit[0][QLatin1String("event")].toString(), QStringLiteral("capture-start"));
+    QCOMPARE(audit[1][QLatin1String("event")].toString(), QStringLiteral("capture-stop"));
+    QVERIFY2(audit[1][QLatin1String("outcome")].toString().startsWith(
+                     QLatin1String("failed: preflight failed; nothing was changed")),
+             qPrintable(audit[1][QLatin1String("outcome")].toString()));
 }
 
 void TestCaptureCli::preflightRbacNamesMissingRule()
@@ -178,7 +221,7 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
 {
     const QString pcap = m_dir.filePath(QStringLiteral("web.pcap"));
     QProcess capture;
-    capture.setProcessEnvironment(CliRunner::environment(m_kubeconfig));
+    capture.setProcessEnvironment(environment());
     capture.start(Podtap,
                   {QStringLiteral("capture"), QStringLiteral("--direct"),
                    QStringLiteral("deployment/web"), QStringLiteral("-n"), QStringLiteral("shop"),
@@ -288,6 +331,54 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
             = kubectlJson({QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("web"),
                            QStringLiteral("-n"), QStringLiteral("shop")});
     QCOMPARE(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().size(), 1);
+
+    // Both --direct captures left podtapd's audit trail: the tap added, then reused, each
+    // capture started and stopped with the packets it wrote.
+    const QRegularExpression written(QStringLiteral("podtap: (\\d+) packets written"));
+    const auto firstCount = written.match(QString::fromUtf8(err));
+    QVERIFY2(firstCount.hasMatch(), err.constData());
+    QStringList events;
+    const QList<QJsonObject> first = auditEntries(QStringLiteral("deployment/web"));
+    for (const QJsonObject &o : first) {
+        events << o[QLatin1String("event")].toString();
+        QCOMPARE(o[QLatin1String("session")].toString(), QStringLiteral("direct"));
+        QCOMPARE(o[QLatin1String("context")].toString(), QStringLiteral("tapper"));
+        QCOMPARE(o[QLatin1String("namespace")].toString(), QStringLiteral("shop"));
+        QCOMPARE(o[QLatin1String("port")].toInt(), 8080);
+        QCOMPARE(o[QLatin1String("profile")].toString(), QStringLiteral("default"));
+        QCOMPARE(o[QLatin1String("protected")].toBool(true), false);
+        QVERIFY(o[QLatin1String("time")].toString().endsWith(QLatin1Char('Z')));
+    }
+    QCOMPARE(events, (QStringList{QStringLiteral("capture-start"), QStringLiteral("inject"),
+                                  QStringLiteral("capture-stop")}));
+    QCOMPARE(first[1][QLatin1String("pod")].toString(), QStringLiteral("web"));
+    QVERIFY(first[1][QLatin1String("tap")].toString().startsWith(QLatin1String("podtap-")));
+    QCOMPARE(first[1][QLatin1String("outcome")].toString(),
+             QStringLiteral("tap added and running"));
+    QCOMPARE(first[2][QLatin1String("outcome")].toString(),
+             QStringLiteral("stopped (%1 packets)").arg(firstCount.captured(1)));
+    events.clear();
+    for (const QJsonObject &o : auditEntries(QStringLiteral("shop/web")))
+        events << o[QLatin1String("event")].toString();
+    QCOMPARE(events, (QStringList{QStringLiteral("capture-start"), QStringLiteral("reuse"),
+                                  QStringLiteral("capture-stop")}));
+    struct stat st;
+    QCOMPARE(::stat(QFile::encodeName(auditPath()).constData(), &st), 0);
+    QCOMPARE(st.st_mode & 0777, 0600u);
+    // Names only: none of the kubeconfig's credentials.
+    QFile log(auditPath());
+    QVERIFY(log.open(QIODevice::ReadOnly));
+    const QByteArray logBytes = log.readAll();
+    QFile kc(m_kubeconfig);
+    QVERIFY(kc.open(QIODevice::ReadOnly));
+    const QRegularExpression secret(
+            QStringLiteral(
+                    "^\\s*(token|client-key-data|client-certificate-data|password):\\s*(\\S+)"),
+            QRegularExpression::MultilineOption);
+    int secrets = 0;
+    for (auto it = secret.globalMatch(QString::fromUtf8(kc.readAll())); it.hasNext(); ++secrets)
+        QVERIFY(!logBytes.contains(it.next().captured(2).toUtf8()));
+    QVERIFY2(secrets > 0, "the kubeconfig's credentials were not found to check against");
 }
 
 void TestCaptureCli::tapOnTheWireIsTheContract()

@@ -1,6 +1,7 @@
 #include "clirunner.h"
 
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
@@ -13,8 +14,12 @@ QString CliRunner::podtap()
 QProcessEnvironment CliRunner::environment(const QString &kubeconfig)
 {
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    if (!kubeconfig.isEmpty())
+    if (!kubeconfig.isEmpty()) {
         env.insert(QStringLiteral("KUBECONFIG"), kubeconfig);
+        const QString first = kubeconfig.section(QLatin1Char(':'), 0, 0);
+        env.insert(QStringLiteral("XDG_STATE_HOME"),
+                   QFileInfo(first).absolutePath() + QStringLiteral("/state"));
+    }
     return env;
 }
 

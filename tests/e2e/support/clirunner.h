@@ -20,7 +20,9 @@ public:
     };
 
     static QString podtap();
-    // The system environment, with KUBECONFIG set when `kubeconfig` is not empty.
+    // The system environment, with KUBECONFIG set when `kubeconfig` is not empty, and then
+    // XDG_STATE_HOME beside the (first) kubeconfig: a test's `capture --direct` writes its
+    // audit log in the test's folder, never in the user's.
     static QProcessEnvironment environment(const QString &kubeconfig = {});
     static Result run(const QString &program, const QStringList &args,
                       const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment(),

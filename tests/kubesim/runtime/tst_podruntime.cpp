@@ -653,7 +653,7 @@ void TestPodRuntime::capabilitiesAreExact()
 
 namespace {
 // The baseline tap profile's drop list: every capability but NET_RAW, no add
-// (daemon/kube/tapspec.cpp; tst_tapspec pins it on the wire).
+// (common/kube/tapspec.cpp; tst_tapspec pins it on the wire).
 QStringList baselineDrop()
 {
     QStringList drop;
@@ -740,7 +740,7 @@ void TestPodRuntime::tapProfilePerRuntime()
     auto tap = [&](const QStringList &argv) {
         ExecRequest req;
         if (profile == u"nonroot"_qs) {
-            // The nonroot contract (daemon/kube/tapspec.cpp): uid 65532, escalation unset.
+            // The nonroot contract (common/kube/tapspec.cpp): uid 65532, escalation unset.
             req = tapRequest(argv, true, u"example.com/podtap/tcpdump-nonroot:1.0"_qs);
             req.security.allowPrivilegeEscalation.reset();
             req.security.runAsUser = 65532;
