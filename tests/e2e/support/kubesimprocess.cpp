@@ -76,9 +76,10 @@ QString KubesimProcess::netns(const QString &slot) const
 QByteArray KubesimProcess::KubectlResult::failure() const
 {
     QByteArray what = "kubectl " + args.join(QLatin1Char(' ')).toUtf8() + ": ";
-    if (exitCode != 0)
-        what += exitCode < 0 ? QByteArray("did not finish")
-                             : "exit " + QByteArray::number(exitCode);
+    if (exitCode < 0)
+        what += "did not finish";
+    else if (exitCode != 0)
+        what += "exit " + QByteArray::number(exitCode);
     else if (!jsonError.isEmpty())
         what += "exit 0 but stdout is not a JSON object (" + jsonError.toUtf8()
                 + "): " + out.left(200);
