@@ -98,7 +98,14 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         return 1;
     CaptureCommand::Options co;
     co.port = p.value(portOpt).toInt();
-    co.snapLength = p.value(snapOpt).toInt();
+    if (p.isSet(snapOpt)) { // "64k" too; "64x" is refused, not read as 0 (the default)
+        const Result<qint64> snap = Units::parseSize(p.value(snapOpt));
+        if (!snap) {
+            std::fprintf(err, "podtap capture: --snaplen: %s\n", qPrintable(snap.error()));
+            return 2;
+        }
+        co.snapLength = int(std::min<qint64>(snap.value(), std::numeric_limits<int>::max()));
+    }
     auto argv = CaptureCommand::argv(co); // validated before any request is made
     if (!argv) {
         std::fprintf(err, "podtap capture: %s\n", qPrintable(argv.error()));

@@ -35,14 +35,19 @@ void TestUnitFlags::initTestCase()
 TestUnitFlags::Run TestUnitFlags::podtap(const QStringList &args) const
 {
     // A runtime folder of its own and --no-start: a run that got past the parsing finds no
-    // daemon (and starts none) instead of reaching the user's.
+    // daemon (and starts none) instead of reaching the user's. KUBECONFIG points nowhere, so
+    // a direct capture that got past it could not reach a cluster either.
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     env.insert(QStringLiteral("XDG_RUNTIME_DIR"), m_dir.path());
     env.insert(QStringLiteral("XDG_STATE_HOME"), m_dir.path());
     env.remove(QStringLiteral("PODTAP_SOCKET"));
+    env.insert(QStringLiteral("KUBECONFIG"), m_dir.filePath(QStringLiteral("no-kubeconfig")));
     QProcess p;
     p.setProcessEnvironment(env);
-    p.start(QStringLiteral(BINDIR "/cli/podtap"), args + QStringList{QStringLiteral("--no-start")});
+    // capture --direct uses no daemon and has no --no-start.
+    const bool direct = args.contains(QStringLiteral("--direct"));
+    p.start(QStringLiteral(BINDIR "/cli/podtap"),
+            direct ? args : args + QStringList{QStringLiteral("--no-start")});
     if (!p.waitForFinished(30000)) {
         p.kill();
         p.waitForFinished();
@@ -102,6 +107,13 @@ void TestUnitFlags::refused_data()
                            QStringLiteral("/dev/null"), QStringLiteral("--duration"),
                            QStringLiteral("10X")}
             << QStringLiteral("podtap capture: --duration: invalid duration '10X'");
+    QTest::addRow("capture --direct --snaplen 64x")
+            << QStringList{QStringLiteral("capture"),   QStringLiteral("--direct"),
+                           QStringLiteral("pod/web"),   QStringLiteral("--port"),
+                           QStringLiteral("8080"),      QStringLiteral("-w"),
+                           QStringLiteral("/dev/null"), QStringLiteral("--snaplen"),
+                           QStringLiteral("64x")}
+            << QStringLiteral("podtap capture: --snaplen: invalid size '64x'");
     QTest::addRow("retention --quota 10X")
             << QStringList{QStringLiteral("retention"), QStringLiteral("--quota"),
                            QStringLiteral("10X")}
