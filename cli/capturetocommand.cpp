@@ -14,6 +14,7 @@
 #include "kubeclicontext.h"
 #include "mirrorcommand.h"
 #include "targetwaiter.h"
+#include "units.h"
 #include "unixsignalwatcher.h"
 
 #include <QEventLoop>
@@ -26,6 +27,7 @@
 #include <algorithm>
 
 #include <csignal>
+#include <limits>
 
 namespace podtap {
 
@@ -50,9 +52,10 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
                                       QStringLiteral("IMAGE"));
     const QCommandLineOption profileOpt = KubeCliContext::tapProfileOption();
-    const QCommandLineOption durationOpt(QStringLiteral("duration"),
-                                         QStringLiteral("Stop after S seconds."),
-                                         QStringLiteral("S"));
+    const QCommandLineOption durationOpt(
+            QStringLiteral("duration"),
+            QStringLiteral("Stop after this long: seconds, or with a unit (90s, 5m, 1h30m)."),
+            QStringLiteral("DURATION"));
     const QCommandLineOption snapOpt(QStringLiteral("snaplen"),
                                      QStringLiteral("Bytes kept per packet."), QStringLiteral("N"));
     // How long a silent exec stream (no pong) may last before it is declared dead and
@@ -66,15 +69,28 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     QStringList args = rest;
     args.prepend(QStringLiteral("podtap capture"));
     const bool parsed = p.parse(args);
-    bool stallOk = true;
-    const int stallSeconds = parsed && p.isSet(stallOpt) ? p.value(stallOpt).toInt(&stallOk)
-                                                         : 60; // client-go's rule
+    // Durations take units; a typo is refused (exit 2), never read as 0.
+    Result<qint64> stall = qint64(60); // seconds, client-go's rule
+    if (parsed && p.isSet(stallOpt))
+        stall = Units::parseSeconds(p.value(stallOpt));
+    Result<qint64> durationMs = qint64(0);
+    if (parsed && p.isSet(durationOpt))
+        durationMs = Units::parseDuration(p.value(durationOpt), Units::BareNumber::Seconds);
+    if (durationMs && durationMs.value() > std::numeric_limits<int>::max())
+        durationMs = Result<qint64>::failure(
+                QStringLiteral("'%1' is longer than the longest capture, 24 days")
+                        .arg(p.value(durationOpt)));
+    if (!stall || !durationMs) {
+        std::fprintf(err, "podtap capture: %s: %s\n", !stall ? "--stall-timeout" : "--duration",
+                     qPrintable(!stall ? stall.error() : durationMs.error()));
+        return 2;
+    }
+    const qint64 stallSeconds = stall.value();
     if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
-        || !stallOk || stallSeconds < 1) {
-        std::fprintf(err,
-                     "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
-                     "[--tap-profile default|nonroot|baseline] [--duration S] [--stall-timeout S] "
-                     "[--context C] [-n NS]\n");
+        || stallSeconds < 1) {
+        std::fprintf(err, "usage: podtap capture --direct TARGET --port N -w FILE|- [--image IMG] "
+                          "[--tap-profile default|nonroot|baseline] [--duration DURATION] "
+                          "[--stall-timeout S] [--context C] [-n NS]\n");
         return 1;
     }
     const auto profile = KubeCliContext::tapProfile(p, profileOpt, "capture", err);
@@ -82,7 +98,14 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         return 1;
     CaptureCommand::Options co;
     co.port = p.value(portOpt).toInt();
-    co.snapLength = p.value(snapOpt).toInt();
+    if (p.isSet(snapOpt)) { // "64k" too; "64x" is refused, not read as 0 (the default)
+        const Result<qint64> snap = Units::parseSize(p.value(snapOpt));
+        if (!snap) {
+            std::fprintf(err, "podtap capture: --snaplen: %s\n", qPrintable(snap.error()));
+            return 2;
+        }
+        co.snapLength = int(std::min<qint64>(snap.value(), std::numeric_limits<int>::max()));
+    }
     auto argv = CaptureCommand::argv(co); // validated before any request is made
     if (!argv) {
         std::fprintf(err, "podtap capture: %s\n", qPrintable(argv.error()));
@@ -230,7 +253,8 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
 
     TapInjector injector(kube.api());
     TapCapture capture(kube.api());
-    capture.setStallTimeout(stallSeconds * 1000);
+    capture.setStallTimeout(
+            int(std::min<qint64>(stallSeconds * 1000, std::numeric_limits<int>::max())));
     capture.setTap(*profile, target->pod.nodeName, report->nodeRuntime);
     QObject::connect(&injector, &TapInjector::progress, &loop,
                      [&](const QString &m) { std::fprintf(err, "podtap: %s\n", qPrintable(m)); });
@@ -295,7 +319,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         QTimer::singleShot(15000, &loop, [&] { finish(0); });
     });
     if (p.isSet(durationOpt))
-        QTimer::singleShot(p.value(durationOpt).toInt() * 1000, &loop, [&] { capture.stop(); });
+        QTimer::singleShot(int(durationMs.value()), &loop, [&] { capture.stop(); });
 
     injector.setProfile(*profile);
     injector.start(target->pod, image);

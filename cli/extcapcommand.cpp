@@ -249,8 +249,9 @@ int ExtcapCommand::capture(const QStringList &arguments, FILE *out, FILE *err)
         args << QStringLiteral("-n") << p.value(o.ns);
     if (!p.value(o.profile).isEmpty())
         args << QStringLiteral("--tap-profile") << p.value(o.profile);
-    if (p.value(o.duration).toInt() > 0)
-        args << QStringLiteral("--duration") << p.value(o.duration);
+    // Passed on as written: `podtap capture` refuses a malformed one instead of reading 0.
+    if (const QString d = p.value(o.duration).trimmed(); !d.isEmpty() && d != QLatin1String("0"))
+        args << QStringLiteral("--duration") << d;
     if (p.isSet(o.production))
         args << QStringLiteral("--yes-i-mean-production");
     // Wireshark treats anything on an extcap's stderr as an error ("Error by extcap pipe")

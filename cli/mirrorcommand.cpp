@@ -6,6 +6,7 @@
 #include "projectmirrorcommand.h"
 #include "replaycommand.h"
 #include "sessionrunner.h"
+#include "units.h"
 
 #include <QCommandLineParser>
 #include <QFile>
@@ -69,23 +70,27 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             QStringLiteral("Workloads: tap only the most active pod (default: all, followed)."));
     const QCommandLineOption detachOpt(QStringLiteral("detach"),
                                        QStringLiteral("Leave the session running in podtapd."));
-    const QCommandLineOption durationOpt(QStringLiteral("duration"),
-                                         QStringLiteral("Stop after S seconds."),
-                                         QStringLiteral("S"));
+    const QCommandLineOption durationOpt(
+            QStringLiteral("duration"),
+            QStringLiteral("Stop after this long: seconds, or with a unit (90s, 5m, 1h30m)."),
+            QStringLiteral("DURATION"));
     const QCommandLineOption jsonOpt(QStringLiteral("json"), QStringLiteral("JSON summary."));
     const QCommandLineOption verboseOpt(QStringLiteral("verbose"),
                                         QStringLiteral("Every mirrored connection's outcome."));
     const QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Tap image."),
                                       QStringLiteral("IMAGE"));
-    const QCommandLineOption maxBytesOpt(QStringLiteral("max-bytes"),
-                                         QStringLiteral("Keep at most N MiB (oldest dropped)."),
-                                         QStringLiteral("MIB"));
-    const QCommandLineOption maxAgeOpt(QStringLiteral("max-age"),
-                                       QStringLiteral("Keep only the last S seconds."),
-                                       QStringLiteral("S"));
+    const QCommandLineOption maxBytesOpt(
+            QStringLiteral("max-bytes"),
+            QStringLiteral("Keep at most this much, oldest dropped: bytes, or with a unit (500M, "
+                           "2G; powers of 1024)."),
+            QStringLiteral("SIZE"));
+    const QCommandLineOption maxAgeOpt(
+            QStringLiteral("max-age"),
+            QStringLiteral("Keep only the last seconds, or a duration with a unit (90s, 10m)."),
+            QStringLiteral("DURATION"));
     QCommandLineOption stallOpt(QStringLiteral("stall-timeout"),
-                                QStringLiteral("Declare the exec stream dead after S s."),
-                                QStringLiteral("S"));
+                                QStringLiteral("Declare the exec stream dead after this long."),
+                                QStringLiteral("DURATION"));
     stallOpt.setFlags(QCommandLineOption::HiddenFromHelp);
     const QCommandLineOption profileOpt = KubeCliContext::tapProfileOption();
     p.addOption(profileOpt);
@@ -146,7 +151,8 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
         || (mirror && !p.isSet(toOpt))) {
         std::fprintf(err,
                      "usage: podtap %s TARGET --port N%s [--join-midstream] [--one-pod] "
-                     "[--detach] [--duration S] [--json] [--context C] [-n NS]\n",
+                     "[--detach] [--duration DURATION] [--max-bytes SIZE] [--max-age DURATION] "
+                     "[--json] [--context C] [-n NS]\n",
                      name, mirror ? " --to [HOST:]PORT" : " [-w FILE|- [--format pcap|pcapng]]");
         if (!p.errorText().isEmpty())
             std::fprintf(err, "podtap %s: %s\n", name, qPrintable(p.errorText()));
@@ -172,12 +178,28 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     if (!profile)
         return 1;
     params[QLatin1String("tapProfile")] = tapProfileName(*profile);
-    if (p.isSet(stallOpt))
-        params[QLatin1String("stallTimeout")] = p.value(stallOpt).toInt();
+    // Sizes and durations take units; a typo is refused (exit 2), never sent as 0 (no limit).
+    QString refused;
+    auto value = [&](const QCommandLineOption &o, auto parse) -> qint64 {
+        if (!p.isSet(o) || !refused.isEmpty())
+            return 0;
+        const Result<qint64> r = parse(p.value(o));
+        if (!r)
+            refused = QStringLiteral("--") + o.names().constLast() + QStringLiteral(": ")
+                      + r.error();
+        return r ? r.value() : 0;
+    };
+    const qint64 stallSeconds = value(stallOpt, &Units::parseSeconds);
     QJsonObject limits;
-    limits[QLatin1String("durationSeconds")] = p.value(durationOpt).toInt();
-    limits[QLatin1String("maxBytes")] = p.value(maxBytesOpt).toLongLong() * 1024 * 1024;
-    limits[QLatin1String("maxAgeSeconds")] = p.value(maxAgeOpt).toLongLong();
+    limits[QLatin1String("durationSeconds")] = value(durationOpt, &Units::parseSeconds);
+    limits[QLatin1String("maxBytes")] = value(maxBytesOpt, &Units::parseSize);
+    limits[QLatin1String("maxAgeSeconds")] = value(maxAgeOpt, &Units::parseSeconds);
+    if (!refused.isEmpty()) {
+        std::fprintf(err, "podtap %s: %s\n", name, qPrintable(refused));
+        return 2;
+    }
+    if (p.isSet(stallOpt))
+        params[QLatin1String("stallTimeout")] = stallSeconds;
     params[QLatin1String("limits")] = limits;
     if (mirror) {
         QHostAddress host;

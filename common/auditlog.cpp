@@ -1,18 +1,16 @@
 #include "auditlog.h"
+#include "commonlog.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QLoggingCategory>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-Q_LOGGING_CATEGORY(lcAudit, "podtap.audit")
 
 namespace podtap {
 

@@ -1,6 +1,6 @@
 #include "retentionpolicy.h"
 
-#include <QRegularExpression>
+#include "units.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,24 +25,13 @@ Result<qint64> RetentionPolicy::parseSize(const QString &text)
     const QString t = text.trimmed();
     if (isOff(t))
         return qint64(0);
-    static const QRegularExpression re(QStringLiteral("^(\\d+(?:\\.\\d+)?)\\s*([KMGT]?)(i?B)?$"),
-                                       QRegularExpression::CaseInsensitiveOption);
-    const auto m = re.match(t);
-    if (!m.hasMatch() || (m.captured(2).isEmpty() && m.captured(3).startsWith(QLatin1Char('i'))))
-        return Result<qint64>::failure(
-                QStringLiteral("'%1' is not a size: write a number with a unit such as 500M, "
-                               "10G or 1T (K/M/G/T are powers of 1024), or off for no limit")
-                        .arg(text));
-    const double number = m.captured(1).toDouble();
-    static const QString units = QStringLiteral("KMGT");
-    const int power = m.captured(2).isEmpty() ? 0 : int(units.indexOf(m.captured(2).toUpper())) + 1;
-    const double bytes = number * std::pow(1024.0, power);
-    if (bytes >= 9.0e18)
-        return Result<qint64>::failure(QStringLiteral("'%1' is too large a size").arg(text));
-    if (bytes < 1)
+    const Result<qint64> bytes = Units::parseSize(text);
+    if (!bytes)
+        return Result<qint64>::failure(bytes.error() + QStringLiteral(", or off for no limit"));
+    if (bytes.value() < 1) // 0 would mean "no limit": say so instead
         return Result<qint64>::failure(
                 QStringLiteral("'%1' is less than one byte: write off for no limit").arg(text));
-    return qint64(bytes);
+    return bytes;
 }
 
 Result<qint64> RetentionPolicy::parseDuration(const QString &text)
@@ -50,28 +39,15 @@ Result<qint64> RetentionPolicy::parseDuration(const QString &text)
     const QString t = text.trimmed();
     if (isOff(t))
         return qint64(0);
-    static const QRegularExpression re(QStringLiteral("^(\\d+(?:\\.\\d+)?)\\s*([smhdw])$"),
-                                       QRegularExpression::CaseInsensitiveOption);
-    const auto m = re.match(t);
-    if (!m.hasMatch())
-        return Result<qint64>::failure(
-                QStringLiteral("'%1' is not a duration: write a number with a unit, s, m "
-                               "(minutes), h, d or w, such as 90m or 7d, or off for no limit")
-                        .arg(text));
-    const double number = m.captured(1).toDouble();
-    const QChar unit = m.captured(2).toLower().at(0);
-    const double scale = unit == QLatin1Char('s')   ? 1
-                         : unit == QLatin1Char('m') ? 60
-                         : unit == QLatin1Char('h') ? 3600
-                         : unit == QLatin1Char('d') ? 86400
-                                                    : 7 * 86400;
-    const double secs = number * scale;
-    if (secs >= 9.0e15)
-        return Result<qint64>::failure(QStringLiteral("'%1' is too long a duration").arg(text));
-    if (secs < 1)
+    // A bare number is refused: minutes and months are both "m" elsewhere, so the unit is
+    // always written.
+    const Result<qint64> ms = Units::parseDuration(text);
+    if (!ms)
+        return Result<qint64>::failure(ms.error() + QStringLiteral(", or off for no limit"));
+    if (ms.value() < 1000)
         return Result<qint64>::failure(
                 QStringLiteral("'%1' is less than a second: write off for no limit").arg(text));
-    return qint64(secs);
+    return ms.value() / 1000;
 }
 
 QString RetentionPolicy::sizeText(qint64 bytes)

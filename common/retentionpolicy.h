@@ -23,11 +23,12 @@ public:
     qint64 quotaBytes = DefaultQuotaBytes;
     qint64 maxAgeSecs = DefaultMaxAgeSecs;
 
-    // "10G", "512M", "1.5G", "800K", "123" (bytes), "0"/"off" (no quota). K/M/G/T are powers of
-    // 1024; a trailing "B" or "iB" is accepted ("10GiB", "10GB").
+    // Units::parseSize ("10G", "512M", "1.5G", "800K", "123" bytes; K/M/G/T powers of 1024,
+    // "10GiB" and "10GB" too), or "0"/"off" (no quota).
     static Result<qint64> parseSize(const QString &text);
-    // "7d", "12h", "5m", "30s", "2w", "0"/"off" (no limit). A bare number is refused: minutes
-    // and months are both "m" elsewhere, so the unit is always written.
+    // Seconds from Units::parseDuration ("7d", "12h", "5m", "30s", "2w", "1h30m"), or
+    // "0"/"off" (no limit). A bare number is refused: minutes and months are both "m"
+    // elsewhere, so the unit is always written.
     static Result<qint64> parseDuration(const QString &text);
     static QString sizeText(qint64 bytes);    // "2G", "1.5G", "300M", "off"
     static QString usageText(qint64 bytes);   // "1.5G", "300M", "0"

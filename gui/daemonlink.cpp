@@ -1,12 +1,9 @@
 #include "daemonlink.h"
+#include "guilog.h"
 
 #include "ipc/daemonlauncher.h"
 
-#include <QLoggingCategory>
-
 namespace podtap {
-
-Q_LOGGING_CATEGORY(lcLink, "podtap.gui.link")
 
 namespace {
 constexpr int HandshakeTimeoutMs = 5000;

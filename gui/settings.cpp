@@ -1,10 +1,15 @@
 #include "settings.h"
+#include "guilog.h"
+#include "units.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
+
+#include <algorithm>
+#include <limits>
 
 namespace podtap {
 
@@ -32,6 +37,30 @@ QSettings store()
 QVariant value(const QString &key, const QVariant &fallback)
 {
     return store().value(key, fallback);
+}
+
+// A capture limit as the dialog writes it (a whole number), or hand-edited with a unit where
+// the key counts seconds ("10m"). What cannot be read is logged and read as no limit (0), the
+// default, rather than as whatever toLongLong() makes of it.
+qint64 limit(const QString &key, bool seconds)
+{
+    const QVariant v = value(key, 0);
+    const QString text = v.toString().trimmed();
+    bool ok = false;
+    qint64 n = text.toLongLong(&ok);
+    if (!ok && seconds) {
+        const Result<qint64> r = Units::parseSeconds(text);
+        ok = r.ok();
+        n = ok ? r.value() : 0;
+    }
+    if (!ok || n < 0) {
+        qCWarning(lcGui, "settings %s: '%s' is not %s; no limit is used", qPrintable(key),
+                  qPrintable(text),
+                  seconds ? "a number of seconds or a duration such as 10m"
+                          : "a whole number of MiB");
+        return 0;
+    }
+    return n;
 }
 
 void setValue(const QString &key, const QVariant &v)
@@ -126,7 +155,7 @@ QString Settings::imageWarning(const QString &imageIn)
 
 qint64 Settings::maxMegabytes()
 {
-    return qMax<qint64>(0, value(MaxMbKey, 0).toLongLong());
+    return limit(MaxMbKey, false);
 }
 
 void Settings::setMaxMegabytes(qint64 mb)
@@ -136,7 +165,7 @@ void Settings::setMaxMegabytes(qint64 mb)
 
 qint64 Settings::maxAgeSeconds()
 {
-    return qMax<qint64>(0, value(MaxAgeKey, 0).toLongLong());
+    return limit(MaxAgeKey, true);
 }
 
 void Settings::setMaxAgeSeconds(qint64 seconds)
@@ -146,7 +175,7 @@ void Settings::setMaxAgeSeconds(qint64 seconds)
 
 int Settings::durationSeconds()
 {
-    return qMax(0, value(DurationKey, 0).toInt());
+    return int(std::min<qint64>(limit(DurationKey, true), std::numeric_limits<int>::max() / 1000));
 }
 
 void Settings::setDurationSeconds(int seconds)

@@ -1,14 +1,13 @@
 #include "credentialcache.h"
+#include "kubelog.h"
 
 #include <QCryptographicHash>
-#include <QLoggingCategory>
 
 #include <algorithm>
 
 namespace podtap {
 
 namespace {
-Q_LOGGING_CATEGORY(lcCreds, "podtap.kube.credentials")
 
 // Variables a shell sets per command or folder: two `podtap` runs from one terminal should
 // share a credential. Plugins read credentials from HOME, AWS_*, CLOUDSDK_*… never from these.
@@ -111,7 +110,7 @@ void CredentialCache::runPlugin(const CredentialSource &source)
     run->setTimeout(m_timeoutMs);
     e.run = run;
     ++m_runs;
-    qCDebug(lcCreds) << "running an exec plugin"; // nothing from the kubeconfig in logs
+    qCDebug(lcKubeCredentials) << "running an exec plugin"; // nothing from the kubeconfig in logs
     const QByteArray key = source.key;
     run->start([this, key, run](const Result<ExecCredential> &r) { finished(key, run, r); });
 }
@@ -130,7 +129,7 @@ void CredentialCache::finished(const QByteArray &key, ExecCredentialPlugin *run,
     } else {
         // The error (with the plugin's stderr) goes to the requesters, not to the log: a
         // plugin's output is the user's business.
-        qCInfo(lcCreds) << "an exec plugin run failed";
+        qCInfo(lcKubeCredentials) << "an exec plugin run failed";
     }
     // A callback may get() again (a retry): it sees the new state and its own waiter list.
     const QList<Waiter> waiters = std::exchange(it->waiters, {});
@@ -146,7 +145,8 @@ void CredentialCache::reject(const QByteArray &key, const ExecCredential &reject
     auto it = m_entries.find(key);
     if (it == m_entries.end() || it->run || !it->credential || !it->credential->sameAs(rejected))
         return;
-    qCDebug(lcCreds) << "credential rejected (401): the next request runs the plugin again";
+    qCDebug(lcKubeCredentials)
+            << "credential rejected (401): the next request runs the plugin again";
     it->credential.reset();
 }
 

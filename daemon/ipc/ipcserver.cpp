@@ -1,4 +1,5 @@
 #include "ipcserver.h"
+#include "ipcserverlog.h"
 
 #include "ipc/ipcframe.h"
 
@@ -6,14 +7,11 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QLocalSocket>
-#include <QLoggingCategory>
 #include <QTimer>
 
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-Q_LOGGING_CATEGORY(lcIpc, "podtap.ipc")
 
 namespace podtap {
 
@@ -140,7 +138,7 @@ bool IpcPeer::publishBinary(const QString &stream, quint32 streamId, const QByte
 
 void IpcPeer::protocolError(const QString &why)
 {
-    qCWarning(lcIpc) << "closing client" << m_clientName << ":" << why;
+    qCWarning(lcIpcServer) << "closing client" << m_clientName << ":" << why;
     QJsonObject o;
     o[QLatin1String("type")] = QStringLiteral("error");
     o[QLatin1String("code")] = QStringLiteral("protocol");
@@ -250,7 +248,7 @@ void IpcServer::onNewConnection()
         uid_t uid = uid_t(-1);
         if (!peerIsOwner(s, &uid)) {
             ++m_refused;
-            qCWarning(lcIpc) << "refused a connection from uid" << uid;
+            qCWarning(lcIpcServer) << "refused a connection from uid" << uid;
             s->abort();
             s->deleteLater();
             continue;

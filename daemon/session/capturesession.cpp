@@ -1,4 +1,5 @@
 #include "capturesession.h"
+#include "sessionlog.h"
 
 #include "http/httpfilter.h"
 
@@ -12,11 +13,7 @@
 #include "store/sessionspool.h"
 #include "store/storeio.h"
 
-#include <QLoggingCategory>
-
 #include <cerrno>
-
-Q_LOGGING_CATEGORY(lcSession, "podtap.session")
 
 namespace podtap {
 

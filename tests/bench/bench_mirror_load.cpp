@@ -445,9 +445,13 @@ bool Bench::setUp(QString *error)
         *error = QStringLiteral("no pod nginx access log at %1").arg(m_podLog.path());
         return false;
     }
-    const QJsonObject pod = m_kubesim.kubectlJson(
+    const auto pod = m_kubesim.kubectlJson(
             {QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("-n"), Ns, PodName});
-    m_podIp = pod[QLatin1String("status")].toObject()[QLatin1String("podIP")].toString();
+    if (!pod.ok()) {
+        *error = QString::fromUtf8(pod.failure());
+        return false;
+    }
+    m_podIp = pod.json[QLatin1String("status")].toObject()[QLatin1String("podIP")].toString();
     if (m_podIp.isEmpty()) {
         *error = QStringLiteral("kubectl did not give the pod's IP");
         return false;

@@ -168,12 +168,13 @@ void TestProjectConfig::errors_data()
                "context, namespace, target, ports, tap, limits, options, http)"_s;
     QTest::addRow("store quota without unit")
             << QByteArray("store: {quota: lots}\n") + head + ports
-            << u".podtap.yaml:1:16: store.quota: 'lots' is not a size: write a number with a "
-               "unit such as 500M, 10G or 1T (K/M/G/T are powers of 1024), or off for no limit"_s;
+            << u".podtap.yaml:1:16: store.quota: invalid size 'lots': expected a number with an "
+               "optional unit (k, M, G, …), or off for no limit"_s;
     QTest::addRow("store age without unit")
             << QByteArray("store:\n  max_age: 7\n") + head + ports
-            << u".podtap.yaml:2:12: store.max_age: '7' is not a duration: write a number with a "
-               "unit, s, m (minutes), h, d or w, such as 90m or 7d, or off for no limit"_s;
+            << u".podtap.yaml:2:12: store.max_age: invalid duration '7': expected a number with a "
+               "unit (ms, s, m for minutes, h, d, w), such as 90s, 5m or 1h30m, or off for no "
+               "limit"_s;
     QTest::addRow("store unknown key")
             << QByteArray("store: {max_size: 1G}\n") + head + ports
             << u".podtap.yaml:1:9: unknown key 'max_size' in store (known: quota, max_age)"_s;

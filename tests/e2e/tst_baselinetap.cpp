@@ -107,7 +107,11 @@ Run TestBaselineTap::podtap(const QStringList &args, const QString &context, int
 
 QJsonObject TestBaselineTap::pod(const QString &ns, const QString &name)
 {
-    return m_kubesim.kubectlJson({u"get"_s, u"pod"_s, name, u"-n"_s, ns});
+    const auto r = m_kubesim.kubectlJson({u"get"_s, u"pod"_s, name, u"-n"_s, ns});
+    // A failed get fails the test (kubectl's stderr): it must not read as a pod with no taps.
+    if (!r.ok())
+        QTest::qFail(r.failure().constData(), __FILE__, __LINE__);
+    return r.json;
 }
 
 QJsonArray TestBaselineTap::ephemeral(const QString &ns, const QString &name)

@@ -44,7 +44,10 @@ private Q_SLOTS:
 private:
     Run podtap(const QStringList &args, const QString &context = QStringLiteral("tapper"),
                int timeoutMs = 60000);
-    QJsonObject kubectlJson(const QStringList &args) const { return m_kubesim.kubectlJson(args); }
+    KubesimProcess::KubectlResult kubectlJson(const QStringList &args) const
+    {
+        return m_kubesim.kubectlJson(args);
+    }
     // The CLI's environment: the scenario's kubeconfig, and an XDG state folder of the test's
     // own, where `capture --direct` keeps its audit trail.
     QProcessEnvironment environment() const;
@@ -182,10 +185,13 @@ void TestCaptureCli::preflightPodSecurity()
                           m_dir.filePath(QStringLiteral("no.pcap"))});
     QCOMPARE(c.code, 4);
     QVERIFY2(c.err.contains("nothing was changed"), c.err.constData());
-    const QJsonObject pod
+    const auto pod
             = kubectlJson({QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("vault"),
                            QStringLiteral("-n"), QStringLiteral("locked")});
-    QVERIFY(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().isEmpty());
+    QVERIFY2(pod.ok(), pod.failure().constData());
+    QVERIFY(pod.json[QLatin1String("spec")][QLatin1String("ephemeralContainers")]
+                    .toArray()
+                    .isEmpty());
     // Audited like a podtapd session that failed its preflight: started, then stopped.
     const QList<QJsonObject> audit = auditEntries(QStringLiteral("locked/vault"));
     QCOMPARE(audit.size(), 2);
@@ -327,10 +333,12 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
                       QStringLiteral("--duration"), QStringLiteral("2")});
     QVERIFY2(again.code == 0, again.err.constData());
     QVERIFY2(again.err.contains("reusing tap podtap-"), again.err.constData());
-    const QJsonObject pod
+    const auto pod
             = kubectlJson({QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("web"),
                            QStringLiteral("-n"), QStringLiteral("shop")});
-    QCOMPARE(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().size(), 1);
+    QVERIFY2(pod.ok(), pod.failure().constData());
+    QCOMPARE(pod.json[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().size(),
+             1);
 
     // Both --direct captures left podtapd's audit trail: the tap added, then reused, each
     // capture started and stopped with the packets it wrote.
@@ -383,11 +391,12 @@ void TestCaptureCli::captureMatchesTrafficAndReusesTap()
 
 void TestCaptureCli::tapOnTheWireIsTheContract()
 {
-    const QJsonObject pod
+    const auto pod
             = kubectlJson({QStringLiteral("get"), QStringLiteral("pod"), QStringLiteral("web"),
                            QStringLiteral("-n"), QStringLiteral("shop")});
+    QVERIFY2(pod.ok(), pod.failure().constData());
     const QJsonArray eph
-            = pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray();
+            = pod.json[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray();
     if (eph.isEmpty())
         QSKIP("no tap was injected (the capture test did not run)");
     const QJsonObject c = eph[0].toObject();

@@ -457,11 +457,13 @@ void TestExtcap::refusedPreflightReachesTshark()
     QVERIFY2(r.err.contains("PodSecurity") || r.err.contains("baseline"), r.err.constData());
     QVERIFY2(r.err.contains("nothing was changed") || r.err.contains("preflight"),
              r.err.constData());
-    const QJsonObject pod = m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
-                                                   QStringLiteral("vault"), QStringLiteral("-n"),
-                                                   QStringLiteral("locked")});
-    QVERIFY(!pod.isEmpty());
-    QVERIFY(pod[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray().isEmpty());
+    const auto pod = m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
+                                            QStringLiteral("vault"), QStringLiteral("-n"),
+                                            QStringLiteral("locked")});
+    QVERIFY2(pod.ok(), pod.failure().constData());
+    QVERIFY(pod.json[QLatin1String("spec")][QLatin1String("ephemeralContainers")]
+                    .toArray()
+                    .isEmpty());
     // … and names the profile that Pod Security baseline admits, which Wireshark offers.
     QVERIFY2(r.err.contains("--tap-profile baseline"), r.err.constData());
     const QString pcapng = m_dir.filePath(QStringLiteral("baseline.pcapng"));
@@ -478,13 +480,12 @@ void TestExtcap::refusedPreflightReachesTshark()
     QVERIFY2(info.code == 0 && info.out.contains("Capture comment:     podtap session"),
              QByteArray(info.out + info.err).constData());
     // The tap it added adds no capability: what Pod Security baseline admitted.
+    const auto tapped = m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
+                                               QStringLiteral("vault"), QStringLiteral("-n"),
+                                               QStringLiteral("locked")});
+    QVERIFY2(tapped.ok(), tapped.failure().constData());
     const QJsonArray taps
-            = m_kubesim
-                      .kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
-                                    QStringLiteral("vault"), QStringLiteral("-n"),
-                                    QStringLiteral("locked")})[QLatin1String("spec")]
-                                                              [QLatin1String("ephemeralContainers")]
-                      .toArray();
+            = tapped.json[QLatin1String("spec")][QLatin1String("ephemeralContainers")].toArray();
     QCOMPARE(taps.size(), 1);
     const QJsonObject caps
             = taps[0][QLatin1String("securityContext")][QLatin1String("capabilities")].toObject();

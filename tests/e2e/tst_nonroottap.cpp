@@ -65,9 +65,13 @@ Run TestNonRootTap::podtap(const QStringList &args, int timeoutMs)
 
 QJsonObject TestNonRootTap::pod()
 {
-    return m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
-                                  QStringLiteral("api"), QStringLiteral("-n"),
-                                  QStringLiteral("guarded")});
+    const auto r = m_kubesim.kubectlJson({QStringLiteral("get"), QStringLiteral("pod"),
+                                          QStringLiteral("api"), QStringLiteral("-n"),
+                                          QStringLiteral("guarded")});
+    // A failed get fails the test (kubectl's stderr): it must not read as a pod with no taps.
+    if (!r.ok())
+        QTest::qFail(r.failure().constData(), __FILE__, __LINE__);
+    return r.json;
 }
 
 void TestNonRootTap::initTestCase()

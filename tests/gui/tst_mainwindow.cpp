@@ -420,7 +420,7 @@ void TestMainWindow::storeRetentionInSettings()
     quota->setText(u"lots"_s);
     dialog.accept();
     QVERIFY(dialog.isVisible());
-    QVERIFY2(saveError->text().contains(u"'lots' is not a size"_s), qPrintable(saveError->text()));
+    QVERIFY2(saveError->text().contains(u"invalid size 'lots'"_s), qPrintable(saveError->text()));
     quota->setText(u"10G"_s);
     QCOMPARE(dialog.retentionChange(), (QJsonObject{{u"quota"_s, u"10G"_s}}));
     daemon.terminate();

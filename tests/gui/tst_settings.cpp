@@ -37,6 +37,7 @@ private Q_SLOTS:
     void init();
     void defaults();
     void roundTrip();
+    void malformedLimits();
     void imageWarning_data();
     void imageWarning();
     void dialog();
@@ -85,6 +86,33 @@ void TestSettings::defaults()
     QCOMPARE(Settings::startMinimized(), false);
     QCOMPARE(Settings::recentTargetCount(), 5);
     QCOMPARE(Settings::wiresharkSetting(), QString());
+}
+
+void TestSettings::malformedLimits()
+{
+    // Hand-edited: a duration with a unit is read, garbage is logged and is no limit.
+    {
+        QSettings s(Settings::fileName(), QSettings::IniFormat);
+        s.setValue(u"capture/maxAgeSeconds"_s, u"10m"_s);
+        s.setValue(u"capture/durationSeconds"_s, u"1h30m"_s);
+        s.setValue(u"capture/maxMegabytes"_s, u"lots"_s);
+        s.sync();
+    }
+    QCOMPARE(Settings::maxAgeSeconds(), qint64(600));
+    QCOMPARE(Settings::durationSeconds(), 5400);
+    QTest::ignoreMessage(QtWarningMsg,
+                         "settings capture/maxMegabytes: 'lots' is not a whole number of MiB; "
+                         "no limit is used");
+    QCOMPARE(Settings::maxMegabytes(), qint64(0));
+    {
+        QSettings s(Settings::fileName(), QSettings::IniFormat);
+        s.setValue(u"capture/maxAgeSeconds"_s, u"-5"_s);
+        s.sync();
+    }
+    QTest::ignoreMessage(QtWarningMsg,
+                         "settings capture/maxAgeSeconds: '-5' is not a number of seconds or a "
+                         "duration such as 10m; no limit is used");
+    QCOMPARE(Settings::maxAgeSeconds(), qint64(0));
 }
 
 void TestSettings::roundTrip()

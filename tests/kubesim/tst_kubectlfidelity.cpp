@@ -142,7 +142,14 @@ QJsonObject TstKubectlFidelity::podJson(const QString &ns, const QString &pod)
     const auto r = kubectl({QStringLiteral("get"), QStringLiteral("pod"), pod, QStringLiteral("-n"),
                             ns, QStringLiteral("-o"), QStringLiteral("json")},
                            QStringLiteral("admin"));
-    return QJsonDocument::fromJson(r.out).object();
+    // A failed get fails the test with kubectl's stderr: it must not read as an empty pod.
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out);
+    if (r.exitCode != 0 || !doc.isObject())
+        QTest::qFail(QByteArray("kubectl get pod " + pod.toUtf8() + " -n " + ns.toUtf8() + ": exit "
+                                + QByteArray::number(r.exitCode) + ": " + r.err.trimmed())
+                             .constData(),
+                     __FILE__, __LINE__);
+    return doc.object();
 }
 
 bool TstKubectlFidelity::requireExec()

@@ -137,7 +137,7 @@ void TestStoreRetention::badOverrideRefused()
     const auto loaded = r.load(QJsonObject{{u"quota"_s, u"12"_s}, {u"maxAge"_s, u"7"_s}});
     // "12" is 12 bytes (a bare size is bytes); "7" has no unit: refused.
     QVERIFY(!loaded);
-    QVERIFY2(loaded.error().contains(u"'7' is not a duration"_s), qPrintable(loaded.error()));
+    QVERIFY2(loaded.error().contains(u"invalid duration '7'"_s), qPrintable(loaded.error()));
 }
 
 void TestStoreRetention::periodicPass()

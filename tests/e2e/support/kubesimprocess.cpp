@@ -73,13 +73,77 @@ QString KubesimProcess::netns(const QString &slot) const
     return QStringLiteral("ksim%1-%2").arg(pid()).arg(slot);
 }
 
-QJsonObject KubesimProcess::kubectlJson(const QStringList &args, const QString &context) const
+QByteArray KubesimProcess::KubectlResult::failure() const
 {
+    QByteArray what = "kubectl " + args.join(QLatin1Char(' ')).toUtf8() + ": ";
+    if (exitCode < 0)
+        what += "did not finish";
+    else if (exitCode != 0)
+        what += "exit " + QByteArray::number(exitCode);
+    else if (!jsonError.isEmpty())
+        what += "exit 0 but stdout is not a JSON object (" + jsonError.toUtf8()
+                + "): " + out.left(200);
+    else
+        what += "exit 0";
+    if (!err.trimmed().isEmpty())
+        what += ": " + err.trimmed();
+    return what;
+}
+
+KubesimProcess::KubectlResult KubesimProcess::kubectl(const QStringList &args,
+                                                      const QString &context) const
+{
+    KubectlResult r;
+    r.args = args;
     QProcess p;
-    p.start(QStringLiteral("kubectl"),
-            QStringList{QStringLiteral("--kubeconfig"), m_kubeconfig, QStringLiteral("--context"),
-                        context}
-                    + args + QStringList{QStringLiteral("-o"), QStringLiteral("json")});
-    p.waitForFinished(30000);
-    return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    p.start(QStringLiteral("kubectl"), QStringList{QStringLiteral("--kubeconfig"), m_kubeconfig,
+                                                   QStringLiteral("--context"), context}
+                                               + args);
+    if (!p.waitForStarted()) {
+        r.err = "kubectl did not start: " + p.errorString().toUtf8();
+        return r;
+    }
+    if (!p.waitForFinished(30000)) {
+        p.kill();
+        p.waitForFinished();
+        r.err = "kubectl did not finish within 30 s";
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+KubesimProcess::KubectlResult KubesimProcess::kubectlJson(const QStringList &args,
+                                                          const QString &context) const
+{
+    KubectlResult r
+            = kubectl(args + QStringList{QStringLiteral("-o"), QStringLiteral("json")}, context);
+    if (r.exitCode != 0)
+        return r;
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(r.out, &error);
+    if (error.error != QJsonParseError::NoError)
+        r.jsonError = error.errorString();
+    else if (!doc.isObject())
+        r.jsonError = QStringLiteral("not an object");
+    else
+        r.json = doc.object();
+    return r;
+}
+
+QByteArray KubesimProcess::expectKubectlFailure(const QStringList &args,
+                                                const QString &expectedStderrFragment,
+                                                const QString &context) const
+{
+    const KubectlResult r = kubectl(args, context);
+    if (r.exitCode == 0)
+        return "kubectl " + args.join(QLatin1Char(' ')).toUtf8()
+               + ": succeeded where a failure was expected: " + r.out.left(200);
+    if (r.exitCode < 0) // a timeout or a crash is not the refusal the test is about
+        return r.failure();
+    if (!QString::fromUtf8(r.err).contains(expectedStderrFragment))
+        return r.failure() + " (expected \"" + expectedStderrFragment.toUtf8() + "\" in stderr)";
+    return {};
 }

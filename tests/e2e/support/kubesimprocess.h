@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QByteArray>
 #include <QJsonObject>
 #include <QProcess>
 #include <QString>
@@ -29,10 +30,33 @@ public:
     qint64 pid() const { return m_process.processId(); }
     // kubesim's network namespace for a pod slot, e.g. "c1" (client of the first pod).
     QString netns(const QString &slot) const;
-    // `kubectl --kubeconfig KUBECONFIG --context CONTEXT ARGS -o json`, parsed (empty when it
-    // failed): what the cluster really holds, seen by a client that is not podtap.
-    QJsonObject kubectlJson(const QStringList &args,
-                            const QString &context = QStringLiteral("tapper")) const;
+    // One kubectl run: what the cluster really holds, seen by a client that is not podtap. A
+    // test checks ok() and fails with failure() (kubectl's stderr) when it is not: a failed
+    // `get` must never look like "nothing there".
+    struct KubectlResult
+    {
+        QStringList args;
+        int exitCode = -1; // -1: did not start, crashed or timed out
+        QByteArray out;
+        QByteArray err;
+        QJsonObject json;  // kubectlJson: stdout parsed
+        QString jsonError; // kubectlJson: why stdout was not a JSON object
+
+        // Exited 0 (and, for kubectlJson, printed one JSON object).
+        bool ok() const { return exitCode == 0 && jsonError.isEmpty(); }
+        // "kubectl get pod x -o json: exit 1: Error from server (NotFound): …", for QVERIFY2.
+        QByteArray failure() const;
+    };
+    // `kubectl --kubeconfig KUBECONFIG --context CONTEXT ARGS`.
+    KubectlResult kubectl(const QStringList &args,
+                          const QString &context = QStringLiteral("tapper")) const;
+    // The same with `-o json`, stdout parsed into `json` (a failure when it is not an object).
+    KubectlResult kubectlJson(const QStringList &args,
+                              const QString &context = QStringLiteral("tapper")) const;
+    // For when failing is the point: empty when kubectl failed and its stderr holds
+    // `expectedStderrFragment`, otherwise what happened instead (for QVERIFY2).
+    QByteArray expectKubectlFailure(const QStringList &args, const QString &expectedStderrFragment,
+                                    const QString &context = QStringLiteral("tapper")) const;
 
 private:
     QProcess m_process;

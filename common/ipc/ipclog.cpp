@@ -1,0 +1,3 @@
+#include "ipclog.h"
+
+Q_LOGGING_CATEGORY(lcIpc, "podtap.ipc")

@@ -1,0 +1,3 @@
+#include "mirrortextlog.h"
+
+Q_LOGGING_CATEGORY(lcMirrorText, "podtap.mirror.text")

@@ -1,0 +1,3 @@
+#include "projectlog.h"
+
+Q_LOGGING_CATEGORY(lcProject, "podtap.project")

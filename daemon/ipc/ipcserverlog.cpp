@@ -1,0 +1,3 @@
+#include "ipcserverlog.h"
+
+Q_LOGGING_CATEGORY(lcIpcServer, "podtap.ipc.server")

@@ -1,0 +1,3 @@
+#include "mirrorlog.h"
+
+Q_LOGGING_CATEGORY(lcMirror, "podtap.mirror")

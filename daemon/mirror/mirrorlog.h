@@ -1,0 +1,6 @@
+#pragma once
+
+#include <QLoggingCategory>
+
+// podtap.mirror: mirroring to the local port and shadow comparison.
+Q_DECLARE_LOGGING_CATEGORY(lcMirror)

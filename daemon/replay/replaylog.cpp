@@ -1,0 +1,3 @@
+#include "replaylog.h"
+
+Q_LOGGING_CATEGORY(lcReplay, "podtap.replay")
