@@ -83,7 +83,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     if (!stall || !durationMs) {
         std::fprintf(err, "podtap capture: %s: %s\n", !stall ? "--stall-timeout" : "--duration",
                      qPrintable(!stall ? stall.error() : durationMs.error()));
-        return 2;
+        return 1;
     }
     const qint64 stallSeconds = stall.value();
     if (!parsed || p.positionalArguments().size() != 1 || !p.isSet(portOpt) || !p.isSet(writeOpt)
@@ -102,7 +102,7 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         const Result<qint64> snap = Units::parseSize(p.value(snapOpt));
         if (!snap) {
             std::fprintf(err, "podtap capture: --snaplen: %s\n", qPrintable(snap.error()));
-            return 2;
+            return 1;
         }
         co.snapLength = int(std::min<qint64>(snap.value(), std::numeric_limits<int>::max()));
     }

@@ -196,7 +196,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     limits[QLatin1String("maxAgeSeconds")] = value(maxAgeOpt, &Units::parseSeconds);
     if (!refused.isEmpty()) {
         std::fprintf(err, "podtap %s: %s\n", name, qPrintable(refused));
-        return 2;
+        return 1;
     }
     if (p.isSet(stallOpt))
         params[QLatin1String("stallTimeout")] = stallSeconds;

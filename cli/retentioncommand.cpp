@@ -34,7 +34,7 @@ int RetentionCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         const auto q = RetentionPolicy::parseSize(p.value(quotaOpt));
         if (!q) {
             std::fprintf(err, "podtap retention: --quota: %s\n", qPrintable(q.error()));
-            return 2;
+            return 1;
         }
         params.insert(QStringLiteral("quotaBytes"), q.value());
     }
@@ -42,7 +42,7 @@ int RetentionCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         const auto a = RetentionPolicy::parseDuration(p.value(ageOpt));
         if (!a) {
             std::fprintf(err, "podtap retention: --max-age: %s\n", qPrintable(a.error()));
-            return 2;
+            return 1;
         }
         params.insert(QStringLiteral("maxAgeSecs"), a.value());
     }

@@ -1,5 +1,5 @@
-// The real podtap binary refuses a size or duration it cannot read (exit 2, the value quoted,
-// the units named) before it asks a daemon or a cluster anything, and reads a good one with
+// The real podtap binary refuses a size or duration it cannot read (exit 1, usage: the value
+// quoted, the units named) before it asks a daemon or a cluster anything, and reads a good one with
 // its unit: a typo must never become 0, which means "no limit".
 #include <QProcess>
 #include <QTemporaryDir>
@@ -125,7 +125,7 @@ void TestUnitFlags::refused()
     QFETCH(QStringList, args);
     QFETCH(QString, message);
     const Run r = podtap(args);
-    QVERIFY2(r.code == 2,
+    QVERIFY2(r.code == 1,
              qPrintable(QStringLiteral("exit %1: %2").arg(r.code).arg(QString::fromUtf8(r.err))));
     QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
 }
@@ -146,11 +146,11 @@ void TestUnitFlags::accepted_data()
 
 void TestUnitFlags::accepted()
 {
-    // Past the parsing, these reach the daemon connection and find none running (that is
-    // exit 2 as well: the words tell the two apart).
+    // Past the parsing, these reach the daemon connection and find none running (exit 2, not
+    // the usage error's 1).
     QFETCH(QStringList, args);
     const Run r = podtap(args);
-    QVERIFY2(r.code > 0,
+    QVERIFY2(r.code == 2,
              qPrintable(QStringLiteral("exit %1: %2").arg(r.code).arg(QString::fromUtf8(r.err))));
     QVERIFY2(!r.err.contains("invalid "), r.err.constData());
     QVERIFY2(r.err.contains("podtapd is not running"), r.err.constData());
