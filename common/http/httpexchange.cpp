@@ -13,6 +13,14 @@ QJsonObject HttpExchange::toJson() const
     }
     if (interimResponses > 0)
         o[QLatin1String("interim")] = interimResponses;
+    if (protocol == Protocol::Http2) {
+        o[QLatin1String("protocol")] = QLatin1String("h2");
+        o[QLatin1String("stream")] = qint64(streamId);
+        if (wasReset)
+            o[QLatin1String("resetCode")] = qint64(resetCode);
+        if (grpc)
+            o[QLatin1String("grpc")] = grpc->toJson();
+    }
     return o;
 }
 

@@ -36,6 +36,15 @@ bool HttpMessage::isJson() const
     return type == "application/json" || type.endsWith("+json");
 }
 
+QByteArray HttpMessage::trailer(QByteArrayView name) const
+{
+    for (const Header &h : trailers) {
+        if (equalsIgnoreCase(h.name, name))
+            return h.value.isEmpty() ? QByteArray("") : h.value.toByteArray();
+    }
+    return {};
+}
+
 QByteArray HttpMessage::startLine() const
 {
     if (kind == Kind::Request)
@@ -75,6 +84,12 @@ QJsonObject HttpMessage::toJson() const
         o[QLatin1String("chunked")] = true;
     if (!isComplete())
         o[QLatin1String("incomplete")] = QLatin1String(incompleteName(incomplete));
+    if (!trailers.isEmpty()) {
+        QJsonObject t;
+        for (const Header &h : trailers)
+            t[QString::fromLatin1(h.name)] = QString::fromLatin1(h.value);
+        o[QLatin1String("trailers")] = t;
+    }
     return o;
 }
 

@@ -31,6 +31,8 @@ struct HttpMessage
     int status = 0;    // responses
     QByteArray reason; // responses
     int versionMinor = 1;
+    int versionMajor = 1; // 2: decoded from HTTP/2 frames (rawHead is then the decoded field
+                          // list as "name: value" lines, pseudo-header fields included)
     // A header field as sent (value trimmed): views into rawHead, or into foldedValues for a
     // value continued on more lines (obs-fold). No allocation per field; valid as long as this
     // message or a copy of it lives (the buffers are shared, and never modified after parsing).
@@ -53,6 +55,10 @@ struct HttpMessage
     // The raw head as sent (start line + headers + CRLF). `headers` point into it: never
     // modify it after parsing.
     QByteArray rawHead;
+    // HTTP/2: the trailer section (a header block after the body), views into rawTrailers
+    // ("name: value" lines). HTTP/1 trailers are counted, not kept.
+    QList<Header> trailers;
+    QByteArray rawTrailers;
 
     Incomplete incomplete = Incomplete::No;
     std::uint64_t missingBytes = 0; // payload bytes lost in gaps
@@ -68,6 +74,7 @@ struct HttpMessage
     bool isComplete() const { return incomplete == Incomplete::No; }
     // The first header with this name (case-insensitive), or a null array.
     QByteArray header(QByteArrayView name) const;
+    QByteArray trailer(QByteArrayView name) const; // the same among the trailers
     int headerCount(QByteArrayView name) const;
     bool isJson() const; // Content-Type application/json or +json
     // "GET /users/7" or "200 OK" (for logs and errors)

@@ -109,12 +109,9 @@ public:
     // HttpMessage::bodyHash of a whole body: XXH64 (seed 0) of its bytes.
     static std::uint64_t hashBody(QByteArrayView body);
 
-private:
-    enum class BodyMode : std::uint8_t { None, Length, Chunked, UntilClose };
-    enum class ChunkStep : std::uint8_t { Size, Data, DataEnd, Trailer };
-
-    // Streaming XXH64: four lanes over 32-byte stripes (several bytes per cycle, where a
-    // byte-wise hash costs a multiply per byte); bytes short of a stripe wait in `tail`.
+    // Streaming XXH64 (also used by the HTTP/2 decoder): four lanes over 32-byte stripes (several
+    // bytes per cycle, where a byte-wise hash costs a multiply per byte); bytes short of a stripe
+    // wait in `tail`.
     struct BodyHash
     {
         void reset();
@@ -126,6 +123,10 @@ private:
         std::uint8_t tail[32] = {};
         std::size_t tailSize = 0;
     };
+
+private:
+    enum class BodyMode : std::uint8_t { None, Length, Chunked, UntilClose };
+    enum class ChunkStep : std::uint8_t { Size, Data, DataEnd, Trailer };
 
     std::size_t consumeHead(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
     std::size_t consumeBody(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);

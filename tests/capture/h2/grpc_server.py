@@ -1,0 +1,30 @@
+"""gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2]."""
+import sys
+from concurrent import futures
+
+sys.path.insert(0, sys.argv[1])
+import grpc  # noqa: E402
+import greeter_pb2  # noqa: E402
+import greeter_pb2_grpc  # noqa: E402
+
+
+class Greeter(greeter_pb2_grpc.GreeterServicer):
+    def SayHello(self, request, context):
+        return greeter_pb2.HelloReply(message="hello " + request.name,
+                                      detail=greeter_pb2.Detail(serial=4242, note="unary"))
+
+    def CountUp(self, request, context):
+        for i in range(request.count):
+            yield greeter_pb2.HelloReply(message="count %d" % (i + 1),
+                                         detail=greeter_pb2.Detail(serial=1000 + i))
+
+    def Fail(self, request, context):
+        context.abort(grpc.StatusCode.NOT_FOUND, "no such greeter: " + request.name)
+
+
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+greeter_pb2_grpc.add_GreeterServicer_to_server(Greeter(), server)
+server.add_insecure_port("0.0.0.0:" + sys.argv[2])
+server.start()
+print("grpc server ready", flush=True)
+server.wait_for_termination()
