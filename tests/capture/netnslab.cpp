@@ -1,8 +1,10 @@
 #include "netnslab.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QThread>
 
 #include <csignal>
 #include <unistd.h>
@@ -47,6 +49,33 @@ bool NetnsLab::run(const QStringList &command, QString *error, int timeoutMs)
         return false;
     }
     return true;
+}
+
+bool NetnsLab::waitListening(const QString &ns, int port, QString *error, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    const QStringList ss = {QStringLiteral("ip"),
+                            QStringLiteral("netns"),
+                            QStringLiteral("exec"),
+                            ns,
+                            QStringLiteral("ss"),
+                            QStringLiteral("-Htln"),
+                            QStringLiteral("sport = :%1").arg(port)};
+    while (t.elapsed() < timeoutMs) {
+        QProcess p;
+        p.start(ss.first(), ss.mid(1));
+        if (p.waitForFinished(5000) && p.exitCode() == 0
+            && !p.readAllStandardOutput().trimmed().isEmpty())
+            return true;
+        QThread::msleep(20);
+    }
+    if (error)
+        *error = QStringLiteral("nothing listened on port %1 in %2 within %3 ms")
+                         .arg(port)
+                         .arg(ns)
+                         .arg(timeoutMs);
+    return false;
 }
 
 QStringList NetnsLab::execArgs(const QString &ns, const QString &program, const QStringList &args)

@@ -31,6 +31,9 @@ public:
     static QStringList execArgs(const QString &ns, const QString &program, const QStringList &args);
     // Runs a command to completion (bounded); false with stderr in *error on failure.
     static bool run(const QStringList &command, QString *error, int timeoutMs = 20000);
+    // Waits until something listens on TCP `port` in namespace `ns` (ss), so a client never
+    // races a server that has only been started.
+    static bool waitListening(const QString &ns, int port, QString *error, int timeoutMs = 10000);
     // Deletes namespaces named "ptc<pid>…" whose test process no longer exists.
     static void removeStale();
 

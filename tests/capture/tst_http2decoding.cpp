@@ -166,7 +166,7 @@ void TestHttp2Decoding::nghttpPriorKnowledge()
                      {QStringLiteral("--no-tls"), QStringLiteral("-d"), www, QString::number(port)},
                      {}, QProcess::StandardOutput, &error),
              qPrintable(error));
-    QThread::msleep(500);
+    QVERIFY2(NetnsLab::waitListening(m_lab->serverNs(), port, &error), qPrintable(error));
     const QString base = QStringLiteral("http://%1:%2").arg(NetnsLab::serverV4()).arg(port);
     const QString pcap = m_dir.filePath(QStringLiteral("nghttp.pcap"));
     QVERIFY2(capture(
@@ -246,7 +246,7 @@ void TestHttp2Decoding::h2loadManyStreams()
                      {QStringLiteral("--no-tls"), QStringLiteral("-d"), www, QString::number(port)},
                      {}, QProcess::StandardOutput, &error),
              qPrintable(error));
-    QThread::msleep(500);
+    QVERIFY2(NetnsLab::waitListening(m_lab->serverNs(), port, &error), qPrintable(error));
     const QString pcap = m_dir.filePath(QStringLiteral("h2load.pcap"));
     QVERIFY2(capture(
                      [&](QString *err) {
