@@ -115,7 +115,7 @@ int CliDispatcher::run(const QStringList &arguments, FILE *out, FILE *err)
         printUsage(err);
         return 1;
     }
-    const QString command = arguments.constFirst();
+    const QString &command = arguments.constFirst();
     if (command == QLatin1String("--version") || command == QLatin1String("version")) {
         std::fprintf(out, "podtap %s\n", versionString());
         return 0;

@@ -45,7 +45,8 @@ QJsonObject directionJson(const InspectCollector::Record &r, int d)
 
 double seconds(std::int64_t ns)
 {
-    return double(ns / 1000) / 1e6; // microsecond precision survives a double
+    const std::int64_t us = ns / 1000; // truncated: microsecond precision survives a double
+    return double(us) / 1e6;
 }
 
 } // namespace

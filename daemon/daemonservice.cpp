@@ -27,7 +27,7 @@ DaemonService::DaemonService(const QString &storeRoot, QObject *parent)
 Result<bool> DaemonService::start(const QString &socketPath, const QJsonObject &retention)
 {
     // The store first: a daemon that cannot keep captures must not accept sessions.
-    const auto store = m_sessions.open(retention);
+    auto store = m_sessions.open(retention);
     if (!store)
         return store;
     return m_server.listen(socketPath);

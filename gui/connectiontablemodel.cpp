@@ -527,7 +527,7 @@ QString ConnectionTableModel::mirrorText(const QString &outcome)
 {
     // MirrorSink's outcomes: "completed", "reset", "local-closed", "local-error: …",
     // "gap: …", "dropped: …", "incomplete: …".
-    const QString kind = outcome.section(QLatin1Char(':'), 0, 0);
+    QString kind = outcome.section(QLatin1Char(':'), 0, 0);
     if (kind == QLatin1String("completed"))
         return QStringLiteral("mirrored");
     if (kind == QLatin1String("local-error"))

@@ -214,7 +214,7 @@ void DaemonLink::request(const QString &method, const QJsonObject &params, QObje
 
 QString DaemonLink::keyOf(const QJsonObject &params)
 {
-    const QString stream = params.value(QLatin1String("stream")).toString();
+    QString stream = params.value(QLatin1String("stream")).toString();
     if (!stream.isEmpty())
         return stream;
     const QJsonValue id = params.value(QLatin1String("id"));

@@ -26,7 +26,7 @@ bool LoginAutostart::isEnabled()
 
 QString LoginAutostart::defaultProgram()
 {
-    const QString self = QFileInfo(QCoreApplication::applicationFilePath()).canonicalFilePath();
+    QString self = QFileInfo(QCoreApplication::applicationFilePath()).canonicalFilePath();
     const QString onPath = QStandardPaths::findExecutable(QStringLiteral("podtap-gui"));
     if (!onPath.isEmpty() && QFileInfo(onPath).canonicalFilePath() == self)
         return QStringLiteral("podtap-gui");

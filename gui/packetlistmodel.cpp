@@ -335,7 +335,7 @@ void PacketListModel::clear()
 void PacketListModel::defaultFetch(const Query &q, QObject *context, Done done)
 {
     if (!m_link) {
-        QTimer::singleShot(0, context, [done] {
+        QTimer::singleShot(0, context, [done = std::move(done)] {
             done(Result<Page>::failure(QStringLiteral("not connected to the daemon")));
         });
         return;
@@ -358,7 +358,7 @@ void PacketListModel::defaultFetch(const Query &q, QObject *context, Done done)
     if (q.filter.toNs != std::numeric_limits<qint64>::max())
         params[QLatin1String("toNs")] = q.filter.toNs;
     m_link->request(QStringLiteral("session.rows"), params, context,
-                    [done](const IpcClient::Reply &r) {
+                    [done = std::move(done)](const IpcClient::Reply &r) {
                         if (!r.ok) {
                             done(Result<Page>::failure(r.errorMessage));
                             return;

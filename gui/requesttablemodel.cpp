@@ -115,7 +115,7 @@ void RequestTableModel::setVerdict(const QJsonObject &v)
     info.podLatencyUs = float(v.value(QLatin1String("podLatencyUs")).toDouble(-1));
     info.localLatencyUs = float(v.value(QLatin1String("localLatencyUs")).toDouble(-1));
     info.record = v;
-    m_verdicts.insert(key, std::move(info));
+    m_verdicts.emplace(key, std::move(info)); // QHash::insert has no T&& overload
     if (m_keys.contains(key))
         m_verdictsChanged = true;
     if (!m_batch.isActive())

@@ -93,7 +93,7 @@ QString PacketInfo::describe(const RawPacket &packet)
     case DecodeResult::Malformed:
         return QStringLiteral("malformed headers");
     }
-    const QString http = httpLine(seg.payload, seg.payloadCaptured);
+    QString http = httpLine(seg.payload, seg.payloadCaptured);
     if (!http.isEmpty())
         return http;
     QString s = QString::number(seg.src.port) % QStringLiteral(" → ")

@@ -47,7 +47,7 @@ QString ExecCredentialPlugin::findCommand(const QString &command, QStringList *s
         return fi.isFile() && fi.isExecutable() ? fi.absoluteFilePath() : QString();
     }
     const QString pathValue = path.isEmpty() ? QString::fromLocal8Bit(qgetenv("PATH")) : path;
-    const QString onPath = QStandardPaths::findExecutable(
+    QString onPath = QStandardPaths::findExecutable(
             command, pathValue.split(QLatin1Char(':'), Qt::SkipEmptyParts));
     if (searched)
         *searched << QStringLiteral("PATH (%1)").arg(pathValue);

@@ -211,7 +211,7 @@ void ExecStream::onDisconnected()
         finish({false, s.exitCode(), false, s.message});
 }
 
-void ExecStream::finish(Outcome outcome)
+void ExecStream::finish(const Outcome &outcome)
 {
     if (m_finished)
         return;

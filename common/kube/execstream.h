@@ -59,7 +59,7 @@ private:
     void onDisconnected();
     void onError(QAbstractSocket::SocketError error);
     void onPingTimer();
-    void finish(Outcome outcome);
+    void finish(const Outcome &outcome);
     void abortWith(const Outcome &outcome);
 
     KubeApiClient *m_api;

@@ -79,15 +79,15 @@ void KubeApiClient::prepare(const QString &path, const QUrlQuery &query, QObject
                             PrepareCallback callback)
 {
     const bool guarded = context != nullptr;
-    withCredential(
-            [=, this, context = QPointer<QObject>(context)](const Result<ExecCredential> &cred) {
-                if (guarded && !context)
-                    return;
-                if (!cred)
-                    callback(Result<QNetworkRequest>::failure(cred.error()));
-                else
-                    callback(build(path, query, &cred.value()));
-            });
+    withCredential([=, this, context = QPointer<QObject>(context),
+                    callback = std::move(callback)](const Result<ExecCredential> &cred) {
+        if (guarded && !context)
+            return;
+        if (!cred)
+            callback(Result<QNetworkRequest>::failure(cred.error()));
+        else
+            callback(build(path, query, &cred.value()));
+    });
 }
 
 Result<QNetworkRequest> KubeApiClient::build(const QString &path, const QUrlQuery &query,
@@ -129,7 +129,8 @@ void KubeApiClient::send(const QByteArray &verb, const QString &path, const QUrl
                          const QByteArray &body, const QByteArray &contentType,
                          QPointer<QObject> context, bool guarded, Callback callback, bool retried)
 {
-    withCredential([=, this](const Result<ExecCredential> &cred) {
+    withCredential([=, this, context = std::move(context),
+                    callback = std::move(callback)](const Result<ExecCredential> &cred) {
         if (guarded && !context)
             return;
         auto req = cred ? build(path, query, &cred.value())
@@ -146,7 +147,7 @@ void KubeApiClient::send(const QByteArray &verb, const QString &path, const QUrl
         if (!contentType.isEmpty())
             req->setHeader(QNetworkRequest::ContentTypeHeader, contentType);
         QNetworkReply *reply = m_nam.sendCustomRequest(req.value(), verb, body);
-        const ExecCredential used = cred.value();
+        const ExecCredential &used = cred.value(); // the lambda below copies it
         connect(reply, &QNetworkReply::finished, this, [=, this] {
             reply->deleteLater();
             Response r;

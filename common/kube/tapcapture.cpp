@@ -120,7 +120,7 @@ void TapCapture::killOrphanThen(std::function<void()> next)
     auto *killer = new ExecStream(m_api, this);
     killer->setPingInterval(5000);
     auto fired = std::make_shared<bool>(false);
-    auto go = [fired, next, killer] {
+    auto go = [fired, next = std::move(next), killer] {
         if (*fired)
             return;
         *fired = true;

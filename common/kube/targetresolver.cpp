@@ -123,7 +123,7 @@ void TargetResolver::sortMostActiveFirst(QList<PodInfo> &pods)
 }
 
 void TargetResolver::resolve(KubeApiClient *api, const TargetSpec &t, int port, QObject *context,
-                             Callback callback)
+                             const Callback &callback)
 {
     using R = Result<ResolvedTarget>;
     const QString nsPath = QStringLiteral("/api/v1/namespaces/%1").arg(t.ns);

@@ -38,7 +38,7 @@ class TargetResolver
 public:
     using Callback = std::function<void(const Result<ResolvedTarget> &)>;
     static void resolve(KubeApiClient *api, const TargetSpec &target, int port, QObject *context,
-                        Callback callback);
+                        const Callback &callback);
     // "app=web,tier in (a,b)" from a LabelSelector object or a plain map.
     static QString selectorString(const QJsonObject &selector);
     // kubectl's ActivePods order, most active first.

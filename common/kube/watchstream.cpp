@@ -5,11 +5,12 @@
 
 namespace podtap {
 
-WatchStream::WatchStream(KubeApiClient *api, const QString &path, QUrlQuery query, QObject *parent)
+WatchStream::WatchStream(KubeApiClient *api, const QString &path, const QUrlQuery &query,
+                         QObject *parent)
     : QObject(parent)
     , m_api(api)
     , m_path(path)
-    , m_query(std::move(query))
+    , m_query(query) // QUrlQuery has no move constructor before Qt 6.5
 {
     m_query.removeAllQueryItems(QStringLiteral("watch"));
     m_query.addQueryItem(QStringLiteral("watch"), QStringLiteral("true"));
@@ -46,8 +47,7 @@ void WatchStream::start()
 
 void WatchStream::open(const QNetworkRequest &request)
 {
-    const QNetworkRequest req = request;
-    m_reply = m_api->network()->get(req);
+    m_reply = m_api->network()->get(request);
     QNetworkReply *reply = m_reply;
     connect(reply, &QNetworkReply::readyRead, this, [this, reply] {
         const int code = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();

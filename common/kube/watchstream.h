@@ -18,7 +18,7 @@ class WatchStream : public QObject
     Q_OBJECT
 
 public:
-    WatchStream(KubeApiClient *api, const QString &path, QUrlQuery query,
+    WatchStream(KubeApiClient *api, const QString &path, const QUrlQuery &query,
                 QObject *parent = nullptr);
     ~WatchStream() override;
     void start();

@@ -110,7 +110,7 @@ bool boolean(const YAML::Node &n, const QString &what)
 
 QString regex(const YAML::Node &n, const QString &what)
 {
-    const QString pattern = string(n, what);
+    QString pattern = string(n, what);
     const QRegularExpression re(pattern);
     if (!re.isValid())
         fail(n, QStringLiteral("%1 is not a valid regular expression: %2 at offset %3 of '%4'")
@@ -350,7 +350,7 @@ QString ProjectConfigParser::find(const QString &startDir)
 {
     QDir dir(QFileInfo(startDir).absoluteFilePath());
     while (true) {
-        const QString candidate = dir.filePath(QLatin1String(FileName));
+        QString candidate = dir.filePath(QLatin1String(FileName));
         if (QFileInfo(candidate).isFile())
             return candidate;
         if (!dir.cdUp())

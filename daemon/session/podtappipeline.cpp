@@ -144,9 +144,8 @@ void PodTapPipeline::onPreflight(const PreflightReport &report)
         injector->deleteLater();
         Q_EMIT stopped();
     });
-    const QStringList args = argv.value();
     connect(injector, &TapInjector::ready, this,
-            [this, injector, args](const QString &tap, bool reused) {
+            [this, injector, args = argv.value()](const QString &tap, bool reused) {
                 injector->deleteLater();
                 Q_EMIT tapReady(tap, reused);
                 Q_EMIT progress(

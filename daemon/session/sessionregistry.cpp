@@ -248,7 +248,7 @@ QString SessionRegistry::protectedBy(const SessionConfig &config, QString *conte
     if (spec && !spec->context.isEmpty())
         contexts << spec->context;
     for (const QString &c : std::as_const(contexts)) {
-        const QString pattern = guard.matchingPattern(c);
+        QString pattern = guard.matchingPattern(c);
         if (!pattern.isEmpty()) {
             *context = c;
             return pattern;

@@ -41,10 +41,10 @@ StoreHousekeeper::StoreHousekeeper(IpcServer *server, CaptureStore *store,
 
 Result<bool> StoreHousekeeper::open(const QJsonObject &retention)
 {
-    const auto opened = m_store->open();
+    auto opened = m_store->open();
     if (!opened)
         return opened;
-    const auto loaded = m_retention.load(retention);
+    auto loaded = m_retention.load(retention);
     if (!loaded)
         return loaded;
     m_retention.enforce();

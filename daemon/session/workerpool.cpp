@@ -107,15 +107,14 @@ void WorkerPool::run(const std::shared_ptr<JobState> &state, const QString &key,
     // Back to the owner thread, behind whatever it has queued already.
     QMetaObject::invokeMethod(
             this,
-            [this, state, key, start, deliver = std::move(deliver), superseded, watch] {
-                finish(state, key, start, deliver, superseded, watch);
-            },
+            [this, state, key, start, deliver = std::move(deliver), superseded,
+             watch = std::move(watch)] { finish(state, key, start, deliver, superseded, watch); },
             Qt::QueuedConnection);
 }
 
 void WorkerPool::finish(const std::shared_ptr<JobState> &state, const QString &key, bool started,
                         const Deliver &deliver, const std::function<void()> &superseded,
-                        QMetaObject::Connection watch)
+                        const QMetaObject::Connection &watch)
 {
     disconnect(watch);
     m_jobs.remove(state.get());

@@ -88,7 +88,7 @@ private:
     };
     void finish(const std::shared_ptr<JobState> &state, const QString &key, bool started,
                 const Deliver &deliver, const std::function<void()> &superseded,
-                QMetaObject::Connection watch);
+                const QMetaObject::Connection &watch);
     // Runs on a pool thread.
     void run(const std::shared_ptr<JobState> &state, const QString &key,
              const std::function<Deliver()> &work, const std::function<void()> &superseded,

@@ -95,10 +95,10 @@ QString writeError(const QString &outPath, int err)
 QString CaptureExporter::defaultComment(const StoredSession &session)
 {
     const QJsonObject meta = session.meta();
-    const QString spoolComment = meta.value(QStringLiteral("spool"))
-                                         .toObject()
-                                         .value(QStringLiteral("sectionComment"))
-                                         .toString();
+    QString spoolComment = meta.value(QStringLiteral("spool"))
+                                   .toObject()
+                                   .value(QStringLiteral("sectionComment"))
+                                   .toString();
     if (!spoolComment.isEmpty())
         return spoolComment;
     const auto text = [&meta](const char *key) {

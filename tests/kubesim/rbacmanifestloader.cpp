@@ -19,9 +19,14 @@ struct LoadError : std::runtime_error
 
 const char *const kRbacGroup = "rbac.authorization.k8s.io";
 
+[[noreturn]] void fail(const YAML::Mark &at, const std::string &what)
+{
+    throw LoadError("line " + std::to_string(at.line + 1) + ": " + what);
+}
+
 [[noreturn]] void fail(const YAML::Node &n, const std::string &what)
 {
-    throw LoadError("line " + std::to_string(n.Mark().line + 1) + ": " + what);
+    fail(n.Mark(), what);
 }
 
 void checkKeys(const YAML::Node &n, const std::string &what,
@@ -34,8 +39,10 @@ void checkKeys(const YAML::Node &n, const std::string &what,
         bool ok = false;
         for (const char *a : allowed)
             ok = ok || key == a;
-        if (!ok)
+        if (!ok) {
+            // NOLINTNEXTLINE(performance-inefficient-string-concatenation): fail() throws: once
             fail(kv.first, "unknown field \"" + key + "\" in " + what);
+        }
     }
 }
 
@@ -81,7 +88,9 @@ struct Subject
 
 struct Binding
 {
-    YAML::Node node;
+    // Where errors point. Not the YAML::Node: its assignment can throw (InvalidNode), which
+    // made Binding's implicit move assignment throwing too.
+    YAML::Mark roleRefAt, subjectsAt;
     QString kind, ns, roleKind, roleName;
     QList<Subject> subjects;
 };
@@ -171,12 +180,12 @@ void load(const QByteArray &yaml, Scenario *scenario)
         if (doc["rules"] || doc["aggregationRule"])
             fail(doc, "a " + kind.toStdString() + " has subjects and roleRef, not rules");
         Binding b;
-        b.node = doc;
         b.kind = kind;
         b.ns = ns;
         const YAML::Node ref = doc["roleRef"];
         if (!ref)
             fail(doc, kind.toStdString() + " needs roleRef");
+        b.roleRefAt = ref.Mark();
         checkKeys(ref, "roleRef", {"apiGroup", "kind", "name"});
         if (scalar(ref, "apiGroup", "roleRef") != QLatin1String(kRbacGroup))
             fail(ref, "roleRef.apiGroup must be rbac.authorization.k8s.io");
@@ -189,6 +198,8 @@ void load(const QByteArray &yaml, Scenario *scenario)
         const YAML::Node subjects = doc["subjects"];
         if (subjects && !subjects.IsSequence())
             fail(subjects, "subjects must be a list");
+        if (subjects)
+            b.subjectsAt = subjects.Mark(); // a missing key's node throws on Mark()
         for (const auto &s : subjects) {
             checkKeys(s, "subject", {"kind", "apiGroup", "name", "namespace"});
             Subject sub{scalar(s, "kind", "subject"), scalar(s, "name", "subject")};
@@ -207,9 +218,9 @@ void load(const QByteArray &yaml, Scenario *scenario)
         const bool fromRole = b.roleKind == QLatin1String("Role");
         const QString key = (fromRole ? b.ns : QString()) + QLatin1Char('/') + b.roleName;
         if (!roles.contains(key))
-            fail(b.node["roleRef"], b.kind.toStdString() + " refers to " + b.roleKind.toStdString()
-                                            + " " + b.roleName.toStdString()
-                                            + ", which is not in the manifests");
+            fail(b.roleRefAt, b.kind.toStdString() + " refers to " + b.roleKind.toStdString() + " "
+                                      + b.roleName.toStdString()
+                                      + ", which is not in the manifests");
         QList<ScenarioRule> rules = roles.value(key).rules;
         for (ScenarioRule &r : rules)
             r.namespaces
@@ -225,9 +236,9 @@ void load(const QByteArray &yaml, Scenario *scenario)
                 }
             }
             if (!matched)
-                fail(b.node["subjects"], b.kind.toStdString() + " binds " + s.kind.toStdString()
-                                                 + " \"" + s.name.toStdString()
-                                                 + "\", which no scenario user is or belongs to");
+                fail(b.subjectsAt, b.kind.toStdString() + " binds " + s.kind.toStdString() + " \""
+                                           + s.name.toStdString()
+                                           + "\", which no scenario user is or belongs to");
         }
     }
 }

@@ -41,6 +41,7 @@ void checkKeys(const YAML::Node &n, const char *what, std::initializer_list<cons
             std::string list;
             for (const char *a : allowed)
                 list += (list.empty() ? "" : ", ") + std::string(a);
+            // NOLINTNEXTLINE(performance-inefficient-string-concatenation): fail() throws: once
             fail(kv.first, "unknown key \"" + key + "\" in " + what + " (known: " + list + ")");
         }
     }

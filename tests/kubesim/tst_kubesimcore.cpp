@@ -4,6 +4,7 @@
 #include "objectfactory.h"
 #include "patchapplier.h"
 #include "podsecurity.h"
+#include "rbacmanifestloader.h"
 #include "scenarioloader.h"
 #include "selector.h"
 
@@ -45,6 +46,8 @@ private Q_SLOTS:
     void scenarioErrors_data();
     void scenarioErrors();
     void scenarioNodes();
+    void rbacManifests_data();
+    void rbacManifests();
     void normalizeImage_data();
     void normalizeImage();
 };
@@ -415,6 +418,68 @@ void TstKubesimCore::scenarioErrors()
     const auto r = ScenarioLoader::loadData(yaml, QStringLiteral("t.yaml"));
     QVERIFY(!r.ok());
     QVERIFY2(r.error().startsWith(error), qPrintable(r.error()));
+}
+
+void TstKubesimCore::rbacManifests_data()
+{
+    // A ClusterRole and a binding to ROLE for SUBJECTS; errors name the line they point at.
+    QTest::addColumn<QByteArray>("role");
+    QTest::addColumn<QByteArray>("subjects");
+    QTest::addColumn<QString>("error"); // empty: loads
+    QTest::addColumn<int>("aliceRules");
+    const QByteArray alice = "subjects:\n"
+                             "- kind: User\n"
+                             "  apiGroup: rbac.authorization.k8s.io\n"
+                             "  name: alice\n";
+    QTest::addRow("bound") << QByteArray("reader") << alice << QString() << 1;
+    QTest::addRow("no subjects binds nobody")
+            << QByteArray("reader") << QByteArray() << QString() << 0;
+    QTest::addRow("unknown role")
+            << QByteArray("ghost") << alice
+            << QStringLiteral("t.yaml: line 15: ClusterRoleBinding refers to ClusterRole ghost, "
+                              "which is not in the manifests")
+            << 0;
+    QTest::addRow("unknown user")
+            << QByteArray("reader") << QByteArray(alice).replace("alice", "nobody")
+            << QStringLiteral("t.yaml: line 19: ClusterRoleBinding binds User \"nobody\", which no "
+                              "scenario user is or belongs to")
+            << 0;
+}
+
+void TstKubesimCore::rbacManifests()
+{
+    QFETCH(QByteArray, role);
+    QFETCH(QByteArray, subjects);
+    QFETCH(QString, error);
+    QFETCH(int, aliceRules);
+    const QByteArray yaml = "apiVersion: rbac.authorization.k8s.io/v1\n"
+                            "kind: ClusterRole\n"
+                            "metadata:\n"
+                            "  name: reader\n"
+                            "rules:\n"
+                            "- apiGroups: [\"\"]\n"
+                            "  resources: [pods]\n"
+                            "  verbs: [get]\n"
+                            "---\n"
+                            "apiVersion: rbac.authorization.k8s.io/v1\n"
+                            "kind: ClusterRoleBinding\n"
+                            "metadata:\n"
+                            "  name: b\n"
+                            "roleRef:\n"
+                            "  apiGroup: rbac.authorization.k8s.io\n"
+                            "  kind: ClusterRole\n"
+                            "  name: "
+                            + role + "\n" + subjects;
+    Scenario scenario;
+    ScenarioUser alice;
+    alice.name = QStringLiteral("alice");
+    scenario.users << alice;
+    const auto r = RbacManifestLoader::applyData(yaml, QStringLiteral("t.yaml"), &scenario);
+    if (error.isEmpty())
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+    else
+        QCOMPARE(r.error(), error);
+    QCOMPARE(scenario.users.constFirst().rules.size(), aliceRules);
 }
 
 void TstKubesimCore::scenarioNodes()

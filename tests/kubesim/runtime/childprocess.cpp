@@ -115,6 +115,7 @@ bool ChildProcess::start(const Options &options, QString *error)
     for (qsizetype i = 1; i < options.argv.size(); ++i)
         argStore.push_back(options.argv.at(i).toLocal8Bit());
     std::vector<char *> argv;
+    argv.reserve(argStore.size() + 1);
     for (auto &a : argStore)
         argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -124,6 +125,7 @@ bool ChildProcess::start(const Options &options, QString *error)
     for (const QString &e : options.environment)
         envStore.push_back(e.toLocal8Bit());
     std::vector<char *> envp;
+    envp.reserve(envStore.size() + 1);
     for (auto &e : envStore)
         envp.push_back(e.data());
     envp.push_back(nullptr);
