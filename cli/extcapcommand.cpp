@@ -1,4 +1,5 @@
 #include "extcapcommand.h"
+#include "ipc/sessionsubscriberequest.h"
 
 #include "ipc/daemonlauncher.h"
 #include "ipc/ipcclient.h"
@@ -280,12 +281,12 @@ int ExtcapCommand::follow(const QString &sessionId, QFile *fifo, FILE *err)
     }
     // The section header comes with the reply: hold it until the handlers exist.
     client.holdEvents();
-    const auto subscribed = client.requestAndWait(
-            QStringLiteral("session.subscribe"),
-            QJsonObject{{QStringLiteral("id"), sessionId},
-                        {QStringLiteral("pcap"), true},
-                        {QStringLiteral("pcapFormat"), QStringLiteral("pcapng")},
-                        {QStringLiteral("skipEvents"), QJsonArray{QStringLiteral("http")}}});
+    SessionSubscribeRequest subscription = SessionSubscribeRequest::session(sessionId);
+    subscription.pcap = true;
+    subscription.pcapFormat = QStringLiteral("pcapng");
+    subscription.skipEvents = QStringList{QStringLiteral("http")};
+    const auto subscribed
+            = client.requestAndWait(QStringLiteral("session.subscribe"), subscription.toJson());
     if (!subscribed.ok) {
         std::fprintf(err, "podtap-extcap: session %s: %s\n", qPrintable(sessionId),
                      qPrintable(subscribed.errorMessage));
@@ -329,7 +330,7 @@ int ExtcapCommand::follow(const QString &sessionId, QFile *fifo, FILE *err)
     fifo->flush();
     if (client.isReady())
         client.requestAndWait(QStringLiteral("session.unsubscribe"),
-                              QJsonObject{{QStringLiteral("id"), sessionId}}, 2000);
+                              SessionSubscribeRequest::session(sessionId).toJson(), 2000);
     return rc;
 }
 

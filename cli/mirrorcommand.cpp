@@ -8,27 +8,22 @@
 #include "sessionrunner.h"
 #include "units.h"
 
+#include "ipc/sessionstartrequest.h"
+
 #include <QCommandLineParser>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
-#include <QProcessEnvironment>
 
 namespace podtap {
 
 namespace {
 // The kubeconfig as this terminal sees it, for the daemon to load the same files.
-QJsonArray kubeconfigFiles(const QCommandLineParser &p, const QCommandLineOption &explicitFile)
+QStringList kubeconfigFiles(const QCommandLineParser &p, const QCommandLineOption &explicitFile)
 {
-    QJsonArray files;
-    if (p.isSet(explicitFile)) {
-        files.append(QFileInfo(p.value(explicitFile)).absoluteFilePath());
-        return files;
-    }
-    for (const QString &f :
-         qEnvironmentVariable("KUBECONFIG").split(QLatin1Char(':'), Qt::SkipEmptyParts))
-        files.append(QFileInfo(f).absoluteFilePath());
-    return files;
+    if (p.isSet(explicitFile))
+        return {QFileInfo(p.value(explicitFile)).absoluteFilePath()};
+    return SessionStartRequest::kubeconfigFromEnvironment();
 }
 } // namespace
 
@@ -158,27 +153,23 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             std::fprintf(err, "podtap %s: %s\n", name, qPrintable(p.errorText()));
         return 1;
     }
-    QJsonObject params;
-    params[QLatin1String("kubeconfig")] = kubeconfigFiles(p, kubeconfigOpt);
+    SessionStartRequest request;
+    request.kubeconfig = kubeconfigFiles(p, kubeconfigOpt);
     // Exec credential plugins run in the daemon but must see this terminal's environment.
-    QJsonObject environment;
-    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : env.keys())
-        environment[key] = env.value(key);
-    params[QLatin1String("environment")] = environment;
-    params[QLatin1String("context")] = p.value(contextOpt);
-    params[QLatin1String("namespace")] = p.value(nsOpt);
-    params[QLatin1String("target")] = p.positionalArguments().constFirst();
-    params[QLatin1String("port")] = p.value(portOpt).toInt();
-    params[QLatin1String("allPods")] = !p.isSet(onePodOpt);
-    params[QLatin1String("confirmProtected")] = p.isSet(confirmOpt);
+    request.environment = SessionStartRequest::processEnvironment();
+    request.context = p.value(contextOpt);
+    request.ns = p.value(nsOpt);
+    request.target = p.positionalArguments().constFirst();
+    request.port = p.value(portOpt).toInt();
+    request.allPods = !p.isSet(onePodOpt);
+    request.confirmProtected = p.isSet(confirmOpt);
     if (p.isSet(imageOpt))
-        params[QLatin1String("image")] = p.value(imageOpt);
+        request.image = p.value(imageOpt);
     const auto profile = KubeCliContext::tapProfile(p, profileOpt, name, err);
     if (!profile)
         return 1;
-    params[QLatin1String("tapProfile")] = tapProfileName(*profile);
-    // Sizes and durations take units; a typo is refused (exit 2), never sent as 0 (no limit).
+    request.tapProfile = tapProfileName(*profile);
+    // Sizes and durations take units; a typo is refused (exit 1), never sent as 0 (no limit).
     QString refused;
     auto value = [&](const QCommandLineOption &o, auto parse) -> qint64 {
         if (!p.isSet(o) || !refused.isEmpty())
@@ -190,17 +181,15 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
         return r ? r.value() : 0;
     };
     const qint64 stallSeconds = value(stallOpt, &Units::parseSeconds);
-    QJsonObject limits;
-    limits[QLatin1String("durationSeconds")] = value(durationOpt, &Units::parseSeconds);
-    limits[QLatin1String("maxBytes")] = value(maxBytesOpt, &Units::parseSize);
-    limits[QLatin1String("maxAgeSeconds")] = value(maxAgeOpt, &Units::parseSeconds);
+    request.limits.durationSeconds = value(durationOpt, &Units::parseSeconds);
+    request.limits.maxBytes = value(maxBytesOpt, &Units::parseSize);
+    request.limits.maxAgeSeconds = value(maxAgeOpt, &Units::parseSeconds);
     if (!refused.isEmpty()) {
         std::fprintf(err, "podtap %s: %s\n", name, qPrintable(refused));
         return 1;
     }
     if (p.isSet(stallOpt))
-        params[QLatin1String("stallTimeout")] = stallSeconds;
-    params[QLatin1String("limits")] = limits;
+        request.stallTimeoutSeconds = stallSeconds;
     if (mirror) {
         QHostAddress host;
         quint16 port = 0;
@@ -209,16 +198,13 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             std::fprintf(err, "podtap mirror: %s\n", qPrintable(error));
             return 1;
         }
-        params[QLatin1String("mirror")] = QJsonObject{
-                {QStringLiteral("host"), host.toString()},
-                {QStringLiteral("port"), port},
-                {QStringLiteral("joinMidstream"), p.isSet(midOpt)},
-                // A host typed by the user is an explicit choice; the default is loopback.
-                {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))}};
-        QJsonObject mirrorParams = params[QLatin1String("mirror")].toObject();
-        mirrorParams[QLatin1String("compare")] = p.isSet(compareOpt) || p.isSet(reportOpt);
-        mirrorParams[QLatin1String("ignoreHeaders")]
-                = QJsonArray::fromStringList(p.values(ignoreOpt));
+        request.mirror.host = host.toString();
+        request.mirror.port = port;
+        request.mirror.joinMidstream = p.isSet(midOpt);
+        // A host typed by the user is an explicit choice; the default is loopback.
+        request.mirror.allowRemote = p.value(toOpt).contains(QLatin1Char(':'));
+        request.mirror.compare = p.isSet(compareOpt) || p.isSet(reportOpt);
+        request.mirror.ignoreHeaders = p.values(ignoreOpt);
         QJsonObject filter;
         if (p.isSet(methodOpt)) {
             QStringList methods;
@@ -243,9 +229,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             }
             filter[QLatin1String("headers")] = headers;
         }
-        if (!filter.isEmpty())
-            mirrorParams[QLatin1String("httpFilter")] = filter;
-        params[QLatin1String("mirror")] = mirrorParams;
+        request.mirror.httpFilter = filter;
     }
     // -w: the session's live pcap, packet-buffered (a pipe into Wireshark sees it at once).
     QFile pcapFile;
@@ -288,7 +272,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     o.verbose = p.isSet(verboseOpt);
     o.compare = mirror && (p.isSet(compareOpt) || p.isSet(reportOpt));
     o.reportPath = mirror ? p.value(reportOpt) : QString();
-    return SessionRunner::run(*client, params, o, out, err);
+    return SessionRunner::run(*client, request, o, out, err);
 }
 
 } // namespace podtap

@@ -1,6 +1,8 @@
 #include "projectmirrorcommand.h"
 
 #include "daemonconnection.h"
+#include "ipc/sessionreply.h"
+#include "ipc/sessionstoprequest.h"
 #include "project/projectconfigparser.h"
 #include "sessionrunner.h"
 #include "unixsignalwatcher.h"
@@ -11,7 +13,6 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QProcessEnvironment>
 #include <QTimer>
 
 #include <csignal>
@@ -109,7 +110,7 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
             for (const ProjectConfig::Mirror &m : config->mirrors) {
                 QJsonArray sessions;
                 for (int i = 0; i < m.ports.size(); ++i)
-                    sessions.append(m.sessionParams(i));
+                    sessions.append(m.sessionRequest(i).toJson());
                 mirrors.append(QJsonObject{{QStringLiteral("name"), m.name},
                                            {QStringLiteral("description"), m.description},
                                            {QStringLiteral("sessions"), sessions}});
@@ -137,17 +138,11 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
 
     // The client side of every session: this terminal's kubeconfig and environment (exec
     // credential plugins run in the daemon but must see them), as `podtap mirror TARGET`.
-    QJsonArray kubeconfig;
-    if (p.isSet(kubeconfigOpt))
-        kubeconfig.append(QFileInfo(p.value(kubeconfigOpt)).absoluteFilePath());
-    else
-        for (const QString &f :
-             qEnvironmentVariable("KUBECONFIG").split(QLatin1Char(':'), Qt::SkipEmptyParts))
-            kubeconfig.append(QFileInfo(f).absoluteFilePath());
-    QJsonObject environment;
-    const QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const QString &key : env.keys())
-        environment[key] = env.value(key);
+    const QStringList kubeconfig
+            = p.isSet(kubeconfigOpt)
+                      ? QStringList{QFileInfo(p.value(kubeconfigOpt)).absoluteFilePath()}
+                      : SessionStartRequest::kubeconfigFromEnvironment();
+    const QMap<QString, QString> environment = SessionStartRequest::processEnvironment();
 
     auto client = daemon.open(p, err);
     if (!client)
@@ -172,9 +167,8 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
         stopping = true;
         for (const Running &r : std::as_const(sessions))
             if (!r.finished)
-                client->request(QStringLiteral("session.stop"),
-                                QJsonObject{{QStringLiteral("id"), r.id}}, &guard,
-                                [](const IpcClient::Reply &) {});
+                client->request(QStringLiteral("session.stop"), SessionStopRequest{r.id}.toJson(),
+                                &guard, [](const IpcClient::Reply &) {});
     };
     auto check = [&] {
         bool allFinished = true, allCapturing = sessions.size() == mirror->ports.size();
@@ -192,18 +186,18 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
         const int i = int(sessions.size());
         if (stopping || i >= mirror->ports.size())
             return;
-        QJsonObject params = mirror->sessionParams(i);
-        params[QLatin1String("kubeconfig")] = kubeconfig;
-        params[QLatin1String("environment")] = environment;
-        params[QLatin1String("confirmProtected")] = p.isSet(confirmOpt);
-        params[QLatin1String("subscribe")] = true;
-        params[QLatin1String("skipEvents")]
-                = QJsonArray{QStringLiteral("http"), QStringLiteral("connections")};
-        params[QLatin1String("stopWithClient")] = !detach;
+        SessionStartRequest request = mirror->sessionRequest(i);
+        request.kubeconfig = kubeconfig;
+        request.environment = environment;
+        request.confirmProtected = p.isSet(confirmOpt);
+        request.subscribe = true;
+        request.skipEvents = QStringList{QStringLiteral("http"), QStringLiteral("connections")};
+        request.stopWithClient = !detach;
         const ProjectConfig::PortMapping &m = mirror->ports.at(i);
         const QString label = QStringLiteral("%1 %2→%3").arg(name).arg(m.remote).arg(m.local);
         client->holdEvents(); // its events may come with the reply, before it is listed
-        const auto started = client->requestAndWait(QStringLiteral("session.start"), params);
+        const auto started
+                = client->requestAndWait(QStringLiteral("session.start"), request.toJson());
         if (!started.ok) {
             std::fprintf(err, "podtap: %s: %s\n", qPrintable(label),
                          qPrintable(started.errorMessage));
@@ -213,19 +207,30 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
             check();
             return;
         }
-        const QJsonObject s = started.result.value(QLatin1String("session")).toObject();
+        QString malformed;
+        const SessionReply reply = SessionReply::fromJson(started.result, &malformed);
+        if (!reply.session || !malformed.isEmpty()) {
+            std::fprintf(
+                    err, "podtap: %s: podtapd's answer is not understood: %s\n", qPrintable(label),
+                    qPrintable(malformed.isEmpty() ? QStringLiteral("no session") : malformed));
+            rc = 1;
+            stopAll();
+            client->releaseEvents();
+            check();
+            return;
+        }
+        const SessionSummary &s = *reply.session;
         Running r;
-        r.id = s.value(QLatin1String("id")).toString();
+        r.id = s.id;
         r.label = label;
         sessions << r;
         std::fprintf(err, "podtap: session %s (%s): %s\n", qPrintable(r.id), qPrintable(label),
-                     qPrintable(s.value(QLatin1String("title")).toString()));
-        if (s.value(QLatin1String("protected")).toBool())
+                     qPrintable(s.title));
+        if (s.isProtected)
             std::fprintf(err,
                          "podtap: *** PROTECTED CONTEXT %s: session %s taps a context the "
                          "context guard protects ***\n",
-                         qPrintable(s.value(QLatin1String("context")).toString()),
-                         qPrintable(r.id));
+                         qPrintable(s.context), qPrintable(r.id));
         client->releaseEvents();
     };
     auto indexOf = [&](const QString &stream) {
@@ -304,7 +309,7 @@ int ProjectMirrorCommand::run(const QStringList &arguments, FILE *out, FILE *err
         for (const Running &r : std::as_const(sessions))
             if (!r.finished)
                 client->requestAndWait(QStringLiteral("session.stop"),
-                                       QJsonObject{{QStringLiteral("id"), r.id}});
+                                       SessionStopRequest{r.id}.toJson());
         return std::max(rc, 5);
     }
     // Exit codes as SessionRunner's, the worst session (or a refused start) deciding.

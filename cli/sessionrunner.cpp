@@ -1,8 +1,11 @@
 #include "sessionrunner.h"
+#include "ipc/sessionstoprequest.h"
 
 #include "mirror/mirrorrequeststext.h"
 
 #include "comparereport.h"
+
+#include "ipc/sessionreply.h"
 
 #include "capture/pcapwriter.h"
 #include "kube/capturecommand.h"
@@ -70,39 +73,40 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
     std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
 }
 
-int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const Options &options,
+int SessionRunner::run(IpcClient &client, const SessionStartRequest &start, const Options &options,
                        FILE *out, FILE *err)
 {
-    QJsonObject params = startParams;
-    params[QLatin1String("subscribe")] = true;
+    SessionStartRequest request = start;
+    request.subscribe = true;
     // The CLI prints no HTTP exchanges and no connection rows (`podtap connections` asks for
     // them): each would cost podtapd a serialisation for it.
-    params[QLatin1String("skipEvents")]
-            = QJsonArray{QStringLiteral("http"), QStringLiteral("connections")};
-    params[QLatin1String("stopWithClient")] = !options.detach;
-    params[QLatin1String("pcap")] = options.pcapOut != nullptr;
+    request.skipEvents = QStringList{QStringLiteral("http"), QStringLiteral("connections")};
+    request.stopWithClient = !options.detach;
+    request.pcap = options.pcapOut != nullptr;
     if (options.pcapng)
-        params[QLatin1String("pcapFormat")] = QStringLiteral("pcapng");
+        request.pcapFormat = QStringLiteral("pcapng");
     // Its events may arrive with the reply, before the handlers below exist.
     client.holdEvents();
-    const auto started = client.requestAndWait(QStringLiteral("session.start"), params);
+    const auto started = client.requestAndWait(QStringLiteral("session.start"), request.toJson());
     if (!started.ok) {
         std::fprintf(err, "podtap: %s\n", qPrintable(started.errorMessage));
         return started.errorCode == QLatin1String("timeout") ? 2 : 1;
     }
-    const QString id = started.result[QLatin1String("session")][QLatin1String("id")].toString();
+    QString malformed;
+    const SessionReply reply = SessionReply::fromJson(started.result, &malformed);
+    if (!reply.session || !malformed.isEmpty()) {
+        std::fprintf(err, "podtap: podtapd's answer to session.start is not understood: %s\n",
+                     qPrintable(malformed.isEmpty() ? QStringLiteral("no session") : malformed));
+        return 1;
+    }
+    const QString id = reply.session->id;
     // The context guard's marker: said first, and again in the summary.
-    if (started.result[QLatin1String("session")][QLatin1String("protected")].toBool())
+    if (reply.session->isProtected)
         std::fprintf(err,
                      "podtap: *** PROTECTED CONTEXT %s: session %s taps a context the context "
                      "guard protects ***\n",
-                     qPrintable(started.result[QLatin1String("session")][QLatin1String("context")]
-                                        .toString()),
-                     qPrintable(id));
-    std::fprintf(
-            err, "podtap: session %s: %s\n", qPrintable(id),
-            qPrintable(
-                    started.result[QLatin1String("session")][QLatin1String("title")].toString()));
+                     qPrintable(reply.session->context), qPrintable(id));
+    std::fprintf(err, "podtap: session %s: %s\n", qPrintable(id), qPrintable(reply.session->title));
 
     QEventLoop loop;
     int rc = -1;
@@ -143,7 +147,7 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                                          qPrintable(options.pcapOut->errorString()),
                                          qPrintable(id));
                             client.request(QStringLiteral("session.stop"),
-                                           QJsonObject{{QStringLiteral("id"), id}}, &guard,
+                                           SessionStopRequest{id}.toJson(), &guard,
                                            [](const IpcClient::Reply &) {});
                             return;
                         }
@@ -278,9 +282,8 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                 pcapFailed = true;
                 std::fprintf(err, "podtap: the capture's reader went away; stopping session %s\n",
                              qPrintable(id));
-                client.request(QStringLiteral("session.stop"),
-                               QJsonObject{{QStringLiteral("id"), id}}, &guard,
-                               [](const IpcClient::Reply &) {});
+                client.request(QStringLiteral("session.stop"), SessionStopRequest{id}.toJson(),
+                               &guard, [](const IpcClient::Reply &) {});
             });
         }
     }
@@ -290,8 +293,8 @@ int SessionRunner::run(IpcClient &client, const QJsonObject &startParams, const 
                      "podtap: stopping session %s (the tap stays in the pod; tcpdump is "
                      "stopped)\n",
                      qPrintable(id));
-        client.request(QStringLiteral("session.stop"), QJsonObject{{QStringLiteral("id"), id}},
-                       &guard, [](const IpcClient::Reply &) {});
+        client.request(QStringLiteral("session.stop"), SessionStopRequest{id}.toJson(), &guard,
+                       [](const IpcClient::Reply &) {});
     });
     client.releaseEvents(); // what came with the reply, in order; it may already end it
     if (rc < 0)

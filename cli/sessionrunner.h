@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ipc/ipcclient.h"
+#include "ipc/sessionstartrequest.h"
 
 #include <QIODevice>
 #include <QJsonObject>
@@ -38,7 +39,7 @@ public:
     // Exit codes (README "Exit codes"): 0 ended cleanly, 2 daemon unreachable or lost,
     // 4 preflight failed (nothing changed), 5 the tap could not be added or started,
     // 6 the session failed while capturing (stream lost for good, store full).
-    static int run(IpcClient &client, const QJsonObject &startParams, const Options &options,
+    static int run(IpcClient &client, const SessionStartRequest &start, const Options &options,
                    FILE *out, FILE *err);
 
     static void printSummary(const QJsonObject &session, FILE *to);

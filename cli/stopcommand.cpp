@@ -1,4 +1,5 @@
 #include "stopcommand.h"
+#include "ipc/sessionstoprequest.h"
 
 #include "daemonconnection.h"
 #include "sessionrunner.h"
@@ -26,7 +27,7 @@ int StopCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         return DaemonConnection::ExitNoDaemon;
     const auto r = client->requestAndWait(
             QStringLiteral("session.stop"),
-            QJsonObject{{QStringLiteral("id"), p.positionalArguments().constFirst()}}, 40000);
+            SessionStopRequest{p.positionalArguments().constFirst()}.toJson(), 40000);
     if (!r.ok) {
         std::fprintf(err, "podtap stop: %s\n", qPrintable(r.errorMessage));
         return r.errorCode == QLatin1String("not-found") ? 3 : 1;

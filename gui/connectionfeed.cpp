@@ -7,7 +7,7 @@
 namespace podtap {
 
 ConnectionFeed::ConnectionFeed(DaemonLink *link, ConnectionTableModel *model, QObject *parent)
-    : PagedFeed(link, QStringLiteral("session.connections"), parent)
+    : PagedFeed(link, DaemonClient::Page::Connections, parent)
     , m_model(model)
 {}
 

@@ -208,7 +208,7 @@ void DaemonLink::request(const QString &method, const QJsonObject &params, QObje
     const QString why = QStringLiteral("podtapd is not connected: %1").arg(statusText());
     QTimer::singleShot(0, this, [guarded, ctx, why, callback = std::move(callback)] {
         if (!guarded || ctx)
-            callback({false, {}, QStringLiteral("disconnected"), why});
+            callback(IpcClient::Reply::failure(IpcError::simple(IpcError::Disconnected, why)));
     });
 }
 

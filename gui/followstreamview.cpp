@@ -1,5 +1,6 @@
 #include "followstreamview.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 
@@ -59,22 +60,21 @@ void FollowStreamView::load(const QString &sessionId, qint64 connection)
     m_loading = true;
     setPlaceholderText(QStringLiteral("Reassembling connection %1…").arg(connection));
     const quint64 generation = m_generation;
-    m_link->request(QStringLiteral("session.stream"),
-                    QJsonObject{{QStringLiteral("id"), sessionId},
-                                {QStringLiteral("connection"), connection},
-                                {QStringLiteral("maxBytes"), m_maxBytes}},
-                    this, [this, generation](const IpcClient::Reply &r) {
-                        if (generation != m_generation)
-                            return;
-                        m_loading = false;
-                        if (!r.ok) {
-                            setPlaceholderText(r.errorMessage);
-                            Q_EMIT failed(r.errorMessage);
-                            return;
-                        }
-                        setStream(r.result);
-                        Q_EMIT loaded();
-                    });
+    DaemonClient(m_link).sessionStream(QJsonObject{{QStringLiteral("id"), sessionId},
+                                                   {QStringLiteral("connection"), connection},
+                                                   {QStringLiteral("maxBytes"), m_maxBytes}},
+                                       this, [this, generation](const DaemonClient::JsonAnswer &r) {
+                                           if (generation != m_generation)
+                                               return;
+                                           m_loading = false;
+                                           if (!r.ok()) {
+                                               setPlaceholderText(r.error.message);
+                                               Q_EMIT failed(r.error.message);
+                                               return;
+                                           }
+                                           setStream(r.value);
+                                           Q_EMIT loaded();
+                                       });
 }
 
 void FollowStreamView::setStream(const QJsonObject &stream)

@@ -4,6 +4,7 @@
 #include "connectionfeed.h"
 #include "connectionfiltermodel.h"
 #include "connectiontablemodel.h"
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 #include "mirrordialog.h"
@@ -743,21 +744,20 @@ void MainWindow::editSettings()
         m_recent->reload(); // the count may have changed
     if (const QJsonObject change = dialog.retentionChange();
         dialog.result() == QDialog::Accepted && !change.isEmpty())
-        m_link->request(
-                QStringLiteral("store.retention"), change, this, [this](const IpcClient::Reply &r) {
-                    if (!r.ok) {
+        DaemonClient(m_link).storeRetention(
+                change, this, [this](const DaemonClient::JsonAnswer &r) {
+                    if (!r.ok()) {
                         showProblem(QStringLiteral("Store retention not changed: ")
-                                    + r.errorMessage);
+                                    + r.error.message);
                         return;
                     }
-                    const QJsonObject p = r.result.value(QLatin1String("retention")).toObject();
-                    showInfo(QStringLiteral("Store retention: at most %1, stopped sessions "
-                                            "kept %2; %3 sessions removed")
-                                     .arg(p.value(QLatin1String("quota")).toString(),
-                                          p.value(QLatin1String("maxAge")).toString())
-                                     .arg(r.result.value(QLatin1String("removed"))
-                                                  .toArray()
-                                                  .size()));
+                    const QJsonObject p = r.value.value(QLatin1String("retention")).toObject();
+                    showInfo(
+                            QStringLiteral("Store retention: at most %1, stopped sessions "
+                                           "kept %2; %3 sessions removed")
+                                    .arg(p.value(QLatin1String("quota")).toString(),
+                                         p.value(QLatin1String("maxAge")).toString())
+                                    .arg(r.value.value(QLatin1String("removed")).toArray().size()));
                 });
     m_wiresharkAvailable = WiresharkLauncher::isAvailable();
     updateActions();

@@ -1,5 +1,6 @@
 #include "packetlistmodel.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 
@@ -357,33 +358,33 @@ void PacketListModel::defaultFetch(const Query &q, QObject *context, Done done)
         params[QLatin1String("fromNs")] = q.filter.fromNs;
     if (q.filter.toNs != std::numeric_limits<qint64>::max())
         params[QLatin1String("toNs")] = q.filter.toNs;
-    m_link->request(QStringLiteral("session.rows"), params, context,
-                    [done = std::move(done)](const IpcClient::Reply &r) {
-                        if (!r.ok) {
-                            done(Result<Page>::failure(r.errorMessage));
-                            return;
-                        }
-                        Page p;
-                        p.first = r.result.value(QLatin1String("first")).toInteger();
-                        p.total = r.result.value(QLatin1String("total")).toInteger();
-                        p.offset = r.result.value(QLatin1String("offset")).toInteger();
-                        p.running = r.result.value(QLatin1String("running")).toBool();
-                        const QJsonArray rows = r.result.value(QLatin1String("rows")).toArray();
-                        p.rows.reserve(size_t(rows.size()));
-                        for (const QJsonValue v : rows) {
-                            const QJsonObject o = v.toObject();
-                            Row row;
-                            row.number = o.value(QLatin1String("n")).toInteger();
-                            row.tsNs = o.value(QLatin1String("ts")).toInteger();
-                            row.connection = o.value(QLatin1String("connection")).toInteger();
-                            row.length = quint32(o.value(QLatin1String("length")).toInteger());
-                            row.direction = quint8(o.value(QLatin1String("direction")).toInt(255));
-                            row.flags = quint8(o.value(QLatin1String("flags")).toInt());
-                            row.info = o.value(QLatin1String("info")).toString();
-                            p.rows.push_back(std::move(row));
-                        }
-                        done(p);
-                    });
+    DaemonClient(m_link).sessionRows(
+            params, context, [done = std::move(done)](const DaemonClient::JsonAnswer &r) {
+                if (!r.ok()) {
+                    done(Result<Page>::failure(r.error.message));
+                    return;
+                }
+                Page p;
+                p.first = r.value.value(QLatin1String("first")).toInteger();
+                p.total = r.value.value(QLatin1String("total")).toInteger();
+                p.offset = r.value.value(QLatin1String("offset")).toInteger();
+                p.running = r.value.value(QLatin1String("running")).toBool();
+                const QJsonArray rows = r.value.value(QLatin1String("rows")).toArray();
+                p.rows.reserve(size_t(rows.size()));
+                for (const QJsonValue v : rows) {
+                    const QJsonObject o = v.toObject();
+                    Row row;
+                    row.number = o.value(QLatin1String("n")).toInteger();
+                    row.tsNs = o.value(QLatin1String("ts")).toInteger();
+                    row.connection = o.value(QLatin1String("connection")).toInteger();
+                    row.length = quint32(o.value(QLatin1String("length")).toInteger());
+                    row.direction = quint8(o.value(QLatin1String("direction")).toInt(255));
+                    row.flags = quint8(o.value(QLatin1String("flags")).toInt());
+                    row.info = o.value(QLatin1String("info")).toString();
+                    p.rows.push_back(std::move(row));
+                }
+                done(p);
+            });
 }
 
 } // namespace podtap

@@ -1,5 +1,6 @@
 #include "packetpane.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 #include "followstreamview.h"
@@ -190,18 +191,17 @@ void PacketPane::onPacketSelected()
         m_hex->setBytes({});
         return;
     }
-    m_link->request(
-            QStringLiteral("session.packet"),
+    DaemonClient(m_link).sessionPacket(
             QJsonObject{{QStringLiteral("id"), m_session}, {QStringLiteral("n"), n}}, this,
-            [this, generation, n](const IpcClient::Reply &r) {
+            [this, generation, n](const DaemonClient::JsonAnswer &r) {
                 if (generation != m_packetGeneration)
                     return;
-                if (!r.ok) {
-                    m_hex->setPlainText(r.errorMessage);
+                if (!r.ok()) {
+                    m_hex->setPlainText(r.error.message);
                     return;
                 }
                 const QByteArray data = QByteArray::fromBase64(
-                        r.result.value(QLatin1String("data")).toString().toLatin1());
+                        r.value.value(QLatin1String("data")).toString().toLatin1());
                 m_hex->setBytes(
                         data,
                         QStringLiteral("Packet %1 · %2 bytes captured").arg(n).arg(data.size()));

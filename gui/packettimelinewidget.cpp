@@ -1,5 +1,6 @@
 #include "packettimelinewidget.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 
@@ -149,18 +150,18 @@ void PacketTimelineWidget::query()
     m_pending = true;
     ++m_queries;
     const quint64 generation = m_generation;
-    m_link->request(QStringLiteral("session.histogram"), params, this,
-                    [this, generation](const IpcClient::Reply &r) {
-                        if (generation != m_generation)
-                            return;
-                        m_pending = false;
-                        if (r.ok)
-                            setHistogram(r.result);
-                        if (m_queryAgain) {
-                            m_queryAgain = false;
-                            query();
-                        }
-                    });
+    DaemonClient(m_link).sessionHistogram(params, this,
+                                          [this, generation](const DaemonClient::JsonAnswer &r) {
+                                              if (generation != m_generation)
+                                                  return;
+                                              m_pending = false;
+                                              if (r.ok())
+                                                  setHistogram(r.value);
+                                              if (m_queryAgain) {
+                                                  m_queryAgain = false;
+                                                  query();
+                                              }
+                                          });
 }
 
 void PacketTimelineWidget::setHistogram(const QJsonObject &h)

@@ -4,10 +4,10 @@
 
 namespace podtap {
 
-PagedFeed::PagedFeed(DaemonLink *link, const QString &method, QObject *parent)
+PagedFeed::PagedFeed(DaemonLink *link, DaemonClient::Page page, QObject *parent)
     : QObject(parent)
     , m_link(link)
-    , m_method(method)
+    , m_page(page)
 {
     connect(m_link, &DaemonLink::event, this, &PagedFeed::onEvent);
     // A stored session is not subscribed: page it again after a reconnect.
@@ -20,12 +20,12 @@ PagedFeed::PagedFeed(DaemonLink *link, const QString &method, QObject *parent)
 PagedFeed::~PagedFeed()
 {
     if (m_live && !m_id.isEmpty())
-        m_link->unsubscribe(subscription(), this);
+        DaemonClient(m_link).sessionUnsubscribe(subscription(), this);
 }
 
-QJsonObject PagedFeed::subscription() const
+SessionSubscribeRequest PagedFeed::subscription() const
 {
-    return QJsonObject{{QStringLiteral("id"), m_id}};
+    return SessionSubscribeRequest::session(m_id);
 }
 
 bool PagedFeed::isQuietError(const QString &code) const
@@ -37,7 +37,7 @@ bool PagedFeed::isQuietError(const QString &code) const
 void PagedFeed::setSession(const QString &id, bool live)
 {
     if (m_live && !m_id.isEmpty())
-        m_link->unsubscribe(subscription(), this);
+        DaemonClient(m_link).sessionUnsubscribe(subscription(), this);
     ++m_generation;
     m_id = id;
     m_live = live && !id.isEmpty();
@@ -48,7 +48,8 @@ void PagedFeed::setSession(const QString &id, bool live)
         return;
     if (m_live) {
         // Every (re)subscription is answered: page from there, the events follow it.
-        m_link->subscribe(subscription(), this, [this](const IpcClient::Reply &) { resync(); });
+        DaemonClient(m_link).sessionSubscribe(
+                subscription(), this, [this](const DaemonClient::SessionAnswer &) { resync(); });
     } else {
         resync();
     }
@@ -65,22 +66,23 @@ void PagedFeed::fetchPage(qint64 offset, quint64 generation)
 {
     QJsonObject params = pageParams(offset);
     params.insert(QStringLiteral("id"), m_id);
-    m_link->request(m_method, params, this, [this, offset, generation](const IpcClient::Reply &r) {
-        if (generation != m_generation)
-            return;
-        if (!r.ok) {
-            setLoading(false);
-            if (!isQuietError(r.errorCode))
-                Q_EMIT failed(r.errorMessage);
-            return;
-        }
-        m_total = r.result.value(QLatin1String("total")).toInteger();
-        const qint64 next = addPage(r.result, offset);
-        if (next >= 0)
-            fetchPage(next, generation);
-        else
-            setLoading(false);
-    });
+    DaemonClient(m_link).sessionPage(
+            m_page, params, this, [this, offset, generation](const DaemonClient::JsonAnswer &r) {
+                if (generation != m_generation)
+                    return;
+                if (!r.ok()) {
+                    setLoading(false);
+                    if (!isQuietError(r.error.code))
+                        Q_EMIT failed(r.error.message);
+                    return;
+                }
+                m_total = r.value.value(QLatin1String("total")).toInteger();
+                const qint64 next = addPage(r.value, offset);
+                if (next >= 0)
+                    fetchPage(next, generation);
+                else
+                    setLoading(false);
+            });
 }
 
 void PagedFeed::onEvent(const QJsonObject &event)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "daemonclient.h"
+
 #include <QJsonObject>
 #include <QObject>
 
@@ -30,8 +32,8 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 protected:
-    // `method` is the paging query, e.g. "session.requests".
-    PagedFeed(DaemonLink *link, const QString &method, QObject *parent);
+    // `page` is the paging query (session.connections or session.requests).
+    PagedFeed(DaemonLink *link, DaemonClient::Page page, QObject *parent);
 
     virtual void clearModel() = 0;
     virtual QJsonObject pageParams(qint64 offset) const = 0;
@@ -48,10 +50,10 @@ private:
     void fetchPage(qint64 offset, quint64 generation);
     void onEvent(const QJsonObject &event);
     void setLoading(bool loading);
-    QJsonObject subscription() const;
+    SessionSubscribeRequest subscription() const;
 
     DaemonLink *m_link;
-    QString m_method;
+    DaemonClient::Page m_page;
     QString m_id;
     bool m_live = false;
     bool m_loading = false;

@@ -1,5 +1,6 @@
 #include "projectmirrors.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "guard/contextguard.h"
 #include "project/projectconfigparser.h"
@@ -8,7 +9,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QRegularExpression>
 
 namespace podtap {
 
@@ -90,42 +90,37 @@ void ProjectMirrors::startNext()
     }
     // The kubeconfig and environment exactly as the window's sessions send them.
     // The tap and limits are the file's (else the daemon's defaults), as for the CLI.
-    QJsonObject params = SessionController::startParams(SessionController::StartRequest());
-    for (const char *key : {"image", "tapProfile", "limits", "mirror"})
-        params.remove(QLatin1String(key));
-    const QJsonObject own = m_mirror.sessionParams(i);
-    for (auto it = own.begin(); it != own.end(); ++it)
-        params[it.key()] = it.value();
-    if (m_confirmed)
-        params[QLatin1String("confirmProtected")] = true;
-    m_link->request(QStringLiteral("session.start"), params, this,
-                    [this](const IpcClient::Reply &r) {
-                        if (m_starting.isEmpty())
-                            return;
-                        if (!r.ok && r.errorCode == QLatin1String("protected-context")
-                            && !m_confirmed && m_ids.isEmpty()) {
-                            static const QRegularExpression named(
-                                    QStringLiteral("context '([^']+)' is protected"));
-                            const auto match = named.match(r.errorMessage);
-                            const QString name = m_starting;
-                            m_starting.clear();
-                            Q_EMIT confirmationNeeded(
-                                    name, match.hasMatch() ? match.captured(1) : m_mirror.context,
-                                    r.errorMessage);
-                            return;
-                        }
-                        if (!r.ok) {
-                            abort(r.errorMessage);
-                            return;
-                        }
-                        m_waitingFor = r.result.value(QLatin1String("session"))
-                                               .toObject()
-                                               .value(QLatin1String("id"))
-                                               .toString();
-                        m_ids << m_waitingFor;
-                        m_sessions->refresh();
-                        checkWaiting();
-                    });
+    const SessionStartRequest client
+            = SessionController::startRequest(SessionController::StartRequest());
+    SessionStartRequest request = m_mirror.sessionRequest(i);
+    request.kubeconfig = client.kubeconfig;
+    request.environment = client.environment;
+    request.confirmProtected = m_confirmed;
+    DaemonClient(m_link).sessionStart(request, this, [this](const DaemonClient::SessionAnswer &r) {
+        if (m_starting.isEmpty())
+            return;
+        if (r.error.code == IpcError::ProtectedContext && !m_confirmed && m_ids.isEmpty()) {
+            // The daemon names the context it resolved (maybe the current one).
+            const QString name = m_starting;
+            m_starting.clear();
+            Q_EMIT confirmationNeeded(
+                    name, r.error.context.isEmpty() ? m_mirror.context : r.error.context,
+                    r.error.message);
+            return;
+        }
+        if (!r.ok()) {
+            abort(r.error.message);
+            return;
+        }
+        if (!r.value.session) {
+            abort(QStringLiteral("podtapd's answer to session.start names no session"));
+            return;
+        }
+        m_waitingFor = r.value.session->id;
+        m_ids << m_waitingFor;
+        m_sessions->refresh();
+        checkWaiting();
+    });
 }
 
 void ProjectMirrors::checkWaiting()
@@ -147,8 +142,8 @@ void ProjectMirrors::abort(const QString &message)
 {
     // All or nothing: the sessions this mirror already started are stopped.
     for (const QString &id : std::as_const(m_ids))
-        m_link->request(QStringLiteral("session.stop"), QJsonObject{{QStringLiteral("id"), id}},
-                        this, [](const IpcClient::Reply &) {});
+        DaemonClient(m_link).sessionStop(SessionStopRequest{id}, this,
+                                         [](const DaemonClient::SessionAnswer &) {});
     const QString name = m_starting;
     m_starting.clear();
     m_waitingFor.clear();

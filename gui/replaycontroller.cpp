@@ -1,5 +1,6 @@
 #include "replaycontroller.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 
 #include <QFileInfo>
@@ -62,18 +63,18 @@ void ReplayController::start(const Request &request)
     m_id.clear();
     m_done = {};
     const quint64 generation = ++m_generation;
-    m_link->request(QStringLiteral("replay.start"), startParams(request), this,
-                    [this, generation](const IpcClient::Reply &r) {
-                        if (generation != m_generation)
-                            return;
-                        if (!r.ok) {
-                            m_running = false;
-                            Q_EMIT failed(r.errorMessage);
-                            return;
-                        }
-                        m_id = r.result.value(QLatin1String("id")).toString();
-                        Q_EMIT started(m_id);
-                    });
+    DaemonClient(m_link).replayStart(startParams(request), this,
+                                     [this, generation](const DaemonClient::JsonAnswer &r) {
+                                         if (generation != m_generation)
+                                             return;
+                                         if (!r.ok()) {
+                                             m_running = false;
+                                             Q_EMIT failed(r.error.message);
+                                             return;
+                                         }
+                                         m_id = r.value.value(QLatin1String("id")).toString();
+                                         Q_EMIT started(m_id);
+                                     });
 }
 
 void ReplayController::stop()
@@ -87,11 +88,10 @@ void ReplayController::stop()
         Q_EMIT failed(QStringLiteral("replay cancelled"));
         return;
     }
-    m_link->request(QStringLiteral("replay.stop"), QJsonObject{{QStringLiteral("id"), m_id}}, this,
-                    [this](const IpcClient::Reply &r) {
-                        if (!r.ok)
-                            Q_EMIT failed(r.errorMessage);
-                    });
+    DaemonClient(m_link).replayStop(m_id, this, [this](const DaemonClient::JsonAnswer &r) {
+        if (!r.ok())
+            Q_EMIT failed(r.error.message);
+    });
 }
 
 void ReplayController::onEvent(const QJsonObject &event)

@@ -7,7 +7,7 @@
 namespace podtap {
 
 RequestFeed::RequestFeed(DaemonLink *link, RequestTableModel *model, QObject *parent)
-    : PagedFeed(link, QStringLiteral("session.requests"), parent)
+    : PagedFeed(link, DaemonClient::Page::Requests, parent)
     , m_model(model)
 {}
 

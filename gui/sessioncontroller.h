@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ipc/sessionstartrequest.h"
+
 #include <QJsonObject>
 #include <QObject>
 #include <QStringList>
@@ -40,8 +42,9 @@ public:
 
     explicit SessionController(DaemonLink *link, QObject *parent = nullptr);
 
-    // The session.start parameters for `request` (the same the CLI's mirror/capture send).
-    static QJsonObject startParams(const StartRequest &request);
+    // The session.start parameters for `request` (the same the CLI's mirror/capture send):
+    // Settings fill what the request leaves open.
+    static SessionStartRequest startRequest(const StartRequest &request);
 
     void start(const StartRequest &request);
     void stop(const QString &id);

@@ -1,5 +1,6 @@
 #include "sessionlistmodel.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 #include "mirror/mirrorrequeststext.h"
@@ -27,6 +28,15 @@ qint64 lossPackets(const QJsonObject &s)
     const QJsonObject loss = s.value(QLatin1String("loss")).toObject();
     return num(loss, "kernelDrops") + num(loss, "lostOnTheWay") + num(loss, "unreadAtStop");
 }
+
+QJsonArray toArray(const std::optional<QList<SessionSummary>> &summaries)
+{
+    QJsonArray out;
+    if (summaries)
+        for (const SessionSummary &s : *summaries)
+            out.append(s.toJson());
+    return out;
+}
 } // namespace
 
 SessionListModel::SessionListModel(DaemonLink *link, QObject *parent)
@@ -37,8 +47,9 @@ SessionListModel::SessionListModel(DaemonLink *link, QObject *parent)
         return;
     connect(m_link, &DaemonLink::event, this, &SessionListModel::onEvent);
     // Answered after every (re)connection: the moment to take a fresh snapshot.
-    m_link->subscribe(QJsonObject{{QStringLiteral("stream"), QStringLiteral("sessions")}}, this,
-                      [this](const IpcClient::Reply &) { refresh(); });
+    DaemonClient(m_link).sessionSubscribe(
+            SessionSubscribeRequest::sessionList(), this,
+            [this](const DaemonClient::SessionAnswer &) { refresh(); });
     m_pollTimer.setInterval(PollIntervalMs);
     connect(&m_pollTimer, &QTimer::timeout, this, &SessionListModel::poll);
     m_pollTimer.start();
@@ -405,12 +416,11 @@ void SessionListModel::refresh()
     if (!m_link || m_listPending)
         return;
     m_listPending = true;
-    m_link->request(QStringLiteral("session.list"), {}, this, [this](const IpcClient::Reply &r) {
+    DaemonClient(m_link).sessionList(this, [this](const DaemonClient::SessionAnswer &r) {
         m_listPending = false;
-        if (!r.ok)
+        if (!r.ok())
             return; // kept as it was; the next connection refreshes it
-        applySnapshot(r.result.value(QLatin1String("sessions")).toArray(),
-                      r.result.value(QLatin1String("stored")).toArray());
+        applySnapshot(toArray(r.value.sessions), toArray(r.value.stored));
     });
 }
 
@@ -419,11 +429,11 @@ void SessionListModel::poll()
     if (!m_link || !m_link->isConnected() || m_pollPending || runningSessions().isEmpty())
         return;
     m_pollPending = true;
-    m_link->request(QStringLiteral("daemon.status"), {}, this, [this](const IpcClient::Reply &r) {
+    DaemonClient(m_link).daemonStatus(this, [this](const DaemonClient::JsonAnswer &r) {
         m_pollPending = false;
-        if (!r.ok)
+        if (!r.ok())
             return;
-        for (const QJsonValue v : r.result.value(QLatin1String("sessions")).toArray())
+        for (const QJsonValue v : r.value.value(QLatin1String("sessions")).toArray())
             applySummary(v.toObject());
     });
 }

@@ -1,5 +1,6 @@
 #include "settingsdialog.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "displayformat.h"
 #include "loginautostart.h"
@@ -131,27 +132,25 @@ SettingsDialog::SettingsDialog(QWidget *parent, DaemonLink *link)
     m_storeUse->setText(QStringLiteral("podtapd is not connected: its retention cannot be shown."));
     if (link && link->isConnected()) {
         m_storeUse->setText(QStringLiteral("Asking podtapd…"));
-        link->request(
-                QStringLiteral("store.retention"), {}, this, [this](const IpcClient::Reply &r) {
-                    if (!r.ok) {
-                        m_storeUse->setText(r.errorMessage);
-                        return;
-                    }
-                    const QJsonObject p = r.result.value(QLatin1String("retention")).toObject();
-                    m_loadedQuota = p.value(QLatin1String("quota")).toString();
-                    m_loadedMaxAge = p.value(QLatin1String("maxAge")).toString();
-                    m_storeQuota->setText(m_loadedQuota);
-                    m_storeMaxAge->setText(m_loadedMaxAge);
-                    m_storeQuota->setEnabled(true);
-                    m_storeMaxAge->setEnabled(true);
-                    m_storeUse->setText(
-                            QStringLiteral("%1 used in %2. The oldest stopped sessions are "
-                                           "removed first; a running one never.")
-                                    .arg(DisplayFormat::bytes(
-                                                 r.result.value(QLatin1String("diskBytes"))
-                                                         .toInteger()),
-                                         r.result.value(QLatin1String("store")).toString()));
-                });
+        DaemonClient(link).storeRetention({}, this, [this](const DaemonClient::JsonAnswer &r) {
+            if (!r.ok()) {
+                m_storeUse->setText(r.error.message);
+                return;
+            }
+            const QJsonObject p = r.value.value(QLatin1String("retention")).toObject();
+            m_loadedQuota = p.value(QLatin1String("quota")).toString();
+            m_loadedMaxAge = p.value(QLatin1String("maxAge")).toString();
+            m_storeQuota->setText(m_loadedQuota);
+            m_storeMaxAge->setText(m_loadedMaxAge);
+            m_storeQuota->setEnabled(true);
+            m_storeMaxAge->setEnabled(true);
+            m_storeUse->setText(
+                    QStringLiteral("%1 used in %2. The oldest stopped sessions are "
+                                   "removed first; a running one never.")
+                            .arg(DisplayFormat::bytes(
+                                         r.value.value(QLatin1String("diskBytes")).toInteger()),
+                                 r.value.value(QLatin1String("store")).toString()));
+        });
     }
     auto *storeBox = new QGroupBox(QStringLiteral("Capture store (all sessions)"), this);
     auto *storeForm = new QFormLayout(storeBox);

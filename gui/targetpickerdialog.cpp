@@ -1,5 +1,6 @@
 #include "targetpickerdialog.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "preflightchecklistmodel.h"
 #include "targetlistmodel.h"
@@ -222,7 +223,7 @@ QJsonObject TargetPickerDialog::baseParams() const
     // session.start will get, so what is checked is what will be tapped.
     SessionController::StartRequest r;
     r.kubeconfig = m_kubeconfig;
-    const QJsonObject start = SessionController::startParams(r);
+    const QJsonObject start = SessionController::startRequest(r).toJson();
     return {{QStringLiteral("kubeconfig"), start.value(QLatin1String("kubeconfig"))},
             {QStringLiteral("environment"), start.value(QLatin1String("environment"))},
             {QStringLiteral("context"), m_context->currentText()},
@@ -244,31 +245,31 @@ void TargetPickerDialog::reload()
     m_checklist->clear();
     setStatus(QStringLiteral("Loading the kubeconfig's contexts…"));
     const int generation = m_namespaceGeneration;
-    m_link->request(
-            QStringLiteral("kube.contexts"), baseParams(), this,
-            [this, generation](const IpcClient::Reply &r) {
+    DaemonClient(m_link).kubeContexts(
+            baseParams(), this, [this, generation](const DaemonClient::JsonAnswer &r) {
                 if (generation != m_namespaceGeneration)
                     return;
-                if (!r.ok) {
+                if (!r.ok()) {
                     m_contexts = {};
                     QString text;
-                    if (r.errorCode == QLatin1String("no-kubeconfig"))
-                        text = QStringLiteral("No kubeconfig found. %1").arg(r.errorMessage);
-                    else if (r.errorCode == QLatin1String("disconnected"))
+                    if (r.error.code == QLatin1String("no-kubeconfig"))
+                        text = QStringLiteral("No kubeconfig found. %1").arg(r.error.message);
+                    else if (r.error.code == QLatin1String("disconnected"))
                         text = QStringLiteral("podtapd is not running (%1): start it from the "
                                               "File menu, then open this dialog again.")
-                                       .arg(r.errorMessage);
+                                       .arg(r.error.message);
                     else
-                        text = QStringLiteral("Cannot read the kubeconfig: %1").arg(r.errorMessage);
+                        text = QStringLiteral("Cannot read the kubeconfig: %1")
+                                       .arg(r.error.message);
                     setStatus(text, true);
                     Q_EMIT contextsLoaded();
                     validate();
                     return;
                 }
-                m_contexts = r.result;
+                m_contexts = r.value;
                 const QSignalBlocker block(m_context);
                 m_context->clear();
-                for (const QJsonValue c : r.result[QLatin1String("contexts")].toArray()) {
+                for (const QJsonValue c : r.value[QLatin1String("contexts")].toArray()) {
                     m_context->addItem(c[QLatin1String("name")].toString());
                     m_context->setItemData(m_context->count() - 1,
                                            QStringLiteral("%1 as %2 (%3)")
@@ -278,7 +279,7 @@ void TargetPickerDialog::reload()
                                            Qt::ToolTipRole);
                 }
                 const int current
-                        = m_context->findText(r.result[QLatin1String("current")].toString());
+                        = m_context->findText(r.value[QLatin1String("current")].toString());
                 m_context->setCurrentIndex(current >= 0 ? current : 0);
                 Q_EMIT contextsLoaded();
                 loadNamespaces();
@@ -297,35 +298,34 @@ void TargetPickerDialog::loadNamespaces()
             fallback = c[QLatin1String("defaultNamespace")].toString();
     setStatus(
             QStringLiteral("Loading the namespaces of context %1…").arg(m_context->currentText()));
-    m_link->request(QStringLiteral("kube.namespaces"), baseParams(), this,
-                    [this, generation, fallback](const IpcClient::Reply &r) {
-                        if (generation != m_namespaceGeneration)
-                            return;
-                        {
-                            const QSignalBlocker block(m_namespace);
-                            m_namespace->clear();
-                            if (r.ok)
-                                for (const QJsonValue n :
-                                     r.result[QLatin1String("namespaces")].toArray())
-                                    m_namespace->addItem(n.toString());
-                            const int i = m_namespace->findText(fallback);
-                            if (i >= 0)
-                                m_namespace->setCurrentIndex(i);
-                            else
-                                m_namespace->setEditText(fallback);
-                        }
-                        Q_EMIT namespacesLoaded();
-                        loadTargets();
-                        if (!r.ok)
-                            // After loadTargets' "Loading…", so the reason stays visible
-                            // until the targets answer.
-                            setStatus(r.errorCode == QLatin1String("forbidden")
-                                              ? QStringLiteral("Not allowed to list namespaces: "
-                                                               "%1")
-                                                        .arg(r.errorMessage)
-                                              : r.errorMessage,
-                                      true);
-                    });
+    DaemonClient(m_link).kubeNamespaces(
+            baseParams(), this, [this, generation, fallback](const DaemonClient::JsonAnswer &r) {
+                if (generation != m_namespaceGeneration)
+                    return;
+                {
+                    const QSignalBlocker block(m_namespace);
+                    m_namespace->clear();
+                    if (r.ok())
+                        for (const QJsonValue n : r.value[QLatin1String("namespaces")].toArray())
+                            m_namespace->addItem(n.toString());
+                    const int i = m_namespace->findText(fallback);
+                    if (i >= 0)
+                        m_namespace->setCurrentIndex(i);
+                    else
+                        m_namespace->setEditText(fallback);
+                }
+                Q_EMIT namespacesLoaded();
+                loadTargets();
+                if (!r.ok())
+                    // After loadTargets' "Loading…", so the reason stays visible
+                    // until the targets answer.
+                    setStatus(r.error.code == QLatin1String("forbidden")
+                                      ? QStringLiteral("Not allowed to list namespaces: "
+                                                       "%1")
+                                                .arg(r.error.message)
+                                      : r.error.message,
+                              true);
+            });
 }
 
 void TargetPickerDialog::loadTargets()
@@ -341,26 +341,25 @@ void TargetPickerDialog::loadTargets()
         return;
     }
     setStatus(QStringLiteral("Loading pods, workloads and services in %1…").arg(ns));
-    m_link->request(
-            QStringLiteral("kube.targets"), baseParams(), this,
-            [this, generation, ns](const IpcClient::Reply &r) {
+    DaemonClient(m_link).kubeTargets(
+            baseParams(), this, [this, generation, ns](const DaemonClient::JsonAnswer &r) {
                 if (generation != m_targetsGeneration)
                     return;
-                if (!r.ok) {
-                    setStatus(r.errorCode == QLatin1String("forbidden")
-                                      ? QStringLiteral("Not allowed: %1").arg(r.errorMessage)
+                if (!r.ok()) {
+                    setStatus(r.error.code == QLatin1String("forbidden")
+                                      ? QStringLiteral("Not allowed: %1").arg(r.error.message)
                                       : QStringLiteral("Cannot list namespace %1: %2")
-                                                .arg(ns, r.errorMessage),
+                                                .arg(ns, r.error.message),
                               true);
                     Q_EMIT targetsLoaded();
                     return;
                 }
-                m_targets->setTargets(r.result);
+                m_targets->setTargets(r.value);
                 for (int c = 0; c < TargetListModel::WhereColumn; ++c)
                     m_targetView->resizeColumnToContents(c);
                 QStringList notAllowed;
                 QStringList asks;
-                for (const QJsonValue f : r.result[QLatin1String("forbidden")].toArray()) {
+                for (const QJsonValue f : r.value[QLatin1String("forbidden")].toArray()) {
                     notAllowed << f[QLatin1String("kind")].toString();
                     asks << f[QLatin1String("ask")].toString();
                 }
@@ -468,31 +467,29 @@ void TargetPickerDialog::runPreflight()
     params[QLatin1String("target")] = target;
     params[QLatin1String("port")] = port;
     // Check the image and profile session.start will get.
-    const QJsonObject start = SessionController::startParams(request());
-    if (start.contains(QLatin1String("image")))
-        params[QLatin1String("image")] = start.value(QLatin1String("image"));
+    if (const QString image = SessionController::startRequest(request()).image; !image.isEmpty())
+        params[QLatin1String("image")] = image;
     params[QLatin1String("tapProfile")] = m_profile->currentData().toString();
     const QString key = QStringLiteral("%1|%2|%3|%4|%5")
                                 .arg(m_context->currentText(), m_namespace->currentText(), target)
                                 .arg(port)
                                 .arg(m_profile->currentData().toString());
-    m_link->request(
-            QStringLiteral("kube.preflight"), params, this,
-            [this, generation, key](const IpcClient::Reply &r) {
+    DaemonClient(m_link).kubePreflight(
+            params, this, [this, generation, key](const DaemonClient::JsonAnswer &r) {
                 if (generation != m_preflightGeneration)
                     return;
                 m_preflightRunning = false;
                 m_checkedKey = key;
-                if (!r.ok) {
-                    m_preflightError = r.errorMessage;
+                if (!r.ok()) {
+                    m_preflightError = r.error.message;
                     m_verdict->setText(
-                            QStringLiteral("Preflight could not run: %1").arg(r.errorMessage));
+                            QStringLiteral("Preflight could not run: %1").arg(r.error.message));
                     validate();
                     Q_EMIT preflightFinished(false);
                     return;
                 }
-                m_checklist->setReport(r.result);
-                m_preflightPassed = r.result[QLatin1String("passed")].toBool();
+                m_checklist->setReport(r.value);
+                m_preflightPassed = r.value[QLatin1String("passed")].toBool();
                 m_ask->setPlainText(m_checklist->askText());
                 for (int c = 0; c < PreflightChecklistModel::WhyColumn; ++c)
                     m_checklistView->resizeColumnToContents(c);
@@ -511,13 +508,13 @@ void TargetPickerDialog::runPreflight()
                 else
                     verdict = QStringLiteral("Preflight passed: all %1 checks are ok.")
                                       .arg(m_checklist->rowCount());
-                const QString note = r.result[QLatin1String("note")].toString();
+                const QString note = r.value[QLatin1String("note")].toString();
                 if (!note.isEmpty())
                     verdict += QLatin1Char(' ') + note;
-                const int podPort = r.result[QLatin1String("podPort")].toInt();
-                if (podPort > 0 && podPort != r.result[QLatin1String("port")].toInt())
+                const int podPort = r.value[QLatin1String("podPort")].toInt();
+                if (podPort > 0 && podPort != r.value[QLatin1String("port")].toInt())
                     verdict += QStringLiteral(" Service port %1 is pod port %2.")
-                                       .arg(r.result[QLatin1String("port")].toInt())
+                                       .arg(r.value[QLatin1String("port")].toInt())
                                        .arg(podPort);
                 // The rows' text is cut to the column width: spell the problems out here.
                 const QStringList problems = m_checklist->problems();

@@ -1,5 +1,6 @@
 #include "wiresharklauncher.h"
 
+#include "daemonclient.h"
 #include "daemonlink.h"
 #include "settings.h"
 
@@ -62,11 +63,11 @@ void WiresharkLauncher::open(const QString &sessionId, const QList<qint64> &conn
             ids.append(c);
         params[QLatin1String("connections")] = ids;
     }
-    m_link->request(
-            QStringLiteral("session.export"), params, this,
-            [this, path, program](const IpcClient::Reply &r) {
-                if (!r.ok) {
-                    Q_EMIT failed(QStringLiteral("export for Wireshark failed: ") + r.errorMessage);
+    DaemonClient(m_link).sessionExport(
+            params, this, [this, path, program](const DaemonClient::JsonAnswer &r) {
+                if (!r.ok()) {
+                    Q_EMIT failed(QStringLiteral("export for Wireshark failed: ")
+                                  + r.error.message);
                     return;
                 }
                 QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);

@@ -33,10 +33,9 @@ IpcClient::IpcClient(QObject *parent)
         const auto pending = std::exchange(m_pending, {});
         for (const Pending &p : pending) {
             if (!p.guarded || p.context)
-                p.callback({false,
-                            {},
-                            QStringLiteral("disconnected"),
-                            QStringLiteral("the connection to podtapd was lost")});
+                p.callback(Reply::failure(
+                        IpcError::simple(QStringLiteral("disconnected"),
+                                         QStringLiteral("the connection to podtapd was lost"))));
         }
         Q_EMIT disconnected();
     });
@@ -123,8 +122,11 @@ void IpcClient::onReadyRead()
             const QJsonObject error = f.json.value(QLatin1String("error")).toObject();
             r.ok = error.isEmpty();
             r.result = f.json.value(QLatin1String("result")).toObject();
-            r.errorCode = error.value(QLatin1String("code")).toString();
-            r.errorMessage = error.value(QLatin1String("message")).toString();
+            if (!r.ok) {
+                r.error = IpcError::fromReply(error);
+                r.errorCode = r.error.code;
+                r.errorMessage = r.error.message;
+            }
             if (!p.guarded || p.context)
                 p.callback(r);
         } else if (type == QLatin1String("event")) {
@@ -150,8 +152,21 @@ void IpcClient::request(const QString &method, const QJsonObject &params, QObjec
     req[QLatin1String("id")] = id;
     req[QLatin1String("method")] = method;
     req[QLatin1String("params")] = params;
+    const QByteArray frame = IpcFrame::encodeJson(req);
+    if (frame.size() - 4 > qsizetype(IpcFrame::MaxFrameBytes)) {
+        // podtapd would drop the whole connection for it: refused here, answered as an error.
+        const Reply r = Reply::failure(IpcError::simple(
+                IpcError::TooLarge,
+                QStringLiteral("the %1 request is %2 bytes, more than the %3 a frame may hold")
+                        .arg(method)
+                        .arg(frame.size() - 4)
+                        .arg(IpcFrame::MaxFrameBytes)));
+        QTimer::singleShot(0, context ? context : this,
+                           [callback = std::move(callback), r] { callback(r); });
+        return;
+    }
     m_pending.insert(id, {QPointer<QObject>(context), context != nullptr, std::move(callback)});
-    m_socket.write(IpcFrame::encodeJson(req));
+    m_socket.write(frame);
 }
 
 bool IpcClient::waitForReady(int timeoutMs)
@@ -172,12 +187,10 @@ bool IpcClient::waitForReady(int timeoutMs)
 IpcClient::Reply IpcClient::requestAndWait(const QString &method, const QJsonObject &params,
                                            int timeoutMs)
 {
-    Reply reply{false,
-                {},
-                QStringLiteral("timeout"),
-                QStringLiteral("podtapd did not answer %1 within %2 s")
-                        .arg(method)
-                        .arg(timeoutMs / 1000)};
+    Reply reply = Reply::failure(IpcError::simple(
+            QStringLiteral("timeout"), QStringLiteral("podtapd did not answer %1 within %2 s")
+                                               .arg(method)
+                                               .arg(timeoutMs / 1000)));
     QEventLoop loop;
     QObject guard;
     request(method, params, &guard, [&](const Reply &r) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ipcerror.h"
 #include "ipcframedecoder.h"
 
 #include <QHash>
@@ -25,6 +26,13 @@ public:
         QJsonObject result;
         QString errorCode;
         QString errorMessage;
+        // The whole error, with its structured fields (context, namespace, target).
+        IpcError error;
+
+        static Reply failure(const IpcError &error)
+        {
+            return Reply{false, {}, error.code, error.message, error};
+        }
     };
     using Callback = std::function<void(const Reply &)>;
 

@@ -20,31 +20,28 @@ QJsonObject ProjectConfig::HttpFilter::toJson() const
     return o;
 }
 
-QJsonObject ProjectConfig::Mirror::sessionParams(int portIndex) const
+SessionStartRequest ProjectConfig::Mirror::sessionRequest(int portIndex) const
 {
     const PortMapping &m = ports.at(portIndex);
-    QJsonObject p;
-    p[QLatin1String("context")] = context;
-    p[QLatin1String("namespace")] = ns;
-    p[QLatin1String("target")] = target;
-    p[QLatin1String("port")] = m.remote;
-    p[QLatin1String("allPods")] = allPods;
-    if (!image.isEmpty())
-        p[QLatin1String("image")] = image;
+    SessionStartRequest r;
+    r.context = context;
+    r.ns = ns;
+    r.target = target;
+    r.port = m.remote;
+    r.allPods = allPods;
+    r.image = image;
     if (!profile.isEmpty())
-        p[QLatin1String("tapProfile")] = profile;
-    p[QLatin1String("limits")]
-            = QJsonObject{{QStringLiteral("maxBytes"), maxMegabytes * 1024 * 1024},
-                          {QStringLiteral("maxAgeSeconds"), maxAgeSeconds},
-                          {QStringLiteral("durationSeconds"), durationSeconds}};
-    QJsonObject mirror{{QStringLiteral("host"), m.host},
-                       {QStringLiteral("port"), m.local},
-                       {QStringLiteral("joinMidstream"), joinMidstream},
-                       {QStringLiteral("allowRemote"), m.hostGiven}};
+        r.tapProfile = profile;
+    r.limits.maxBytes = maxMegabytes * 1024 * 1024;
+    r.limits.maxAgeSeconds = maxAgeSeconds;
+    r.limits.durationSeconds = durationSeconds;
+    r.mirror.host = m.host;
+    r.mirror.port = m.local;
+    r.mirror.joinMidstream = joinMidstream;
+    r.mirror.allowRemote = m.hostGiven;
     if (!http.isEmpty())
-        mirror[QLatin1String("httpFilter")] = http.toJson();
-    p[QLatin1String("mirror")] = mirror;
-    return p;
+        r.mirror.httpFilter = http.toJson();
+    return r;
 }
 
 QString ProjectConfig::Mirror::summary() const

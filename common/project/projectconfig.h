@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ipc/sessionstartrequest.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
@@ -51,9 +53,10 @@ struct ProjectConfig
         bool allPods = true;
         HttpFilter http;
 
-        // session.start parameters for port mapping `portIndex` (docs/ipc.md), without the
-        // client's kubeconfig and environment.
-        QJsonObject sessionParams(int portIndex) const;
+        // session.start for port mapping `portIndex` (docs/ipc.md), without the client's
+        // kubeconfig and environment; image, profile and limits the file leaves out are the
+        // daemon's defaults.
+        SessionStartRequest sessionRequest(int portIndex) const;
         // "deployment/web 8080→18080, 9090→19090 (context dev, namespace shop)"
         QString summary() const;
     };

@@ -73,16 +73,31 @@ void IpcPeer::reply(qint64 id, const QJsonObject &result)
     o[QLatin1String("type")] = QStringLiteral("response");
     o[QLatin1String("id")] = id;
     o[QLatin1String("result")] = result;
-    sendJson(o);
+    const QByteArray frame = IpcFrame::encodeJson(o);
+    if (frame.size() - 4 > qsizetype(IpcFrame::MaxFrameBytes)) {
+        qCWarning(lcIpc) << "refused to send a reply of" << frame.size() - 4 << "bytes to"
+                         << m_clientName;
+        replyError(id, IpcError::TooLarge,
+                   QStringLiteral("the answer would be %1 bytes, more than the %2 one frame may "
+                                  "hold; ask for less (a smaller page or maxBytes)")
+                           .arg(frame.size() - 4)
+                           .arg(IpcFrame::MaxFrameBytes));
+        return;
+    }
+    m_socket->write(frame);
 }
 
 void IpcPeer::replyError(qint64 id, const QString &code, const QString &message)
 {
+    replyError(id, IpcError::simple(code, message));
+}
+
+void IpcPeer::replyError(qint64 id, const IpcError &error)
+{
     QJsonObject o;
     o[QLatin1String("type")] = QStringLiteral("response");
     o[QLatin1String("id")] = id;
-    o[QLatin1String("error")]
-            = QJsonObject{{QStringLiteral("code"), code}, {QStringLiteral("message"), message}};
+    o[QLatin1String("error")] = error.toJson();
     sendJson(o);
 }
 

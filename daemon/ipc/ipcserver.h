@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ipc/ipcerror.h"
 #include "ipc/ipcframedecoder.h"
 #include "result.h"
 
@@ -30,8 +31,11 @@ public:
 
     void sendJson(const QJsonObject &object);
     void sendBinary(quint32 streamId, const QByteArray &data);
+    // A result too big for one frame (IpcFrame::MaxFrameBytes) is not sent: the client gets
+    // the error `too-large` instead (a frame over the limit would cost it the connection).
     void reply(qint64 id, const QJsonObject &result);
     void replyError(qint64 id, const QString &code, const QString &message);
+    void replyError(qint64 id, const IpcError &error);
     void sendEvent(const QString &stream, const QString &name, const QJsonObject &data);
     QString clientName() const { return m_clientName; }
     // Event streams ("sessions", "session/3", …) this client asked for.

@@ -7,48 +7,47 @@
 
 #include <QJsonArray>
 
+#include <limits>
+
 namespace podtap {
 
-namespace {
-QString str(const QJsonObject &o, const char *key, const QString &fallback = {})
+Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &json)
 {
-    const QJsonValue v = o.value(QLatin1String(key));
-    return v.isString() ? v.toString() : fallback;
+    QString error;
+    const SessionStartRequest request = SessionStartRequest::fromJson(json, &error);
+    if (!error.isEmpty())
+        return Result<SessionConfig>::failure(error);
+    return fromRequest(request);
 }
-} // namespace
 
-Result<SessionConfig> SessionConfig::fromJson(const QJsonObject &o)
+Result<SessionConfig> SessionConfig::fromRequest(const SessionStartRequest &r)
 {
     using R = Result<SessionConfig>;
     SessionConfig c;
-    for (const QJsonValue v : o.value(QLatin1String("kubeconfig")).toArray())
-        c.kubeconfigFiles << v.toString();
-    const QJsonObject env = o.value(QLatin1String("environment")).toObject();
-    for (auto it = env.begin(); it != env.end(); ++it)
-        c.environment.insert(it.key(), it.value().toString());
-    c.context = str(o, "context");
-    c.ns = str(o, "namespace");
-    c.target = str(o, "target");
-    c.port = o.value(QLatin1String("port")).toInt();
-    c.image = str(o, "image");
-    c.tapProfile = str(o, "tapProfile", c.tapProfile);
-    c.confirmProtected = o.value(QLatin1String("confirmProtected")).toBool();
-    c.allPods = o.value(QLatin1String("allPods")).toBool(true);
-    c.maxPods = o.value(QLatin1String("maxPods")).toInt(16);
-    c.stallTimeoutSeconds = o.value(QLatin1String("stallTimeout")).toInt(60);
-    const QJsonObject mirror = o.value(QLatin1String("mirror")).toObject();
-    c.mirrorHost = str(mirror, "host", c.mirrorHost);
-    c.mirrorPort = mirror.value(QLatin1String("port")).toInt();
-    c.joinMidstream = mirror.value(QLatin1String("joinMidstream")).toBool();
-    c.allowRemoteMirror = mirror.value(QLatin1String("allowRemote")).toBool();
-    c.httpFilter = mirror.value(QLatin1String("httpFilter")).toObject();
-    c.compare = mirror.value(QLatin1String("compare")).toBool();
-    for (const QJsonValue v : mirror.value(QLatin1String("ignoreHeaders")).toArray())
-        c.ignoreHeaders << v.toString();
-    const QJsonObject limits = o.value(QLatin1String("limits")).toObject();
-    c.maxBytes = limits.value(QLatin1String("maxBytes")).toInteger();
-    c.maxAgeSeconds = limits.value(QLatin1String("maxAgeSeconds")).toInteger();
-    c.durationSeconds = limits.value(QLatin1String("durationSeconds")).toInt();
+    c.kubeconfigFiles = r.kubeconfig;
+    c.environment = r.environment;
+    c.context = r.context;
+    c.ns = r.ns;
+    c.target = r.target;
+    c.port = r.port;
+    c.image = r.image;
+    c.tapProfile = r.tapProfile;
+    c.confirmProtected = r.confirmProtected;
+    c.allPods = r.allPods;
+    c.maxPods = r.maxPods;
+    c.stallTimeoutSeconds = r.stallTimeoutSeconds;
+    c.mirrorHost = r.mirror.host;
+    c.mirrorPort = r.mirror.port;
+    c.joinMidstream = r.mirror.joinMidstream;
+    c.allowRemoteMirror = r.mirror.allowRemote;
+    c.httpFilter = r.mirror.httpFilter;
+    c.compare = r.mirror.compare;
+    c.ignoreHeaders = r.mirror.ignoreHeaders;
+    c.maxBytes = r.limits.maxBytes;
+    c.maxAgeSeconds = r.limits.maxAgeSeconds;
+    if (r.limits.durationSeconds > std::numeric_limits<int>::max())
+        return R::failure(QStringLiteral("the duration is too long"));
+    c.durationSeconds = int(r.limits.durationSeconds);
 
     if (c.target.isEmpty())
         return R::failure(QStringLiteral("a session needs a target (namespace/pod, "

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "ipc/sessionstartrequest.h"
 #include "result.h"
 
 #include <QJsonObject>
@@ -51,6 +52,10 @@ struct SessionConfig
     qint64 maxAgeSeconds = 0;
     int durationSeconds = 0;
 
+    // Validates what a client asked (the messages say what is wrong and what is allowed).
+    static Result<SessionConfig> fromRequest(const SessionStartRequest &request);
+    // session.start's JSON (or a stored config): types checked by SessionStartRequest, then
+    // fromRequest().
     static Result<SessionConfig> fromJson(const QJsonObject &json);
     QJsonObject toJson() const;
     // e.g. "shop/deployment/web:8080 (context tapper)"; `resolvedNamespace` when the

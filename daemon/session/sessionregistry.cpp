@@ -4,6 +4,8 @@
 #include "capturesession.h"
 #include "guard/contextguard.h"
 #include "ipc/ipcserver.h"
+#include "ipc/sessionreply.h"
+#include "ipc/sessionsubscriberequest.h"
 #include "kube/kubeconfig.h"
 #include "kube/targetresolver.h"
 #include "store/capturestore.h"
@@ -214,10 +216,10 @@ void SessionRegistry::watch(CaptureSession *s)
             });
 }
 
-void SessionRegistry::subscribePcap(IpcPeer *peer, CaptureSession *s, const QJsonObject &params)
+void SessionRegistry::subscribePcap(IpcPeer *peer, CaptureSession *s, const QString &format)
 {
     const QString stream = streamOf(s->id());
-    if (params.value(QLatin1String("pcapFormat")).toString() == QLatin1String("pcapng")) {
+    if (format == QLatin1String("pcapng")) {
         // This reader's section header and the interfaces so far, before any packet block.
         peer->subscribe(stream + QStringLiteral("/pcapng"));
         peer->sendBinary(quint32(s->id().toUInt()), s->startPcapng());
@@ -260,7 +262,13 @@ QString SessionRegistry::protectedBy(const SessionConfig &config, QString *conte
 
 void SessionRegistry::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
 {
-    const auto config = SessionConfig::fromJson(params);
+    QString malformed;
+    const SessionStartRequest request = SessionStartRequest::fromJson(params, &malformed);
+    if (!malformed.isEmpty()) {
+        peer->replyError(id, IpcError::Invalid, malformed);
+        return;
+    }
+    const auto config = SessionConfig::fromRequest(request);
     if (!config) {
         peer->replyError(id, QStringLiteral("invalid"), config.error());
         return;
@@ -280,12 +288,15 @@ void SessionRegistry::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
                                    {QStringLiteral("confirmed"), false},
                                    {QStringLiteral("outcome"),
                                     QStringLiteral("refused: protected context not confirmed")}});
+        // The context is a field of its own: the GUI asks the user to type exactly that name.
         peer->replyError(
-                id, QStringLiteral("protected-context"),
-                QStringLiteral("context '%1' is protected (it matches '%2' in %3): nothing was "
-                               "touched. Confirm to tap it anyway: podtap --yes-i-mean-production, "
-                               "or type the context name in podtap-gui")
-                        .arg(context, pattern, ContextGuard::defaultFile()));
+                id, IpcError{IpcError::ProtectedContext,
+                             QStringLiteral("context '%1' is protected (it matches '%2' in %3): "
+                                            "nothing was touched. Confirm to tap it anyway: "
+                                            "podtap --yes-i-mean-production, or type the context "
+                                            "name in podtap-gui")
+                                     .arg(context, pattern, ContextGuard::defaultFile()),
+                             context, config->ns, config->target});
         return;
     }
     const QString sid = nextId();
@@ -295,12 +306,12 @@ void SessionRegistry::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
     m_sessions.insert(sid, s);
     watch(s);
     // Subscribing in the same request means no event can be missed.
-    if (params.value(QLatin1String("subscribe")).toBool())
-        peer->subscribe(streamOf(sid), skipEvents(params));
-    if (params.value(QLatin1String("pcap")).toBool())
-        subscribePcap(peer, s, params);
+    if (request.subscribe)
+        peer->subscribe(streamOf(sid), request.skipEvents);
+    if (request.pcap)
+        subscribePcap(peer, s, request.pcapFormat);
     // A foreground CLI session ends with its terminal (closed, killed): no orphan taps.
-    if (params.value(QLatin1String("stopWithClient")).toBool()) {
+    if (request.stopWithClient) {
         QPointer<CaptureSession> guarded(s);
         connect(peer, &IpcPeer::closed, s, [guarded] {
             if (guarded && !guarded->isFinished()) {
@@ -310,7 +321,9 @@ void SessionRegistry::start(IpcPeer *peer, qint64 id, const QJsonObject &params)
             }
         });
     }
-    peer->reply(id, QJsonObject{{QStringLiteral("session"), s->summary()}});
+    SessionReply reply;
+    reply.session = SessionSummary::fromJson(s->summary(), nullptr);
+    peer->reply(id, reply.toJson());
     m_server->publish(QStringLiteral("sessions"), QStringLiteral("added"), s->summary());
     s->start();
 }
@@ -407,24 +420,20 @@ void SessionRegistry::stop(IpcPeer *peer, qint64 id, const QJsonObject &params)
     s->stop();
 }
 
-QStringList SessionRegistry::skipEvents(const QJsonObject &params)
-{
-    QStringList skip;
-    for (const QJsonValue v : params.value(QLatin1String("skipEvents")).toArray())
-        if (v.isString())
-            skip << v.toString();
-    return skip;
-}
-
 void SessionRegistry::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on)
 {
-    const QString what = params.value(QLatin1String("stream")).toString();
+    QString malformed;
+    const auto request = SessionSubscribeRequest::fromJson(params, &malformed);
+    if (!malformed.isEmpty()) {
+        peer->replyError(id, IpcError::Invalid, malformed);
+        return;
+    }
     QString stream;
     CaptureSession *s = nullptr;
-    if (what == QLatin1String("sessions")) {
-        stream = what;
+    if (request.stream == QLatin1String("sessions")) {
+        stream = request.stream;
     } else {
-        const QString sid = sessionIdParam(params);
+        const QString sid = request.id;
         s = m_sessions.value(sid);
         if (!s) {
             peer->replyError(id, QStringLiteral("not-found"),
@@ -433,11 +442,10 @@ void SessionRegistry::subscribe(IpcPeer *peer, qint64 id, const QJsonObject &par
         }
         stream = streamOf(sid);
     }
-    const bool pcap = params.value(QLatin1String("pcap")).toBool();
     if (on) {
-        peer->subscribe(stream, skipEvents(params));
-        if (pcap && s)
-            subscribePcap(peer, s, params);
+        peer->subscribe(stream, request.skipEvents);
+        if (request.pcap && s)
+            subscribePcap(peer, s, request.pcapFormat);
     } else {
         peer->unsubscribe(stream);
         peer->unsubscribe(stream + QStringLiteral("/pcap"));

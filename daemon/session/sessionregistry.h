@@ -62,8 +62,6 @@ private:
     void get(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void stop(IpcPeer *peer, qint64 id, const QJsonObject &params);
     void subscribe(IpcPeer *peer, qint64 id, const QJsonObject &params, bool on);
-    // session.start/subscribe `skipEvents`: event names the client does not want.
-    static QStringList skipEvents(const QJsonObject &params);
     void mirror(IpcPeer *peer, qint64 id, const QJsonObject &params);
 
     QString nextId() const;
@@ -72,7 +70,8 @@ private:
     QString protectedBy(const SessionConfig &config, QString *context) const;
     // The live capture for `peer`: classic pcap records, or pcapng blocks when the params
     // say pcapFormat "pcapng" (then the section header goes to this peer at once).
-    void subscribePcap(IpcPeer *peer, CaptureSession *s, const QJsonObject &params);
+    // `format`: "pcapng", else classic pcap.
+    void subscribePcap(IpcPeer *peer, CaptureSession *s, const QString &format);
     // The session named by params.id, or nullptr after answering "not-found".
     CaptureSession *liveSession(IpcPeer *peer, qint64 id, const QJsonObject &params) const;
     QString streamOf(const QString &sessionId) const

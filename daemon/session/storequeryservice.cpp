@@ -1,6 +1,7 @@
 #include "storequeryservice.h"
 
 #include "capturesession.h"
+#include "ipc/ipcframe.h"
 #include "ipc/ipcserver.h"
 #include "sessionregistry.h"
 #include "store/captureexporter.h"
@@ -43,6 +44,8 @@ void replyBusy(IpcPeer *peer, qint64 id, const WorkerPool *pool, const QString &
                              .arg(what)
                              .arg(pool->limits().threads));
 }
+static_assert(StoreQueries::MaxStreamBytes / 3 * 4 < IpcFrame::MaxFrameBytes * 3 / 4,
+              "session.stream's base64 must leave a quarter of the frame for its JSON");
 } // namespace
 
 StoreQueryService::StoreQueryService(SessionRegistry *registry, WorkerPool *queries,
@@ -256,6 +259,15 @@ void StoreQueryService::stream(IpcPeer *peer, qint64 id, const QJsonObject &para
     StoreQueries::StreamQuery q;
     q.connection = quint64(params.value(QLatin1String("connection")).toInteger());
     q.maxBytes = params.value(QLatin1String("maxBytes")).toInteger(q.maxBytes);
+    if (q.maxBytes > StoreQueries::MaxStreamBytes) {
+        peer->replyError(id, IpcError::TooLarge,
+                         QStringLiteral("maxBytes %1 is more than one answer may carry (at most "
+                                        "%2: the reply must fit one %3-byte IPC frame)")
+                                 .arg(q.maxBytes)
+                                 .arg(StoreQueries::MaxStreamBytes)
+                                 .arg(IpcFrame::MaxFrameBytes));
+        return;
+    }
     const QJsonObject meta = stored->meta();
     q.tappedPort
             = meta.value(QLatin1String("podPort")).toInt(meta.value(QLatin1String("port")).toInt());

@@ -76,7 +76,11 @@ public:
     static Result<QJsonObject> requests(const StoredSession &session, const RequestQuery &q);
 
     static constexpr int MaxBins = 4096;
-    static constexpr qint64 MaxStreamBytes = 64ll * 1024 * 1024;
+    // session.stream's largest maxBytes: base64 makes 8 MiB into 10.7 MiB, which leaves room
+    // for the chunks' JSON in one IPC frame (IpcFrame::MaxFrameBytes, 16 MiB). More is
+    // refused with `too-large`; an answer that still outgrows the frame (many tiny chunks) is
+    // refused by IpcPeer::reply.
+    static constexpr qint64 MaxStreamBytes = 8ll * 1024 * 1024;
     static constexpr int MaxRequestsPerPage = 10000;
 };
 

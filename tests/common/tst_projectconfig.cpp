@@ -118,35 +118,35 @@ void TestProjectConfig::sessionParams()
 {
     const auto c = ProjectConfigParser::parse(Valid, u".podtap.yaml"_s);
     QVERIFY2(c.ok(), qPrintable(c.error()));
-    const QJsonObject p = c->find(u"web"_s)->sessionParams(1);
-    QCOMPARE(p[u"context"_s].toString(), u"kind-dev"_s);
-    QCOMPARE(p[u"namespace"_s].toString(), u"shop"_s);
-    QCOMPARE(p[u"target"_s].toString(), u"deployment/web"_s);
-    QCOMPARE(p[u"port"_s].toInt(), 9090);
-    QCOMPARE(p[u"tapProfile"_s].toString(), u"nonroot"_s);
-    QCOMPARE(p[u"allPods"_s].toBool(), false);
+    const podtap::SessionStartRequest p = c->find(u"web"_s)->sessionRequest(1);
+    QCOMPARE(p.context, u"kind-dev"_s);
+    QCOMPARE(p.ns, u"shop"_s);
+    QCOMPARE(p.target, u"deployment/web"_s);
+    QCOMPARE(p.port, 9090);
+    QCOMPARE(p.tapProfile, u"nonroot"_s);
+    QCOMPARE(p.allPods, false);
     // The baseline profile (Pod Security "baseline" namespaces) travels the same way.
     QByteArray baseline = Valid;
     baseline.replace("profile: nonroot", "profile: baseline");
     const auto b = ProjectConfigParser::parse(baseline, u".podtap.yaml"_s);
     QVERIFY2(b.ok(), qPrintable(b.error()));
-    QCOMPARE(b->find(u"web"_s)->sessionParams(0)[u"tapProfile"_s].toString(), u"baseline"_s);
-    QCOMPARE(p[u"limits"_s][u"maxBytes"_s].toInteger(), 64ll * 1024 * 1024);
-    const QJsonObject m = p[u"mirror"_s].toObject();
-    QCOMPARE(m[u"port"_s].toInt(), 19090);
-    QCOMPARE(m[u"host"_s].toString(), u"127.0.0.2"_s);
-    QCOMPARE(m[u"allowRemote"_s].toBool(), true); // written in the file: an explicit choice
-    QCOMPARE(m[u"joinMidstream"_s].toBool(), true);
-    const QJsonObject f = m[u"httpFilter"_s].toObject();
+    QCOMPARE(b->find(u"web"_s)->sessionRequest(0).tapProfile, u"baseline"_s);
+    QCOMPARE(p.limits.maxBytes, 64ll * 1024 * 1024);
+    QCOMPARE(p.mirror.port, 19090);
+    QCOMPARE(p.mirror.host, u"127.0.0.2"_s);
+    QCOMPARE(p.mirror.allowRemote, true); // written in the file: an explicit choice
+    QCOMPARE(p.mirror.joinMidstream, true);
+    // On the wire (docs/ipc.md): session.start's mirror.httpFilter.
+    const QJsonObject f = p.toJson()[u"mirror"_s][u"httpFilter"_s].toObject();
     QCOMPARE(f[u"methods"_s].toArray().size(), 2);
     QCOMPARE(f[u"path"_s].toString(), u"^/api/"_s);
     QCOMPARE(f[u"headers"_s][u"X-Tenant"_s].toString(), u"^acme$"_s);
-    // No filter: no httpFilter key; the default image and profile are the daemon's.
-    const QJsonObject db = c->find(u"db"_s)->sessionParams(0);
-    QVERIFY(!db[u"mirror"_s].toObject().contains(u"httpFilter"_s));
-    QVERIFY(!db.contains(u"image"_s));
-    QVERIFY(!db.contains(u"tapProfile"_s));
-    QCOMPARE(db[u"mirror"_s][u"allowRemote"_s].toBool(), false);
+    // No filter: an empty one; the default image and profile are the daemon's.
+    const podtap::SessionStartRequest db = c->find(u"db"_s)->sessionRequest(0);
+    QVERIFY(db.mirror.httpFilter.isEmpty());
+    QVERIFY(db.image.isEmpty());
+    QCOMPARE(db.tapProfile, u"default"_s);
+    QCOMPARE(db.mirror.allowRemote, false);
 }
 
 void TestProjectConfig::errors_data()

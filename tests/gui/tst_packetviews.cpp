@@ -473,6 +473,11 @@ void TestPacketViews::badRequests()
              {{u"id"_s, m_session}, {u"connection"_s, 1}, {u"maxBytes"_s, -1}},
              u"invalid"_s,
              u"maxBytes"_s},
+            // More than one frame may carry once in base64: refused, never sent.
+            {u"session.stream"_s,
+             {{u"id"_s, m_session}, {u"connection"_s, 1}, {u"maxBytes"_s, 9 << 20}},
+             u"too-large"_s,
+             u"8388608"_s},
             {u"session.stream"_s,
              {{u"id"_s, u"999"_s}, {u"connection"_s, 1}},
              u"not-found"_s,

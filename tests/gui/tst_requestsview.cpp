@@ -138,11 +138,9 @@ void TestRequestsView::liveRequestsTab()
     request.target = u"api"_s;
     request.port = 8080;
     request.mirrorPort = m_localPort;
-    QJsonObject params = podtap::SessionController::startParams(request);
-    QJsonObject mirror = params.value(u"mirror").toObject();
-    mirror[u"compare"_s] = true;
-    params[u"mirror"_s] = mirror;
-    const auto started = call(u"session.start"_s, params);
+    podtap::SessionStartRequest start = podtap::SessionController::startRequest(request);
+    start.mirror.compare = true;
+    const auto started = call(u"session.start"_s, start.toJson());
     QVERIFY2(started.ok, qPrintable(started.errorMessage));
     m_session = started.result.value(u"session").toObject().value(u"id").toString();
     QTRY_VERIFY_WITH_TIMEOUT(

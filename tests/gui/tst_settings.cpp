@@ -238,22 +238,27 @@ void TestSettings::startParamsFromSettings()
     r.target = u"web"_s;
     r.port = 8080;
     // Nothing set: no image (the daemon's default), no limits.
-    QJsonObject p = podtap::SessionController::startParams(r);
-    QVERIFY(!p.contains(u"image"_s));
-    QVERIFY(!p.contains(u"limits"_s));
+    podtap::SessionStartRequest p = podtap::SessionController::startRequest(r);
+    QVERIFY(p.image.isEmpty());
+    QCOMPARE(p.limits.maxBytes, qint64(0));
+    QCOMPARE(p.limits.maxAgeSeconds, qint64(0));
+    QCOMPARE(p.limits.durationSeconds, qint64(0));
 
     Settings::setKubeconfigPaths({u"/etc/podtap-test/kubeconfig"_s});
     Settings::setTapImage(u"reg.local/tap@sha256:"_s + QString(64, u'b'));
     Settings::setMaxMegabytes(10);
     Settings::setMaxAgeSeconds(120);
     Settings::setDurationSeconds(30);
-    p = podtap::SessionController::startParams(r);
-    QCOMPARE(p.value(u"kubeconfig"_s).toArray(), QJsonArray({u"/etc/podtap-test/kubeconfig"_s}));
-    QCOMPARE(p.value(u"image"_s).toString(), u"reg.local/tap@sha256:"_s + QString(64, u'b'));
-    const QJsonObject limits = p.value(u"limits"_s).toObject();
-    QCOMPARE(limits.value(u"maxBytes"_s).toInteger(), 10 * 1024 * 1024);
-    QCOMPARE(limits.value(u"maxAgeSeconds"_s).toInteger(), 120);
-    QCOMPARE(limits.value(u"durationSeconds"_s).toInteger(), 30);
+    p = podtap::SessionController::startRequest(r);
+    QCOMPARE(p.kubeconfig, QStringList({u"/etc/podtap-test/kubeconfig"_s}));
+    QCOMPARE(p.image, u"reg.local/tap@sha256:"_s + QString(64, u'b'));
+    QCOMPARE(p.limits.maxBytes, qint64(10 * 1024 * 1024));
+    QCOMPARE(p.limits.maxAgeSeconds, qint64(120));
+    QCOMPARE(p.limits.durationSeconds, qint64(30));
+    // On the wire as docs/ipc.md has it.
+    const QJsonObject json = p.toJson();
+    QCOMPARE(json.value(u"kubeconfig"_s).toArray(), QJsonArray({u"/etc/podtap-test/kubeconfig"_s}));
+    QCOMPARE(json.value(u"limits"_s).toObject().value(u"maxBytes"_s).toInteger(), 10 * 1024 * 1024);
 
     // What the request says wins.
     r.kubeconfig = {u"/tmp/other"_s};
@@ -261,11 +266,11 @@ void TestSettings::startParamsFromSettings()
     r.maxBytes = 0;
     r.maxAgeSeconds = 0;
     r.durationSeconds = 5;
-    p = podtap::SessionController::startParams(r);
-    QCOMPARE(p.value(u"kubeconfig"_s).toArray(), QJsonArray({u"/tmp/other"_s}));
-    QCOMPARE(p.value(u"image"_s).toString(), u"nicolaka/netshoot:v0.16"_s);
-    QCOMPARE(p.value(u"limits"_s).toObject().value(u"maxBytes"_s).toInteger(), 0);
-    QCOMPARE(p.value(u"limits"_s).toObject().value(u"durationSeconds"_s).toInteger(), 5);
+    p = podtap::SessionController::startRequest(r);
+    QCOMPARE(p.kubeconfig, QStringList({u"/tmp/other"_s}));
+    QCOMPARE(p.image, u"nicolaka/netshoot:v0.16"_s);
+    QCOMPARE(p.limits.maxBytes, qint64(0));
+    QCOMPARE(p.limits.durationSeconds, qint64(5));
 }
 
 void TestSettings::startAtLogin()
@@ -342,9 +347,8 @@ void TestSettings::onlyKnownKeysNoSecrets()
     podtap::SessionController::StartRequest r;
     r.target = u"web"_s;
     r.port = 8080;
-    const QJsonObject p = podtap::SessionController::startParams(r);
-    QCOMPARE(p.value(u"environment"_s).toObject().value(u"PODTAP_TEST_TOKEN"_s).toString(),
-             u"s3cr3t-t0ken-value"_s);
+    const podtap::SessionStartRequest p = podtap::SessionController::startRequest(r);
+    QCOMPARE(p.environment.value(u"PODTAP_TEST_TOKEN"_s), u"s3cr3t-t0ken-value"_s);
 
     QSettings s(Settings::fileName(), QSettings::IniFormat);
     QStringList keys = s.allKeys();

@@ -365,17 +365,13 @@ void TestTargetPicker::nonRootProfileNeedsImage()
              qPrintable(checks->index(0, PreflightChecklistModel::WhyColumn).data().toString()));
     QVERIFY(!startButton()->isEnabled());
     QCOMPARE(m_dialog->request().tapProfile, u"nonroot"_s);
-    QCOMPARE(podtap::SessionController::startParams(m_dialog->request())
-                     .value(QLatin1String("tapProfile"))
-                     .toString(),
-             u"nonroot"_s);
+    QCOMPARE(podtap::SessionController::startRequest(m_dialog->request()).tapProfile, u"nonroot"_s);
 
     // Back to default: startable again.
     profile->setCurrentIndex(profile->findData(u"default"_s));
     QVERIFY(m_preflightSpy->wait(AnswerMs));
     QCOMPARE(m_preflightSpy->takeFirst().at(0).toBool(), true);
-    QVERIFY(!podtap::SessionController::startParams(m_dialog->request())
-                     .contains(QLatin1String("tapProfile")));
+    QCOMPARE(podtap::SessionController::startRequest(m_dialog->request()).tapProfile, u"default"_s);
 }
 
 void TestTargetPicker::baselineProfileOffered()
@@ -412,9 +408,7 @@ void TestTargetPicker::baselineProfileOffered()
     child<QCheckBox>(u"startAnyway"_s)->setChecked(true);
     QVERIFY(startButton()->isEnabled());
     QCOMPARE(m_dialog->request().tapProfile, u"baseline"_s);
-    QCOMPARE(podtap::SessionController::startParams(m_dialog->request())
-                     .value(QLatin1String("tapProfile"))
-                     .toString(),
+    QCOMPARE(podtap::SessionController::startRequest(m_dialog->request()).tapProfile,
              u"baseline"_s);
 }
 

@@ -613,6 +613,14 @@ void TestTrayActions::protectedContextsNeverQuick()
     QCOMPARE(confirm.constFirst().at(1).toString(), u"tapper"_s);
     QVERIFY(confirm.constFirst().at(2).toString().contains(u"protected"_s));
     QCOMPARE(m_sessions->runningSessions().size(), 0);
+    // Without a context the daemon resolves the current one; its error names it in a field
+    // of its own (the dialog asks for exactly that name).
+    r.context.clear();
+    m_controller->start(r);
+    QTRY_VERIFY_WITH_TIMEOUT(confirm.size() == 2 || !failed.isEmpty(), 30000);
+    QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(1).toString()));
+    QCOMPARE(confirm.at(1).at(1).toString(), u"tapper"_s);
+    QCOMPARE(m_sessions->runningSessions().size(), 0);
 
     // The typed confirmation: OK only for the exact name.
     podtap::ProtectedContextDialog dialog(u"tapper"_s, u"matches 'tapper'"_s);

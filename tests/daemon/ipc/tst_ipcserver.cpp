@@ -43,6 +43,7 @@ private Q_SLOTS:
     void decoderRejects();
     void permissionsWhateverTheUmask();
     void handshakeAndRequests();
+    void oversizedFramesAreRefusedAtTheSource();
     void garbageClosesOnlyThatClient();
     void wrongProtocolVersion();
     void staleSocketIsReplacedLiveOneIsNot();
@@ -68,6 +69,15 @@ void TestIpcServer::init()
             [this](IpcPeer *peer, qint64 id, const QString &method, const QJsonObject &params) {
                 if (method == QLatin1String("echo"))
                     peer->reply(id, params);
+                else if (method == QLatin1String("huge"))
+                    // More than one frame may hold (a page asked too big).
+                    peer->reply(id, {{QStringLiteral("data"),
+                                      QString(IpcFrame::MaxFrameBytes, QLatin1Char('x'))}});
+                else if (method == QLatin1String("guarded"))
+                    peer->replyError(id, IpcError{IpcError::ProtectedContext,
+                                                  QStringLiteral("context 'prod' is protected"),
+                                                  QStringLiteral("prod"), QStringLiteral("shop"),
+                                                  QStringLiteral("deployment/web")});
                 else if (method == QLatin1String("start-fast")) {
                     // Like a replay that ends at once: its events follow the reply in the
                     // same write.
@@ -163,6 +173,45 @@ void TestIpcServer::handshakeAndRequests()
     const auto u = c.requestAndWait(QStringLiteral("nope"));
     QVERIFY(!u.ok);
     QCOMPARE(u.errorCode, QStringLiteral("unknown-method"));
+}
+
+void TestIpcServer::oversizedFramesAreRefusedAtTheSource()
+{
+    QVERIFY(m_server->listen(m_path).ok());
+    IpcClient c;
+    c.connectToDaemon(m_path, QStringLiteral("test"));
+    QVERIFY(c.waitForReady(5000));
+    QSignalSpy lost(&c, &IpcClient::disconnected);
+    QSignalSpy failed(&c, &IpcClient::failed);
+
+    // The daemon does not send a reply over the frame limit: the request gets "too-large".
+    const auto big = c.requestAndWait(QStringLiteral("huge"));
+    QVERIFY(!big.ok);
+    QCOMPARE(big.errorCode, IpcError::TooLarge);
+    QCOMPARE(big.error.code, IpcError::TooLarge);
+    QVERIFY2(big.errorMessage.contains(QString::number(IpcFrame::MaxFrameBytes)),
+             qPrintable(big.errorMessage));
+
+    // Nor does the client send one (the daemon would close the connection for it).
+    const auto out = c.requestAndWait(
+            QStringLiteral("echo"),
+            {{QStringLiteral("data"), QString(IpcFrame::MaxFrameBytes, QLatin1Char('y'))}});
+    QVERIFY(!out.ok);
+    QCOMPARE(out.errorCode, IpcError::TooLarge);
+
+    // Both refusals left the connection as it was.
+    const auto r = c.requestAndWait(QStringLiteral("echo"), {{QStringLiteral("x"), 1}});
+    QVERIFY2(r.ok, qPrintable(r.errorMessage));
+    QCOMPARE(lost.size(), 0);
+    QCOMPARE(failed.size(), 0);
+
+    // Structured error fields reach the client.
+    const auto g = c.requestAndWait(QStringLiteral("guarded"));
+    QCOMPARE(g.error.code, IpcError::ProtectedContext);
+    QCOMPARE(g.error.context, QStringLiteral("prod"));
+    QCOMPARE(g.error.ns, QStringLiteral("shop"));
+    QCOMPARE(g.error.target, QStringLiteral("deployment/web"));
+    QCOMPARE(g.errorMessage, QStringLiteral("context 'prod' is protected"));
 }
 
 void TestIpcServer::garbageClosesOnlyThatClient()
