@@ -25,7 +25,7 @@ Result<qint64> RetentionPolicy::parseSize(const QString &text)
     const QString t = text.trimmed();
     if (isOff(t))
         return qint64(0);
-    const Result<qint64> bytes = Units::parseSize(text);
+    Result<qint64> bytes = Units::parseSize(text);
     if (!bytes)
         return Result<qint64>::failure(bytes.error() + QStringLiteral(", or off for no limit"));
     if (bytes.value() < 1) // 0 would mean "no limit": say so instead

@@ -200,7 +200,7 @@ Result<qint64> Units::parseDuration(const QString &text, BareNumber bare)
 
 Result<qint64> Units::parseSeconds(const QString &text)
 {
-    const Result<qint64> ms = parseDuration(text, BareNumber::Seconds);
+    Result<qint64> ms = parseDuration(text, BareNumber::Seconds);
     if (!ms)
         return ms;
     if (ms.value() % 1000 != 0)

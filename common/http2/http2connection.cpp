@@ -432,7 +432,8 @@ bool Http2Connection::headerFragment(Direction &d, const std::uint8_t *p, std::s
         return false;
     }
     for (auto &field : fields) {
-        const std::size_t bytes = std::size_t(field.name.size() + field.value.size()) + 4;
+        const std::size_t bytes
+                = std::size_t(field.name.size()) + std::size_t(field.value.size()) + 4;
         if (d.blockTooLarge || d.blockBytes + bytes > m_limits.maxHeadBytes
             || d.blockFields.size() >= std::size_t(std::max(0, m_limits.maxHeaders) + 8)) {
             d.blockTooLarge = true;
@@ -504,10 +505,10 @@ void Http2Connection::fillMessage(HttpMessage &m, const Direction &d, bool trail
             continue;
         if (f.name == ":method")
             m.method = f.value;
-        else if (f.name == ":path")
+        else if (f.name == ":path"
+                 // CONNECT (RFC 9113 8.5) has no :path: its target is the authority form
+                 || (f.name == ":authority" && m.target.isEmpty()))
             m.target = f.value;
-        else if (f.name == ":authority" && m.target.isEmpty())
-            m.target = f.value; // CONNECT (RFC 9113 8.5): authority form
         else if (f.name == ":status")
             m.status = f.value.toInt();
     }

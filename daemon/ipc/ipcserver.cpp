@@ -75,8 +75,8 @@ void IpcPeer::reply(qint64 id, const QJsonObject &result)
     o[QLatin1String("result")] = result;
     const QByteArray frame = IpcFrame::encodeJson(o);
     if (frame.size() - 4 > qsizetype(IpcFrame::MaxFrameBytes)) {
-        qCWarning(lcIpc) << "refused to send a reply of" << frame.size() - 4 << "bytes to"
-                         << m_clientName;
+        qCWarning(lcIpcServer) << "refused to send a reply of" << frame.size() - 4 << "bytes to"
+                               << m_clientName;
         replyError(id, IpcError::TooLarge,
                    QStringLiteral("the answer would be %1 bytes, more than the %2 one frame may "
                                   "hold; ask for less (a smaller page or maxBytes)")
