@@ -13,6 +13,7 @@
 #include "kube/tapspec.h"
 #include "kubeclicontext.h"
 #include "mirrorcommand.h"
+#include "portnumber.h"
 #include "targetwaiter.h"
 #include "units.h"
 #include "unixsignalwatcher.h"
@@ -97,7 +98,12 @@ int CaptureToCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     if (!profile)
         return 1;
     CaptureCommand::Options co;
-    co.port = p.value(portOpt).toInt();
+    const Result<quint16> port = PortNumber::parse(p.value(portOpt));
+    if (!port) {
+        std::fprintf(err, "podtap capture: --port: %s\n", qPrintable(port.error()));
+        return 1;
+    }
+    co.port = port.value();
     if (p.isSet(snapOpt)) { // "64k" too; "64x" is refused, not read as 0 (the default)
         const Result<qint64> snap = Units::parseSize(p.value(snapOpt));
         if (!snap) {

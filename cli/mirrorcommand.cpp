@@ -9,6 +9,7 @@
 #include "units.h"
 
 #include "ipc/sessionstartrequest.h"
+#include "portnumber.h"
 
 #include <QCommandLineParser>
 #include <QFile>
@@ -160,7 +161,12 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
     request.context = p.value(contextOpt);
     request.ns = p.value(nsOpt);
     request.target = p.positionalArguments().constFirst();
-    request.port = p.value(portOpt).toInt();
+    const Result<quint16> port = PortNumber::parse(p.value(portOpt));
+    if (!port) {
+        std::fprintf(err, "podtap %s: --port: %s\n", name, qPrintable(port.error()));
+        return 1;
+    }
+    request.port = port.value();
     request.allPods = !p.isSet(onePodOpt);
     request.confirmProtected = p.isSet(confirmOpt);
     if (p.isSet(imageOpt))

@@ -3,6 +3,7 @@
 #include "kube/preflight.h"
 #include "kube/tapspec.h"
 #include "kubeclicontext.h"
+#include "portnumber.h"
 #include "targetwaiter.h"
 
 #include <QEventLoop>
@@ -40,10 +41,19 @@ int PreflightCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QString image = p.isSet(imageOpt) || *profile == TapProfile::NonRoot
                                   ? p.value(imageOpt)
                                   : QLatin1String(TapSpec::DefaultImage);
+    int port = 0; // none given: the target's first port
+    if (p.isSet(portOpt)) {
+        const Result<quint16> parsed = PortNumber::parse(p.value(portOpt));
+        if (!parsed) {
+            std::fprintf(err, "podtap preflight: --port: %s\n", qPrintable(parsed.error()));
+            return 1;
+        }
+        port = parsed.value();
+    }
     if (!kube.open(p, err))
         return 1;
     const auto target = TargetWaiter::resolve(kube.api(), p.positionalArguments().constFirst(),
-                                              kube.ns(), p.value(portOpt).toInt(), err);
+                                              kube.ns(), port, err);
     if (!target)
         return 1;
     std::optional<PreflightReport> report;

@@ -2,6 +2,7 @@
 
 #include "comparereport.h"
 #include "daemonconnection.h"
+#include "portnumber.h"
 #include "unixsignalwatcher.h"
 
 #include <QCommandLineParser>
@@ -135,8 +136,14 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                        {QStringLiteral("joinMidstream"), p.isSet(midOpt)},
                        {QStringLiteral("allowRemote"), p.value(toOpt).contains(QLatin1Char(':'))},
                        {QStringLiteral("subscribe"), true}};
-    if (p.isSet(portOpt))
-        params[QLatin1String("serverPort")] = p.value(portOpt).toInt();
+    if (p.isSet(portOpt)) {
+        const Result<quint16> serverPort = PortNumber::parse(p.value(portOpt));
+        if (!serverPort) {
+            std::fprintf(err, "podtap replay: --port: %s\n", qPrintable(serverPort.error()));
+            return 1;
+        }
+        params[QLatin1String("serverPort")] = serverPort.value();
+    }
     if (p.isSet(connOpt)) {
         QJsonArray ids, clients;
         for (const QString &item : p.value(connOpt).split(QLatin1Char(','), Qt::SkipEmptyParts)) {

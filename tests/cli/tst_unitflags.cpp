@@ -44,8 +44,9 @@ TestUnitFlags::Run TestUnitFlags::podtap(const QStringList &args) const
     env.insert(QStringLiteral("KUBECONFIG"), m_dir.filePath(QStringLiteral("no-kubeconfig")));
     QProcess p;
     p.setProcessEnvironment(env);
-    // capture --direct uses no daemon and has no --no-start.
-    const bool direct = args.contains(QStringLiteral("--direct"));
+    // capture --direct and preflight use no daemon and have no --no-start.
+    const bool direct = args.contains(QStringLiteral("--direct"))
+                        || args.constFirst() == QStringLiteral("preflight");
     p.start(QStringLiteral(BINDIR "/cli/podtap"),
             direct ? args : args + QStringList{QStringLiteral("--no-start")});
     if (!p.waitForFinished(30000)) {
@@ -118,6 +119,26 @@ void TestUnitFlags::refused_data()
             << QStringList{QStringLiteral("retention"), QStringLiteral("--quota"),
                            QStringLiteral("10X")}
             << QStringLiteral("podtap retention: --quota: invalid size '10X'");
+    QTest::addRow("mirror --port 80x")
+            << QStringList{QStringLiteral("mirror"), QStringLiteral("deploy/web"),
+                           QStringLiteral("--port"), QStringLiteral("80x"),
+                           QStringLiteral("--to"),   QStringLiteral("9090")}
+            << QStringLiteral("podtap mirror: --port: invalid port '80x': expected a number "
+                              "from 1 to 65535");
+    QTest::addRow("capture --port 0")
+            << QStringList{QStringLiteral("capture"), QStringLiteral("deploy/web"),
+                           QStringLiteral("--port"), QStringLiteral("0")}
+            << QStringLiteral("podtap capture: --port: invalid port '0'");
+    QTest::addRow("capture --direct --port 70000")
+            << QStringList{QStringLiteral("capture"),  QStringLiteral("--direct"),
+                           QStringLiteral("pod/web"),  QStringLiteral("--port"),
+                           QStringLiteral("70000"),    QStringLiteral("-w"),
+                           QStringLiteral("/dev/null")}
+            << QStringLiteral("podtap capture: --port: invalid port '70000'");
+    QTest::addRow("preflight --port web")
+            << QStringList{QStringLiteral("preflight"), QStringLiteral("pod/web"),
+                           QStringLiteral("--port"), QStringLiteral("web")}
+            << QStringLiteral("podtap preflight: --port: invalid port 'web'");
 }
 
 void TestUnitFlags::refused()

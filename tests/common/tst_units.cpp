@@ -1,5 +1,6 @@
 // Sizes and durations with units: every flag and config key that takes one parses it here,
 // so garbage, negatives, overflow and empty text must be refused with a message, never 0.
+#include "portnumber.h"
 #include "units.h"
 
 #include <QTest>
@@ -22,6 +23,8 @@ private Q_SLOTS:
     void wholeSeconds_data();
     void wholeSeconds();
     void sizeMessageNamesTheUnits();
+    void ports_data();
+    void ports();
 };
 
 namespace {
@@ -228,6 +231,41 @@ void TestUnits::sizeMessageNamesTheUnits()
     QCOMPARE(r.error(),
              QStringLiteral("invalid size '10X': expected a number with an optional unit (k, M, "
                             "G, …)"));
+}
+
+void TestUnits::ports_data()
+{
+    // Ports are not units, but they are the other number every command takes: the same
+    // rule, garbage is refused and never becomes 0 ("any port").
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<int>("port");
+    QTest::addRow("lowest") << "1" << 1;
+    QTest::addRow("http") << "8080" << 8080;
+    QTest::addRow("highest") << "65535" << 65535;
+    QTest::addRow("spaces") << " 443 " << 443;
+    QTest::addRow("zero") << "0" << -1;
+    QTest::addRow("too big") << "65536" << -1;
+    QTest::addRow("far too big") << "4294967377" << -1;
+    QTest::addRow("suffix") << "80x" << -1;
+    QTest::addRow("negative") << "-80" << -1;
+    QTest::addRow("plus") << "+80" << -1;
+    QTest::addRow("empty") << "" << -1;
+    QTest::addRow("name") << "http" << -1;
+}
+
+void TestUnits::ports()
+{
+    QFETCH(QString, text);
+    QFETCH(int, port);
+    const auto r = PortNumber::parse(text);
+    if (port < 0) {
+        QVERIFY2(!r, qPrintable(text));
+        QCOMPARE(r.error(),
+                 QStringLiteral("invalid port '%1': expected a number from 1 to 65535").arg(text));
+    } else {
+        QVERIFY2(r, qPrintable(r.error()));
+        QCOMPARE(int(r.value()), port);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestUnits)
