@@ -6,7 +6,7 @@ namespace {
 // Complete messages waiting for their other half. Far deeper than any client pipelines, yet
 // it bounds a connection's memory (each holds its head and kept body) when one side is
 // never answered: a one-way capture, a server side that stopped parsing, a lagging peer.
-constexpr std::size_t MaxQueued = 256;
+constexpr qsizetype MaxQueued = 256;
 } // namespace
 
 HttpConversation::HttpConversation()

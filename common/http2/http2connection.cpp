@@ -435,7 +435,7 @@ bool Http2Connection::headerFragment(Direction &d, const std::uint8_t *p, std::s
         const std::size_t bytes
                 = std::size_t(field.name.size()) + std::size_t(field.value.size()) + 4;
         if (d.blockTooLarge || d.blockBytes + bytes > m_limits.maxHeadBytes
-            || d.blockFields.size() >= std::size_t(std::max(0, m_limits.maxHeaders) + 8)) {
+            || d.blockFields.size() >= std::size_t(std::max(0, m_limits.maxHeaders)) + 8) {
             d.blockTooLarge = true;
             continue;
         }

@@ -149,7 +149,7 @@ ProjectConfig::HttpFilter parseHttp(const YAML::Node &n, const QString &where)
         if (!methods.IsSequence())
             fail(methods,
                  QStringLiteral("%1.methods must be a list (e.g. [GET, POST])").arg(where));
-        for (const YAML::Node m : methods) {
+        for (const YAML::Node &m : methods) {
             const QString method = string(m, where + QStringLiteral(".methods[]"));
             if (!token.match(method).hasMatch())
                 fail(m, QStringLiteral("'%1' is not an HTTP method").arg(method));

@@ -150,7 +150,7 @@ void TestRewrittenCaptures::lossless_data()
               QStringLiteral("--duplicate"), QStringLiteral("0.1"), QStringLiteral("--permute"),
               QStringLiteral("32")}},
     };
-    for (const QString base : {QStringLiteral("v4-ethernet"), QStringLiteral("v6-sll2")}) {
+    for (const QString &base : {QStringLiteral("v4-ethernet"), QStringLiteral("v6-sll2")}) {
         for (const auto &[name, o] : ops) {
             QTest::addRow("%s/%s", qPrintable(base), name)
                     << base << (o + QStringList{QStringLiteral("--seed"), QStringLiteral("7")});
@@ -180,7 +180,7 @@ void TestRewrittenCaptures::lossless()
 void TestRewrittenCaptures::lossy_data()
 {
     addBaseColumn();
-    for (const QString base : {QStringLiteral("v4-ethernet"), QStringLiteral("v6-sll2")}) {
+    for (const QString &base : {QStringLiteral("v4-ethernet"), QStringLiteral("v6-sll2")}) {
         QTest::addRow("%s/drop-5pct", qPrintable(base))
                 << base
                 << QStringList{QStringLiteral("--drop-data"), QStringLiteral("0.05"),
