@@ -89,6 +89,10 @@ QJsonObject ShadowComparator::Verdict::toJson() const
         o[QLatin1String("podBody")] = podBody;
     if (!localBody.isNull())
         o[QLatin1String("localBody")] = localBody;
+    if (podGrpcStatus >= 0 || localGrpcStatus >= 0) {
+        o[QLatin1String("podGrpcStatus")] = podGrpcStatus;
+        o[QLatin1String("localGrpcStatus")] = localGrpcStatus;
+    }
     return o;
 }
 
@@ -247,6 +251,25 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
     if ((bodyDiffers && v.bodyValues.isEmpty()) || v.kind == Kind::StatusDiffers) {
         v.podBody = bodyExcerpt(pod);
         v.localBody = bodyExcerpt(local);
+    }
+    return v;
+}
+
+ShadowComparator::Verdict ShadowComparator::compare(const HttpExchange &pod,
+                                                    const HttpExchange &local) const
+{
+    Verdict v = compare(pod.response, local.response);
+    if (!pod.grpc || !local.grpc)
+        return v;
+    v.podGrpcStatus = pod.grpc->status;
+    v.localGrpcStatus = local.grpc->status;
+    if (v.kind == Kind::NotComparable || v.kind == Kind::LocalError
+        || v.kind == Kind::StatusDiffers)
+        return v;
+    if (v.podGrpcStatus != v.localGrpcStatus) {
+        v.kind = Kind::StatusDiffers;
+        v.detail
+                = QStringLiteral("grpc-status %1 ≠ %2").arg(v.podGrpcStatus).arg(v.localGrpcStatus);
     }
     return v;
 }

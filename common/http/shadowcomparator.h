@@ -1,5 +1,6 @@
 #pragma once
 
+#include "httpexchange.h"
 #include "httpmessage.h"
 
 #include <QJsonArray>
@@ -40,6 +41,9 @@ public:
         QJsonArray bodyValues;
         QString podBody;
         QString localBody;
+        // gRPC calls (both sides gRPC): grpc-status of each side, -1 when none was seen.
+        int podGrpcStatus = -1;
+        int localGrpcStatus = -1;
         QJsonObject toJson() const;
     };
     struct Options
@@ -53,6 +57,10 @@ public:
     static QSet<QByteArray> defaultIgnoredHeaders();
 
     Verdict compare(const HttpMessage &pod, const HttpMessage &local) const;
+    // The pod's exchange against the local build's answer to the same request, HTTP/1 and
+    // HTTP/2 alike: the responses as above; when both are gRPC calls also grpc-status (a
+    // difference is a status verdict) and the messages.
+    Verdict compare(const HttpExchange &pod, const HttpExchange &local) const;
     static Verdict localFailure(Kind kind, int podStatus, const QString &detail);
     static const char *kindName(Kind kind);
     static bool kindFromName(QStringView name, Kind *kind);
