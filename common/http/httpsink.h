@@ -31,6 +31,11 @@ public:
                 = 0; // HTTP/2 decoding on: HTTP/2 seen (preface, or frames mid-stream)
         quint64 http2Undecodable = 0; // HTTP/2 that could not be decoded (whole or in part):
                                       // joined mid-stream, gaps, protocol errors
+        // http2Undecodable by cause: = http2Midstream + http2Gaps + http2Errors
+        quint64 http2Midstream = 0; // joined mid-stream: HPACK state missed, nothing decoded
+        quint64 http2Gaps = 0;      // decoding ended at a capture gap
+        quint64 http2Errors = 0;    // protocol errors, HPACK failures, limits
+        QString http2LastReason;    // the last stop reason, as Http2Connection said it
     };
     using ExchangeCallback = std::function<void(const TcpConnection &, HttpExchange &&)>;
 

@@ -66,6 +66,9 @@ PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index
     , m_engine(engineConfig(port))
     , m_http([this](const TcpConnection &c, HttpExchange &&x) { httpExchange(c, std::move(x)); })
 {
+    // HTTP/2 (prior knowledge, gRPC, a sidecar's plaintext hop) is decoded like HTTP/1.x:
+    // its streams are stored, published, mirrored and compared as exchanges.
+    m_http.setHttp2Decoding(true);
     m_engine.setSink(this);
     m_engine.setOtherPacketCallback([this](const RawPacket &p) {
         m_account.packetArrived(p);
@@ -314,6 +317,15 @@ QJsonObject PodTapPipeline::exchangeJson(const HttpExchange &x, std::uint64_t se
     if (x.hasResponse && !x.response.isComplete())
         o[QLatin1String("responseIncomplete")]
                 = QLatin1String(HttpMessage::incompleteName(x.response.incomplete));
+    if (x.protocol == HttpExchange::Protocol::Http2) {
+        o[QLatin1String("protocol")] = QLatin1String("h2");
+        o[QLatin1String("streamId")] = qint64(x.streamId);
+        if (x.grpc) {
+            o[QLatin1String("grpcMethod")] = QString::fromLatin1(x.request.target.left(512));
+            if (x.grpc->status >= 0)
+                o[QLatin1String("grpcStatus")] = x.grpc->status;
+        }
+    }
     return o;
 }
 
