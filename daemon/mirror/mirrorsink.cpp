@@ -258,6 +258,8 @@ void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
     if (f.framer.isHttp2() && f.opened && !f.http2) {
         f.http2 = true;
         ++m_stats.http2;
+        if (m_shadow && f.compared)
+            m_shadow->http2Started(id); // before its first bytes reach the local socket
     }
     if (f.framer.stopped()) {
         // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.
