@@ -260,6 +260,8 @@ void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
         ++m_stats.http2;
         if (m_shadow && f.compared)
             m_shadow->http2Started(id); // before its first bytes reach the local socket
+        if (it != m_conns.end())
+            it->second->trackHttp2();
     }
     if (f.framer.stopped()) {
         // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.

@@ -365,7 +365,9 @@ void ShadowCompare::pairUpHttp2(std::uint64_t captureId, Conn &c)
     }
     // The local answers stopped decoding (not HTTP/2, a protocol error): nothing after can be
     // paired.
-    if (c.h2->state() != Http2Connection::State::Decoding && !c.podStreams.empty()) {
+    const Http2Connection::State state = c.h2->state();
+    if ((state == Http2Connection::State::Stopped || state == Http2Connection::State::NotHttp2)
+        && !c.podStreams.empty()) {
         const QString why = c.h2->state() == Http2Connection::State::Stopped
                                     ? QStringLiteral("the local answer is not valid HTTP/2: %1")
                                               .arg(c.h2->stopReason())

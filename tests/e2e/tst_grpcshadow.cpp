@@ -55,6 +55,7 @@ private Q_SLOTS:
     void initTestCase();
     void grpcCallsAreComparedByStream();
     void h2cMirrorServesWhatThePodServed();
+    void joinedHttp2IsNeverMirrored();
     void cleanup();
     void cleanupTestCase();
 
@@ -64,6 +65,8 @@ private:
                         const QStringList &args);
     // SIGINT, then its final summary (stdout, --json).
     QJsonObject stopMirror(QProcess &mirror, const QString &name, QByteArray *err);
+    // The catalog server as the local build (variant local), logging its calls to `log`.
+    quint16 startLocalGrpc(const QString &name, const QString &log);
     // The network namespace whose interfaces carry `ip` (kubesim's p1, p2, …).
     QString podNetns(const QString &ip);
 
@@ -140,20 +143,24 @@ QString TestGrpcShadow::podNetns(const QString &ip)
     return {};
 }
 
+quint16 TestGrpcShadow::startLocalGrpc(const QString &name, const QString &log)
+{
+    auto *local = new QProcess(this);
+    m_bench.children().append(local);
+    local->setStandardErrorFile(m_bench.filePath(name + u".stderr"_s));
+    local->start(Python, {GrpcDir + u"/catalog_server.py"_s, u"--port"_s, u"0"_s, u"--variant"_s,
+                          u"local"_s, u"--log"_s, log});
+    if (!local->waitForStarted() || !local->waitForReadyRead(30000))
+        return 0;
+    const QByteArray ready = local->readLine().trimmed();
+    return ready.startsWith("listening ") ? quint16(ready.mid(10).toUInt()) : 0;
+}
+
 void TestGrpcShadow::grpcCallsAreComparedByStream()
 {
     // The local build: the same server, variant local, logging each call it answers.
     const QString localLog = m_bench.filePath(u"local-calls.jsonl"_s);
-    auto *local = new QProcess(this);
-    m_bench.children().append(local);
-    local->setStandardErrorFile(m_bench.filePath(u"local-server.stderr"_s));
-    local->start(Python, {GrpcDir + u"/catalog_server.py"_s, u"--port"_s, u"0"_s, u"--variant"_s,
-                          u"local"_s, u"--log"_s, localLog});
-    QVERIFY(local->waitForStarted());
-    QVERIFY2(local->waitForReadyRead(30000), "the local gRPC server did not start");
-    const QByteArray ready = local->readLine().trimmed();
-    QVERIFY2(ready.startsWith("listening "), ready.constData());
-    const quint16 localPort = quint16(ready.mid(10).toUInt());
+    const quint16 localPort = startLocalGrpc(u"local-server"_s, localLog);
     QVERIFY(localPort > 0);
 
     const QString reportFile = m_bench.filePath(u"grpc-report.json"_s);
@@ -379,6 +386,65 @@ void TestGrpcShadow::h2cMirrorServesWhatThePodServed()
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QByteArray log = f.readAll();
     QCOMPARE(log.count("HTTP/2.0\" 200"), podServed);
+}
+
+void TestGrpcShadow::joinedHttp2IsNeverMirrored()
+{
+    // A gRPC connection open before the tap (one round of calls made, then paused): with
+    // --join-midstream the mirror joins HTTP/1.x at its next request, but HTTP/2's frame
+    // boundaries and HPACK state were missed: never mirrored, counted, and said.
+    const QString localLog = m_bench.filePath(u"joined-local-calls.jsonl"_s);
+    const quint16 localPort = startLocalGrpc(u"joined-local-server"_s, localLog);
+    QVERIFY(localPort > 0);
+    auto *client = new QProcess(this);
+    m_bench.children().append(client);
+    client->start(u"ip"_s, {u"netns"_s, u"exec"_s, m_bench.kubesim().netns(u"c1"_s), Python,
+                            GrpcDir + u"/catalog_client.py"_s,
+                            m_podIp.value(u"catalog"_s) + u':' + QString::number(GrpcPort),
+                            u"--unary"_s, u"4"_s, u"--streaming"_s, u"1"_s, u"--client-streaming"_s,
+                            u"1"_s, u"--pause"_s});
+    QVERIFY(client->waitForStarted());
+    QByteArray out;
+    QTRY_VERIFY_WITH_TIMEOUT((out += client->readAllStandardOutput()).contains("pause"), 30000);
+
+    QProcess mirror;
+    const QString session = startMirror(mirror, u"catalog"_s, GrpcPort, localPort,
+                                        {u"--join-midstream"_s, u"--compare"_s});
+    QVERIFY(!session.isEmpty());
+    client->write("go\n");
+    QVERIFY(client->waitForFinished(30000));
+    out += client->readAllStandardOutput();
+    m_bench.keep(u"joined-client.out"_s, out + client->readAllStandardError());
+    QCOMPARE(client->exitCode(), 0);
+    const QJsonObject sent = QJsonDocument::fromJson(out.mid(out.indexOf('{'))).object();
+    QCOMPARE(num(sent, "calls.GetItem"), 4);
+
+    bool settled = false;
+    const QJsonObject live = m_bench.waitSummary(
+            session, "mirror", 30000,
+            [](const QJsonObject &s, qint64) {
+                return num(s, "mirror.http2Midstream") >= 1 && num(s, "http.http2Midstream") >= 1;
+            },
+            &settled);
+    QByteArray err;
+    const QJsonObject s = stopMirror(mirror, u"joined-mirror"_s, &err);
+    QVERIFY2(settled, qPrintable(pretty(live)));
+    qInfo("mirror: %s", qPrintable(compact(at(s, "mirror").toObject())));
+    qInfo("http: %s", qPrintable(compact(at(s, "http").toObject())));
+    QCOMPARE(num(s, "mirror.http2Midstream"), 1);
+    QCOMPARE(num(s, "mirror.connections"), 0);
+    QCOMPARE(num(s, "mirror.joined"), 0);
+    QCOMPARE(num(s, "mirror.http2"), 0);
+    QCOMPARE(num(s, "mirror.bytesLost"), 0);
+    QCOMPARE(num(s, "http.http2Connections"), 1);
+    QCOMPARE(num(s, "http.http2Undecodable"), 1);
+    QCOMPARE(num(s, "http.http2Midstream"), 1);
+    QCOMPARE(num(s, "http.exchanges"), 0);
+    QVERIFY2(str(s, "http.http2UndecodableReason").contains(u"joined mid-stream"_s),
+             qPrintable(compact(at(s, "http").toObject())));
+    QCOMPARE(num(s, "compare.compared"), 0);
+    QTest::qWait(300);
+    QVERIFY(readRecords(localLog).isEmpty()); // not one call reached the local build
 }
 
 QTEST_GUILESS_MAIN(TestGrpcShadow)
