@@ -142,8 +142,23 @@ void ShadowCompare::localResponseBytes(std::uint64_t captureId, const char *data
         return;
     Conn &c = it->second;
     if (c.h2) {
-        c.h2->serverData(reinterpret_cast<const std::uint8_t *>(data), std::size_t(size), nowNs());
-        takeLocalHttp2(c);
+        if (c.h2ServerStart.size() < 9) {
+            // A server's connection preface is a SETTINGS frame (RFC 9113 3.4): anything else
+            // (an HTTP/1.1 "400 Bad Request") is not HTTP/2, whatever length it claims.
+            c.h2ServerStart.append(data, std::min<qint64>(size, 9 - c.h2ServerStart.size()));
+            if (c.h2ServerStart.size() == 9
+                && (c.h2ServerStart.at(3) != 4 || c.h2ServerStart.at(4) != 0
+                    || c.h2ServerStart.mid(5) != QByteArray(4, '\0')))
+                c.h2NotHttp2 = QStringLiteral("the local build did not answer HTTP/2 (its first "
+                                              "bytes are not a SETTINGS frame: \"%1\")")
+                                       .arg(QString::fromLatin1(
+                                               c.h2ServerStart.toPercentEncoding(" /.:")));
+        }
+        if (c.h2NotHttp2.isEmpty()) {
+            c.h2->serverData(reinterpret_cast<const std::uint8_t *>(data), std::size_t(size),
+                             nowNs());
+            takeLocalHttp2(c);
+        }
         pairUpHttp2(captureId, c);
         return;
     }
@@ -219,7 +234,10 @@ void ShadowCompare::podExchange(std::uint64_t captureId, HttpExchange &&exchange
     if (c.h2) {
         if (!exchange.hasResponse) {
             ++m_counts.podUnanswered; // reset by the client, or the capture ended
-            c.localStreams.erase(exchange.streamId);
+            if (c.localStreams.erase(exchange.streamId) == 0)
+                c.podUnansweredStreams.insert(exchange.streamId);
+            if (int(c.podUnansweredStreams.size()) > 4 * MaxPending)
+                c.podUnansweredStreams.erase(c.podUnansweredStreams.begin());
             return;
         }
         const std::uint32_t sid = exchange.streamId;
@@ -319,6 +337,8 @@ void ShadowCompare::takeLocalHttp2(Conn &c)
     for (HttpExchange &x : c.h2->takeExchanges()) {
         // The client's stream ids are the pod's: the bytes are the same from the preface on.
         const std::uint32_t sid = x.streamId;
+        if (c.podUnansweredStreams.erase(sid) > 0)
+            continue; // nothing to hold it against
         c.localStreams.insert_or_assign(sid, std::move(x));
     }
     while (int(c.localStreams.size()) > 4 * MaxPending) {
@@ -354,6 +374,10 @@ void ShadowCompare::pairUpHttp2(std::uint64_t captureId, Conn &c)
             continue;
         }
         verdict(captureId, pod, &mine, m_comparator.compare(pod, mine));
+    }
+    if (!c.h2NotHttp2.isEmpty()) {
+        failPodStreams(captureId, c, Kind::LocalError, c.h2NotHttp2);
+        return;
     }
     if (c.localEnded && !c.podStreams.empty()) {
         // The local connection is over: no answer can come for the streams still waiting.

@@ -14,6 +14,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <unordered_map>
 
 namespace podtap {
@@ -107,6 +108,11 @@ private:
         std::map<std::uint32_t, HttpExchange> podStreams;
         std::map<std::uint32_t, std::int64_t> podStreamSince;
         std::map<std::uint32_t, HttpExchange> localStreams;
+        std::set<std::uint32_t> podUnansweredStreams; // their local side is dropped too
+        // The local build's first 9 bytes must be a SETTINGS frame (RFC 9113 3.4); when they
+        // are not, why (every waiting stream is then a local error).
+        QByteArray h2ServerStart;
+        QString h2NotHttp2;
     };
     void pairUp(std::uint64_t captureId, Conn &c);
     void pairUpHttp2(std::uint64_t captureId, Conn &c);
