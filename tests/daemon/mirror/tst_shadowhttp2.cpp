@@ -19,11 +19,15 @@ QByteArray clientBytes()
 {
     Deflater d;
     QByteArray c = preface() + settings({});
-    c += headers(d, 1, {{":method", "GET"}, {":scheme", "http"}, {":path", "/a"}, {":authority", "pod"}},
+    c += headers(d, 1,
+                 {{":method", "GET"}, {":scheme", "http"}, {":path", "/a"}, {":authority", "pod"}},
                  true);
-    c += headers(d, 3, {{":method", "GET"}, {":scheme", "http"}, {":path", "/b/42"}, {":authority", "pod"}},
-                 true);
-    c += headers(d, 5, {{":method", "POST"}, {":scheme", "http"}, {":path", "/c"}, {":authority", "pod"}},
+    c += headers(
+            d, 3,
+            {{":method", "GET"}, {":scheme", "http"}, {":path", "/b/42"}, {":authority", "pod"}},
+            true);
+    c += headers(d, 5,
+                 {{":method", "POST"}, {":scheme", "http"}, {":path", "/c"}, {":authority", "pod"}},
                  false);
     c += data(5, "payload", true);
     c += headers(d, 7,
@@ -97,8 +101,8 @@ void TestShadowHttp2::pairsByStreamId()
     sc.connectionStarted(1);
     sc.http2Started(1);
     // The pod answered 7, 3, 1, 5; the local build 5 (reset), 1, 3 (other body), 7.
-    const std::vector<HttpExchange> pod = podExchanges(
-            serverBytes({{7, "\x08\x02"}, {3, "bee"}, {1, "aye"}, {5, "sea"}}));
+    const std::vector<HttpExchange> pod
+            = podExchanges(serverBytes({{7, "\x08\x02"}, {3, "bee"}, {1, "aye"}, {5, "sea"}}));
     QCOMPARE(pod.size(), 4u);
     const QByteArray c = clientBytes();
     sc.localRequestBytes(1, c.constData(), c.size());
@@ -113,10 +117,11 @@ void TestShadowHttp2::pairsByStreamId()
     QCOMPARE(v.value(1).value(QLatin1String("verdict")).toString(), QStringLiteral("same"));
     QCOMPARE(v.value(3).value(QLatin1String("verdict")).toString(), QStringLiteral("body"));
     QCOMPARE(v.value(3).value(QLatin1String("route")).toString(), QStringLiteral("GET /b/{n}"));
-    QCOMPARE(v.value(5).value(QLatin1String("verdict")).toString(),
-             QStringLiteral("local-error"));
-    QVERIFY(v.value(5).value(QLatin1String("detail")).toString().contains(
-            QLatin1String("reset stream 5")));
+    QCOMPARE(v.value(5).value(QLatin1String("verdict")).toString(), QStringLiteral("local-error"));
+    QVERIFY(v.value(5)
+                    .value(QLatin1String("detail"))
+                    .toString()
+                    .contains(QLatin1String("reset stream 5")));
     const QJsonObject g = v.value(7);
     QCOMPARE(g.value(QLatin1String("verdict")).toString(), QStringLiteral("same"));
     QCOMPARE(g.value(QLatin1String("protocol")).toString(), QStringLiteral("h2"));
