@@ -114,7 +114,7 @@ QString TestGrpcShadow::startMirror(QProcess &mirror, const QString &pod, quint1
     if (!mirror.waitForStarted())
         return {};
     QByteArray err;
-    const QString session = CliRunner::waitForCapturing(&mirror, &err);
+    QString session = CliRunner::waitForCapturing(&mirror, &err);
     if (session.isEmpty())
         qWarning("mirror did not start: %s", err.constData());
     return session;
@@ -134,7 +134,7 @@ QJsonObject TestGrpcShadow::stopMirror(QProcess &mirror, const QString &name, QB
 QString TestGrpcShadow::podNetns(const QString &ip)
 {
     for (int i = 1; i <= 4; ++i) {
-        const QString ns = m_bench.kubesim().netns(u"p%1"_s.arg(i));
+        QString ns = m_bench.kubesim().netns(u"p%1"_s.arg(i));
         const SessionBench::Run r
                 = m_bench.tool(u"ip"_s, {u"-n"_s, ns, u"-4"_s, u"addr"_s, u"show"_s}, 10000);
         if (r.code == 0 && r.out.contains(QString(u"inet "_s + ip + u'/').toLatin1()))
