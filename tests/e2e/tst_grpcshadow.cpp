@@ -218,6 +218,9 @@ void TestGrpcShadow::grpcCallsAreComparedByStream()
     QCOMPARE(num(s, "mirror.http2Gaps"), 0);
     QCOMPARE(num(s, "mirror.http2Midstream"), 0);
     QCOMPARE(num(s, "mirror.localErrors") + num(s, "mirror.notResyncable"), 0);
+    const SessionBench::Run list = m_bench.podtap({u"sessions"_s, u"--no-start"_s});
+    QVERIFY2(list.out.contains("3 HTTP/2 connections mirrored byte for byte"),
+             list.out.constData());
 
     // What the local build served: each call once.
     QTRY_COMPARE_WITH_TIMEOUT(readRecords(localLog).size(), qsizetype(total), 10000);
@@ -443,6 +446,11 @@ void TestGrpcShadow::joinedHttp2IsNeverMirrored()
     QVERIFY2(str(s, "http.http2UndecodableReason").contains(u"joined mid-stream"_s),
              qPrintable(compact(at(s, "http").toObject())));
     QCOMPARE(num(s, "compare.compared"), 0);
+    // `podtap sessions` says it in words.
+    const SessionBench::Run list = m_bench.podtap({u"sessions"_s, u"--no-start"_s});
+    QVERIFY2(list.out.contains("1 HTTP/2 connection open before the tap not mirrored (HTTP/2 "
+                               "cannot be joined mid-stream)"),
+             list.out.constData());
     QTest::qWait(300);
     QVERIFY(readRecords(localLog).isEmpty()); // not one call reached the local build
 }
