@@ -329,6 +329,9 @@ void TestMirrorSink::http2IsByteExactAndEndsAtAGap()
     QCOMPARE(srv.received.size(), 1);
     QCOMPARE(srv.received[0], preface + settings);
     QCOMPARE(sink.stats().toJson().value(QLatin1String("http2Gaps")).toInteger(), 1);
+    QCOMPARE(MirrorRequestsText::http2(sink.stats().toJson()),
+             QStringLiteral("1 HTTP/2 connection mirrored byte for byte; 1 ended by a capture gap "
+                            "(HTTP/2 cannot be resynchronised)"));
     QCOMPARE(outcomes(sink.stats()), sink.stats().connections);
 }
 
