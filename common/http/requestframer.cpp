@@ -73,7 +73,8 @@ RequestFramer::Counts RequestFramer::counts() const
     const std::int64_t notHanded = std::int64_t(m_received) - std::int64_t(m_forwarded)
                                    - std::int64_t(c.bytesBeforeJoin) - std::int64_t(m_held.size())
                                    - std::int64_t(m_tlsHeld.size());
-    c.bytesLost = m_parser.gapBytes() + quint64(std::max<std::int64_t>(0, notHanded));
+    c.bytesLost
+            = m_parser.gapBytes() + m_rawGapBytes + quint64(std::max<std::int64_t>(0, notHanded));
     return c;
 }
 
@@ -211,6 +212,7 @@ void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
         return;
     if (m_mode == Mode::Raw) {
         out.resetLocal = true;
+        m_rawGapBytes += bytes; // the parser never sees a raw stream's gap
         if (m_http2)
             stop(QStringLiteral("HTTP/2: %1 bytes missing from the capture; frame boundaries "
                                 "and HPACK state are lost, so nothing after them can be "

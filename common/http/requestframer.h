@@ -133,6 +133,7 @@ private:
     std::uint64_t m_ordinal = 0; // requests the parser produced
     std::uint64_t m_received = 0;
     std::uint64_t m_forwarded = 0;
+    std::uint64_t m_rawGapBytes = 0; // the gap that stopped a raw (not HTTP/1.x) stream
     Counts m_counts;
     HttpMessage m_first;
     bool m_haveFirst = false;

@@ -56,6 +56,7 @@ private Q_SLOTS:
     void grpcCallsAreComparedByStream();
     void h2cMirrorServesWhatThePodServed();
     void joinedHttp2IsNeverMirrored();
+    void gapEndsTheHttp2Mirror();
     void cleanup();
     void cleanupTestCase();
 
@@ -88,7 +89,9 @@ void TestGrpcShadow::initTestCase()
     QVERIFY2(m_bench.start(QStringLiteral(SRCDIR "/scenarios/grpc.yaml"), &error),
              qPrintable(error));
     m_podIp = m_bench.podIps(u"shop"_s, &error);
-    QVERIFY2(m_podIp.contains(u"catalog"_s) && m_podIp.contains(u"web"_s), qPrintable(error));
+    QVERIFY2(m_podIp.contains(u"catalog"_s) && m_podIp.contains(u"web"_s)
+                     && m_podIp.contains(u"lossy"_s),
+             qPrintable(error));
     QVERIFY2(m_bench.startDaemon(&error), qPrintable(error));
 }
 
@@ -453,6 +456,71 @@ void TestGrpcShadow::joinedHttp2IsNeverMirrored()
              list.out.constData());
     QTest::qWait(300);
     QVERIFY(readRecords(localLog).isEmpty()); // not one call reached the local build
+}
+
+void TestGrpcShadow::gapEndsTheHttp2Mirror()
+{
+    // One gRPC connection of 60 calls to "lossy", whose tap loses one client segment: the
+    // capture has a gap inside HTTP/2. Decoding ends there, the local connection is reset
+    // (HTTP/2 cannot be resynchronised), and no call is called different because of it.
+    const QString localLog = m_bench.filePath(u"lossy-local-calls.jsonl"_s);
+    const quint16 localPort = startLocalGrpc(u"lossy-local-server"_s, localLog);
+    QVERIFY(localPort > 0);
+    QProcess mirror;
+    const QString session = startMirror(mirror, u"lossy"_s, GrpcPort, localPort, {u"--compare"_s});
+    QVERIFY(!session.isEmpty());
+    const SessionBench::Run client = m_bench.tool(
+            u"ip"_s,
+            {u"netns"_s, u"exec"_s, m_bench.kubesim().netns(u"c3"_s), Python,
+             GrpcDir + u"/catalog_client.py"_s,
+             m_podIp.value(u"lossy"_s) + u':' + QString::number(GrpcPort), u"--unary"_s, u"50"_s,
+             u"--streaming"_s, u"6"_s, u"--client-streaming"_s, u"4"_s},
+            60000);
+    m_bench.keep(u"lossy-client.out"_s, client.out + client.err);
+    QVERIFY2(client.code == 0, QByteArray(client.out + client.err).constData());
+    constexpr qint64 Calls = 60;
+
+    bool settled = false;
+    const QJsonObject live = m_bench.waitSummary(
+            session, "mirror", 30000,
+            [](const QJsonObject &s, qint64 quietMs) {
+                return num(s, "mirror.http2Gaps") >= 1 && num(s, "mirror.open") == 0
+                       && quietMs > 1000;
+            },
+            &settled);
+    QByteArray err;
+    const QJsonObject s = stopMirror(mirror, u"lossy-mirror"_s, &err);
+    QVERIFY2(settled, qPrintable(pretty(live)));
+    qInfo("mirror: %s", qPrintable(compact(at(s, "mirror").toObject())));
+    qInfo("http: %s", qPrintable(compact(at(s, "http").toObject())));
+    qInfo("compare: %s", qPrintable(compact(at(s, "compare").toObject())));
+    // Mirrored from the preface, ended by the gap with a RST, never a fresh connection.
+    QCOMPARE(num(s, "mirror.http2"), 1);
+    QCOMPARE(num(s, "mirror.http2Gaps"), 1);
+    QCOMPARE(num(s, "mirror.gaps"), 1);
+    QCOMPARE(num(s, "mirror.notResyncable"), 1);
+    QCOMPARE(num(s, "mirror.connections"), 1);
+    QCOMPARE(num(s, "mirror.freshConnections"), 0);
+    QVERIFY(num(s, "mirror.bytesLost") > 0);
+    // The capture's decoder stopped at the same gap, and says so.
+    QCOMPARE(num(s, "http.http2Connections"), 1);
+    QCOMPARE(num(s, "http.http2Undecodable"), 1);
+    QCOMPARE(num(s, "http.http2Gaps"), 1);
+    QVERIFY2(str(s, "http.http2UndecodableReason").contains(u"missing from the capture"_s),
+             qPrintable(compact(at(s, "http").toObject())));
+    // Calls before the gap were compared as usual; none after it reached the local build; no
+    // verdict blames the build for the capture's loss.
+    const qint64 compared = num(s, "compare.compared");
+    const qint64 served = readRecords(localLog).size();
+    qInfo("%lld of %lld calls reached the local build, %lld compared", qlonglong(served),
+          qlonglong(Calls), qlonglong(compared));
+    QVERIFY(served > 0 && served < Calls);
+    QVERIFY(num(s, "compare.same") + num(s, "compare.body") > 0);
+    QCOMPARE(num(s, "compare.status") + num(s, "compare.headers") + num(s, "compare.localErrors")
+                     + num(s, "compare.localTimeouts"),
+             0);
+    QVERIFY(compared <= Calls);
+    QVERIFY(num(s, "compare.same") + num(s, "compare.body") <= served);
 }
 
 QTEST_GUILESS_MAIN(TestGrpcShadow)

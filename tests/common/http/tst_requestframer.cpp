@@ -464,6 +464,7 @@ void TestRequestFramer::http2StopsAtAGap()
     QVERIFY(f.isHttp2());
     QVERIFY2(f.stopReason().contains(QLatin1String("HTTP/2 cannot be resynchronised")),
              qPrintable(f.stopReason()));
+    QCOMPARE(f.counts().bytesLost, 10u);
     out.clear();
     f.data(reinterpret_cast<const std::uint8_t *>(s.constData() + 50), std::size_t(s.size() - 50),
            2, out);
