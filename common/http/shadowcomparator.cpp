@@ -164,7 +164,7 @@ QJsonObject ShadowComparator::Verdict::toJson() const
 }
 
 ShadowComparator::ShadowComparator()
-    : ShadowComparator(Options{defaultIgnoredHeaders(), 20, {}})
+    : ShadowComparator(Options{defaultIgnoredHeaders(), 20})
 {}
 
 ShadowComparator::ShadowComparator(const Options &options)

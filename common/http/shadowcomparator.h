@@ -54,7 +54,7 @@ public:
         QSet<QByteArray> ignoreHeaders; // lower case
         int maxPaths = 20;
         // Names the fields of gRPC messages (`$[0].detail.note`); numbers without it.
-        std::shared_ptr<const ProtoDescriptorSet> descriptors;
+        std::shared_ptr<const ProtoDescriptorSet> descriptors{};
     };
 
     ShadowComparator();

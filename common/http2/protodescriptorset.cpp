@@ -330,26 +330,33 @@ Result<ProtoDescriptorSet> ProtoDescriptorSet::parse(QByteArrayView data)
     return set;
 }
 
-Result<ProtoDescriptorSet> ProtoDescriptorSet::readFile(const QString &path, qint64 maxBytes)
+Result<QByteArray> ProtoDescriptorSet::readFileBytes(const QString &path, qint64 maxBytes)
 {
-    using R = Result<ProtoDescriptorSet>;
+    using R = Result<QByteArray>;
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return R::failure(QStringLiteral("cannot read the descriptor set %1: %2")
                                   .arg(path, file.errorString()));
     // Read one byte past the limit: a pipe or device has no size to check first.
-    const QByteArray data = file.read(maxBytes + 1);
+    QByteArray data = file.read(maxBytes + 1);
+    if (file.error() != QFileDevice::NoError)
+        return R::failure(QStringLiteral("cannot read the descriptor set %1: %2")
+                                  .arg(path, file.errorString()));
     if (data.size() > maxBytes)
         return R::failure(QStringLiteral("the descriptor set %1 is larger than %2 bytes")
                                   .arg(path)
                                   .arg(maxBytes));
-    if (file.error() != QFileDevice::NoError)
-        return R::failure(QStringLiteral("cannot read the descriptor set %1: %2")
-                                  .arg(path, file.errorString()));
-    auto set = parse(data);
-    if (!set)
+    if (const auto set = parse(data); !set)
         return R::failure(QStringLiteral("%1: %2").arg(path, set.error()));
-    return set;
+    return data;
+}
+
+Result<ProtoDescriptorSet> ProtoDescriptorSet::readFile(const QString &path, qint64 maxBytes)
+{
+    const auto data = readFileBytes(path, maxBytes);
+    if (!data)
+        return Result<ProtoDescriptorSet>::failure(data.error());
+    return parse(data.value());
 }
 
 const ProtoDescriptorSet::Method *ProtoDescriptorSet::method(QByteArrayView path) const

@@ -71,6 +71,8 @@ public:
     static Result<ProtoDescriptorSet> parse(QByteArrayView data);
     // The file, at most `maxBytes` of it.
     static Result<ProtoDescriptorSet> readFile(const QString &path, qint64 maxBytes = MaxFileBytes);
+    // The file's bytes, checked to parse (what a client sends the daemon).
+    static Result<QByteArray> readFileBytes(const QString &path, qint64 maxBytes = MaxFileBytes);
 
     // "/pkg.Service/Method" (a gRPC :path) or "pkg.Service/Method"; null when not declared.
     const Method *method(QByteArrayView path) const;
