@@ -1,7 +1,7 @@
-// The real podtap binary refuses a size or duration it cannot read, or a --proto-descriptor
-// file that is not a descriptor set (exit 1, usage: the value
-// quoted, the units named) before it asks a daemon or a cluster anything, and reads a good one with
-// its unit: a typo must never become 0, which means "no limit".
+// The real podtap binary refuses a size or duration it cannot read (exit 1, usage: the value
+// quoted, the units named), or a --proto-descriptor file that is not a descriptor set, before
+// it asks a daemon or a cluster anything, and reads a good one with its unit: a typo must
+// never become 0, which means "no limit".
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
