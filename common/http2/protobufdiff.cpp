@@ -11,7 +11,7 @@ namespace {
 
 constexpr int MaxValue = 200;
 
-QString bounded(QString text)
+QString bounded(const QString &text)
 {
     return text.size() > MaxValue ? text.left(MaxValue - 1) + QChar(0x2026) : text;
 }

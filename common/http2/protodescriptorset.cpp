@@ -180,7 +180,7 @@ bool parseMessage(const WireField &wire, const QByteArray &scope, const QString 
     std::sort(message.fields.begin(), message.fields.end(),
               [](const auto &a, const auto &b) { return a.number < b.number; });
     if (!out->messages.contains(message.fullName)) // the same file twice: the first one
-        out->messages.insert(message.fullName, std::move(message));
+        out->messages.insert(message.fullName, message);
     return true;
 }
 
@@ -245,7 +245,7 @@ bool parseService(const WireField &wire, const QByteArray &package, const QStrin
         }
         const QByteArray key = service + '/' + m.name;
         if (!out->methods.contains(key))
-            out->methods.insert(key, std::move(m));
+            out->methods.insert(key, m);
     }
     return true;
 }
@@ -398,7 +398,7 @@ QJsonArray ProtoDescriptorSet::annotate(const QJsonArray &wireJson,
     if (!type)
         return wireJson;
     QJsonArray out;
-    for (const QJsonValue &v : wireJson) {
+    for (const QJsonValue v : wireJson) {
         QJsonObject o = v.toObject();
         const auto number = o.value(QLatin1String("field")).toInteger();
         const Field *f = number > 0 && number <= 0xffffffffLL ? type->field(std::uint32_t(number))
