@@ -24,6 +24,7 @@ private Q_SLOTS:
     void badSets_data();
     void badSets();
     void everyTruncation();
+    void mutations();
     void readFile();
     void namesInTheWireView();
 
@@ -182,6 +183,28 @@ void TestProtoDescriptorSet::everyTruncation()
         }
     }
     QCOMPARE(ok, 1);
+}
+
+void TestProtoDescriptorSet::mutations()
+{
+    // Random bytes of a real set changed: each parse ends with a set or a reason, never a
+    // crash or a hang.
+    QRandomGenerator rng(1919);
+    int refused = 0;
+    const int rounds = 3000;
+    for (int i = 0; i < rounds; ++i) {
+        QByteArray set = m_fx.descriptorSet;
+        const int changes = 1 + int(rng.bounded(4));
+        for (int c = 0; c < changes; ++c)
+            set[qsizetype(rng.bounded(quint32(set.size())))] = char(rng.bounded(256));
+        const auto r = ProtoDescriptorSet::parse(set);
+        if (!r.ok()) {
+            ++refused;
+            QVERIFY(!r.error().isEmpty());
+        }
+    }
+    qInfo("%d of %d mutated sets refused", refused, rounds);
+    QVERIFY(refused > 0 && refused < rounds); // names can change and still parse
 }
 
 void TestProtoDescriptorSet::readFile()
