@@ -421,14 +421,14 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpExchange &pod,
     const bool sameBytes = pod.response.bodyBytes == local.response.bodyBytes
                            && pod.response.bodyHash == local.response.bodyHash;
     bool bodyDiffers = false;
+    const ProtoDescriptorSet *descriptors = m_options.descriptors.get();
+    QByteArray outputType; // the declared response type names the fields
+    if (descriptors) {
+        if (const auto *m
+            = descriptors->method(QByteArray(podCall->service + '/' + podCall->method)))
+            outputType = m->outputType;
+    }
     if (!sameBytes) {
-        const ProtoDescriptorSet *descriptors = m_options.descriptors.get();
-        QByteArray outputType;
-        if (descriptors) {
-            if (const auto *m
-                = descriptors->method(QByteArray(podCall->service + '/' + podCall->method)))
-                outputType = m->outputType;
-        }
         ProtobufDiff diff(descriptors, m_options.maxPaths);
         diff.compareMessages(podCall->responses, localCall->responses, outputType);
         bodyDiffers = diff.result().differences > 0;
@@ -454,8 +454,8 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpExchange &pod,
         v.kind = Kind::Same;
     }
     if (v.kind == Kind::StatusDiffers || (bodyDiffers && v.bodyValues.isEmpty())) {
-        v.podBody = ProtobufDiff::excerpt(podCall->responses);
-        v.localBody = ProtobufDiff::excerpt(localCall->responses);
+        v.podBody = ProtobufDiff::excerpt(podCall->responses, 512, descriptors, outputType);
+        v.localBody = ProtobufDiff::excerpt(localCall->responses, 512, descriptors, outputType);
     }
     return v;
 }

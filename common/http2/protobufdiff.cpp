@@ -16,13 +16,6 @@ QString bounded(const QString &text)
     return text.size() > MaxValue ? text.left(MaxValue - 1) + QChar(0x2026) : text;
 }
 
-QString messageText(const std::vector<ProtobufWireView::Field> &fields)
-{
-    const QString text = QString::fromUtf8(ProtobufWireView::toText(fields)).simplified();
-    return text.isEmpty() ? QStringLiteral("{}")
-                          : QStringLiteral("{ ") + text + QStringLiteral(" }");
-}
-
 QString hex(QByteArrayView bytes)
 {
     return QStringLiteral("0x") + QString::fromLatin1(bytes.toByteArray().toHex());
@@ -31,6 +24,12 @@ QString hex(QByteArrayView bytes)
 QString quoted(const QByteArray &text)
 {
     return QLatin1Char('"') + QString::fromUtf8(text) + QLatin1Char('"');
+}
+
+QString braced(const QString &inner)
+{
+    return inner.isEmpty() ? QStringLiteral("{ }")
+                           : QStringLiteral("{ ") + inner + QStringLiteral(" }");
 }
 
 } // namespace
@@ -84,8 +83,8 @@ void ProtobufDiff::compareMessage(QByteArrayView pod, QByteArrayView local, cons
     const auto a = ProtobufWireView::parse(pod);
     const auto b = ProtobufWireView::parse(local);
     if (!a || !b) { // not protobuf (another codec, or broken): the bytes
-        const QString pa = a ? messageText(*a) : bounded(hex(pod));
-        const QString pb = b ? messageText(*b) : bounded(hex(local));
+        const QString pa = bounded(a ? braced(text(*a)) : hex(pod));
+        const QString pb = bounded(b ? braced(text(*b)) : hex(local));
         note(path
                      + QStringLiteral(" (not protobuf on %1)")
                                .arg(!a && !b ? QStringLiteral("either side")
@@ -123,10 +122,10 @@ void ProtobufDiff::compareFields(const std::vector<WireField> &pod,
             if (k < a.size() && k < b.size()) {
                 compareValues(*a[k], *b[k], p, declared, depth);
             } else if (k < a.size()) {
-                const QString v = render(*a[k], declared);
+                const QString v = render(*a[k], declared, m_descriptors);
                 note(p, &v, nullptr);
             } else {
-                const QString v = render(*b[k], declared);
+                const QString v = render(*b[k], declared, m_descriptors);
                 note(p, nullptr, &v);
             }
         }
@@ -165,13 +164,14 @@ void ProtobufDiff::compareValues(const WireField &pod, const WireField &local, c
             return;
         }
     }
-    const QString a = render(pod, declared);
-    const QString b = render(local, declared);
+    const QString a = render(pod, declared, m_descriptors);
+    const QString b = render(local, declared, m_descriptors);
     note(path, &a, &b);
 }
 
 QString ProtobufDiff::render(const ProtobufWireView::Field &field,
-                             const ProtoDescriptorSet::Field *declared)
+                             const ProtoDescriptorSet::Field *declared,
+                             const ProtoDescriptorSet *descriptors)
 {
     using WireType = ProtobufWireView::WireType;
     using T = ProtoDescriptorSet::FieldType;
@@ -210,9 +210,12 @@ QString ProtobufDiff::render(const ProtobufWireView::Field &field,
                 return bounded(quoted(field.bytes));
             if (declared->type == T::Bytes)
                 return bounded(hex(field.bytes));
-            if (declared->type == T::Message && !field.isMessage) {
+            if (declared->type == T::Message) {
+                const auto *type = descriptors ? descriptors->nestedType(*declared) : nullptr;
+                if (field.isMessage)
+                    return bounded(braced(text(field.nested, descriptors, type)));
                 if (const auto fields = ProtobufWireView::parse(field.bytes))
-                    return bounded(messageText(*fields));
+                    return bounded(braced(text(*fields, descriptors, type)));
             }
             break;
         default:
@@ -226,33 +229,65 @@ QString ProtobufDiff::render(const ProtobufWireView::Field &field,
         return QString::number(qulonglong(v));
     case WireType::Len:
         if (field.isMessage)
-            return bounded(messageText(field.nested));
+            return bounded(braced(text(field.nested)));
         return bounded(field.isText ? quoted(field.bytes) : hex(field.bytes));
     case WireType::SGroup:
-        return bounded(messageText(field.nested));
+        return bounded(braced(text(field.nested)));
     case WireType::EGroup:
         break;
     }
     return {};
 }
 
-QString ProtobufDiff::excerpt(const std::vector<GrpcCall::Message> &messages, int maxChars)
+QString ProtobufDiff::text(const std::vector<ProtobufWireView::Field> &fields,
+                           const ProtoDescriptorSet *descriptors,
+                           const ProtoDescriptorSet::Message *type)
 {
-    QString text;
-    for (std::size_t i = 0; i < messages.size() && text.size() < maxChars; ++i) {
-        const GrpcCall::Message &m = messages[i];
-        text += QStringLiteral("[%1] ").arg(i);
-        if (!m.whole)
-            text += QStringLiteral("(%1)").arg(m.error);
-        else if (const auto fields = ProtobufWireView::parse(m.data))
-            text += messageText(*fields);
-        else
-            text += hex(m.data.left(maxChars));
-        text += QLatin1Char('\n');
+    using T = ProtoDescriptorSet::FieldType;
+    QString out;
+    for (const ProtobufWireView::Field &f : fields) {
+        if (!out.isEmpty())
+            out += QLatin1Char(' ');
+        const ProtoDescriptorSet::Field *declared = type ? type->field(f.number) : nullptr;
+        out += declared ? declared->name : QString::number(f.number);
+        const bool declaredMessage
+                = declared && (declared->type == T::Message || declared->type == T::Group);
+        std::optional<std::vector<ProtobufWireView::Field>> parsed;
+        const std::vector<ProtobufWireView::Field> *nested = f.isMessage ? &f.nested : nullptr;
+        if (declaredMessage && !nested && f.type == ProtobufWireView::WireType::Len
+            && (parsed = ProtobufWireView::parse(f.bytes)))
+            nested = &*parsed;
+        if (nested && (declaredMessage || !declared)) {
+            const auto *inner
+                    = declaredMessage && descriptors ? descriptors->nestedType(*declared) : nullptr;
+            out += QLatin1Char(' ') + braced(text(*nested, descriptors, inner));
+        } else {
+            out += QStringLiteral(": ") + render(f, declared);
+        }
     }
-    if (text.size() > maxChars)
-        text = text.left(maxChars - 1) + QChar(0x2026);
-    return text;
+    return out;
+}
+
+QString ProtobufDiff::excerpt(const std::vector<GrpcCall::Message> &messages, int maxChars,
+                              const ProtoDescriptorSet *descriptors, QByteArrayView messageType)
+{
+    const ProtoDescriptorSet::Message *type
+            = descriptors && !messageType.isEmpty() ? descriptors->message(messageType) : nullptr;
+    QString out;
+    for (std::size_t i = 0; i < messages.size() && out.size() < maxChars; ++i) {
+        const GrpcCall::Message &m = messages[i];
+        out += QStringLiteral("[%1] ").arg(i);
+        if (!m.whole)
+            out += QStringLiteral("(%1)").arg(m.error);
+        else if (const auto fields = ProtobufWireView::parse(m.data))
+            out += braced(text(*fields, descriptors, type));
+        else
+            out += hex(m.data.left(maxChars));
+        out += QLatin1Char('\n');
+    }
+    if (out.size() > maxChars)
+        out = out.left(maxChars - 1) + QChar(0x2026);
+    return out;
 }
 
 } // namespace podtap

@@ -38,11 +38,20 @@ public:
     const Result &result() const { return m_result; }
 
     // A value for display (at most 200 characters): a varint as a number, text quoted, bytes
-    // as 0x…, a message as `{ 1: 5 2: "x" }`; by the declared type when `declared` is set.
+    // as 0x…, a message as `{ 1: 5 2: "x" }`; by the declared type when `declared` is set
+    // (a message's fields then named from `descriptors`: `{ serial: 7 note: "x" }`).
     static QString render(const ProtobufWireView::Field &field,
-                          const ProtoDescriptorSet::Field *declared = nullptr);
-    // The messages as one decode_raw-like text (bounded), for side-by-side excerpts.
-    static QString excerpt(const std::vector<GrpcCall::Message> &messages, int maxChars = 512);
+                          const ProtoDescriptorSet::Field *declared = nullptr,
+                          const ProtoDescriptorSet *descriptors = nullptr);
+    // decode_raw-like text on one line (`1: 5 3 { 1: "x" }`), with names and declared types
+    // for the fields `type` declares (`count: 5 detail { note: "x" }`).
+    static QString text(const std::vector<ProtobufWireView::Field> &fields,
+                        const ProtoDescriptorSet *descriptors = nullptr,
+                        const ProtoDescriptorSet::Message *type = nullptr);
+    // The messages as text (bounded), for side-by-side excerpts: `[0] { … }` a line.
+    static QString excerpt(const std::vector<GrpcCall::Message> &messages, int maxChars = 512,
+                           const ProtoDescriptorSet *descriptors = nullptr,
+                           QByteArrayView messageType = {});
 
 private:
     using WireField = ProtobufWireView::Field;

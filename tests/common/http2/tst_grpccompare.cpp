@@ -327,6 +327,9 @@ void TestGrpcCompare::valuesByWireAndByDeclaredType()
              QJsonArray{value(QStringLiteral("$[0].closed"), "true", nullptr)});
     QCOMPARE(pair(get, "shape", "shape_two_points", false),
              QJsonArray{value(QStringLiteral("$[0].2[2]"), "{ 1: 10 2: 11 }", nullptr)});
+    // A message value named and typed from the set (sint32: zigzag undone).
+    QCOMPARE(pair(get, "shape", "shape_two_points", true),
+             QJsonArray{value(QStringLiteral("$[0].points[2]"), "{ x: 5 y: -6 }", nullptr)});
     QCOMPARE(pair(get, "shape", "shape_three_tags", true),
              QJsonArray{value(QStringLiteral("$[0].tags[2]"), nullptr, "\"c\"")});
 }
@@ -359,6 +362,14 @@ void TestGrpcCompare::grpcStatusDiffers()
     QCOMPARE(j[QLatin1String("podGrpcStatus")].toInt(), 0);
     QCOMPARE(j[QLatin1String("localGrpcStatus")].toInt(), 5);
     QCOMPARE(j[QLatin1String("verdict")].toString(), QStringLiteral("status"));
+
+    // With the set, the excerpts name the fields.
+    const auto n = named().compare(exchange(hello, msg("request"), ok),
+                                   exchange(hello, msg("request"), fail));
+    QCOMPARE(n.podBody,
+             QStringLiteral(
+                     "[0] { message: \"hello world\" detail { serial: 7 note: \"first\" } }\n"));
+    QCOMPARE(v.podBody, QStringLiteral("[0] { 1: \"hello world\" 2 { 1: 7 2: \"first\" } }\n"));
 
     // Both failing alike is the same answer.
     const auto same = ShadowComparator().compare(exchange(hello, msg("request"), fail),
