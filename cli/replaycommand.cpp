@@ -2,6 +2,7 @@
 
 #include "comparereport.h"
 #include "daemonconnection.h"
+#include "http2/protodescriptorset.h"
 #include "portnumber.h"
 #include "unixsignalwatcher.h"
 
@@ -98,9 +99,15 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QCommandLineOption ignoreOpt(QStringLiteral("ignore-header"),
                                        QStringLiteral("--http: also ignore this header."),
                                        QStringLiteral("NAME"));
+    const QCommandLineOption protoOpt(
+            QStringLiteral("proto-descriptor"),
+            QStringLiteral("--http: name gRPC message fields in the comparison (a "
+                           "FileDescriptorSet: protoc --descriptor_set_out=FILE "
+                           "--include_imports)."),
+            QStringLiteral("FILE"));
     p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt, connOpt, httpOpt, rateOpt,
                   percentOpt, concurrencyOpt, headerOpt, keepAuthOpt, compareOpt, reportOpt,
-                  ignoreOpt});
+                  ignoreOpt, protoOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap replay"));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(toOpt)) {
@@ -186,6 +193,15 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         params[QLatin1String("setHeaders")] = headers;
         params[QLatin1String("keepAuth")] = p.isSet(keepAuthOpt);
         params[QLatin1String("ignoreHeaders")] = QJsonArray::fromStringList(p.values(ignoreOpt));
+        if (p.isSet(protoOpt)) { // checked here, before the daemon is asked anything
+            const auto bytes = ProtoDescriptorSet::readFileBytes(p.value(protoOpt));
+            if (!bytes) {
+                std::fprintf(err, "podtap replay: --proto-descriptor: %s\n",
+                             qPrintable(bytes.error()));
+                return 1;
+            }
+            params[QLatin1String("protoDescriptor")] = QString::fromLatin1(bytes->toBase64());
+        }
     }
     auto client = daemon.open(p, err);
     if (!client)
