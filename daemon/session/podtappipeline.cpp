@@ -314,6 +314,14 @@ QJsonObject PodTapPipeline::exchangeJson(const HttpExchange &x, std::uint64_t se
     if (x.hasResponse && !x.response.isComplete())
         o[QLatin1String("responseIncomplete")]
                 = QLatin1String(HttpMessage::incompleteName(x.response.incomplete));
+    if (x.protocol == HttpExchange::Protocol::Http2) {
+        o[QLatin1String("protocol")] = QLatin1String("h2");
+        o[QLatin1String("stream")] = qint64(x.streamId);
+        if (x.wasReset)
+            o[QLatin1String("resetCode")] = qint64(x.resetCode);
+        if (x.grpc)
+            o[QLatin1String("grpc")] = x.grpc->toJson();
+    }
     return o;
 }
 
