@@ -59,14 +59,20 @@ QString verdictText(const QJsonObject &x)
                             .arg(v.value(QLatin1String("podStatus")).toInt())
                             .arg(v.value(QLatin1String("localStatus")).toInt());
     }
+    QStringList body;
     for (const QJsonValue p : v.value(QLatin1String("body")).toArray())
-        what << p.toString();
+        body << p.toString();
+    if (!body.isEmpty())
+        what << QStringLiteral("body: ") + body.join(QStringLiteral(", "));
+    QStringList headers;
     for (const QJsonValue h : v.value(QLatin1String("headers")).toArray())
-        what << h.toString() + QLatin1Char(':');
+        headers << h.toString();
+    if (!headers.isEmpty())
+        what << QStringLiteral("headers: ") + headers.join(QStringLiteral(", "));
     if (what.isEmpty() && kind != QLatin1String("same"))
         what << v.value(QLatin1String("detail")).toString();
     what.removeAll(QString());
-    return what.isEmpty() ? kind : kind + QLatin1Char(' ') + what.join(QLatin1Char(' '));
+    return what.isEmpty() ? kind : kind + QLatin1Char(' ') + what.join(QStringLiteral("; "));
 }
 } // namespace
 
