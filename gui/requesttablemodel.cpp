@@ -312,7 +312,7 @@ double RequestTableModel::podLatency(const Record &r) const
 
 QString RequestTableModel::statusText(int httpStatus, bool grpc, int grpcStatus)
 {
-    const QString http = httpStatus > 0 ? QString::number(httpStatus) : QStringLiteral("—");
+    QString http = httpStatus > 0 ? QString::number(httpStatus) : QStringLiteral("—");
     if (!grpc)
         return http;
     return http + QStringLiteral(" · ")
