@@ -82,8 +82,10 @@ QString ProtobufWireHtml::messages(const QJsonArray &messages, const QSet<QStrin
         else if (m.contains(QLatin1String("error")))
             body = QStringLiteral("(") + m.value(QLatin1String("error")).toString().toHtmlEscaped()
                    + QStringLiteral(")\n");
-        else
+        else if (m.contains(QLatin1String("bytes")))
             body = scalar(m) + QStringLiteral(" (not a protobuf message)\n");
+        else
+            body = QStringLiteral("(contents not stored)\n");
         if (body.isEmpty())
             body = QStringLiteral("(empty message)\n");
         const bool whole = marked.contains(path);

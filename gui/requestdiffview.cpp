@@ -64,6 +64,18 @@ QString grpcMessagesHtml(const QJsonObject &call, const QJsonObject &compare, bo
     html += QStringLiteral("<p><b>Response messages</b>%1:</p>")
                     .arg(withRequests ? QString() : QStringLiteral(" (protobuf wire view)"))
             + ProtobufWireHtml::messages(call.value(QLatin1String("responses")).toArray(), marked);
+    for (const char *side : {"requestsOmitted", "responsesOmitted"}) {
+        const qint64 omitted = call.value(QLatin1String(side)).toInteger();
+        if (omitted > 0)
+            html += QStringLiteral("<p><i>%1 more %2 messages not stored</i></p>")
+                            .arg(omitted)
+                            .arg(side[2] == 'q' ? QStringLiteral("request")
+                                                : QStringLiteral("response"));
+    }
+    const QString omittedWhy = call.value(QLatin1String("messagesOmitted")).toString();
+    if (!omittedWhy.isEmpty())
+        html += QStringLiteral("<p><i>Message contents not stored: %1</i></p>")
+                        .arg(omittedWhy.toHtmlEscaped());
     const QString error = call.value(QLatin1String("error")).toString();
     if (!error.isEmpty())
         html += QStringLiteral("<p style=\"color:#8e1b12\">%1</p>").arg(error.toHtmlEscaped());

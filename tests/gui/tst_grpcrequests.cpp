@@ -17,6 +17,7 @@
 #include "requestspane.h"
 #include "requesttablemodel.h"
 #include "screenshot.h"
+#include "session/podtappipeline.h"
 #include "store/storedsession.h"
 #include "store/storequeries.h"
 
@@ -70,6 +71,7 @@ private Q_SLOTS:
     void filters();
     void diffView();
     void fieldDifferences();
+    void largeCallsBounded();
     void pathLabels_data();
     void pathLabels();
     void requestsTab();
@@ -319,6 +321,51 @@ void TestGrpcRequests::fieldDifferences()
                      u"<span style=\"background:#ffd7d5; color:#8e1b12\">1: 4243</span>"_s),
              qPrintable(withMessages));
     QVERIFY(!withMessages.contains(u"not stored"_s));
+}
+
+void TestGrpcRequests::largeCallsBounded()
+{
+    // A streaming call with 40 replies of 2 KiB: as podtapd stores it (exchangeJson), 32
+    // replies kept, 8 counted, and past 32 KiB of JSON only their lengths; the diff view says so.
+    podtap::HttpExchange x;
+    x.protocol = podtap::HttpExchange::Protocol::Http2;
+    x.streamId = 1;
+    x.request.method = "POST";
+    x.request.target = "/podtaptest.Greeter/CountUp";
+    x.hasResponse = true;
+    x.response.status = 200;
+    podtap::GrpcCall call;
+    call.service = "podtaptest.Greeter";
+    call.method = "CountUp";
+    call.status = 0;
+    for (int i = 0; i < 40; ++i) {
+        podtap::GrpcCall::Message m;
+        m.fromClient = false;
+        const QByteArray text(2048, 'a');
+        m.data = QByteArray("\x0a\x80\x10", 3) + text; // field 1, length 2048
+        m.length = std::uint32_t(m.data.size());
+        call.responses.push_back(m);
+    }
+    x.grpc = call;
+    const QJsonObject o = podtap::PodTapPipeline::exchangeJson(x, 7);
+    const QJsonObject grpc = o[u"grpc"_s].toObject();
+    QCOMPARE(o[u"protocol"_s].toString(), u"h2"_s);
+    QCOMPARE(grpc[u"responses"_s].toArray().size(), 32);
+    QCOMPARE(grpc[u"responsesOmitted"_s].toInteger(), 8);
+    QVERIFY(grpc[u"messagesOmitted"_s].toString().contains(u"32 KiB"_s));
+    QCOMPARE(grpc[u"responses"_s][31][u"length"_s].toInteger(), 2051);
+    QVERIFY(!grpc[u"responses"_s][0].toObject().contains(u"fields"_s));
+    const QString html = RequestDiffView::podHtml(o);
+    QVERIFY2(html.contains(u"8 more response messages not stored"_s), qPrintable(html));
+    QVERIFY2(html.contains(u"Message contents not stored: the messages' wire view is larger"_s),
+             qPrintable(html));
+    QVERIFY(html.contains(u"(contents not stored)"_s));
+    // A small call keeps its wire view whole.
+    call.responses.resize(2);
+    x.grpc = call;
+    const QJsonObject small = podtap::PodTapPipeline::exchangeJson(x, 7)[u"grpc"_s].toObject();
+    QVERIFY(!small.contains(u"messagesOmitted"_s) && !small.contains(u"responsesOmitted"_s));
+    QCOMPARE(small[u"responses"_s][1][u"fields"_s][0][u"text"_s].toString().size(), 2048);
 }
 
 void TestGrpcRequests::pathLabels_data()
