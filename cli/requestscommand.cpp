@@ -199,7 +199,8 @@ int RequestsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
                      qPrintable(p.value(pageOpt)));
         return 1;
     }
-    auto client = daemon.open(p, err, false);
+    // A stopped session is read from the store: a podtapd started on demand serves it too.
+    auto client = daemon.open(p, err);
     if (!client)
         return DaemonConnection::ExitNoDaemon;
     const QString sid = p.positionalArguments().constFirst();
