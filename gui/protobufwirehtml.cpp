@@ -29,7 +29,9 @@ QString scalar(const QJsonObject &f)
     return v;
 }
 
-void fieldsHtml(const QJsonArray &fields, const QString &path, int depth,
+// `path` numbers every level ("$[0].2.1"); `named` uses a field's name where the JSON has one
+// (a descriptor set's annotation: "$[0].detail.serial"), as the comparator's paths do then.
+void fieldsHtml(const QJsonArray &fields, const QString &path, const QString &named, int depth,
                 const QSet<QString> &marked, QString *out)
 {
     QHash<qint64, int> seen; // occurrences of each field number so far
@@ -40,22 +42,27 @@ void fieldsHtml(const QJsonArray &fields, const QString &path, int depth,
     for (const QJsonValue v : fields) {
         const QJsonObject f = v.toObject();
         const qint64 number = f.value(QLatin1String("field")).toInteger();
+        const QString name = f.value(QLatin1String("name")).toString();
         const int k = seen[number]++;
-        QString own = path + QLatin1Char('.') + QString::number(number);
-        const bool hit = marked.contains(own)
-                         || (count.value(number) > 1
-                             && marked.contains(own + QStringLiteral("[%1]").arg(k)));
-        if (count.value(number) > 1)
-            own += QStringLiteral("[%1]").arg(k);
+        const QString occurrence
+                = count.value(number) > 1 ? QStringLiteral("[%1]").arg(k) : QString();
+        const QString own = path + QLatin1Char('.') + QString::number(number) + occurrence;
+        const QString ownNamed = named + QLatin1Char('.')
+                                 + (name.isEmpty() ? QString::number(number) : name) + occurrence;
+        const bool hit = marked.contains(own) || marked.contains(ownNamed);
         const QString open = hit ? QStringLiteral("<span style=\"%1\">").arg(Marked) : QString();
         const QString close = hit ? QStringLiteral("</span>") : QString();
+        const QString label = QString::number(number)
+                              + (name.isEmpty() ? QString()
+                                                : QStringLiteral(" (") + name.toHtmlEscaped()
+                                                          + QLatin1Char(')'));
         if (f.contains(QLatin1String("message"))) {
-            *out += pad + open + QString::number(number) + QStringLiteral(" {") + close
-                    + QLatin1Char('\n');
-            fieldsHtml(f.value(QLatin1String("message")).toArray(), own, depth + 1, marked, out);
+            *out += pad + open + label + QStringLiteral(" {") + close + QLatin1Char('\n');
+            fieldsHtml(f.value(QLatin1String("message")).toArray(), own, ownNamed, depth + 1,
+                       marked, out);
             *out += pad + open + QLatin1Char('}') + close + QLatin1Char('\n');
         } else {
-            *out += pad + open + QString::number(number) + QStringLiteral(": ") + scalar(f) + close
+            *out += pad + open + label + QStringLiteral(": ") + scalar(f) + close
                     + QLatin1Char('\n');
         }
     }
@@ -78,7 +85,7 @@ QString ProtobufWireHtml::messages(const QJsonArray &messages, const QSet<QStrin
                                      : QString());
         QString body;
         if (m.contains(QLatin1String("fields")))
-            fieldsHtml(m.value(QLatin1String("fields")).toArray(), path, 0, marked, &body);
+            fieldsHtml(m.value(QLatin1String("fields")).toArray(), path, path, 0, marked, &body);
         else if (m.contains(QLatin1String("error")))
             body = QStringLiteral("(") + m.value(QLatin1String("error")).toString().toHtmlEscaped()
                    + QStringLiteral(")\n");
@@ -98,7 +105,8 @@ QString ProtobufWireHtml::messages(const QJsonArray &messages, const QSet<QStrin
 QString ProtobufWireHtml::pathLabel(const QString &path)
 {
     static const QRegularExpression message(QStringLiteral("^\\$\\[(\\d+)\\]"));
-    static const QRegularExpression step(QStringLiteral("\\.(\\d+)(?:\\[(\\d+)\\])?"));
+    static const QRegularExpression step(
+            QStringLiteral("\\.(\\d+|[A-Za-z_][A-Za-z0-9_]*)(?:\\[(\\d+)\\])?"));
     const QRegularExpressionMatch m = message.match(path);
     if (!m.hasMatch())
         return path;
@@ -109,7 +117,8 @@ QString ProtobufWireHtml::pathLabel(const QString &path)
                                                      QRegularExpression::AnchorAtOffsetMatchOption);
         if (!s.hasMatch())
             return path; // not a protobuf path after all
-        label += QStringLiteral(" › field ") + s.captured(1);
+        const bool number = s.captured(1).at(0).isDigit();
+        label += (number ? QStringLiteral(" › field ") : QStringLiteral(" › ")) + s.captured(1);
         if (s.hasCaptured(2))
             label += QStringLiteral(" #%1").arg(s.captured(2).toInt() + 1);
         at = s.capturedEnd();

@@ -10,12 +10,15 @@ namespace podtap {
 // fields | bytes | error}], fields as ProtobufWireView::toJson) shown like
 // `protoc --decode_raw`, as HTML for the request diff view. Fields at the comparator's body
 // paths are highlighted: "$[i]" is message i (0-based), ".N" field number N of that message
-// (nested messages go on: "$[0].2.1"), "[k]" after a field the k-th of a repeated one.
+// (nested messages go on: "$[0].2.1"), "[k]" after a field that occurs more than once its
+// k-th occurrence; with a descriptor set's names in the JSON ("name") the named paths the
+// comparator then writes ("$[0].detail.serial") are marked too.
 class ProtobufWireHtml
 {
 public:
     static QString messages(const QJsonArray &messages, const QSet<QString> &marked);
-    // "$[0].2.1" → "message 1 › field 2 › field 1"; other paths as they are.
+    // "$[0].2.1" → "message 1 › field 2 › field 1", "$[0].detail.note" → "message 1 › detail ›
+    // note"; other paths as they are.
     static QString pathLabel(const QString &path);
 };
 

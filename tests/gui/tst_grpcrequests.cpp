@@ -321,6 +321,31 @@ void TestGrpcRequests::fieldDifferences()
                      u"<span style=\"background:#ffd7d5; color:#8e1b12\">1: 4243</span>"_s),
              qPrintable(withMessages));
     QVERIFY(!withMessages.contains(u"not stored"_s));
+
+    // With a descriptor set the comparator's paths use names, and the wire view's JSON carries
+    // them ("name", ProtoDescriptorSet::annotate): the named path marks the same field.
+    QJsonObject named = request[u"grpc"_s].toObject();
+    QJsonArray namedResponses = named[u"responses"_s].toArray();
+    QJsonObject namedReply = namedResponses[0].toObject();
+    QJsonArray namedFields = namedReply[u"fields"_s].toArray();
+    QJsonObject namedDetail = namedFields[1].toObject();
+    namedDetail[u"name"_s] = u"detail"_s;
+    QJsonArray namedNested = namedDetail[u"message"_s].toArray();
+    QJsonObject namedSerial = namedNested[0].toObject();
+    namedSerial[u"name"_s] = u"serial"_s;
+    namedNested[0] = namedSerial;
+    namedDetail[u"message"_s] = namedNested;
+    namedFields[1] = namedDetail;
+    namedReply[u"fields"_s] = namedFields;
+    namedResponses[0] = namedReply;
+    named[u"responses"_s] = namedResponses;
+    const QString namedHtml = ProtobufWireHtml::messages(named[u"responses"_s].toArray(),
+                                                         {u"$[0].detail.serial"_s});
+    QVERIFY2(
+            namedHtml.contains(
+                    u"<span style=\"background:#ffd7d5; color:#8e1b12\">1 (serial): 4242</span>"_s),
+            qPrintable(namedHtml));
+    QCOMPARE(namedHtml.count(u"<span style="_s), 1);
 }
 
 void TestGrpcRequests::largeCallsBounded()
@@ -375,6 +400,8 @@ void TestGrpcRequests::pathLabels_data()
     QTest::addRow("nested") << u"$[0].2.1"_s << u"message 1 › field 2 › field 1"_s;
     QTest::addRow("message") << u"$[2]"_s << u"message 3"_s;
     QTest::addRow("repeated") << u"$[0].3[1].1"_s << u"message 1 › field 3 #2 › field 1"_s;
+    QTest::addRow("named") << u"$[0].detail.note"_s << u"message 1 › detail › note"_s;
+    QTest::addRow("named, repeated") << u"$[1].points[1].y"_s << u"message 2 › points #2 › y"_s;
     QTest::addRow("JSON path") << u"$.items[0].name"_s << u"$.items[0].name"_s;
     QTest::addRow("reason") << u"same size, different bytes"_s << u"same size, different bytes"_s;
 }
