@@ -10,6 +10,7 @@
 #include "preflightcommand.h"
 #include "rbaccommand.h"
 #include "replaycommand.h"
+#include "requestscommand.h"
 #include "retentioncommand.h"
 #include "rmcommand.h"
 #include "sessionscommand.h"
@@ -72,6 +73,11 @@ constexpr Command Commands[] = {
         {"connections", "SESSION [--open] [--json]",
          "a session's connections: ended ones from the store, open ones with live counters",
          &ConnectionsCommand::run},
+        {"requests", "SESSION [--json] [--method M] [--verdict V,…] [--route R] [--limit N]",
+         "a session's HTTP/1.x, HTTP/2 and gRPC exchanges with their comparison verdicts "
+         "(V: same, status, body, headers, local-error, local-timeout, not-comparable, differ, "
+         "none)",
+         &RequestsCommand::run},
         {"stop", "SESSION [--json]",
          "stop a session (tcpdump stops, the tap stays, the store closes)", &StopCommand::run},
         {"rm", "SESSION… | --all-stopped [--json]",
