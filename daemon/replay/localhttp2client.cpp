@@ -59,6 +59,7 @@ void fillHead(HttpMessage &m, const Fields &fields)
 void setBody(HttpMessage &m, const QByteArray &body)
 {
     HttpParser::BodyHash hash;
+    hash.reset(); // the seeds: a BodyHash is zero until reset
     hash.add(reinterpret_cast<const std::uint8_t *>(body.constData()), std::size_t(body.size()));
     m.bodyHash = hash.digest();
     m.bodyBytes = std::uint64_t(body.size());
@@ -297,6 +298,7 @@ quint64 LocalHttp2Client::send(const Request &request, int timeoutMs)
     auto s = std::make_unique<Stream>();
     s->id = id;
     s->request = request;
+    s->hash.reset();
     s->timer.setSingleShot(true);
     connect(&s->timer, &QTimer::timeout, this, [this, id] { timeOut(id); });
     s->timer.start(timeoutMs);

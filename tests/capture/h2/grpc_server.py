@@ -1,4 +1,8 @@
-"""gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2]."""
+"""gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2].
+
+PODTAP_GREETER_VARIANT=hi (tst_http2replay): SayHello answers "hi NAME", the other methods
+answer as usual."""
+import os
 import sys
 from concurrent import futures
 
@@ -10,7 +14,8 @@ import greeter_pb2_grpc  # noqa: E402
 
 class Greeter(greeter_pb2_grpc.GreeterServicer):
     def SayHello(self, request, context):
-        return greeter_pb2.HelloReply(message="hello " + request.name,
+        greeting = "hi " if os.environ.get("PODTAP_GREETER_VARIANT") == "hi" else "hello "
+        return greeter_pb2.HelloReply(message=greeting + request.name,
                                       detail=greeter_pb2.Detail(serial=4242, note="unary"))
 
     def CountUp(self, request, context):

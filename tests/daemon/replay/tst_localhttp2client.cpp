@@ -117,6 +117,7 @@ bool waitListening(quint16 port)
 std::uint64_t hashOf(const QByteArray &b)
 {
     HttpParser::BodyHash h;
+    h.reset();
     h.add(reinterpret_cast<const std::uint8_t *>(b.constData()), std::size_t(b.size()));
     return h.digest();
 }

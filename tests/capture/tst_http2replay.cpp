@@ -1,0 +1,480 @@
+// `replay --http` of HTTP/2 and gRPC captures: real traffic (nghttp/h2load against nghttpd,
+// Python gRPC client against the Python gRPC server) in two network namespaces, captured by
+// tcpdump, then replayed by HttpReplaySession (the daemon's HTTP replay) to servers on
+// loopback: the same servers (every answer the same), a gRPC server that answers SayHello
+// differently (only those calls differ), with --rate 200 --percent 50 (rate within 5 %, half
+// sent), to a dead port and to an nghttp2 server that resets streams and sends GOAWAY (every
+// request gets its error, nothing hangs).
+#include "backgroundprocess.h"
+#include "capturecheck.h"
+#include "misbehavinghttp2server.h"
+#include "netnslab.h"
+
+#include "replay/httpreplaysession.h"
+
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QStandardPaths>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+#include <unistd.h>
+
+using namespace podtap;
+
+namespace {
+
+const QString Python = QStringLiteral("/usr/bin/python3");
+constexpr int GrpcRuns = 5; // grpc_client.py runs: 4 calls each (2 SayHello, CountUp, Fail)
+
+QString which(const QString &program)
+{
+    QString p = QStandardPaths::findExecutable(program);
+    if (p.isEmpty())
+        p = QStandardPaths::findExecutable(program,
+                                           {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin")});
+    return p;
+}
+
+quint16 freePort()
+{
+    QTcpServer s;
+    s.listen(QHostAddress::LocalHost, 0);
+    return s.serverPort();
+}
+
+bool waitListening(quint16 port)
+{
+    QElapsedTimer t;
+    t.start();
+    while (t.elapsed() < 20000) {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, port);
+        if (s.waitForConnected(500))
+            return true;
+        QTest::qWait(50);
+    }
+    return false;
+}
+
+struct Replay
+{
+    bool finished = false;
+    bool ok = false;
+    QString message;
+    QJsonObject summary;
+    QList<QJsonObject> records;
+    qint64 ms = 0;
+
+    qint64 num(const char *key) const { return summary.value(QLatin1String(key)).toInteger(); }
+    qint64 compare(const char *key) const
+    {
+        return summary.value(QLatin1String("compare"))
+                .toObject()
+                .value(QLatin1String(key))
+                .toInteger();
+    }
+    QString verdicts() const
+    {
+        QMap<QString, int> by;
+        for (const QJsonObject &r : records)
+            ++by[r.value(QLatin1String("route")).toString() + QLatin1Char(' ')
+                 + r.value(QLatin1String("verdict")).toString()];
+        QStringList out;
+        for (auto it = by.begin(); it != by.end(); ++it)
+            out << QStringLiteral("%1 ×%2").arg(it.key()).arg(it.value());
+        return out.join(QLatin1String(", "));
+    }
+};
+
+Replay replay(HttpReplaySession::Options o, int waitMs = 60000)
+{
+    Replay r;
+    HttpReplaySession s(o);
+    QObject::connect(&s, &HttpReplaySession::compared,
+                     [&r](const QJsonObject &v) { r.records << v; });
+    QObject::connect(&s, &HttpReplaySession::done, [&r](bool ok, const QString &message) {
+        r.finished = true;
+        r.ok = ok;
+        r.message = message;
+    });
+    QElapsedTimer t;
+    t.start();
+    QString error;
+    if (!s.start(&error)) {
+        r.message = error;
+        return r;
+    }
+    while (!r.finished && t.elapsed() < waitMs)
+        QTest::qWait(10);
+    r.ms = t.elapsed();
+    r.summary = s.summary();
+    if (!r.finished)
+        s.stop();
+    return r;
+}
+
+} // namespace
+
+class TestHttp2Replay : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void grpcAllSame();
+    void grpcOneMethodDiffers();
+    void nghttpdAllSame();
+    void rateAndPercent();
+    void deadPort();
+    void resetsAndGoaway();
+
+private:
+    bool capture(const std::function<bool(QString *)> &traffic, const QString &file,
+                 QString *error);
+    bool startGrpc(BackgroundProcess &p, const QString &variant, quint16 *port);
+    HttpReplaySession::Options options(const QString &pcap, quint16 port) const;
+
+    std::unique_ptr<NetnsLab> m_lab;
+    QTemporaryDir m_dir;
+    QString m_stubs;
+    QString m_www;
+    QString m_grpcPcap;
+    QString m_nghttpPcap;
+    int m_nghttpRequests = 0; // the requests the clients made
+};
+
+bool TestHttp2Replay::capture(const std::function<bool(QString *)> &traffic, const QString &file,
+                              QString *error)
+{
+    BackgroundProcess tcpdump;
+    if (!CaptureCheck::startTcpdump(tcpdump, m_lab->serverNs(), m_lab->serverVeth(), file,
+                                    QStringLiteral("tcp"), error))
+        return false;
+    const bool ok = traffic(error);
+    quint64 dropped = 0;
+    if (!CaptureCheck::stopTcpdump(tcpdump, &dropped, error))
+        return false;
+    if (dropped > 0) {
+        *error = QStringLiteral("tcpdump dropped %1 packets").arg(dropped);
+        return false;
+    }
+    return ok;
+}
+
+bool TestHttp2Replay::startGrpc(BackgroundProcess &p, const QString &variant, quint16 *port)
+{
+    *port = freePort();
+    qputenv("PODTAP_GREETER_VARIANT", variant.toLatin1()); // inherited by the server
+    QString error;
+    const bool ok = p.start(
+            {}, Python,
+            {QStringLiteral(SRCDIR "/h2/grpc_server.py"), m_stubs, QString::number(*port)},
+            "grpc server ready", QProcess::StandardOutput, &error, 60000);
+    qunsetenv("PODTAP_GREETER_VARIANT");
+    if (!ok)
+        qWarning("%s", qPrintable(error));
+    return ok && waitListening(*port);
+}
+
+HttpReplaySession::Options TestHttp2Replay::options(const QString &pcap, quint16 port) const
+{
+    HttpReplaySession::Options o;
+    o.file = pcap;
+    o.port = port;
+    o.timeoutMs = 5000;
+    return o;
+}
+
+void TestHttp2Replay::initTestCase()
+{
+    if (::geteuid() != 0)
+        QSKIP("needs root for network namespaces and tcpdump");
+    for (const QString &p :
+         {QStringLiteral("ip"), QStringLiteral("tcpdump"), QStringLiteral("nghttpd"),
+          QStringLiteral("nghttp"), QStringLiteral("h2load")}) {
+        if (which(p).isEmpty())
+            QSKIP(qPrintable(p + QStringLiteral(" is not installed (scripts/install-deps)")));
+    }
+    qputenv("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python");
+    QVERIFY(m_dir.isValid());
+    m_lab = std::make_unique<NetnsLab>(QStringLiteral("h2r"));
+    QString error;
+    QVERIFY2(m_lab->setUp(&error), qPrintable(error));
+
+    // gRPC stubs, then the pod's traffic: GrpcRuns client runs (one connection each).
+    m_stubs = m_dir.filePath(QStringLiteral("stubs"));
+    QVERIFY(QDir().mkpath(m_stubs));
+    const QString h2dir = QStringLiteral(SRCDIR "/h2");
+    QProcess protoc;
+    protoc.start(Python,
+                 {QStringLiteral("-m"), QStringLiteral("grpc_tools.protoc"), QStringLiteral("-I"),
+                  h2dir, QStringLiteral("--python_out=") + m_stubs,
+                  QStringLiteral("--grpc_python_out=") + m_stubs, QStringLiteral("greeter.proto")});
+    QVERIFY(protoc.waitForFinished(60000));
+    QVERIFY2(protoc.exitCode() == 0, protoc.readAllStandardError().constData());
+    {
+        const int port = 50051;
+        BackgroundProcess server;
+        QVERIFY2(server.start(m_lab->serverNs(), Python,
+                              {h2dir + QStringLiteral("/grpc_server.py"), m_stubs,
+                               QString::number(port)},
+                              "grpc server ready", QProcess::StandardOutput, &error, 60000),
+                 qPrintable(error));
+        m_grpcPcap = m_dir.filePath(QStringLiteral("grpc.pcap"));
+        QVERIFY2(
+                capture(
+                        [&](QString *err) {
+                            for (int i = 0; i < GrpcRuns; ++i) {
+                                QProcess c;
+                                c.start(QStringLiteral("ip"),
+                                        NetnsLab::execArgs(
+                                                m_lab->clientNs(), Python,
+                                                {h2dir + QStringLiteral("/grpc_client.py"), m_stubs,
+                                                 QStringLiteral("%1:%2")
+                                                         .arg(NetnsLab::serverV4())
+                                                         .arg(port)}));
+                                if (!c.waitForFinished(60000) || c.exitCode() != 0) {
+                                    *err = QStringLiteral("grpc client failed: ")
+                                           + QString::fromLocal8Bit(c.readAllStandardError());
+                                    return false;
+                                }
+                            }
+                            return true;
+                        },
+                        m_grpcPcap, &error),
+                qPrintable(error));
+        QVERIFY(server.stop(SIGTERM, &error));
+    }
+
+    // nghttpd: h2load's GETs of three files over two connections, and an upload (POST).
+    m_www = m_dir.filePath(QStringLiteral("www"));
+    QVERIFY(QDir().mkpath(m_www));
+    for (int i = 0; i < 3; ++i) {
+        QFile f(m_www + QStringLiteral("/p%1.txt").arg(i));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray("page ") + QByteArray::number(i) + '\n');
+    }
+    {
+        const int port = 8080;
+        BackgroundProcess server;
+        QVERIFY2(server.start(m_lab->serverNs(), which(QStringLiteral("nghttpd")),
+                              {QStringLiteral("--no-tls"), QStringLiteral("-d"), m_www,
+                               QString::number(port)},
+                              {}, QProcess::StandardOutput, &error),
+                 qPrintable(error));
+        QVERIFY2(NetnsLab::waitListening(m_lab->serverNs(), port, &error), qPrintable(error));
+        const QString base = QStringLiteral("http://%1:%2/").arg(NetnsLab::serverV4()).arg(port);
+        m_nghttpPcap = m_dir.filePath(QStringLiteral("nghttp.pcap"));
+        QVERIFY2(capture(
+                         [&](QString *err) {
+                             QProcess load;
+                             load.start(QStringLiteral("ip"),
+                                        NetnsLab::execArgs(
+                                                m_lab->clientNs(), which(QStringLiteral("h2load")),
+                                                {QStringLiteral("-n"), QStringLiteral("600"),
+                                                 QStringLiteral("-c"), QStringLiteral("2"),
+                                                 QStringLiteral("-m"), QStringLiteral("8"),
+                                                 base + QStringLiteral("p0.txt"),
+                                                 base + QStringLiteral("p1.txt"),
+                                                 base + QStringLiteral("p2.txt")}));
+                             if (!load.waitForFinished(60000)
+                                 || !load.readAllStandardOutput().contains("600 succeeded")) {
+                                 *err = QStringLiteral("h2load failed");
+                                 return false;
+                             }
+                             QProcess post;
+                             post.start(QStringLiteral("ip"),
+                                        NetnsLab::execArgs(
+                                                m_lab->clientNs(), which(QStringLiteral("nghttp")),
+                                                {QStringLiteral("-n"), QStringLiteral("-d"),
+                                                 m_www + QStringLiteral("/p1.txt"),
+                                                 base + QStringLiteral("p2.txt")}));
+                             if (!post.waitForFinished(30000) || post.exitCode() != 0) {
+                                 *err = QStringLiteral("nghttp -d failed");
+                                 return false;
+                             }
+                             return true;
+                         },
+                         m_nghttpPcap, &error),
+                 qPrintable(error));
+        m_nghttpRequests = 601;
+        QVERIFY(server.stop(SIGTERM, &error));
+    }
+}
+
+void TestHttp2Replay::cleanupTestCase()
+{
+    m_lab.reset();
+}
+
+void TestHttp2Replay::grpcAllSame()
+{
+    BackgroundProcess local;
+    quint16 port = 0;
+    QVERIFY(startGrpc(local, {}, &port));
+    const Replay r = replay(options(m_grpcPcap, port));
+    qInfo("gRPC replay to the same server: %s; %s", qPrintable(r.message),
+          qPrintable(r.verdicts()));
+    for (const QJsonObject &v : r.records) {
+        if (v.value(QLatin1String("verdict")).toString() != QLatin1String("same"))
+            qWarning("%s", QJsonDocument(v).toJson(QJsonDocument::Compact).constData());
+    }
+    QVERIFY2(r.finished && r.ok, qPrintable(r.message));
+    QCOMPARE(r.num("requests"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.num("http2Requests"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.num("http2Undecodable"), 0);
+    QCOMPARE(r.num("sent"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.num("answered"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.compare("same"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.records.size(), GrpcRuns * 4);
+    QMap<QString, int> routes;
+    for (const QJsonObject &v : r.records) {
+        QCOMPARE(v.value(QLatin1String("protocol")).toString(), QStringLiteral("http2"));
+        const QString route = v.value(QLatin1String("route")).toString();
+        ++routes[route];
+        const int grpcStatus = route.endsWith(QLatin1String("/Fail")) ? 5 : 0;
+        QCOMPARE(v.value(QLatin1String("podGrpcStatus")).toInt(), grpcStatus);
+        QCOMPARE(v.value(QLatin1String("localGrpcStatus")).toInt(), grpcStatus);
+    }
+    QCOMPARE(routes.value(QStringLiteral("POST /podtaptest.Greeter/SayHello")), 2 * GrpcRuns);
+    QCOMPARE(routes.value(QStringLiteral("POST /podtaptest.Greeter/CountUp")), GrpcRuns);
+    QCOMPARE(routes.value(QStringLiteral("POST /podtaptest.Greeter/Fail")), GrpcRuns);
+    QVERIFY(local.stop(SIGTERM, nullptr));
+}
+
+void TestHttp2Replay::grpcOneMethodDiffers()
+{
+    BackgroundProcess local;
+    quint16 port = 0;
+    QVERIFY(startGrpc(local, QStringLiteral("hi"), &port));
+    const Replay r = replay(options(m_grpcPcap, port));
+    qInfo("gRPC replay to the variant: %s; %s", qPrintable(r.message), qPrintable(r.verdicts()));
+    QVERIFY2(r.finished && r.ok, qPrintable(r.message));
+    QCOMPARE(r.num("sent"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.compare("body"), qint64(2 * GrpcRuns));
+    QCOMPARE(r.compare("same"), qint64(2 * GrpcRuns));
+    for (const QJsonObject &v : r.records) {
+        const bool sayHello
+                = v.value(QLatin1String("route")).toString().endsWith(QLatin1String("/SayHello"));
+        QCOMPARE(v.value(QLatin1String("verdict")).toString(),
+                 sayHello ? QStringLiteral("body") : QStringLiteral("same"));
+    }
+    QVERIFY(local.stop(SIGTERM, nullptr));
+}
+
+void TestHttp2Replay::nghttpdAllSame()
+{
+    BackgroundProcess local;
+    const quint16 port = freePort();
+    QString error;
+    QVERIFY2(local.start({}, which(QStringLiteral("nghttpd")),
+                         {QStringLiteral("--no-tls"), QStringLiteral("-d"), m_www,
+                          QString::number(port)},
+                         {}, QProcess::StandardOutput, &error),
+             qPrintable(error));
+    QVERIFY(waitListening(port));
+    const Replay r = replay(options(m_nghttpPcap, port)); // as fast as 8 streams allow
+    qInfo("nghttpd replay: %s; %s in %lld ms", qPrintable(r.message), qPrintable(r.verdicts()),
+          qlonglong(r.ms));
+    QVERIFY2(r.finished && r.ok, qPrintable(r.message));
+    QCOMPARE(r.num("sent"), qint64(m_nghttpRequests));
+    QCOMPARE(r.compare("same"), qint64(m_nghttpRequests));
+    int posts = 0;
+    for (const QJsonObject &v : r.records)
+        posts += v.value(QLatin1String("route")).toString() == QLatin1String("POST /p2.txt");
+    QCOMPARE(posts, 1);
+    QVERIFY(local.stop(SIGTERM, nullptr));
+}
+
+void TestHttp2Replay::rateAndPercent()
+{
+    BackgroundProcess local;
+    const quint16 port = freePort();
+    QString error;
+    QVERIFY2(local.start({}, which(QStringLiteral("nghttpd")),
+                         {QStringLiteral("--no-tls"), QStringLiteral("-d"), m_www,
+                          QString::number(port)},
+                         {}, QProcess::StandardOutput, &error),
+             qPrintable(error));
+    QVERIFY(waitListening(port));
+    HttpReplaySession::Options o = options(m_nghttpPcap, port);
+    o.rate = 200;
+    o.percent = 50;
+    const Replay r = replay(o);
+    const double achieved = r.summary.value(QLatin1String("rate")).toDouble();
+    qInfo("nghttpd replay --rate 200 --percent 50: %s; %s; %.1f/s (%+.2f %%) in %lld ms",
+          qPrintable(r.message), qPrintable(r.verdicts()), achieved, (achieved / 200 - 1) * 100,
+          qlonglong(r.ms));
+    QVERIFY2(r.finished && r.ok, qPrintable(r.message));
+    QCOMPARE(r.num("requests"), qint64(m_nghttpRequests));
+    QCOMPARE(r.num("http2Requests"), qint64(m_nghttpRequests));
+    QVERIFY2(std::abs(r.num("sent") * 2 - r.num("requests")) <= 2,
+             qPrintable(QString::number(r.num("sent"))));
+    QCOMPARE(r.num("selected"), r.num("sent"));
+    QCOMPARE(r.num("answered"), r.num("sent"));
+    QCOMPARE(r.compare("same"), r.num("sent"));
+    // The tolerance of the HTTP/1 replay test (tst_shadowcompare): 5 %.
+    QVERIFY2(std::abs(achieved / 200 - 1) <= 0.05, qPrintable(QString::number(achieved)));
+    QVERIFY(double(r.ms) >= double(r.num("sent") - 1) * 1000.0 / 200 * 0.95);
+    QVERIFY(local.stop(SIGTERM, nullptr));
+}
+
+void TestHttp2Replay::deadPort()
+{
+    const Replay r = replay(options(m_grpcPcap, freePort()), 20000);
+    qInfo("gRPC replay to a dead port: %s in %lld ms", qPrintable(r.message), qlonglong(r.ms));
+    QVERIFY2(r.finished, "the replay did not finish");
+    QCOMPARE(r.num("sent"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.num("localErrors"), qint64(GrpcRuns * 4));
+    QCOMPARE(r.num("timeouts"), 0);
+    QCOMPARE(r.compare("localErrors"), qint64(GrpcRuns * 4));
+    for (const QJsonObject &v : r.records) {
+        QCOMPARE(v.value(QLatin1String("verdict")).toString(), QStringLiteral("local-error"));
+        QVERIFY2(v.value(QLatin1String("detail")).toString().contains(QLatin1String("refused")),
+                 qPrintable(v.value(QLatin1String("detail")).toString()));
+    }
+    QVERIFY(r.ms < 5000);
+}
+
+void TestHttp2Replay::resetsAndGoaway()
+{
+    // Every 7th request of a connection reset, GOAWAY after its 50th.
+    MisbehavingHttp2Server server(7, 50);
+    QVERIFY(server.listen());
+    const Replay r = replay(options(m_nghttpPcap, server.port()), 30000);
+    qInfo("nghttp replay to a server that resets and says GOAWAY: %s in %lld ms; server: %d "
+          "requests, %d resets, %d GOAWAYs",
+          qPrintable(r.message), qlonglong(r.ms), server.requests(), server.resets(),
+          server.goaways());
+    QVERIFY2(r.finished, "the replay did not finish");
+    QCOMPARE(r.num("sent"), qint64(m_nghttpRequests));
+    QCOMPARE(r.num("timeouts"), 0);
+    QCOMPARE(r.num("answered") + r.num("localErrors"), r.num("sent"));
+    QCOMPARE(r.num("answered"), qint64(server.requests() - server.resets()));
+    int resets = 0, refused = 0;
+    for (const QJsonObject &v : r.records) {
+        if (v.value(QLatin1String("verdict")).toString() != QLatin1String("local-error"))
+            continue;
+        const QString detail = v.value(QLatin1String("detail")).toString();
+        if (detail.contains(QLatin1String("reset stream")))
+            ++resets;
+        else if (detail.contains(QLatin1String("GOAWAY (NO_ERROR")))
+            ++refused;
+        else
+            QFAIL(qPrintable(detail));
+    }
+    QCOMPARE(resets, server.resets());
+    QCOMPARE(resets + refused, int(r.num("localErrors")));
+    QVERIFY(server.goaways() >= m_nghttpRequests / 60);
+}
+
+QTEST_GUILESS_MAIN(TestHttp2Replay)
+#include "tst_http2replay.moc"
