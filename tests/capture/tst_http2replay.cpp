@@ -7,9 +7,11 @@
 // request gets its error, nothing hangs).
 #include "backgroundprocess.h"
 #include "capturecheck.h"
-#include "misbehavinghttp2server.h"
+#include "http2testserver.h"
 #include "netnslab.h"
 
+#include "capture/captureengine.h"
+#include "http/httpsink.h"
 #include "replay/httpreplaysession.h"
 
 #include <QDir>
@@ -133,6 +135,7 @@ private Q_SLOTS:
     void grpcOneMethodDiffers();
     void nghttpdAllSame();
     void rateAndPercent();
+    void requestsAsSent();
     void deadPort();
     void resetsAndGoaway();
 
@@ -296,6 +299,9 @@ void TestHttp2Replay::initTestCase()
                                                 m_lab->clientNs(), which(QStringLiteral("nghttp")),
                                                 {QStringLiteral("-n"), QStringLiteral("-d"),
                                                  m_www + QStringLiteral("/p1.txt"),
+                                                 QStringLiteral("-H"),
+                                                 QStringLiteral("authorization: Bearer podtap"),
+                                                 QStringLiteral("-H"), QStringLiteral("x-env: pod"),
                                                  base + QStringLiteral("p2.txt")}));
                              if (!post.waitForFinished(30000) || post.exitCode() != 0) {
                                  *err = QStringLiteral("nghttp -d failed");
@@ -427,6 +433,102 @@ void TestHttp2Replay::rateAndPercent()
     QVERIFY(local.stop(SIGTERM, nullptr));
 }
 
+namespace {
+// The requests of a capture as HttpSink decodes them.
+std::vector<HttpExchange> decode(const QString &pcap)
+{
+    std::vector<HttpExchange> out;
+    HttpSink sink([&](const TcpConnection &, HttpExchange &&x) { out.push_back(std::move(x)); });
+    sink.setHttp2Decoding(true);
+    CaptureEngine engine;
+    engine.setSink(&sink);
+    QFile f(pcap);
+    if (!f.open(QIODevice::ReadOnly))
+        return out;
+    const QByteArray all = f.readAll();
+    engine.feed(reinterpret_cast<const std::uint8_t *>(all.constData()), std::size_t(all.size()));
+    engine.finish();
+    return out;
+}
+
+QByteArray field(const Http2TestServer::Request &r, const QByteArray &name)
+{
+    for (const auto &[n, v] : r.fields) {
+        if (n == name)
+            return v;
+    }
+    return {};
+}
+} // namespace
+
+void TestHttp2Replay::requestsAsSent()
+{
+    // gRPC: every call's body byte for byte as captured, te: trailers kept.
+    {
+        Http2TestServer server(0, 0);
+        QVERIFY(server.listen());
+        const Replay r = replay(options(m_grpcPcap, server.port()));
+        QVERIFY2(r.finished, qPrintable(r.message));
+        QCOMPARE(server.received().size(), GrpcRuns * 4);
+        QList<QPair<QByteArray, QByteArray>> sent, captured;
+        for (const Http2TestServer::Request &q : server.received()) {
+            sent.append({field(q, ":path"), q.body});
+            QCOMPARE(field(q, "te"), QByteArray("trailers"));
+            QCOMPARE(field(q, "content-type"), QByteArray("application/grpc"));
+            QCOMPARE(field(q, ":method"), QByteArray("POST"));
+            QCOMPARE(field(q, ":scheme"), QByteArray("http"));
+            QVERIFY(field(q, "content-length").isNull());
+        }
+        for (const HttpExchange &x : decode(m_grpcPcap))
+            captured.append({x.request.target, x.request.body});
+        std::sort(sent.begin(), sent.end());
+        std::sort(captured.begin(), captured.end());
+        QCOMPARE(sent, captured);
+        QVERIFY(std::any_of(sent.begin(), sent.end(), [](const auto &p) {
+            return p.second.size() > 5 && p.second[0] == 1; // the gzip-compressed message
+        }));
+    }
+    // The upload: Authorization stripped unless kept, --header replaces (host → :authority)
+    auto upload = [](const Http2TestServer &server) {
+        for (const Http2TestServer::Request &q : server.received()) {
+            if (field(q, ":method") == "POST")
+                return q;
+        }
+        return Http2TestServer::Request{};
+    };
+    QByteArray page1;
+    {
+        QFile f(m_www + QStringLiteral("/p1.txt"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        page1 = f.readAll();
+    }
+    for (const bool keepAuth : {false, true}) {
+        Http2TestServer server(0, 0);
+        QVERIFY(server.listen());
+        HttpReplaySession::Options o = options(m_nghttpPcap, server.port());
+        o.keepAuth = keepAuth;
+        o.setHeaders = {{"X-Env", "local"}, {"Host", "replay.example"}};
+        const Replay r = replay(o);
+        QVERIFY2(r.finished, qPrintable(r.message));
+        QCOMPARE(server.received().size(), m_nghttpRequests);
+        const Http2TestServer::Request q = upload(server);
+        QCOMPARE(q.body, page1);
+        QCOMPARE(field(q, "authorization"), keepAuth ? QByteArray("Bearer podtap") : QByteArray());
+        QCOMPARE(field(q, "x-env"), QByteArray("local"));
+        QCOMPARE(field(q, ":authority"), QByteArray("replay.example"));
+        QCOMPARE(field(q, ":path"), QByteArray("/p2.txt"));
+        QCOMPARE(field(q, "content-length"), QByteArray::number(page1.size()));
+        int xenv = 0;
+        bool regularSeen = false;
+        for (const auto &[n, v] : q.fields) {
+            xenv += n == "x-env";
+            QVERIFY2(!(regularSeen && n.startsWith(':')), "pseudo-header fields come first");
+            regularSeen = regularSeen || !n.startsWith(':');
+        }
+        QCOMPARE(xenv, 1);
+    }
+}
+
 void TestHttp2Replay::deadPort()
 {
     const Replay r = replay(options(m_grpcPcap, freePort()), 20000);
@@ -447,7 +549,7 @@ void TestHttp2Replay::deadPort()
 void TestHttp2Replay::resetsAndGoaway()
 {
     // Every 7th request of a connection reset, GOAWAY after its 50th.
-    MisbehavingHttp2Server server(7, 50);
+    Http2TestServer server(7, 50);
     QVERIFY(server.listen());
     const Replay r = replay(options(m_nghttpPcap, server.port()), 30000);
     qInfo("nghttp replay to a server that resets and says GOAWAY: %s in %lld ms; server: %d "

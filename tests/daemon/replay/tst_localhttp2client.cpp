@@ -2,7 +2,7 @@
 // connection, SETTINGS_MAX_CONCURRENT_STREAMS 1, bodies larger than the kept part both ways,
 // trailers), a dead port, and an nghttp2 server that resets streams and sends GOAWAY.
 #include "backgroundprocess.h"
-#include "misbehavinghttp2server.h"
+#include "http2testserver.h"
 
 #include "http/httpparser.h"
 #include "replay/localhttp2client.h"
@@ -136,6 +136,7 @@ private Q_SLOTS:
     void trailers();
     void deadPort();
     void resetsAndGoaway();
+    void timeoutPerStream();
     void notHttp2();
 
 private:
@@ -297,7 +298,7 @@ void TestLocalHttp2Client::deadPort()
 void TestLocalHttp2Client::resetsAndGoaway()
 {
     // Every 4th request reset; GOAWAY after the 10th of a connection.
-    MisbehavingHttp2Server server(4, 10);
+    Http2TestServer server(4, 10);
     QVERIFY(server.listen());
     LocalHttp2Client client(QHostAddress::LocalHost, server.port(), 16);
     Driver d(client);
@@ -335,6 +336,36 @@ void TestLocalHttp2Client::resetsAndGoaway()
     QVERIFY(refused > 0);
     QCOMPARE(client.connectionsOpened(), quint64(server.goaways()));
     QCOMPARE(server.goaways(), 4);
+}
+
+void TestLocalHttp2Client::timeoutPerStream()
+{
+    // Every 3rd request is never answered: it times out alone (RST_STREAM CANCEL), the others
+    // on the same connection are answered.
+    Http2TestServer server(0, 0, 3);
+    QVERIFY(server.listen());
+    LocalHttp2Client client(QHostAddress::LocalHost, server.port(), 16);
+    Driver d(client);
+    d.timeoutMs = 400;
+    for (int i = 0; i < 12; ++i)
+        d.requests << get("/t" + QByteArray::number(i), server.port());
+    QElapsedTimer t;
+    t.start();
+    QVERIFY(d.run(5000));
+    int timedOut = 0;
+    for (const auto &[i, r] : d.results) {
+        if (r.ok)
+            continue;
+        QVERIFY(r.timedOut);
+        QCOMPARE(r.why, QStringLiteral("no complete answer in time"));
+        ++timedOut;
+    }
+    qInfo("12 requests, every 3rd unanswered: %d timed out after %lld ms", timedOut,
+          qlonglong(t.elapsed()));
+    QCOMPARE(timedOut, 4);
+    QCOMPARE(client.connectionsOpened(), 1u);
+    QCOMPARE(client.inFlight(), 0);
+    QVERIFY(t.elapsed() < 2000);
 }
 
 void TestLocalHttp2Client::notHttp2()

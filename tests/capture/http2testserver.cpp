@@ -1,4 +1,4 @@
-#include "misbehavinghttp2server.h"
+#include "http2testserver.h"
 
 #include <QTcpSocket>
 
@@ -6,14 +6,15 @@
 
 #include <cstring>
 
-struct MisbehavingHttp2Server::Connection
+struct Http2TestServer::Connection
 {
-    MisbehavingHttp2Server *server = nullptr;
+    Http2TestServer *server = nullptr;
     QTcpSocket *socket = nullptr;
     nghttp2_session *session = nullptr;
     int requests = 0;
     bool goaway = false;
     QHash<int32_t, QByteArray> bodies; // answers being sent, by stream
+    QHash<int32_t, Request> incoming;  // requests being received, by stream
 
     void flush()
     {
@@ -50,7 +51,10 @@ struct MisbehavingHttp2Server::Connection
         const int32_t id = frame->hd.stream_id;
         const int k = ++c->requests;
         ++c->server->m_requests;
-        if (c->server->m_resetEvery > 0 && k % c->server->m_resetEvery == 0) {
+        c->server->m_received.append(c->incoming.take(id));
+        if (c->server->m_silentEvery > 0 && k % c->server->m_silentEvery == 0) {
+            // no answer
+        } else if (c->server->m_resetEvery > 0 && k % c->server->m_resetEvery == 0) {
             ++c->server->m_resets;
             nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_INTERNAL_ERROR);
         } else {
@@ -75,19 +79,38 @@ struct MisbehavingHttp2Server::Connection
     static int streamClose(nghttp2_session *, int32_t id, uint32_t, void *user)
     {
         static_cast<Connection *>(user)->bodies.remove(id);
+        static_cast<Connection *>(user)->incoming.remove(id);
+        return 0;
+    }
+
+    static int header(nghttp2_session *, const nghttp2_frame *frame, const uint8_t *name,
+                      size_t namelen, const uint8_t *value, size_t valuelen, uint8_t, void *user)
+    {
+        static_cast<Connection *>(user)->incoming[frame->hd.stream_id].fields.append(
+                {QByteArray(reinterpret_cast<const char *>(name), qsizetype(namelen)),
+                 QByteArray(reinterpret_cast<const char *>(value), qsizetype(valuelen))});
+        return 0;
+    }
+
+    static int data(nghttp2_session *, uint8_t, int32_t id, const uint8_t *bytes, size_t len,
+                    void *user)
+    {
+        static_cast<Connection *>(user)->incoming[id].body.append(
+                reinterpret_cast<const char *>(bytes), qsizetype(len));
         return 0;
     }
 };
 
-MisbehavingHttp2Server::MisbehavingHttp2Server(int resetEvery, int goawayAfter, QObject *parent)
+Http2TestServer::Http2TestServer(int resetEvery, int goawayAfter, int silentEvery, QObject *parent)
     : QObject(parent)
     , m_resetEvery(resetEvery)
     , m_goawayAfter(goawayAfter)
+    , m_silentEvery(silentEvery)
 {
-    connect(&m_server, &QTcpServer::newConnection, this, &MisbehavingHttp2Server::onNewConnection);
+    connect(&m_server, &QTcpServer::newConnection, this, &Http2TestServer::onNewConnection);
 }
 
-MisbehavingHttp2Server::~MisbehavingHttp2Server()
+Http2TestServer::~Http2TestServer()
 {
     for (Connection *c : std::as_const(m_connections)) {
         c->socket->disconnect(this);
@@ -96,12 +119,12 @@ MisbehavingHttp2Server::~MisbehavingHttp2Server()
     }
 }
 
-bool MisbehavingHttp2Server::listen()
+bool Http2TestServer::listen()
 {
     return m_server.listen(QHostAddress::LocalHost, 0);
 }
 
-void MisbehavingHttp2Server::onNewConnection()
+void Http2TestServer::onNewConnection()
 {
     while (QTcpSocket *s = m_server.nextPendingConnection()) {
         auto *c = new Connection;
@@ -111,6 +134,8 @@ void MisbehavingHttp2Server::onNewConnection()
         nghttp2_session_callbacks_new(&cb);
         nghttp2_session_callbacks_set_on_frame_recv_callback(cb, &Connection::frameRecv);
         nghttp2_session_callbacks_set_on_stream_close_callback(cb, &Connection::streamClose);
+        nghttp2_session_callbacks_set_on_header_callback(cb, &Connection::header);
+        nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, &Connection::data);
         nghttp2_session_server_new(&c->session, cb, c);
         nghttp2_session_callbacks_del(cb);
         const nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 100}};
