@@ -5,6 +5,8 @@
 // differently (only those calls differ), with --rate 200 --percent 50 (rate within 5 %, half
 // sent), to a dead port and to an nghttp2 server that resets streams and sends GOAWAY (every
 // request gets its error, nothing hangs).
+#include "../e2e/support/clirunner.h"
+#include "../e2e/support/podtapdprocess.h"
 #include "backgroundprocess.h"
 #include "capturecheck.h"
 #include "http2testserver.h"
@@ -133,6 +135,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void grpcAllSame();
     void grpcOneMethodDiffers();
+    void cliReportPerRoute();
     void nghttpdAllSame();
     void rateAndPercent();
     void requestsAsSent();
@@ -373,6 +376,55 @@ void TestHttp2Replay::grpcOneMethodDiffers()
         QCOMPARE(v.value(QLatin1String("verdict")).toString(),
                  sayHello ? QStringLiteral("body") : QStringLiteral("same"));
     }
+    QVERIFY(local.stop(SIGTERM, nullptr));
+}
+
+// The same through the real `podtap replay FILE --http` and podtapd: the report per route.
+void TestHttp2Replay::cliReportPerRoute()
+{
+    BackgroundProcess local;
+    quint16 port = 0;
+    QVERIFY(startGrpc(local, QStringLiteral("hi"), &port));
+    PodtapdProcess daemon;
+    QVERIFY(daemon.prepare(m_dir.filePath(QStringLiteral("daemon"))));
+    const QProcessEnvironment env = daemon.environment({});
+    QString error;
+    QVERIFY2(daemon.start(env, &error), qPrintable(error));
+    QVERIFY2(daemon.waitUntilAnswering(env, &error), qPrintable(error));
+    const QString reportFile = m_dir.filePath(QStringLiteral("report.json"));
+    const CliRunner::Result r
+            = CliRunner::run(CliRunner::podtap(),
+                             {QStringLiteral("replay"), m_grpcPcap, QStringLiteral("--to"),
+                              QStringLiteral("127.0.0.1:%1").arg(port), QStringLiteral("--http"),
+                              QStringLiteral("--compare"), QStringLiteral("--report"), reportFile,
+                              QStringLiteral("--json"), QStringLiteral("--no-start")},
+                             env, 60000);
+    daemon.terminate();
+    if (r.code != 0)
+        daemon.printLogTail();
+    QVERIFY2(r.code == 0, QByteArray(r.out + r.err).constData());
+    const QJsonObject done = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(done.value(QLatin1String("http2Requests")).toInteger(), qint64(GrpcRuns * 4));
+    QCOMPARE(done.value(QLatin1String("sent")).toInteger(), qint64(GrpcRuns * 4));
+    QFile in(reportFile);
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    const QJsonObject report = QJsonDocument::fromJson(in.readAll()).object();
+    const QJsonObject routes = report.value(QLatin1String("routes")).toObject();
+    qInfo("podtap replay --http --report: %s",
+          QJsonDocument(routes).toJson(QJsonDocument::Compact).left(600).constData());
+    auto verdicts = [&routes](const char *route) {
+        return routes.value(QLatin1String(route))
+                .toObject()
+                .value(QLatin1String("verdicts"))
+                .toObject();
+    };
+    QCOMPARE(routes.size(), 3);
+    QCOMPARE(verdicts("POST /podtaptest.Greeter/SayHello"),
+             QJsonObject({{QStringLiteral("body"), 2 * GrpcRuns}}));
+    QCOMPARE(verdicts("POST /podtaptest.Greeter/CountUp"),
+             QJsonObject({{QStringLiteral("same"), GrpcRuns}}));
+    QCOMPARE(verdicts("POST /podtaptest.Greeter/Fail"),
+             QJsonObject({{QStringLiteral("same"), GrpcRuns}}));
     QVERIFY(local.stop(SIGTERM, nullptr));
 }
 
