@@ -99,6 +99,8 @@ struct LocalHttp2Client::Stream
     qint64 submitNs = 0;
     qint64 firstByteNs = 0;
     Fields block; // the header block being received
+    std::size_t blockBytes = 0;
+    bool headTooLarge = false; // a header block past the head limits: fields were dropped
     Fields head;
     Fields trailers;
     bool haveHead = false;
@@ -121,6 +123,7 @@ struct LocalHttp2Client::Callbacks
     {
         if (Stream *s = self(user)->streamById(frame->hd.stream_id)) {
             s->block.clear();
+            s->blockBytes = 0;
             if (s->firstByteNs == 0)
                 s->firstByteNs = nowNs();
         }
@@ -133,8 +136,13 @@ struct LocalHttp2Client::Callbacks
         Stream *s = self(user)->streamById(frame->hd.stream_id);
         if (!s)
             return 0;
-        if (s->block.size() >= 1000)
-            return 0; // bounded like the decoder's head limits
+        // Bounded like a captured head (HttpParser::Limits): more is decoded, not kept.
+        s->blockBytes += namelen + valuelen;
+        if (s->block.size() >= HttpParser::Limits{}.maxHeaders
+            || s->blockBytes > HttpParser::Limits{}.maxHeadBytes) {
+            s->headTooLarge = true;
+            return 0;
+        }
         s->block.append({QByteArray(reinterpret_cast<const char *>(name), qsizetype(namelen)),
                          QByteArray(reinterpret_cast<const char *>(value), qsizetype(valuelen))});
         return 0;
@@ -310,6 +318,9 @@ quint64 LocalHttp2Client::send(const Request &request, int timeoutMs)
         connectNow();
     else if (m_settingsReceived)
         submitQueued();
+    // Never signalled from inside send(): the caller learns the id first.
+    if (!m_outcomes.empty())
+        QMetaObject::invokeMethod(this, &LocalHttp2Client::deliver, Qt::QueuedConnection);
     return id;
 }
 
@@ -423,7 +434,6 @@ void LocalHttp2Client::flush()
             }
         }
     }
-    deliver();
 }
 
 void LocalHttp2Client::onReadyRead()
@@ -444,6 +454,7 @@ void LocalHttp2Client::onReadyRead()
         submitQueued();
     else
         flush();
+    deliver();
     if (!hadSettings && m_settingsReceived)
         Q_EMIT ready();
 }
@@ -501,6 +512,8 @@ void LocalHttp2Client::finishStream(std::int32_t streamId, std::uint32_t errorCo
     m.firstByteNs = s->firstByteNs;
     m.lastByteNs = s->lastByteNs;
     m.wireBytes = m.headBytes + m.bodyBytes + std::uint64_t(m.rawTrailers.size());
+    if (s->headTooLarge)
+        m.incomplete = HttpMessage::Incomplete::HeadTooLarge;
     if (GrpcCall::isGrpc(x.request))
         x.grpc = GrpcCall::decode(x.request, &x.response);
     o.ok = true;
@@ -526,9 +539,13 @@ void LocalHttp2Client::timeOut(quint64 id)
     Outcome o;
     o.id = id;
     o.timedOut = true;
-    o.why = QStringLiteral("no complete answer in time");
+    o.why = m_session && !m_settingsReceived
+                    ? QStringLiteral("no complete answer in time: the local build sent no HTTP/2 "
+                                     "SETTINGS (does it speak h2c with prior knowledge?)")
+                    : QStringLiteral("no complete answer in time");
     m_outcomes.push_back(std::move(o));
     flush();
+    deliver();
 }
 
 void LocalHttp2Client::failConnection(const QString &why)

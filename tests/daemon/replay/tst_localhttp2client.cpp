@@ -138,6 +138,7 @@ private Q_SLOTS:
     void resetsAndGoaway();
     void timeoutPerStream();
     void notHttp2();
+    void silentServer();
 
 private:
     bool startNghttpd(BackgroundProcess &p, quint16 *port, const QStringList &extra);
@@ -388,6 +389,25 @@ void TestLocalHttp2Client::notHttp2()
                  qPrintable(r.why));
     }
     qInfo("HTTP/1 server: %s", qPrintable(d.results[0].why));
+}
+
+void TestLocalHttp2Client::silentServer()
+{
+    // Accepts, reads, never answers: no SETTINGS, so the request is never sent; it times out
+    // saying so.
+    QTcpServer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    QList<QTcpSocket *> held;
+    connect(&silent, &QTcpServer::newConnection, this,
+            [&] { held << silent.nextPendingConnection(); });
+    LocalHttp2Client client(QHostAddress::LocalHost, silent.serverPort(), 8);
+    Driver d(client, {get("/", silent.serverPort())});
+    d.timeoutMs = 300;
+    QVERIFY(d.run(5000));
+    QVERIFY(d.results[0].timedOut);
+    QVERIFY2(d.results[0].why.contains(QLatin1String("sent no HTTP/2 SETTINGS")),
+             qPrintable(d.results[0].why));
+    QCOMPARE(client.inFlight(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestLocalHttp2Client)
