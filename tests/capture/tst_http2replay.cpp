@@ -97,7 +97,7 @@ struct Replay
     }
 };
 
-Replay replay(HttpReplaySession::Options o, int waitMs = 60000)
+Replay replay(const HttpReplaySession::Options &o, int waitMs = 60000)
 {
     Replay r;
     HttpReplaySession s(o);
