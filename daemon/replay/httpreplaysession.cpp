@@ -37,7 +37,8 @@ QJsonObject HttpReplaySession::Stats::toJson() const
                        {QStringLiteral("skippedLarge"), qint64(skippedLarge)},
                        {QStringLiteral("filteredOut"), qint64(filteredOut)},
                        {QStringLiteral("http2Requests"), qint64(http2Requests)},
-                       {QStringLiteral("http2Undecodable"), qint64(http2Undecodable)}};
+                       {QStringLiteral("http2Undecodable"), qint64(http2Undecodable)},
+                       {QStringLiteral("otherConnections"), qint64(otherConnections)}};
 }
 
 HttpReplaySession::HttpReplaySession(const Options &options, QObject *parent)
@@ -196,6 +197,7 @@ void HttpReplaySession::read()
             m_tracker.process(m_segment, pkt);
     }
     m_stats.http2Undecodable = m_http.stats().http2Undecodable;
+    m_stats.otherConnections = m_http.stats().otherConnections;
     dispatch();
 }
 
@@ -449,8 +451,13 @@ void HttpReplaySession::finishIfIdle()
               + (m_stats.http2Undecodable > 0
                          ? QStringLiteral("; %1 HTTP/2 connections could not be decoded (joined "
                                           "mid-stream, gaps or protocol errors): their requests "
-                                          "are not replayed")
+                                          "from there on are not replayed")
                                    .arg(m_stats.http2Undecodable)
+                         : QString())
+              + (m_stats.otherConnections > 0
+                         ? QStringLiteral("; %1 connections not recognized as HTTP (another "
+                                          "protocol, or their start was not captured)")
+                                   .arg(m_stats.otherConnections)
                          : QString());
     Q_EMIT done(m_error.isEmpty(),
                 m_error.isEmpty() ? message : m_error + QStringLiteral("; ") + message);

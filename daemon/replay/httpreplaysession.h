@@ -69,6 +69,8 @@ public:
         quint64 filteredOut = 0;
         quint64 http2Requests = 0;    // of `requests`, HTTP/2 streams (gRPC calls included)
         quint64 http2Undecodable = 0; // HTTP/2 connections not decodable (whole or in part)
+        quint64 otherConnections = 0; // not recognized as HTTP (another protocol, or its start
+                                      // lost): nothing of them is replayed
         qint64 firstSendMs = -1;
         qint64 lastSendMs = -1;
         QJsonObject toJson() const;

@@ -140,6 +140,7 @@ private Q_SLOTS:
     void rateAndPercent();
     void requestsAsSent();
     void deadPort();
+    void undecodableIsCounted();
     void resetsAndGoaway();
 
 private:
@@ -596,6 +597,55 @@ void TestHttp2Replay::deadPort()
                  qPrintable(v.value(QLatin1String("detail")).toString()));
     }
     QVERIFY(r.ms < 5000);
+}
+
+// A connection whose client segment the capture lost cannot be decoded from there on (HPACK
+// is a state), one whose preface it lost is not recognizable as HTTP/2: counted and said,
+// the rest replayed.
+void TestHttp2Replay::undecodableIsCounted()
+{
+    BackgroundProcess local;
+    quint16 port = 0;
+    QVERIFY(startGrpc(local, {}, &port));
+    struct Case
+    {
+        const char *name;
+        QStringList args;
+    };
+    for (const Case &c : {Case{"the first connection's preface dropped",
+                               {QStringLiteral("--drop-index"), QStringLiteral("0")}},
+                          Case{"a later client segment dropped",
+                               {QStringLiteral("--drop-index"), QStringLiteral("5")}}}) {
+        const QString cut = m_dir.filePath(QStringLiteral("cut.pcap"));
+        QProcess rw;
+        rw.start(CaptureCheck::pcaprewrite(),
+                 QStringList{m_grpcPcap, cut, QStringLiteral("--drop-to"), QStringLiteral("50051")}
+                         + c.args);
+        QVERIFY(rw.waitForFinished(30000));
+        QVERIFY2(rw.exitCode() == 0, rw.readAllStandardError().constData());
+        const Replay r = replay(options(cut, port));
+        qInfo("%s: %s; requests %lld, skippedIncomplete %lld, http2Undecodable %lld, "
+              "otherConnections %lld",
+              c.name, qPrintable(r.message), r.num("requests"), r.num("skippedIncomplete"),
+              r.num("http2Undecodable"), r.num("otherConnections"));
+        QVERIFY2(r.finished, qPrintable(r.message));
+        // Whatever was decoded is replayed and the same.
+        QCOMPARE(r.num("sent"), r.num("requests"));
+        QCOMPARE(r.compare("same"), r.num("sent"));
+        QVERIFY(r.num("requests") >= qint64((GrpcRuns - 1) * 4));
+        QVERIFY(r.num("requests") < qint64(GrpcRuns * 4));
+        if (c.args.last() == QLatin1String("0")) {
+            // No preface: not recognizable as HTTP/2 at all
+            QCOMPARE(r.num("otherConnections"), 1);
+            QVERIFY2(r.message.contains(QLatin1String("1 connections not recognized as HTTP")),
+                     qPrintable(r.message));
+        } else {
+            QCOMPARE(r.num("http2Undecodable"), 1);
+            QVERIFY2(r.message.contains(QLatin1String("1 HTTP/2 connections could not be decoded")),
+                     qPrintable(r.message));
+        }
+    }
+    QVERIFY(local.stop(SIGTERM, nullptr));
 }
 
 void TestHttp2Replay::resetsAndGoaway()
