@@ -72,7 +72,8 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     // HTTP replay: requests, not bytes.
     const QCommandLineOption httpOpt(
             QStringLiteral("http"),
-            QStringLiteral("Replay HTTP requests (rebuilt, rate-controlled), not raw bytes."));
+            QStringLiteral("Replay HTTP requests (rebuilt, rate-controlled), not raw bytes; HTTP/2 "
+                           "and gRPC as HTTP/2."));
     const QCommandLineOption rateOpt(QStringLiteral("rate"),
                                      QStringLiteral("--http: requests per second (0 = max)."),
                                      QStringLiteral("RPS"));
@@ -80,9 +81,9 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
             QStringLiteral("percent"),
             QStringLiteral("--http: replay this share of the requests, evenly spread."),
             QStringLiteral("P"));
-    const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"),
-                                            QStringLiteral("--http: local connections (8)."),
-                                            QStringLiteral("N"));
+    const QCommandLineOption concurrencyOpt(
+            QStringLiteral("concurrency"),
+            QStringLiteral("--http: local connections; HTTP/2 streams (8)."), QStringLiteral("N"));
     const QCommandLineOption headerOpt(
             QStringLiteral("header"),
             QStringLiteral("--http: set 'Name: value' on every request (repeatable)."),

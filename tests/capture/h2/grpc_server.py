@@ -1,7 +1,10 @@
 """gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2].
 
 With sys.argv[3] == "local" it answers as a local build that differs on purpose (for
-GrpcShadowSession): SayHello("podtap") has detail.serial 4243, Fail answers OK."""
+GrpcShadowSession): SayHello("podtap") has detail.serial 4243, Fail answers OK.
+PODTAP_GREETER_VARIANT=hi (tst_http2replay): SayHello answers "hi NAME", the other methods
+answer as usual."""
+import os
 import sys
 from concurrent import futures
 
@@ -17,7 +20,8 @@ LOCAL = len(sys.argv) > 3 and sys.argv[3] == "local"
 class Greeter(greeter_pb2_grpc.GreeterServicer):
     def SayHello(self, request, context):
         serial = 4243 if LOCAL and request.name == "podtap" else 4242
-        return greeter_pb2.HelloReply(message="hello " + request.name,
+        greeting = "hi " if os.environ.get("PODTAP_GREETER_VARIANT") == "hi" else "hello "
+        return greeter_pb2.HelloReply(message=greeting + request.name,
                                       detail=greeter_pb2.Detail(serial=serial, note="unary"))
 
     def CountUp(self, request, context):
