@@ -10,6 +10,7 @@
 #include "preflightcommand.h"
 #include "rbaccommand.h"
 #include "replaycommand.h"
+#include "requestscommand.h"
 #include "retentioncommand.h"
 #include "rmcommand.h"
 #include "sessionscommand.h"
@@ -51,8 +52,8 @@ constexpr Command Commands[] = {
          "TARGET --port N --to [HOST:]PORT [--join-midstream] [--one-pod] [--detach]\n"
          "        [--duration S] [--verbose] [--json] [--image IMG] [--tap-profile P]\n"
          "        [--context C] [-n NS] [--yes-i-mean-production]\n"
-         "        [--compare] [--report FILE] [--ignore-header H]… [--http-method M]…\n"
-         "        [--http-path REGEX] [--http-header 'NAME: REGEX']…\n"
+         "        [--compare] [--report FILE] [--ignore-header H]… [--proto-descriptor FILE]\n"
+         "        [--http-method M]… [--http-path REGEX] [--http-header 'NAME: REGEX']…\n"
          "    or: mirror NAME [--config FILE] [--detach] [--json]   (a mirror of .podtap.yaml)\n"
          "    or: mirror --list [--config FILE] [--json]",
          "copy the pod's inbound traffic to a local port, connection by connection (a podtapd "
@@ -72,6 +73,11 @@ constexpr Command Commands[] = {
         {"connections", "SESSION [--open] [--json]",
          "a session's connections: ended ones from the store, open ones with live counters",
          &ConnectionsCommand::run},
+        {"requests", "SESSION [--json] [--method M] [--verdict V,…] [--route R] [--limit N]",
+         "a session's HTTP/1.x, HTTP/2 and gRPC exchanges with their comparison verdicts "
+         "(V: same, status, body, headers, local-error, local-timeout, not-comparable, differ, "
+         "none)",
+         &RequestsCommand::run},
         {"stop", "SESSION [--json]",
          "stop a session (tcpdump stops, the tap stays, the store closes)", &StopCommand::run},
         {"rm", "SESSION… | --all-stopped [--json]",
@@ -89,7 +95,8 @@ constexpr Command Commands[] = {
          "SESSION|FILE --to [HOST:]PORT [--speed X | --max] [--port N] [--join-midstream]\n"
          "        [--connections ID|ADDR:PORT,…] [--json]\n"
          "        [--http [--rate RPS] [--percent P] [--concurrency N] [--header 'NAME: VALUE']…\n"
-         "        [--keep-auth] [--compare] [--report FILE] [--ignore-header H]…]",
+         "        [--keep-auth] [--compare] [--report FILE] [--ignore-header H]…\n"
+         "        [--proto-descriptor FILE]]",
          "send a capture's inbound connections to a local port; --http: its requests, rate-"
          "controlled, answers compared with the recorded ones (exit 5: local errors)",
          &ReplayCommand::run},

@@ -8,6 +8,7 @@
 #include "sessionrunner.h"
 #include "units.h"
 
+#include "http2/protodescriptorset.h"
 #include "ipc/sessionstartrequest.h"
 #include "portnumber.h"
 
@@ -107,6 +108,11 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
             QStringLiteral("ignore-header"),
             QStringLiteral("Also ignore this header when comparing (repeatable)."),
             QStringLiteral("NAME"));
+    const QCommandLineOption protoOpt(
+            QStringLiteral("proto-descriptor"),
+            QStringLiteral("Name gRPC message fields in the comparison: a FileDescriptorSet "
+                           "(protoc --descriptor_set_out=FILE --include_imports)."),
+            QStringLiteral("FILE"));
     const QCommandLineOption methodOpt(
             QStringLiteral("http-method"),
             QStringLiteral("Mirror only connections whose first request has this method "
@@ -122,7 +128,7 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
                            "(repeatable)."),
             QStringLiteral("H"));
     if (mirror)
-        p.addOptions({compareOpt, reportOpt, ignoreOpt, methodOpt, pathOpt, headerOpt});
+        p.addOptions({compareOpt, reportOpt, ignoreOpt, protoOpt, methodOpt, pathOpt, headerOpt});
     p.addOptions({kubeconfigOpt, contextOpt, nsOpt, portOpt, midOpt, onePodOpt, detachOpt,
                   durationOpt, jsonOpt, verboseOpt, imageOpt, maxBytesOpt, maxAgeOpt, stallOpt});
     const QCommandLineOption writeOpt(QStringList{QStringLiteral("w"), QStringLiteral("write")},
@@ -211,6 +217,15 @@ int MirrorCommand::run(const QStringList &arguments, bool mirror, FILE *out, FIL
         request.mirror.allowRemote = p.value(toOpt).contains(QLatin1Char(':'));
         request.mirror.compare = p.isSet(compareOpt) || p.isSet(reportOpt);
         request.mirror.ignoreHeaders = p.values(ignoreOpt);
+        if (p.isSet(protoOpt)) { // checked here, before the daemon is asked anything
+            const auto bytes = ProtoDescriptorSet::readFileBytes(p.value(protoOpt));
+            if (!bytes) {
+                std::fprintf(err, "podtap mirror: --proto-descriptor: %s\n",
+                             qPrintable(bytes.error()));
+                return 1;
+            }
+            request.mirror.protoDescriptor = bytes.value();
+        }
         QJsonObject filter;
         if (p.isSet(methodOpt)) {
             QStringList methods;

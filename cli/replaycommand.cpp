@@ -2,6 +2,7 @@
 
 #include "comparereport.h"
 #include "daemonconnection.h"
+#include "http2/protodescriptorset.h"
 #include "portnumber.h"
 #include "unixsignalwatcher.h"
 
@@ -71,7 +72,8 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     // HTTP replay: requests, not bytes.
     const QCommandLineOption httpOpt(
             QStringLiteral("http"),
-            QStringLiteral("Replay HTTP requests (rebuilt, rate-controlled), not raw bytes."));
+            QStringLiteral("Replay HTTP requests (rebuilt, rate-controlled), not raw bytes; HTTP/2 "
+                           "and gRPC as HTTP/2."));
     const QCommandLineOption rateOpt(QStringLiteral("rate"),
                                      QStringLiteral("--http: requests per second (0 = max)."),
                                      QStringLiteral("RPS"));
@@ -79,9 +81,9 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
             QStringLiteral("percent"),
             QStringLiteral("--http: replay this share of the requests, evenly spread."),
             QStringLiteral("P"));
-    const QCommandLineOption concurrencyOpt(QStringLiteral("concurrency"),
-                                            QStringLiteral("--http: local connections (8)."),
-                                            QStringLiteral("N"));
+    const QCommandLineOption concurrencyOpt(
+            QStringLiteral("concurrency"),
+            QStringLiteral("--http: local connections; HTTP/2 streams (8)."), QStringLiteral("N"));
     const QCommandLineOption headerOpt(
             QStringLiteral("header"),
             QStringLiteral("--http: set 'Name: value' on every request (repeatable)."),
@@ -98,9 +100,15 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
     const QCommandLineOption ignoreOpt(QStringLiteral("ignore-header"),
                                        QStringLiteral("--http: also ignore this header."),
                                        QStringLiteral("NAME"));
+    const QCommandLineOption protoOpt(
+            QStringLiteral("proto-descriptor"),
+            QStringLiteral("--http: name gRPC message fields in the comparison (a "
+                           "FileDescriptorSet: protoc --descriptor_set_out=FILE "
+                           "--include_imports)."),
+            QStringLiteral("FILE"));
     p.addOptions({toOpt, speedOpt, maxOpt, portOpt, midOpt, jsonOpt, connOpt, httpOpt, rateOpt,
                   percentOpt, concurrencyOpt, headerOpt, keepAuthOpt, compareOpt, reportOpt,
-                  ignoreOpt});
+                  ignoreOpt, protoOpt});
     QStringList args = arguments;
     args.prepend(QStringLiteral("podtap replay"));
     if (!p.parse(args) || p.positionalArguments().size() != 1 || !p.isSet(toOpt)) {
@@ -186,6 +194,15 @@ int ReplayCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         params[QLatin1String("setHeaders")] = headers;
         params[QLatin1String("keepAuth")] = p.isSet(keepAuthOpt);
         params[QLatin1String("ignoreHeaders")] = QJsonArray::fromStringList(p.values(ignoreOpt));
+        if (p.isSet(protoOpt)) { // checked here, before the daemon is asked anything
+            const auto bytes = ProtoDescriptorSet::readFileBytes(p.value(protoOpt));
+            if (!bytes) {
+                std::fprintf(err, "podtap replay: --proto-descriptor: %s\n",
+                             qPrintable(bytes.error()));
+                return 1;
+            }
+            params[QLatin1String("protoDescriptor")] = QString::fromLatin1(bytes->toBase64());
+        }
     }
     auto client = daemon.open(p, err);
     if (!client)

@@ -210,4 +210,34 @@ Result<qint64> Units::parseSeconds(const QString &text)
     return ms.value() / 1000;
 }
 
+QString Units::bytesText(qint64 bytes)
+{
+    if (bytes < 0)
+        return QStringLiteral("-");
+    if (bytes < 1024)
+        return QStringLiteral("%1 B").arg(bytes);
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = double(bytes) / 1024.0;
+    int u = 0;
+    while (v >= 1024.0 && u < 5) {
+        v /= 1024.0;
+        ++u;
+    }
+    return QStringLiteral("%1 %2").arg(v, 0, 'f', v < 10 ? 1 : 0).arg(QLatin1String(units[u]));
+}
+
+QString Units::latencyText(double micros)
+{
+    if (micros < 0)
+        return QStringLiteral("-");
+    if (micros < 1000)
+        return QStringLiteral("%1 µs").arg(qint64(micros));
+    if (micros < 1e6)
+        return QStringLiteral("%1 ms").arg(micros / 1e3, 0, 'f', micros < 1e4 ? 2 : 1);
+    if (micros < 60e6)
+        return QStringLiteral("%1 s").arg(micros / 1e6, 0, 'f', 2);
+    const qint64 secs = qint64(micros / 1e6);
+    return QStringLiteral("%1 min %2 s").arg(secs / 60).arg(secs % 60, 2, 10, QLatin1Char('0'));
+}
+
 } // namespace podtap

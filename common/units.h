@@ -30,6 +30,11 @@ public:
     // bare number is seconds, and "1500ms" is refused rather than rounded.
     static Result<qint64> parseSeconds(const QString &text);
 
+    // Sizes and durations for people to read, the other way: "512 B", "1.2 KiB", "3.4 MiB";
+    // "850 µs", "12.3 ms", "4.56 s", "3 min 05 s". Negative: "-".
+    static QString bytesText(qint64 bytes);
+    static QString latencyText(double micros);
+
     // The messages parseSize/parseDuration give for `text`.
     static QString sizeError(const QString &text);
     static QString durationError(const QString &text, BareNumber bare);

@@ -1,6 +1,8 @@
 #include "requestdiffview.h"
 
 #include "displayformat.h"
+#include "http2/grpcstatus.h"
+#include "protobufwirehtml.h"
 #include "requesttablemodel.h"
 
 #include <QHBoxLayout>
@@ -8,6 +10,7 @@
 #include <QJsonArray>
 #include <QLabel>
 #include <QPushButton>
+#include <QSet>
 #include <QSplitter>
 #include <QTextBrowser>
 #include <QVBoxLayout>
@@ -22,9 +25,61 @@ QString latency(double us)
     return us < 0 ? QStringLiteral("not known") : DisplayFormat::duration(qint64(us * 1000.0));
 }
 
-QString statusLine(int status)
+bool isHttp2(const QJsonObject &request)
 {
-    return status > 0 ? QStringLiteral("HTTP/1.x %1").arg(status) : QStringLiteral("no answer");
+    return request.value(QLatin1String("protocol")).toString() == QLatin1String("h2");
+}
+
+// "HTTP/1.x 200", "HTTP/2 200", and for a gRPC call " · grpc-status NOT_FOUND (5)".
+QString statusLine(int status, bool http2, bool grpc, int grpcStatus)
+{
+    if (status <= 0)
+        return QStringLiteral("no answer");
+    QString line = QStringLiteral("%1 %2")
+                           .arg(http2 ? QStringLiteral("HTTP/2") : QStringLiteral("HTTP/1.x"))
+                           .arg(status);
+    if (grpc)
+        line += QStringLiteral(" · grpc-status ")
+                + (grpcStatus >= 0 ? GrpcStatus::text(grpcStatus) : QStringLiteral("none"));
+    return line;
+}
+
+QSet<QString> bodyPaths(const QJsonObject &compare)
+{
+    QSet<QString> paths;
+    for (const QJsonValue p : compare.value(QLatin1String("body")).toArray())
+        paths.insert(p.toString());
+    return paths;
+}
+
+// A gRPC call's messages, this side's: the pod's from the captured call, the local build's
+// when the verdict carries them (`localGrpc`, GrpcCall JSON).
+QString grpcMessagesHtml(const QJsonObject &call, const QJsonObject &compare, bool withRequests)
+{
+    const QSet<QString> marked = bodyPaths(compare);
+    QString html;
+    if (withRequests)
+        html += QStringLiteral("<p><b>Request messages</b> (protobuf wire view, no schema):</p>")
+                + ProtobufWireHtml::messages(call.value(QLatin1String("requests")).toArray(), {});
+    html += QStringLiteral("<p><b>Response messages</b>%1:</p>")
+                    .arg(withRequests ? QString() : QStringLiteral(" (protobuf wire view)"))
+            + ProtobufWireHtml::messages(call.value(QLatin1String("responses")).toArray(), marked);
+    for (const char *side : {"requestsOmitted", "responsesOmitted"}) {
+        const qint64 omitted = call.value(QLatin1String(side)).toInteger();
+        if (omitted > 0)
+            html += QStringLiteral("<p><i>%1 more %2 messages not stored</i></p>")
+                            .arg(omitted)
+                            .arg(side[2] == 'q' ? QStringLiteral("request")
+                                                : QStringLiteral("response"));
+    }
+    const QString omittedWhy = call.value(QLatin1String("messagesOmitted")).toString();
+    if (!omittedWhy.isEmpty())
+        html += QStringLiteral("<p><i>Message contents not stored: %1</i></p>")
+                        .arg(omittedWhy.toHtmlEscaped());
+    const QString error = call.value(QLatin1String("error")).toString();
+    if (!error.isEmpty())
+        html += QStringLiteral("<p style=\"color:#8e1b12\">%1</p>").arg(error.toHtmlEscaped());
+    return html;
 }
 
 const QString Marked = QStringLiteral("background:#ffd7d5; color:#8e1b12");
@@ -78,6 +133,9 @@ QString bodyHtml(const QJsonObject &compare, const char *side)
         for (const QJsonValue p : paths) {
             html += QStringLiteral("<li><code>") + p.toString().toHtmlEscaped()
                     + QStringLiteral("</code>");
+            const QString label = ProtobufWireHtml::pathLabel(p.toString());
+            if (label != p.toString())
+                html += QStringLiteral(" (") + label.toHtmlEscaped() + QLatin1Char(')');
             if (byPath.contains(p.toString()))
                 html += QStringLiteral(" = ") + sideValue(byPath.value(p.toString()), side);
             html += QStringLiteral("</li>");
@@ -161,10 +219,17 @@ QString RequestDiffView::podHtml(const QJsonObject &request)
                               : compare.value(QLatin1String("podLatencyUs")).toDouble(-1);
     const bool statusDiffers
             = compare.value(QLatin1String("verdict")).toString() == QLatin1String("status");
+    const QJsonObject grpc = request.value(QLatin1String("grpc")).toObject();
+    const int grpcStatus = grpc.isEmpty() ? compare.value(QLatin1String("podGrpcStatus")).toInt(-1)
+                                          : grpc.value(QLatin1String("status")).toInt(-1);
     QString html = QStringLiteral("<h3>Pod (captured)</h3><p><b%1>%2</b></p>")
                            .arg(statusDiffers ? QStringLiteral(" style=\"background:#ffd7d5\"")
                                               : QString(),
-                                statusLine(status));
+                                statusLine(status, isHttp2(request),
+                                           !grpc.isEmpty() || grpcStatus >= 0, grpcStatus));
+    const QString grpcMessage = grpc.value(QLatin1String("message")).toString();
+    if (!grpcMessage.isEmpty())
+        html += QStringLiteral("<p>grpc-message: %1</p>").arg(grpcMessage.toHtmlEscaped());
     html += QStringLiteral("<p>Latency: %1</p>").arg(latency(status > 0 ? us : -1));
     if (request.contains(QLatin1String("responseBytes")))
         html += QStringLiteral("<p>Body: %1%2</p>")
@@ -180,7 +245,10 @@ QString RequestDiffView::podHtml(const QJsonObject &request)
     if (!incomplete.isEmpty())
         html += QStringLiteral("<p style=\"color:#8e1b12\">Incomplete %1</p>")
                         .arg(incomplete.toHtmlEscaped());
-    return html + headersHtml(compare, "pod") + bodyHtml(compare, "pod");
+    html += headersHtml(compare, "pod") + bodyHtml(compare, "pod");
+    if (!grpc.isEmpty())
+        html += grpcMessagesHtml(grpc, compare, true);
+    return html;
 }
 
 QString RequestDiffView::localHtml(const QJsonObject &request)
@@ -200,14 +268,24 @@ QString RequestDiffView::localHtml(const QJsonObject &request)
         if (status <= 0)
             return html;
     }
+    const int grpcStatus = compare.value(QLatin1String("localGrpcStatus")).toInt(-1);
+    const bool grpc = request.contains(QLatin1String("grpc"))
+                      || compare.contains(QLatin1String("localGrpcStatus"));
     html += QStringLiteral("<p><b%1>%2</b></p>")
                     .arg(verdict == QLatin1String("status")
                                  ? QStringLiteral(" style=\"background:#ffd7d5\"")
                                  : QString(),
-                         statusLine(status));
+                         statusLine(status, isHttp2(request), grpc, grpcStatus));
     html += QStringLiteral("<p>Latency: %1</p>")
                     .arg(latency(compare.value(QLatin1String("localLatencyUs")).toDouble(-1)));
-    return html + headersHtml(compare, "local") + bodyHtml(compare, "local");
+    html += headersHtml(compare, "local") + bodyHtml(compare, "local");
+    const QJsonObject localCall = compare.value(QLatin1String("localGrpc")).toObject();
+    if (!localCall.isEmpty())
+        html += grpcMessagesHtml(localCall, compare, false);
+    else if (grpc)
+        html += QStringLiteral("<p><i>The local build's messages are not stored: the fields "
+                               "that differ are listed above with its values.</i></p>");
+    return html;
 }
 
 void RequestDiffView::setRequest(const QJsonObject &request)
@@ -225,14 +303,35 @@ void RequestDiffView::setRequest(const QJsonObject &request)
         return;
     }
     const qint64 ts = request.value(QLatin1String("tsNs")).toInteger();
-    m_title->setText(QStringLiteral("<b>%1 %2</b> &nbsp; route %3 · connection %4, request %5%6")
-                             .arg(request.value(QLatin1String("method")).toString().toHtmlEscaped(),
-                                  request.value(QLatin1String("target")).toString().toHtmlEscaped(),
-                                  request.value(QLatin1String("route")).toString().toHtmlEscaped())
-                             .arg(request.value(QLatin1String("id")).toInteger())
-                             .arg(request.value(QLatin1String("index")).toInteger() + 1)
-                             .arg(ts > 0 ? QStringLiteral(" · ") + DisplayFormat::timeOfDay(ts)
-                                         : QString()));
+    const QJsonObject grpc = request.value(QLatin1String("grpc")).toObject();
+    if (!grpc.isEmpty()) {
+        m_title->setText(
+                QStringLiteral("<b>gRPC %1/%2</b> &nbsp; route %3 · connection %4, "
+                               "HTTP/2 stream %5%6")
+                        .arg(grpc.value(QLatin1String("service")).toString().toHtmlEscaped(),
+                             grpc.value(QLatin1String("method")).toString().toHtmlEscaped(),
+                             request.value(QLatin1String("route")).toString().toHtmlEscaped())
+                        .arg(request.value(QLatin1String("id")).toInteger())
+                        .arg(request.value(QLatin1String("stream")).toInteger())
+                        .arg(ts > 0 ? QStringLiteral(" · ") + DisplayFormat::timeOfDay(ts)
+                                    : QString()));
+    } else {
+        m_title->setText(
+                QStringLiteral("<b>%1 %2</b> &nbsp; route %3 · connection %4, %5%6")
+                        .arg(request.value(QLatin1String("method")).toString().toHtmlEscaped(),
+                             request.value(QLatin1String("target")).toString().toHtmlEscaped(),
+                             request.value(QLatin1String("route")).toString().toHtmlEscaped())
+                        .arg(request.value(QLatin1String("id")).toInteger())
+                        .arg(isHttp2(request) ? QStringLiteral("HTTP/2 stream %1")
+                                                        .arg(request.value(QLatin1String("stream"))
+                                                                     .toInteger())
+                                              : QStringLiteral("request %1")
+                                                        .arg(request.value(QLatin1String("index"))
+                                                                     .toInteger()
+                                                             + 1))
+                        .arg(ts > 0 ? QStringLiteral(" · ") + DisplayFormat::timeOfDay(ts)
+                                    : QString()));
+    }
     const QString verdict = request.value(QLatin1String("compare"))
                                     .toObject()
                                     .value(QLatin1String("verdict"))

@@ -31,8 +31,18 @@ void RequestFilterModel::setVerdictFilter(const QString &group)
     invalidate();
 }
 
+void RequestFilterModel::setMethodFilter(const QString &method)
+{
+    if (method == m_method)
+        return;
+    m_method = method;
+    invalidate();
+}
+
 bool RequestFilterModel::filterAcceptsRow(int sourceRow, const QModelIndex &) const
 {
+    if (!m_source->methodMatches(sourceRow, m_method))
+        return false;
     if (!m_verdict.isEmpty()) {
         const QString verdict = m_source->verdictOf(sourceRow);
         if (m_verdict == QLatin1String("none")

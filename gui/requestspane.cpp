@@ -14,6 +14,7 @@
 #include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -33,6 +34,7 @@ RequestsPane::RequestsPane(DaemonLink *link, QWidget *parent)
     , m_routes(new QLabel)
     , m_count(new QLabel)
     , m_verdicts(new QComboBox)
+    , m_methods(new QComboBox)
     , m_text(new QLineEdit)
 {
     m_view->setObjectName(QStringLiteral("requestsView"));
@@ -40,10 +42,11 @@ RequestsPane::RequestsPane(DaemonLink *link, QWidget *parent)
     TableSetup::apply(m_view);
     m_view->setSelectionMode(QAbstractItemView::SingleSelection);
     m_view->setColumnWidth(RequestTableModel::Time, 100);
-    m_view->setColumnWidth(RequestTableModel::Method, 60);
-    m_view->setColumnWidth(RequestTableModel::Path, 260);
-    m_view->setColumnWidth(RequestTableModel::PodStatus, 50);
-    m_view->setColumnWidth(RequestTableModel::LocalStatus, 60);
+    m_view->setColumnWidth(RequestTableModel::Protocol, 70);
+    m_view->setColumnWidth(RequestTableModel::Method, 190); // room for a gRPC service/method
+    m_view->setColumnWidth(RequestTableModel::Path, 240);
+    m_view->setColumnWidth(RequestTableModel::PodStatus, 150); // "200 · NOT_FOUND (5)"
+    m_view->setColumnWidth(RequestTableModel::LocalStatus, 150);
     m_view->setColumnWidth(RequestTableModel::Verdict, 120);
     m_stack->setObjectName(QStringLiteral("requestsPlaceholder"));
     m_diff->setObjectName(QStringLiteral("requestDiff"));
@@ -62,8 +65,17 @@ RequestsPane::RequestsPane(DaemonLink *link, QWidget *parent)
     m_verdicts->addItem(QStringLiteral("Not compared"), QStringLiteral("none"));
     connect(m_verdicts, &QComboBox::currentIndexChanged, m_filter,
             [this] { m_filter->setVerdictFilter(m_verdicts->currentData().toString()); });
+    m_methods->setObjectName(QStringLiteral("methodFilter"));
+    m_methods->setToolTip(QStringLiteral("Only one HTTP method or gRPC call"));
+    m_methods->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    m_methods->addItem(QStringLiteral("All methods"), QString());
+    connect(m_methods, &QComboBox::currentIndexChanged, m_filter,
+            [this] { m_filter->setMethodFilter(m_methods->currentData().toString()); });
+    connect(m_model, &RequestTableModel::methodsChanged, this, &RequestsPane::updateMethods);
+    connect(m_model, &QAbstractItemModel::modelReset, this, &RequestsPane::updateMethods);
     m_text->setObjectName(QStringLiteral("requestFilter"));
-    m_text->setPlaceholderText(QStringLiteral("Filter by path, method, route, status or verdict"));
+    m_text->setPlaceholderText(
+            QStringLiteral("Filter by path, method, gRPC call, route, status or verdict"));
     m_text->setClearButtonEnabled(true);
     connect(m_text, &QLineEdit::textChanged, m_filter, &RequestFilterModel::setTextFilter);
 
@@ -71,6 +83,7 @@ RequestsPane::RequestsPane(DaemonLink *link, QWidget *parent)
     bar->addWidget(m_count);
     bar->addStretch(1);
     bar->addWidget(m_verdicts);
+    bar->addWidget(m_methods);
     bar->addWidget(m_text, 2);
     auto *top = new QWidget;
     auto *topLayout = new QVBoxLayout(top);
@@ -181,6 +194,22 @@ QString RequestsPane::routeSummaryHtml(const QJsonObject &compare, int maxRoutes
     return html;
 }
 
+void RequestsPane::updateMethods()
+{
+    // The choice stays while the list grows; a method that is gone resets it to all.
+    const QString current = m_methods->currentData().toString();
+    const QSignalBlocker block(m_methods);
+    m_methods->clear();
+    m_methods->addItem(QStringLiteral("All methods"), QString());
+    const QStringList methods = m_model->methods();
+    for (const QString &m : methods)
+        m_methods->addItem(m.contains(QLatin1Char('/')) ? QStringLiteral("gRPC ") + m : m, m);
+    const int at = m_methods->findData(current);
+    m_methods->setCurrentIndex(std::max(at, 0));
+    if (at < 0)
+        m_filter->setMethodFilter({});
+}
+
 void RequestsPane::updateCount()
 {
     const int all = m_model->rowCount();
@@ -199,9 +228,9 @@ void RequestsPane::updateCount()
     else
         m_stack->showMessage(
                 QStringLiteral("No HTTP requests"),
-                m_live ? QStringLiteral("HTTP/1.x requests to the tapped port appear here as "
-                                        "their answers complete.")
-                       : QStringLiteral("This session saw no HTTP/1.x request (or its daemon "
+                m_live ? QStringLiteral("HTTP/1.x, HTTP/2 and gRPC requests to the tapped port "
+                                        "appear here as their answers complete.")
+                       : QStringLiteral("This session saw no HTTP request (or its daemon "
                                         "predates request tracking)."));
 }
 

@@ -17,8 +17,9 @@ class RequestFeed;
 class RequestFilterModel;
 class RequestTableModel;
 
-// The Requests tab: the selected session's HTTP requests (method, path, pod and local status
-// and latency, verdict, route) with a verdict and text filter, a per-route strip of the
+// The Requests tab: the selected session's HTTP/1.x, HTTP/2 and gRPC requests (protocol,
+// method or gRPC call, path, pod and local status with grpc-status, latency, verdict, route)
+// with a verdict, method (HTTP or gRPC) and text filter, a per-route strip of the
 // comparison counts when the session compares, and the selected request's side-by-side diff.
 class RequestsPane : public QWidget
 {
@@ -39,6 +40,7 @@ public:
     QTableView *view() const { return m_view; }
     RequestDiffView *diffView() const { return m_diff; }
     QComboBox *verdictFilter() const { return m_verdicts; }
+    QComboBox *methodFilter() const { return m_methods; }
     QLabel *routeStrip() const { return m_routes; }
 
 Q_SIGNALS:
@@ -48,6 +50,7 @@ Q_SIGNALS:
 private:
     void updateCount();
     void onCurrentChanged();
+    void updateMethods();
 
     RequestTableModel *m_model;
     RequestFilterModel *m_filter;
@@ -58,6 +61,7 @@ private:
     QLabel *m_routes;
     QLabel *m_count;
     QComboBox *m_verdicts;
+    QComboBox *m_methods;
     QLineEdit *m_text;
     QString m_session;
     bool m_live = false;

@@ -1,6 +1,7 @@
 #include "requesttablemodel.h"
 
 #include "displayformat.h"
+#include "http2/grpcstatus.h"
 
 #include <QBrush>
 #include <QIcon>
@@ -16,6 +17,8 @@ QString latencyText(double us)
 {
     return us < 0 ? QString() : DisplayFormat::duration(qint64(us * 1000.0));
 }
+
+const char *const ProtocolNames[] = {"HTTP/1.1", "h2", "gRPC"};
 
 } // namespace
 
@@ -83,6 +86,18 @@ RequestTableModel::Record RequestTableModel::fromExchange(const QJsonObject &x)
         r.responseBytes = x.value(QLatin1String("responseBytes")).toInteger(-1);
         r.contentType = intern(x.value(QLatin1String("contentType")).toString());
     }
+    if (x.value(QLatin1String("protocol")).toString() == QLatin1String("h2")) {
+        r.protocol = 1;
+        r.stream = qint32(x.value(QLatin1String("stream")).toInteger());
+    }
+    const QJsonObject grpc = x.value(QLatin1String("grpc")).toObject();
+    if (!grpc.isEmpty()) {
+        r.protocol = 2;
+        r.grpc = grpc;
+        r.grpcStatus = qint16(grpc.value(QLatin1String("status")).toInt(-1));
+        r.grpcMethod = intern(grpc.value(QLatin1String("service")).toString() + QLatin1Char('/')
+                              + grpc.value(QLatin1String("method")).toString());
+    }
     const QString req = x.value(QLatin1String("requestIncomplete")).toString();
     const QString resp = x.value(QLatin1String("responseIncomplete")).toString();
     if (!req.isEmpty() || !resp.isEmpty())
@@ -112,6 +127,8 @@ void RequestTableModel::setVerdict(const QJsonObject &v)
     info.kind = intern(v.value(QLatin1String("verdict")).toString());
     info.podStatus = qint16(v.value(QLatin1String("podStatus")).toInt());
     info.localStatus = qint16(v.value(QLatin1String("localStatus")).toInt());
+    info.podGrpcStatus = qint16(v.value(QLatin1String("podGrpcStatus")).toInt(-1));
+    info.localGrpcStatus = qint16(v.value(QLatin1String("localGrpcStatus")).toInt(-1));
     info.podLatencyUs = float(v.value(QLatin1String("podLatencyUs")).toDouble(-1));
     info.localLatencyUs = float(v.value(QLatin1String("localLatencyUs")).toDouble(-1));
     info.record = v;
@@ -194,6 +211,12 @@ int RequestTableModel::flush()
         m_records.insert(m_records.end(), std::make_move_iterator(batch.begin()),
                          std::make_move_iterator(batch.end()));
         endInsertRows();
+        const qsizetype knownMethods = m_methods.size();
+        for (auto it = m_records.cbegin() + first; it != m_records.cend(); ++it)
+            m_methods.insert(it->protocol == 2 ? it->grpcMethod : it->method);
+        m_methods.remove(0);
+        if (m_methods.size() != knownMethods)
+            Q_EMIT methodsChanged();
     }
     if (m_verdictsChanged && existing > 0) {
         // One signal over the columns a verdict fills; views repaint only what they show.
@@ -212,6 +235,7 @@ void RequestTableModel::clear()
     m_pending.clear();
     m_keys.clear();
     m_verdicts.clear();
+    m_methods.clear();
     m_verdictsChanged = false;
     m_dropped = 0;
     endResetModel();
@@ -259,6 +283,12 @@ QJsonObject RequestTableModel::requestAt(int row) const
     }
     if (r.incomplete != 0)
         o[QLatin1String("incomplete")] = m_strings.at(r.incomplete);
+    if (r.protocol != 0) {
+        o[QLatin1String("protocol")] = QStringLiteral("h2");
+        o[QLatin1String("stream")] = r.stream;
+    }
+    if (!r.grpc.isEmpty())
+        o[QLatin1String("grpc")] = r.grpc;
     if (const VerdictInfo *v = verdictFor(r))
         o[QLatin1String("compare")] = v->record;
     return o;
@@ -280,13 +310,54 @@ double RequestTableModel::podLatency(const Record &r) const
     return v ? v->podLatencyUs : -1;
 }
 
+QString RequestTableModel::statusText(int httpStatus, bool grpc, int grpcStatus)
+{
+    QString http = httpStatus > 0 ? QString::number(httpStatus) : QStringLiteral("—");
+    if (!grpc)
+        return http;
+    return http + QStringLiteral(" · ")
+           + (grpcStatus >= 0 ? GrpcStatus::text(grpcStatus) : QStringLiteral("no grpc-status"));
+}
+
+QString RequestTableModel::methodLabel(const Record &r) const
+{
+    return m_strings.at(r.protocol == 2 ? r.grpcMethod : r.method);
+}
+
+QStringList RequestTableModel::methods() const
+{
+    QStringList http, grpc;
+    for (const quint16 m : m_methods)
+        (m_strings.at(m).contains(QLatin1Char('/')) ? grpc : http) << m_strings.at(m);
+    http.sort();
+    grpc.sort();
+    return http + grpc;
+}
+
+bool RequestTableModel::methodMatches(int row, const QString &method) const
+{
+    if (method.isEmpty())
+        return true;
+    if (row < 0 || row >= int(m_records.size()))
+        return false;
+    const Record &r = m_records[std::size_t(row)];
+    if (m_strings.at(r.method).compare(method, Qt::CaseInsensitive) == 0)
+        return true;
+    if (r.protocol != 2)
+        return false;
+    const QString &full = m_strings.at(r.grpcMethod);
+    return full == method
+           || (!method.contains(QLatin1Char('/')) && full.endsWith(QLatin1Char('/') + method));
+}
+
 QString RequestTableModel::localStatusText(const Record &r) const
 {
     const VerdictInfo *v = verdictFor(r);
     if (!v)
         return {};
     if (v->localStatus > 0)
-        return QString::number(v->localStatus);
+        return statusText(v->localStatus, v->localGrpcStatus >= 0 || v->podGrpcStatus >= 0,
+                          v->localGrpcStatus);
     const QString &kind = m_strings.at(v->kind);
     if (kind == QLatin1String("local-error"))
         return QStringLiteral("error");
@@ -347,7 +418,11 @@ bool RequestTableModel::matches(int row, const QString &text) const
     const Record &r = m_records[std::size_t(row)];
     if (r.target.contains(text, Qt::CaseInsensitive)
         || m_strings.at(r.method).contains(text, Qt::CaseInsensitive)
-        || m_strings.at(r.route).contains(text, Qt::CaseInsensitive))
+        || m_strings.at(r.route).contains(text, Qt::CaseInsensitive)
+        || m_strings.at(r.grpcMethod).contains(text, Qt::CaseInsensitive)
+        || QLatin1String(ProtocolNames[r.protocol]).compare(text, Qt::CaseInsensitive) == 0
+        || (r.grpcStatus >= 0
+            && GrpcStatus::name(r.grpcStatus).compare(text, Qt::CaseInsensitive) == 0))
         return true;
     const int status = podStatus(r);
     if (status > 0 && QString::number(status) == text)
@@ -364,8 +439,10 @@ QVariant RequestTableModel::sortValue(const Record &r, int column) const
     switch (column) {
     case Time:
         return r.tsNs;
+    case Protocol:
+        return QLatin1String(ProtocolNames[r.protocol]);
     case Method:
-        return m_strings.at(r.method);
+        return methodLabel(r);
     case Path:
         return r.target;
     case PodStatus:
@@ -421,13 +498,16 @@ QVariant RequestTableModel::data(const QModelIndex &index, int role) const
         switch (column) {
         case Time:
             return r.tsNs > 0 ? DisplayFormat::timeOfDay(r.tsNs) : QString();
+        case Protocol:
+            return r.exchange ? QLatin1String(ProtocolNames[r.protocol]) : QLatin1String("");
         case Method:
-            return m_strings.at(r.method);
+            return methodLabel(r);
         case Path:
             return r.target;
         case PodStatus: {
             const int s = podStatus(r);
-            return s > 0 ? QString::number(s) : QStringLiteral("—");
+            const int grpcStatus = r.protocol == 2 ? r.grpcStatus : (v ? v->podGrpcStatus : -1);
+            return statusText(s, r.protocol == 2 || grpcStatus >= 0, grpcStatus);
         }
         case LocalStatus:
             return localStatusText(r);
@@ -453,6 +533,10 @@ QVariant RequestTableModel::data(const QModelIndex &index, int role) const
         const VerdictInfo *v = verdictFor(r);
         return v ? m_strings.at(v->kind) : QString();
     }
+    case ProtocolRole:
+        return QLatin1String(ProtocolNames[r.protocol]);
+    case GrpcStatusRole:
+        return int(r.grpcStatus);
     case Qt::DecorationRole:
         if (column == Verdict) {
             if (const VerdictInfo *v = verdictFor(r))
@@ -464,11 +548,13 @@ QVariant RequestTableModel::data(const QModelIndex &index, int role) const
             if (const VerdictInfo *v = verdictFor(r))
                 return QBrush(verdictColor(m_strings.at(v->kind)));
         }
-        if (column == PodStatus && podStatus(r) >= 500)
+        if (column == PodStatus && (podStatus(r) >= 500 || r.grpcStatus > 0))
             return QBrush(Qt::darkRed);
         if (column == LocalStatus) {
             const VerdictInfo *v = verdictFor(r);
-            if (v && (v->localStatus >= 500 || v->localStatus != v->podStatus))
+            if (v
+                && (v->localStatus >= 500 || v->localStatus != v->podStatus
+                    || v->localGrpcStatus > 0 || v->localGrpcStatus != v->podGrpcStatus))
                 return QBrush(Qt::darkRed);
         }
         return {};
@@ -483,8 +569,14 @@ QVariant RequestTableModel::data(const QModelIndex &index, int role) const
         }
         if (column == PodStatus && r.incomplete != 0)
             return QStringLiteral("incomplete %1").arg(m_strings.at(r.incomplete));
+        if (column == Path && r.protocol != 0)
+            return QStringLiteral("connection %1, HTTP/2 stream %2").arg(r.id).arg(r.stream);
         if (column == Path)
             return QStringLiteral("connection %1, request %2").arg(r.id).arg(r.index + 1);
+        if (column == PodStatus && r.protocol == 2) {
+            const QString message = r.grpc.value(QLatin1String("message")).toString();
+            return message.isEmpty() ? QString() : QStringLiteral("grpc-message: ") + message;
+        }
         return {};
     default:
         return {};
@@ -497,8 +589,13 @@ QVariant RequestTableModel::headerData(int section, Qt::Orientation orientation,
         return {};
     if (role == Qt::ToolTipRole) {
         switch (section) {
+        case Protocol:
+            return QStringLiteral("HTTP/1.1, HTTP/2 (h2) or a gRPC call over HTTP/2");
+        case Method:
+            return QStringLiteral("The HTTP method, or a gRPC call's service/method");
         case PodStatus:
-            return QStringLiteral("The pod's answer, as captured");
+            return QStringLiteral("The pod's answer, as captured (gRPC: HTTP status · "
+                                  "grpc-status)");
         case LocalStatus:
             return QStringLiteral("The local port's answer to the mirrored request");
         case Verdict:
@@ -515,6 +612,8 @@ QVariant RequestTableModel::headerData(int section, Qt::Orientation orientation,
     switch (section) {
     case Time:
         return QStringLiteral("Time");
+    case Protocol:
+        return QStringLiteral("Protocol");
     case Method:
         return QStringLiteral("Method");
     case Path:

@@ -1,5 +1,6 @@
 #include "shadowcomparator.h"
 
+#include "http2/protobufdiff.h"
 #include "jsondiff.h"
 
 #include <QJsonArray>
@@ -19,12 +20,24 @@ const QSet<QByteArray> &framingHeaders()
     return names;
 }
 
-QMap<QByteArray, QList<QByteArray>> comparable(const HttpMessage &m, const QSet<QByteArray> &ignore)
+using FieldMap = QMap<QByteArray, QList<QByteArray>>;
+
+// gRPC's status fields: compared as grpc-status (and shown in the detail), not as headers.
+const QSet<QByteArray> &grpcStatusFields()
 {
-    QMap<QByteArray, QList<QByteArray>> out;
-    for (const HttpMessage::Header &h : m.headers) {
+    static const QSet<QByteArray> names{"grpc-status", "grpc-message"};
+    return names;
+}
+
+// Pseudo-header fields (RFC 9113 8.3) are not headers: :status is compared as the status.
+FieldMap comparable(const QList<HttpMessage::Header> &fields, const QSet<QByteArray> &ignore,
+                    bool grpc)
+{
+    FieldMap out;
+    for (const HttpMessage::Header &h : fields) {
         const QByteArray lower = h.name.toByteArray().toLower();
-        if (ignore.contains(lower) || framingHeaders().contains(lower))
+        if (ignore.contains(lower) || framingHeaders().contains(lower) || lower.startsWith(':')
+            || (grpc && grpcStatusFields().contains(lower)))
             continue;
         out[lower].append(h.value.toByteArray());
     }
@@ -66,6 +79,60 @@ QString bodyExcerpt(const HttpMessage &m)
     if (m.bodyBytes > std::uint64_t(head.size()))
         text += QStringLiteral(" … (%1 bytes in all)").arg(m.bodyBytes);
     return text;
+}
+
+// The call an exchange carries: the decoded one, or decoded here from the kept bodies.
+const GrpcCall *callOf(const HttpExchange &x, std::optional<GrpcCall> *store)
+{
+    if (x.grpc)
+        return &*x.grpc;
+    if (!GrpcCall::isGrpc(x.request))
+        return nullptr;
+    *store = GrpcCall::decode(x.request, &x.response);
+    return &**store;
+}
+
+// A gRPC answer: Content-Type application/grpc…, or a grpc-status (Trailers-Only).
+bool isGrpcAnswer(const HttpMessage &response)
+{
+    return GrpcCall::isGrpc(response) || !response.trailer("grpc-status").isNull()
+           || !response.header("grpc-status").isNull();
+}
+
+// "404, text/html" for details.
+QString answerText(const HttpMessage &response)
+{
+    const QByteArray type = response.header("content-type");
+    return QStringLiteral("%1, %2")
+            .arg(response.status)
+            .arg(type.isNull() ? QStringLiteral("no content-type") : QString::fromLatin1(type));
+}
+
+// github.com/grpc/grpc doc/statuscodes.md
+QString grpcStatusText(int code)
+{
+    static const char *const names[] = {"OK",
+                                        "CANCELLED",
+                                        "UNKNOWN",
+                                        "INVALID_ARGUMENT",
+                                        "DEADLINE_EXCEEDED",
+                                        "NOT_FOUND",
+                                        "ALREADY_EXISTS",
+                                        "PERMISSION_DENIED",
+                                        "RESOURCE_EXHAUSTED",
+                                        "FAILED_PRECONDITION",
+                                        "ABORTED",
+                                        "OUT_OF_RANGE",
+                                        "UNIMPLEMENTED",
+                                        "INTERNAL",
+                                        "UNAVAILABLE",
+                                        "DATA_LOSS",
+                                        "UNAUTHENTICATED"};
+    if (code < 0)
+        return QStringLiteral("none");
+    if (code < int(std::size(names)))
+        return QStringLiteral("%1 %2").arg(code).arg(QLatin1String(names[code]));
+    return QString::number(code);
 }
 
 } // namespace
@@ -173,46 +240,66 @@ ShadowComparator::Verdict ShadowComparator::localFailure(Kind kind, int podStatu
     return v;
 }
 
+// A side not whole: the pod's is not comparable, the local one is an error.
+bool ShadowComparator::incomplete(const HttpMessage &pod, const HttpMessage &local, Verdict *v)
+{
+    if (!pod.isComplete()) {
+        v->kind = Kind::NotComparable;
+        v->detail = QStringLiteral("the capture lost part of the pod's response (%1)")
+                            .arg(QLatin1String(HttpMessage::incompleteName(pod.incomplete)));
+        return true;
+    }
+    if (!local.isComplete()) {
+        v->kind = Kind::LocalError;
+        v->detail = QStringLiteral("the local response is incomplete (%1)")
+                            .arg(QLatin1String(HttpMessage::incompleteName(local.incomplete)));
+        return true;
+    }
+    return false;
+}
+
+// Header and trailer fields ("trailer:" before a trailer's name), in the ignore list or not.
+void ShadowComparator::compareFields(const HttpMessage &pod, const HttpMessage &local, bool grpc,
+                                     Verdict *v) const
+{
+    const auto note = [&](const FieldMap &a, const FieldMap &b, const QString &prefix) {
+        for (auto it = a.begin(); it != a.end(); ++it) {
+            const auto other = b.constFind(it.key());
+            if ((other == b.constEnd() || other.value() != it.value())
+                && v->headers.size() < m_options.maxPaths) {
+                const QString name = prefix + QString::fromLatin1(it.key());
+                v->headers << name;
+                QJsonObject pair{{QStringLiteral("pod"), headerValue(it.value())}};
+                if (other != b.constEnd())
+                    pair[QLatin1String("local")] = headerValue(other.value());
+                v->headerValues[name] = pair;
+            }
+        }
+        for (auto it = b.begin(); it != b.end(); ++it) {
+            if (!a.contains(it.key()) && v->headers.size() < m_options.maxPaths) {
+                const QString name = prefix + QString::fromLatin1(it.key());
+                v->headers << name;
+                v->headerValues[name]
+                        = QJsonObject{{QStringLiteral("local"), headerValue(it.value())}};
+            }
+        }
+    };
+    const QSet<QByteArray> &ignore = m_options.ignoreHeaders;
+    note(comparable(pod.headers, ignore, grpc), comparable(local.headers, ignore, grpc), QString());
+    note(comparable(pod.trailers, ignore, grpc), comparable(local.trailers, ignore, grpc),
+         QStringLiteral("trailer:"));
+}
+
 ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
                                                     const HttpMessage &local) const
 {
     Verdict v;
     v.podStatus = pod.status;
     v.localStatus = local.status;
-    if (!pod.isComplete()) {
-        v.kind = Kind::NotComparable;
-        v.detail = QStringLiteral("the capture lost part of the pod's response (%1)")
-                           .arg(QLatin1String(HttpMessage::incompleteName(pod.incomplete)));
+    if (incomplete(pod, local, &v))
         return v;
-    }
-    if (!local.isComplete()) {
-        v.kind = Kind::LocalError;
-        v.detail = QStringLiteral("the local response is incomplete (%1)")
-                           .arg(QLatin1String(HttpMessage::incompleteName(local.incomplete)));
-        return v;
-    }
 
-    // Headers
-    const auto a = comparable(pod, m_options.ignoreHeaders);
-    const auto b = comparable(local, m_options.ignoreHeaders);
-    for (auto it = a.begin(); it != a.end(); ++it) {
-        const auto other = b.constFind(it.key());
-        if ((other == b.constEnd() || other.value() != it.value())
-            && v.headers.size() < m_options.maxPaths) {
-            v.headers << QString::fromLatin1(it.key());
-            QJsonObject pair{{QStringLiteral("pod"), headerValue(it.value())}};
-            if (other != b.constEnd())
-                pair[QLatin1String("local")] = headerValue(other.value());
-            v.headerValues[QString::fromLatin1(it.key())] = pair;
-        }
-    }
-    for (auto it = b.begin(); it != b.end(); ++it) {
-        if (!a.contains(it.key()) && v.headers.size() < m_options.maxPaths) {
-            v.headers << QString::fromLatin1(it.key());
-            v.headerValues[QString::fromLatin1(it.key())]
-                    = QJsonObject{{QStringLiteral("local"), headerValue(it.value())}};
-        }
-    }
+    compareFields(pod, local, false, &v);
 
     // Body
     bool bodyDiffers = false;
@@ -258,18 +345,117 @@ ShadowComparator::Verdict ShadowComparator::compare(const HttpMessage &pod,
 ShadowComparator::Verdict ShadowComparator::compare(const HttpExchange &pod,
                                                     const HttpExchange &local) const
 {
-    Verdict v = compare(pod.response, local.response);
-    if (!pod.grpc || !local.grpc)
+    if (!pod.hasResponse)
+        return localFailure(Kind::NotComparable, 0,
+                            pod.wasReset
+                                    ? QStringLiteral("the pod reset the stream (error code %1) "
+                                                     "before answering")
+                                              .arg(pod.resetCode)
+                                    : QStringLiteral("the capture holds no pod response"));
+    if (!local.hasResponse)
+        return localFailure(Kind::LocalError, pod.response.status,
+                            local.wasReset
+                                    ? QStringLiteral("the local build reset the stream (error "
+                                                     "code %1) before answering")
+                                              .arg(local.resetCode)
+                                    : QStringLiteral("no local response"));
+    // The calls (decoded here when an exchange was built without it).
+    std::optional<GrpcCall> podStore;
+    std::optional<GrpcCall> localStore;
+    const GrpcCall *podCall = callOf(pod, &podStore);
+    const GrpcCall *localCall = callOf(local, &localStore);
+    const bool podGrpc = podCall && isGrpcAnswer(pod.response);
+    const bool localGrpc = localCall && isGrpcAnswer(local.response);
+    if (!podGrpc && !localGrpc)
+        return compare(pod.response, local.response); // HTTP/1, and HTTP/2 without gRPC
+
+    if (podGrpc != localGrpc) {
+        Verdict v = compare(pod.response, local.response);
+        if (v.kind == Kind::NotComparable || v.kind == Kind::LocalError)
+            return v;
+        v.podGrpcStatus = podGrpc ? podCall->status : -1;
+        v.localGrpcStatus = localGrpc ? localCall->status : -1;
+        v.detail = podGrpc ? QStringLiteral("the pod answered gRPC (grpc-status %1), the local "
+                                            "build did not (%2)")
+                                     .arg(grpcStatusText(podCall->status),
+                                          answerText(local.response))
+                           : QStringLiteral("the pod did not answer gRPC (%1), the local build "
+                                            "did (grpc-status %2)")
+                                     .arg(answerText(pod.response),
+                                          grpcStatusText(localCall->status));
+        if (v.kind != Kind::StatusDiffers) {
+            v.kind = Kind::BodyDiffers;
+            v.bodyPaths = QStringList{podGrpc ? QStringLiteral("gRPC messages ≠ not gRPC")
+                                              : QStringLiteral("not gRPC ≠ gRPC messages")};
+            v.bodyValues = QJsonArray();
+            v.podBody = bodyExcerpt(pod.response);
+            v.localBody = bodyExcerpt(local.response);
+        }
         return v;
-    v.podGrpcStatus = pod.grpc->status;
-    v.localGrpcStatus = local.grpc->status;
-    if (v.kind == Kind::NotComparable || v.kind == Kind::LocalError
-        || v.kind == Kind::StatusDiffers)
+    }
+
+    // Both gRPC: :status, grpc-status, the response messages field by field, headers and
+    // trailers.
+    Verdict v;
+    v.podStatus = pod.response.status;
+    v.localStatus = local.response.status;
+    v.podGrpcStatus = podCall->status;
+    v.localGrpcStatus = localCall->status;
+    if (incomplete(pod.response, local.response, &v))
         return v;
-    if (v.podGrpcStatus != v.localGrpcStatus) {
+    compareFields(pod.response, local.response, true, &v);
+    const QByteArray podMessage = podCall->statusMessage;
+    const QByteArray localMessage = localCall->statusMessage;
+    const bool grpcStatusDiffers = v.podGrpcStatus != v.localGrpcStatus;
+    if (!grpcStatusDiffers && podMessage != localMessage && v.headers.size() < m_options.maxPaths) {
+        const QString name = QStringLiteral("grpc-message");
+        v.headers << name;
+        QJsonObject pair;
+        if (!podMessage.isNull())
+            pair[QLatin1String("pod")] = QString::fromUtf8(podMessage);
+        if (!localMessage.isNull())
+            pair[QLatin1String("local")] = QString::fromUtf8(localMessage);
+        v.headerValues[name] = pair;
+    }
+
+    const bool sameBytes = pod.response.bodyBytes == local.response.bodyBytes
+                           && pod.response.bodyHash == local.response.bodyHash;
+    bool bodyDiffers = false;
+    const ProtoDescriptorSet *descriptors = m_options.descriptors.get();
+    QByteArray outputType; // the declared response type names the fields
+    if (descriptors) {
+        if (const auto *m
+            = descriptors->method(QByteArray(podCall->service + '/' + podCall->method)))
+            outputType = m->outputType;
+    }
+    if (!sameBytes) {
+        ProtobufDiff diff(descriptors, m_options.maxPaths);
+        diff.compareMessages(podCall->responses, localCall->responses, outputType);
+        bodyDiffers = diff.result().differences > 0;
+        v.bodyPaths = diff.result().paths;
+        v.bodyValues = diff.result().values;
+    }
+    if (v.podStatus != v.localStatus) {
         v.kind = Kind::StatusDiffers;
-        v.detail
-                = QStringLiteral("grpc-status %1 ≠ %2").arg(v.podGrpcStatus).arg(v.localGrpcStatus);
+    } else if (grpcStatusDiffers) {
+        v.kind = Kind::StatusDiffers;
+        const auto message = [](const QByteArray &m) {
+            return m.isNull() ? QStringLiteral("none")
+                              : QLatin1Char('"') + QString::fromUtf8(m) + QLatin1Char('"');
+        };
+        v.detail = QStringLiteral("grpc-status %1 ≠ %2; grpc-message: the pod's %3, the local %4")
+                           .arg(grpcStatusText(v.podGrpcStatus), grpcStatusText(v.localGrpcStatus),
+                                message(podMessage), message(localMessage));
+    } else if (bodyDiffers) {
+        v.kind = Kind::BodyDiffers;
+    } else if (!v.headers.isEmpty()) {
+        v.kind = Kind::HeadersDiffer;
+    } else {
+        v.kind = Kind::Same;
+    }
+    if (v.kind == Kind::StatusDiffers || (bodyDiffers && v.bodyValues.isEmpty())) {
+        v.podBody = ProtobufDiff::excerpt(podCall->responses, 512, descriptors, outputType);
+        v.localBody = ProtobufDiff::excerpt(localCall->responses, 512, descriptors, outputType);
     }
     return v;
 }

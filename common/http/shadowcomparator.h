@@ -1,5 +1,6 @@
 #pragma once
 
+#include "http2/protodescriptorset.h"
 #include "httpexchange.h"
 #include "httpmessage.h"
 
@@ -7,6 +8,8 @@
 #include <QJsonObject>
 #include <QSet>
 #include <QStringList>
+
+#include <memory>
 
 namespace podtap {
 
@@ -50,6 +53,8 @@ public:
     {
         QSet<QByteArray> ignoreHeaders; // lower case
         int maxPaths = 20;
+        // Names the fields of gRPC messages (`$[0].detail.note`); numbers without it.
+        std::shared_ptr<const ProtoDescriptorSet> descriptors{};
     };
 
     ShadowComparator();
@@ -58,14 +63,21 @@ public:
 
     Verdict compare(const HttpMessage &pod, const HttpMessage &local) const;
     // The pod's exchange against the local build's answer to the same request, HTTP/1 and
-    // HTTP/2 alike: the responses as above; when both are gRPC calls also grpc-status (a
-    // difference is a status verdict) and the messages.
+    // HTTP/2 alike: the responses as above (pseudo-header fields aside, trailers as
+    // "trailer:name"). When both answer gRPC: :status, then grpc-status (a difference is a
+    // status verdict, the grpc-message of each side in the detail), then the response
+    // messages field by field (ProtobufDiff paths: `$[0].2.1`, or names with a descriptor
+    // set), then headers and trailers. gRPC on one side only is a body (or status) difference.
     Verdict compare(const HttpExchange &pod, const HttpExchange &local) const;
     static Verdict localFailure(Kind kind, int podStatus, const QString &detail);
     static const char *kindName(Kind kind);
     static bool kindFromName(QStringView name, Kind *kind);
 
 private:
+    static bool incomplete(const HttpMessage &pod, const HttpMessage &local, Verdict *v);
+    void compareFields(const HttpMessage &pod, const HttpMessage &local, bool grpc,
+                       Verdict *v) const;
+
     Options m_options;
 };
 

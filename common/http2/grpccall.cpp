@@ -2,6 +2,7 @@
 
 #include "http/httpmessage.h"
 #include "protobufwireview.h"
+#include "protodescriptorset.h"
 
 #include <QJsonArray>
 
@@ -163,7 +164,7 @@ GrpcCall GrpcCall::decode(const HttpMessage &request, const HttpMessage *respons
     return call;
 }
 
-QJsonObject GrpcCall::toJson() const
+QJsonObject GrpcCall::toJson(const ProtoDescriptorSet *descriptors) const
 {
     QJsonObject o;
     o[QLatin1String("service")] = QString::fromLatin1(service);
@@ -172,7 +173,13 @@ QJsonObject GrpcCall::toJson() const
         o[QLatin1String("status")] = status;
     if (!statusMessage.isEmpty())
         o[QLatin1String("message")] = QString::fromUtf8(statusMessage);
-    auto list = [](const std::vector<Message> &messages) {
+    const ProtoDescriptorSet::Method *declared
+            = descriptors ? descriptors->method(QByteArray(service + '/' + method)) : nullptr;
+    if (declared) {
+        o[QLatin1String("inputType")] = QString::fromUtf8(declared->inputType);
+        o[QLatin1String("outputType")] = QString::fromUtf8(declared->outputType);
+    }
+    auto list = [&](const std::vector<Message> &messages, const QByteArray &type) {
         QJsonArray a;
         for (const Message &m : messages) {
             QJsonObject j;
@@ -182,7 +189,8 @@ QJsonObject GrpcCall::toJson() const
             if (!m.whole) {
                 j[QLatin1String("error")] = m.error;
             } else if (const auto fields = ProtobufWireView::parse(m.data)) {
-                j[QLatin1String("fields")] = ProtobufWireView::toJson(*fields);
+                const QJsonArray wire = ProtobufWireView::toJson(*fields);
+                j[QLatin1String("fields")] = declared ? descriptors->annotate(wire, type) : wire;
             } else {
                 j[QLatin1String("bytes")] = QString::fromLatin1(m.data.toBase64());
             }
@@ -190,8 +198,8 @@ QJsonObject GrpcCall::toJson() const
         }
         return a;
     };
-    o[QLatin1String("requests")] = list(requests);
-    o[QLatin1String("responses")] = list(responses);
+    o[QLatin1String("requests")] = list(requests, declared ? declared->inputType : QByteArray());
+    o[QLatin1String("responses")] = list(responses, declared ? declared->outputType : QByteArray());
     if (!error.isEmpty())
         o[QLatin1String("error")] = error;
     return o;

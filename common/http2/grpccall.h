@@ -12,6 +12,7 @@
 namespace podtap {
 
 struct HttpMessage;
+class ProtoDescriptorSet;
 
 // One gRPC call carried by an HTTP/2 stream (github.com/grpc/grpc doc/PROTOCOL-HTTP2.md):
 // service and method from :path, the length-prefixed messages of each direction (gzip
@@ -48,7 +49,9 @@ public:
     // grpc-message is percent-encoded (PROTOCOL-HTTP2.md "Responses").
     static QByteArray percentDecode(QByteArrayView text);
 
-    QJsonObject toJson() const; // messages with their protobuf wire view
+    // The messages with their protobuf wire view; with a descriptor set that declares the
+    // method, fields carry their names ("name", "declared") and the types are given.
+    QJsonObject toJson(const ProtoDescriptorSet *descriptors = nullptr) const;
 
     QByteArray service; // "helloworld.Greeter"
     QByteArray method;  // "SayHello"

@@ -32,6 +32,7 @@ inline constexpr QLatin1String AllowRemote("allowRemote");
 inline constexpr QLatin1String HttpFilter("httpFilter");
 inline constexpr QLatin1String Compare("compare");
 inline constexpr QLatin1String IgnoreHeaders("ignoreHeaders");
+inline constexpr QLatin1String ProtoDescriptor("protoDescriptor");
 inline constexpr QLatin1String Limits("limits");
 inline constexpr QLatin1String MaxBytes("maxBytes");
 inline constexpr QLatin1String MaxAgeSeconds("maxAgeSeconds");

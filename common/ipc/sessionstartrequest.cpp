@@ -62,14 +62,15 @@ QJsonObject SessionStartRequest::toJson() const
     o[AllPods] = allPods;
     o[MaxPods] = maxPods;
     o[StallTimeout] = stallTimeoutSeconds;
-    o[IpcFields::Mirror]
-            = QJsonObject{{Host, mirror.host},
-                          {Port, mirror.port},
-                          {JoinMidstream, mirror.joinMidstream},
-                          {AllowRemote, mirror.allowRemote},
-                          {HttpFilter, mirror.httpFilter},
-                          {Compare, mirror.compare},
-                          {IgnoreHeaders, QJsonArray::fromStringList(mirror.ignoreHeaders)}};
+    o[IpcFields::Mirror] = QJsonObject{
+            {Host, mirror.host},
+            {Port, mirror.port},
+            {JoinMidstream, mirror.joinMidstream},
+            {AllowRemote, mirror.allowRemote},
+            {HttpFilter, mirror.httpFilter},
+            {Compare, mirror.compare},
+            {IgnoreHeaders, QJsonArray::fromStringList(mirror.ignoreHeaders)},
+            {ProtoDescriptor, QString::fromLatin1(mirror.protoDescriptor.toBase64())}};
     o[IpcFields::Limits] = QJsonObject{{MaxBytes, limits.maxBytes},
                                        {MaxAgeSeconds, limits.maxAgeSeconds},
                                        {DurationSeconds, limits.durationSeconds}};
@@ -107,6 +108,10 @@ SessionStartRequest SessionStartRequest::fromJson(const QJsonObject &json, QStri
     s.mirror.httpFilter = m.object(HttpFilter);
     s.mirror.compare = m.boolean(Compare);
     s.mirror.ignoreHeaders = m.strings(IgnoreHeaders);
+    const QString descriptor = m.string(ProtoDescriptor);
+    auto decoded = QByteArray::fromBase64Encoding(descriptor.toLatin1(),
+                                                  QByteArray::AbortOnBase64DecodingErrors);
+    s.mirror.protoDescriptor = std::move(decoded.decoded);
     r.merge(m);
 
     IpcJsonReader l(r.object(IpcFields::Limits),
@@ -121,7 +126,9 @@ SessionStartRequest SessionStartRequest::fromJson(const QJsonObject &json, QStri
     s.pcap = r.boolean(Pcap);
     s.pcapFormat = r.string(PcapFormat, s.pcapFormat);
     s.stopWithClient = r.boolean(StopWithClient);
-    r.report(error);
+    if (r.report(error) && decoded.decodingStatus != QByteArray::Base64DecodingStatus::Ok && error)
+        *error = QStringLiteral("%1: mirror: 'protoDescriptor' is not base64")
+                         .arg(QLatin1String(Where));
     return s;
 }
 

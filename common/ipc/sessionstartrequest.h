@@ -37,6 +37,9 @@ struct SessionStartRequest
         QJsonObject httpFilter; // {methods, path, headers}; empty: every connection
         bool compare = false;
         QStringList ignoreHeaders;
+        // A FileDescriptorSet (`--proto-descriptor`) that names gRPC message fields in the
+        // comparison; base64 in the JSON ("": none).
+        QByteArray protoDescriptor;
     } mirror;
 
     struct Limits

@@ -505,7 +505,7 @@ void ShadowCompare::verdict(std::uint64_t captureId, const HttpExchange &pod,
     QJsonObject r = v.toJson();
     if (pod.protocol == HttpExchange::Protocol::Http2) {
         r[QLatin1String("protocol")] = QLatin1String("h2");
-        r[QLatin1String("streamId")] = qint64(pod.streamId);
+        r[QLatin1String("stream")] = qint64(pod.streamId);
         if (pod.grpc)
             r[QLatin1String("grpcMethod")]
                     = QString::fromLatin1('/' + pod.grpc->service + '/' + pod.grpc->method);

@@ -35,7 +35,10 @@ QJsonObject HttpReplaySession::Stats::toJson() const
                        {QStringLiteral("timeouts"), qint64(timeouts)},
                        {QStringLiteral("skippedIncomplete"), qint64(skippedIncomplete)},
                        {QStringLiteral("skippedLarge"), qint64(skippedLarge)},
-                       {QStringLiteral("filteredOut"), qint64(filteredOut)}};
+                       {QStringLiteral("filteredOut"), qint64(filteredOut)},
+                       {QStringLiteral("http2Requests"), qint64(http2Requests)},
+                       {QStringLiteral("http2Undecodable"), qint64(http2Undecodable)},
+                       {QStringLiteral("otherConnections"), qint64(otherConnections)}};
 }
 
 HttpReplaySession::HttpReplaySession(const Options &options, QObject *parent)
@@ -46,6 +49,7 @@ HttpReplaySession::HttpReplaySession(const Options &options, QObject *parent)
              keepLimits(options.maxBodyBytes))
     , m_comparator(options.compareOptions)
 {
+    m_http.setHttp2Decoding(true);
     m_tracker.setSink(&m_http);
     m_readTimer.setSingleShot(true);
     connect(&m_readTimer, &QTimer::timeout, this, &HttpReplaySession::read);
@@ -94,6 +98,61 @@ QByteArray HttpReplaySession::buildRequest(const HttpMessage &request, const Opt
     return out;
 }
 
+LocalHttp2Client::Request HttpReplaySession::buildHttp2Request(const HttpMessage &request,
+                                                               const Options &options)
+{
+    // Connection-specific fields are not HTTP/2 (RFC 9113 8.2.2); the length is the body's.
+    static const QSet<QByteArray> dropped{"connection",        "keep-alive", "proxy-connection",
+                                          "transfer-encoding", "upgrade",    "host",
+                                          "content-length",    "expect"};
+    QSet<QByteArray> replaced;
+    QByteArray authority;
+    for (const auto &[name, value] : options.setHeaders) {
+        const QByteArray lower = name.toLower();
+        replaced.insert(lower);
+        if (lower == "host" || lower == ":authority")
+            authority = value;
+    }
+    LocalHttp2Client::Request out;
+    QList<QPair<QByteArray, QByteArray>> regular;
+    bool hadLength = false;
+    for (const HttpMessage::Header &h : request.headers) {
+        const QByteArray lower = h.name.toByteArray().toLower();
+        const QByteArray value = h.value.toByteArray();
+        if (lower.startsWith(':')) {
+            if (lower == ":authority" && !authority.isNull())
+                out.fields.append({lower, authority});
+            else if (!replaced.contains(lower))
+                out.fields.append({lower, value});
+            continue;
+        }
+        hadLength = hadLength || lower == "content-length";
+        if (dropped.contains(lower) || replaced.contains(lower))
+            continue;
+        if (!options.keepAuth && (lower == "authorization" || lower == "proxy-authorization"))
+            continue;
+        if (lower == "te" && value.trimmed().toLower() != "trailers")
+            continue;
+        regular.append({lower, value});
+    }
+    if (!authority.isNull() && request.header(":authority").isNull())
+        out.fields.append({":authority", authority});
+    for (const auto &[name, value] : options.setHeaders) {
+        const QByteArray lower = name.toLower();
+        if (lower == "host" || lower == ":authority")
+            continue;
+        if (lower.startsWith(':'))
+            out.fields.append({lower, value});
+        else
+            regular.append({lower, value});
+    }
+    if (hadLength && !replaced.contains("content-length"))
+        regular.append({"content-length", QByteArray::number(request.body.size())});
+    out.fields += regular;
+    out.body = request.body;
+    return out;
+}
+
 bool HttpReplaySession::start(QString *error)
 {
     if (m_options.percent <= 0 || m_options.percent > 100) {
@@ -137,6 +196,8 @@ void HttpReplaySession::read()
         if (m_decoder.decode(pkt, m_segment) == DecodeResult::Tcp)
             m_tracker.process(m_segment, pkt);
     }
+    m_stats.http2Undecodable = m_http.stats().http2Undecodable;
+    m_stats.otherConnections = m_http.stats().otherConnections;
     dispatch();
 }
 
@@ -147,6 +208,8 @@ void HttpReplaySession::onExchange(const TcpConnection &c, HttpExchange &&x)
         return;
     }
     ++m_stats.requests;
+    if (x.protocol == HttpExchange::Protocol::Http2)
+        ++m_stats.http2Requests;
     if (!x.request.bodyKeptWhole || qint64(x.request.bodyBytes) > m_options.maxBodyBytes) {
         ++m_stats.skippedLarge;
         return;
@@ -169,15 +232,22 @@ void HttpReplaySession::onExchange(const TcpConnection &c, HttpExchange &&x)
 void HttpReplaySession::dispatch()
 {
     while (!m_ready.empty()) {
+        // Requests go in capture order: the next one waits for a free worker of its protocol.
         LocalHttpClient *free = nullptr;
-        for (LocalHttpClient *w : m_workers) {
-            if (!w->isBusy()) {
-                free = w;
+        const bool http2 = m_ready.front().exchange.protocol == HttpExchange::Protocol::Http2;
+        if (http2) {
+            if (!http2Client()->canSend())
                 break;
+        } else {
+            for (LocalHttpClient *w : m_workers) {
+                if (!w->isBusy()) {
+                    free = w;
+                    break;
+                }
             }
+            if (!free)
+                break;
         }
-        if (!free)
-            break;
         if (m_options.rate > 0) {
             // Request k is due at k / rate after the first: a schedule, not a sleep per
             // request, so timer jitter never accumulates.
@@ -193,11 +263,74 @@ void HttpReplaySession::dispatch()
         }
         Pending p = std::move(m_ready.front());
         m_ready.pop_front();
-        sendOn(free, std::move(p));
+        if (http2)
+            sendHttp2(std::move(p));
+        else
+            sendOn(free, std::move(p));
     }
     if (!m_eof && m_ready.size() < ReadAhead / 2 && !m_readTimer.isActive())
         m_readTimer.start(0);
     finishIfIdle();
+}
+
+LocalHttp2Client *HttpReplaySession::http2Client()
+{
+    if (!m_http2) {
+        m_http2 = new LocalHttp2Client(m_options.host, m_options.port,
+                                       std::clamp(m_options.concurrency, 1, 256), this);
+        connect(m_http2, &LocalHttp2Client::answered, this, &HttpReplaySession::onHttp2Answer);
+        connect(m_http2, &LocalHttp2Client::failed, this, &HttpReplaySession::onHttp2Failure);
+        connect(m_http2, &LocalHttp2Client::ready, this, &HttpReplaySession::dispatch);
+    }
+    return m_http2;
+}
+
+void HttpReplaySession::sendHttp2(Pending &&p)
+{
+    const qint64 now = m_clock.elapsed();
+    if (m_stats.firstSendMs < 0)
+        m_stats.firstSendMs = now;
+    m_stats.lastSendMs = now;
+    ++m_stats.sent;
+    const quint64 id = http2Client()->send(buildHttp2Request(p.exchange.request, m_options),
+                                           m_options.timeoutMs);
+    m_http2Sent.emplace(id, std::move(p));
+}
+
+void HttpReplaySession::onHttp2Answer(quint64 id, const HttpExchange &local, qint64 latencyNs)
+{
+    const auto it = m_http2Sent.find(id);
+    if (it == m_http2Sent.end())
+        return;
+    const Pending p = std::move(it->second);
+    m_http2Sent.erase(it);
+    ++m_stats.answered;
+    if (!p.exchange.hasResponse)
+        record(p,
+               ShadowComparator::localFailure(
+                       ShadowComparator::Kind::NotComparable, 0,
+                       QStringLiteral("the capture has no answer to this request")),
+               latencyNs, local.response.status);
+    else
+        record(p, m_comparator.compare(p.exchange, local), latencyNs, local.response.status);
+    Q_EMIT progress(m_stats.sent, m_stats.answered);
+    dispatch();
+}
+
+void HttpReplaySession::onHttp2Failure(quint64 id, const QString &why, bool timedOut)
+{
+    const auto it = m_http2Sent.find(id);
+    if (it == m_http2Sent.end())
+        return;
+    const Pending p = std::move(it->second);
+    m_http2Sent.erase(it);
+    ++(timedOut ? m_stats.timeouts : m_stats.localErrors);
+    record(p,
+           ShadowComparator::localFailure(timedOut ? ShadowComparator::Kind::LocalTimeout
+                                                   : ShadowComparator::Kind::LocalError,
+                                          p.exchange.response.status, why),
+           -1, 0);
+    dispatch();
 }
 
 void HttpReplaySession::sendOn(LocalHttpClient *worker, Pending &&p)
@@ -258,6 +391,10 @@ void HttpReplaySession::record(const Pending &p, const ShadowComparator::Verdict
     r[QLatin1String("method")] = QString::fromLatin1(x.request.method);
     r[QLatin1String("target")] = QString::fromLatin1(x.request.target.left(2048));
     r[QLatin1String("route")] = RouteTemplate::fold(x.request.method, x.request.target);
+    if (x.protocol == HttpExchange::Protocol::Http2) {
+        r[QLatin1String("protocol")] = QStringLiteral("http2");
+        r[QLatin1String("stream")] = qint64(x.streamId);
+    }
     if (x.hasResponse)
         r[QLatin1String("podLatencyUs")] = double(x.latencyNs()) / 1000.0;
     if (localLatencyNs >= 0) {
@@ -297,6 +434,8 @@ void HttpReplaySession::finishIfIdle()
         if (w->isBusy())
             return;
     }
+    if (!m_http2Sent.empty())
+        return;
     m_done = true;
     const QString message
             = QStringLiteral("%1 of %2 requests replayed, %3 answered (%4 local errors, %5 timed "
@@ -308,7 +447,18 @@ void HttpReplaySession::finishIfIdle()
                       .arg(m_stats.timeouts)
                       .arg(m_counts.same)
                       .arg(m_counts.status + m_counts.body + m_counts.headers)
-              + rateText();
+              + rateText()
+              + (m_stats.http2Undecodable > 0
+                         ? QStringLiteral("; %1 HTTP/2 connections could not be decoded (joined "
+                                          "mid-stream, gaps or protocol errors): their requests "
+                                          "from there on are not replayed")
+                                   .arg(m_stats.http2Undecodable)
+                         : QString())
+              + (m_stats.otherConnections > 0
+                         ? QStringLiteral("; %1 connections not recognized as HTTP (another "
+                                          "protocol, or their start was not captured)")
+                                   .arg(m_stats.otherConnections)
+                         : QString());
     Q_EMIT done(m_error.isEmpty(),
                 m_error.isEmpty() ? message : m_error + QStringLiteral("; ") + message);
 }

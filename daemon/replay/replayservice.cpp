@@ -1,5 +1,7 @@
 #include "replayservice.h"
 
+#include "http2/protodescriptorset.h"
+
 #include "http/httpfilter.h"
 #include "ipc/ipcserver.h"
 #include "replay/httpreplaysession.h"
@@ -207,6 +209,20 @@ void ReplayService::startHttpReplay(IpcPeer *peer, qint64 id, const QJsonObject 
     o.timeoutMs = params.value(QLatin1String("timeoutMs")).toInt(10000);
     for (const QJsonValue v : params.value(QLatin1String("ignoreHeaders")).toArray())
         o.compareOptions.ignoreHeaders.insert(v.toString().toLatin1().toLower().trimmed());
+    if (const QString descriptor = params.value(QLatin1String("protoDescriptor")).toString();
+        !descriptor.isEmpty()) {
+        const auto decoded = QByteArray::fromBase64Encoding(
+                descriptor.toLatin1(), QByteArray::AbortOnBase64DecodingErrors);
+        auto set = decoded ? ProtoDescriptorSet::parse(decoded.decoded)
+                           : Result<ProtoDescriptorSet>::failure(QStringLiteral("not base64"));
+        if (!set) {
+            peer->replyError(id, QStringLiteral("invalid"),
+                             QStringLiteral("protoDescriptor: %1").arg(set.error()));
+            return;
+        }
+        o.compareOptions.descriptors
+                = std::make_shared<const ProtoDescriptorSet>(std::move(set.value()));
+    }
     const QJsonObject headers = params.value(QLatin1String("setHeaders")).toObject();
     for (auto it = headers.begin(); it != headers.end(); ++it) {
         const QByteArray name = it.key().toLatin1();

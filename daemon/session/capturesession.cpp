@@ -494,6 +494,7 @@ MirrorSink::Options CaptureSession::mirrorOptions() const
     o.compare = m_config.compare;
     for (const QString &h : m_config.ignoreHeaders)
         o.compareOptions.ignoreHeaders.insert(h.toLatin1().toLower().trimmed());
+    o.compareOptions.descriptors = m_config.protoDescriptors;
     return o;
 }
 
@@ -533,6 +534,7 @@ Result<bool> CaptureSession::setMirror(const QString &host, int port, bool joinM
         return Result<bool>::failure(QStringLiteral("session %1 has ended").arg(m_id));
     const bool wasMirroring = m_config.mirrorPort > 0;
     m_config = checked.value();
+    m_config.protoDescriptors = c.protoDescriptors; // not in the JSON: carried over
     for (PodTapPipeline *p : std::as_const(m_pipelines))
         wireMirror(p);
     if (port > 0 || wasMirroring)

@@ -7,6 +7,7 @@
 #include "mirror/shadowcompare.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 #include <algorithm>
 #include <vector>
@@ -30,6 +31,43 @@ QJsonObject directionJson(const DirectionStats &s)
                        {QStringLiteral("gapBytes"), qint64(s.gapBytes)},
                        {QStringLiteral("gaps"), qint64(s.gaps)},
                        {QStringLiteral("retransmissions"), qint64(s.retransmissions)}};
+}
+
+// A gRPC call as stored in http.jsonl and sent in `http` events: GrpcCall::toJson, bounded.
+// At most MaxGrpcMessages messages per direction (the rest counted in requestsOmitted /
+// responsesOmitted); when the wire views still make more than MaxGrpcJsonBytes, the messages
+// keep their lengths only and `messagesOmitted` says why.
+constexpr qsizetype MaxGrpcMessages = 32;
+constexpr qsizetype MaxGrpcJsonBytes = 32 * 1024;
+
+QJsonObject grpcJson(const GrpcCall &call)
+{
+    QJsonObject o = call.toJson();
+    for (const char *side : {"requests", "responses"}) {
+        QJsonArray messages = o.value(QLatin1String(side)).toArray();
+        if (messages.size() <= MaxGrpcMessages)
+            continue;
+        o[QLatin1String(side) + QLatin1String("Omitted")] = messages.size() - MaxGrpcMessages;
+        while (messages.size() > MaxGrpcMessages)
+            messages.removeLast();
+        o[QLatin1String(side)] = messages;
+    }
+    if (QJsonDocument(o).toJson(QJsonDocument::Compact).size() <= MaxGrpcJsonBytes)
+        return o;
+    for (const char *side : {"requests", "responses"}) {
+        QJsonArray messages = o.value(QLatin1String(side)).toArray();
+        for (qsizetype i = 0; i < messages.size(); ++i) {
+            QJsonObject message = messages.at(i).toObject();
+            message.remove(QLatin1String("fields"));
+            message.remove(QLatin1String("bytes"));
+            messages.replace(i, message);
+        }
+        o[QLatin1String(side)] = messages;
+    }
+    o[QLatin1String("messagesOmitted")]
+            = QStringLiteral("the messages' wire view is larger than %1 KiB")
+                      .arg(MaxGrpcJsonBytes / 1024);
+    return o;
 }
 } // namespace
 
@@ -319,12 +357,11 @@ QJsonObject PodTapPipeline::exchangeJson(const HttpExchange &x, std::uint64_t se
                 = QLatin1String(HttpMessage::incompleteName(x.response.incomplete));
     if (x.protocol == HttpExchange::Protocol::Http2) {
         o[QLatin1String("protocol")] = QLatin1String("h2");
-        o[QLatin1String("streamId")] = qint64(x.streamId);
-        if (x.grpc) {
-            o[QLatin1String("grpcMethod")] = QString::fromLatin1(x.request.target.left(512));
-            if (x.grpc->status >= 0)
-                o[QLatin1String("grpcStatus")] = x.grpc->status;
-        }
+        o[QLatin1String("stream")] = qint64(x.streamId);
+        if (x.wasReset)
+            o[QLatin1String("resetCode")] = qint64(x.resetCode);
+        if (x.grpc)
+            o[QLatin1String("grpc")] = grpcJson(*x.grpc);
     }
     return o;
 }

@@ -43,6 +43,12 @@ Result<SessionConfig> SessionConfig::fromRequest(const SessionStartRequest &r)
     c.httpFilter = r.mirror.httpFilter;
     c.compare = r.mirror.compare;
     c.ignoreHeaders = r.mirror.ignoreHeaders;
+    if (!r.mirror.protoDescriptor.isEmpty()) {
+        auto set = ProtoDescriptorSet::parse(r.mirror.protoDescriptor);
+        if (!set)
+            return R::failure(QStringLiteral("mirror.protoDescriptor: %1").arg(set.error()));
+        c.protoDescriptors = std::make_shared<const ProtoDescriptorSet>(std::move(set.value()));
+    }
     c.maxBytes = r.limits.maxBytes;
     c.maxAgeSeconds = r.limits.maxAgeSeconds;
     if (r.limits.durationSeconds > std::numeric_limits<int>::max())

@@ -1,11 +1,14 @@
 #pragma once
 
+#include "http2/protodescriptorset.h"
 #include "ipc/sessionstartrequest.h"
 #include "result.h"
 
 #include <QJsonObject>
 #include <QMap>
 #include <QStringList>
+
+#include <memory>
 
 namespace podtap {
 
@@ -46,6 +49,9 @@ struct SessionConfig
     QJsonObject httpFilter;
     bool compare = false;
     QStringList ignoreHeaders; // more headers the comparison ignores (besides the defaults)
+    // Names gRPC message fields in the comparison (session.start's mirror.protoDescriptor).
+    // Not in toJson(): the set lives with the session, setMirror() carries it over.
+    std::shared_ptr<const ProtoDescriptorSet> protoDescriptors;
 
     // Store limits (ring-style: the oldest spool files go) and an optional duration.
     qint64 maxBytes = 0;

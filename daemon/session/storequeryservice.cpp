@@ -355,6 +355,7 @@ void StoreQueryService::requests(IpcPeer *peer, qint64 id, const QJsonObject &pa
         if (!name.toString().isEmpty())
             q.verdicts.insert(name.toString());
     q.route = params.value(QLatin1String("route")).toString();
+    q.method = params.value(QLatin1String("method")).toString();
     answerFromWorker(peer, id, [s = stored.value(), q] { return StoreQueries::requests(s, q); });
 }
 

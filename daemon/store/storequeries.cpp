@@ -333,6 +333,22 @@ Result<QJsonObject> StoreQueries::stream(const StoredSession &session, const Str
     return r;
 }
 
+namespace {
+// An HTTP method in any case, or a gRPC call's "pkg.Service/Method" or "Method".
+bool methodMatches(const QJsonObject &exchange, const QString &wanted)
+{
+    if (exchange.value(QLatin1String("method")).toString().compare(wanted, Qt::CaseInsensitive)
+        == 0)
+        return true;
+    const QJsonObject grpc = exchange.value(QLatin1String("grpc")).toObject();
+    const QString method = grpc.value(QLatin1String("method")).toString();
+    if (method.isEmpty())
+        return false;
+    return wanted == method
+           || wanted == grpc.value(QLatin1String("service")).toString() + QLatin1Char('/') + method;
+}
+} // namespace
+
 Result<QJsonObject> StoreQueries::requests(const StoredSession &session, const RequestQuery &q)
 {
     if (q.limit < 0 || q.limit > MaxRequestsPerPage)
@@ -374,6 +390,8 @@ Result<QJsonObject> StoreQueries::requests(const StoredSession &session, const R
         if (q.connection >= 0 && o.value(QLatin1String("id")).toInteger(-1) != q.connection)
             return false;
         if (!q.route.isEmpty() && o.value(QLatin1String("route")).toString() != q.route)
+            return false;
+        if (!q.method.isEmpty() && !methodMatches(o, q.method))
             return false;
         if (q.verdicts.isEmpty())
             return true;

@@ -72,6 +72,9 @@ public:
         // "differ" (status, body or headers).
         QSet<QString> verdicts;
         QString route; // empty: any; else the exact route template
+        // Empty: any. Else an HTTP method (any case), a gRPC method as "pkg.Service/Method" or
+        // just "Method" (the exchange's grpc.service and grpc.method).
+        QString method;
     };
     static Result<QJsonObject> requests(const StoredSession &session, const RequestQuery &q);
 

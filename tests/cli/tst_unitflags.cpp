@@ -1,6 +1,7 @@
 // The real podtap binary refuses a size or duration it cannot read (exit 1, usage: the value
-// quoted, the units named) before it asks a daemon or a cluster anything, and reads a good one with
-// its unit: a typo must never become 0, which means "no limit".
+// quoted, the units named), or a --proto-descriptor file that is not a descriptor set, before
+// it asks a daemon or a cluster anything, and reads a good one with its unit: a typo must
+// never become 0, which means "no limit".
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -30,6 +31,14 @@ void TestUnitFlags::initTestCase()
 {
     QVERIFY2(QFile::exists(QStringLiteral(BINDIR "/cli/podtap")), "cli/podtap was not built");
     QVERIFY(m_dir.isValid());
+    // --proto-descriptor files: a FileDescriptorSet{file{name "a.proto" message_type{name "M"
+    // field{name "f" number 1 type TYPE_STRING}}}}, and not one.
+    QFile set(m_dir.filePath(QStringLiteral("set.pb")));
+    QVERIFY(set.open(QIODevice::WriteOnly));
+    set.write(QByteArray::fromBase64("ChcKB2EucHJvdG8iDAoBTRIHCgFmGAEoCQ=="));
+    QFile source(m_dir.filePath(QStringLiteral("a.proto")));
+    QVERIFY(source.open(QIODevice::WriteOnly));
+    source.write("syntax = \"proto3\";\nmessage M { string f = 1; }\n");
 }
 
 TestUnitFlags::Run TestUnitFlags::podtap(const QStringList &args) const
@@ -44,6 +53,7 @@ TestUnitFlags::Run TestUnitFlags::podtap(const QStringList &args) const
     env.insert(QStringLiteral("KUBECONFIG"), m_dir.filePath(QStringLiteral("no-kubeconfig")));
     QProcess p;
     p.setProcessEnvironment(env);
+    p.setWorkingDirectory(m_dir.path()); // relative file arguments are its files
     // capture --direct and preflight use no daemon and have no --no-start.
     const bool direct = args.contains(QStringLiteral("--direct"))
                         || args.constFirst() == QStringLiteral("preflight");
@@ -63,6 +73,14 @@ QStringList mirror(const QStringList &extra)
     return QStringList{QStringLiteral("mirror"), QStringLiteral("deploy/web"),
                        QStringLiteral("--port"), QStringLiteral("8080"),
                        QStringLiteral("--to"),   QStringLiteral("9090")}
+           + extra;
+}
+
+QStringList replay(const QStringList &extra)
+{
+    return QStringList{QStringLiteral("replay"), QStringLiteral("3"),
+                       QStringLiteral("--to"),   QStringLiteral("9090"),
+                       QStringLiteral("--http"), QStringLiteral("--compare")}
            + extra;
 }
 
@@ -135,6 +153,15 @@ void TestUnitFlags::refused_data()
                            QStringLiteral("70000"),    QStringLiteral("-w"),
                            QStringLiteral("/dev/null")}
             << QStringLiteral("podtap capture: --port: invalid port '70000'");
+    QTest::addRow("mirror --proto-descriptor missing")
+            << mirror({QStringLiteral("--compare"), QStringLiteral("--proto-descriptor"),
+                       QStringLiteral("/nonexistent/set.pb")})
+            << QStringLiteral("podtap mirror: --proto-descriptor: cannot read the descriptor set "
+                              "/nonexistent/set.pb");
+    QTest::addRow("replay --proto-descriptor a .proto source")
+            << replay({QStringLiteral("--proto-descriptor"), QStringLiteral("a.proto")})
+            << QStringLiteral("a.proto: the bytes are not protobuf wire format: not a "
+                              "FileDescriptorSet (make one with protoc --descriptor_set_out");
     QTest::addRow("preflight --port web")
             << QStringList{QStringLiteral("preflight"), QStringLiteral("pod/web"),
                            QStringLiteral("--port"), QStringLiteral("web")}
@@ -160,6 +187,11 @@ void TestUnitFlags::accepted_data()
     QTest::addRow("capture with bare numbers")
             << capture({QStringLiteral("--max-bytes"), QStringLiteral("1048576"),
                         QStringLiteral("--duration"), QStringLiteral("5")});
+    QTest::addRow("mirror --proto-descriptor")
+            << mirror({QStringLiteral("--compare"), QStringLiteral("--proto-descriptor"),
+                       QStringLiteral("set.pb")});
+    QTest::addRow("replay --proto-descriptor")
+            << replay({QStringLiteral("--proto-descriptor"), QStringLiteral("set.pb")});
     QTest::addRow("retention with units") << QStringList{
             QStringLiteral("retention"), QStringLiteral("--quota"), QStringLiteral("10GiB"),
             QStringLiteral("--max-age"), QStringLiteral("1d12h")};

@@ -65,7 +65,8 @@ void TestIpcMessages::startRoundTrip()
     r.mirror.httpFilter = json(R"({"methods":["GET"],"path":"^/api/"})");
     r.mirror.compare = true;
     r.mirror.ignoreHeaders = {u"Date"_s};
-    r.limits.maxBytes = 5ll << 30; // more than 32 bits
+    r.mirror.protoDescriptor = QByteArray("\x0a\x03\x0a\x01\xff", 5); // binary, as base64
+    r.limits.maxBytes = 5ll << 30;                                    // more than 32 bits
     r.limits.maxAgeSeconds = 3600;
     r.limits.durationSeconds = 60;
     r.subscribe = true;
@@ -84,6 +85,7 @@ void TestIpcMessages::startRoundTrip()
     QCOMPARE(back.limits.maxBytes, 5ll << 30);
     QCOMPARE(back.environment.value(u"AWS_PROFILE"_s), u"dev"_s);
     QCOMPARE(back.mirror.httpFilter.value(u"path"_s).toString(), u"^/api/"_s);
+    QCOMPARE(back.mirror.protoDescriptor, r.mirror.protoDescriptor);
     // The wire names (docs/ipc.md).
     const QJsonObject o = r.toJson();
     QCOMPARE(o.value(u"namespace"_s).toString(), u"shop"_s);
@@ -144,6 +146,9 @@ void TestIpcMessages::startMistyped_data()
     QTest::addRow("mirror.port as a boolean")
             << QByteArray(R"({"mirror":{"port":true}})")
             << u"session.start: mirror: 'port' must be an integer (got a boolean)"_s;
+    QTest::addRow("mirror.protoDescriptor not base64")
+            << QByteArray(R"({"mirror":{"protoDescriptor":"not base64!"}})")
+            << u"session.start: mirror: 'protoDescriptor' is not base64"_s;
     QTest::addRow("limits.maxBytes as a string")
             << QByteArray(R"({"limits":{"maxBytes":"1G"}})")
             << u"session.start: limits: 'maxBytes' must be an integer (got a string)"_s;

@@ -25,6 +25,8 @@ private Q_SLOTS:
     void sizeMessageNamesTheUnits();
     void ports_data();
     void ports();
+    void readableText_data();
+    void readableText();
 };
 
 namespace {
@@ -266,6 +268,31 @@ void TestUnits::ports()
         QVERIFY2(r, qPrintable(r.error()));
         QCOMPARE(int(r.value()), port);
     }
+}
+
+void TestUnits::readableText_data()
+{
+    QTest::addColumn<bool>("isSize");
+    QTest::addColumn<double>("value");
+    QTest::addColumn<QString>("text");
+    QTest::addRow("bytes") << true << 512.0 << "512 B";
+    QTest::addRow("KiB") << true << 1229.0 << "1.2 KiB";
+    QTest::addRow("MiB") << true << 35651584.0 << "34 MiB";
+    QTest::addRow("no size") << true << -1.0 << "-";
+    QTest::addRow("µs") << false << 850.4 << "850 µs";
+    QTest::addRow("ms") << false << 2520.0 << "2.52 ms";
+    QTest::addRow("tens of ms") << false << 12345.0 << "12.3 ms";
+    QTest::addRow("s") << false << 4560000.0 << "4.56 s";
+    QTest::addRow("minutes") << false << 185e6 << "3 min 05 s";
+    QTest::addRow("no latency") << false << -1.0 << "-";
+}
+
+void TestUnits::readableText()
+{
+    QFETCH(bool, isSize);
+    QFETCH(double, value);
+    QFETCH(QString, text);
+    QCOMPARE(isSize ? Units::bytesText(qint64(value)) : Units::latencyText(value), text);
 }
 
 QTEST_GUILESS_MAIN(TestUnits)

@@ -1,4 +1,10 @@
-"""gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2]."""
+"""gRPC server for tst_http2decoding: greeter_pb2 stubs in sys.argv[1], port sys.argv[2].
+
+With sys.argv[3] == "local" it answers as a local build that differs on purpose (for
+GrpcShadowSession): SayHello("podtap") has detail.serial 4243, Fail answers OK.
+PODTAP_GREETER_VARIANT=hi (tst_http2replay): SayHello answers "hi NAME", the other methods
+answer as usual."""
+import os
 import sys
 from concurrent import futures
 
@@ -8,10 +14,15 @@ import greeter_pb2  # noqa: E402
 import greeter_pb2_grpc  # noqa: E402
 
 
+LOCAL = len(sys.argv) > 3 and sys.argv[3] == "local"
+
+
 class Greeter(greeter_pb2_grpc.GreeterServicer):
     def SayHello(self, request, context):
-        return greeter_pb2.HelloReply(message="hello " + request.name,
-                                      detail=greeter_pb2.Detail(serial=4242, note="unary"))
+        serial = 4243 if LOCAL and request.name == "podtap" else 4242
+        greeting = "hi " if os.environ.get("PODTAP_GREETER_VARIANT") == "hi" else "hello "
+        return greeter_pb2.HelloReply(message=greeting + request.name,
+                                      detail=greeter_pb2.Detail(serial=serial, note="unary"))
 
     def CountUp(self, request, context):
         for i in range(request.count):
@@ -19,6 +30,8 @@ class Greeter(greeter_pb2_grpc.GreeterServicer):
                                          detail=greeter_pb2.Detail(serial=1000 + i))
 
     def Fail(self, request, context):
+        if LOCAL:
+            return greeter_pb2.HelloReply(message="found " + request.name)
         context.abort(grpc.StatusCode.NOT_FOUND, "no such greeter: " + request.name)
 
 

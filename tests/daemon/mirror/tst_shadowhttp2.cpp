@@ -79,7 +79,7 @@ QMap<qint64, QJsonObject> byStream(const QSignalSpy &spy)
 {
     QMap<qint64, QJsonObject> m;
     for (const QList<QVariant> &args : spy)
-        m.insert(args.at(1).toJsonObject().value(QLatin1String("streamId")).toInteger(),
+        m.insert(args.at(1).toJsonObject().value(QLatin1String("stream")).toInteger(),
                  args.at(1).toJsonObject());
     return m;
 }

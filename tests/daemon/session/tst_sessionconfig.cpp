@@ -18,6 +18,7 @@ private Q_SLOTS:
     void sessions_data();
     void sessions();
     void roundTrip();
+    void protoDescriptor();
 };
 
 void TestSessionConfig::targets_data()
@@ -125,6 +126,30 @@ void TestSessionConfig::roundTrip()
     QCOMPARE(b->httpFilter.value(QLatin1String("path")).toString(), QStringLiteral("^/api/"));
     // The client's environment (plugin credentials may be in it) never leaves memory.
     QVERIFY(!a->toJson().contains(QLatin1String("environment")));
+}
+
+void TestSessionConfig::protoDescriptor()
+{
+    // FileDescriptorSet{file{name "a.proto" message_type{name "M" field{name "f" number 1
+    // type TYPE_STRING}}}}, as python's descriptor_pb2 reads it.
+    const QByteArray set("ChcKB2EucHJvdG8iDAoBTRIHCgFmGAEoCQ==");
+    const QByteArray ok(R"({"target":"web","port":80,"mirror":{"port":9,"compare":true,)"
+                        R"("protoDescriptor":")"
+                        + set + "\"}}");
+    const auto c = SessionConfig::fromJson(QJsonDocument::fromJson(ok).object());
+    QVERIFY2(c.ok(), qPrintable(c.error()));
+    QVERIFY(c->protoDescriptors);
+    QCOMPARE(c->protoDescriptors->field("M", 1)->name, QStringLiteral("f"));
+    // Garbage that is base64 is refused by the parser, with its reason.
+    const QByteArray bad(
+            R"({"target":"web","port":80,"mirror":{"port":9,"protoDescriptor":"Z2FyYmFnZQ=="}})");
+    const auto refused = SessionConfig::fromJson(QJsonDocument::fromJson(bad).object());
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.error().startsWith(QLatin1String("mirror.protoDescriptor: ")),
+             qPrintable(refused.error()));
+    const auto none = SessionConfig::fromJson(
+            QJsonDocument::fromJson(R"({"target":"web","port":80})").object());
+    QVERIFY(none.ok() && !none->protoDescriptors);
 }
 
 QTEST_GUILESS_MAIN(TestSessionConfig)

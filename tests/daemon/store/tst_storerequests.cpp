@@ -125,6 +125,11 @@ void TestStoreRequests::query_data()
     QTest::addRow("route and verdict")
             << QJsonObject{{u"route"_s, u"GET /a"_s}, {u"verdict"_s, u"differ"_s}}
             << QStringList{u"2:0"_s} << 1 << true;
+    QTest::addRow("method, any case")
+            << QJsonObject{{u"method"_s, u"post"_s}} << QStringList{u"1:1"_s} << 1 << true;
+    QTest::addRow("method and verdict")
+            << QJsonObject{{u"method"_s, u"GET"_s}, {u"verdict"_s, u"differ"_s}}
+            << QStringList{u"2:0"_s} << 1 << true;
     QTest::addRow("unknown connection")
             << QJsonObject{{u"connection"_s, 77}} << QStringList() << 0 << true;
 }
@@ -145,6 +150,7 @@ void TestStoreRequests::query()
         if (!name.toString().isEmpty())
             q.verdicts.insert(name.toString());
     q.route = params.value(u"route").toString();
+    q.method = params.value(u"method").toString();
     const auto session = StoredSession::open(m_session);
     QVERIFY2(session, qPrintable(session.error()));
     const auto r = StoreQueries::requests(session.value(), q);
