@@ -11,6 +11,7 @@ import sys
 import threading
 from concurrent import futures
 
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import catalogstubs  # noqa: E402
 
