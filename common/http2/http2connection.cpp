@@ -107,11 +107,10 @@ void Http2Connection::serverData(const std::uint8_t *data, std::size_t size, std
 {
     if (m_state == State::Detecting) {
         if (std::size_t(m_pendingServer.size()) + size > MaxPendingServerBytes) {
-            m_state = State::NotHttp2; // the server talks first, and at length: not HTTP/2
-            m_reason = QStringLiteral("the server sent %1 bytes before the client's preface")
-                               .arg(std::size_t(m_pendingServer.size()) + size);
-            m_pendingClient.clear();
-            m_pendingServer.clear();
+            // the server talks first, and at length: not HTTP/2
+            notHttp2(QStringLiteral("the server sent %1 bytes before the client's preface")
+                             .arg(std::size_t(m_pendingServer.size()) + size),
+                     HttpMessage::Incomplete::Truncated, tsNs);
             return;
         }
         if (m_pendingServer.isEmpty())
@@ -126,10 +125,8 @@ void Http2Connection::serverData(const std::uint8_t *data, std::size_t size, std
 void Http2Connection::clientGap(std::uint64_t bytes, std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("bytes were lost before the connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("bytes were lost before the connection preface"),
+                 HttpMessage::Incomplete::Gap, tsNs);
     } else if (m_state == State::Decoding) {
         stop(QStringLiteral("%1 bytes missing from the capture (%2): frame boundaries and HPACK "
                             "state are lost")
@@ -142,12 +139,10 @@ void Http2Connection::clientGap(std::uint64_t bytes, std::int64_t tsNs)
 void Http2Connection::serverGap(std::uint64_t bytes, std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_pendingServer.clear();
         m_pendingServerNs = 0;
         // Decoding could not start in step with the server: say so once it is HTTP/2.
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("bytes were lost before the connection preface");
-        m_pendingClient.clear();
+        notHttp2(QStringLiteral("bytes were lost before the connection preface"),
+                 HttpMessage::Incomplete::Gap, tsNs);
     } else if (m_state == State::Decoding) {
         stop(QStringLiteral("%1 bytes missing from the capture (%2): frame boundaries and HPACK "
                             "state are lost")
@@ -160,10 +155,8 @@ void Http2Connection::serverGap(std::uint64_t bytes, std::int64_t tsNs)
 void Http2Connection::finish(std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("the connection ended before a connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("the connection ended before a connection preface"),
+                 HttpMessage::Incomplete::Truncated, tsNs);
         return;
     }
     if (m_state == State::Decoding) {
@@ -179,6 +172,55 @@ std::vector<HttpExchange> Http2Connection::takeExchanges()
     std::vector<HttpExchange> out;
     out.swap(m_ready);
     return out;
+}
+
+void Http2Connection::startUpgraded(Upgrade upgrade)
+{
+    m_upgraded = true;
+    m_seenHttp2 = true;
+    m_client.offset = upgrade.clientOffset;
+    m_server.offset = upgrade.serverOffset;
+    m_nextIndex = upgrade.firstIndex;
+    Stream &s = stream(1);
+    s.request = std::move(upgrade.request);
+    s.haveRequest = true;
+    s.requestFromHttp1 = true;
+    s.clientEnded = true; // RFC 7540 3.2: stream 1 is half-closed (local) for the client
+    s.interim = 1;        // the 101 itself
+    // RFC 7540 3.2.1: the payload of a SETTINGS frame, base64url without padding; the 101
+    // acknowledges it.
+    const auto decoded = QByteArray::fromBase64Encoding(
+            upgrade.http2Settings.trimmed(),
+            QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const QByteArray &payload = decoded.decoded;
+    if (!decoded || payload.size() % 6 != 0) {
+        stop(QStringLiteral("the upgrade request's HTTP2-Settings is not base64url SETTINGS: "
+                            "the server's HPACK table size is unknown"),
+             HttpMessage::Incomplete::Malformed, upgrade.tsNs);
+        return;
+    }
+    const auto *p = reinterpret_cast<const std::uint8_t *>(payload.constData());
+    for (qsizetype i = 0; i + 6 <= payload.size(); i += 6) {
+        const std::uint16_t id = std::uint16_t(p[i] << 8 | p[i + 1]);
+        if (id == SettingsHeaderTableSize && !m_server.hpack.changeTableSize(be32(p + i + 2))) {
+            stop(m_server.hpack.error(), HttpMessage::Incomplete::Malformed, upgrade.tsNs);
+            return;
+        }
+    }
+}
+
+void Http2Connection::notHttp2(const QString &reason, HttpMessage::Incomplete why,
+                               std::int64_t tsNs)
+{
+    m_pendingClient.clear();
+    m_pendingServer.clear();
+    if (m_upgraded) {
+        // It switched to h2c: HTTP/2 all the same, and stream 1 waits for its answer.
+        stop(QStringLiteral("after the 101 to h2c: %1").arg(reason), why, tsNs);
+        return;
+    }
+    m_state = State::NotHttp2;
+    m_reason = reason;
 }
 
 void Http2Connection::detect(std::int64_t tsNs)
@@ -204,10 +246,8 @@ void Http2Connection::detect(std::int64_t tsNs)
                 return;
             }
         }
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("the client did not start with the HTTP/2 connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("the client did not start with the HTTP/2 connection preface"),
+                 HttpMessage::Incomplete::Malformed, tsNs);
         return;
     }
     if (n < Preface.size())
@@ -218,7 +258,7 @@ void Http2Connection::detect(std::int64_t tsNs)
     const QByteArray server = m_pendingServer;
     m_pendingClient.clear();
     m_pendingServer.clear();
-    m_client.offset = std::uint64_t(Preface.size());
+    m_client.offset += std::uint64_t(Preface.size());
     // The client's SETTINGS follow its preface; the server's acknowledgement comes later.
     feed(m_client, reinterpret_cast<const std::uint8_t *>(rest.constData()),
          std::size_t(rest.size()), tsNs);
@@ -644,7 +684,8 @@ void Http2Connection::complete(std::uint32_t id, bool reset, std::uint32_t code,
         x.wasReset = reset;
         x.resetCode = code;
         x.interimResponses = s.interim;
-        s.request.bodyHash = s.requestHash.digest();
+        if (!s.requestFromHttp1)
+            s.request.bodyHash = s.requestHash.digest();
         s.response.bodyHash = s.responseHash.digest();
         if (!s.clientEnded && s.request.isComplete())
             s.request.incomplete = unfinished;
