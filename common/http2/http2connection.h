@@ -42,6 +42,7 @@ public:
         quint64 streams = 0;
         quint64 resets = 0;
         quint64 goaways = 0;
+        quint64 closedStreamBlocks = 0; // header blocks for streams already closed: ignored
     };
     static constexpr QByteArrayView Preface{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"};
     static QString midstreamReason();
@@ -111,6 +112,13 @@ private:
         bool clientEnded = false;
         bool serverEnded = false;
     };
+    struct FieldSpan
+    {
+        qsizetype name = 0;
+        qsizetype nameLen = 0;
+        qsizetype value = 0;
+        qsizetype valueLen = 0;
+    };
     struct Direction
     {
         explicit Direction(Side s)
@@ -135,9 +143,11 @@ private:
         std::uint64_t blockWire = 0;
         std::int64_t blockFirstNs = 0;
         std::uint64_t blockOffset = 0;
-        std::vector<HpackInflater::Field> blockFields;
-        std::size_t blockBytes = 0; // decoded name + value bytes kept
-        bool blockTooLarge = false; // fields past the head limits were decoded, not kept
+        // The block's fields kept so far as "name: value\r\n" lines (reused block to block)
+        QByteArray blockRaw;
+        std::vector<FieldSpan> blockSpans; // where each kept field's name and value are
+        std::size_t blockBytes = 0;        // decoded name + value bytes kept
+        bool blockTooLarge = false;        // fields past the head limits were decoded, not kept
         // This side's SETTINGS_HEADER_TABLE_SIZE per SETTINGS frame not yet acknowledged
         std::deque<std::optional<std::uint32_t>> unackedTableSizes;
     };
@@ -176,6 +186,8 @@ private:
     std::map<std::uint32_t, Stream> m_streams;
     std::uint64_t m_nextIndex = 0;
     std::uint32_t m_goawayLast = 0;
+    std::uint32_t m_lastClientStream = 0;   // the highest stream a client HEADERS opened
+    std::uint32_t m_lastPromisedStream = 0; // the highest PUSH_PROMISE stream
     std::vector<HttpExchange> m_ready;
     Stats m_stats;
 };
