@@ -7,6 +7,8 @@
 #include "http/httpsink.h"
 #include "http2/http2connection.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTest>
 
 using namespace podtap;
@@ -123,6 +125,7 @@ private Q_SLOTS:
     void decodingOffStaysHttp1();
     void noPrefaceAfterTheSwitch();
     void badHttp2Settings();
+    void cleanupTestCase();
 };
 
 void TestHttp2Upgrade::upgradeAtEverySplit()
@@ -345,6 +348,21 @@ void TestHttp2Upgrade::badHttp2Settings()
         QVERIFY(!r.exchanges[0].hasResponse);
         QCOMPARE(r.stats.http2Undecodable, 1u);
     }
+}
+
+void TestHttp2Upgrade::cleanupTestCase()
+{
+    // With PODTAP_H2_SEED_DIR set: the upgraded conversation as a fuzz_http2 seed (options
+    // ThroughSink: the upgrade is HttpSink's), as tst_http2connection writes its own.
+    const QString dir = qEnvironmentVariable("PODTAP_H2_SEED_DIR");
+    if (dir.isEmpty())
+        return;
+    QDir().mkpath(dir);
+    const Upgraded u = upgradedGet();
+    QFile f(dir + QStringLiteral("/h2cUpgrade.bin"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray("\x04\x05", 2) + u.request + u.clientFrames + "\xf0SRV" + switching
+            + u.serverFrames);
 }
 
 QTEST_GUILESS_MAIN(TestHttp2Upgrade)
