@@ -1,8 +1,20 @@
 #include "httpconversation.h"
 
+#include <utility>
+
 namespace podtap {
 
 namespace {
+
+// A comma-separated header value lists `token` (case-insensitive), as Upgrade does.
+bool listsToken(const QByteArray &value, QByteArrayView token)
+{
+    for (const QByteArray &item : value.split(','))
+        if (item.trimmed().compare(token, Qt::CaseInsensitive) == 0)
+            return true;
+    return false;
+}
+
 // Complete messages waiting for their other half. Far deeper than any client pipelines, yet
 // it bounds a connection's memory (each holds its head and kept body) when one side is
 // never answered: a one-way capture, a server side that stopped parsing, a lagging peer.
@@ -114,6 +126,13 @@ void HttpConversation::collectResponses()
         return;
     for (HttpMessage &m : m_responses.takeMessages()) {
         if (m.interim && m.isComplete()) {
+            if (takesH2cUpgrade(m)) {
+                m_h2cUpgraded = true;
+                m_upgradeRequest = std::move(m_requestQueue.front());
+                m_requestQueue.pop_front();
+                m_interim = 0;
+                continue;
+            }
             ++m_interim;
             continue;
         }
@@ -129,6 +148,24 @@ void HttpConversation::collectResponses()
         m_interim = 0;
     }
     pair();
+}
+
+bool HttpConversation::takesH2cUpgrade(const HttpMessage &switching) const
+{
+    // RFC 7540 3.2: the 101 answers the oldest request waiting, which asked for h2c; the
+    // response parser has stopped at it (Tunnel) and nothing else is waiting to be paired.
+    if (!m_takeH2c || m_h2cUpgraded || switching.status != 101
+        || m_responses.state() != HttpParser::State::Tunnel || m_pairingLost || m_skipResponses > 0
+        || !m_responseQueue.empty() || m_requestQueue.empty())
+        return false;
+    const HttpMessage &request = m_requestQueue.front();
+    return !request.afterResync && listsToken(switching.header("upgrade"), "h2c")
+           && listsToken(request.header("upgrade"), "h2c");
+}
+
+HttpMessage HttpConversation::takeH2cUpgrade()
+{
+    return std::exchange(m_upgradeRequest, HttpMessage{});
 }
 
 void HttpConversation::releaseUnpairable()

@@ -28,6 +28,14 @@ public:
     // The connection was open before the capture: requests are found as after a gap, and
     // answers are not paired (the response stream's start is missing).
     void startMidstream();
+    // h2c upgrades are taken over (HTTP/2 decoding is on): a 101 whose Upgrade is h2c,
+    // answering a request that asked for h2c, leaves that request out of the exchanges
+    // (takeH2cUpgrade() hands it on: its answer comes as HTTP/2 on stream 1). Any other 101
+    // (WebSocket) and a declined upgrade (200) stay as they are.
+    void setTakeH2cUpgrade(bool on) { m_takeH2c = on; }
+    bool h2cUpgraded() const { return m_h2cUpgraded; }
+    // The upgrade request, once (h2cUpgraded()).
+    HttpMessage takeH2cUpgrade();
 
     // Exchanges whose response is done (or that can have none any more), in order.
     std::vector<HttpExchange> takeExchanges();
@@ -50,6 +58,7 @@ private:
     HttpParser m_responses;
     void pair();
     void releaseUnpairable();
+    bool takesH2cUpgrade(const HttpMessage &switching) const;
 
     QList<HttpMessage> m_requestQueue;  // complete requests without a response yet
     QList<HttpMessage> m_responseQueue; // final responses whose request is not done
@@ -66,6 +75,9 @@ private:
     std::uint64_t m_skipRequests = 0;  // requests whose answers were dropped unpaired
     bool m_pipelined = false;          // two requests were seen waiting at once
     bool m_pairingLost = false;        // requests lost on a pipelining client: answers are unknown
+    bool m_takeH2c = false;
+    bool m_h2cUpgraded = false;
+    HttpMessage m_upgradeRequest;
 };
 
 } // namespace podtap

@@ -25,6 +25,7 @@ void HttpSink::connectionOpened(TcpConnection &c)
 {
     Entry &e = m_conns[c.id];
     e.conv = std::make_unique<HttpConversation>(m_limits);
+    e.conv->setTakeH2cUpgrade(m_http2);
     if (c.midstream)
         e.conv->startMidstream(); // its requests from the next one on; answers not paired
     if (m_http2) {
@@ -92,10 +93,18 @@ void HttpSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, st
     if (!e.conv)
         return;
     HttpConversation &conv = *e.conv;
-    if (d == Direction::ClientToServer)
+    if (d == Direction::ClientToServer) {
         conv.clientData(bytes, size, tsNs);
-    else
+    } else {
+        const std::uint64_t ignored = conv.responses().bytesIgnored();
         conv.serverData(bytes, size, tsNs);
+        if (conv.h2cUpgraded()) {
+            // The bytes after the 101 (ignored by the HTTP/1 parser) end this piece.
+            const auto after = std::size_t(conv.responses().bytesIgnored() - ignored);
+            upgradeToHttp2(c, e, bytes + (size - after), after, tsNs);
+            return;
+        }
+    }
     if (!e.counted) {
         const auto kind = conv.kind();
         if (kind == HttpConversation::Kind::NotHttp) {
@@ -112,6 +121,34 @@ void HttpSink::data(TcpConnection &c, Direction d, const std::uint8_t *bytes, st
     }
     if (conv.hasExchanges())
         deliver(c, conv);
+}
+
+void HttpSink::upgradeToHttp2(const TcpConnection &c, Entry &e, const std::uint8_t *after,
+                              std::size_t size, std::int64_t tsNs)
+{
+    HttpConversation &conv = *e.conv;
+    if (conv.hasExchanges())
+        deliver(c, conv); // HTTP/1.1 exchanges before the upgrade
+    Http2Connection::Upgrade up;
+    up.request = conv.takeH2cUpgrade();
+    up.http2Settings = up.request.header("http2-settings");
+    up.clientOffset = conv.requests().position();
+    up.serverOffset = conv.responses().position() - size;
+    up.firstIndex = conv.exchangesSeen();
+    up.tsNs = tsNs;
+    if (!e.counted) {
+        ++m_stats.httpConnections;
+        e.counted = true;
+    }
+    ++m_stats.h2cUpgrades;
+    ++m_stats.http2Connections;
+    e.conv.reset();
+    e.h2 = std::make_unique<Http2Connection>(m_limits);
+    e.h2->startUpgraded(std::move(up));
+    if (size > 0)
+        e.h2->serverData(after, size, tsNs);
+    if (settleHttp2(e))
+        deliver(c, *e.h2);
 }
 
 void HttpSink::gap(TcpConnection &c, Direction d, std::uint64_t bytes, std::int64_t tsNs)

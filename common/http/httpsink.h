@@ -15,7 +15,9 @@ namespace podtap {
 // dropped from its map at once and cost one lookup per data event afterwards.
 // With HTTP/2 decoding on (setHttp2Decoding, off by default), a connection whose client
 // starts with the HTTP/2 preface is decoded by an Http2Connection instead, on any port: its
-// streams come out as exchanges of the same type (protocol Http2).
+// streams come out as exchanges of the same type (protocol Http2). An HTTP/1.1 connection
+// that switches with "Upgrade: h2c" and a 101 goes on as HTTP/2 from there: the upgrade
+// request and its HTTP/2 answer are stream 1's exchange.
 class HttpSink : public CaptureSink
 {
 public:
@@ -36,6 +38,8 @@ public:
         quint64 http2Gaps = 0;      // decoding ended at a capture gap
         quint64 http2Errors = 0;    // protocol errors, HPACK failures, limits
         QString http2LastReason;    // the last stop reason, as Http2Connection said it
+        quint64 h2cUpgrades = 0;    // HTTP/1.1 connections switched to HTTP/2 (also counted in
+                                    // httpConnections and http2Connections)
     };
     using ExchangeCallback = std::function<void(const TcpConnection &, HttpExchange &&)>;
 
@@ -66,6 +70,10 @@ private:
     struct Entry;
     // HTTP/2 detection result for this entry after new bytes; true when HTTP/2 owns it.
     bool settleHttp2(Entry &e);
+    // The conversation took an h2c upgrade: its HTTP/2 decoder from here on; `after` holds the
+    // server's bytes that followed the 101 in this piece.
+    void upgradeToHttp2(const TcpConnection &c, Entry &e, const std::uint8_t *after,
+                        std::size_t size, std::int64_t tsNs);
 
     ExchangeCallback m_onExchange;
     HttpParser::Limits m_limits;

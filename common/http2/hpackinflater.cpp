@@ -21,6 +21,13 @@ HpackInflater::~HpackInflater()
 bool HpackInflater::feed(const std::uint8_t *data, std::size_t size, bool last,
                          std::vector<Field> &out)
 {
+    return feed(data, size, last, [&out](QByteArrayView name, QByteArrayView value) {
+        out.push_back({name.toByteArray(), value.toByteArray()});
+    });
+}
+
+bool HpackInflater::feed(const std::uint8_t *data, std::size_t size, bool last, const FieldFn &emit)
+{
     if (!isValid())
         return false;
     // nghttp2.h's loop for nghttp2_hd_inflate_hd2: it returns after each field, so call it
@@ -37,9 +44,8 @@ bool HpackInflater::feed(const std::uint8_t *data, std::size_t size, bool last,
         data += rv;
         size -= std::size_t(rv);
         if (flags & NGHTTP2_HD_INFLATE_EMIT) {
-            out.push_back(
-                    {QByteArray(reinterpret_cast<const char *>(nv.name), qsizetype(nv.namelen)),
-                     QByteArray(reinterpret_cast<const char *>(nv.value), qsizetype(nv.valuelen))});
+            emit(QByteArrayView(reinterpret_cast<const char *>(nv.name), qsizetype(nv.namelen)),
+                 QByteArrayView(reinterpret_cast<const char *>(nv.value), qsizetype(nv.valuelen)));
         }
         if (flags & NGHTTP2_HD_INFLATE_FINAL) {
             nghttp2_hd_inflate_end_headers(m_inflater);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 struct nghttp2_hd_inflater;
@@ -35,6 +36,9 @@ public:
     // `last` when it is the block's final piece (END_HEADERS). Decoded fields are appended to
     // `out`. False on a decoding error (error() says which); the inflater is then unusable.
     bool feed(const std::uint8_t *data, std::size_t size, bool last, std::vector<Field> &out);
+    // The same, each field handed to `emit` as views valid only during the call (no copy).
+    using FieldFn = std::function<void(QByteArrayView name, QByteArrayView value)>;
+    bool feed(const std::uint8_t *data, std::size_t size, bool last, const FieldFn &emit);
     // SETTINGS_HEADER_TABLE_SIZE acknowledged by the decoding side (RFC 7541 4.2): the
     // largest dynamic table the peer's encoder may use from now on.
     bool changeTableSize(std::size_t maxBytes);

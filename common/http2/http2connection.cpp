@@ -1,6 +1,7 @@
 #include "http2connection.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace podtap {
 
@@ -107,11 +108,10 @@ void Http2Connection::serverData(const std::uint8_t *data, std::size_t size, std
 {
     if (m_state == State::Detecting) {
         if (std::size_t(m_pendingServer.size()) + size > MaxPendingServerBytes) {
-            m_state = State::NotHttp2; // the server talks first, and at length: not HTTP/2
-            m_reason = QStringLiteral("the server sent %1 bytes before the client's preface")
-                               .arg(std::size_t(m_pendingServer.size()) + size);
-            m_pendingClient.clear();
-            m_pendingServer.clear();
+            // the server talks first, and at length: not HTTP/2
+            notHttp2(QStringLiteral("the server sent %1 bytes before the client's preface")
+                             .arg(std::size_t(m_pendingServer.size()) + size),
+                     HttpMessage::Incomplete::Truncated, tsNs);
             return;
         }
         if (m_pendingServer.isEmpty())
@@ -126,10 +126,8 @@ void Http2Connection::serverData(const std::uint8_t *data, std::size_t size, std
 void Http2Connection::clientGap(std::uint64_t bytes, std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("bytes were lost before the connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("bytes were lost before the connection preface"),
+                 HttpMessage::Incomplete::Gap, tsNs);
     } else if (m_state == State::Decoding) {
         stop(QStringLiteral("%1 bytes missing from the capture (%2): frame boundaries and HPACK "
                             "state are lost")
@@ -142,12 +140,10 @@ void Http2Connection::clientGap(std::uint64_t bytes, std::int64_t tsNs)
 void Http2Connection::serverGap(std::uint64_t bytes, std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_pendingServer.clear();
         m_pendingServerNs = 0;
         // Decoding could not start in step with the server: say so once it is HTTP/2.
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("bytes were lost before the connection preface");
-        m_pendingClient.clear();
+        notHttp2(QStringLiteral("bytes were lost before the connection preface"),
+                 HttpMessage::Incomplete::Gap, tsNs);
     } else if (m_state == State::Decoding) {
         stop(QStringLiteral("%1 bytes missing from the capture (%2): frame boundaries and HPACK "
                             "state are lost")
@@ -160,10 +156,8 @@ void Http2Connection::serverGap(std::uint64_t bytes, std::int64_t tsNs)
 void Http2Connection::finish(std::int64_t tsNs)
 {
     if (m_state == State::Detecting) {
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("the connection ended before a connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("the connection ended before a connection preface"),
+                 HttpMessage::Incomplete::Truncated, tsNs);
         return;
     }
     if (m_state == State::Decoding) {
@@ -179,6 +173,56 @@ std::vector<HttpExchange> Http2Connection::takeExchanges()
     std::vector<HttpExchange> out;
     out.swap(m_ready);
     return out;
+}
+
+void Http2Connection::startUpgraded(Upgrade upgrade)
+{
+    m_upgraded = true;
+    m_seenHttp2 = true;
+    m_client.offset = upgrade.clientOffset;
+    m_server.offset = upgrade.serverOffset;
+    m_nextIndex = upgrade.firstIndex;
+    Stream &s = stream(1);
+    m_lastClientStream = 1;
+    s.request = std::move(upgrade.request);
+    s.haveRequest = true;
+    s.requestFromHttp1 = true;
+    s.clientEnded = true; // RFC 7540 3.2: stream 1 is half-closed (local) for the client
+    s.interim = 1;        // the 101 itself
+    // RFC 7540 3.2.1: the payload of a SETTINGS frame, base64url without padding; the 101
+    // acknowledges it.
+    const auto decoded = QByteArray::fromBase64Encoding(
+            upgrade.http2Settings.trimmed(),
+            QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const QByteArray &payload = decoded.decoded;
+    if (!decoded || payload.size() % 6 != 0) {
+        stop(QStringLiteral("the upgrade request's HTTP2-Settings is not base64url SETTINGS: "
+                            "the server's HPACK table size is unknown"),
+             HttpMessage::Incomplete::Malformed, upgrade.tsNs);
+        return;
+    }
+    const auto *p = reinterpret_cast<const std::uint8_t *>(payload.constData());
+    for (qsizetype i = 0; i + 6 <= payload.size(); i += 6) {
+        const std::uint16_t id = std::uint16_t(p[i] << 8 | p[i + 1]);
+        if (id == SettingsHeaderTableSize && !m_server.hpack.changeTableSize(be32(p + i + 2))) {
+            stop(m_server.hpack.error(), HttpMessage::Incomplete::Malformed, upgrade.tsNs);
+            return;
+        }
+    }
+}
+
+void Http2Connection::notHttp2(const QString &reason, HttpMessage::Incomplete why,
+                               std::int64_t tsNs)
+{
+    m_pendingClient.clear();
+    m_pendingServer.clear();
+    if (m_upgraded) {
+        // It switched to h2c: HTTP/2 all the same, and stream 1 waits for its answer.
+        stop(QStringLiteral("after the 101 to h2c: %1").arg(reason), why, tsNs);
+        return;
+    }
+    m_state = State::NotHttp2;
+    m_reason = reason;
 }
 
 void Http2Connection::detect(std::int64_t tsNs)
@@ -204,10 +248,8 @@ void Http2Connection::detect(std::int64_t tsNs)
                 return;
             }
         }
-        m_state = State::NotHttp2;
-        m_reason = QStringLiteral("the client did not start with the HTTP/2 connection preface");
-        m_pendingClient.clear();
-        m_pendingServer.clear();
+        notHttp2(QStringLiteral("the client did not start with the HTTP/2 connection preface"),
+                 HttpMessage::Incomplete::Malformed, tsNs);
         return;
     }
     if (n < Preface.size())
@@ -218,7 +260,7 @@ void Http2Connection::detect(std::int64_t tsNs)
     const QByteArray server = m_pendingServer;
     m_pendingClient.clear();
     m_pendingServer.clear();
-    m_client.offset = std::uint64_t(Preface.size());
+    m_client.offset += std::uint64_t(Preface.size());
     // The client's SETTINGS follow its preface; the server's acknowledgement comes later.
     feed(m_client, reinterpret_cast<const std::uint8_t *>(rest.constData()),
          std::size_t(rest.size()), tsNs);
@@ -256,6 +298,13 @@ void Http2Connection::feed(Direction &d, const std::uint8_t *data, std::size_t s
                 d.padLeft -= used - body;
             if (d.dataLeft == 0)
                 dataFrameEnd(d, tsNs);
+        } else if (d.frame.isEmpty() && size >= FrameHeaderBytes && (data[3] != Data || d.inBlock)
+                   && size - FrameHeaderBytes >= frameLength(data)) {
+            // A whole frame (not DATA) in this piece: decoded where it lies, never copied
+            d.frameStart = d.offset;
+            const std::size_t len = frameLength(data);
+            used = FrameHeaderBytes + len;
+            frame(d, data, len, tsNs);
         } else if (std::size_t(d.frame.size()) < FrameHeaderBytes) {
             if (d.frame.isEmpty())
                 d.frameStart = d.offset;
@@ -365,7 +414,8 @@ bool Http2Connection::frame(Direction &d, const std::uint8_t *f, std::size_t len
         d.blockWire = FrameHeaderBytes + len;
         d.blockOffset = d.frameStart;
         d.blockFirstNs = tsNs;
-        d.blockFields.clear();
+        d.blockRaw.resize(0); // keeps its capacity
+        d.blockSpans.clear();
         d.blockBytes = 0;
         d.blockTooLarge = false;
         return headerFragment(d, p, n, flags & FlagEndHeaders, tsNs);
@@ -426,21 +476,32 @@ bool Http2Connection::headerFragment(Direction &d, const std::uint8_t *p, std::s
 {
     // Every field is decoded (the dynamic table must stay in step); only those within the
     // head limits are kept. An indexed field can expand one byte into kilobytes.
-    std::vector<HpackInflater::Field> fields;
-    if (!d.hpack.feed(p, n, endHeaders, fields)) {
-        stop(d.hpack.error(), HttpMessage::Incomplete::Malformed, tsNs);
-        return false;
-    }
-    for (auto &field : fields) {
-        const std::size_t bytes
-                = std::size_t(field.name.size()) + std::size_t(field.value.size()) + 4;
+    // Kept fields go straight into the block's lines: no copy per field.
+    const std::size_t maxFields = std::size_t(std::max(0, m_limits.maxHeaders)) + 8;
+    const bool ok = d.hpack.feed(p, n, endHeaders, [&](QByteArrayView name, QByteArrayView value) {
+        const std::size_t bytes = std::size_t(name.size()) + std::size_t(value.size()) + 4;
         if (d.blockTooLarge || d.blockBytes + bytes > m_limits.maxHeadBytes
-            || d.blockFields.size() >= std::size_t(std::max(0, m_limits.maxHeaders)) + 8) {
+            || d.blockSpans.size() >= maxFields) {
             d.blockTooLarge = true;
-            continue;
+            return;
         }
         d.blockBytes += bytes;
-        d.blockFields.push_back(std::move(field));
+        const qsizetype start = d.blockRaw.size();
+        d.blockRaw.resize(start + qsizetype(bytes)); // one size change, not four appends
+        char *w = d.blockRaw.data() + start;
+        std::memcpy(w, name.data(), std::size_t(name.size()));
+        w += name.size();
+        *w++ = ':';
+        *w++ = ' ';
+        std::memcpy(w, value.data(), std::size_t(value.size()));
+        w += value.size();
+        *w++ = '\r';
+        *w = '\n';
+        d.blockSpans.push_back({start, name.size(), start + name.size() + 2, value.size()});
+    });
+    if (!ok) {
+        stop(d.hpack.error(), HttpMessage::Incomplete::Malformed, tsNs);
+        return false;
     }
     if (endHeaders)
         headerBlockDone(d, tsNs);
@@ -474,43 +535,40 @@ Http2Connection::Stream &Http2Connection::stream(std::uint32_t id)
 void Http2Connection::fillMessage(HttpMessage &m, const Direction &d, bool trailers) const
 {
     // The fields as "name: value" lines; headers are views into that buffer.
-    QByteArray raw;
-    struct Span
-    {
-        qsizetype name, nameLen, value, valueLen;
-    };
-    std::vector<Span> spans;
-    for (const auto &f : d.blockFields) {
-        if (int(spans.size()) >= m_limits.maxHeaders)
-            break;
-        const qsizetype start = raw.size();
-        raw += f.name + ": " + f.value + "\r\n";
-        spans.push_back({start, f.name.size(), start + f.name.size() + 2, f.value.size()});
-    }
-    QList<HttpMessage::Header> views;
+    const std::size_t count
+            = std::min(d.blockSpans.size(), std::size_t(std::max(0, m_limits.maxHeaders)));
+    const qsizetype end
+            = count > 0 ? d.blockSpans[count - 1].value + d.blockSpans[count - 1].valueLen + 2 : 0;
     QByteArray &kept = trailers ? m.rawTrailers : m.rawHead;
-    kept = raw;
-    for (const Span &s : spans)
+    kept = end > 0 ? QByteArray(d.blockRaw.constData(), end) : QByteArray();
+    QList<HttpMessage::Header> views;
+    views.reserve(qsizetype(count));
+    for (std::size_t i = 0; i < count; ++i) {
+        const FieldSpan &s = d.blockSpans[i];
         views.append({QByteArrayView(kept.constData() + s.name, s.nameLen),
                       QByteArrayView(kept.constData() + s.value, s.valueLen)});
-    if (d.blockTooLarge || d.blockFields.size() > spans.size())
+    }
+    if (d.blockTooLarge || d.blockSpans.size() > count)
         m.incomplete = HttpMessage::Incomplete::HeadTooLarge;
     if (trailers) {
-        m.trailers = views;
+        m.trailers = std::move(views);
         return;
     }
-    m.headers = views;
-    for (const auto &f : d.blockFields) {
-        if (!f.name.startsWith(':'))
+    m.headers = std::move(views);
+    const char *raw = d.blockRaw.constData();
+    for (const FieldSpan &s : d.blockSpans) {
+        const QByteArrayView name(raw + s.name, s.nameLen);
+        if (!name.startsWith(':'))
             continue;
-        if (f.name == ":method")
-            m.method = f.value;
-        else if (f.name == ":path"
+        const QByteArrayView value(raw + s.value, s.valueLen);
+        if (name == ":method")
+            m.method = value.toByteArray();
+        else if (name == ":path"
                  // CONNECT (RFC 9113 8.5) has no :path: its target is the authority form
-                 || (f.name == ":authority" && m.target.isEmpty()))
-            m.target = f.value;
-        else if (f.name == ":status")
-            m.status = f.value.toInt();
+                 || (name == ":authority" && m.target.isEmpty()))
+            m.target = value.toByteArray();
+        else if (name == ":status")
+            m.status = value.toInt();
     }
 }
 
@@ -532,6 +590,17 @@ void Http2Connection::headerBlockDone(Direction &d, std::int64_t tsNs)
         m.wireBytes += d.blockWire;
         m.streamOffset = d.blockOffset;
     };
+    // RFC 9113 5.1.1: stream ids only grow. A block for a stream that is not open and not new
+    // (closed or reset here; frames in flight after a reset) is decoded, not made an exchange.
+    const std::uint32_t opens = d.side == Side::Client ? d.blockStream : d.promised;
+    std::uint32_t &last = d.side == Side::Client ? m_lastClientStream : m_lastPromisedStream;
+    if (opens != 0 && !findStream(opens)) {
+        if (opens <= last) {
+            ++m_stats.closedStreamBlocks;
+            return;
+        }
+        last = opens;
+    }
     if (d.side == Side::Client) {
         Stream &s = stream(d.blockStream);
         if (!s.haveRequest) {
@@ -560,9 +629,10 @@ void Http2Connection::headerBlockDone(Direction &d, std::int64_t tsNs)
         return; // a stream already reset or never opened by a request we saw
     bool interim = false;
     if (!s->haveResponse) {
-        for (const auto &f : d.blockFields) {
-            if (f.name == ":status") {
-                const int status = f.value.toInt();
+        const char *raw = d.blockRaw.constData();
+        for (const FieldSpan &f : d.blockSpans) {
+            if (QByteArrayView(raw + f.name, f.nameLen) == ":status") {
+                const int status = QByteArrayView(raw + f.value, f.valueLen).toInt();
                 interim = status >= 100 && status < 200;
             }
         }
@@ -596,6 +666,14 @@ void Http2Connection::dataBytes(Direction &d, const std::uint8_t *p, std::size_t
     const std::size_t room = m_limits.keepBodyBytes > std::size_t(m.body.size())
                                      ? m_limits.keepBodyBytes - std::size_t(m.body.size())
                                      : 0;
+    if (room > 0 && m.body.isEmpty()) {
+        // One allocation for the kept body when its size is known (content-length), else for
+        // this DATA frame: no regrowth segment by segment.
+        bool known = false;
+        const qulonglong length = m.header("content-length").toULongLong(&known);
+        const std::size_t expect = known ? std::size_t(length) : n + d.dataLeft;
+        m.body.reserve(qsizetype(std::min(room, std::max(expect, n))));
+    }
     if (room > 0)
         m.body.append(reinterpret_cast<const char *>(p), qsizetype(std::min(room, n)));
     if (n > room)
@@ -644,7 +722,8 @@ void Http2Connection::complete(std::uint32_t id, bool reset, std::uint32_t code,
         x.wasReset = reset;
         x.resetCode = code;
         x.interimResponses = s.interim;
-        s.request.bodyHash = s.requestHash.digest();
+        if (!s.requestFromHttp1)
+            s.request.bodyHash = s.requestHash.digest();
         s.response.bodyHash = s.responseHash.digest();
         if (!s.clientEnded && s.request.isComplete())
             s.request.incomplete = unfinished;

@@ -42,6 +42,7 @@ public:
         quint64 streams = 0;
         quint64 resets = 0;
         quint64 goaways = 0;
+        quint64 closedStreamBlocks = 0; // header blocks for streams already closed: ignored
     };
     static constexpr QByteArrayView Preface{"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"};
     static QString midstreamReason();
@@ -53,6 +54,25 @@ public:
     // preface after all, it is decoded; when they look like HTTP/2 frames it is Stopped with
     // midstreamReason() (never decoded: the HPACK state is missing); otherwise NotHttp2.
     void startMidstream();
+
+    // h2c (RFC 7540 3.2): the connection began as HTTP/1.1 and switched to HTTP/2 with a 101
+    // answering "Upgrade: h2c". Stream 1 is open and half-closed by the client: its request
+    // is the HTTP/1.1 upgrade request, its response comes as HTTP/2 frames. The client's
+    // SETTINGS from its HTTP2-Settings header (base64url) are acknowledged by the 101 itself:
+    // their SETTINGS_HEADER_TABLE_SIZE applies to the server's blocks at once. Then the
+    // client's preface is expected as usual; if it does not come, decoding stops with the
+    // reason (the connection was HTTP/2 all the same). Call before any data.
+    struct Upgrade
+    {
+        HttpMessage request;          // the HTTP/1.1 request that asked for h2c
+        QByteArray http2Settings;     // its HTTP2-Settings header value
+        std::uint64_t clientOffset{}; // stream offsets where HTTP/2 begins (after the request
+        std::uint64_t serverOffset{}; //   and after the 101)
+        std::uint64_t firstIndex{};   // HttpExchange::index of stream 1
+        std::int64_t tsNs{};          // when the 101 came
+    };
+    void startUpgraded(Upgrade upgrade);
+    bool isUpgraded() const { return m_upgraded; }
 
     void clientData(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
     void serverData(const std::uint8_t *data, std::size_t size, std::int64_t tsNs);
@@ -86,10 +106,18 @@ private:
         HttpParser::BodyHash requestHash;
         HttpParser::BodyHash responseHash;
         bool haveRequest = false;
-        bool haveResponse = false; // the final (non-1xx) response head
+        bool requestFromHttp1 = false; // h2c stream 1: the upgrade request, hashed already
+        bool haveResponse = false;     // the final (non-1xx) response head
         int interim = 0;
         bool clientEnded = false;
         bool serverEnded = false;
+    };
+    struct FieldSpan
+    {
+        qsizetype name = 0;
+        qsizetype nameLen = 0;
+        qsizetype value = 0;
+        qsizetype valueLen = 0;
     };
     struct Direction
     {
@@ -115,9 +143,11 @@ private:
         std::uint64_t blockWire = 0;
         std::int64_t blockFirstNs = 0;
         std::uint64_t blockOffset = 0;
-        std::vector<HpackInflater::Field> blockFields;
-        std::size_t blockBytes = 0; // decoded name + value bytes kept
-        bool blockTooLarge = false; // fields past the head limits were decoded, not kept
+        // The block's fields kept so far as "name: value\r\n" lines (reused block to block)
+        QByteArray blockRaw;
+        std::vector<FieldSpan> blockSpans; // where each kept field's name and value are
+        std::size_t blockBytes = 0;        // decoded name + value bytes kept
+        bool blockTooLarge = false;        // fields past the head limits were decoded, not kept
         // This side's SETTINGS_HEADER_TABLE_SIZE per SETTINGS frame not yet acknowledged
         std::deque<std::optional<std::uint32_t>> unackedTableSizes;
     };
@@ -137,12 +167,16 @@ private:
     void completeAll(HttpMessage::Incomplete unfinished);
     void stop(const QString &reason, HttpMessage::Incomplete why, std::int64_t tsNs);
     void detect(std::int64_t tsNs);
+    // The client's first bytes are not the preface (or never came): NotHttp2, or for an
+    // upgraded connection Stopped with the reason.
+    void notHttp2(const QString &reason, HttpMessage::Incomplete why, std::int64_t tsNs);
     void fillMessage(HttpMessage &m, const Direction &d, bool trailers) const;
 
     HttpParser::Limits m_limits;
     State m_state = State::Detecting;
     bool m_midstream = false;
     bool m_seenHttp2 = false;
+    bool m_upgraded = false;
     QString m_reason;
     Direction m_client{Side::Client};
     Direction m_server{Side::Server};
@@ -152,6 +186,8 @@ private:
     std::map<std::uint32_t, Stream> m_streams;
     std::uint64_t m_nextIndex = 0;
     std::uint32_t m_goawayLast = 0;
+    std::uint32_t m_lastClientStream = 0;   // the highest stream a client HEADERS opened
+    std::uint32_t m_lastPromisedStream = 0; // the highest PUSH_PROMISE stream
     std::vector<HttpExchange> m_ready;
     Stats m_stats;
 };

@@ -217,6 +217,19 @@ void ShadowCompare::podExchange(std::uint64_t captureId, HttpExchange &&exchange
     Conn &c = it->second;
     if (c.h2 && exchange.protocol != HttpExchange::Protocol::Http2)
         return; // cannot happen: both come from the same client bytes
+    if (!c.h2 && exchange.protocol == HttpExchange::Protocol::Http2) {
+        // Upgrade: h2c: the local side is parsed as HTTP/1.x, which ends at the 101.
+        if (!exchange.hasResponse) {
+            ++m_counts.podUnanswered;
+            return;
+        }
+        verdict(captureId, exchange, nullptr,
+                ShadowComparator::localFailure(
+                        Kind::NotComparable, exchange.response.status,
+                        QStringLiteral("HTTP/2 after an Upgrade: h2c is not compared (only "
+                                       "HTTP/2 from its preface is)")));
+        return;
+    }
     if (!exchange.request.isComplete()
         && exchange.request.incomplete == HttpMessage::Incomplete::Gap) {
         // Lost to a capture gap: never mirrored, so nothing to compare (never a difference).

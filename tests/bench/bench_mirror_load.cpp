@@ -25,6 +25,17 @@
 //   tcpdump  CaptureCommand's argv run straight in the pod's namespace into /dev/null: the
 //            kernel ring and tcpdump alone
 // Needs root (kubesim's pods are network namespaces) and nginx (nginx-light).
+//
+// --protocol h2: HTTP/2 cleartext with prior knowledge, and HTTP/1.1 as the baseline, both
+// sent by h2load (nghttp2-client) from the pod's client namespace so the client is the same:
+// per rate an "h1" row (h2load --h1) and an "h2" row, C connections (--connections, first
+// value; default 4) of --streams concurrent streams (default 10), --rps rate/C per
+// connection, --seconds long. HTTP/2 is served in the pod by a second nginx started in its
+// network namespace on port 8081 with `http2` (kubesim's serves HTTP/1.1 on 8080, and nginx
+// cannot add a listener by reload in its single-process mode); the local nginx gets an
+// `http2` listener too, and `podtap mirror --port 8081` sends to it. h2load sends no per-request
+// id: delivered and served are line counts of the two access logs for the row, and the delay
+// columns are empty. Default rates in this mode: 5000.
 
 #include "kube/capturecommand.h"
 
@@ -44,6 +55,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QStandardPaths>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QThread>
@@ -62,6 +74,7 @@ namespace {
 constexpr const char *Tool = "podtap-bench-mirror-load";
 constexpr int SkipCode = 77;
 constexpr int PodPort = 8080;
+constexpr int PodH2Port = 8081; // --protocol h2: the pod nginx's HTTP/2 (prior knowledge) listener
 const QString Ns = QStringLiteral("bench");
 const QString PodName = QStringLiteral("web");
 
@@ -83,6 +96,9 @@ struct Options
     // kubesim drops every Nth captured client→server data packet on its way to podtapd
     // (its dropPackets exec fault): loss the mirror must resynchronise after. 0: none.
     int dropEvery = 0;
+    QString protocol = QStringLiteral("h1"); // h2: h2load rows, h1 and h2 (see above)
+    int streams = 10;
+    bool ratesGiven = false, connectionsGiven = false;
 };
 
 QList<int> intList(const QString &s)
@@ -108,10 +124,16 @@ Options parse(const QStringList &args)
                 fail(a + QStringLiteral(" needs a value"));
             return args[++i];
         };
-        if (a == QLatin1String("--rates"))
+        if (a == QLatin1String("--rates")) {
             o.rates = intList(value());
-        else if (a == QLatin1String("--connections"))
+            o.ratesGiven = true;
+        } else if (a == QLatin1String("--connections")) {
             o.connections = intList(value());
+            o.connectionsGiven = true;
+        } else if (a == QLatin1String("--protocol"))
+            o.protocol = value();
+        else if (a == QLatin1String("--streams"))
+            o.streams = std::max(1, value().toInt());
         else if (a == QLatin1String("--new-conns"))
             o.newConns = value().toInt();
         else if (a == QLatin1String("--seconds"))
@@ -128,7 +150,7 @@ Options parse(const QStringList &args)
             std::fprintf(stderr,
                          "usage: %s [--rates R,R..] [--connections C,C..] [--new-conns N] "
                          "[--seconds S] [--repeat N] [--stage mirror|capture|tcpdump] "
-                         "[--dir DIR] [--drop-every N]\n",
+                         "[--dir DIR] [--drop-every N] [--protocol h1|h2] [--streams M]\n",
                          Tool);
             std::exit(a == QLatin1String("--help") ? 0 : 2);
         }
@@ -136,6 +158,14 @@ Options parse(const QStringList &args)
     if (o.stage != QLatin1String("mirror") && o.stage != QLatin1String("capture")
         && o.stage != QLatin1String("tcpdump"))
         fail(QStringLiteral("--stage must be mirror, capture or tcpdump"));
+    if (o.protocol != QLatin1String("h1") && o.protocol != QLatin1String("h2"))
+        fail(QStringLiteral("--protocol must be h1 or h2"));
+    if (o.protocol == QLatin1String("h2")) {
+        if (!o.ratesGiven)
+            o.rates = {5000};
+        if (!o.connectionsGiven)
+            o.connections = {4};
+    }
     return o;
 }
 
@@ -275,47 +305,25 @@ class LocalNginx
 {
 public:
     ~LocalNginx() { CliRunner::stop(&m_process, 2000, 2000); }
-    bool start(const QString &dir, QString *error)
+    // `h2`: a second listener (h2Port()) for HTTP/2 with prior knowledge.
+    bool start(const QString &dir, bool h2, QString *error)
     {
         QTcpServer probe; // a free port (the kernel's pick; released just before nginx binds it)
-        if (!probe.listen(QHostAddress::LocalHost, 0)) {
-            *error = probe.errorString();
+        QTcpServer probe2;
+        if (!probe.listen(QHostAddress::LocalHost, 0)
+            || (h2 && !probe2.listen(QHostAddress::LocalHost, 0))) {
+            *error = probe.errorString() + probe2.errorString();
             return false;
         }
         m_port = probe.serverPort();
+        m_h2Port = h2 ? probe2.serverPort() : 0;
         probe.close();
-        QDir().mkpath(dir + QStringLiteral("/tmp"));
-        const QByteArray d = dir.toUtf8();
-        QFile conf(dir + QStringLiteral("/nginx.conf"));
-        if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        probe2.close();
+        QByteArray listen = "        listen 127.0.0.1:" + QByteArray::number(m_port) + ";\n";
+        if (h2)
+            listen += "        listen 127.0.0.1:" + QByteArray::number(m_h2Port) + " http2;\n";
+        if (!launch(dir, listen, {}, error))
             return false;
-        conf.write("daemon off;\nmaster_process off;\nworker_processes 1;\n"
-                   "worker_rlimit_nofile 16384;\npid "
-                   + d + "/nginx.pid;\nerror_log " + d
-                   + "/error.log warn;\nevents { worker_connections 8192; }\nhttp {\n"
-                     "    log_format podtap '$msec $connection $connection_requests $status "
-                     "\"$request\" \"$http_x_request_id\"';\n    access_log "
-                   + d + "/access.log podtap;\n    client_body_temp_path " + d
-                   + "/tmp/body;\n    proxy_temp_path " + d + "/tmp/proxy;\n    fastcgi_temp_path "
-                   + d + "/tmp/fastcgi;\n    uwsgi_temp_path " + d
-                   + "/tmp/uwsgi;\n    scgi_temp_path " + d
-                   + "/tmp/scgi;\n    keepalive_requests 1000000000;\n"
-                     "    keepalive_timeout 86400s;\n    client_max_body_size 0;\n"
-                     "    server {\n        listen 127.0.0.1:"
-                   + QByteArray::number(m_port)
-                   + ";\n        default_type text/plain;\n"
-                     "        location / { return 200 \"ok\\n\"; }\n    }\n}\n");
-        conf.close();
-        m_log = AccessLog(dir + QStringLiteral("/access.log"));
-        m_process.setProcessChannelMode(QProcess::ForwardedChannels);
-        m_process.start(QStringLiteral("/usr/sbin/nginx"),
-                        {QStringLiteral("-p"), dir, QStringLiteral("-e"),
-                         dir + QStringLiteral("/error.log"), QStringLiteral("-c"),
-                         conf.fileName()});
-        if (!m_process.waitForStarted()) {
-            *error = m_process.errorString();
-            return false;
-        }
         for (int i = 0; i < 200; ++i) {
             QTcpSocket s;
             s.connectToHost(QHostAddress::LocalHost, m_port);
@@ -328,12 +336,68 @@ public:
         *error = QStringLiteral("the local nginx did not listen (see %1/error.log)").arg(dir);
         return false;
     }
+    // --protocol h2: a second nginx in the pod's network namespace, HTTP/2 (prior knowledge)
+    // on `port`, beside kubesim's (which serves HTTP/1.1 on 8080; nginx cannot add a listener
+    // by SIGHUP in its single-process mode). The caller checks that it answers.
+    bool startInNetns(const QString &dir, const QString &netns, quint16 port, QString *error)
+    {
+        m_h2Port = port;
+        return launch(dir, "        listen " + QByteArray::number(port) + " http2;\n", netns,
+                      error);
+    }
     quint16 port() const { return m_port; }
+    quint16 h2Port() const { return m_h2Port; }
     AccessLog &log() { return m_log; }
 
 private:
+    bool launch(const QString &dir, const QByteArray &listen, const QString &netns, QString *error)
+    {
+        QDir().mkpath(dir + QStringLiteral("/tmp"));
+        const QByteArray d = dir.toUtf8();
+        QFile conf(dir + QStringLiteral("/nginx.conf"));
+        if (!conf.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            *error = conf.errorString();
+            return false;
+        }
+        conf.write("daemon off;\nmaster_process off;\nworker_processes 1;\n"
+                   "worker_rlimit_nofile 16384;\npid "
+                   + d + "/nginx.pid;\nerror_log " + d
+                   + "/error.log warn;\nevents { worker_connections 8192; }\nhttp {\n"
+                     "    log_format podtap '$msec $connection $connection_requests $status "
+                     "\"$request\" \"$http_x_request_id\"';\n    access_log "
+                   + d + "/access.log podtap;\n    client_body_temp_path " + d
+                   + "/tmp/body;\n    proxy_temp_path " + d + "/tmp/proxy;\n    fastcgi_temp_path "
+                   + d + "/tmp/fastcgi;\n    uwsgi_temp_path " + d
+                   + "/tmp/uwsgi;\n    scgi_temp_path " + d
+                   + "/tmp/scgi;\n    keepalive_requests 1000000000;\n"
+                     "    keepalive_timeout 86400s;\n    client_max_body_size 0;\n"
+                     "    server {\n"
+                   + listen
+                   + "        default_type text/plain;\n"
+                     "        location / { return 200 \"ok\\n\"; }\n    }\n}\n");
+        conf.close();
+        m_log = AccessLog(dir + QStringLiteral("/access.log"));
+        m_process.setProcessChannelMode(QProcess::ForwardedChannels);
+        const QStringList args{QStringLiteral("-p"), dir,
+                               QStringLiteral("-e"), dir + QStringLiteral("/error.log"),
+                               QStringLiteral("-c"), conf.fileName()};
+        if (netns.isEmpty())
+            m_process.start(QStringLiteral("/usr/sbin/nginx"), args);
+        else // `ip netns exec` execs nginx in place: the process is nginx's
+            m_process.start(QStringLiteral("ip"),
+                            QStringList{QStringLiteral("netns"), QStringLiteral("exec"), netns,
+                                        QStringLiteral("/usr/sbin/nginx")}
+                                    + args);
+        if (!m_process.waitForStarted()) {
+            *error = m_process.errorString();
+            return false;
+        }
+        return true;
+    }
+
     QProcess m_process;
     quint16 m_port = 0;
+    quint16 m_h2Port = 0;
     AccessLog m_log;
 };
 
@@ -344,6 +408,8 @@ struct Row
     QString label;
     int rate = 0;
     int connections = 0; // 0: new connections (one request each)
+    enum class Client : std::uint8_t { Trafficgen, H2loadH1, H2loadH2 } client = Client::Trafficgen;
+    int port() const { return client == Client::H2loadH2 ? PodH2Port : PodPort; }
 };
 
 struct Result
@@ -389,16 +455,20 @@ public:
 
 private:
     bool setUp(QString *error);
+    bool addPodH2Listener(QString *error);
     Result runRow(const Row &row);
-    QProcess *startStage(QString *error);
+    QProcess *startStage(const Row &row, QString *error);
     void stopStage(QProcess *stage, Result *r);
     QStringList clientArgs(const Row &row) const;
+    QStringList h2loadArgs(const Row &row) const;
+    bool h2Mode() const { return m_o.protocol == QLatin1String("h2"); }
 
     Options m_o;
     KubesimProcess m_kubesim;
     PodtapdProcess m_podtapd;
     QProcessEnvironment m_env;
     LocalNginx m_local;
+    LocalNginx m_podH2; // --protocol h2: the pod's HTTP/2 server (see addPodH2Listener)
     AccessLog m_podLog;
     QString m_podIp;
     int m_rowIndex = 0;
@@ -456,7 +526,9 @@ bool Bench::setUp(QString *error)
         *error = QStringLiteral("kubectl did not give the pod's IP");
         return false;
     }
-    if (!m_local.start(m_o.dir + QStringLiteral("/local"), error))
+    if (!m_local.start(m_o.dir + QStringLiteral("/local"), h2Mode(), error))
+        return false;
+    if (h2Mode() && !addPodH2Listener(error))
         return false;
     if (m_o.stage == QLatin1String("mirror")) {
         if (!m_podtapd.prepare(m_o.dir + QStringLiteral("/daemon")))
@@ -468,6 +540,62 @@ bool Bench::setUp(QString *error)
         m_env = CliRunner::environment(m_kubesim.kubeconfig());
     }
     return true;
+}
+
+bool Bench::addPodH2Listener(QString *error)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("h2load")).isEmpty()) {
+        *error = QStringLiteral("--protocol h2 needs h2load (apt-get install nghttp2-client)");
+        return false;
+    }
+    const QString dir = m_o.dir + QStringLiteral("/pod-h2");
+    QDir(dir).removeRecursively();
+    if (!m_podH2.startInNetns(dir, m_kubesim.netns(QStringLiteral("p1")), PodH2Port, error))
+        return false;
+    // Until an HTTP/2 request to it succeeds from the client namespace.
+    for (int i = 0; i < 50; ++i) {
+        QThread::msleep(200);
+        QProcess probe;
+        probe.start(QStringLiteral("ip"),
+                    {QStringLiteral("netns"), QStringLiteral("exec"),
+                     m_kubesim.netns(QStringLiteral("c1")),
+                     QStandardPaths::findExecutable(QStringLiteral("h2load")),
+                     QStringLiteral("-n1"), QStringLiteral("-c1"),
+                     QStringLiteral("http://%1:%2/probe").arg(m_podIp).arg(PodH2Port)});
+        if (!probe.waitForFinished(5000)) {
+            probe.kill();
+            probe.waitForFinished();
+        }
+        if (probe.readAllStandardOutput().contains("1 succeeded"))
+            return true;
+    }
+    *error = QStringLiteral("the pod's HTTP/2 nginx did not answer on port %1 (see %2/error.log)")
+                     .arg(PodH2Port)
+                     .arg(dir);
+    return false;
+}
+
+// h2load from the client namespace: C connections, M streams each (pipelined requests for
+// --h1), rate/C requests per second per connection.
+QStringList Bench::h2loadArgs(const Row &row) const
+{
+    const int c = std::max(1, row.connections);
+    QStringList a{QStringLiteral("netns"),
+                  QStringLiteral("exec"),
+                  m_kubesim.netns(QStringLiteral("c1")),
+                  QStandardPaths::findExecutable(QStringLiteral("h2load")),
+                  QStringLiteral("-c"),
+                  QString::number(c),
+                  QStringLiteral("-m"),
+                  QString::number(row.client == Row::Client::H2loadH1 ? 1 : m_o.streams),
+                  QStringLiteral("--rps"),
+                  QString::number(std::max(1, row.rate / c)),
+                  QStringLiteral("-D"),
+                  QString::number(m_o.seconds),
+                  QStringLiteral("http://%1:%2/").arg(m_podIp).arg(row.port())};
+    if (row.client == Row::Client::H2loadH1)
+        a.insert(4, QStringLiteral("--h1"));
+    return a;
 }
 
 QStringList Bench::clientArgs(const Row &row) const
@@ -504,31 +632,33 @@ bool waitForLine(QProcess *p, const QRegularExpression &re, QByteArray *err, int
     return false;
 }
 
-QProcess *Bench::startStage(QString *error)
+QProcess *Bench::startStage(const Row &row, QString *error)
 {
     auto *p = new QProcess;
     p->setProcessEnvironment(m_env);
     QByteArray err;
     const QString target = Ns + QLatin1Char('/') + PodName;
     if (m_o.stage == QLatin1String("mirror")) {
+        const quint16 to = row.client == Row::Client::H2loadH2 ? m_local.h2Port() : m_local.port();
         p->start(CliRunner::podtap(), {QStringLiteral("mirror"), target, QStringLiteral("--port"),
-                                       QString::number(PodPort), QStringLiteral("--to"),
-                                       QStringLiteral("127.0.0.1:%1").arg(m_local.port()),
+                                       QString::number(row.port()), QStringLiteral("--to"),
+                                       QStringLiteral("127.0.0.1:%1").arg(to),
                                        QStringLiteral("--json"), QStringLiteral("--context"),
                                        QStringLiteral("tapper"), QStringLiteral("--no-start")});
         if (waitForLine(p, QRegularExpression(QStringLiteral("session \\S+ capturing")), &err,
                         60000))
             return p;
     } else if (m_o.stage == QLatin1String("capture")) {
-        p->start(CliRunner::podtap(), {QStringLiteral("capture"), QStringLiteral("--direct"),
-                                       target, QStringLiteral("--port"), QString::number(PodPort),
-                                       QStringLiteral("-w"), QStringLiteral("/dev/null"),
-                                       QStringLiteral("--context"), QStringLiteral("tapper")});
+        p->start(CliRunner::podtap(),
+                 {QStringLiteral("capture"), QStringLiteral("--direct"), target,
+                  QStringLiteral("--port"), QString::number(row.port()), QStringLiteral("-w"),
+                  QStringLiteral("/dev/null"), QStringLiteral("--context"),
+                  QStringLiteral("tapper")});
         if (waitForLine(p, QRegularExpression(QStringLiteral("listening on")), &err, 60000))
             return p;
     } else {
         podtap::CaptureCommand::Options co;
-        co.port = PodPort;
+        co.port = quint16(row.port());
         const auto argv = podtap::CaptureCommand::argv(co);
         p->setStandardOutputFile(QStringLiteral("/dev/null"));
         p->start(QStringLiteral("ip"), QStringList{QStringLiteral("netns"), QStringLiteral("exec"),
@@ -574,6 +704,14 @@ void Bench::stopStage(QProcess *p, Result *r)
         r->requestsLost = m[QLatin1String("requestsLost")].toInteger(-1);
         r->resyncs = m[QLatin1String("resyncs")].toInteger(-1);
         r->lostAtLeast = m[QLatin1String("requestsLostAtLeast")].toBool();
+        if (h2Mode()) // what the mirror says of the connections (HTTP/2 is passed through whole)
+            r->note += QStringLiteral("mirror: %1 conns, %2 completed, %3 local errors, %4 "
+                                      "requests seen, %5 KB; ")
+                               .arg(m[QLatin1String("connections")].toInteger())
+                               .arg(m[QLatin1String("completed")].toInteger())
+                               .arg(m[QLatin1String("localErrors")].toInteger())
+                               .arg(m[QLatin1String("requestsSeen")].toInteger())
+                               .arg(m[QLatin1String("bytesMirrored")].toInteger() / 1024);
         return;
     }
     // tcpdump's own counts ("N packets captured", "N packets dropped by kernel").
@@ -590,7 +728,7 @@ Result Bench::runRow(const Row &row)
     ++m_rowIndex;
     Result r;
     QString error;
-    QProcess *stage = startStage(&error);
+    QProcess *stage = startStage(row, &error);
     if (!stage) {
         r.note = error;
         return r;
@@ -600,7 +738,8 @@ Result Bench::runRow(const Row &row)
     const qint64 tcpdump = m_o.stage == QLatin1String("tcpdump") ? stage->processId()
                                                                  : findTcpdump(m_kubesim.pid());
     const qint64 daemonPid = m_podtapd.isRunning() ? m_podtapd.process().processId() : 0;
-    m_podLog.mark();
+    AccessLog &podLog = row.client == Row::Client::H2loadH2 ? m_podH2.log() : m_podLog;
+    podLog.mark();
     m_local.log().mark();
     const double daemon0 = cpuSecondsOf(daemonPid), kubesim0 = cpuSecondsOf(m_kubesim.pid()),
                  tcpdump0 = cpuSecondsOf(tcpdump), wait0 = runQueueSecondsOf(tcpdump);
@@ -611,14 +750,26 @@ Result Bench::runRow(const Row &row)
     QProcess client;
     QElapsedTimer t;
     t.start();
+    const bool h2load = row.client != Row::Client::Trafficgen;
     client.start(QStringLiteral("ip"),
-                 TrafficgenCommand::clientInNetns(m_kubesim.netns(QStringLiteral("c1")),
-                                                  clientArgs(row)));
+                 h2load ? h2loadArgs(row)
+                        : TrafficgenCommand::clientInNetns(m_kubesim.netns(QStringLiteral("c1")),
+                                                           clientArgs(row)));
     if (!client.waitForFinished((m_o.seconds + 70) * 1000))
         client.kill();
     r.seconds = double(t.elapsed()) / 1000.0;
-    const QJsonObject summary = QJsonDocument::fromJson(client.readAllStandardOutput()).object();
-    r.answered = summary[QLatin1String("requests")].toInteger();
+    const QByteArray clientOut = client.readAllStandardOutput();
+    if (h2load) {
+        // "requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout"
+        const QRegularExpressionMatch m = QRegularExpression(QStringLiteral("(\\d+) succeeded"))
+                                                  .match(QString::fromUtf8(clientOut));
+        r.answered = m.hasMatch() ? m.captured(1).toLongLong() : 0;
+        r.note += QStringLiteral("h2load succeeded %1; ").arg(r.answered);
+    } else {
+        r.answered = QJsonDocument::fromJson(clientOut)
+                             .object()[QLatin1String("requests")]
+                             .toInteger();
+    }
     if (client.exitCode() != 0)
         r.note += QStringLiteral("client: %1; ")
                           .arg(QString::fromUtf8(
@@ -653,7 +804,7 @@ Result Bench::runRow(const Row &row)
     stopStage(stage, &r);
     delete stage;
 
-    const QList<LogLine> served = m_podLog.readSinceMark();
+    const QList<LogLine> served = podLog.readSinceMark();
     const QList<LogLine> delivered = m_local.log().readSinceMark();
     r.served = served.size();
     r.delivered = delivered.size();
@@ -668,8 +819,10 @@ Result Bench::runRow(const Row &row)
         if (it != servedAt.end())
             delays.push_back((l.msec - it->second) * 1000.0);
     }
-    r.p50 = percentile(delays, 0.50);
-    r.p99 = percentile(delays, 0.99);
+    if (!h2load) { // h2load's requests carry no id: no pairs, no delays
+        r.p50 = percentile(delays, 0.50);
+        r.p99 = percentile(delays, 0.99);
+    }
     return r;
 }
 
@@ -732,11 +885,22 @@ int Bench::run()
     if (!setUp(&error))
         fail(error);
     QList<Row> rows;
-    for (int c : std::as_const(m_o.connections))
-        for (int rate : std::as_const(m_o.rates))
-            rows << Row{QStringLiteral("%1/s on %2 conns").arg(rate).arg(c), rate, c};
-    if (m_o.newConns > 0)
-        rows << Row{QStringLiteral("%1 new conns/s").arg(m_o.newConns), m_o.newConns, 0};
+    if (h2Mode()) {
+        // The same client, the same rate: HTTP/1.1 first as the baseline, then HTTP/2.
+        const int c = m_o.connections.value(0, 4);
+        for (int rate : std::as_const(m_o.rates)) {
+            rows << Row{QStringLiteral("h1 %1/s %2 conns").arg(rate).arg(c), rate, c,
+                        Row::Client::H2loadH1};
+            rows << Row{QStringLiteral("h2 %1/s %2x%3").arg(rate).arg(c).arg(m_o.streams), rate, c,
+                        Row::Client::H2loadH2};
+        }
+    } else {
+        for (int c : std::as_const(m_o.connections))
+            for (int rate : std::as_const(m_o.rates))
+                rows << Row{QStringLiteral("%1/s on %2 conns").arg(rate).arg(c), rate, c};
+        if (m_o.newConns > 0)
+            rows << Row{QStringLiteral("%1 new conns/s").arg(m_o.newConns), m_o.newConns, 0};
+    }
 
     std::printf("%s: stage %s, %d s per row, %d run(s) of %lld rows, load %s\n", Tool,
                 qPrintable(m_o.stage), m_o.seconds, m_o.repeat, qlonglong(rows.size()),

@@ -93,6 +93,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void nghttpPriorKnowledge();
     void h2loadManyStreams();
+    void nghttpUpgrade();
     void grpcCalls();
 
 private:
@@ -109,7 +110,7 @@ void TestHttp2Decoding::initTestCase()
         QSKIP("needs root for network namespaces and tcpdump");
     for (const QString &p :
          {QStringLiteral("ip"), QStringLiteral("tcpdump"), QStringLiteral("nghttpd"),
-          QStringLiteral("nghttp"), QStringLiteral("h2load")}) {
+          QStringLiteral("nghttp"), QStringLiteral("h2load"), QStringLiteral("nghttpx")}) {
         if (which(p).isEmpty())
             QSKIP(qPrintable(p + QStringLiteral(" is not installed (scripts/install-deps)")));
     }
@@ -280,6 +281,109 @@ void TestHttp2Decoding::h2loadManyStreams()
         QCOMPARE(x.response.status, 200);
         QCOMPARE(x.response.body, QByteArray("small body\n"));
     }
+}
+
+void TestHttp2Decoding::nghttpUpgrade()
+{
+    // "nghttp -u": HTTP/1.1 "Upgrade: h2c", answered 101 by nghttpx (nghttpd does not take
+    // upgrades; nghttpx's cleartext frontend does) in front of nghttpd over h2. The capture
+    // on the veth holds only the client's connection to nghttpx.
+    const QString www = m_dir.filePath(QStringLiteral("www3"));
+    QVERIFY(QDir().mkpath(www));
+    QByteArray page;
+    for (int i = 0; i < 2000; ++i)
+        page += "upgraded line " + QByteArray::number(i) + "\n"; // ~35 KB: several DATA frames
+    {
+        QFile f(www + QStringLiteral("/index.html"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(page);
+    }
+    const int backendPort = freePort();
+    const int port = freePort();
+    BackgroundProcess backend;
+    BackgroundProcess front;
+    QString error;
+    QVERIFY2(backend.start(m_lab->serverNs(), which(QStringLiteral("nghttpd")),
+                           {QStringLiteral("--no-tls"), QStringLiteral("-d"), www,
+                            QString::number(backendPort)},
+                           {}, QProcess::StandardOutput, &error),
+             qPrintable(error));
+    QVERIFY2(NetnsLab::waitListening(m_lab->serverNs(), backendPort, &error), qPrintable(error));
+    QVERIFY2(front.start(
+                     m_lab->serverNs(), which(QStringLiteral("nghttpx")),
+                     {QStringLiteral("--frontend=%1,%2;no-tls").arg(NetnsLab::serverV4()).arg(port),
+                      QStringLiteral("--backend=127.0.0.1,%1;;proto=h2").arg(backendPort),
+                      QStringLiteral("--workers=1"), QStringLiteral("--no-ocsp"),
+                      QStringLiteral("--accesslog-file=/dev/null"),
+                      QStringLiteral("--errorlog-file=")
+                              + m_dir.filePath(QStringLiteral("nghttpx.log"))},
+                     {}, QProcess::StandardOutput, &error),
+             qPrintable(error));
+    QVERIFY2(NetnsLab::waitListening(m_lab->serverNs(), port, &error), qPrintable(error));
+    const QString base = QStringLiteral("http://%1:%2").arg(NetnsLab::serverV4()).arg(port);
+    const QString pcap = m_dir.filePath(QStringLiteral("upgrade.pcap"));
+    QByteArray out;
+    QVERIFY2(capture(
+                     [&](QString *err) {
+                         QProcess c;
+                         c.start(QStringLiteral("ip"),
+                                 NetnsLab::execArgs(m_lab->clientNs(),
+                                                    which(QStringLiteral("nghttp")),
+                                                    {QStringLiteral("-u"), QStringLiteral("-v"),
+                                                     base + QStringLiteral("/index.html"),
+                                                     base + QStringLiteral("/missing")}));
+                         if (!c.waitForFinished(30000) || c.exitCode() != 0) {
+                             *err = QStringLiteral("nghttp -u failed: ")
+                                    + QString::fromLocal8Bit(c.readAllStandardError());
+                             return false;
+                         }
+                         out = c.readAllStandardOutput();
+                         return true;
+                     },
+                     pcap, &error),
+             qPrintable(error));
+    QVERIFY(front.stop(SIGTERM, &error));
+    QVERIFY(backend.stop(SIGTERM, &error));
+    QVERIFY2(out.contains("HTTP Upgrade success"), out.constData());
+
+    // HTTP/2 decoding off: the upgrade request, unanswered past the 101 (as before).
+    const Decoded off = decodeCapture(pcap, false);
+    QCOMPARE(off.exchanges.size(), 1u);
+    QCOMPARE(off.exchanges[0].protocol, HttpExchange::Protocol::Http1);
+    QVERIFY(!off.exchanges[0].hasResponse);
+
+    const Decoded d = decodeCapture(pcap, true);
+    QCOMPARE(d.stats.h2cUpgrades, 1u);
+    QCOMPARE(d.stats.httpConnections, 1u);
+    QCOMPARE(d.stats.http2Connections, 1u);
+    QCOMPARE(d.stats.http2Undecodable, 0u);
+    QCOMPARE(d.stats.incompleteMessages, 0u);
+    QCOMPARE(d.exchanges.size(), 2u);
+    // Stream 1: the HTTP/1.1 upgrade request, answered over HTTP/2
+    const HttpExchange &first = d.exchanges[0];
+    QCOMPARE(first.protocol, HttpExchange::Protocol::Http2);
+    QCOMPARE(first.streamId, 1u);
+    QCOMPARE(first.interimResponses, 1);
+    QCOMPARE(first.request.versionMajor, 1);
+    QCOMPARE(first.request.method, QByteArray("GET"));
+    QCOMPARE(first.request.target, QByteArray("/index.html"));
+    QCOMPARE(first.request.header("upgrade"), QByteArray("h2c"));
+    QVERIFY(!first.request.header("http2-settings").isEmpty());
+    QVERIFY(first.hasResponse);
+    QCOMPARE(first.response.versionMajor, 2);
+    QCOMPARE(first.response.status, 200);
+    QCOMPARE(first.response.bodyBytes, std::uint64_t(page.size()));
+    QCOMPARE(first.response.bodyHash, HttpParser::hashBody(page));
+    QVERIFY(first.response.isComplete());
+    // The next request is an HTTP/2 stream of its own
+    const HttpExchange &missing = d.exchanges[1];
+    QCOMPARE(missing.protocol, HttpExchange::Protocol::Http2);
+    QVERIFY(missing.streamId > 1 && missing.streamId % 2 == 1);
+    QCOMPARE(missing.request.versionMajor, 2);
+    QCOMPARE(missing.request.method, QByteArray("GET"));
+    QCOMPARE(missing.request.target, QByteArray("/missing"));
+    QCOMPARE(missing.response.status, 404);
+    QVERIFY(missing.response.isComplete());
 }
 
 void TestHttp2Decoding::grpcCalls()

@@ -128,6 +128,7 @@ private Q_SLOTS:
     void midstreamJoinIsNotDecoded();
     void notHttp2();
     void resetStream();
+    void closedStreamIdNotReused();
     void bodyLimitsAndHash();
     void grpcUnaryWithTrailers();
     void grpcCompressedAndTrailersOnly();
@@ -458,6 +459,41 @@ void TestHttp2Connection::resetStream()
     QCOMPARE(xs[0].resetCode, 8u);
     QCOMPARE(h2.stats().resets, 1u);
     QCOMPARE(h2.state(), Http2Connection::State::Decoding); // the server's frames are ignored
+}
+
+void TestHttp2Connection::closedStreamIdNotReused()
+{
+    // Stream 1 ends; a later header block on stream 1 opens nothing: ids only grow (RFC 9113
+    // 5.1.1), and it is counted. Stream 3 after it is decoded. Found by fuzz_http2.
+    Deflater cd, sd;
+    const Fields get{{":method", "GET"}, {":scheme", "http"}, {":authority", "t"}, {":path", "/a"}};
+    const QByteArray client1 = preface() + settings({}) + headers(cd, 1, get, true);
+    const QByteArray server1 = settings({}) + headers(sd, 1, {{":status", "200"}}, true);
+    QByteArray client2 = headers(cd, 1, get, true);
+    client2 += headers(cd, 3, get, true);
+    const QByteArray server2 = headers(sd, 3, {{":status", "204"}}, true);
+    seeds().try_emplace(QStringLiteral("closedStreamIdNotReused"),
+                        Conversation{client1 + client2, server1 + server2});
+    Http2Connection h2;
+    std::vector<HttpExchange> xs;
+    std::int64_t ts = 1;
+    for (const auto &[fromClient, piece] : {std::pair{true, client1}, std::pair{false, server1},
+                                            std::pair{true, client2}, std::pair{false, server2}}) {
+        if (fromClient)
+            h2.clientData(bytes(piece), std::size_t(piece.size()), ts++);
+        else
+            h2.serverData(bytes(piece), std::size_t(piece.size()), ts++);
+        for (HttpExchange &x : h2.takeExchanges())
+            xs.push_back(std::move(x));
+    }
+    QVERIFY2(h2.state() == Http2Connection::State::Decoding, qPrintable(h2.stopReason()));
+    QCOMPARE(xs.size(), 2u);
+    QCOMPARE(xs[0].streamId, 1u);
+    QCOMPARE(xs[0].response.status, 200);
+    QCOMPARE(xs[1].streamId, 3u);
+    QCOMPARE(xs[1].response.status, 204);
+    QCOMPARE(h2.stats().closedStreamBlocks, 1u);
+    QCOMPARE(h2.openStreams(), 0u); // no second stream 1 waiting for an answer
 }
 
 void TestHttp2Connection::bodyLimitsAndHash()

@@ -92,6 +92,7 @@ private Q_SLOTS:
     void pairsByStreamId();
     void localNotHttp2();
     void localEndedWithoutAnswer();
+    void upgradedIsNotCompared();
 };
 
 void TestShadowHttp2::pairsByStreamId()
@@ -178,6 +179,22 @@ void TestShadowHttp2::localEndedWithoutAnswer()
              QStringLiteral("not-comparable"));
     sc.podEnded(3);
     QCOMPARE(spy.size(), 2);
+}
+
+void TestShadowHttp2::upgradedIsNotCompared()
+{
+    // Upgrade: h2c: the connection started as HTTP/1.1 (no http2Started()); its HTTP/2 streams
+    // after the 101 are said not comparable at once, never left to time out.
+    ShadowCompare sc(ShadowComparator::Options{});
+    QSignalSpy spy(&sc, &ShadowCompare::compared);
+    sc.connectionStarted(4);
+    for (const HttpExchange &x : podExchanges(serverBytes({{1, "aye"}})))
+        sc.podExchange(4, HttpExchange(x));
+    QCOMPARE(spy.size(), 1);
+    const QJsonObject r = spy.first().at(1).toJsonObject();
+    QCOMPARE(r.value(QLatin1String("verdict")).toString(), QStringLiteral("not-comparable"));
+    QVERIFY(r.value(QLatin1String("detail")).toString().contains(QLatin1String("Upgrade: h2c")));
+    QCOMPARE(sc.counts().podUnanswered, 3u); // streams 3, 5 and 7 got no pod answer
 }
 
 QTEST_GUILESS_MAIN(TestShadowHttp2)
