@@ -75,8 +75,13 @@ QString CompareReport::example(const QJsonObject &e)
     const QString detail = e.value(QLatin1String("detail")).toString();
     if (!detail.isEmpty())
         what << detail;
+    // HTTP/2: which stream (gRPC calls are named by their target, /pkg.Service/Method).
+    const QString stream = e.contains(QLatin1String("stream"))
+                                   ? QStringLiteral(" (h2 stream %1)")
+                                             .arg(e.value(QLatin1String("stream")).toInteger())
+                                   : QString();
     return e.value(QLatin1String("method")).toString() + QLatin1Char(' ')
-           + e.value(QLatin1String("target")).toString() + QStringLiteral(": ")
+           + e.value(QLatin1String("target")).toString() + stream + QStringLiteral(": ")
            + what.join(QStringLiteral("; "));
 }
 

@@ -69,6 +69,8 @@ void SessionRunner::printSummary(const QJsonObject &s, FILE *to)
             std::fprintf(to, "  mirror: %s\n", qPrintable(r));
         if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
             std::fprintf(to, "  mirror: %s\n", qPrintable(t));
+        if (const QString h2 = MirrorRequestsText::http2(m); !h2.isEmpty())
+            std::fprintf(to, "  mirror: %s\n", qPrintable(h2));
     }
     std::fprintf(to, "  stored in %s\n", qPrintable(s.value(QLatin1String("store")).toString()));
 }

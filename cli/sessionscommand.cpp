@@ -67,6 +67,8 @@ int SessionsCommand::run(const QStringList &arguments, FILE *out, FILE *err)
         }
         if (const QString t = MirrorRequestsText::tls(m); !t.isEmpty())
             mirror += QStringLiteral("; ") + t;
+        if (const QString h2 = MirrorRequestsText::http2(m); !h2.isEmpty())
+            mirror += QStringLiteral("; ") + h2;
         // Disk use: what the store holds for it (a live session's grows; "-" when none).
         const QJsonValue disk = s.value(QLatin1String("diskBytes"));
         std::fprintf(out, "%-5s %-16s %-12s %10lld %12lld %7lld %7s  %s%s\n",

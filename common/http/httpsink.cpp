@@ -61,6 +61,14 @@ bool HttpSink::settleHttp2(Entry &e)
     if (h2.state() == Http2Connection::State::Stopped && !e.h2Stopped) {
         e.h2Stopped = true;
         ++m_stats.http2Undecodable;
+        const QString &why = h2.stopReason();
+        if (why == Http2Connection::midstreamReason())
+            ++m_stats.http2Midstream;
+        else if (why.contains(QLatin1String("missing from the capture")))
+            ++m_stats.http2Gaps;
+        else
+            ++m_stats.http2Errors;
+        m_stats.http2LastReason = why;
     }
     return true;
 }

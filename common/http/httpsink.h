@@ -33,8 +33,13 @@ public:
                 = 0; // HTTP/2 decoding on: HTTP/2 seen (preface, or frames mid-stream)
         quint64 http2Undecodable = 0; // HTTP/2 that could not be decoded (whole or in part):
                                       // joined mid-stream, gaps, protocol errors
-        quint64 h2cUpgrades = 0;      // HTTP/1.1 connections switched to HTTP/2 (also counted in
-                                      // httpConnections and http2Connections)
+        // http2Undecodable by cause: = http2Midstream + http2Gaps + http2Errors
+        quint64 http2Midstream = 0; // joined mid-stream: HPACK state missed, nothing decoded
+        quint64 http2Gaps = 0;      // decoding ended at a capture gap
+        quint64 http2Errors = 0;    // protocol errors, HPACK failures, limits
+        QString http2LastReason;    // the last stop reason, as Http2Connection said it
+        quint64 h2cUpgrades = 0;    // HTTP/1.1 connections switched to HTTP/2 (also counted in
+                                    // httpConnections and http2Connections)
     };
     using ExchangeCallback = std::function<void(const TcpConnection &, HttpExchange &&)>;
 

@@ -47,6 +47,9 @@ RequestFramer::RequestFramer(const Options &options)
     if (m_options.midstream) {
         m_parser.startMidstream();
         m_hadGap = true; // its start is missing: only a request boundary can be joined
+        m_prefaceDecided = true;
+        m_h2Probe = std::make_unique<Http2Connection>();
+        m_h2Probe->startMidstream();
     }
 }
 
@@ -65,12 +68,13 @@ RequestFramer::Counts RequestFramer::counts() const
     c.lostAtLeast = m_parser.uncountedGaps() > 0;
     c.resyncs = m_parser.resyncs();
     c.bytesBeforeJoin = m_parser.bytesBeforeJoin();
-    if (m_mode == Mode::Tls)
+    if (m_mode == Mode::Tls || (m_http2 && m_options.midstream))
         return c; // never meant to be handed out: nothing is lost
     const std::int64_t notHanded = std::int64_t(m_received) - std::int64_t(m_forwarded)
                                    - std::int64_t(c.bytesBeforeJoin) - std::int64_t(m_held.size())
                                    - std::int64_t(m_tlsHeld.size());
-    c.bytesLost = m_parser.gapBytes() + quint64(std::max<std::int64_t>(0, notHanded));
+    c.bytesLost
+            = m_parser.gapBytes() + m_rawGapBytes + quint64(std::max<std::int64_t>(0, notHanded));
     return c;
 }
 
@@ -126,10 +130,62 @@ void RequestFramer::feedPlain(const std::uint8_t *bytes, std::size_t size, std::
         m_forwarded += size;
         return;
     }
+    if (m_h2Probe && midstreamHttp2(bytes, size, tsNs))
+        return;
     m_held.append(reinterpret_cast<const char *>(bytes), qsizetype(size));
     m_idleTicks = 0;
+    if (!m_prefaceDecided) {
+        const QByteArrayView preface = Http2Connection::Preface;
+        const qsizetype n = std::min(m_held.size(), preface.size());
+        if (m_heldFrom == 0 && QByteArrayView(m_held).first(n) == preface.first(n)) {
+            if (n < preface.size())
+                return; // maybe the preface: wait for the rest
+            // HTTP/2 with prior knowledge (h2c, gRPC): byte-exact from the preface on.
+            m_prefaceDecided = true;
+            m_http2 = true;
+            goRaw(m_heldFrom, out);
+            return;
+        }
+        settlePreface(tsNs, out); // hands every held byte (these included) to the parser
+        return;
+    }
     m_parser.feed(bytes, size, tsNs);
     collect(out);
+}
+
+void RequestFramer::settlePreface(std::int64_t tsNs, Output &out)
+{
+    if (m_prefaceDecided)
+        return;
+    m_prefaceDecided = true;
+    if (m_held.isEmpty())
+        return;
+    const QByteArray held = m_held; // m_held stays: the parser's bytes from m_heldFrom
+    m_parser.feed(reinterpret_cast<const std::uint8_t *>(held.constData()),
+                  std::size_t(held.size()), tsNs);
+    collect(out);
+}
+
+bool RequestFramer::midstreamHttp2(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs)
+{
+    m_h2Probe->clientData(bytes, size, tsNs);
+    switch (m_h2Probe->state()) {
+    case Http2Connection::State::Detecting:
+        return false; // the HTTP/1.x parser looks on meanwhile
+    case Http2Connection::State::NotHttp2:
+        m_h2Probe.reset();
+        return false;
+    case Http2Connection::State::Decoding:
+    case Http2Connection::State::Stopped:
+        break;
+    }
+    m_h2Probe.reset();
+    if (m_ordinal > 0 || m_streaming)
+        return false; // an HTTP/1.x request was found first: the parser is right
+    m_http2 = true;
+    stop(QStringLiteral("joined mid-stream, and its bytes are HTTP/2 frames: HTTP/2 cannot be "
+                        "joined (frame boundaries and HPACK state were missed)"));
+    return true;
 }
 
 void RequestFramer::idle(Output &out)
@@ -150,13 +206,21 @@ void RequestFramer::gap(std::uint64_t bytes, std::int64_t tsNs, Output &out)
     if (m_mode == Mode::Tls)
         return;
     settleTls(tsNs, out);
+    settlePreface(tsNs, out);
     m_hadGap = true;
     if (m_mode == Mode::Stopped)
         return;
     if (m_mode == Mode::Raw) {
         out.resetLocal = true;
-        stop(QStringLiteral("not HTTP/1.x: bytes after a capture gap cannot be delivered "
-                            "truthfully (only HTTP/1.x requests can be resynchronised)"));
+        m_rawGapBytes += bytes; // the parser never sees a raw stream's gap
+        if (m_http2)
+            stop(QStringLiteral("HTTP/2: %1 bytes missing from the capture; frame boundaries "
+                                "and HPACK state are lost, so nothing after them can be "
+                                "delivered truthfully (HTTP/2 cannot be resynchronised)")
+                         .arg(bytes));
+        else
+            stop(QStringLiteral("not HTTP/1.x: bytes after a capture gap cannot be delivered "
+                                "truthfully (only HTTP/1.x requests can be resynchronised)"));
         return;
     }
     if (m_streaming) {
@@ -175,6 +239,7 @@ void RequestFramer::finish(std::int64_t tsNs, Output &out)
     if (m_mode == Mode::Tls)
         return;
     settleTls(tsNs, out);
+    settlePreface(tsNs, out);
     if (m_mode == Mode::Stopped || m_mode == Mode::Raw)
         return;
     m_parser.finish(tsNs);

@@ -3,12 +3,14 @@
 #include "httpparser.h"
 
 #include "capture/tlsdetector.h"
+#include "http2/http2connection.h"
 
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace podtap {
@@ -19,7 +21,11 @@ namespace podtap {
 // whose bytes are incomplete and the local connection goes on with the next whole one. After
 // a gap whose boundary is unknown the next request is found as HttpParser's Resync finds it.
 // A stream that is not HTTP/1.x (or switches protocols: CONNECT, Upgrade) is passed on
-// byte-exact; after lost bytes it cannot go on (stopped() says why). A TLS stream (a ClientHello,
+// byte-exact; after lost bytes it cannot go on (stopped() says why). HTTP/2 (a stream that
+// begins with the connection preface) is one of those, said by isHttp2(): passed on
+// byte-exact from its preface, stopped by a gap (frame boundaries and HPACK state are lost:
+// no resync), and never joined mid-stream (a joined stream whose bytes look like HTTP/2
+// frames is stopped at once). A TLS stream (a ClientHello,
 // or TLS records when joined mid-way; TlsDetector) is never handed out: isTls(). No sockets:
 // MirrorSink does the I/O.
 class RequestFramer
@@ -79,6 +85,9 @@ public:
 
     bool isHttp() const { return m_mode == Mode::Http; }
     bool isRaw() const { return m_mode == Mode::Raw; }
+    // HTTP/2: the stream began with the connection preface (handed out byte-exact), or it was
+    // joined mid-stream and its bytes look like HTTP/2 frames (stopped: never handed out).
+    bool isHttp2() const { return m_http2; }
     // TLS (a service-mesh sidecar's inbound hop): none of its bytes are handed out.
     bool isTls() const { return m_mode == Mode::Tls; }
     const TlsDetector &tls() const { return m_tls; }
@@ -95,6 +104,11 @@ public:
 private:
     enum class Mode : std::uint8_t { Detecting, Http, Raw, Stopped, Tls };
     void feedPlain(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs, Output &out);
+    // The first bytes are held while they may be the HTTP/2 preface; once they are not (or
+    // bytes were lost, or the stream ended), they go to the HTTP/1.x parser.
+    void settlePreface(std::int64_t tsNs, Output &out);
+    // Joined mid-stream: true when the bytes so far show HTTP/2 frames (then stopped).
+    bool midstreamHttp2(const std::uint8_t *bytes, std::size_t size, std::int64_t tsNs);
     void settleTls(std::int64_t tsNs, Output &out);
     void collect(Output &out);
     void goRaw(std::uint64_t from, Output &out);
@@ -107,6 +121,9 @@ private:
     QByteArray m_tlsHeld; // bytes held until the TLS detector decides
     HttpParser m_parser;
     Mode m_mode = Mode::Detecting;
+    bool m_http2 = false;
+    bool m_prefaceDecided = false;
+    std::unique_ptr<Http2Connection> m_h2Probe; // joined mid-stream: HTTP/2 frames?
     QString m_stopReason;
     QByteArray m_held; // stream bytes [m_heldFrom, m_parser.position()) minus gaps
     std::uint64_t m_heldFrom = 0;
@@ -116,6 +133,7 @@ private:
     std::uint64_t m_ordinal = 0; // requests the parser produced
     std::uint64_t m_received = 0;
     std::uint64_t m_forwarded = 0;
+    std::uint64_t m_rawGapBytes = 0; // the gap that stopped a raw (not HTTP/1.x) stream
     Counts m_counts;
     HttpMessage m_first;
     bool m_haveFirst = false;

@@ -1,6 +1,7 @@
 #include "mirrorrequeststext.h"
 
 #include <QLocale>
+#include <QStringList>
 
 namespace podtap {
 
@@ -65,6 +66,29 @@ QString MirrorRequestsText::tls(const QJsonObject &m)
     return QStringLiteral("%1 %2 not mirrored (encrypted; no plaintext hop on lo was captured: "
                           "tap the app's port behind the sidecar)")
             .arg(n(tls), what);
+}
+
+QString MirrorRequestsText::http2(const QJsonObject &m)
+{
+    const qint64 mirrored = m.value(QLatin1String("http2")).toInteger();
+    const qint64 gaps = m.value(QLatin1String("http2Gaps")).toInteger();
+    const qint64 joined = m.value(QLatin1String("http2Midstream")).toInteger();
+    if (mirrored <= 0 && joined <= 0)
+        return {};
+    QStringList parts;
+    if (mirrored > 0)
+        parts << QStringLiteral("%1 HTTP/2 %2 mirrored byte for byte")
+                         .arg(n(mirrored), mirrored == 1 ? QStringLiteral("connection")
+                                                         : QStringLiteral("connections"));
+    if (gaps > 0)
+        parts << QStringLiteral("%1 ended by a capture gap (HTTP/2 cannot be resynchronised)")
+                         .arg(n(gaps));
+    if (joined > 0)
+        parts << QStringLiteral("%1 HTTP/2 %2 open before the tap not mirrored (HTTP/2 cannot be "
+                                "joined mid-stream)")
+                         .arg(n(joined), joined == 1 ? QStringLiteral("connection")
+                                                     : QStringLiteral("connections"));
+    return parts.join(QStringLiteral("; "));
 }
 
 QString MirrorRequestsText::connectionShort(const QJsonObject &r)

@@ -24,6 +24,9 @@ public:
     // "mirror" object's tlsNotMirrored and localHops: "3 TLS connections not mirrored; the
     // plaintext hop on lo is". Empty when there were none.
     static QString tls(const QJsonObject &mirror);
+    // The HTTP/2 connections of a session summary's `mirror` object: mirrored byte for byte,
+    // ended by gaps, joined mid-stream and left out; empty when there were none.
+    static QString http2(const QJsonObject &mirror);
 
 private:
     struct Counts

@@ -2,6 +2,8 @@
 
 #include "mirrorsink.h"
 
+#include "http2/http2connection.h"
+
 #include <QTimer>
 
 #include <sys/socket.h>
@@ -24,12 +26,19 @@ MirrorConnection::MirrorConnection(MirrorSink *sink, quint64 captureId, QObject 
         m_written += quint64(n);
         m_sink->m_stats.bytesMirrored += quint64(n);
         if (m_closing && m_socket.bytesToWrite() == 0 && m_pending.isEmpty())
-            closeWritten();
+            closeWhenAnswered();
     });
     connect(&m_socket, &QTcpSocket::readyRead, this, [this] {
         const QByteArray b = m_socket.readAll();
         m_sink->m_stats.responseBytes += quint64(b.size());
         m_sink->readBack(this, b);
+        if (m_h2) {
+            m_h2->serverData(reinterpret_cast<const std::uint8_t *>(b.constData()),
+                             std::size_t(b.size()), 0);
+            m_h2->takeExchanges(); // only the open streams matter here
+            if (m_holdingFin)
+                closeWhenAnswered();
+        }
         const qint64 room = m_sink->m_options.keepResponseBytes - m_response.size();
         if (room > 0)
             m_response.append(b.left(room));
@@ -102,6 +111,11 @@ void MirrorConnection::writeOut()
         return;
     if (!m_pending.isEmpty()) {
         m_sink->wrote(this, m_pending);
+        if (m_h2) {
+            m_h2->clientData(reinterpret_cast<const std::uint8_t *>(m_pending.constData()),
+                             std::size_t(m_pending.size()), 0);
+            m_h2->takeExchanges();
+        }
         m_socket.write(m_pending);
         m_pending.clear();
     }
@@ -114,7 +128,32 @@ void MirrorConnection::flush()
 {
     writeOut();
     if (m_closing && m_socket.bytesToWrite() == 0 && m_pending.isEmpty())
-        closeWritten();
+        closeWhenAnswered();
+}
+
+void MirrorConnection::trackHttp2()
+{
+    HttpParser::Limits limits;
+    limits.keepBodyBytes = 0; // frames and streams only
+    m_h2 = std::make_unique<Http2Connection>(limits);
+}
+
+void MirrorConnection::closeWhenAnswered()
+{
+    if (m_ended || m_halfClosed)
+        return;
+    if (!m_resetAtEnd && m_h2 && !m_holdExpired && m_h2->state() == Http2Connection::State::Decoding
+        && m_h2->openStreams() > 0) {
+        if (!m_holdingFin) {
+            m_holdingFin = true;
+            QTimer::singleShot(LingerMs, this, [this] {
+                m_holdExpired = true; // a stream the local side never ends: FIN anyway
+                closeWhenAnswered();
+            });
+        }
+        return;
+    }
+    closeWritten();
 }
 
 void MirrorConnection::closeWritten()

@@ -4,8 +4,11 @@
 #include <QObject>
 #include <QTcpSocket>
 
+#include <memory>
+
 namespace podtap {
 
+class Http2Connection;
 class MirrorSink;
 
 // One local TCP connection carrying one captured connection's inbound bytes.
@@ -16,6 +19,8 @@ class MirrorConnection : public QObject
 public:
     MirrorConnection(MirrorSink *sink, quint64 captureId, QObject *parent);
     ~MirrorConnection() override;
+    MirrorConnection(const MirrorConnection &) = delete;
+    MirrorConnection &operator=(const MirrorConnection &) = delete;
 
     void connectTo(const QHostAddress &host, quint16 port);
     // Queues bytes; false when the local side is too far behind (the caller drops us).
@@ -25,6 +30,13 @@ public:
     void writeOut();
     // The captured stream ended: close once everything queued has been written.
     void finishGracefully();
+    // The stream is HTTP/2 (call before its first bytes are written): both directions are
+    // followed (frames only, no bodies kept) and the captured client's FIN waits until the
+    // local side has ended every stream it was sent (at most LingerMs). An HTTP/2 server
+    // closes the whole connection when its peer half-closes (gRPC: UNAVAILABLE "Socket
+    // closed"), and the mirror's bytes arrive a little after the pod's client got its last
+    // answer.
+    void trackHttp2();
     // The captured stream ended without an end we saw: write what was captured, then RST
     // (a FIN would tell the local service the stream was complete).
     void finishWithReset(const QString &outcome);
@@ -45,6 +57,8 @@ private:
     void flush();
     void halfClose();
     void closeWritten(); // everything is written: FIN, or RST after finishWithReset()
+    // closeWritten(), once an HTTP/2 local side has answered every stream (trackHttp2()).
+    void closeWhenAnswered();
     void end(const QString &outcome);
 
     MirrorSink *m_sink;
@@ -62,6 +76,9 @@ private:
     bool m_resetAtEnd = false;
     bool m_localClosed = false; // the local side closed first; the capture names the outcome
     QString m_endOutcome;       // queued in the sink's list for writeOut()
+    std::unique_ptr<Http2Connection> m_h2; // trackHttp2(): the local conversation's streams
+    bool m_holdingFin = false;             // the FIN waits for the local answers
+    bool m_holdExpired = false;
 };
 
 } // namespace podtap

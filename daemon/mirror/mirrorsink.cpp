@@ -44,6 +44,9 @@ MirrorSink::Stats &MirrorSink::Stats::operator+=(const Stats &s)
     joined += s.joined;
     tlsNotMirrored += s.tlsNotMirrored;
     localHops += s.localHops;
+    http2 += s.http2;
+    http2Gaps += s.http2Gaps;
+    http2Midstream += s.http2Midstream;
     return *this;
 }
 
@@ -72,7 +75,10 @@ QJsonObject MirrorSink::Stats::toJson() const
                        {QStringLiteral("notResyncable"), qint64(notResyncable)},
                        {QStringLiteral("joined"), qint64(joined)},
                        {QStringLiteral("tlsNotMirrored"), qint64(tlsNotMirrored)},
-                       {QStringLiteral("localHops"), qint64(localHops)}};
+                       {QStringLiteral("localHops"), qint64(localHops)},
+                       {QStringLiteral("http2"), qint64(http2)},
+                       {QStringLiteral("http2Gaps"), qint64(http2Gaps)},
+                       {QStringLiteral("http2Midstream"), qint64(http2Midstream)}};
 }
 
 MirrorSink::MirrorSink(const Options &options, QObject *parent)
@@ -249,14 +255,32 @@ void MirrorSink::deliver(std::uint64_t id, Flow &f, RequestFramer::Output &out)
     if (f.pendingOpen && f.framer.tlsDecided())
         openFlow(id, f);
     auto it = m_conns.find(id);
+    if (f.framer.isHttp2() && f.opened && !f.http2) {
+        f.http2 = true;
+        ++m_stats.http2;
+        if (m_shadow && f.compared)
+            m_shadow->http2Started(id); // before its first bytes reach the local socket
+        if (it != m_conns.end())
+            it->second->trackHttp2();
+    }
     if (f.framer.stopped()) {
         // Not HTTP/1.x and bytes are missing: nothing after the gap can be delivered.
         f.ended = true;
+        if (f.framer.isHttp2() && f.midstream && !f.opened) {
+            // Joined inside HTTP/2 frames: never mirrored (no local connection was opened).
+            --m_stats.joined;
+            ++m_stats.http2Midstream;
+            f.filterPending = false;
+            Q_EMIT statsChanged();
+            return;
+        }
         if (f.filterPending) {
             ++m_stats.filtered; // its start cannot be mirrored truthfully any more
             return;
         }
         ++m_stats.notResyncable;
+        if (f.http2)
+            ++m_stats.http2Gaps;
         if (it != m_conns.end()) {
             ++m_stats.gaps;
             MirrorConnection *m = it->second;

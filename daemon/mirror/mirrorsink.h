@@ -33,9 +33,10 @@ class ShadowCompare;
 // local connection is opened only once a stream's first bytes show it is not TLS, and the
 // sidecar's plaintext hop to the app on lo is mirrored like any other. Other streams are
 // mirrored byte-exact and a gap ends their local connection (the
-// bytes after it would be a lie). Connections already open when capture began are skipped
-// unless joining is asked for; then they are joined at their next request. A refused, slow
-// or never-reading local port never blocks capture or other connections (bounded buffer per
+// bytes after it would be a lie); HTTP/2 is one of those (RequestFramer::isHttp2(): from its
+// preface; a joined HTTP/2 stream is never mirrored). Connections already open when capture began
+// are skipped unless joining is asked for; then they are joined at their next request. A refused,
+// slow or never-reading local port never blocks capture or other connections (bounded buffer per
 // connection, then that one is dropped and counted); FIN and RST are mirrored. The local
 // side's answers are read and kept (bounded) for comparison.
 class MirrorSink : public QObject, public CaptureSink
@@ -89,6 +90,14 @@ public:
         // Local connections of captured ones on a local hop (both ends loopback, or one
         // address): a sidecar's plaintext hop to the app.
         quint64 localHops = 0;
+        // HTTP/2 (the stream began with the connection preface): mirrored byte-exact from the
+        // preface; a gap ends its local connection (no resync: HPACK state), counted in
+        // http2Gaps as well as gaps and notResyncable.
+        quint64 http2 = 0;     // captured HTTP/2 connections mirrored (a local one opened)
+        quint64 http2Gaps = 0; // of those, ended by a capture gap
+        // Joined mid-stream (joinMidstream) and its bytes are HTTP/2 frames: never mirrored
+        // (frame boundaries and HPACK state were missed). Not part of `joined`.
+        quint64 http2Midstream = 0;
 
         Stats &operator+=(const Stats &s);
         // Every count, by the names docs/ipc.md gives them.
@@ -152,6 +161,7 @@ private:
         bool pendingOpen = false;   // opened at the first bytes, once they are known not TLS
         bool localHop = false;      // both ends loopback or one address (a sidecar's hop)
         bool compared = false;      // shadow comparison follows it
+        bool http2 = false;         // counted in Stats::http2
         bool needFresh = false;     // the next bytes go to a new local connection
         bool ended = false;         // nothing more is handed out (stopped, dropped, closed)
         bool finished = false;      // the captured stream is over

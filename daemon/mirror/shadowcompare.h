@@ -2,6 +2,7 @@
 
 #include "http/httpconversation.h"
 #include "http/shadowcomparator.h"
+#include "http2/http2connection.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -11,6 +12,9 @@
 #include <QTimer>
 
 #include <deque>
+#include <map>
+#include <memory>
+#include <set>
 #include <unordered_map>
 
 namespace podtap {
@@ -20,6 +24,9 @@ namespace podtap {
 // mirror wrote and read back), and classified by ShadowComparator. Only connections the
 // mirror carried from their first byte are compared: a stream joined mid-way has no common
 // request numbering. Bounded: at most MaxPending pod exchanges wait per connection.
+// HTTP/2 (http2Started(): the mirror passes the stream byte-exact from its preface) is parsed
+// on the local side with an Http2Connection and paired by stream id, which is the same on
+// both sides because the client's bytes are.
 class ShadowCompare : public QObject
 {
     Q_OBJECT
@@ -54,6 +61,9 @@ public:
     // The mirror handed the capture's request number `podIndex` to the local build, as the
     // next request on the current local connection (requests lost to capture gaps are not).
     void requestForwarded(std::uint64_t captureId, std::uint64_t podIndex);
+    // The captured connection is HTTP/2, mirrored from its preface: the local side is decoded
+    // as HTTP/2 and exchanges are paired by stream id. Call before its first bytes are written.
+    void http2Started(std::uint64_t captureId);
     // The mirror goes on with a new local connection (after a gap cut a request, or after
     // the local build closed): its requests are numbered afresh.
     void localRestarted(std::uint64_t captureId);
@@ -70,6 +80,8 @@ public:
 
     const Counts &counts() const { return m_counts; }
     QJsonObject routesJson() const; // route → counts
+    // The route a verdict is counted under: RouteTemplate::fold, a gRPC method unfolded.
+    static QString routeOf(const HttpExchange &pod);
     static std::int64_t nowNs();
 
 Q_SIGNALS:
@@ -91,8 +103,23 @@ private:
         bool localEnded = false;
         bool podEnded = false;
         QString localOutcome;
+        // HTTP/2: the local side's decoder, and exchanges waiting for their other side
+        std::unique_ptr<Http2Connection> h2;
+        std::map<std::uint32_t, HttpExchange> podStreams;
+        std::map<std::uint32_t, std::int64_t> podStreamSince;
+        std::map<std::uint32_t, HttpExchange> localStreams;
+        std::set<std::uint32_t> podUnansweredStreams; // their local side is dropped too
+        // The local build's first 9 bytes must be a SETTINGS frame (RFC 9113 3.4); when they
+        // are not, why (every waiting stream is then a local error).
+        QByteArray h2ServerStart;
+        QString h2NotHttp2;
     };
     void pairUp(std::uint64_t captureId, Conn &c);
+    void pairUpHttp2(std::uint64_t captureId, Conn &c);
+    void takeLocalHttp2(Conn &c);
+    // Pod streams that can get no local answer any more: the verdict `kind` with `why`.
+    void failPodStreams(std::uint64_t captureId, Conn &c, ShadowComparator::Kind kind,
+                        const QString &why);
     void takeLocal(Conn &c);
     void verdict(std::uint64_t captureId, const HttpExchange &pod, const HttpExchange *local,
                  const ShadowComparator::Verdict &v);

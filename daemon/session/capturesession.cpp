@@ -679,11 +679,37 @@ QJsonObject CaptureSession::summary() const
                                            {QStringLiteral("lostOnTheWay"), lost},
                                            {QStringLiteral("unreadAtStop"), unread}};
     o[QLatin1String("mirror")] = mirrorStats();
-    o[QLatin1String("http")] = QJsonObject{{QStringLiteral("exchanges"), qint64(m_httpExchanges)}};
+    o[QLatin1String("http")] = httpJson();
     if (m_config.compare)
         o[QLatin1String("compare")] = compareJson();
     o[QLatin1String("store")] = m_storeDir;
     o[QLatin1String("warnings")] = QJsonArray::fromStringList(m_warnings.mid(0, 50));
+    return o;
+}
+
+QJsonObject CaptureSession::httpJson() const
+{
+    // HTTP/2 counts add up over the pods; undecodable ones by cause, with the last reason.
+    qint64 h2 = 0, undecodable = 0, midstream = 0, gaps = 0, errors = 0;
+    QString reason;
+    for (const PodTapPipeline *p : std::as_const(m_pipelines)) {
+        const HttpSink::Stats &s = p->http().stats();
+        h2 += qint64(s.http2Connections);
+        undecodable += qint64(s.http2Undecodable);
+        midstream += qint64(s.http2Midstream);
+        gaps += qint64(s.http2Gaps);
+        errors += qint64(s.http2Errors);
+        if (!s.http2LastReason.isEmpty())
+            reason = s.http2LastReason;
+    }
+    QJsonObject o{{QStringLiteral("exchanges"), qint64(m_httpExchanges)},
+                  {QStringLiteral("http2Connections"), h2},
+                  {QStringLiteral("http2Undecodable"), undecodable},
+                  {QStringLiteral("http2Midstream"), midstream},
+                  {QStringLiteral("http2Gaps"), gaps},
+                  {QStringLiteral("http2Errors"), errors}};
+    if (!reason.isEmpty())
+        o[QLatin1String("http2UndecodableReason")] = reason;
     return o;
 }
 

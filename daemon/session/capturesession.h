@@ -148,6 +148,7 @@ private:
     ShadowCompare::Counts m_compareCounts;
     QHash<QString, ShadowCompare::Counts> m_routeCounts;
     QJsonObject compareJson() const;
+    QJsonObject httpJson() const;
     quint64 m_packets = 0;
     quint64 m_bytes = 0;
     quint64 m_connections = 0;

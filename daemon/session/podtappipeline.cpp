@@ -104,6 +104,9 @@ PodTapPipeline::PodTapPipeline(KubeApiClient *api, const PodInfo &pod, int index
     , m_engine(engineConfig(port))
     , m_http([this](const TcpConnection &c, HttpExchange &&x) { httpExchange(c, std::move(x)); })
 {
+    // HTTP/2 (prior knowledge, gRPC, a sidecar's plaintext hop) is decoded like HTTP/1.x:
+    // its streams are stored, published, mirrored and compared as exchanges.
+    m_http.setHttp2Decoding(true);
     m_engine.setSink(this);
     m_engine.setOtherPacketCallback([this](const RawPacket &p) {
         m_account.packetArrived(p);

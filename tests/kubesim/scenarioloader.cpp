@@ -262,12 +262,14 @@ Scenario parse(const YAML::Node &root)
                 if (p.workload.kind != QLatin1String("http-echo")
                     && p.workload.kind != QLatin1String("rest")
                     && p.workload.kind != QLatin1String("nginx")
+                    && p.workload.kind != QLatin1String("grpc")
                     && p.workload.kind != QLatin1String("none"))
-                    fail(w, "workload kind must be http-echo, rest, nginx or none");
+                    fail(w, "workload kind must be http-echo, rest, nginx, grpc or none");
                 p.workload.port = num<int>(w, "port", 0);
                 if (p.workload.kind != QLatin1String("none")
                     && (p.workload.port <= 0 || p.workload.port > 65535))
-                    fail(w, "http-echo, rest and nginx workloads need a port between 1 and 65535");
+                    fail(w, "http-echo, rest, nginx and grpc workloads need a port between 1 "
+                            "and 65535");
             }
             if (const YAML::Node sc = n["sidecar"]) {
                 checkKeys(sc, "sidecar", {"kind", "port"});
@@ -295,6 +297,9 @@ Scenario parse(const YAML::Node &root)
                 if (p.sidecar)
                     fail(t, "traffic speaks plaintext HTTP, but the sidecar takes TLS on the pod "
                             "port: drive a sidecar pod with a TLS client (curl -k https://…)");
+                if (p.workload.kind == QLatin1String("grpc"))
+                    fail(t, "traffic speaks HTTP/1.1, not gRPC: drive a grpc pod with a gRPC "
+                            "client (tests/kubesim/grpc/catalog_client.py)");
             }
             const QString key = p.ns + QLatin1Char('/') + p.name;
             if (podKeys.contains(key))

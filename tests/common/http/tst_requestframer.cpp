@@ -155,6 +155,11 @@ private Q_SLOTS:
     void tlsIsNeverHandedOut_data();
     void tlsIsNeverHandedOut();
     void shortStreamIsNotHeldForTls();
+    void http2IsByteExactFromItsPreface_data();
+    void http2IsByteExactFromItsPreface();
+    void http2StopsAtAGap();
+    void http2IsNeverJoinedMidstream();
+    void prefaceLikeHttp1IsStillHttp1();
 };
 
 void TestRequestFramer::noGapIsByteExact_data()
@@ -398,6 +403,125 @@ void TestRequestFramer::shortStreamIsNotHeldForTls()
     f.data(reinterpret_cast<const std::uint8_t *>("G"), 1, 0, out);
     QVERIFY(f.tlsDecided());
     QVERIFY(!f.isTls());
+}
+
+// The client side of an h2c connection: preface, SETTINGS, a HEADERS frame (bytes as HPACK
+// would give them; the framer does not decode them), a DATA frame with END_STREAM.
+QByteArray http2Client()
+{
+    QByteArray s(Http2Connection::Preface.data(), Http2Connection::Preface.size());
+    s += QByteArray("\x00\x00\x06\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64", 15);
+    const QByteArray block("\x83\x86\x84\x41\x8a\x08\x9d\x5c\x0b\x81\x70\xdc\x78\x0f\x03", 15);
+    s += QByteArray("\x00\x00", 2) + char(block.size()) + QByteArray("\x01\x04\x00\x00\x00\x01", 6)
+         + block;
+    const QByteArray data("hello, h2");
+    s += QByteArray("\x00\x00", 2) + char(data.size()) + QByteArray("\x00\x01\x00\x00\x00\x01", 6)
+         + data;
+    return s;
+}
+
+void TestRequestFramer::http2IsByteExactFromItsPreface_data()
+{
+    QTest::addColumn<int>("segment");
+    for (const int n : {1, 3, 23, 24, 25, 1460})
+        QTest::addRow("segment %d", n) << n;
+}
+
+void TestRequestFramer::http2IsByteExactFromItsPreface()
+{
+    QFETCH(int, segment);
+    const QByteArray s = http2Client();
+    RequestFramer f;
+    RequestFramer::Output out;
+    QByteArray got;
+    for (qsizetype p = 0; p < s.size(); p += segment) {
+        f.data(reinterpret_cast<const std::uint8_t *>(s.constData() + p),
+               std::size_t(std::min<qsizetype>(segment, s.size() - p)), p, out);
+        got += out.bytes;
+        QVERIFY(!out.resetLocal);
+        out.clear();
+    }
+    f.finish(s.size(), out);
+    got += out.bytes;
+    QCOMPARE(got, s);
+    QVERIFY(f.isHttp2());
+    QVERIFY(f.isRaw());
+    QCOMPARE(f.counts().bytesLost, 0u);
+    QCOMPARE(f.counts().requestsSeen, 0u);
+}
+
+void TestRequestFramer::http2StopsAtAGap()
+{
+    const QByteArray s = http2Client();
+    RequestFramer f;
+    RequestFramer::Output out;
+    f.data(reinterpret_cast<const std::uint8_t *>(s.constData()), 40, 0, out);
+    QCOMPARE(out.bytes, s.left(40));
+    out.clear();
+    f.gap(10, 1, out);
+    QVERIFY(out.resetLocal);
+    QVERIFY(f.stopped());
+    QVERIFY(f.isHttp2());
+    QVERIFY2(f.stopReason().contains(QLatin1String("HTTP/2 cannot be resynchronised")),
+             qPrintable(f.stopReason()));
+    QCOMPARE(f.counts().bytesLost, 10u);
+    out.clear();
+    f.data(reinterpret_cast<const std::uint8_t *>(s.constData() + 50), std::size_t(s.size() - 50),
+           2, out);
+    QVERIFY(out.bytes.isEmpty());
+    // A gap inside the preface: not known to be HTTP/2, and nothing after it is handed out.
+    RequestFramer g;
+    out.clear();
+    g.data(reinterpret_cast<const std::uint8_t *>(s.constData()), 10, 0, out);
+    QVERIFY(out.bytes.isEmpty()); // held: maybe the preface
+    g.gap(20, 1, out);
+    QVERIFY(!g.isHttp2());
+    QVERIFY(g.stopped() || out.bytes.isEmpty());
+}
+
+void TestRequestFramer::http2IsNeverJoinedMidstream()
+{
+    const QByteArray s = http2Client();
+    const qsizetype afterPreface = Http2Connection::Preface.size();
+    // Joined at the SETTINGS frame: HTTP/2 frames, never handed out, nothing counted lost.
+    const Result r = run(s.mid(afterPreface) + s.mid(afterPreface), 0, 0, 7, true, true);
+    QVERIFY(r.bytes.isEmpty());
+    RequestFramer::Options o;
+    o.midstream = true;
+    RequestFramer f(o);
+    RequestFramer::Output out;
+    f.data(reinterpret_cast<const std::uint8_t *>(s.constData() + afterPreface),
+           std::size_t(s.size() - afterPreface), 0, out);
+    QVERIFY(out.bytes.isEmpty()); // held while the TLS detector's window is not full
+    f.finish(1, out);
+    QVERIFY(out.bytes.isEmpty());
+    QVERIFY(f.stopped());
+    QVERIFY(f.isHttp2());
+    QVERIFY2(f.stopReason().contains(QLatin1String("HTTP/2 cannot be joined")),
+             qPrintable(f.stopReason()));
+    QCOMPARE(f.counts().bytesLost, 0u);
+    // Joined HTTP/1.x still finds its next request.
+    const Stream m = mixed();
+    const Result h1 = run(m.all, 0, 0, 1460, true, true);
+    QVERIFY(!h1.bytes.isEmpty());
+}
+
+void TestRequestFramer::prefaceLikeHttp1IsStillHttp1()
+{
+    // Requests starting with the preface's first letters are held only until they differ.
+    for (const QByteArray &req :
+         {QByteArray("PUT /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"),
+          QByteArray("PRI /b HTTP/1.1\r\nHost: x\r\n\r\n"),
+          QByteArray("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz")}) {
+        const Result r = run(req + req, 0, 0, 1);
+        QCOMPARE(r.bytes, req + req);
+        RequestFramer f;
+        RequestFramer::Output out;
+        f.data(reinterpret_cast<const std::uint8_t *>(req.constData()), std::size_t(req.size()), 0,
+               out);
+        QVERIFY(!f.isHttp2());
+        QCOMPARE(out.requests.size(), 1u);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestRequestFramer)

@@ -140,6 +140,7 @@ private Q_SLOTS:
     void localAnswersAfterOurFinAreKept();
     void joinMidstreamWhenAsked();
     void gapClosesLocalConnection();
+    void http2IsByteExactAndEndsAtAGap();
     void resetIsMirrored();
     void refusedPortNeverBlocksCapture();
     void neverReadingPortIsDroppedNotBuffered();
@@ -284,6 +285,53 @@ void TestMirrorSink::gapClosesLocalConnection()
     QCOMPARE(srv.received[0], QByteArray("first"));
     // Our own reset is no "local side closed": one connection, one outcome.
     QCOMPARE(sink.stats().localClosed, quint64(0));
+    QCOMPARE(outcomes(sink.stats()), sink.stats().connections);
+}
+
+void TestMirrorSink::http2IsByteExactAndEndsAtAGap()
+{
+    // h2c with prior knowledge: the preface (in two segments), a SETTINGS frame; then bytes the
+    // capture lost, then a frame that must never reach the local build.
+    RecordingServer srv;
+    MirrorSink::Options o;
+    o.port = srv.server.serverPort();
+    MirrorSink sink(o);
+    CaptureEngine engine;
+    engine.setSink(&sink);
+    const QByteArray preface("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    const QByteArray settings("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9);
+    PcapBuilder pcap;
+    PcapBuilder::Tcp t;
+    t.flags = S;
+    t.seq = 100;
+    pcap.add(t, 1);
+    t.flags = PA;
+    t.seq = 101;
+    t.payload = preface.left(10);
+    pcap.add(t, 2);
+    t.seq = 111;
+    t.payload = preface.mid(10) + settings;
+    pcap.add(t, 3);
+    t.seq = 101 + quint32(preface.size() + settings.size()) + 40; // 40 bytes never captured
+    t.payload = settings;
+    pcap.add(t, 4);
+    feed(engine, pcap.bytes());
+    QTRY_COMPARE_WITH_TIMEOUT(srv.received.size(), 1, 5000);
+    QTRY_COMPARE(srv.received[0], preface + settings);
+    QCOMPARE(sink.stats().http2, quint64(1));
+    engine.finish(); // the hole becomes a gap: HTTP/2 cannot go on after it
+    QTRY_COMPARE(sink.stats().http2Gaps, quint64(1));
+    QCOMPARE(sink.stats().gaps, quint64(1));
+    QCOMPARE(sink.stats().notResyncable, quint64(1));
+    QCOMPARE(sink.stats().freshConnections, quint64(0));
+    QTRY_VERIFY(srv.closed[0]);
+    QTest::qWait(100);
+    QCOMPARE(srv.received.size(), 1);
+    QCOMPARE(srv.received[0], preface + settings);
+    QCOMPARE(sink.stats().toJson().value(QLatin1String("http2Gaps")).toInteger(), 1);
+    QCOMPARE(MirrorRequestsText::http2(sink.stats().toJson()),
+             QStringLiteral("1 HTTP/2 connection mirrored byte for byte; 1 ended by a capture gap "
+                            "(HTTP/2 cannot be resynchronised)"));
     QCOMPARE(outcomes(sink.stats()), sink.stats().connections);
 }
 

@@ -25,7 +25,7 @@ struct ContainerSecurity
 
 struct WorkloadSpec
 {
-    QString kind; // "http-echo" | "rest" | "nginx" | "none"
+    QString kind; // "http-echo" | "rest" | "nginx" | "grpc" | "none"
     quint16 port = 0;
 };
 

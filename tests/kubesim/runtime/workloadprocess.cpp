@@ -63,15 +63,18 @@ bool WorkloadProcess::startServer(QString *error)
         return true;
     const bool rest = m_spec.workload.kind == QLatin1String("rest");
     const bool nginx = m_spec.workload.kind == QLatin1String("nginx");
-    if (!rest && !nginx && m_spec.workload.kind != QLatin1String("http-echo")) {
+    const bool grpc = m_spec.workload.kind == QLatin1String("grpc");
+    if (!rest && !nginx && !grpc && m_spec.workload.kind != QLatin1String("http-echo")) {
         *error = QStringLiteral("unknown workload kind \"%1\" (known: http-echo, rest, nginx, "
-                                "none)")
+                                "grpc, none)")
                          .arg(m_spec.workload.kind);
         return false;
     }
     const quint16 port = m_spec.workload.port ? m_spec.workload.port : 8080;
     if (nginx)
         return startNginx(port, error);
+    if (grpc)
+        return startGrpc(port, error);
     if (m_trafficGen.isEmpty() && rest) {
         *error = QStringLiteral("the rest workload of pod %1/%2 needs podtap-trafficgen (build it, "
                                 "or set PODTAP_TRAFFICGEN); there is no built-in stand-in")
@@ -103,13 +106,13 @@ bool WorkloadProcess::startServer(QString *error)
 }
 
 bool WorkloadProcess::waitListening(ChildProcess *p, quint16 port, const QString &what,
-                                    QString *error)
+                                    QString *error, int timeoutMs)
 {
     // Ready when the port listens, so the generator (and tests) never race the server.
     QElapsedTimer t;
     t.start();
     while (!isListening(p->pid(), port)) {
-        if (!p->isRunning() || t.elapsed() > 5000) {
+        if (!p->isRunning() || t.elapsed() > timeoutMs) {
             *error = QStringLiteral("%1 did not listen on port %2 in pod %3/%4")
                              .arg(what)
                              .arg(port)
@@ -119,6 +122,42 @@ bool WorkloadProcess::waitListening(ChildProcess *p, quint16 port, const QString
         QThread::msleep(5);
     }
     return true;
+}
+
+QString WorkloadProcess::grpcDir()
+{
+    const QString env = qEnvironmentVariable("PODTAP_GRPC_WORKLOAD");
+    return env.isEmpty() ? QStringLiteral(KUBESIM_GRPC_DIR) : env;
+}
+
+bool WorkloadProcess::startGrpc(quint16 port, QString *error)
+{
+    const QString script = grpcDir() + QStringLiteral("/catalog_server.py");
+    const QString python = QStringLiteral("/usr/bin/python3");
+    if (!QFileInfo(script).isReadable() || !QFileInfo(python).isExecutable()) {
+        *error = QStringLiteral("the grpc workload of pod %1/%2 needs %3 and %4 (Debian: apt-get "
+                                "install python3-grpcio python3-grpc-tools; or set "
+                                "PODTAP_GRPC_WORKLOAD to the folder of catalog_server.py)")
+                         .arg(m_spec.ns, m_spec.name, python, script);
+        return false;
+    }
+    m_server = new ChildProcess(this);
+    ChildProcess::Options o;
+    o.argv = {python,
+              script,
+              QStringLiteral("--port"),
+              QString::number(port),
+              QStringLiteral("--variant"),
+              QStringLiteral("prod"),
+              QStringLiteral("--log"),
+              m_recordPrefix + QStringLiteral("-grpc.jsonl")};
+    o.netnsPath = NetnsManager::netnsPath(m_net.podNs);
+    o.pipeStdout = false;
+    o.pipeStderr = false;
+    if (!m_server->start(o, error))
+        return false;
+    // Python, grpcio and protoc (the stubs are generated at start) take a second or more.
+    return waitListening(m_server, port, script, error, 30000);
 }
 
 QString WorkloadProcess::nginxProgram()

@@ -15,7 +15,7 @@ class ChildProcess;
 // optional traffic generator in the pod's client namespace, and a TLS-terminating sidecar
 // (podtap-trafficgen tls-proxy + an iptables REDIRECT) for service-mesh pods. Uses
 // podtap-trafficgen when found, else a built-in echo server and a curl loop; the `nginx` workload
-// runs Debian's nginx.
+// runs Debian's nginx, the `grpc` workload a Python gRPC server (tests/kubesim/grpc).
 class WorkloadProcess : public QObject
 {
     Q_OBJECT
@@ -38,13 +38,18 @@ public:
     // nginx.conf of the nginx workload: one process, a fixed "ok\n" 200 on `port` (IPv4 and
     // IPv6), connections kept for hours, every request logged unbuffered to DIR/access.log.
     static QByteArray nginxConfig(const QString &dir, quint16 port);
+    // The grpc workload's folder (catalog_server.py, catalog.proto): $PODTAP_GRPC_WORKLOAD,
+    // else tests/kubesim/grpc of the source tree.
+    static QString grpcDir();
     // Where the nginx binary is looked for: $PODTAP_NGINX, else /usr/sbin/nginx.
     static QString nginxProgram();
 
 private:
     bool startServer(QString *error);
     bool startNginx(quint16 port, QString *error);
-    bool waitListening(ChildProcess *p, quint16 port, const QString &what, QString *error);
+    bool startGrpc(quint16 port, QString *error);
+    bool waitListening(ChildProcess *p, quint16 port, const QString &what, QString *error,
+                       int timeoutMs = 5000);
     bool startSidecar(QString *error);
     bool startTraffic(QString *error);
 
