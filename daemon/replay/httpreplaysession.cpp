@@ -392,7 +392,7 @@ void HttpReplaySession::record(const Pending &p, const ShadowComparator::Verdict
     r[QLatin1String("target")] = QString::fromLatin1(x.request.target.left(2048));
     r[QLatin1String("route")] = RouteTemplate::fold(x.request.method, x.request.target);
     if (x.protocol == HttpExchange::Protocol::Http2) {
-        r[QLatin1String("protocol")] = QStringLiteral("http2");
+        r[QLatin1String("protocol")] = QStringLiteral("h2");
         r[QLatin1String("stream")] = qint64(x.streamId);
     }
     if (x.hasResponse)

@@ -347,7 +347,7 @@ void TestHttp2Replay::grpcAllSame()
     QCOMPARE(r.records.size(), GrpcRuns * 4);
     QMap<QString, int> routes;
     for (const QJsonObject &v : r.records) {
-        QCOMPARE(v.value(QLatin1String("protocol")).toString(), QStringLiteral("http2"));
+        QCOMPARE(v.value(QLatin1String("protocol")).toString(), QStringLiteral("h2"));
         const QString route = v.value(QLatin1String("route")).toString();
         ++routes[route];
         const int grpcStatus = route.endsWith(QLatin1String("/Fail")) ? 5 : 0;
