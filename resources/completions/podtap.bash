@@ -5,7 +5,7 @@
 # contexts from `podtap contexts`, pods from `podtap pods`, sessions from a running podtapd
 # (`podtap sessions --no-start`: completing never starts the daemon).
 
-_podtap_commands="inspect contexts pods preflight rbac mirror capture sessions connections stop rm retention export replay status"
+_podtap_commands="inspect contexts pods preflight rbac mirror capture sessions connections requests stop rm retention export replay status"
 
 _podtap_options()
 {
@@ -15,15 +15,16 @@ _podtap_options()
         pods) echo "--kubeconfig --context -n --json" ;;
         preflight) echo "--port --image --tap-profile --json --context -n" ;;
         rbac) echo "-n --cluster --pod --user --group --workloads --name" ;;
-        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n --yes-i-mean-production --compare --report --ignore-header --http-method --http-path --http-header" ;;
+        mirror) echo "--port --to --join-midstream --one-pod --detach --duration --verbose --json --image --tap-profile --context -n --yes-i-mean-production --compare --report --ignore-header --http-method --http-path --http-header --proto-descriptor" ;;
         capture) echo "--port -w --format --duration --detach --image --tap-profile --context -n --max-bytes --max-age --one-pod --json --direct --yes-i-mean-production" ;;
         sessions) echo "--json" ;;
         connections) echo "--open --json" ;;
+        requests) echo "--json --method --verdict --route --limit" ;;
         stop) echo "--json" ;;
         rm) echo "--all-stopped --json" ;;
         retention) echo "--quota --max-age --json" ;;
         export) echo "-o --format --filter --connections --from --until --json" ;;
-        replay) echo "--to --speed --max --port --join-midstream --connections --json --http --rate --percent --concurrency --header --keep-auth --compare --report --ignore-header" ;;
+        replay) echo "--to --speed --max --port --join-midstream --connections --json --http --rate --percent --concurrency --header --keep-auth --compare --report --ignore-header --proto-descriptor" ;;
         status) echo "--json --socket" ;;
     esac
 }
@@ -36,7 +37,8 @@ _podtap_takes_value()
             --tap-profile | --pod | --user | --group | --name | \
             --duration | -w | --max-bytes | --max-age | -o | --format | --connections | \
             --from | --until | --speed | --socket | --report | --ignore-header | --http-method | \
-            --http-path | --http-header | --rate | --percent | --concurrency | --header) return 0 ;;
+            --http-path | --http-header | --rate | --percent | --concurrency | --header | --proto-descriptor | --method | --verdict | \
+            --route | --limit) return 0 ;;
     esac
     return 1
 }
@@ -98,7 +100,7 @@ _podtap()
     # The positional argument.
     case $cmd in
         inspect) _podtap_files "$cur" ;;
-        stop | export | replay | connections | rm)
+        stop | export | replay | connections | requests | rm)
             local ids
             ids=$(podtap sessions --no-start 2>/dev/null | awk 'NR > 1 { print $1 }')
             _podtap_reply -W "$ids" -- "$cur"
