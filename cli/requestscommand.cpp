@@ -72,6 +72,9 @@ QString verdictText(const QJsonObject &x)
     if (what.isEmpty() && kind != QLatin1String("same"))
         what << v.value(QLatin1String("detail")).toString();
     what.removeAll(QString());
+    // "body $[0].price_cents", not "body body: $[0].price_cents": the verdict names its part.
+    if (!what.isEmpty() && what.constFirst().startsWith(kind + QStringLiteral(": ")))
+        what.first().remove(0, kind.size() + 2);
     return what.isEmpty() ? kind : kind + QLatin1Char(' ') + what.join(QStringLiteral("; "));
 }
 } // namespace
