@@ -1,5 +1,6 @@
 #include "shadowcomparator.h"
 
+#include "http2/grpcstatus.h"
 #include "http2/protobufdiff.h"
 #include "jsondiff.h"
 
@@ -108,31 +109,14 @@ QString answerText(const HttpMessage &response)
             .arg(type.isNull() ? QStringLiteral("no content-type") : QString::fromLatin1(type));
 }
 
-// github.com/grpc/grpc doc/statuscodes.md
+// "5 NOT_FOUND" for details; "none" when no status was seen.
 QString grpcStatusText(int code)
 {
-    static const char *const names[] = {"OK",
-                                        "CANCELLED",
-                                        "UNKNOWN",
-                                        "INVALID_ARGUMENT",
-                                        "DEADLINE_EXCEEDED",
-                                        "NOT_FOUND",
-                                        "ALREADY_EXISTS",
-                                        "PERMISSION_DENIED",
-                                        "RESOURCE_EXHAUSTED",
-                                        "FAILED_PRECONDITION",
-                                        "ABORTED",
-                                        "OUT_OF_RANGE",
-                                        "UNIMPLEMENTED",
-                                        "INTERNAL",
-                                        "UNAVAILABLE",
-                                        "DATA_LOSS",
-                                        "UNAUTHENTICATED"};
     if (code < 0)
         return QStringLiteral("none");
-    if (code < int(std::size(names)))
-        return QStringLiteral("%1 %2").arg(code).arg(QLatin1String(names[code]));
-    return QString::number(code);
+    const QString name = GrpcStatus::name(code);
+    return name.startsWith(QLatin1String("CODE_")) ? QString::number(code)
+                                                   : QStringLiteral("%1 %2").arg(code).arg(name);
 }
 
 } // namespace
